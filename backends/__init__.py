@@ -1,0 +1,1 @@
+"""rasp-ir backends (imported as rasp_ir.backends)."""

@@ -1,0 +1,1 @@
+"""rasp-ir frontends (imported as rasp_ir.frontends)."""

@@ -1,0 +1,1 @@
+"""rasp-ir kernels (imported as rasp_ir.kernels)."""
