@@ -146,24 +146,20 @@ def _call(expr: Call, env: Mapping[str, Value]) -> Value:
     if expr.func in ("min", "max"):
         if len(args) < 2:
             raise ExprError(f"{expr.func} needs at least two arguments")
+        chosen = args[0]
         for other in args[1:]:
-            _order("<", args[0], other)
-        chosen = (
-            min(args, key=_ordering_key) if expr.func == "min" else max(args, key=_ordering_key)
-        )
-        return normalize_number(chosen) if _numeric(chosen) else chosen  # type: ignore[arg-type]
+            other_is_smaller = _order("<", other, chosen)
+            if other_is_smaller == (expr.func == "min") and not _equal(other, chosen):
+                chosen = other
+        return normalize_number(chosen) if isinstance(chosen, (int, Fraction)) else chosen
     if len(args) != 1:
         raise ExprError(f"{expr.func} takes one argument, got {len(args)}")
     number = _as_number(args[0], expr.func)
     if expr.func == "abs":
-        return normalize_number(abs(number))
+        return normalize_number(-number if number < 0 else number)
     if expr.func == "round":
         return round(number)
     raise ExprError(f"unknown function {expr.func!r}")
-
-
-def _ordering_key(v: Value) -> object:
-    return int(v) if isinstance(v, bool) else v
 
 
 def free_params(expr: Expr) -> set[str]:

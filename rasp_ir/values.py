@@ -46,7 +46,7 @@ def value_key(v: Value) -> tuple[int, object]:
 def canonical_values(values: Iterable[Value]) -> tuple[Value, ...]:
     """Distinct values in canonical order: none, bools, numbers ascending, strings."""
     unique = {value_key(v): v for v in values}
-    return tuple(unique[k] for k in sorted(unique))  # type: ignore[type-var]
+    return tuple(unique[k] for k in sorted(unique))
 
 
 def same_value(a: Value, b: Value) -> bool:
