@@ -1,0 +1,197 @@
+"""Source text in, Lark parse tree out; syntax errors become diagnostics with a location.
+
+The grammar lives in ``grammar/rasp.lark`` (LALR, strict). This module only parses; names,
+types and sugar are resolved by :mod:`rasp_ir.lowering`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from rasp_ir.diagnostics import Diagnostic, RaspError, Span
+from rasp_ir.grammar import grammar_text
+
+ParseTree = Tree[Token]
+
+_FRIENDLY = {
+    "SEMICOLON": "';'",
+    "COMMA": "','",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "EQUAL": "'='",
+    "NAME": "a name",
+    "INT": "a number",
+    "DECIMAL": "a number",
+    "STRING": "a string",
+    "COMPARE": "a comparison",
+    "ADD_OP": "'+' or '-'",
+    "MUL_OP": "'*', '/' or '%'",
+    "MINUS": "'-'",
+    "ENCODING": "'cat' or 'num'",
+    "$END": "end of file",
+}
+
+
+@cache
+def _parser() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def as_tree(item: ParseTree | Token) -> ParseTree:
+    """``item`` as a tree node (the grammar guarantees it)."""
+    assert isinstance(item, Tree), item
+    return item
+
+
+def as_token(item: ParseTree | Token) -> Token:
+    """``item`` as a token (the grammar guarantees it)."""
+    assert isinstance(item, Token), item
+    return item
+
+
+def source_line(text: str, line: int) -> str:
+    """Line ``line`` (1-based) of ``text``, or '' past the end."""
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def span_of(item: ParseTree | Token, text: str, file: str) -> Span:
+    """The span of a parse-tree node or token."""
+    if isinstance(item, Token):
+        line, column = item.line or 1, item.column or 1
+        end_line, end_column = item.end_line or line, item.end_column or column + 1
+    else:
+        meta = item.meta
+        if getattr(meta, "empty", True):
+            line = column = end_line = end_column = 1
+        else:
+            line, column = meta.line, meta.column
+            end_line, end_column = meta.end_line, meta.end_column
+    return Span(file, line, column, end_line, end_column, source_line(text, line))
+
+
+def parse_tree(text: str, file: str) -> ParseTree:
+    """The parse tree of ``text``; a :class:`RaspError` (code ``syntax``) on bad syntax."""
+    try:
+        return _parser().parse(text)
+    except UnexpectedInput as error:
+        raise RaspError([_syntax_diagnostic(error, text, file)]) from None
+
+
+def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    if isinstance(error, UnexpectedCharacters):
+        position = error.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
+        span = Span(
+            file,
+            error.line,
+            error.column,
+            error.line,
+            error.column + 1,
+            source_line(text, error.line),
+        )
+        hint = "strings use double quotes" if char == "'" else "remove or replace it"
+        return Diagnostic("syntax", f"unexpected character {char!r}", span, hint)
+    if isinstance(error, UnexpectedToken):
+        return _unexpected_token(error, text, file)
+    assert isinstance(error, UnexpectedEOF)
+    lines = text.splitlines() or [""]
+    span = Span(file, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2, lines[-1])
+    return Diagnostic("syntax", "unexpected end of file", span, "the last statement is unfinished")
+
+
+def _unexpected_token(error: UnexpectedToken, text: str, file: str) -> Diagnostic:
+    token = error.token
+    accepted = _accepted(error)
+    previous = _previous_token(error)
+    if "SEMICOLON" in accepted and previous is not None and _on_earlier_line(previous, token):
+        line, column = previous.end_line or 1, previous.end_column or 1
+        span = Span(file, line, column, line, column + 1, source_line(text, line))
+        return Diagnostic("syntax", "missing ';'", span, "end each statement with ';'")
+    if token.type == "$END":
+        lines = text.splitlines() or [""]
+        span = Span(file, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2, lines[-1])
+        expected = _describe_expected(accepted)
+        return Diagnostic("syntax", "unexpected end of file", span, f"expected {expected}")
+    span = span_of(token, text, file)
+    message = f"unexpected {_describe_token(token)}"
+    if token.type == "COMPARE" and "COMPARE" not in accepted and previous is not None:
+        hint = "comparisons do not chain: write 'a < b and b < c'"
+    else:
+        hint = f"expected {_describe_expected(accepted)}"
+    return Diagnostic("syntax", message, span, hint)
+
+
+def _accepted(error: UnexpectedToken) -> set[str]:
+    interactive = error.interactive_parser
+    if interactive is not None:
+        try:
+            return set(interactive.accepts())  # type: ignore[no-untyped-call]
+        except UnexpectedInput:
+            pass
+    return set(error.expected)
+
+
+def _previous_token(error: UnexpectedToken) -> Token | None:
+    interactive = error.interactive_parser
+    if interactive is None:
+        return None
+    stack = interactive.parser_state.value_stack
+    for item in reversed(stack):
+        last = _last_token(item)
+        if last is not None:
+            return last
+    return None
+
+
+def _last_token(item: ParseTree | Token) -> Token | None:
+    if isinstance(item, Token):
+        return item
+    for child in reversed(item.children):
+        found = _last_token(child)
+        if found is not None:
+            return found
+    if not getattr(item.meta, "empty", True):
+        return Token("NODE", "", end_line=item.meta.end_line, end_column=item.meta.end_column)
+    return None
+
+
+def _on_earlier_line(previous: Token, token: Token) -> bool:
+    return token.type == "$END" or (previous.end_line or 0) < (token.line or 0)
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in ("NAME", "INT", "DECIMAL", "STRING"):
+        return f"{_FRIENDLY[token.type]} {str(token)!r}"
+    return repr(str(token))
+
+
+def _describe_expected(accepted: set[str]) -> str:
+    names = sorted({_terminal_name(t) for t in accepted})
+    if len(names) > 8:
+        names = [*names[:8], "..."]
+    return ", ".join(names) if names else "nothing more"
+
+
+def _terminal_name(terminal: str) -> str:
+    if terminal in _FRIENDLY:
+        return _FRIENDLY[terminal]
+    try:
+        pattern = _parser().get_terminal(terminal).pattern.value
+    except KeyError:
+        return terminal.lower()
+    return f"'{pattern}'"
