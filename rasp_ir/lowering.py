@@ -237,6 +237,8 @@ class _Lowerer:
         if found is None:
             self._undefined(name, span, scope)
             return
+        if found is _POISONED:
+            return
         if isinstance(found, SelRef):
             self._error("output", f"{name} is a selector; only s-ops can be outputs", span)
             return
@@ -327,7 +329,11 @@ class _Lowerer:
         if prefix and name in self.binding_spans:
             raise self._error("duplicate", f"macro-local name {name!r} already exists", span)
         context = _Context(name)
-        root = self._lower(rhs, source, scope, context)
+        try:
+            root = self._lower(rhs, source, scope, context)
+        except _Failed:
+            scope[local] = _POISONED
+            raise
         declared = self._annotation(annotation, source, scope) if annotation is not None else None
         stmt_span = span_of(item, source.text, source.file)
         if isinstance(root, SelRef):
@@ -475,6 +481,8 @@ class _Lowerer:
         found = scope.get(name)
         if found is None:
             self._undefined(name, span, scope)
+            raise _Failed()
+        if found is _POISONED:
             raise _Failed()
         if isinstance(found, SOpRef) and found.name.startswith(_MACRO):
             raise self._error("type", f"{name} is a def; call it with arguments", span)
@@ -768,10 +776,14 @@ class _Lowerer:
             candidates = [*SOP_BUILTINS, *EXPR_BUILTINS, *self.defs]
             close = difflib.get_close_matches(name, candidates, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "define it with def"
-            raise self._error("undefined", f"unknown function {name!r}", span, hint)
+            name_span = span_of(name_token, source.text, source.file)
+            raise self._error("undefined", f"unknown function {name!r}", name_span, hint)
         positional_trees, keyword_trees = _split_arguments(tree.children[1:])
         positional = [self._argument(a, source, scope, ctx) for a in positional_trees]
-        keywords = {k: self._argument(v, source, scope, ctx) for k, v in keyword_trees.items()}
+        keywords = {
+            k: _reduction(v) if k == "reduce" else self._argument(v, source, scope, ctx)
+            for k, v in keyword_trees.items()
+        }
         builder = {
             "select": self._select,
             "select_closest": self._select,
@@ -881,7 +893,13 @@ class _Lowerer:
             reduce_arg = keywords["reduce"]
             reduce = _reduction_name(reduce_arg)
             if reduce not in ir.REDUCTIONS:
-                raise self._error("type", "reduce must be one of mean, sum, max, min", span, usage)
+                raise self._error(
+                    "type",
+                    f"unknown reduction {reduce_arg.op if isinstance(reduce_arg, OpVal) else ''!r}"
+                    ": reduce must be mean, sum, max or min",
+                    span,
+                    usage,
+                )
         node = ir.Aggregate(selector, sop, reduce, default)  # type: ignore[arg-type]
         return SOpRef(self._temp(ctx, node, span))
 
@@ -1005,6 +1023,7 @@ class _Lowerer:
 
 
 _UNSET: object = object()
+_POISONED = SOpRef("\0poisoned")
 _MACRO = "\0macro:"
 _LITERALS = ("int_", "decimal", "string", "true", "false", "none")
 
@@ -1114,10 +1133,15 @@ def _split_arguments(
     return positional, keywords
 
 
+def _reduction(tree: ParseTree | Token) -> Lowered:
+    """The bare name given as ``reduce=`` (checked against the reductions by the caller)."""
+    if isinstance(tree, Tree) and tree.data == "name":
+        return OpVal(str(tree.children[0]))
+    return OpVal("")
+
+
 def _reduction_name(value: Lowered) -> str:
-    if isinstance(value, SOpRef) and value.name in ir.REDUCTIONS:
-        return value.name
-    return ""
+    return value.op if isinstance(value, OpVal) else ""
 
 
 def _literal(tree: ParseTree) -> Value:
