@@ -10,6 +10,7 @@ equality or hashing, so ``parse(print(p)) == p``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -103,11 +104,49 @@ Expr = Const | Param | Unary | Binary | IfElse | Member | Lookup | Call
 
 @dataclass(frozen=True)
 class Lambda:
-    """``fn(p1, ..., pn) -> body``: a function as data."""
+    """``fn(p1, ..., pn) -> body``: a function as data.
+
+    The body is kept constant-folded (``abs(0)`` is stored as ``0``), so equal functions
+    written differently compare equal and every body prints back to itself.
+    """
 
     params: tuple[str, ...]
     body: Expr
     span: Span | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "body", fold_constants(self.body))
+
+
+def fold_constants(expr: Expr) -> Expr:
+    """``expr`` with every parameter-free subterm replaced by its value (when it has one)."""
+    from rasp_ir.expr import ExprError, evaluate, free_params
+
+    if isinstance(expr, (Const, Param)):
+        return expr
+    folded = _map_children(expr, fold_constants)
+    if free_params(folded):
+        return folded
+    try:
+        return Const(evaluate(folded, {}))
+    except ExprError:
+        return folded
+
+
+def _map_children(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
+    if isinstance(expr, Unary):
+        return Unary(expr.op, fn(expr.operand))
+    if isinstance(expr, Binary):
+        return Binary(expr.op, fn(expr.left), fn(expr.right))
+    if isinstance(expr, IfElse):
+        return IfElse(fn(expr.cond), fn(expr.then), fn(expr.orelse))
+    if isinstance(expr, Member):
+        return Member(fn(expr.element), expr.options, expr.negated)
+    if isinstance(expr, Lookup):
+        return Lookup(tuple(fn(k) for k in expr.keys), expr.entries, fn(expr.default))
+    if isinstance(expr, Call):
+        return Call(expr.func, tuple(fn(a) for a in expr.args))
+    return expr
 
 
 # ---------------------------------------------------------------- s-ops and selectors

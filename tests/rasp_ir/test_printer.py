@@ -1,0 +1,105 @@
+"""The canonical printer: ``parse(print(p)) == p`` for hand-written and random programs."""
+
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rasp_ir import ir
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.lowering import parse_program
+from rasp_ir.printer import format_program
+from tests.strategies import mutated_program_text, programs
+
+SOURCE = """%vocab {"a", "b", "c"}
+%max_len 8
+
+opp = length - indices - 1;
+flip = select(indices, opp, ==);
+reverse = aggregate(flip, tokens);
+x = aggregate(select(tokens, tokens, ==), indices == 0) + 1;
+prev__shift__back = select(indices, indices, fn(key, query) -> query == key + 1);
+prev = aggregate(prev__shift__back, tokens);
+is_a : num = map(fn(t) -> 1 if t == "a" else 0, tokens);
+frac = aggregate(select(indices, indices, <=), is_a);
+big = map(fn(v) -> v > 0.6 and v < (5/3), frac);
+t = lookup((tokens, indices), {("a", 1): 2, ("b", 0): -1}, default=indices);
+w : cat[9] = selector_width(select(tokens, "a", ==) and not select(indices, indices, <));
+total = aggregate(select(tokens, tokens, true), indices, default=-1, reduce=sum);
+
+output reverse, x, prev, big, t, w, total;
+"""
+
+
+def roundtrip(program: ir.Program) -> ir.Program:
+    return parse_program(format_program(program), "<printed>")
+
+
+def test_canonical_text_is_a_fixed_point() -> None:
+    program = parse_program(SOURCE, "t.rasp")
+    assert format_program(program) == SOURCE
+    assert roundtrip(program) == program
+
+
+def test_macros_print_expanded_and_reparse_equal() -> None:
+    source = (
+        '%vocab {"a", "b"}\n%max_len 4\n'
+        "def shift(s, k) { back = select(indices, indices, fn(key, query) -> query == key + k);"
+        " return aggregate(back, s); }\n"
+        'out = shift(tokens, 1) == "a";\noutput out;\n'
+    )
+    program = parse_program(source, "t.rasp")
+    text = format_program(program)
+    assert "def" not in text
+    assert 'out = aggregate(out__shift__back, tokens) == "a";' in text
+    assert roundtrip(program) == program
+
+
+def test_bindings_used_twice_print_as_their_own_statements() -> None:
+    source = (
+        '%vocab {"a", "b"}\n%max_len 4\n'
+        "def same(s) { return aggregate(select(s, s, ==), s); }\n"
+        "out = same(indices + 1);\noutput out;\n"
+    )
+    program = parse_program(source, "t.rasp")
+    text = format_program(program)
+    assert "out__map = indices + 1;" in text
+    assert roundtrip(program) == program
+
+
+def test_exact_fractions_and_negative_numbers_print_back() -> None:
+    body = ir.Binary(
+        "-", ir.Binary("*", ir.Param("v"), ir.Const(Fraction(1, 3))), ir.Const(Fraction(-7, 4))
+    )
+    program = ir.Program(
+        ir.Header((1, 2), 3),
+        (ir.Binding("y", ir.Map(ir.Lambda(("v",), body), ("tokens",)), "cat"),),
+        ("y",),
+    )
+    text = format_program(program)
+    assert "fn(v) -> v * (1/3) - -1.75" in text
+    assert roundtrip(program) == program
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_programs_round_trip(program: ir.Program) -> None:
+    assert roundtrip(program) == program
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated_program_text(SOURCE))
+def test_mutated_source_never_raises_anything_but_rasp_error(text: str) -> None:
+    try:
+        parse_program(text, "mutated.rasp")
+    except RaspError as error:
+        assert error.diagnostics
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_never_raise_anything_but_rasp_error(data: bytes) -> None:
+    try:
+        parse_program(data.decode("utf-8", errors="replace"), "bytes.rasp")
+    except RaspError as error:
+        assert error.diagnostics
