@@ -10,6 +10,7 @@ Every problem becomes a diagnostic with a span; as many as possible are reported
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -1162,9 +1163,7 @@ def _literal(tree: ParseTree) -> Value:
 
 
 def _decode_string(token: Token) -> str:
-    import json
-
-    decoded = json.loads(str(token))
+    decoded = json.loads(str(token), strict=False)
     assert isinstance(decoded, str)
     return decoded
 

@@ -35,10 +35,11 @@ def format_program(program: ir.Program) -> str:
 
 def format_header(header: ir.Header) -> list[str]:
     """The ``%`` directives of a header, one per line."""
-    lines = [
-        "%vocab {" + ", ".join(format_value(v) for v in header.vocab) + "}",
-        f"%max_len {header.max_len}",
-    ]
+    if all(isinstance(v, str) and len(v) == 1 for v in header.vocab):
+        vocab = "chars " + format_value("".join(str(v) for v in header.vocab))
+    else:
+        vocab = "{" + ", ".join(format_value(v) for v in header.vocab) + "}"
+    lines = [f"%vocab {vocab}", f"%max_len {header.max_len}"]
     if header.bos is not None:
         lines.append(f"%bos {format_value(header.bos)}")
     if header.causal:
@@ -93,10 +94,10 @@ class _Printer:
             if binding.name in self.inlined:
                 continue
             rendered[binding.name] = self._statement(binding)
-        lines = format_header(self.program.header)
-        lines.append("")
-        lines.extend(rendered[b.name] for b in self.program.bindings if b.name in rendered)
-        lines.append("")
+        statements = [rendered[b.name] for b in self.program.bindings if b.name in rendered]
+        lines = [*format_header(self.program.header), ""]
+        if statements:
+            lines.extend([*statements, ""])
         lines.append(f"output {', '.join(self.program.outputs)};")
         return "\n".join(lines) + "\n"
 
@@ -104,9 +105,7 @@ class _Printer:
         context = _Context(binding.name)
         text, _ = self._node(binding, context, top=True)
         annotation = ""
-        if binding.encoding is not None and (
-            binding.domain is not None or binding.encoding != self._default_encoding(binding.node)
-        ):
+        if binding.encoding == "num" or binding.domain is not None:
             annotation = " : " + format_annotation(binding.encoding, binding.domain)
         return f"{binding.name}{annotation} = {text};"
 

@@ -11,7 +11,7 @@ from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_program
 from tests.strategies import mutated_program_text, programs
 
-SOURCE = """%vocab {"a", "b", "c"}
+SOURCE = """%vocab chars "abc"
 %max_len 8
 
 opp = length - indices - 1;
@@ -21,7 +21,7 @@ x = aggregate(select(tokens, tokens, ==), indices == 0) + 1;
 prev__shift__back = select(indices, indices, fn(key, query) -> query == key + 1);
 prev = aggregate(prev__shift__back, tokens);
 is_a : num = map(fn(t) -> 1 if t == "a" else 0, tokens);
-frac = aggregate(select(indices, indices, <=), is_a);
+frac : num = aggregate(select(indices, indices, <=), is_a);
 big = map(fn(v) -> v > 0.6 and v < (5/3), frac);
 t = lookup((tokens, indices), {("a", 1): 2, ("b", 0): -1}, default=indices);
 w : cat[9] = selector_width(select(tokens, "a", ==) and not select(indices, indices, <));
