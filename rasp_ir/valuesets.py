@@ -1,0 +1,325 @@
+"""Exact value-set inference: a program in, every s-op's finite set of reachable values out.
+
+Sets are sound (a superset of every value the s-op can take on any valid input) and as tight
+as cheaply possible: numerical means are all exact ``sum/k`` for multisets of size ``k``, not
+tracr's ``1/k`` (rasp-semantics §16.1). Problems found on the way (a map that fails on a
+reachable input, an undefined or non-numeric ``num`` value, a declared domain that does not
+hold) become diagnostics on the binding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import product
+
+import numpy as np
+
+from rasp_ir.diagnostics import Diagnostic
+from rasp_ir.expr import ExprError, apply_lambda
+from rasp_ir.ir import (
+    Aggregate,
+    Binding,
+    Comparison,
+    Encoding,
+    Full,
+    Map,
+    Program,
+    Select,
+    SelectClosest,
+    SelectorOr,
+    SelectorWidth,
+)
+from rasp_ir.tables import distinct_inputs, map_error
+from rasp_ir.values import (
+    Value,
+    canonical_values,
+    describe_value,
+    is_number,
+    normalize_number,
+    value_key,
+)
+
+MAX_COMBINATIONS = 2_000_000
+MAX_SUMSET_BITS = 1 << 26
+SHOWN_VALUES = 5
+
+
+@dataclass
+class ValueSetResult:
+    """Inferred value sets (canonical order) for every s-op name, primitives included."""
+
+    sets: dict[str, tuple[Value, ...]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class TooLarge(Exception):
+    """A value set would take too much work to enumerate."""
+
+
+def infer_value_sets(program: Program) -> ValueSetResult:
+    """Value sets of ``tokens``, ``indices``, ``length`` and every s-op binding of ``program``."""
+    header = program.header
+    positions = header.positions
+    bos = () if header.bos is None else (header.bos,)
+    result = ValueSetResult()
+    result.sets["tokens"] = canonical_values((*header.vocab, *bos))
+    result.sets["indices"] = tuple(range(positions))
+    result.sets["length"] = tuple(range(1, positions + 1))
+    for binding in program.bindings:
+        if binding.encoding is None:
+            continue
+        values = _infer_binding(program, binding, result)
+        result.sets[binding.name] = values
+        _check_domain(binding, values, result.diagnostics)
+        if binding.encoding == "num":
+            _check_numeric(binding, values, result.diagnostics)
+    return result
+
+
+def never_empty(program: Program, selector: str) -> bool:
+    """True when every real query row of ``selector`` selects at least one key.
+
+    Select-all keeps the query's own position even when causal; ``select_closest`` falls back
+    to BOS when the program has one; a disjunction is never empty when either side is not.
+    """
+    node = program.binding(selector).node
+    if isinstance(node, Select):
+        return isinstance(node.predicate, Comparison) and node.predicate.op == "true"
+    if isinstance(node, SelectClosest):
+        return program.header.bos is not None
+    if isinstance(node, SelectorOr):
+        return never_empty(program, node.left) or never_empty(program, node.right)
+    return False
+
+
+def mean_mode(program: Program, node: Aggregate) -> Encoding:
+    """How a ``mean`` aggregate averages: ``num`` (exact rational mean) when its s-op is ``num``,
+    else ``cat`` (all selected values must be equal)."""
+    return program.encoding_of(node.sop)
+
+
+def mean_values(values: Sequence[Value], positions: int) -> tuple[Value, ...]:
+    """Every exact mean of a multiset of 1..``positions`` numbers drawn from ``values``.
+
+    Raises :class:`TooLarge` when the enumeration would be too big.
+    """
+    return canonical_values(
+        normalize_number(total / count) for count, total in _scaled_sums(values, positions)
+    )
+
+
+def sum_values(values: Sequence[Value], positions: int) -> tuple[Value, ...]:
+    """Every sum of a multiset of 1..``positions`` numbers drawn from ``values``.
+
+    Raises :class:`TooLarge` when the enumeration would be too big.
+    """
+    return canonical_values(normalize_number(total) for _, total in _scaled_sums(values, positions))
+
+
+def _scaled_sums(values: Sequence[Value], positions: int) -> list[tuple[int, Fraction]]:
+    """``(k, sum)`` for every multiset of ``k`` in 1..positions numbers drawn from ``values``.
+
+    Numbers are scaled to integers by the lcm of their denominators; the sums of ``k`` of them
+    are the set bits of a Python-int bitset, shifted once per value and size (shift-or).
+    """
+    numbers = [
+        Fraction(v) for v in values if isinstance(v, (int, Fraction)) and not isinstance(v, bool)
+    ]
+    if not numbers:
+        return []
+    scale = math.lcm(*(x.denominator for x in numbers))
+    scaled = sorted({int(x * scale) for x in numbers})
+    low = scaled[0]
+    offsets = [w - low for w in scaled]
+    width = positions * offsets[-1] + 1
+    if width > MAX_SUMSET_BITS:
+        raise TooLarge(f"sums span {width} scaled values")
+    found: list[tuple[int, Fraction]] = []
+    reachable = 1
+    for count in range(1, positions + 1):
+        step = 0
+        for offset in offsets:
+            step |= reachable << offset
+        reachable = step
+        sums = _set_bits(reachable)
+        if len(found) + len(sums) > MAX_COMBINATIONS:
+            raise TooLarge(f"more than {MAX_COMBINATIONS} sums")
+        base = count * low
+        found.extend((count, Fraction(s + base, scale)) for s in sums)
+    return found
+
+
+def _set_bits(bits: int) -> list[int]:
+    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+    return [int(i) for i in np.flatnonzero(np.unpackbits(raw, bitorder="little"))]
+
+
+def _infer_binding(program: Program, binding: Binding, result: ValueSetResult) -> tuple[Value, ...]:
+    node = binding.node
+    if isinstance(node, Full):
+        return (node.value,)
+    if isinstance(node, Map):
+        return _infer_map(binding, node, result)
+    if isinstance(node, SelectorWidth):
+        return tuple(range(program.header.positions + 1))
+    if isinstance(node, Aggregate):
+        return _infer_aggregate(program, binding, node, result)
+    raise TypeError(f"{binding.name!r} is not an s-op")
+
+
+def _infer_map(binding: Binding, node: Map, result: ValueSetResult) -> tuple[Value, ...]:
+    names = distinct_inputs(node)
+    input_sets = [result.sets[name] for name in names]
+    defined = [[v for v in s if v is not None] for s in input_sets]
+    outputs: list[Value] = []
+    if any(None in s for s in input_sets):
+        outputs.append(node.default)
+    if math.prod(len(s) for s in defined) > MAX_COMBINATIONS:
+        result.diagnostics.append(
+            Diagnostic(
+                "map-too-large",
+                f"map {binding.name!r} has more than {MAX_COMBINATIONS} input combinations",
+                binding.span,
+                "split the map or declare narrower input domains",
+            )
+        )
+        return ()
+    reported = False
+    for combination in product(*defined):
+        by_name = dict(zip(names, combination, strict=True))
+        args = tuple(by_name[name] for name in node.inputs)
+        try:
+            outputs.append(apply_lambda(node.fn, args))
+        except ExprError as error:
+            if not reported:
+                result.diagnostics.append(map_error(binding, args, str(error)))
+                reported = True
+    return canonical_values(outputs)
+
+
+def _infer_aggregate(
+    program: Program, binding: Binding, node: Aggregate, result: ValueSetResult
+) -> tuple[Value, ...]:
+    sop_values = result.sets[node.sop]
+    defaults = () if never_empty(program, node.selector) else (node.default,)
+    numeric = node.reduce == "sum" or (node.reduce == "mean" and mean_mode(program, node) == "num")
+    if node.reduce in ("max", "min"):
+        _check_ordered(program, binding, node, sop_values, result.diagnostics)
+    if not numeric:
+        return canonical_values((*sop_values, *defaults))
+    _check_summable(program, binding, node, sop_values, result.diagnostics)
+    positions = program.header.positions
+    try:
+        if node.reduce == "sum":
+            reduced = sum_values(sop_values, positions)
+        else:
+            reduced = mean_values(sop_values, positions)
+    except TooLarge as error:
+        result.diagnostics.append(
+            Diagnostic(
+                "aggregate-too-large",
+                f"aggregate {binding.name!r} has too many possible values ({error})",
+                binding.span,
+                "declare a narrower domain for the aggregated s-op",
+            )
+        )
+        return ()
+    return canonical_values((*reduced, *defaults))
+
+
+def _check_summable(
+    program: Program,
+    binding: Binding,
+    node: Aggregate,
+    sop_values: Sequence[Value],
+    diagnostics: list[Diagnostic],
+) -> None:
+    """Numeric reductions need numbers; a ``num`` s-op reports its own bad values."""
+    if node.sop in program.by_name and program.binding(node.sop).encoding == "num":
+        return
+    bad = [v for v in sop_values if not is_number(v)]
+    if bad:
+        diagnostics.append(
+            Diagnostic(
+                "num-not-number",
+                f"aggregate {binding.name!r} ({node.reduce}) reduces {node.sop!r}, which can "
+                f"take non-numbers: {_show(bad)}",
+                binding.span,
+                f"map {node.sop!r} to numbers first",
+            )
+        )
+
+
+def _check_ordered(
+    program: Program,
+    binding: Binding,
+    node: Aggregate,
+    sop_values: Sequence[Value],
+    diagnostics: list[Diagnostic],
+) -> None:
+    """``max``/``min`` need all numbers or all strings (no ``None``, no booleans)."""
+    if all(is_number(v) for v in sop_values) or all(isinstance(v, str) for v in sop_values):
+        return
+    diagnostics.append(
+        Diagnostic(
+            "aggregate-not-ordered",
+            f"aggregate {binding.name!r} ({node.reduce}) needs numbers or strings, but "
+            f"{node.sop!r} can take {_show(sop_values)}",
+            binding.span,
+            f"map {node.sop!r} to numbers first, giving undefined values a default",
+        )
+    )
+
+
+def _check_domain(binding: Binding, values: Sequence[Value], diagnostics: list[Diagnostic]) -> None:
+    if binding.domain is None:
+        return
+    declared = {value_key(v) for v in binding.domain}
+    outside = [v for v in values if value_key(v) not in declared]
+    if outside:
+        diagnostics.append(
+            Diagnostic(
+                "domain",
+                f"{binding.name!r} can take values outside its declared domain: {_show(outside)}",
+                binding.span,
+                "widen the declared domain or fix the computation",
+            )
+        )
+
+
+def _check_numeric(
+    binding: Binding, values: Sequence[Value], diagnostics: list[Diagnostic]
+) -> None:
+    if None in values:
+        hint = (
+            "give the aggregate a numeric default (num aggregates default to 0)"
+            if isinstance(binding.node, Aggregate)
+            else "give the map a default=... for undefined inputs"
+        )
+        diagnostics.append(
+            Diagnostic(
+                "num-undefined",
+                f"num s-op {binding.name!r} can be undefined (none)",
+                binding.span,
+                hint,
+            )
+        )
+    bad = [v for v in values if v is not None and not is_number(v)]
+    if bad:
+        diagnostics.append(
+            Diagnostic(
+                "num-not-number",
+                f"num s-op {binding.name!r} can take non-numbers: {_show(bad)}",
+                binding.span,
+                "annotate it cat, or map it to numbers (e.g. 1 if x else 0)",
+            )
+        )
+
+
+def _show(values: Sequence[Value]) -> str:
+    shown = ", ".join(describe_value(v) for v in values[:SHOWN_VALUES])
+    more = len(values) - SHOWN_VALUES
+    return shown + (f" and {more} more" if more > 0 else "")
