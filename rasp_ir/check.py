@@ -68,9 +68,7 @@ def load_program(
     return result
 
 
-def _undefined_select_warnings(
-    program: ir.Program, value_sets: ValueSetResult
-) -> list[Diagnostic]:
+def _undefined_select_warnings(program: ir.Program, value_sets: ValueSetResult) -> list[Diagnostic]:
     found = []
     undefined = value_key(None)
     for binding in program.bindings:
@@ -93,9 +91,7 @@ def _undefined_select_warnings(
     return found
 
 
-def _categorical_mean_warnings(
-    program: ir.Program, value_sets: ValueSetResult
-) -> list[Diagnostic]:
+def _categorical_mean_warnings(program: ir.Program, value_sets: ValueSetResult) -> list[Diagnostic]:
     found = []
     for binding in program.bindings:
         node = binding.node
@@ -131,9 +127,7 @@ def _selects_at_most_one(program: ir.Program, selector: str) -> bool:
             return predicate.op == "false" or (predicate.op == "==" and node.keys == "indices")
         return False
     if isinstance(node, ir.SelectorAnd):
-        return _selects_at_most_one(program, node.left) or _selects_at_most_one(
-            program, node.right
-        )
+        return _selects_at_most_one(program, node.left) or _selects_at_most_one(program, node.right)
     return False
 
 

@@ -213,22 +213,11 @@ class _Lowerer:
             values: list[Value] = list(_decode_string(child))
         else:
             values = [self._constant(c, source, {}) for c in child.children]
-        keys = [value_key(v) for v in values]
-        if len(set(keys)) != len(keys):
-            duplicates = sorted({describe_value(v) for v in values if keys.count(value_key(v)) > 1})
+        problem = vocabulary_problem(values)
+        if problem:
             raise self._error(
-                "header", f"%vocab lists {', '.join(duplicates)} more than once", span
+                "header", problem, span, 'e.g. %vocab {"a", "b"} or %vocab chars "ab"'
             )
-        kinds = {_value_kind(v) for v in values}
-        if None in kinds or len(kinds) > 1:
-            raise self._error(
-                "header",
-                "%vocab must be all strings, all integers or all booleans",
-                span,
-                'for example %vocab {"a", "b"} or %vocab chars "abc"',
-            )
-        if not values:
-            raise self._error("header", "%vocab is empty", span)
         return tuple(values)
 
     def _output(self, token: Token, source: _Source, scope: dict[str, Lowered]) -> None:
@@ -344,6 +333,7 @@ class _Lowerer:
                 )
             if root.name.startswith(_TEMP):
                 self._commit(context, root.name, None, None, stmt_span)
+                self.binding_spans[name] = span
             scope[local] = SelRef(name if root.name.startswith(_TEMP) else root.name)
             return
         if isinstance(root, ConstVal):
@@ -361,6 +351,7 @@ class _Lowerer:
                 "functions, sets and tables can only be arguments",
             )
         self._commit(context, root_name, declared, span, stmt_span)
+        self.binding_spans[name] = span
         scope[local] = SOpRef(name)
 
     def _annotation(
@@ -998,13 +989,20 @@ class _Lowerer:
         return ir.Program(header, tuple(self.bindings), tuple(self.outputs))
 
     def _final_header(self) -> ir.Header | None:
-        vocab = self.overrides.vocab or self.header.vocab
-        max_len = self.overrides.max_len or self.header.max_len
-        if vocab is None:
+        overrides = self.overrides
+        vocab = self.header.vocab if overrides.vocab is None else overrides.vocab
+        max_len = self.header.max_len if overrides.max_len is None else overrides.max_len
+        if self.overrides.vocab is not None and vocabulary_problem(self.overrides.vocab):
+            self.diagnostics.append(
+                Diagnostic("header", vocabulary_problem(self.overrides.vocab), None)
+            )
+        if max_len is not None and max_len < 1:
+            self.diagnostics.append(Diagnostic("header", "the maximum length must be at least 1"))
+        if vocab is None and "vocab" not in self.header.seen:
             self.diagnostics.append(
                 Diagnostic("header", "no vocabulary", None, 'add %vocab {"a", "b"} or pass --vocab')
             )
-        if max_len is None:
+        if max_len is None and "max_len" not in self.header.seen:
             self.diagnostics.append(
                 Diagnostic("header", "no maximum length", None, "add %max_len 8 or pass --max-len")
             )
@@ -1171,6 +1169,20 @@ def _decode_string(token: Token) -> str:
 def _const_value(expr: ir.Expr) -> Value:
     assert isinstance(expr, ir.Const)
     return expr.value
+
+
+def vocabulary_problem(values: list[Value] | tuple[Value, ...]) -> str:
+    """What is wrong with a vocabulary ('' if nothing): empty, repeated or mixed values."""
+    if not values:
+        return "the vocabulary is empty"
+    keys = [value_key(v) for v in values]
+    if len(set(keys)) != len(keys):
+        repeated = sorted({describe_value(v) for v in values if keys.count(value_key(v)) > 1})
+        return f"the vocabulary lists {', '.join(repeated)} more than once"
+    kinds = {_value_kind(v) for v in values}
+    if None in kinds or len(kinds) > 1:
+        return "the vocabulary must be all strings, all integers or all booleans"
+    return ""
 
 
 def _value_kind(v: Value) -> str | None:

@@ -105,7 +105,9 @@ class _Printer:
         context = _Context(binding.name)
         text, _ = self._node(binding, context, top=True)
         annotation = ""
-        if binding.encoding == "num" or binding.domain is not None:
+        if binding.encoding is not None and (
+            binding.encoding == "num" or binding.domain is not None
+        ):
             annotation = " : " + format_annotation(binding.encoding, binding.domain)
         return f"{binding.name}{annotation} = {text};"
 

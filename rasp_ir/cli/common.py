@@ -1,0 +1,63 @@
+"""Argument-parser pieces shared by the commands: a command's parser, the header options
+(``--vocab``, ``--max-len``) and loading a checked program with its warnings reported."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rasp_ir.check import CheckResult, load_program
+from rasp_ir.cli.output import report
+from rasp_ir.inputs import parse_max_len, parse_vocab
+from rasp_ir.lowering import HeaderOverrides
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_command(
+    subparsers: Subparsers,
+    name: str,
+    handler: Handler,
+    *,
+    summary: str,
+    description: str,
+    epilog: str,
+) -> argparse.ArgumentParser:
+    """A subcommand parser whose help keeps the layout of ``description`` and ``epilog``."""
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_header_options(parser: argparse.ArgumentParser) -> None:
+    """``--vocab`` and ``--max-len``, which override the program header."""
+    parser.add_argument(
+        "--vocab",
+        type=parse_vocab,
+        metavar="V",
+        help="override %%vocab: a comma-separated list (a,b,c / 1,2,3 / true,false) "
+        'or a JSON array (\'["a", "b"]\')',
+    )
+    parser.add_argument("--max-len", type=parse_max_len, metavar="N", help="override %%max_len")
+
+
+def header_overrides(args: argparse.Namespace) -> HeaderOverrides:
+    """The header overrides given on the command line."""
+    return HeaderOverrides(vocab=args.vocab, max_len=args.max_len)
+
+
+def load_checked(path: str, overrides: HeaderOverrides) -> CheckResult:
+    """Parse and check the program at ``path``; warnings go to stderr, errors raise."""
+    result = load_program(path, overrides=overrides)
+    report(result.warnings)
+    return result

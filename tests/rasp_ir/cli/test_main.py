@@ -1,0 +1,99 @@
+"""The ``rasp`` entry point: help and version, exit codes, the installed script, import cost."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from rasp_ir import __version__
+from rasp_ir.cli import main as cli_main
+from tests.rasp_ir.cli.conftest import REVERSE, Result
+
+Rasp = Callable[..., Result]
+Write = Callable[..., Path]
+COMMANDS = ["run", "check", "fmt", "graph", "tour", "repl"]
+SCRIPT = Path(sys.executable).with_name("rasp")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_examples(rasp: Rasp, command: str) -> None:
+    result = rasp(command, "--help")
+    assert result.code == 0
+    assert result.out.startswith(f"usage: rasp {command}")
+    assert "examples:" in result.out or "example session:" in result.out
+
+
+def test_top_level_help_lists_the_commands(rasp: Rasp) -> None:
+    result = rasp("--help")
+    assert result.code == 0
+    for command in COMMANDS:
+        assert f"    {command}" in result.out
+
+
+def test_version(rasp: Rasp) -> None:
+    assert rasp("--version") == Result(0, f"rasp {__version__}\n", "")
+
+
+def test_usage_errors_exit_2_without_traceback(rasp: Rasp) -> None:
+    result = rasp("frobnicate")
+    assert result.code == 2
+    assert "invalid choice" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_ctrl_c_exits_130_quietly(
+    rasp: Rasp, program: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(args: argparse.Namespace) -> int:
+        raise KeyboardInterrupt
+
+    parser = cli_main.build_parser()
+    monkeypatch.setattr(cli_main, "build_parser", lambda: _with_handler(parser, interrupted))
+    assert rasp("run", program(REVERSE), "a") == Result(130, "", "")
+
+
+def _with_handler(
+    parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    parse = parser.parse_args
+
+    def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+        args = parse(argv)
+        args.handler = handler
+        return args
+
+    parser.parse_args = parse_args  # type: ignore[method-assign,assignment]
+    return parser
+
+
+def test_run_never_imports_torch_or_triton(program: Write) -> None:
+    code = (
+        "import sys\n"
+        "from rasp_ir.cli.main import main\n"
+        f"assert main(['run', {str(program(REVERSE))!r}, 'a']) == 0\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'triton'))\n"
+        "print(heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the rasp script is not installed here")
+def test_installed_script(program: Write) -> None:
+    path = program(REVERSE)
+    done = subprocess.run(
+        [str(SCRIPT), "run", str(path), "--chars", "hello"], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, '["o", "l", "l", "e", "h"]\n', "")
+    failed = subprocess.run(
+        [str(SCRIPT), "run", str(path), "--chars", "HELLO"], capture_output=True, text=True
+    )
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    assert failed.stderr.startswith('error: token "H" at position 0')
+    assert "Traceback" not in failed.stderr
