@@ -152,6 +152,12 @@ def _call(expr: Call, env: Mapping[str, Value]) -> Value:
             if other_is_smaller == (expr.func == "min") and not _equal(other, chosen):
                 chosen = other
         return normalize_number(chosen) if isinstance(chosen, (int, Fraction)) else chosen
+    if expr.func == "argmax":
+        if not args:
+            raise ExprError("argmax needs at least one argument")
+        numbers = [_as_number(a, "argmax") for a in args]
+        best = max(numbers)
+        return numbers.index(best)
     if len(args) != 1:
         raise ExprError(f"{expr.func} takes one argument, got {len(args)}")
     number = _as_number(args[0], expr.func)
@@ -183,3 +189,23 @@ def free_params(expr: Expr) -> set[str]:
     for child in children:
         result |= free_params(child)
     return result
+
+
+def result_bound(expr: Expr) -> tuple[Value, ...] | None:
+    """A finite superset of the values ``expr`` can return, read off its structure (without
+    enumerating inputs), or None when the structure does not bound it."""
+    if isinstance(expr, Const):
+        return (expr.value,)
+    if isinstance(expr, (Member, Unary)) and (isinstance(expr, Member) or expr.op == "not"):
+        return (False, True)
+    if isinstance(expr, Binary) and expr.op in (*EQUALITY, *ORDERING, *LOGICAL):
+        return (False, True)
+    if isinstance(expr, IfElse):
+        then, orelse = result_bound(expr.then), result_bound(expr.orelse)
+        return None if then is None or orelse is None else (*then, *orelse)
+    if isinstance(expr, Lookup):
+        default = result_bound(expr.default)
+        return None if default is None else (*(v for _, v in expr.entries), *default)
+    if isinstance(expr, Call) and expr.func == "argmax":
+        return tuple(range(len(expr.args)))
+    return None

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rasp_ir.diagnostics import RaspError, errors_only
+from rasp_ir.expr import ExprError, apply_lambda
 from rasp_ir.ir import (
     Aggregate,
     Binding,
@@ -36,9 +37,17 @@ from rasp_ir.ir import (
     SelectorOr,
     SelectorWidth,
 )
-from rasp_ir.tables import ValueKey, code_of, distinct_inputs, map_table, none_code, predicate_table
+from rasp_ir.tables import (
+    ValueKey,
+    code_of,
+    distinct_inputs,
+    map_error,
+    map_table,
+    none_code,
+    predicate_table,
+)
 from rasp_ir.values import Value, describe_value, normalize_number, value_key
-from rasp_ir.valuesets import ValueSetResult, infer_value_sets, mean_mode
+from rasp_ir.valuesets import ENUMERATION_LIMIT, ValueSetResult, infer_value_sets, mean_mode
 
 Codes = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -235,10 +244,43 @@ def _map(state: _State, binding: Binding) -> Codes:
     assert isinstance(binding.node, Map)
     names = distinct_inputs(binding.node)
     input_sets = [state.sets[name] for name in names]
+    if math.prod(len(s) for s in input_sets) > ENUMERATION_LIMIT:
+        return _map_observed(state, binding, names)
     table = map_table(binding, input_sets, state.sets[binding.name])
     if not names:
         return np.full((len(state.lengths), state.width), table[()], dtype=np.int64)
     return table[tuple(state.codes[name] for name in names)]
+
+
+def _map_observed(state: _State, binding: Binding, names: tuple[str, ...]) -> Codes:
+    """A map too large to tabulate, evaluated once per distinct input combination seen."""
+    assert isinstance(binding.node, Map)
+    node = binding.node
+    stacked = np.stack([state.codes[name] for name in names], axis=-1)
+    flat = stacked.reshape(-1, len(names))
+    combos, inverse = np.unique(flat, axis=0, return_inverse=True)
+    codes = code_of(state.sets[binding.name])
+    results = np.zeros(len(combos), dtype=np.int64)
+    for row, combo in enumerate(combos.tolist()):
+        by_name = {n: state.sets[n][c] for n, c in zip(names, combo, strict=True)}
+        args = tuple(by_name[name] for name in node.inputs)
+        if any(a is None for a in args):
+            value = node.default
+        else:
+            try:
+                value = apply_lambda(node.fn, args)
+            except ExprError as error:
+                raise RaspError([map_error(binding, args, str(error))]) from error
+        code = codes.get(value_key(value))
+        if code is None:
+            raise RaspError.single(
+                "map-value",
+                f"map {binding.name!r} gives {describe_value(value)}, outside its value set",
+                binding.span,
+            )
+        results[row] = code
+    out: Codes = results[inverse.reshape(-1)].reshape(stacked.shape[:-1])
+    return out
 
 
 def _matches(state: _State, binding: Binding) -> Mask:

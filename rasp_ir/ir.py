@@ -23,7 +23,7 @@ PRIMITIVES: tuple[str, ...] = ("tokens", "indices", "length")
 COMPARISONS: tuple[str, ...] = ("==", "!=", "<", "<=", ">", ">=")
 CONSTANT_PREDICATES: tuple[str, ...] = ("true", "false")
 REDUCTIONS: tuple[str, ...] = ("mean", "sum", "max", "min")
-EXPR_FUNCTIONS: tuple[str, ...] = ("min", "max", "abs", "round")
+EXPR_FUNCTIONS: tuple[str, ...] = ("min", "max", "abs", "round", "argmax")
 
 
 # ---------------------------------------------------------------- expression language
@@ -93,7 +93,8 @@ class Lookup:
 
 @dataclass(frozen=True)
 class Call:
-    """A built-in function of the expression language: ``min``, ``max``, ``abs``, ``round``."""
+    """A built-in function of the expression language: ``min``, ``max``, ``abs``, ``round``,
+    ``argmax`` (the index of the first largest of its numeric arguments)."""
 
     func: str
     args: tuple[Expr, ...]

@@ -649,6 +649,8 @@ class _Lowerer:
             return ir.IfElse(args[0], ir.Const(1), ir.Const(0))
         if name in ("min", "max") and len(args) < 2:
             raise self._error("arity", f"{name} takes two or more arguments", span)
+        if name == "argmax" and not args:
+            raise self._error("arity", "argmax takes one or more arguments", span)
         if name in ("abs", "round") and len(args) != 1:
             raise self._error("arity", f"{name} takes one argument", span)
         return ir.Call(name, args)

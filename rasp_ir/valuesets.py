@@ -18,7 +18,7 @@ from itertools import product
 import numpy as np
 
 from rasp_ir.diagnostics import Diagnostic
-from rasp_ir.expr import ExprError, apply_lambda
+from rasp_ir.expr import ExprError, apply_lambda, result_bound
 from rasp_ir.ir import (
     Aggregate,
     Binding,
@@ -43,6 +43,7 @@ from rasp_ir.values import (
 )
 
 MAX_COMBINATIONS = 2_000_000
+ENUMERATION_LIMIT = 200_000
 MAX_SUMSET_BITS = 1 << 26
 SHOWN_VALUES = 5
 
@@ -177,7 +178,21 @@ def _infer_map(binding: Binding, node: Map, result: ValueSetResult) -> tuple[Val
     outputs: list[Value] = []
     if any(None in s for s in input_sets):
         outputs.append(node.default)
-    if math.prod(len(s) for s in defined) > MAX_COMBINATIONS:
+    combinations = math.prod(len(s) for s in defined)
+    bound = result_bound(node.fn.body) if combinations > ENUMERATION_LIMIT else None
+    if bound is not None:
+        result.diagnostics.append(
+            Diagnostic(
+                "map-not-enumerated",
+                f"map {binding.name!r} has {combinations} input combinations; its values are "
+                "bounded by the constants it returns, and it is checked as it runs",
+                binding.span,
+                "fine for lifted readouts and large tables; split the map to check it fully",
+                "warning",
+            )
+        )
+        return canonical_values((*outputs, *bound))
+    if combinations > MAX_COMBINATIONS:
         result.diagnostics.append(
             Diagnostic(
                 "map-too-large",

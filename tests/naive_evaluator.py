@@ -246,6 +246,11 @@ def _ev_call(expr: Call, env: Mapping[str, Value]) -> Value:
         if _is_num(best):
             return _norm(_num(best, name))
         return best
+    if name == "argmax":
+        if not args:
+            raise _ExprFailure("argmax needs at least one argument")
+        numbers = [_num(a, "argmax") for a in args]
+        return next(i for i, x in enumerate(numbers) if all(x >= y for y in numbers))
     if len(args) != 1:
         raise _ExprFailure(f"{name} takes exactly one argument")
     if name == "abs":

@@ -370,3 +370,22 @@ def test_select_closest_on_a_batch_of_empty_inputs() -> None:
     evaluation = interpret(program, [[]])
     assert evaluation.selector("near").shape == (1, 0, 0)
     assert evaluation.values("tokens") == [[]]
+
+
+def test_map_too_large_to_tabulate_runs_on_observed_combinations() -> None:
+    from rasp_ir.check import load_program
+
+    shifts = "".join(
+        f"s{k} = aggregate(select(indices, indices, fn(k, q) -> k == q - {k}), tokens, default=0);\n"
+        for k in range(1, 8)
+    )
+    source = (
+        "%vocab {0, 1, 2, 3, 4, 5, 6, 7}\n%max_len 8\n" + shifts + "vote = lookup(argmax("
+        "lookup(s1, {1: 0.5, 2: 1.25}, default=0) + 0.5 * s2 - s3, s4 + s5 * 0.25 + 0.1, "
+        's6 - s7 + tokens), {0: "x", 1: "y", 2: "z"}, default="?");\noutput vote;\n'
+    )
+    result = load_program(text=source)
+    assert "map-not-enumerated" in [d.code for d in result.warnings]
+    assert result.value_sets.sets["vote"] == ("?", "x", "y", "z")
+    outputs = interpret(result.program, [[1, 2, 3, 4, 5, 6, 7, 0], [0] * 8]).outputs()
+    assert outputs["vote"] == [["z"] * 7 + ["y"], ["y"] * 8]
