@@ -1,15 +1,19 @@
 """The canonical printer: ``parse(print(p)) == p`` for hand-written and random programs."""
 
 from fractions import Fraction
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rasp_ir import ir
+from rasp_ir.check import load_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_program
 from tests.strategies import mutated_program_text, programs
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 SOURCE = """%vocab chars "abc"
 %max_len 8
@@ -87,11 +91,14 @@ def test_random_programs_round_trip(program: ir.Program) -> None:
     assert roundtrip(program) == program
 
 
-@settings(max_examples=300, deadline=None)
-@given(mutated_program_text(SOURCE))
-def test_mutated_source_never_raises_anything_but_rasp_error(text: str) -> None:
+EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.rasp"))]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([SOURCE, *EXAMPLE_TEXTS]).flatmap(mutated_program_text))
+def test_mutated_sources_never_raise_anything_but_rasp_error(text: str) -> None:
     try:
-        parse_program(text, "mutated.rasp")
+        load_program(text=text)
     except RaspError as error:
         assert error.diagnostics
 
