@@ -125,7 +125,7 @@ def fold_constants(expr: Expr) -> Expr:
 
     if isinstance(expr, (Const, Param)):
         return expr
-    folded = _map_children(expr, fold_constants)
+    folded = map_children(expr, fold_constants)
     if free_params(folded):
         return folded
     try:
@@ -134,7 +134,8 @@ def fold_constants(expr: Expr) -> Expr:
         return folded
 
 
-def _map_children(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
+def map_children(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
+    """``expr`` with ``fn`` applied to each direct sub-expression."""
     if isinstance(expr, Unary):
         return Unary(expr.op, fn(expr.operand))
     if isinstance(expr, Binary):

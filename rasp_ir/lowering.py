@@ -10,11 +10,8 @@ Every problem becomes a diagnostic with a span; as many as possible are reported
 from __future__ import annotations
 
 import difflib
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 
 from lark import Token, Tree
@@ -22,6 +19,27 @@ from lark import Token, Tree
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.expr import ExprError, evaluate, free_params
+from rasp_ir.lowered import (
+    LITERALS,
+    ConstVal,
+    FnVal,
+    Lowered,
+    OpVal,
+    SelRef,
+    SetVal,
+    SOpRef,
+    TableVal,
+    TupleVal,
+    const_value,
+    decode_string,
+    describe_lowered,
+    literal,
+    reduction,
+    reduction_name,
+    split_arguments,
+    vocabulary_problem,
+)
+from rasp_ir.naming import derived_names, postorder, rename
 from rasp_ir.syntax import ParseTree, as_token, as_tree, parse_tree, span_of
 from rasp_ir.values import Value, canonical_values, describe_value, value_key
 
@@ -51,49 +69,6 @@ class HeaderOverrides:
 
 
 # ---------------------------------------------------------------- lowered values
-
-
-@dataclass(frozen=True)
-class SOpRef:
-    name: str
-
-
-@dataclass(frozen=True)
-class SelRef:
-    name: str
-
-
-@dataclass(frozen=True)
-class ConstVal:
-    value: Value
-
-
-@dataclass(frozen=True)
-class FnVal:
-    fn: ir.Lambda
-
-
-@dataclass(frozen=True)
-class OpVal:
-    op: str
-
-
-@dataclass(frozen=True)
-class SetVal:
-    values: tuple[Value, ...]
-
-
-@dataclass(frozen=True)
-class TableVal:
-    entries: tuple[tuple[tuple[Value, ...], Value], ...]
-
-
-@dataclass(frozen=True)
-class TupleVal:
-    values: tuple[Value, ...]
-
-
-Lowered = SOpRef | SelRef | ConstVal | FnVal | OpVal | SetVal | TableVal | TupleVal
 
 
 class _Failed(Exception):
@@ -210,7 +185,7 @@ class _Lowerer:
     def _vocab(self, item: ParseTree, source: _Source, span: Span) -> tuple[Value, ...]:
         child = item.children[0]
         if isinstance(child, Token):
-            values: list[Value] = list(_decode_string(child))
+            values: list[Value] = list(decode_string(child))
         else:
             values = [self._constant(c, source, {}) for c in child.children]
         problem = vocabulary_problem(values)
@@ -246,7 +221,7 @@ class _Lowerer:
         base = (
             Path(source.file).parent if source.file and not source.file.startswith("<") else Path()
         )
-        path = (base / _decode_string(as_token(token))).resolve()
+        path = (base / decode_string(as_token(token))).resolve()
         if path in self.import_stack:
             chain = " -> ".join(p.name for p in [*self.import_stack, path])
             raise self._error("import", f"import cycle: {chain}", span)
@@ -346,7 +321,7 @@ class _Lowerer:
         else:
             raise self._error(
                 "type",
-                f"{local} must be an s-op or a selector, not {_describe_lowered(root)}",
+                f"{local} must be an s-op or a selector, not {describe_lowered(root)}",
                 span,
                 "functions, sets and tables can only be arguments",
             )
@@ -375,9 +350,9 @@ class _Lowerer:
         name_span: Span | None,
         span: Span,
     ) -> None:
-        names = self._derived_names(context, root)
-        for temp in _postorder(context, root):
-            node = _rename(context.created[temp], names)
+        names = derived_names(context.name, context.created, root)
+        for temp in postorder(context.created, root):
+            node = rename(context.created[temp], names)
             final = names[temp]
             encoding = self._default_encoding(node)
             domain = None
@@ -406,18 +381,6 @@ class _Lowerer:
             )
             self.binding_spans[final] = context.spans.get(temp, span)
             self.encodings[final] = encoding
-
-    def _derived_names(self, context: _Context, root: str) -> dict[str, str]:
-        names = {root: context.name}
-        counters: dict[str, int] = {}
-        for temp in _preorder(context, root):
-            if temp == root:
-                continue
-            kind = ir.kind_name(context.created[temp])
-            counters[kind] = counters.get(kind, 0) + 1
-            suffix = "" if counters[kind] == 1 else str(counters[kind])
-            names[temp] = f"{context.name}__{kind}{suffix}"
-        return names
 
     def _default_encoding(self, node: ir.Node) -> ir.Encoding | None:
         if ir.is_selector(node):
@@ -449,8 +412,8 @@ class _Lowerer:
             raise self._error("syntax", "unexpected token", span_of(tree, source.text, source.file))
         kind = tree.data
         span = span_of(tree, source.text, source.file)
-        if kind in _LITERALS:
-            return ConstVal(_literal(tree))
+        if kind in LITERALS:
+            return ConstVal(literal(tree))
         if kind == "name":
             return self._name(as_token(tree.children[0]), source, scope)
         if kind in OPERATOR_TREES:
@@ -492,9 +455,7 @@ class _Lowerer:
         span = span_of(tree, source.text, source.file)
         lowered = self._lower(tree, source, scope, _Context("\0const"))
         if not isinstance(lowered, ConstVal):
-            raise self._error(
-                "type", f"expected a constant, got {_describe_lowered(lowered)}", span
-            )
+            raise self._error("type", f"expected a constant, got {describe_lowered(lowered)}", span)
         return lowered.value
 
     def _table(
@@ -578,8 +539,8 @@ class _Lowerer:
             return self._build_expr(child, source, scope, leaf)
 
         result: ir.Expr
-        if kind in _LITERALS:
-            return ir.Const(_literal(tree))
+        if kind in LITERALS:
+            return ir.Const(literal(tree))
         if kind == "arith" or kind == "compare":
             result = ir.Binary(str(children[1]), sub(children[0]), sub(children[2]))
         elif kind in ("and_op", "or_op"):
@@ -612,7 +573,7 @@ class _Lowerer:
     ) -> ir.Expr:
         name = str(tree.children[0])
         span = span_of(tree, source.text, source.file)
-        positional, keywords = _split_arguments(tree.children[1:])
+        positional, keywords = split_arguments(tree.children[1:])
         if name == "lookup":
             if len(positional) != 2 or set(keywords) - {"default"}:
                 raise self._error(
@@ -681,7 +642,7 @@ class _Lowerer:
 
         body = self._build_expr(tree, source, scope, leaf)
         if not inputs:
-            return ConstVal(_const_value(body))
+            return ConstVal(const_value(body))
         fn = ir.Lambda(tuple(inputs), body, span)
         return SOpRef(self._temp(ctx, ir.Map(fn, tuple(inputs)), span))
 
@@ -704,7 +665,7 @@ class _Lowerer:
             body = ir.Binary(tree.data.removesuffix("_op"), parts[0], parts[1])
         body = self._fold(body, span)
         if not inputs:
-            return ConstVal(_const_value(body))
+            return ConstVal(const_value(body))
         fn = ir.Lambda(tuple(inputs), body, span)
         return SOpRef(self._temp(ctx, ir.Map(fn, tuple(inputs)), span))
 
@@ -716,7 +677,7 @@ class _Lowerer:
                 inputs.append(lowered.name)
             return ir.Param(lowered.name)
         raise self._error(
-            "type", f"{_describe_lowered(lowered)} cannot be used in an s-op expression", span
+            "type", f"{describe_lowered(lowered)} cannot be used in an s-op expression", span
         )
 
     def _leaf(
@@ -772,10 +733,10 @@ class _Lowerer:
             hint = f"did you mean {close[0]!r}?" if close else "define it with def"
             name_span = span_of(name_token, source.text, source.file)
             raise self._error("undefined", f"unknown function {name!r}", name_span, hint)
-        positional_trees, keyword_trees = _split_arguments(tree.children[1:])
+        positional_trees, keyword_trees = split_arguments(tree.children[1:])
         positional = [self._argument(a, source, scope, ctx) for a in positional_trees]
         keywords = {
-            k: _reduction(v) if k == "reduce" else self._argument(v, source, scope, ctx)
+            k: reduction(v) if k == "reduce" else self._argument(v, source, scope, ctx)
             for k, v in keyword_trees.items()
         }
         builder = {
@@ -801,14 +762,14 @@ class _Lowerer:
             return value.name
         if isinstance(value, ConstVal):
             return self._temp(ctx, ir.Full(value.value), span)
-        raise self._error("type", f"{what} must be an s-op, not {_describe_lowered(value)}", span)
+        raise self._error("type", f"{what} must be an s-op, not {describe_lowered(value)}", span)
 
     def _selector_operand(self, value: Lowered, what: str, span: Span) -> str:
         if isinstance(value, SelRef):
             return value.name
         raise self._error(
             "type",
-            f"{what} must be a selector, not {_describe_lowered(value)}",
+            f"{what} must be a selector, not {describe_lowered(value)}",
             span,
             "build one with select(keys, queries, predicate)",
         )
@@ -885,7 +846,7 @@ class _Lowerer:
         reduce = "mean"
         if "reduce" in keywords:
             reduce_arg = keywords["reduce"]
-            reduce = _reduction_name(reduce_arg)
+            reduce = reduction_name(reduce_arg)
             if reduce not in ir.REDUCTIONS:
                 raise self._error(
                     "type",
@@ -950,7 +911,7 @@ class _Lowerer:
         span = span_of(tree, source.text, source.file)
         if definition.name in self.macro_stack:
             raise self._error("recursion", f"def {definition.name} calls itself", span)
-        positional_trees, keyword_trees = _split_arguments(tree.children[1:])
+        positional_trees, keyword_trees = split_arguments(tree.children[1:])
         if keyword_trees or len(positional_trees) != len(definition.params):
             raise self._error(
                 "arity",
@@ -1026,7 +987,6 @@ class _Lowerer:
 _UNSET: object = object()
 _POISONED = SOpRef("\0poisoned")
 _MACRO = "\0macro:"
-_LITERALS = ("int_", "decimal", "string", "true", "false", "none")
 
 
 def _macro_marker(name: str) -> str:
@@ -1035,184 +995,6 @@ def _macro_marker(name: str) -> str:
 
 def _global_scope() -> dict[str, Lowered]:
     return {name: SOpRef(name) for name in ir.PRIMITIVES}
-
-
-def _preorder(context: _Context, root: str) -> Iterator[str]:
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        name = stack.pop()
-        if name in seen or name not in context.created:
-            continue
-        seen.add(name)
-        yield name
-        stack.extend(reversed(ir.operands(context.created[name])))
-
-
-def _postorder(context: _Context, root: str) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in seen or name not in context.created:
-            return
-        seen.add(name)
-        for child in ir.operands(context.created[name]):
-            visit(child)
-        order.append(name)
-
-    visit(root)
-    return order
-
-
-def _rename(node: ir.Node, names: dict[str, str]) -> ir.Node:
-    def new(name: str) -> str:
-        return names.get(name, name)
-
-    if isinstance(node, ir.Map):
-        renamed = tuple(new(n) for n in node.inputs)
-        fn = _rename_params(node.fn, names)
-        return ir.Map(fn, renamed, node.default)
-    if isinstance(node, (ir.Select, ir.SelectClosest)):
-        return type(node)(new(node.keys), new(node.queries), node.predicate)
-    if isinstance(node, (ir.SelectorAnd, ir.SelectorOr)):
-        return type(node)(new(node.left), new(node.right))
-    if isinstance(node, ir.SelectorNot):
-        return ir.SelectorNot(new(node.operand))
-    if isinstance(node, ir.Aggregate):
-        return ir.Aggregate(new(node.selector), new(node.sop), node.reduce, node.default)
-    if isinstance(node, ir.SelectorWidth):
-        return ir.SelectorWidth(new(node.selector))
-    return node
-
-
-def _rename_params(fn: ir.Lambda, names: dict[str, str]) -> ir.Lambda:
-    """Sugar maps name their parameters after their inputs; keep that true after renaming."""
-    if not any(p in names for p in fn.params):
-        return fn
-    return ir.Lambda(
-        tuple(names.get(p, p) for p in fn.params), _rename_expr(fn.body, names), fn.span
-    )
-
-
-def _rename_expr(expr: ir.Expr, names: dict[str, str]) -> ir.Expr:
-    if isinstance(expr, ir.Param):
-        return ir.Param(names.get(expr.name, expr.name))
-    if isinstance(expr, ir.Unary):
-        return ir.Unary(expr.op, _rename_expr(expr.operand, names))
-    if isinstance(expr, ir.Binary):
-        return ir.Binary(expr.op, _rename_expr(expr.left, names), _rename_expr(expr.right, names))
-    if isinstance(expr, ir.IfElse):
-        return ir.IfElse(
-            _rename_expr(expr.cond, names),
-            _rename_expr(expr.then, names),
-            _rename_expr(expr.orelse, names),
-        )
-    if isinstance(expr, ir.Member):
-        return ir.Member(_rename_expr(expr.element, names), expr.options, expr.negated)
-    if isinstance(expr, ir.Lookup):
-        return ir.Lookup(
-            tuple(_rename_expr(k, names) for k in expr.keys),
-            expr.entries,
-            _rename_expr(expr.default, names),
-        )
-    if isinstance(expr, ir.Call):
-        return ir.Call(expr.func, tuple(_rename_expr(a, names) for a in expr.args))
-    return expr
-
-
-def _split_arguments(
-    arguments: list[ParseTree | Token],
-) -> tuple[list[ParseTree | Token], dict[str, ParseTree | Token]]:
-    positional: list[ParseTree | Token] = []
-    keywords: dict[str, ParseTree | Token] = {}
-    for argument in arguments:
-        if isinstance(argument, Tree) and argument.data == "keyword":
-            keywords[str(argument.children[0])] = argument.children[1]
-        else:
-            positional.append(argument)
-    return positional, keywords
-
-
-def _reduction(tree: ParseTree | Token) -> Lowered:
-    """The bare name given as ``reduce=`` (checked against the reductions by the caller)."""
-    if isinstance(tree, Tree) and tree.data == "name":
-        return OpVal(str(tree.children[0]))
-    return OpVal("")
-
-
-def _reduction_name(value: Lowered) -> str:
-    return value.op if isinstance(value, OpVal) else ""
-
-
-def _literal(tree: ParseTree) -> Value:
-    kind = tree.data
-    if kind == "true":
-        return True
-    if kind == "false":
-        return False
-    if kind == "none":
-        return None
-    token = tree.children[0]
-    if kind == "int_":
-        return int(as_token(token))
-    if kind == "decimal":
-        fraction = Fraction(Decimal(str(token)))
-        return int(fraction) if fraction.denominator == 1 else fraction
-    return _decode_string(as_token(token))
-
-
-def _decode_string(token: Token) -> str:
-    decoded = json.loads(str(token), strict=False)
-    assert isinstance(decoded, str)
-    return decoded
-
-
-def _const_value(expr: ir.Expr) -> Value:
-    assert isinstance(expr, ir.Const)
-    return expr.value
-
-
-def vocabulary_problem(values: list[Value] | tuple[Value, ...]) -> str:
-    """What is wrong with a vocabulary ('' if nothing): empty, repeated or mixed values."""
-    if not values:
-        return "the vocabulary is empty"
-    keys = [value_key(v) for v in values]
-    if len(set(keys)) != len(keys):
-        repeated = sorted({describe_value(v) for v in values if keys.count(value_key(v)) > 1})
-        return f"the vocabulary lists {', '.join(repeated)} more than once"
-    kinds = {_value_kind(v) for v in values}
-    if None in kinds or len(kinds) > 1:
-        return "the vocabulary must be all strings, all integers or all booleans"
-    return ""
-
-
-def _value_kind(v: Value) -> str | None:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, str):
-        return "str"
-    if isinstance(v, int):
-        return "int"
-    return None
-
-
-def _describe_lowered(value: Lowered) -> str:
-    if isinstance(value, SOpRef):
-        return f"the s-op {value.name}"
-    if isinstance(value, SelRef):
-        return f"the selector {value.name}"
-    if isinstance(value, ConstVal):
-        return f"the constant {describe_value(value.value)}"
-    if isinstance(value, FnVal):
-        return "a function"
-    if isinstance(value, OpVal):
-        return f"the operator {value.op}"
-    if isinstance(value, SetVal):
-        return "a set"
-    if isinstance(value, TableVal):
-        return "a table"
-    return "a tuple"
 
 
 def parse_program(
