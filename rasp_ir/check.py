@@ -138,12 +138,13 @@ def _causal_warnings(program: ir.Program) -> list[Diagnostic]:
     if "length" not in live:
         return []
     users = [b for b in program.bindings if "length" in ir.operands(b.node) and b.name in live]
+    reader = users[0].name if users else "the output length"
     return [
         Diagnostic(
             "causal-length",
-            f"under %causal, length is the prefix length i+1, so {users[0].name} sees the "
+            f"under %causal, length is the prefix length i+1, so {reader} sees the "
             "length of the prefix, not of the whole input",
-            users[0].span,
+            users[0].span if users else None,
             "remove %causal if the program needs the whole input",
             "warning",
         )

@@ -376,7 +376,8 @@ def test_map_too_large_to_tabulate_runs_on_observed_combinations() -> None:
     from rasp_ir.check import load_program
 
     shifts = "".join(
-        f"s{k} = aggregate(select(indices, indices, fn(k, q) -> k == q - {k}), tokens, default=0);\n"
+        f"s{k} = aggregate(select(indices, indices, fn(k, q) -> k == q - {k}), tokens, "
+        "default=0);\n"
         for k in range(1, 8)
     )
     source = (

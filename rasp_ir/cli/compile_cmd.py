@@ -1,0 +1,76 @@
+"""``rasp compile``: a program file and a backend name in, the backend's artifact on disk out."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rasp_ir.cli.common import add_command, add_header_options, header_overrides, load_checked
+from rasp_ir.cli.output import err, write
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.registry import load_backend, require_supported
+
+if TYPE_CHECKING:
+    from rasp_ir.cli.common import Subparsers
+
+EPILOG = """\
+Every construct the backend does not support is reported at once, with its location; then the
+exit code is 1. Without -o, a text artifact is printed.
+
+examples:
+  rasp compile examples/reverse.rasp --backend python -o reverse      # writes reverse.py
+  python reverse.py --chars hello                                     # like rasp run
+  rasp backends                                                       # what can I compile to?
+"""
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``rasp compile``."""
+    parser = add_command(
+        subparsers,
+        "compile",
+        compile_command,
+        summary="compile a program with a backend (e.g. to Python source)",
+        description="Lower a RASP program with a backend and write the artifact.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("file", metavar="FILE", help="the .rasp program")
+    parser.add_argument("--backend", "-b", default="python", metavar="NAME", help="default: python")
+    parser.add_argument("-o", "--output", metavar="OUT", help="where to write (a suffix is added)")
+    add_header_options(parser)
+
+
+def compile_command(args: argparse.Namespace) -> int:
+    """Lower the program and write (or print) the artifact."""
+    program = load_checked(args.file, header_overrides(args)).program
+    backend = load_backend(args.backend)
+    require_supported(backend, program)
+    artifact = backend.lower(program)
+    if args.output is None:
+        if not isinstance(artifact, str):
+            raise RaspError.single(
+                "usage", f"the {backend.name} backend's artifact is not text", hint="pass -o OUT"
+            )
+        write(artifact)
+        return 0
+    path = Path(args.output)
+    suffix = getattr(backend, "suffix", "")
+    if suffix and not path.suffix:
+        path = path.with_name(path.name + suffix)
+    save = getattr(backend, "save", None)
+    try:
+        if callable(save):
+            save(artifact, path)
+        elif isinstance(artifact, str):
+            path.write_text(artifact, encoding="utf-8")
+        elif isinstance(artifact, bytes):
+            path.write_bytes(artifact)
+        else:
+            raise RaspError.single(
+                "usage", f"the {backend.name} backend cannot write its artifact to a file"
+            )
+    except OSError as error:
+        raise RaspError.single("file", f"cannot write {path}: {error}") from None
+    err(f"wrote {path}")
+    return 0
