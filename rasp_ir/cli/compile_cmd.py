@@ -21,6 +21,7 @@ exit code is 1. Without -o, a text artifact is printed.
 examples:
   rasp compile examples/reverse.rasp --backend python -o reverse      # writes reverse.py
   python reverse.py --chars hello                                     # like rasp run
+  rasp compile examples/reverse.rasp --backend torch -o reverse --report   # weights + sizes
   rasp backends                                                       # what can I compile to?
 """
 
@@ -38,6 +39,11 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("file", metavar="FILE", help="the .rasp program")
     parser.add_argument("--backend", "-b", default="python", metavar="NAME", help="default: python")
     parser.add_argument("-o", "--output", metavar="OUT", help="where to write (a suffix is added)")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the backend's size report (torch: layers, heads, d_model, MLP width)",
+    )
     add_header_options(parser)
 
 
@@ -46,6 +52,14 @@ def compile_command(args: argparse.Namespace) -> int:
     program = load_checked(args.file, header_overrides(args)).program
     backend = load_backend(args.backend)
     require_supported(backend, program)
+    if args.report:
+        report = getattr(backend, "report", None)
+        if not callable(report):
+            raise RaspError.single("usage", f"the {backend.name} backend has no size report")
+        text = report(program)
+        write(text if text.endswith("\n") else text + "\n")
+        if args.output is None:
+            return 0
     artifact = backend.lower(program)
     if args.output is None:
         if not isinstance(artifact, str):

@@ -116,3 +116,21 @@ def test_backends_lists_names_descriptions_and_providers(rasp: Rasp) -> None:
     python = next(line for line in lines if line.startswith("python "))
     assert "readable, standalone Python source" in python
     assert python.endswith("[rasp-ir]")
+
+
+def test_compile_torch_writes_weights_and_reports_sizes(
+    rasp: Rasp, program: Program, tmp_path: Path
+) -> None:
+    result = rasp(
+        "compile", program(REVERSE), "--backend", "torch", "-o", tmp_path / "rev", "--report"
+    )
+    assert result.code == 0
+    assert result.out.splitlines()[0].startswith("layers: 2   heads per layer: 1 / 1")
+    assert (tmp_path / "rev.safetensors").exists()
+    assert (tmp_path / "rev.json").exists()
+
+
+def test_report_from_a_backend_without_one(rasp: Rasp, program: Program) -> None:
+    result = rasp("compile", program(REVERSE), "--backend", "python", "--report")
+    assert result.code == 1
+    assert "the python backend has no size report" in result.err

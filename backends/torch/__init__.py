@@ -1,0 +1,62 @@
+"""Compile the IR to transformer weights: programs in, ``CompiledTransformer`` modules out.
+
+torch is imported only inside this package.
+Entry point: ``torch = "rasp_ir.backends.torch:BACKEND"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rasp_ir import ir
+from rasp_ir.backends.torch.compiler import compile_program
+from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, RunResult
+from rasp_ir.backends.torch.report import compile_report
+from rasp_ir.backends.torch.serialize import load_model, save_model
+from rasp_ir.registry import ALL_FEATURES, BatchRunner, Outputs, require_supported
+from rasp_ir.values import Value
+
+__all__ = [
+    "BACKEND",
+    "CompiledTransformer",
+    "ModelConfig",
+    "RunResult",
+    "TorchBackend",
+    "compile_program",
+    "compile_report",
+    "load_model",
+    "save_model",
+]
+
+
+class TorchBackend:
+    """The ``torch`` backend: exact transformer weights for a program."""
+
+    name = "torch"
+    description = "compile to exact transformer weights (a torch nn.Module, safetensors on disk)"
+    features = ALL_FEATURES
+
+    def lower(self, program: ir.Program) -> CompiledTransformer:
+        """The compiled model; a RaspError lists every construct that cannot be compiled."""
+        require_supported(self, program)
+        return compile_program(program)
+
+    def runner(self, program: ir.Program, artifact: CompiledTransformer) -> BatchRunner:
+        """A function from a batch of content-token lists to the program's outputs."""
+
+        def run(batch: Sequence[Sequence[Value]]) -> Outputs:
+            return artifact.run(batch).outputs
+
+        return run
+
+    def save(self, artifact: CompiledTransformer, path: Path) -> None:
+        """Write ``MODEL.safetensors`` and ``MODEL.json`` for ``rasp compile -o MODEL``."""
+        save_model(artifact, path)
+
+    def report(self, program: ir.Program) -> str:
+        """Layers, heads per layer, d_model, MLP width and the per-op allocation."""
+        return compile_report(program)
+
+
+BACKEND = TorchBackend()

@@ -1,0 +1,286 @@
+"""The per-construct rules: a checked program in, a filled :class:`~.plan.Plan` out.
+
+One rule per node kind (``Full``, ``Map``, ``Aggregate`` by reduction, ``SelectorWidth``);
+selectors are compiled into the heads that use them. A construct the backend cannot compile
+exactly raises :class:`~.plan.Unsupported` with its reason; every such construct is collected
+before anything is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+import numpy as np
+
+from rasp_ir import ir
+from rasp_ir.backends.torch.functions import Leaf, Table, constant, identity
+from rasp_ir.backends.torch.plan import (
+    MARGIN,
+    HeadPlan,
+    Literal_,
+    OutputPlan,
+    Plan,
+    Rep,
+    Unsupported,
+)
+from rasp_ir.tables import code_of, predicate_table
+from rasp_ir.values import Value, canonical_values, is_number, normalize_number, value_key
+from rasp_ir.valuesets import TooLarge, mean_mode, mean_values, never_empty, sum_values
+
+
+def plan_program(program: ir.Program, value_sets: dict[str, tuple[Value, ...]]) -> Plan:
+    """Plan every live binding and output; raise :class:`Unsupported` list via ``problems``."""
+    plan = Plan(program, value_sets)
+    problems: list[Unsupported] = []
+    failed: set[str] = set()
+    for binding in program.bindings:
+        if any(name in failed for name in ir.operands(binding.node)):
+            failed.add(binding.name)
+            continue
+        try:
+            _RULES[type(binding.node)](plan, binding)
+        except Unsupported as problem:
+            problems.append(problem if problem.binding else Unsupported(binding, problem.reason))
+            failed.add(binding.name)
+    for name in program.outputs:
+        if name in failed or program.is_selector_name(name):
+            continue
+        rep: Rep = "onehot" if program.encoding_of(name) == "cat" else "scalar"
+        try:
+            plan.outputs.append(OutputPlan(name, rep, plan.require(name, rep)))
+        except Unsupported as problem:
+            problems.append(Unsupported(program.by_name.get(name), problem.reason))
+    if problems:
+        raise _Problems(problems)
+    return plan
+
+
+class _Problems(Exception):
+    def __init__(self, problems: list[Unsupported]) -> None:
+        super().__init__(f"{len(problems)} unsupported constructs")
+        self.problems = problems
+
+
+def _full(plan: Plan, binding: ir.Binding) -> None:
+    assert isinstance(binding.node, ir.Full)
+    plan.tables[binding.name] = constant(binding.node.value)
+
+
+def _map(plan: Plan, binding: ir.Binding) -> None:
+    plan.tables[binding.name] = plan.map_table(binding)
+
+
+def _selector(plan: Plan, binding: ir.Binding) -> None:
+    """Selectors are compiled into the heads that use them."""
+
+
+def _width(plan: Plan, binding: ir.Binding) -> None:
+    node = binding.node
+    assert isinstance(node, ir.SelectorWidth)
+    if isinstance(plan.program.binding(node.selector).node, ir.SelectClosest):
+        raise Unsupported(binding, "selector_width of select_closest is not compiled")
+    leaf = plan._width_head(binding.name, node.selector, 1)
+    plan.tables[binding.name] = identity(leaf, plan.sets[binding.name])
+
+
+def _aggregate(plan: Plan, binding: ir.Binding) -> None:
+    node = binding.node
+    assert isinstance(node, ir.Aggregate)
+    program = plan.program
+    numeric = node.reduce == "sum" or (node.reduce == "mean" and mean_mode(program, node) == "num")
+    value, source = _value_channel(plan, node.sop, numeric)
+    may_be_empty = not never_empty(program, node.selector)
+    selector = program.binding(node.selector)
+    if isinstance(selector.node, ir.SelectClosest):
+        literals = [_closest_literal(plan, selector)]
+        layer = plan.place([value, literals[0].keys, literals[0].queries, plan.indices])
+        head = plan.head(layer, "closest", node.selector, _closest_scores(plan, literals[0]))
+    else:
+        literals = plan.literals(node.selector)
+        layer = plan.place([value, *(x for lit in literals for x in (lit.keys, lit.queries))])
+        head = _reduction_head(plan, node, layer, literals, value)
+    head.computes.append(binding.name)
+    fresh = 2 * layer - 1
+    fix = may_be_empty and not _zero_default(node.default, numeric)
+    raw_name = f"{binding.name}#raw" if fix else binding.name
+    if node.reduce == "sum":
+        if fix:
+            raise Unsupported(binding, "a sum with a non-zero default is not compiled")
+        states = _sums(binding, _numbers(plan, node.sop, value), plan.positions, sum_values)
+        raw = plan._leaf(raw_name, "sumratio", canonical_values((*states, 0)), fresh)
+        head.values += [(src, raw.dims[0], w) for src, w in source] + [(plan.bos, raw.dims[1], 1.0)]
+        plan.tables[binding.name] = identity(
+            raw, canonical_values((*raw.states, *plan.sets[binding.name]))
+        )
+        return
+    if numeric:
+        states = _sums(binding, _numbers(plan, node.sop, value), plan.positions, mean_values)
+        raw = plan._leaf(raw_name, "scalar", canonical_values((*states, 0)), fresh)
+        head.values += [(src, raw.dims[0], w) for src, w in source]
+        if not fix:
+            plan.tables[binding.name] = identity(raw, canonical_values((*raw.states, 0)))
+            return
+        flag = plan._leaf(f"{binding.name}#bos", "scalar", (0, 1), fresh)
+        head.values.append((plan.bos, flag.dims[0], 1.0))
+        plan.tables[binding.name] = _numeric_default(raw, flag, node.default)
+        return
+    raw = plan._leaf(raw_name, "onehot", canonical_values((*value.states, None)), fresh)
+    head.values += [(src, dst, 1.0) for src, dst in zip(value.dims, raw.dims, strict=True)]
+    out = canonical_values((*raw.states, node.default))
+    if fix and None not in value.states:
+        out = canonical_values((*(s for s in raw.states if s is not None), node.default))
+    if not fix:
+        plan.tables[binding.name] = identity(raw, out)
+        return
+    codes = code_of(out)
+    default = codes[value_key(node.default)]
+    if None not in value.states:
+        fixed = [default if s is None else codes[value_key(s)] for s in raw.states]
+        plan.tables[binding.name] = Table((raw,), np.array(fixed, dtype=np.int64), out)
+        return
+    flag = plan._leaf(f"{binding.name}#bos", "scalar", (0, 1), fresh)
+    head.values.append((plan.bos, flag.dims[0], 1.0))
+    grid = [[codes[value_key(s)], default] for s in raw.states]
+    plan.tables[binding.name] = Table((raw, flag), np.array(grid, dtype=np.int64), out)
+
+
+def _reduction_head(
+    plan: Plan, node: ir.Aggregate, layer: int, literals: list[Literal_], value: Leaf
+) -> HeadPlan:
+    n = len(literals)
+    if node.reduce == "sum":
+        return plan.head(layer, "count", node.selector, _scores(plan, literals, plan.c, n * plan.c))
+    if node.reduce == "mean":
+        return plan.head(
+            layer, "mean", node.selector, _scores(plan, literals, plan.c, (n - 0.5) * plan.c)
+        )
+    defined = [i for i, s in enumerate(value.states) if s is not None]
+    k = len(defined)
+    c = MARGIN * (k - 1) + 2 * MARGIN + plan.c
+    scores = _scores(plan, literals, c, (n - 1) * c + MARGIN * (k - 1) + MARGIN)
+    for rank, state in enumerate(defined):
+        weight = rank if node.reduce == "max" else k - 1 - rank
+        dim = value.state_dim(state)
+        assert dim is not None
+        if weight:
+            scores[(plan.one, dim)] = scores.get((plan.one, dim), 0.0) + MARGIN * weight
+    return plan.head(layer, f"{node.reduce}:{node.sop}", node.selector, scores)
+
+
+def _scores(
+    plan: Plan, literals: list[Literal_], c: float, bos: float
+) -> dict[tuple[int, int], float]:
+    scores: dict[tuple[int, int], float] = {}
+    for lit in literals:
+        for k, q in zip(*np.nonzero(lit.table), strict=True):
+            kd, qd = lit.keys.state_dim(int(k)), lit.queries.state_dim(int(q))
+            if kd is not None and qd is not None:
+                scores[(qd, kd)] = scores.get((qd, kd), 0.0) + c
+    scores[(plan.one, plan.bos)] = bos
+    return scores
+
+
+def _closest_literal(plan: Plan, binding: ir.Binding) -> Literal_:
+    node = binding.node
+    assert isinstance(node, ir.SelectClosest)
+    keys, queries = plan.require(node.keys, "onehot"), plan.require(node.queries, "onehot")
+    table = predicate_table(node.predicate, keys.states, queries.states, span=binding.span)
+    return Literal_(keys, queries, table)
+
+
+def _closest_scores(plan: Plan, literal: Literal_) -> dict[tuple[int, int], float]:
+    """Nearest match first (left wins ties), the query itself last, then BOS."""
+    positions = plan.positions
+    spread = MARGIN * 2 * positions
+    has_bos = plan.program.header.bos is not None
+    fallback = spread + MARGIN if has_bos else 0.0
+    c = spread + fallback + 2 * MARGIN
+    scores = _scores(plan, [literal], c, -MARGIN if has_bos else MARGIN)
+    index = plan.indices
+    for i in range(positions):
+        for j in range(positions):
+            rank = 2 * positions if i == j else 2 * abs(j - i) + (1 if j > i else 0)
+            qd, kd = index.state_dim(i), index.state_dim(j)
+            assert qd is not None and kd is not None
+            scores[(qd, kd)] = scores.get((qd, kd), 0.0) - MARGIN * rank
+    if has_bos:
+        first = index.state_dim(0)
+        assert first is not None
+        scores[(plan.one, first)] = scores.get((plan.one, first), 0.0) + fallback
+    return scores
+
+
+def _value_channel(plan: Plan, sop: str, numeric: bool) -> tuple[Leaf, list[tuple[int, float]]]:
+    """The channel a head moves, and how it reads it: a number stored in a one-hot channel
+    (``1 if t == "x" else 0`` of tokens) is read straight from the one-hot by the value map."""
+    table = plan.table(sop)
+    if numeric and len(table.leaves) == 1 and table.leaves[0].kind == "onehot":
+        (leaf,) = table.leaves
+        numbers = [table.values[int(c)] for c in table.codes]
+        if all(isinstance(v, (int, bool)) or is_number(v) for v in numbers):
+            source = []
+            for state, number in enumerate(numbers):
+                dim = leaf.state_dim(state)
+                if dim is not None and number:
+                    source.append((dim, float(number)))
+            return leaf, source
+    leaf = plan.require(sop, "scalar" if numeric else "onehot")
+    return leaf, [(leaf.dims[0], 1.0)]
+
+
+def _numbers(plan: Plan, sop: str, value: Leaf) -> tuple[Value, ...]:
+    if value.kind == "scalar":
+        return value.states
+    table = plan.table(sop)
+    return canonical_values(table.values[int(c)] for c in np.unique(table.codes))
+
+
+def _zero_default(default: Value, numeric: bool) -> bool:
+    if numeric:
+        return value_key(default) == value_key(0)
+    return default is None
+
+
+def _sums(
+    binding: ir.Binding,
+    states: tuple[Value, ...],
+    positions: int,
+    fn: Callable[[Sequence[Value], int], tuple[Value, ...]],
+) -> tuple[Value, ...]:
+    try:
+        result: tuple[Value, ...] = fn([s for s in states if s is not None], positions)
+    except TooLarge as error:
+        raise Unsupported(binding, f"too many possible values ({error})") from error
+    return result
+
+
+def _numeric_default(raw: Leaf, flag: Leaf, default: Value) -> Table:
+    """``raw + default * flag``: the raw mean is 0 exactly where the head attended BOS."""
+    shift = _as_fraction(default)
+    shifted = [normalize_number(_as_fraction(s) + shift) for s in raw.states]
+    out = canonical_values((*raw.states, *shifted))
+    codes = code_of(out)
+    grid = [
+        [codes[value_key(s)], codes[value_key(t)]] for s, t in zip(raw.states, shifted, strict=True)
+    ]
+    return Table((raw, flag), np.array(grid, dtype=np.int64), out)
+
+
+def _as_fraction(value: Value) -> Fraction:
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
+    raise Unsupported(None, f"the numerical default {value!r} is not a number")
+
+
+_RULES = {
+    ir.Full: _full,
+    ir.Map: _map,
+    ir.Select: _selector,
+    ir.SelectClosest: _selector,
+    ir.SelectorAnd: _selector,
+    ir.SelectorOr: _selector,
+    ir.SelectorNot: _selector,
+    ir.SelectorWidth: _width,
+    ir.Aggregate: _aggregate,
+}

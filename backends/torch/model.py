@@ -1,0 +1,240 @@
+"""The compiled model: a standard transformer ``nn.Module`` with labelled residual dimensions.
+
+Token and position embeddings; ``n_layers`` blocks of multi-head softmax attention and a ReLU
+MLP, both residual; no layer norm. Position 0 is the model's BOS (the attention sink); the
+program's positions start at 1 (a program that declares ``%bos`` has its BOS token there).
+Outputs are decoded from their residual directions: categorical by argmax over the output's
+one-hot directions and an explicit undefined direction (logit 1/2), numerical by snapping to
+the nearest value of the output's exact value set. Everything runs in float32.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import torch
+from torch import nn
+
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.values import Value, describe_value, value_key
+
+SINK = "<bos>"
+PAD = "<pad>"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shapes of the model. ``n_tokens`` counts the sink and the padding token."""
+
+    d_model: int
+    n_layers: int
+    n_heads: int
+    d_head: int
+    d_mlp: int
+    n_tokens: int
+    n_positions: int
+    causal: bool
+
+
+@dataclass(frozen=True)
+class OutputDecoder:
+    """How to read one output: ``dims`` (one per value, or one scalar) and its value set."""
+
+    name: str
+    kind: str
+    dims: tuple[int, ...]
+    values: tuple[Value, ...]
+    undefined: bool
+
+
+@dataclass
+class ModelInfo:
+    """Everything about the model that is not a tensor."""
+
+    vocab: tuple[Value, ...]
+    residual_labels: tuple[str, ...]
+    decoders: tuple[OutputDecoder, ...]
+    program_text: str
+    bos: Value = None
+    max_len: int = 0
+    warnings: tuple[str, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """Decoded outputs, and when asked the residual after every sublayer and the attention."""
+
+    outputs: dict[str, list[list[Value]]]
+    residuals: list[torch.Tensor] = field(default_factory=list)
+    attention: list[torch.Tensor] = field(default_factory=list)
+
+
+class CompiledTransformer(nn.Module):
+    """A transformer whose weights were set by the compiler (see the module docstring)."""
+
+    def __init__(self, config: ModelConfig, info: ModelInfo) -> None:
+        super().__init__()
+        self.config = config
+        self.info = info
+        d, h, k, m = config.d_model, config.n_heads, config.d_head, config.d_mlp
+        self.token_embedding = _zeros(config.n_tokens, d)
+        self.position_embedding = _zeros(config.n_positions, d)
+        self.w_q = _zeros(config.n_layers, h, d, k)
+        self.w_k = _zeros(config.n_layers, h, d, k)
+        self.w_v = _zeros(config.n_layers, h, d, k)
+        self.w_o = _zeros(config.n_layers, h, k, d)
+        self.mlp_in = _zeros(config.n_layers, d, m)
+        self.mlp_in_bias = _zeros(config.n_layers, m)
+        self.mlp_out = _zeros(config.n_layers, m, d)
+        self.mlp_out_bias = _zeros(config.n_layers, d)
+
+    @property
+    def residual_labels(self) -> tuple[str, ...]:
+        """One human-readable label per residual dimension."""
+        return self.info.residual_labels
+
+    def forward(
+        self, ids: torch.Tensor, lengths: torch.Tensor, *, trace: bool = False
+    ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """Residual stream after the last layer for ``ids`` (batch x positions, sink first).
+
+        ``lengths`` counts positions including the sink. With ``trace``, also the residual
+        after the embedding and every sublayer, and every layer's attention pattern.
+        """
+        batch, width = ids.shape
+        positions = torch.arange(width)
+        x = self.token_embedding[ids] + self.position_embedding[positions][None]
+        keep = positions[None, :] < lengths[:, None]
+        allowed = keep[:, None, None, :].expand(batch, 1, width, width)
+        if self.config.causal:
+            allowed = allowed & torch.ones(width, width, dtype=torch.bool).tril()[None, None]
+        residuals = [x] if trace else []
+        patterns: list[torch.Tensor] = []
+        scale = 1.0 / math.sqrt(self.config.d_head)
+        for layer in range(self.config.n_layers):
+            q = torch.einsum("btd,hdk->bhtk", x, self.w_q[layer])
+            k = torch.einsum("btd,hdk->bhtk", x, self.w_k[layer])
+            v = torch.einsum("btd,hdk->bhtk", x, self.w_v[layer])
+            scores = torch.einsum("bhik,bhjk->bhij", q, k) * scale
+            scores = scores.masked_fill(~allowed, float("-inf"))
+            pattern = torch.softmax(scores, dim=-1)
+            x = x + torch.einsum("bhij,bhjk,hkd->bid", pattern, v, self.w_o[layer])
+            if trace:
+                residuals.append(x)
+                patterns.append(pattern)
+            hidden = torch.relu(x @ self.mlp_in[layer] + self.mlp_in_bias[layer])
+            x = x + hidden @ self.mlp_out[layer] + self.mlp_out_bias[layer]
+            if trace:
+                residuals.append(x)
+        return x, residuals, patterns
+
+    def encode(self, inputs: Sequence[Sequence[Value]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids (sink first, the program's BOS next when it has one) and lengths."""
+        index = {value_key(v): i + 1 for i, v in enumerate(self.info.vocab)}
+        pad = len(self.info.vocab) + 1
+        prefix = [] if self.info.bos is None else [index[value_key(self.info.bos)]]
+        rows: list[list[int]] = []
+        for b, example in enumerate(inputs):
+            if len(example) > self.info.max_len:
+                raise RaspError.single(
+                    "input-length",
+                    f"example {b} has {len(example)} tokens, more than max_len {self.info.max_len}",
+                )
+            row = [0, *prefix]
+            for token in example:
+                code = index.get(value_key(token))
+                if code is None or (self.info.bos is not None and code == prefix[0]):
+                    raise RaspError.single(
+                        "input-token",
+                        f"token {describe_value(token)} at example {b} is not in the vocabulary",
+                    )
+                row.append(code)
+            rows.append(row)
+        width = max((len(r) for r in rows), default=1)
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        for b, row in enumerate(rows):
+            ids[b, : len(row)] = torch.tensor(row, dtype=torch.long)
+        lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+        return ids, lengths
+
+    @torch.no_grad()
+    def run(
+        self,
+        inputs: Sequence[Sequence[Value]],
+        *,
+        trace: bool = False,
+        debug: bool = False,
+    ) -> RunResult:
+        """Decoded outputs for a batch of content-token lists (the program's positions only).
+
+        ``trace`` keeps every residual and attention pattern; ``debug`` raises when a read
+        value is not within a safe distance of a value it may take (rasp-semantics §16.9).
+        """
+        ids, lengths = self.encode(inputs)
+        final, residuals, patterns = self.forward(ids, lengths, trace=trace)
+        outputs: dict[str, list[list[Value]]] = {}
+        for decoder in self.info.decoders:
+            outputs[decoder.name] = _decode(decoder, final, lengths, debug)
+        return RunResult(outputs, residuals, patterns)
+
+
+def _zeros(*shape: int) -> nn.Parameter:
+    return nn.Parameter(torch.zeros(*shape, dtype=torch.float32), requires_grad=False)
+
+
+def _decode(
+    decoder: OutputDecoder, final: torch.Tensor, lengths: torch.Tensor, debug: bool
+) -> list[list[Value]]:
+    read = final[:, 1:, list(decoder.dims)]
+    rows: list[list[Value]] = []
+    if decoder.kind == "cat":
+        defined: list[Value] = [v for v in decoder.values if v is not None]
+        if debug:
+            _check_onehot(decoder, read, lengths)
+        if decoder.undefined:
+            read = torch.cat([read, torch.full_like(read[..., :1], 0.5)], dim=-1)
+            defined.append(None)
+        if read.shape[-1] == 0:
+            return [[None] * (int(n) - 1) for n in lengths]
+        best = read.argmax(dim=-1)
+        for b, n in enumerate(lengths.tolist()):
+            rows.append([defined[int(i)] for i in best[b, : n - 1]])
+        return rows
+    numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
+    distance = (read[..., :1].double() - numbers).abs()
+    nearest = distance.argmin(dim=-1)
+    if debug and len(decoder.values) > 1:
+        gap = float((numbers[1:] - numbers[:-1]).min())
+        errors = distance.min(dim=-1).values[_valid(lengths, read.shape[1])]
+        worst = float(errors.max()) if errors.numel() else 0.0
+        if worst >= gap / 2:
+            raise AssertionError(f"{decoder.name}: read value off by {worst} (half gap {gap / 2})")
+    for b, n in enumerate(lengths.tolist()):
+        rows.append([_exact(decoder.values[int(i)]) for i in nearest[b, : n - 1]])
+    return rows
+
+
+def _valid(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    return torch.arange(width)[None, :] < (lengths[:, None] - 1)
+
+
+def _check_onehot(decoder: OutputDecoder, read: torch.Tensor, lengths: torch.Tensor) -> None:
+    if read.shape[-1] == 0:
+        return
+    top = read.topk(min(2, read.shape[-1]), dim=-1).values
+    valid = _valid(lengths, read.shape[1])
+    first = top[..., 0][valid]
+    unclear = (first > 0.25) & (first < 0.75) if decoder.undefined else first < 0.75
+    if bool(unclear.any()) or (top.shape[-1] > 1 and bool((top[..., 1][valid] > 0.25).any())):
+        raise AssertionError(f"{decoder.name}: output directions are not a clean one-hot")
+
+
+def _exact(value: Value) -> Value:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    return value

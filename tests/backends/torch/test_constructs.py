@@ -1,0 +1,85 @@
+"""Constructs beyond the example library: composite selectors (tracr refuses them), other
+reductions, user defaults, numerical keys, select_closest, %bos, constants; and refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from rasp_ir.backends.torch import BACKEND, compile_program
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.registry import Backend
+from tests.backends.torch.helpers import all_inputs, check, program, random_inputs
+
+HEADER = '%vocab {"a", "b", "c"}\n%max_len 5\n'
+
+PROGRAMS = {
+    "or": "w = selector_width(select(tokens, tokens, ==) or select(indices, indices, <));",
+    "not": "w = selector_width(not select(tokens, tokens, ==));",
+    "and_not": "w = selector_width(select(tokens, tokens, <=) and not select(indices, indices, >))"
+    ";",
+    "or_mean": 'x : num = map(fn(t) -> 1 if t == "a" else 0, tokens);\n'
+    "w : num = aggregate(select(tokens, tokens, ==) or select(indices, indices, ==), x);",
+    "max": "w = aggregate(select(indices, indices, <=), tokens, reduce=max);",
+    "min_default": 'w = aggregate(select(indices, indices, <), tokens, reduce=min, default="z");',
+    "sum": 'x : num = map(fn(t) -> 2 if t == "a" else (-1 if t == "b" else 1/2), tokens);\n'
+    "w : num = aggregate(select(indices, indices, <=), x, reduce=sum);",
+    "mean_any_numbers": 'x : num = map(fn(t) -> 3 if t == "a" else (-1 if t == "b" else 1/2), '
+    "tokens);\n"
+    "w : num = aggregate(select(indices, indices, <=), x, default=7);",
+    "numerical_keys": 'x : num = map(fn(t) -> 1 if t == "a" else 0, tokens);\n'
+    "f : num = aggregate(select(indices, indices, <=), x);\n"
+    "w = selector_width(select(f, f, ==));",
+    "closest": "w = aggregate(select_closest(tokens, tokens, ==), indices);",
+    "closest_lt": "w = aggregate(select_closest(tokens, tokens, <), indices, default=9);",
+    "constant_query": 'w = selector_width(select(tokens, "a", ==));',
+    "length_map": "w = map(fn(n, i) -> n - i, length, indices);",
+    "chain": "h = selector_width(select(tokens, tokens, ==));\n"
+    "w = map(fn(x) -> x * 2 if x > 1 else 0, h + 1);",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_construct(name: str) -> None:
+    prog = program(HEADER + PROGRAMS[name] + "\noutput w;\n")
+    check(prog, all_inputs(prog, 5))
+
+
+def test_program_bos_is_the_first_real_position() -> None:
+    prog = program(
+        '%vocab {"a", "b"}\n%max_len 5\n%bos "S"\n'
+        "w = aggregate(select_closest(tokens, tokens, ==), indices);\n"
+        "n = length;\noutput w, n;\n"
+    )
+    model = check(prog, all_inputs(prog, 5))
+    assert model.run([["a"]]).outputs["n"] == [[2, 2]]
+
+
+def test_longer_random_composites() -> None:
+    prog = program(
+        '%vocab {"a", "b", "c"}\n%max_len 16\n'
+        "w = selector_width(select(tokens, tokens, ==) or select(indices, indices, <));\n"
+        "output w;\n"
+    )
+    check(prog, random_inputs(prog, 500))
+
+
+def test_backend_protocol_and_runner() -> None:
+    assert isinstance(BACKEND, Backend)
+    prog = program(HEADER + "w = selector_width(select(tokens, tokens, ==));\noutput w;\n")
+    run = BACKEND.runner(prog, BACKEND.lower(prog))
+    assert run([["a", "b", "a"], []]) == {"w": [[2, 1, 2], []]}
+
+
+def test_unsupported_constructs_are_refused_each_with_a_span() -> None:
+    prog = program(
+        HEADER
+        + "w = selector_width(select_closest(tokens, tokens, ==));\n"
+        + 'x : num = map(fn(t) -> 1 if t == "a" else 0, tokens);\n'
+        + "s : num = aggregate(select(indices, indices, <), x, reduce=sum, default=5);\n"
+        + "output w, s;\n"
+    )
+    with pytest.raises(RaspError) as caught:
+        compile_program(prog)
+    diagnostics = caught.value.diagnostics
+    assert [d.code for d in diagnostics] == ["unsupported", "unsupported"]
+    assert [d.span.line for d in diagnostics if d.span] == [3, 5]

@@ -1,0 +1,129 @@
+"""tracr's silent failures (rasp-semantics §16) as regression tests: compiled == interpreted at
+every position, undefined ones included."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+import torch
+
+from rasp_ir.backends.torch import compile_program
+from rasp_ir.interpreter import interpret
+from tests.backends.torch.helpers import (
+    EXAMPLES,
+    all_inputs,
+    check,
+    example,
+    program,
+    random_inputs,
+)
+
+FRAC_THRESHOLD = """
+%vocab {"x", "a"}
+%max_len 5
+is_x : num = map(fn(t) -> 1 if t == "x" else 0, tokens);
+f : num = aggregate(select(indices, indices, <=), is_x, default=0);
+big = map(fn(v) -> v > 0.6, f);
+output big;
+"""
+
+
+def test_frac_prevs_threshold_uses_every_mean_16_1() -> None:
+    prog = program(FRAC_THRESHOLD)
+    model = check(prog, all_inputs(prog, 5))
+    assert model.run([["x", "x", "a"]]).outputs["big"] == [[True, True, True]]
+
+
+def test_categorical_aggregate_with_a_default() -> None:
+    prog = program(
+        """
+        %vocab {"a", "b", "c"}
+        %max_len 5
+        prev = aggregate(select(indices, indices, fn(k, q) -> k == q - 1), tokens, default="z");
+        output prev;
+        """
+    )
+    model = check(prog, all_inputs(prog, 5))
+    assert model.run([["a", "b"]]).outputs["prev"] == [["z", "a"]]
+
+
+def test_same_expression_as_cat_and_num_16_2() -> None:
+    prog = program(
+        """
+        %vocab {"x", "y"}
+        %max_len 5
+        c = map(fn(t) -> 1 if t == "x" else 0, tokens);
+        n : num = map(fn(t) -> 1 if t == "x" else 0, tokens);
+        moved = aggregate(select(indices, indices, ==), c);
+        frac : num = aggregate(select(indices, indices, <=), n);
+        output moved, frac;
+        """
+    )
+    model = check(prog, all_inputs(prog, 5))
+    labels = model.residual_labels
+    assert "c:1" in labels and "moved:1" in labels and "frac" in labels
+    assert model.run([["x", "y"]]).outputs == {"moved": [[1, 0]], "frac": [[1, Fraction(1, 2)]]}
+
+
+def test_undefined_feeding_a_map_16_4() -> None:
+    prog = program(
+        """
+        %vocab {1, 2, 3, 4}
+        %max_len 4
+        s = aggregate(select(indices, indices, fn(k, q) -> k == q + 2), tokens);
+        m = map(fn(x) -> x - 1, s);
+        output m;
+        """
+    )
+    model = check(prog, all_inputs(prog, 4))
+    assert model.run([[1, 2, 3, 4]]).outputs["m"] == [[2, 3, None, None]]
+
+
+@pytest.mark.parametrize("encoding", ["cat", "num"])
+def test_default_is_not_stored_at_bos_16_8(encoding: str) -> None:
+    default = '"q"' if encoding == "cat" else "5"
+    value = "tokens" if encoding == "cat" else "weight"
+    prog = program(
+        f"""
+        %vocab {{"a", "b"}}
+        %max_len 5
+        weight : num = map(fn(t) -> 2 if t == "a" else 1/2, tokens);
+        back = select(indices, indices, fn(k, q) -> k == q - 1);
+        a : {encoding} = aggregate(back, {value}, default={default});
+        b : {encoding} = aggregate(select(indices, indices, fn(k, q) -> k == q + 1), a);
+        output a, b;
+        """
+    )
+    model = check(prog, all_inputs(prog, 5))
+    outputs = model.run([["a", "b", "a"]]).outputs
+    assert outputs["b"][0][-1] == (None if encoding == "cat" else 0)
+
+
+CAUSAL = ["length.rasp", "frac_prevs.rasp", "pair_balance.rasp", "hist.rasp", "dyck1.rasp"]
+
+
+@pytest.mark.parametrize("name", CAUSAL)
+def test_causal_compile_matches_causal_interpreter_and_masks_16_5(name: str) -> None:
+    path = next(p for p in EXAMPLES if p.name == name)
+    prog = example(path, 6)
+    prog = type(prog)(
+        type(prog.header)(prog.header.vocab, 6, causal=True), prog.bindings, prog.outputs
+    )
+    model = check(prog, all_inputs(prog, 4) + random_inputs(prog, 200))
+    result = model.run(random_inputs(prog, 20), trace=True)
+    for pattern in result.attention:
+        upper = torch.ones(pattern.shape[-2:], dtype=torch.bool).triu(1)
+        assert bool((pattern[..., upper] == 0).all())
+
+
+def test_causal_compile_of_a_length_program_warns_issue_19() -> None:
+    prog = example(next(p for p in EXAMPLES if p.name == "reverse.rasp"), 5)
+    prog = type(prog)(
+        type(prog.header)(prog.header.vocab, 5, causal=True), prog.bindings, prog.outputs
+    )
+    with pytest.warns(UserWarning, match="prefix"):
+        model = compile_program(prog)
+    assert model.info.warnings
+    expected = interpret(prog, [["a", "b", "c"]]).outputs()["reverse"]
+    assert model.run([["a", "b", "c"]]).outputs["reverse"] == expected
