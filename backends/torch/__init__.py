@@ -19,6 +19,7 @@ from rasp_ir.values import Value
 
 __all__ = [
     "BACKEND",
+    "CHUNK_FLOATS",
     "CompiledTransformer",
     "ModelConfig",
     "RunResult",
@@ -28,6 +29,10 @@ __all__ = [
     "load_model",
     "save_model",
 ]
+
+
+# Activations per chunk of a batch stay below this many floats (512 MiB in float32).
+CHUNK_FLOATS = 1 << 27
 
 
 class TorchBackend:
@@ -45,8 +50,17 @@ class TorchBackend:
     def runner(self, program: ir.Program, artifact: CompiledTransformer) -> BatchRunner:
         """A function from a batch of content-token lists to the program's outputs."""
 
+        config = artifact.config
+        widest = max(config.d_model, config.d_mlp, 1) * config.n_positions
+        chunk = max(1, CHUNK_FLOATS // widest)
+
         def run(batch: Sequence[Sequence[Value]]) -> Outputs:
-            return artifact.run(batch).outputs
+            outputs: Outputs = {name: [] for name in program.outputs}
+            for start in range(0, len(batch), chunk):
+                part = artifact.run(batch[start : start + chunk]).outputs
+                for name, values in part.items():
+                    outputs.setdefault(name, []).extend(values)
+            return outputs
 
         return run
 

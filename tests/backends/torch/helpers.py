@@ -10,7 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from rasp_ir import ir
-from rasp_ir.backends.torch import CompiledTransformer, compile_program
+from rasp_ir.backends.torch import CHUNK_FLOATS, CompiledTransformer, compile_program
 from rasp_ir.interpreter import interpret
 from rasp_ir.lowering import HeaderOverrides, parse_file, parse_program
 from rasp_ir.values import Value, value_key
@@ -60,6 +60,9 @@ def mismatches(
     batch: int = 500,
 ) -> list[str]:
     """Every (input, output, position) where the model and the interpreter disagree."""
+    config = model.config
+    widest = max(config.d_model, config.d_mlp, 1) * config.n_positions
+    batch = max(1, min(batch, CHUNK_FLOATS // widest))
     found: list[str] = []
     for start in range(0, len(inputs), batch):
         chunk = inputs[start : start + batch]
