@@ -206,11 +206,18 @@ def _decode(
             rows.append([defined[int(i)] for i in best[b, : n - 1]])
         return rows
     numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
-    distance = (read[..., :1].double() - numbers).abs()
-    nearest = distance.argmin(dim=-1)
+    # The values are sorted: the nearest one is a neighbour of the insertion point, which keeps
+    # memory at batch x length even for value sets of hundreds of thousands of numbers.
+    read_values = read[..., 0].double().contiguous()
+    right = torch.searchsorted(numbers, read_values).clamp(max=len(numbers) - 1)
+    left = (right - 1).clamp(min=0)
+    left_distance = (read_values - numbers[left]).abs()
+    right_distance = (read_values - numbers[right]).abs()
+    nearest = torch.where(left_distance <= right_distance, left, right)
     if debug and len(decoder.values) > 1:
         gap = float((numbers[1:] - numbers[:-1]).min())
-        errors = distance.min(dim=-1).values[_valid(lengths, read.shape[1])]
+        distance = torch.minimum(left_distance, right_distance)
+        errors = distance[_valid(lengths, read.shape[1])]
         worst = float(errors.max()) if errors.numel() else 0.0
         if worst >= gap / 2:
             raise AssertionError(f"{decoder.name}: read value off by {worst} (half gap {gap / 2})")
