@@ -191,6 +191,9 @@ class Translator:
         text = f"{expr.func}({', '.join(a.text for a in args)})"
         if expr.func == "round":
             return Python(text, ATOM, frozenset({"int"}))
+        if expr.func == "argmax":
+            self.helpers.add("_argmax")
+            return Python(f"_argmax({', '.join(a.text for a in args)})", ATOM, frozenset({"int"}))
         types = frozenset().union(*(a.types for a in args))
         if expr.func == "abs":
             return Python(text, ATOM, _arithmetic_types(types))

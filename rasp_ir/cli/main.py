@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "rasp_ir.cli.compile_cmd",
     "rasp_ir.cli.verify_cmd",
     "rasp_ir.cli.backends_cmd",
+    "rasp_ir.frontends.transformer_programs.cli",
 )
 
 EPILOG = """\

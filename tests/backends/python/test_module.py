@@ -145,3 +145,21 @@ def program(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+def test_argmax_readouts_compile_and_match_the_interpreter() -> None:
+    from rasp_ir.check import load_program
+    from rasp_ir.registry import load_backend
+    from rasp_ir.verify import verify
+
+    source = (
+        "%vocab {0, 1, 2}\n%max_len 4\n"
+        "prev = aggregate(select(indices, indices, fn(k, q) -> k == q - 1), tokens, default=0);\n"
+        "vote = lookup(argmax(prev + 0.5, tokens * 0.75, 1 - prev), "
+        '{0: "a", 1: "b", 2: "c"}, default="?");\n'
+        "output vote;\n"
+    )
+    program = load_program(text=source).program
+    report = verify(program, load_backend("python"), exhaustive_max_len=4)
+    assert report.checked == 121
+    assert report.mismatch_count == 0

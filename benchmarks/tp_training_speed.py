@@ -1,0 +1,176 @@
+"""Training speed of a Transformer Program: seconds per epoch and peak memory on Sort (Table 1
+configuration: 3 layers, 4+4 heads, 2+2 MLPs, k = N = 8), batch size swept; the
+categorical-attention core timed on its own.
+
+    .venv/bin/python benchmarks/tp_training_speed.py [--batch-sizes 64 512] [--steps 20]
+
+Per batch size, in a fresh subprocess (so peak memory is that configuration's): ``--steps``
+optimiser steps (forward, backward, Adam) after ``--warmup`` steps; s/epoch = mean step time x
+steps per epoch of the real training split (11,441 examples). Peak memory is the process's peak
+resident set on CPU (``ru_maxrss``; includes the interpreter and torch) or
+``torch.cuda.max_memory_allocated`` on a GPU. The core row times ``categorical_attention``
+forward + backward for the 4 categorical heads of one layer at that batch size.
+
+Prints a Markdown table and writes benchmarks/results/tp_training_speed.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import multiprocessing
+import platform
+import resource
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rasp_ir.frontends.transformer_programs.config import PAPER_ARCHITECTURES  # noqa: E402
+from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
+    TransformerProgram,
+    categorical_attention,
+    position_bias,
+    token_loss,
+)
+from rasp_ir.frontends.transformer_programs.tasks import make_data  # noqa: E402
+from rasp_ir.frontends.transformer_programs.train import model_config  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[64, 128, 256, 512, 1024])
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per batch size")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--dataset-size", type=int, default=20_000)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU")
+    return parser.parse_args(argv)
+
+
+def _peak_memory_mib(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(
+    batch_size: int, steps: int, warmup: int, dataset_size: int, threads: int
+) -> dict[str, Any]:
+    """One batch size: model step time, s/epoch, peak memory, and the attention core's time."""
+    torch.set_num_threads(threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    data = make_data("sort", dataset_size, 0)
+    torch.manual_seed(0)
+    model = TransformerProgram(model_config("sort", data, PAPER_ARCHITECTURES["sort"])).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-2)
+    x = torch.from_numpy(data.train.x).to(device)
+    y = torch.from_numpy(data.train.y).to(device)
+    model.set_sampling(tau=1.0, mode="gumbel_soft")
+    times = []
+    for step in range(warmup + steps):
+        index = torch.randint(0, len(x), (batch_size,), device=device)
+        began = time.perf_counter()
+        loss = token_loss(model(x[index]), y[index])
+        optimizer.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if step >= warmup:
+            times.append(time.perf_counter() - began)
+    step_time = statistics.median(times)
+    steps_per_epoch = -(-len(x) // batch_size)
+    core = time_core(batch_size, model.config.n_heads_cat, model.config.d_var, device, steps)
+    return {
+        "batch_size": batch_size,
+        "device": str(device),
+        "step_seconds": step_time,
+        "steps_per_epoch": steps_per_epoch,
+        "seconds_per_epoch": step_time * steps_per_epoch,
+        "core_seconds_per_step": core,
+        "core_share": core * model.config.n_layers / step_time,
+        "peak_memory_mib": _peak_memory_mib(device),
+    }
+
+
+def time_core(batch: int, heads: int, k: int, device: torch.device, steps: int) -> float:
+    """Median forward + backward time of one layer's categorical-attention core."""
+    n = k
+
+    def tensor() -> torch.Tensor:
+        return torch.softmax(torch.randn(batch, heads, n, k, device=device), -1).requires_grad_()
+
+    predicate = torch.softmax(torch.randn(heads, k, k, device=device), -1).requires_grad_()
+    mask = torch.ones(batch, n, n, dtype=torch.bool, device=device)
+    bias = position_bias(n).to(device)
+    times = []
+    for _ in range(steps + 3):
+        q, key, v = tensor(), tensor(), tensor()
+        began = time.perf_counter()
+        out = categorical_attention(q, key, v, predicate, mask, bias, 1.0, "gumbel_soft")
+        out.sum().backward()  # type: ignore[no-untyped-call]
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times[3:])
+
+
+def _worker(args: tuple[int, int, int, int, int], queue: Any) -> None:
+    queue.put(measure(*args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    command = shlex.join(["python", "benchmarks/tp_training_speed.py", *(argv or sys.argv[1:])])
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for batch_size in args.batch_sizes:
+        queue = context.Queue()
+        job = (batch_size, args.steps, args.warmup, args.dataset_size, args.threads)
+        process = context.Process(target=_worker, args=(job, queue))
+        process.start()
+        rows.append(queue.get())
+        process.join()
+        print(json.dumps(rows[-1]), flush=True)
+    lines = [
+        f"Command: `{command}` ({rows[0]['device']}, {args.threads} torch threads)",
+        "",
+        "| batch | s/step | steps/epoch | s/epoch | attention core s/step (1 layer) "
+        "| core share | peak memory MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['batch_size']} | {r['step_seconds']:.4f} | {r['steps_per_epoch']} "
+            f"| {r['seconds_per_epoch']:.2f} | {r['core_seconds_per_step']:.4f} "
+            f"| {r['core_share']:.0%} | {r['peak_memory_mib']:.0f} |"
+        )
+    table = "\n".join(lines) + "\n"
+    print(table)
+    args.results.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "command": command,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": platform.platform(),
+        "torch": torch.__version__,
+        "rows": rows,
+    }
+    (args.results / "tp_training_speed.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (args.results / "tp_training_speed.md").write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Model and training settings as plain data: the paper's per-task configurations in, JSON out.
+
+No torch here, so the CLI can build its parser and read a run folder without importing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+PAD = "<pad>"
+BOS = "<s>"
+EOS = "</s>"
+UNK = "<unk>"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The architecture of one Transformer Program.
+
+    ``vocab`` is ``idx_w`` (``<pad>`` first), ``classes`` is ``idx_t`` (``<pad>`` first);
+    ``n_ctx`` (N) is the most positions an input has, BOS included; ``d_var`` (k) is the number
+    of values of every categorical variable (k >= N and k >= len(vocab)). Heads and MLPs are
+    per layer. ``unembed_mask``: the ``<pad>`` and ``<unk>`` classes are never predicted.
+    """
+
+    vocab: tuple[str, ...]
+    classes: tuple[str, ...]
+    n_ctx: int
+    d_var: int
+    n_layers: int
+    n_heads_cat: int
+    n_heads_num: int
+    n_cat_mlps: int
+    n_num_mlps: int
+    d_mlp: int = 64
+    causal: bool = False
+    unembed_mask: bool = True
+
+    def __post_init__(self) -> None:
+        if self.d_var < self.n_ctx or self.d_var < len(self.vocab):
+            raise ValueError(
+                f"d_var (k = {self.d_var}) must be at least n_ctx ({self.n_ctx}) and the "
+                f"vocabulary size ({len(self.vocab)})"
+            )
+        if not self.vocab or self.vocab[0] != PAD or not self.classes or self.classes[0] != PAD:
+            raise ValueError("vocab and classes must start with <pad>")
+        if BOS not in self.vocab:
+            raise ValueError("the vocabulary must contain <s> (every input starts with it)")
+        counts = (self.n_layers, self.n_heads_cat, self.n_heads_num, self.n_cat_mlps)
+        if min(*counts, self.n_num_mlps) < 0 or self.n_layers < 1 or self.n_ctx < 3:
+            raise ValueError("n_layers >= 1, n_ctx >= 3 and non-negative head and MLP counts")
+
+    def n_cat_vars(self, layer: int) -> int:
+        """Categorical variables entering ``layer`` (tokens, positions, earlier outputs)."""
+        return 2 + layer * (self.n_heads_cat + self.n_cat_mlps + self.n_num_mlps)
+
+    def n_num_vars(self, layer: int) -> int:
+        """Numerical variables entering ``layer`` (``ones``, earlier numerical heads)."""
+        return 1 + layer * self.n_heads_num
+
+    def masked_classes(self) -> tuple[int, ...]:
+        """Class indices the readout never predicts (none when the output mask is off)."""
+        if not self.unembed_mask:
+            return ()
+        return tuple(i for i, c in enumerate(self.classes) if c in (PAD, UNK))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["vocab"] = list(self.vocab)
+        data["classes"] = list(self.classes)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelConfig:
+        """The inverse of :meth:`to_json`; ``ValueError`` on unknown or missing fields."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        values["vocab"] = tuple(str(v) for v in data["vocab"])
+        values["classes"] = tuple(str(v) for v in data["classes"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Layers and heads/MLPs per layer, as in the paper's Table 1 (split cat + num)."""
+
+    n_layers: int
+    n_heads_cat: int
+    n_heads_num: int
+    n_cat_mlps: int
+    n_num_mlps: int
+
+
+# Paper Table 1 (H and M split evenly between categorical and numerical); induction: 1 cat head.
+PAPER_ARCHITECTURES: dict[str, Architecture] = {
+    "reverse": Architecture(3, 4, 4, 1, 1),
+    "hist": Architecture(1, 2, 2, 1, 1),
+    "double_hist": Architecture(3, 2, 2, 1, 1),
+    "sort": Architecture(3, 4, 4, 2, 2),
+    "most_freq": Architecture(3, 4, 4, 2, 2),
+    "dyck1": Architecture(3, 4, 4, 1, 1),
+    "dyck2": Architecture(3, 2, 2, 2, 2),
+    "induction": Architecture(2, 1, 0, 0, 0),
+}
+
+# Paper Table 1 test accuracy (%), categorical + numerical programs.
+PAPER_ACCURACY: dict[str, float] = {
+    "reverse": 99.79,
+    "hist": 100.0,
+    "double_hist": 98.40,
+    "sort": 99.83,
+    "most_freq": 75.69,
+    "dyck1": 99.30,
+    "dyck2": 99.09,
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (paper App. B / repo scripts for the algorithmic tasks)."""
+
+    epochs: int = 250
+    batch_size: int = 512
+    lr: float = 5e-2
+    tau_init: float = 3.0
+    tau_end: float = 0.01
+    seed: int = 0
+    dataset_size: int = 20_000
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        """The inverse of :meth:`to_json`."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def paper_epochs(task: str) -> int:
+    """Epochs of the paper's run for ``task`` (the induction script uses 500)."""
+    return 500 if task == "induction" else 250

@@ -1,0 +1,302 @@
+"""The Transformer Program model (reference §3-§10): token indices in, class logits out.
+
+A disentangled residual stream of whole variables: categorical variables are one-hot blocks of
+width ``k`` (``x_cat``: batch x positions x variables x k), numerical ones scalars (``x_num``:
+batch x positions x variables). Every module reads whole variables through a learned
+categorical choice and appends one new variable. Every discrete choice goes through
+:func:`sample`: Gumbel-softmax while training, the argmax (ties to the first index) after.
+
+In ``argmax`` mode the model is evaluated in float64: one-hot values and counts are exact in
+either precision, but float64 makes the MLP argmaxes and the readout sums of float32 weights
+independent of BLAS summation order (the readout is exact when :func:`readout_exact` holds).
+The categorical-attention core is the one function :func:`categorical_attention`, so a fused
+kernel can replace it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import ModelConfig
+
+SampleMode = Literal["gumbel_soft", "gumbel_hard", "softmax", "argmax"]
+SAMPLE_MODES: tuple[str, ...] = ("gumbel_soft", "gumbel_hard", "softmax", "argmax")
+MASKED = -1e30
+NO_MATCH_EPS = 1e-10
+LOG_EPS = 1e-20
+
+
+def sample(logits: Tensor, tau: float, mode: SampleMode) -> Tensor:
+    """A distribution over the last axis: Gumbel-softmax at ``tau``, plain softmax, or the
+    one-hot argmax (ties go to the first index)."""
+    if mode == "argmax":
+        return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+    if mode == "softmax":
+        return torch.softmax(logits / tau, dim=-1)
+    gumbel = -torch.empty_like(logits).exponential_().log()
+    soft = torch.softmax((logits + gumbel) / tau, dim=-1)
+    if mode == "gumbel_soft":
+        return soft
+    hard = F.one_hot(soft.argmax(-1), logits.shape[-1]).to(soft.dtype)
+    return hard - soft.detach() + soft
+
+
+def position_bias(n_ctx: int) -> Tensor:
+    """The fixed additive bias ``beta[i, j]`` (§7.3): self -2; key right at distance d:
+    ``-(d-1)/(N-2)``; key left at distance d: ``-(d-1)/(N-1)``."""
+    positions = torch.arange(n_ctx)
+    d = positions[None, :] - positions[:, None]
+    right = -(d - 1).double() / (n_ctx - 2)
+    left = -(d.abs() - 1).double() / (n_ctx - 1)
+    bias = torch.where(d > 0, right, left)
+    return torch.where(d == 0, torch.full_like(bias, -2.0), bias)
+
+
+def match_scores(query: Tensor, key: Tensor, predicate: Tensor, mask: Tensor) -> Tensor:
+    """``S[b, h, i, j] = <key_j, P^T q_i>`` on allowed pairs, 0 elsewhere.
+
+    ``query``, ``key``: batch x heads x positions x k; ``predicate``: heads x k x k (row = query
+    value, a distribution over key values); ``mask``: batch x positions x positions.
+    """
+    pushed = torch.einsum("bhia,hac->bhic", query, predicate)
+    scores = torch.einsum("bhic,bhjc->bhij", pushed, key)
+    return scores * mask[:, None].to(scores.dtype)
+
+
+def categorical_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    predicate: Tensor,
+    mask: Tensor,
+    bias: Tensor,
+    tau: float,
+    mode: SampleMode,
+) -> Tensor:
+    """Hard (at argmax) attention with the BOS default and the nearest-match bias (§7.2).
+
+    Shapes: ``query``/``key``/``value`` batch x heads x positions x k, ``predicate`` heads x
+    k x k, ``mask`` batch x positions x positions (bool, allowed key per query), ``bias``
+    positions x positions. Returns the copied values, batch x heads x positions x k.
+    """
+    scores = match_scores(query, key, predicate, mask)
+    matched = scores.sum(-1, keepdim=True)
+    bonus = torch.clamp(1 - matched / (matched + NO_MATCH_EPS), min=0)
+    scores = torch.cat([scores[..., :1] + bonus, scores[..., 1:]], dim=-1)
+    logits = torch.log(scores + LOG_EPS) + bias.to(scores.dtype)
+    logits = logits.masked_fill(~mask[:, None], MASKED)
+    attention = sample(logits / math.sqrt(query.shape[-1]), tau, mode)
+    return attention @ value
+
+
+def numerical_attention(
+    query: Tensor, key: Tensor, value: Tensor, predicate: Tensor, mask: Tensor
+) -> Tensor:
+    """Counting (§8): the sum of ``value`` (batch x heads x positions) over matching keys."""
+    scores = match_scores(query, key, predicate, mask)
+    return torch.einsum("bhij,bhj->bhi", scores, value)
+
+
+def mlp_logits(inputs: Tensor, w_in: Tensor, b_in: Tensor, w_out: Tensor, b_out: Tensor) -> Tensor:
+    """``log_softmax(W_out relu(W_in u + b_in) + b_out)`` for every MLP at once.
+
+    ``inputs``: ... x mlps x d_in; weights: mlps x d_mlp x d_in, mlps x d_mlp, mlps x k x
+    d_mlp, mlps x k. Returns ... x mlps x k.
+    """
+    hidden = torch.relu(torch.einsum("...mi,mdi->...md", inputs, w_in) + b_in)
+    return torch.log_softmax(torch.einsum("...md,mkd->...mk", hidden, w_out) + b_out, dim=-1)
+
+
+def _normal(*shape: int, scale: float) -> nn.Parameter:
+    return nn.Parameter(torch.randn(*shape) * scale)
+
+
+class Layer(nn.Module):
+    """One layer's parameters: categorical and numerical heads, then both kinds of MLP."""
+
+    def __init__(self, config: ModelConfig, layer: int) -> None:
+        super().__init__()
+        k, dm = config.d_var, config.d_mlp
+        hc, hn = config.n_heads_cat, config.n_heads_num
+        mc, mn = config.n_cat_mlps, config.n_num_mlps
+        n_cat, n_num = config.n_cat_vars(layer), config.n_num_vars(layer)
+        self.cat_query = _normal(hc, n_cat, scale=n_cat**-0.5)
+        self.cat_key = _normal(hc, n_cat, scale=n_cat**-0.5)
+        self.cat_value = _normal(hc, n_cat, scale=n_cat**-0.5)
+        self.cat_predicate = _normal(hc, k, k, scale=k**-0.5)
+        self.num_query = _normal(hn, n_cat, scale=n_cat**-0.5)
+        self.num_key = _normal(hn, n_cat, scale=n_cat**-0.5)
+        self.num_value = _normal(hn, n_num, scale=n_num**-0.5)
+        self.num_predicate = _normal(hn, k, k, scale=k**-0.5)
+        self.mlp_read = _normal(mc, 2, n_cat + hc, scale=(n_cat + hc) ** -0.5)
+        self.mlp_w_in = _normal(mc, dm, 2 * k, scale=dm**-0.5)
+        self.mlp_b_in = nn.Parameter(torch.zeros(mc, dm))
+        self.mlp_w_out = _normal(mc, k, dm, scale=k**-0.5)
+        self.mlp_b_out = nn.Parameter(torch.zeros(mc, k))
+        self.num_mlp_read = _normal(mn, 2, n_num + hn, scale=(n_num + hn) ** -0.5)
+        self.num_mlp_w_in = _normal(mn, dm, 2, scale=dm**-0.5)
+        self.num_mlp_b_in = nn.Parameter(torch.zeros(mn, dm))
+        self.num_mlp_w_out = _normal(mn, k, dm, scale=k**-0.5)
+        self.num_mlp_b_out = nn.Parameter(torch.zeros(mn, k))
+
+
+class TransformerProgram(nn.Module):
+    """A Transformer Program; ``tau`` and ``mode`` set how every discrete choice is sampled."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.layers = nn.ModuleList(Layer(config, layer) for layer in range(config.n_layers))
+        n_cat = config.n_cat_vars(config.n_layers) * config.d_var
+        n_num = config.n_num_vars(config.n_layers)
+        n_classes = len(config.classes)
+        self.unembed = _normal(n_cat + n_num, n_classes, scale=n_classes**-0.5)
+        self.register_buffer("bias", position_bias(config.n_ctx), persistent=False)
+        self.tau = 1.0
+        self.mode: SampleMode = "gumbel_soft"
+
+    def set_sampling(self, tau: float | None = None, mode: SampleMode | None = None) -> None:
+        """Set the temperature and/or the sampling mode of every module at once."""
+        if tau is not None:
+            self.tau = tau
+        if mode is not None:
+            self.mode = mode
+
+    def layer(self, index: int) -> Layer:
+        """The parameters of layer ``index``."""
+        layer = self.layers[index]
+        assert isinstance(layer, Layer)
+        return layer
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """float64 for the argmax (discrete) model, float32 while training."""
+        return torch.float64 if self.mode == "argmax" else torch.float32
+
+    def _sample(self, logits: Tensor) -> Tensor:
+        return sample(logits.to(self.dtype), self.tau, self.mode)
+
+    def attention_mask(self, tokens: Tensor) -> Tensor:
+        """Allowed (query, key) pairs: both real (not pad), and key <= query when causal."""
+        valid = tokens != 0
+        mask = valid[:, :, None] & valid[:, None, :]
+        if self.config.causal:
+            width = tokens.shape[1]
+            mask = mask & torch.ones(width, width, dtype=torch.bool, device=tokens.device).tril()
+        return mask
+
+    def streams(self, tokens: Tensor) -> tuple[Tensor, Tensor]:
+        """The final residual streams: ``x_cat`` (batch x positions x variables x k) and
+        ``x_num`` (batch x positions x variables)."""
+        config, dt = self.config, self.dtype
+        batch, width = tokens.shape
+        if width > config.n_ctx:
+            raise ValueError(f"inputs have {width} positions, the model at most {config.n_ctx}")
+        k = config.d_var
+        positions = torch.arange(width, device=tokens.device).expand(batch, width)
+        x_cat = torch.stack([F.one_hot(tokens, k), F.one_hot(positions, k)], dim=2).to(dt)
+        x_num = torch.ones(batch, width, 1, dtype=dt, device=tokens.device)
+        mask = self.attention_mask(tokens)
+        bias = self.get_buffer("bias")[:width, :width]
+        for index in range(config.n_layers):
+            x_cat, x_num = self._layer(self.layer(index), x_cat, x_num, mask, bias)
+        return x_cat, x_num
+
+    def _read_cat(self, logits: Tensor, x_cat: Tensor) -> Tensor:
+        return torch.einsum("hv,bnvk->bhnk", self._sample(logits), x_cat)
+
+    def _layer(
+        self, layer: Layer, x_cat: Tensor, x_num: Tensor, mask: Tensor, bias: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        config, dt = self.config, self.dtype
+        new_cat, new_num = [x_cat], [x_num]
+        if config.n_heads_cat:
+            attended = categorical_attention(
+                self._read_cat(layer.cat_query, x_cat),
+                self._read_cat(layer.cat_key, x_cat),
+                self._read_cat(layer.cat_value, x_cat),
+                self._sample(layer.cat_predicate),
+                mask,
+                bias,
+                self.tau,
+                self.mode,
+            )
+            new_cat.append(attended.transpose(1, 2))
+        if config.n_heads_num:
+            values = torch.einsum("hv,bnv->bhn", self._sample(layer.num_value), x_num)
+            counted = numerical_attention(
+                self._read_cat(layer.num_query, x_cat),
+                self._read_cat(layer.num_key, x_cat),
+                values,
+                self._sample(layer.num_predicate),
+                mask,
+            )
+            new_num.append(counted.transpose(1, 2))
+        x_cat, x_num = torch.cat(new_cat, dim=2), torch.cat(new_num, dim=2)
+        outputs = [x_cat]
+        if config.n_cat_mlps:
+            read = torch.einsum("msv,bnvk->bnmsk", self._sample(layer.mlp_read), x_cat)
+            weights = (layer.mlp_w_in, layer.mlp_b_in, layer.mlp_w_out, layer.mlp_b_out)
+            logits = mlp_logits(read.flatten(-2), *(w.to(dt) for w in weights))
+            outputs.append(self._sample(logits))
+        if config.n_num_mlps:
+            read = torch.einsum("msv,bnv->bnms", self._sample(layer.num_mlp_read), x_num)
+            num_weights = (
+                layer.num_mlp_w_in,
+                layer.num_mlp_b_in,
+                layer.num_mlp_w_out,
+                layer.num_mlp_b_out,
+            )
+            logits = mlp_logits(read, *(w.to(dt) for w in num_weights))
+            outputs.append(self._sample(logits))
+        return torch.cat(outputs, dim=2), x_num
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        """Class logits, batch x positions x classes (masked classes at -1e30)."""
+        x_cat, x_num = self.streams(tokens)
+        features = torch.cat([x_cat.flatten(2), x_num], dim=-1)
+        logits = features @ self.unembed.to(self.dtype)
+        masked = list(self.config.masked_classes())
+        if masked:
+            logits[..., masked] = MASKED
+        return logits
+
+    @torch.no_grad()
+    def predict(self, tokens: Tensor) -> Tensor:
+        """Class indices of the argmax (discrete) model, batch x positions."""
+        mode, self.mode = self.mode, "argmax"
+        try:
+            predicted: Tensor = self(tokens).argmax(-1)
+            return predicted
+        finally:
+            self.mode = mode
+
+
+def token_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Per-token cross entropy, averaged over each sequence's non-pad targets, then the batch."""
+    nll = -torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[..., None])[..., 0]
+    real = (targets != 0).float()
+    per_sequence = (nll * real).sum(-1) / real.sum(-1).clamp(min=1)
+    return per_sequence.mean()
+
+
+def temperatures(tau_init: float, tau_end: float, epochs: int, steps: int) -> list[list[float]]:
+    """Per-step temperatures (§4): geometric anchors per epoch, geometric within each epoch
+    towards the next anchor; the last epoch runs at ``tau_end``."""
+    if epochs == 1:
+        return [[tau_end] * steps]
+    ratio = (tau_end / tau_init) ** (1 / (epochs - 1))
+    anchors = [tau_init * ratio**e for e in range(epochs)]
+    schedule = []
+    for e in range(epochs):
+        if e == epochs - 1 or steps == 1:
+            schedule.append([anchors[e]] * steps)
+            continue
+        step_ratio = (anchors[e + 1] / anchors[e]) ** (1 / (steps - 1))
+        schedule.append([anchors[e] * step_ratio**s for s in range(steps)])
+    return schedule

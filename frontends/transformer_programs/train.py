@@ -1,0 +1,318 @@
+"""Training: a task and settings in, a run folder out (data, checkpoints, per-epoch metrics,
+the argmax model's accuracy on every split).
+
+Adam at a constant learning rate, Gumbel-softmax with the temperature annealed geometrically per
+step (§4, §11). Per-epoch validation accuracy is that of the *argmax* model (the repo's is
+stochastic). Under ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with
+DistributedDataParallel over gloo; otherwise one process. ``resume=True`` continues from
+``RUN_DIR/last`` (model, optimiser, random state), reproducing an uninterrupted run.
+
+Run folder: ``model.{safetensors,json}`` (final), ``last.{safetensors,json}`` (for resuming),
+``data.safetensors`` (the tokenised splits), ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from torch.nn.parallel import DistributedDataParallel
+
+from rasp_ir.diagnostics import RaspError
+
+from . import checkpoint
+from .config import PAPER_ARCHITECTURES, Architecture, ModelConfig, TrainConfig, paper_epochs
+from .model import TransformerProgram, temperatures, token_loss
+from .tasks import TASKS, Split, TaskData, make_data
+
+EVAL_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a training run produced."""
+
+    run_dir: Path
+    accuracy: dict[str, float]
+    sizes: dict[str, int]
+    seconds_per_epoch: float
+    epochs: int
+
+
+def default_architecture(task: str) -> Architecture:
+    """The paper's Table 1 architecture of ``task``."""
+    return PAPER_ARCHITECTURES[task]
+
+
+def default_train_config(task: str, **overrides: Any) -> TrainConfig:
+    """The paper's training settings for ``task``, with ``overrides`` (None values ignored)."""
+    base = TrainConfig(epochs=paper_epochs(task))
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
+    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts)."""
+    spec = TASKS[task]
+    return ModelConfig(
+        vocab=data.vocab,
+        classes=data.classes,
+        n_ctx=data.n_ctx,
+        d_var=max(data.n_ctx, len(data.vocab)),
+        n_layers=arch.n_layers,
+        n_heads_cat=arch.n_heads_cat,
+        n_heads_num=arch.n_heads_num,
+        n_cat_mlps=arch.n_cat_mlps,
+        n_num_mlps=arch.n_num_mlps,
+        causal=spec.causal,
+        unembed_mask=spec.unembed_mask,
+    )
+
+
+def accuracy(model: TransformerProgram, split: Split) -> float:
+    """Token accuracy of the argmax model over the split's non-pad targets."""
+    correct = total = 0
+    for start in range(0, len(split), EVAL_BATCH):
+        x = torch.from_numpy(split.x[start : start + EVAL_BATCH])
+        y = torch.from_numpy(split.y[start : start + EVAL_BATCH])
+        real = y != 0
+        correct += int(((model.predict(x) == y) & real).sum())
+        total += int(real.sum())
+    return correct / max(total, 1)
+
+
+def save_data(path: Path, data: TaskData) -> None:
+    """The tokenised splits as int64 tensors (no pickle)."""
+    tensors = {}
+    for name in ("train", "val", "test"):
+        split = data.split(name)
+        tensors[f"{name}.x"] = torch.from_numpy(split.x)
+        tensors[f"{name}.y"] = torch.from_numpy(split.y)
+    save_file(tensors, str(path))
+
+
+def load_split(path: Path, name: str) -> Split:
+    """One split saved by :func:`save_data`."""
+    try:
+        tensors = load_file(str(path))
+        return Split(tensors[f"{name}.x"].numpy(), tensors[f"{name}.y"].numpy())
+    except Exception as error:  # safetensors raises its own error types for bad files
+        raise RaspError.single(
+            "checkpoint", f"{path}: cannot read split {name!r} ({error})"
+        ) from None
+
+
+class _Distributed:
+    """Rank and world size under torchrun (gloo), or a single process."""
+
+    def __init__(self) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group("gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def wrap(self, model: TransformerProgram) -> torch.nn.Module:
+        if self.world == 1:
+            return model
+        return DistributedDataParallel(model, find_unused_parameters=True)
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            dist.barrier()
+
+
+def _progress(total: int, enabled: bool) -> Callable[[int, str], None]:
+    """A progress reporter: tqdm when installed, else one plain line per epoch on stderr."""
+    if not enabled:
+        return lambda _done, _text: None
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+
+        def plain(done: int, text: str) -> None:
+            sys.stderr.write(f"epoch {done}/{total} {text}\n")
+            sys.stderr.flush()
+
+        return plain
+    bar = tqdm(total=total, unit="epoch")
+
+    def update(done: int, text: str) -> None:
+        bar.n = done
+        bar.set_postfix_str(text)
+        bar.refresh()
+        if done == total:
+            bar.close()
+
+    return update
+
+
+def _batches(
+    n: int, batch_size: int, seed: int, epoch: int, rank: int, world: int
+) -> Iterator[Any]:
+    """This rank's share of each global batch of one epoch (the same order on every rank)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    for start in range(0, n, batch_size):
+        batch = order[start : start + batch_size]
+        if len(batch) < world:  # a tail too small to give every rank an example: skipped
+            return
+        yield batch[rank::world]
+
+
+def _optimizer_tensors(
+    model: TransformerProgram, optimizer: torch.optim.Optimizer
+) -> dict[str, Any]:
+    tensors: dict[str, Any] = {"rng.torch": torch.get_rng_state()}
+    for name, parameter in model.named_parameters():
+        for key, value in optimizer.state.get(parameter, {}).items():
+            tensors[f"optim.{name}.{key}"] = torch.as_tensor(value)
+    return tensors
+
+
+def _restore_optimizer(
+    model: TransformerProgram, optimizer: torch.optim.Optimizer, tensors: dict[str, Any]
+) -> None:
+    for name, parameter in model.named_parameters():
+        state = {
+            key: tensors[f"optim.{name}.{key}"]
+            for key in ("step", "exp_avg", "exp_avg_sq")
+            if f"optim.{name}.{key}" in tensors
+        }
+        if state:
+            optimizer.state[parameter] = state
+    if "rng.torch" in tensors:
+        torch.set_rng_state(tensors["rng.torch"])
+
+
+def train(
+    task: str,
+    run_dir: Path,
+    arch: Architecture | None = None,
+    settings: TrainConfig | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> RunResult:
+    """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split.
+
+    ``stop_after`` ends the run after that many epochs as if it were interrupted (``last`` is
+    saved; ``resume=True`` continues it on the same schedule)."""
+    if task not in TASKS:
+        raise RaspError.single(
+            "task", f"unknown task {task!r}", hint=f"tasks: {', '.join(sorted(TASKS))}"
+        )
+    arch = arch or default_architecture(task)
+    settings = settings or default_train_config(task)
+    parallel = _Distributed()
+    data = make_data(task, settings.dataset_size, settings.seed)
+    torch.manual_seed(settings.seed)
+    config = model_config(task, data, arch)
+    model = TransformerProgram(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    meta: dict[str, Any] = {"task": task, "train": settings.to_json()}
+    metrics: list[dict[str, Any]] = []
+    start_epoch = 0
+    if resume:
+        start_epoch, metrics = _resume(run_dir, model, optimizer, config, task)
+    else:
+        torch.manual_seed(settings.seed + 7919 * (parallel.rank + 1))
+    if parallel.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_data(run_dir / "data.safetensors", data)
+    wrapped = parallel.wrap(model)
+    steps = -(-len(data.train) // settings.batch_size)
+    schedule = temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps)
+    x_train, y_train = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
+    report = _progress(settings.epochs, progress and parallel.main)
+    timings = []
+    end = settings.epochs if stop_after is None else min(stop_after, settings.epochs)
+    for epoch in range(start_epoch, end):
+        began = time.perf_counter()
+        model.train()
+        losses = []
+        batches = _batches(
+            len(data.train),
+            settings.batch_size,
+            settings.seed,
+            epoch,
+            parallel.rank,
+            parallel.world,
+        )
+        for step, index in enumerate(batches):
+            model.set_sampling(tau=schedule[epoch][step], mode="gumbel_soft")
+            loss = token_loss(wrapped(x_train[index]), y_train[index])
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        timings.append(time.perf_counter() - began)
+        model.eval()
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(np.mean(losses)),
+            "tau": schedule[epoch][-1],
+            "val_accuracy_argmax": accuracy(model, data.val),
+            "seconds": timings[-1],
+        }
+        metrics.append(row)
+        if parallel.main:
+            _save_progress(run_dir, model, optimizer, meta, metrics)
+        report(epoch + 1, f"loss {row['loss']:.4f} val {100 * row['val_accuracy_argmax']:.2f}%")
+    model.set_sampling(mode="argmax")
+    result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
+    sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
+    per_epoch = float(np.mean(timings)) if timings else 0.0
+    if parallel.main:
+        final = {**meta, "accuracy_argmax": result, "sizes": sizes, "seconds_per_epoch": per_epoch}
+        final["epochs_run"] = settings.epochs
+        checkpoint.save(run_dir / "model", model, final)
+    parallel.barrier()
+    return RunResult(run_dir, result, sizes, per_epoch, settings.epochs)
+
+
+def _save_progress(
+    run_dir: Path,
+    model: TransformerProgram,
+    optimizer: torch.optim.Optimizer,
+    meta: dict[str, Any],
+    metrics: list[dict[str, Any]],
+) -> None:
+    extra = _optimizer_tensors(model, optimizer)
+    checkpoint.save(run_dir / "last", model, {**meta, "epoch": len(metrics)}, extra)
+    text = json.dumps({"task": meta["task"], "epochs": metrics}, indent=2) + "\n"
+    (run_dir / "metrics.json").write_text(text, encoding="utf-8")
+
+
+def _resume(
+    run_dir: Path,
+    model: TransformerProgram,
+    optimizer: torch.optim.Optimizer,
+    config: ModelConfig,
+    task: str,
+) -> tuple[int, list[dict[str, Any]]]:
+    saved, info, extra = checkpoint.load(run_dir / "last")
+    if info.config != config or info.meta.get("task") != task:
+        raise RaspError.single(
+            "checkpoint",
+            f"{run_dir / 'last.json'} was trained with another task or architecture",
+            hint="resume with the settings of the original run, or train into a new folder",
+        )
+    model.load_state_dict(saved.state_dict())
+    _restore_optimizer(model, optimizer, extra)
+    metrics_path = run_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
+    epoch = int(info.meta.get("epoch", len(metrics)))
+    return epoch, list(metrics)[:epoch]

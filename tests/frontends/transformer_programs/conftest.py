@@ -1,0 +1,40 @@
+"""Shared fixtures: small random models and one tiny trained run (trained once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from rasp_ir.frontends.transformer_programs.config import Architecture, ModelConfig, TrainConfig
+from rasp_ir.frontends.transformer_programs.model import TransformerProgram
+from rasp_ir.frontends.transformer_programs.train import RunResult, train
+
+VOCAB = ("<pad>", "0", "1", "2", "</s>", "<s>")
+CLASSES = ("<pad>", "a", "b", "c")
+
+
+def random_model(
+    seed: int, arch: tuple[int, int, int, int, int], causal: bool = False
+) -> TransformerProgram:
+    """A randomly initialised model over a 4-token vocabulary, N = k = 6, in argmax mode."""
+    torch.manual_seed(seed)
+    config = ModelConfig(VOCAB, CLASSES, 6, 6, *arch, causal=causal)
+    model = TransformerProgram(config)
+    model.set_sampling(mode="argmax")
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """hist, 1 layer with two counting heads and a numerical MLP, a few epochs."""
+    run_dir = tmp_path_factory.mktemp("tp") / "hist"
+    arch = Architecture(1, 0, 2, 0, 1)
+    settings = TrainConfig(epochs=6, batch_size=128, lr=0.05, seed=0, dataset_size=800)
+    return train("hist", run_dir, arch, settings, progress=False)
+
+
+@pytest.fixture
+def run_dir(tiny_run: RunResult) -> Path:
+    return tiny_run.run_dir

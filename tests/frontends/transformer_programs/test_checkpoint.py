@@ -1,0 +1,90 @@
+"""Checkpoints: safetensors + JSON, bad files refused with a message, resume, no pickle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.frontends.transformer_programs import checkpoint
+from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.train import train
+
+from .conftest import random_model
+
+PACKAGE = Path(__file__).resolve().parents[3] / "frontends" / "transformer_programs"
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    model = random_model(0, (2, 1, 1, 1, 1))
+    checkpoint.save(tmp_path / "model", model, {"task": "x"})
+    loaded, info, _ = checkpoint.load(tmp_path / "model")
+    assert info.config == model.config and info.meta["task"] == "x"
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), loaded.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+
+
+def _saved(tmp_path: Path) -> Path:
+    checkpoint.save(tmp_path / "model", random_model(0, (1, 1, 1, 1, 1)), {})
+    return tmp_path / "model"
+
+
+def _refused(path: Path) -> str:
+    with pytest.raises(RaspError) as error:
+        checkpoint.load(path)
+    return str(error.value)
+
+
+def test_truncated_tensor_file_is_refused(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    weights = path.with_suffix(".safetensors")
+    weights.write_bytes(weights.read_bytes()[:100])
+    assert "does not match its sidecar" in _refused(path)
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    sidecar["sha256"] = checkpoint._sha256(weights)
+    path.with_suffix(".json").write_text(json.dumps(sidecar))
+    assert "not a readable safetensors file" in _refused(path)
+
+
+def test_wrong_shapes_are_refused(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    sidecar["config"]["n_heads_cat"] = 2
+    path.with_suffix(".json").write_text(json.dumps(sidecar))
+    assert "has shape" in _refused(path)
+
+
+def test_unknown_version_and_foreign_files_are_refused(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(json.dumps({**sidecar, "format_version": 99}))
+    assert "unknown format version 99" in _refused(path)
+    path.with_suffix(".json").write_text("{not json")
+    assert "not a readable JSON file" in _refused(path)
+    assert "no such file" in _refused(tmp_path / "missing")
+
+
+def test_resume_reproduces_an_uninterrupted_run(tmp_path: Path) -> None:
+    arch = Architecture(1, 1, 1, 0, 1)
+    two = TrainConfig(epochs=2, batch_size=256, seed=3, dataset_size=300)
+    train("hist", tmp_path / "a", arch, two, progress=False)
+    train("hist", tmp_path / "b", arch, two, progress=False, stop_after=1)
+    train("hist", tmp_path / "b", arch, two, resume=True, progress=False)
+    a, _, _ = checkpoint.load(tmp_path / "a" / "model")
+    b, _, _ = checkpoint.load(tmp_path / "b" / "model")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    metrics = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert [row["epoch"] for row in metrics["epochs"]] == [1, 2]
+
+
+def test_no_pickle_anywhere() -> None:
+    for source in PACKAGE.glob("*.py"):
+        text = source.read_text()
+        for banned in ("import pickle", "torch.save(", "torch.load(", "allow_pickle=True"):
+            assert banned not in text, f"{source.name} uses {banned}"

@@ -1,0 +1,113 @@
+"""The model's discrete semantics against hand-computed cases (reference §7, §8, §10, §12)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from rasp_ir.frontends.transformer_programs.model import (
+    categorical_attention,
+    numerical_attention,
+    position_bias,
+    sample,
+    temperatures,
+)
+
+from .conftest import random_model
+
+
+def closest_match(i: int, matches: list[int]) -> int:
+    """Reference §12: nearest non-self match, left on ties, self only when sole, BOS if none."""
+    if not matches:
+        return 0
+    others = [j for j in matches if j != i]
+    if not others:
+        return i
+    d = min(abs(j - i) for j in others)
+    return min(j for j in others if abs(j - i) == d)
+
+
+def test_position_bias_matches_the_worked_example() -> None:
+    row = position_bias(8)[4].tolist()
+    expected = [-3 / 7, -2 / 7, -1 / 7, 0.0, -2.0, 0.0, -1 / 6, -2 / 6]
+    assert row == pytest.approx(expected)
+
+
+def _attend(n: int, matches: list[list[int]], causal: bool) -> list[int]:
+    """Chosen key per query: key j has value 1 when it matches query i (one head per query)."""
+    heads = len(matches)
+    key = torch.zeros(1, heads, n, 2, dtype=torch.float64)
+    key[..., 0] = 1
+    for h, found in enumerate(matches):
+        for j in found:
+            key[0, h, j] = torch.tensor([0.0, 1.0])
+    query = torch.zeros(1, heads, n, 2, dtype=torch.float64)
+    query[..., 1] = 1
+    value = torch.eye(n, dtype=torch.float64).expand(1, heads, n, n)
+    predicate = torch.eye(2, dtype=torch.float64).expand(heads, 2, 2)
+    mask = torch.ones(1, n, n, dtype=torch.bool)
+    if causal:
+        mask = mask.tril()
+    out = categorical_attention(query, key, value, predicate, mask, position_bias(n), 1.0, "argmax")
+    return [int(out[0, h, i].argmax()) for h, i in enumerate(q for q, _ in _cases(n, causal))]
+
+
+def _cases(n: int, causal: bool) -> list[tuple[int, list[int]]]:
+    cases = []
+    for i in range(n):
+        allowed = [j for j in range(n) if not causal or j <= i]
+        for r in range(len(allowed) + 1):
+            cases += [(i, list(c)) for c in itertools.combinations(allowed, r)]
+    return cases
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_categorical_attention_is_the_closest_match_rule_exhaustively(causal: bool) -> None:
+    n = 6
+    cases = _cases(n, causal)
+    chosen = _attend(n, [m for _, m in cases], causal)
+    expected = [closest_match(i, m) for i, m in cases]
+    assert chosen == expected
+
+
+def test_tie_break_cases_by_hand() -> None:
+    cases = [(3, [2, 4]), (3, [3, 5]), (3, [3]), (3, []), (3, [0, 3]), (2, [0, 4])]
+    assert [closest_match(i, m) for i, m in cases] == [2, 5, 3, 0, 0, 0]
+
+
+def test_numerical_attention_counts_matches_bos_included() -> None:
+    # tokens: <s> a b a ; predicate: key == query ; value ones -> counts 1 2 1 2
+    values = torch.tensor([[0, 1, 2, 1]])
+    onehot = torch.nn.functional.one_hot(values, 3).double()[:, None]
+    mask = torch.ones(1, 4, 4, dtype=torch.bool)
+    counts = numerical_attention(
+        onehot,
+        onehot,
+        torch.ones(1, 1, 4, dtype=torch.float64),
+        torch.eye(3, dtype=torch.float64)[None],
+        mask,
+    )
+    assert counts[0, 0].tolist() == [1.0, 2.0, 1.0, 2.0]
+
+
+def test_argmax_sampling_breaks_ties_to_the_first_index() -> None:
+    assert sample(torch.tensor([[1.0, 3.0, 3.0]]), 1.0, "argmax").tolist() == [[0.0, 1.0, 0.0]]
+
+
+def test_temperature_schedule_is_geometric_per_step() -> None:
+    schedule = temperatures(3.0, 0.01, 3, 4)
+    assert schedule[0][0] == pytest.approx(3.0)
+    assert schedule[0][-1] == pytest.approx(schedule[1][0])
+    assert schedule[2] == [pytest.approx(0.01)] * 4
+    ratios = [b / a for a, b in itertools.pairwise(schedule[0])]
+    assert ratios == pytest.approx([ratios[0]] * 3)
+
+
+def test_readout_ties_go_to_the_first_unmasked_class() -> None:
+    model = random_model(0, (1, 1, 1, 1, 1))
+    with torch.no_grad():
+        model.unembed.zero_()
+    predicted = model.predict(torch.tensor([[5, 1, 2, 4]]))
+    assert predicted.tolist() == [[1, 1, 1, 1]]
