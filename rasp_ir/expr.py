@@ -3,6 +3,7 @@ a value out (or :class:`ExprError`). Exact arithmetic, strict types, no Python `
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from fractions import Fraction
 
@@ -58,11 +59,23 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
         return found != expr.negated
     if isinstance(expr, Lookup):
         key = tuple(value_key(evaluate(k, env)) for k in expr.keys)
-        for entry_key, result in expr.entries:
-            if tuple(value_key(v) for v in entry_key) == key:
-                return result
-        return evaluate(expr.default, env)
+        table = _lookup_index(expr)
+        return table[key] if key in table else evaluate(expr.default, env)
     return _call(expr, env)
+
+
+_LOOKUP_INDEXES: dict[int, dict[tuple[object, ...], Value]] = {}
+
+
+def _lookup_index(expr: Lookup) -> dict[tuple[object, ...], Value]:
+    """The entries of a table keyed by :func:`value_key` tuples, built once per table object
+    (lifted MLPs have tens of thousands of entries; scanning them per lookup is too slow)."""
+    index = _LOOKUP_INDEXES.get(id(expr))
+    if index is None:
+        index = {tuple(value_key(v) for v in key): result for key, result in expr.entries}
+        _LOOKUP_INDEXES[id(expr)] = index
+        weakref.finalize(expr, _LOOKUP_INDEXES.pop, id(expr), None)
+    return index
 
 
 def _unary(op: str, value: Value) -> Value:
