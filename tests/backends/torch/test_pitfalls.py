@@ -127,3 +127,23 @@ def test_causal_compile_of_a_length_program_warns_issue_19() -> None:
     assert model.info.warnings
     expected = interpret(prog, [["a", "b", "c"]]).outputs()["reverse"]
     assert model.run([["a", "b", "c"]]).outputs["reverse"] == expected
+
+
+def test_numerical_values_too_close_for_float32_are_refused() -> None:
+    from rasp_ir.backends.torch import compile_program
+    from rasp_ir.diagnostics import RaspError
+    from rasp_ir.lowering import parse_program
+
+    source = (
+        '%vocab {"(", ")"}\n%max_len 40\n'
+        'opens : num = indicator(tokens == "(");\ncloses : num = indicator(tokens == ")");\n'
+        "prefix = select(indices, indices, <=);\n"
+        "balance : num = aggregate(prefix, opens) - aggregate(prefix, closes);\n"
+        "output balance;\n"
+    )
+    with pytest.raises(RaspError) as caught:
+        compile_program(parse_program(source, "close.rasp"))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "unsupported"
+    assert "too close to be told apart in float32" in diagnostic.message
+    assert diagnostic.span is not None and diagnostic.span.line == 6
