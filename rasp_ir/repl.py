@@ -50,7 +50,7 @@ evaluated and not kept. Statements end with ';' (a def with its closing '}'); an
 submits an unfinished entry.
 
   %vocab ..., %max_len N, %bos TOKEN, %causal   change the header (%causal off, %bos none)
-  :example h e l l o | :example "hello" | :example [1, 2]   set the example (alone: show it)
+  :example hello | :example h e l l o | :example [1, 2]   set the example (alone: show it)
   :load FILE        add a file's statements; its header replaces the current one
   :show NAME        print a binding's values on the example
   :list [all]       the bindings so far (all: with derived names such as x__select)
@@ -290,6 +290,8 @@ class ReplSession:
             texts = [_raw_text(v) for v in json_tokens(rest, header.vocab)]
         else:
             texts = rest.split()
+            if len(texts) == 1 and _character_vocabulary(header.vocab):
+                texts = list(texts[0])  # :example hello, over a character vocabulary
         check_input(typed_tokens(texts, header.vocab), header, "the session", hint=EXAMPLE_HINT)
         self.example = texts
         return ""
@@ -484,3 +486,8 @@ def _token_text(v: Value) -> str:
     if isinstance(v, str) and v and not any(c.isspace() for c in v):
         return v
     return format_value(v)
+
+
+def _character_vocabulary(vocab: tuple[Value, ...]) -> bool:
+    """True when every token is a one-character string (so a word is a token sequence)."""
+    return all(isinstance(v, str) and len(v) == 1 for v in vocab)

@@ -132,6 +132,9 @@ def test_example_command() -> None:
                 "  hint: set an example that fits the header with :example",
             ),
             (":example", '["x", "y"]'),
+            (":example hello", ""),
+            (":example", '["h", "e", "l", "l", "o"]'),
+            (":show reverse", 'reverse = ["o", "l", "l", "e", "h"]'),
         ]
     )
 
