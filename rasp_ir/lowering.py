@@ -845,13 +845,11 @@ class _Lowerer:
             default = default_arg.value
         reduce = "mean"
         if "reduce" in keywords:
-            reduce_arg = keywords["reduce"]
-            reduce = reduction_name(reduce_arg)
+            reduce = reduction_name(keywords["reduce"])
             if reduce not in ir.REDUCTIONS:
                 raise self._error(
                     "type",
-                    f"unknown reduction {reduce_arg.op if isinstance(reduce_arg, OpVal) else ''!r}"
-                    ": reduce must be mean, sum, max or min",
+                    f"unknown reduction {reduce!r}: reduce must be mean, sum, max or min",
                     span,
                     usage,
                 )
