@@ -5,7 +5,8 @@ Adam at a constant learning rate, Gumbel-softmax with the temperature annealed g
 step (§4, §11). Per-epoch validation accuracy is that of the *argmax* model (the repo's is
 stochastic). Under ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with
 DistributedDataParallel over gloo; otherwise one process. ``resume=True`` continues from
-``RUN_DIR/last`` (model, optimiser, random state), reproducing an uninterrupted run.
+``RUN_DIR/last`` (model, optimiser, every rank's random state), reproducing an uninterrupted run
+launched the same way (the same number of processes).
 
 Run folder: ``model.{safetensors,json}`` (final), ``last.{safetensors,json}`` (for resuming),
 ``data.safetensors`` (the tokenised splits), ``metrics.json``.
@@ -133,6 +134,15 @@ class _Distributed:
         if self.world > 1:
             dist.barrier()
 
+    def rng_states(self) -> list[torch.Tensor]:
+        """Every rank's torch random state, in rank order (a collective: all ranks call it)."""
+        state = torch.get_rng_state()
+        if self.world == 1:
+            return [state]
+        states = [torch.empty_like(state) for _ in range(self.world)]
+        dist.all_gather(states, state)
+        return states
+
 
 def _progress(total: int, enabled: bool) -> Callable[[int, str], None]:
     """A progress reporter: tqdm when installed, else one plain line per epoch on stderr."""
@@ -172,9 +182,9 @@ def _batches(
 
 
 def _optimizer_tensors(
-    model: TransformerProgram, optimizer: torch.optim.Optimizer
+    model: TransformerProgram, optimizer: torch.optim.Optimizer, rng_states: list[torch.Tensor]
 ) -> dict[str, Any]:
-    tensors: dict[str, Any] = {"rng.torch": torch.get_rng_state()}
+    tensors: dict[str, Any] = {f"rng.torch.{rank}": state for rank, state in enumerate(rng_states)}
     for name, parameter in model.named_parameters():
         for key, value in optimizer.state.get(parameter, {}).items():
             tensors[f"optim.{name}.{key}"] = torch.as_tensor(value)
@@ -192,8 +202,20 @@ def _restore_optimizer(
         }
         if state:
             optimizer.state[parameter] = state
-    if "rng.torch" in tensors:
-        torch.set_rng_state(tensors["rng.torch"])
+
+
+def _restore_rng(path: Path, tensors: dict[str, Any], rank: int, world: int) -> None:
+    """Give this rank the random state it had when ``path`` was saved; refuse a checkpoint
+    saved by another number of processes (the run could not continue identically)."""
+    saved_world = sum(1 for key in tensors if key.startswith("rng.torch."))
+    if saved_world != world:
+        launch = "python" if saved_world == 1 else f"torchrun --nproc-per-node {saved_world}"
+        raise RaspError.single(
+            "checkpoint",
+            f"{path} was saved by {saved_world} training process(es), this run has {world}",
+            hint=f"resume the same way the run was started: {launch} ... --resume",
+        )
+    torch.set_rng_state(tensors[f"rng.torch.{rank}"])
 
 
 def train(
@@ -226,7 +248,7 @@ def train(
     metrics: list[dict[str, Any]] = []
     start_epoch = 0
     if resume:
-        start_epoch, metrics = _resume(run_dir, model, optimizer, config, task)
+        start_epoch, metrics = _resume(run_dir, model, optimizer, config, task, parallel)
     else:
         torch.manual_seed(settings.seed + 7919 * (parallel.rank + 1))
     if parallel.main:
@@ -268,8 +290,9 @@ def train(
             "seconds": timings[-1],
         }
         metrics.append(row)
+        rng_states = parallel.rng_states()
         if parallel.main:
-            _save_progress(run_dir, model, optimizer, meta, metrics)
+            _save_progress(run_dir, model, optimizer, meta, metrics, rng_states)
         report(epoch + 1, f"loss {row['loss']:.4f} val {100 * row['val_accuracy_argmax']:.2f}%")
     model.set_sampling(mode="argmax")
     result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
@@ -289,8 +312,9 @@ def _save_progress(
     optimizer: torch.optim.Optimizer,
     meta: dict[str, Any],
     metrics: list[dict[str, Any]],
+    rng_states: list[torch.Tensor],
 ) -> None:
-    extra = _optimizer_tensors(model, optimizer)
+    extra = _optimizer_tensors(model, optimizer, rng_states)
     checkpoint.save(run_dir / "last", model, {**meta, "epoch": len(metrics)}, extra)
     text = json.dumps({"task": meta["task"], "epochs": metrics}, indent=2) + "\n"
     (run_dir / "metrics.json").write_text(text, encoding="utf-8")
@@ -302,6 +326,7 @@ def _resume(
     optimizer: torch.optim.Optimizer,
     config: ModelConfig,
     task: str,
+    parallel: _Distributed,
 ) -> tuple[int, list[dict[str, Any]]]:
     saved, info, extra = checkpoint.load(run_dir / "last")
     if info.config != config or info.meta.get("task") != task:
@@ -312,6 +337,7 @@ def _resume(
         )
     model.load_state_dict(saved.state_dict())
     _restore_optimizer(model, optimizer, extra)
+    _restore_rng(run_dir / "last.safetensors", extra, parallel.rank, parallel.world)
     metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
     epoch = int(info.meta.get("epoch", len(metrics)))

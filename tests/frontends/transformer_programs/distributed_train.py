@@ -1,0 +1,44 @@
+"""Train a tiny hist model; launched by test_distributed.py under torchrun (or plain python).
+
+python -m torch.distributed.run --standalone --nproc-per-node 2 distributed_train.py RUN_DIR
+    [--stop-after N] [--resume]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.train import train
+
+ARCHITECTURE = Architecture(1, 1, 1, 0, 1)
+SETTINGS = TrainConfig(epochs=2, batch_size=128, seed=5, dataset_size=400)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--stop-after", type=int)
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args()
+    try:
+        train(
+            "hist",
+            args.run_dir,
+            ARCHITECTURE,
+            SETTINGS,
+            resume=args.resume,
+            progress=False,
+            stop_after=args.stop_after,
+        )
+    except RaspError as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
