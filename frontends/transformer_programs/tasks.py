@@ -42,6 +42,9 @@ TASKS: dict[str, TaskSpec] = {
     "dyck2": TaskSpec("dyck2", 16, 16, 16, causal=True),
     "induction": TaskSpec("induction", 10, 9, 9, causal=True, unembed_mask=False),
 }
+UNSEEN_LABEL = -1
+"""The code of a validation or test label that no training example has: never predicted."""
+
 RASP_TASKS = ("reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2")
 
 
@@ -234,8 +237,11 @@ class TaskData:
 def make_data(task: str, size: int = 20_000, seed: int = 0) -> TaskData:
     """Sample, de-duplicate and split (10% test, then 10% of the rest validation) ``task``.
 
-    Validation and test examples whose tokens or labels the training split never shows are
-    dropped (the split sizes say how many remain)."""
+    The vocabularies come from the training split only (§13.1). A validation or test label the
+    training split never shows (a rare hist count) is encoded as :data:`UNSEEN_LABEL`, a class
+    no model can predict, so it counts as an error. A validation or test example with a token
+    the training split never shows cannot be fed to the model and is dropped (the split sizes
+    say how many remain; the paper's tasks never need it)."""
     examples = sample_unique(task, size, seed)
     order = np.random.RandomState(seed).permutation(len(examples))
     n_test = len(examples) // 10
@@ -246,20 +252,14 @@ def make_data(task: str, size: int = 20_000, seed: int = 0) -> TaskData:
     vocab = (PAD, *sorted({t for x, _ in train for t in x}))
     classes = (PAD, *sorted({t for _, y in train for t in y} - {PAD}))
     n_ctx = max(len(x) for x, _ in train)
-    # The vocabularies come from the training split only; a validation or test example with a
-    # token or label never seen in training (e.g. a hist count of 7) cannot be encoded: dropped.
-    val, test = _known(val, vocab, classes, n_ctx), _known(test, vocab, classes, n_ctx)
+    val, test = _feedable(val, vocab, n_ctx), _feedable(test, vocab, n_ctx)
     encode = _encoder(vocab, classes, n_ctx)
     return TaskData(task, vocab, classes, n_ctx, encode(train), encode(val), encode(test))
 
 
-def _known(
-    examples: list[Example], vocab: tuple[str, ...], classes: tuple[str, ...], n_ctx: int
-) -> list[Example]:
-    tokens, labels = set(vocab), set(classes)
-    return [
-        (x, y) for x, y in examples if len(x) <= n_ctx and set(x) <= tokens and set(y) <= labels
-    ]
+def _feedable(examples: list[Example], vocab: tuple[str, ...], n_ctx: int) -> list[Example]:
+    tokens = set(vocab)
+    return [(x, y) for x, y in examples if len(x) <= n_ctx and set(x) <= tokens]
 
 
 def _encoder(
@@ -275,7 +275,7 @@ def _encoder(
             if len(tokens) > n_ctx:
                 raise ValueError(f"an example has {len(tokens)} tokens, more than {n_ctx}")
             x[row, : len(tokens)] = [token_index[t] for t in tokens]
-            y[row, : len(targets)] = [class_index[t] for t in targets]
+            y[row, : len(targets)] = [class_index.get(t, UNSEEN_LABEL) for t in targets]
         return Split(x, y)
 
     return encode

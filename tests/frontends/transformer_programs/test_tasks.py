@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from rasp_ir.frontends.transformer_programs.config import Architecture
+from rasp_ir.frontends.transformer_programs.model import TransformerProgram
 from rasp_ir.frontends.transformer_programs.tasks import (
+    UNSEEN_LABEL,
     double_hist_labels,
     dyck_labels,
     hist_labels,
@@ -12,6 +16,7 @@ from rasp_ir.frontends.transformer_programs.tasks import (
     most_freq_labels,
     sample_unique,
 )
+from rasp_ir.frontends.transformer_programs.train import accuracy, model_config
 
 
 def test_labels_by_hand() -> None:
@@ -41,3 +46,19 @@ def test_data_is_unique_split_and_reproducible() -> None:
     a, b = make_data("hist", 500, 1), make_data("hist", 500, 1)
     assert np.array_equal(a.test.x, b.test.x) and np.array_equal(a.train.y, b.train.y)
     assert (len(a.train), len(a.val), len(a.test)) == (405, 45, 50)
+
+
+def test_labels_unseen_in_training_are_kept_and_count_as_errors() -> None:
+    data = make_data("hist", 400, 3)
+    assert data.classes == ("<pad>", "1", "2", "3", "4")
+    assert (len(data.train), len(data.val), len(data.test)) == (324, 36, 40)
+    unseen = int((data.val.y == UNSEEN_LABEL).sum())
+    assert unseen > 0 and not (data.train.y == UNSEEN_LABEL).any()
+    torch.manual_seed(0)
+    model = TransformerProgram(model_config("hist", data, Architecture(1, 1, 1, 1, 1)))
+    y = data.val.y
+    real = int((y != 0).sum())
+    can_be_right = real - int((y == UNSEEN_LABEL).sum())
+    predicted = model.predict(torch.from_numpy(data.val.x)).numpy()
+    assert accuracy(model, data.val) == int(((predicted == y) & (y != 0)).sum()) / real
+    assert accuracy(model, data.val) <= can_be_right / real < 1
