@@ -1,12 +1,15 @@
 """Lifted MLP tables as expression text: a complete table over a grid of reachable inputs in,
-``lookup`` with the most common output as default (or, for counts, a small threshold tree) out.
+``lookup`` with the most common output as default out; for counts, whichever is shortest of
+that, a small threshold tree and, for two counts, a boundary (``high if y >= t(x) else low``,
+with ``t`` a table over ``x`` and a few cells listed as exceptions).
 
-Both forms agree with the table on every grid point by construction; the default of a lookup
+Every form agrees with the table on every grid point by construction; the default of a lookup
 only compresses entries of the grid, it never stands in for inputs outside it.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 
@@ -15,6 +18,7 @@ import numpy as np
 from rasp_ir.values import Value, format_number, format_value
 
 MAX_TREE_LEAVES = 32
+MAX_EXCEPTIONS = 8
 ENTRIES_PER_LINE = 8
 
 
@@ -52,15 +56,91 @@ def table_expression(
     *,
     numeric: bool,
 ) -> str:
-    """The table as text: a threshold tree over numbers when small enough, else a lookup."""
-    if numeric and all(isinstance(v, int) for axis in axes for v in axis):
-        grid = np.array(list(table.values()), dtype=np.int64).reshape([len(a) for a in axes])
-        if int(grid.max()) >= 62 or int(grid.min()) < 0:  # outputs become bits of an int64
-            return lookup_text(params, table)
-        tree = _tree(params, axes, grid, [(0, len(a)) for a in axes], [MAX_TREE_LEAVES])
-        if tree is not None:
-            return tree
-    return lookup_text(params, table)
+    """The table as text: over counts, the shortest of a threshold tree (when small enough), a
+    boundary and a lookup; otherwise a lookup."""
+    lookup = lookup_text(params, table)
+    if not numeric or not all(isinstance(v, int) for axis in axes for v in axis):
+        return lookup
+    grid = np.array(list(table.values()), dtype=np.int64).reshape([len(a) for a in axes])
+    candidates = [lookup]
+    if int(grid.max()) - int(grid.min()) < 62:  # outputs become bits of an int64
+        candidates.append(
+            _tree(params, axes, grid, [(0, len(a)) for a in axes], [MAX_TREE_LEAVES]) or lookup
+        )
+    if len(axes) == 2:
+        candidates.append(_boundary(params, axes, grid) or lookup)
+    return min(candidates, key=len)
+
+
+def _boundary(
+    params: Sequence[str], axes: Sequence[Sequence[Value]], grid: np.ndarray
+) -> str | None:
+    """``high if y >= t(x) else low``: along every row of one axis the output switches once,
+    from the same ``low`` to the same ``high``, at a threshold ``t`` that is itself a table over
+    the row axis; at most :data:`MAX_EXCEPTIONS` cells differ and are tested first. None when no
+    orientation and pair of outputs fits."""
+    best: tuple[int, int, int, int, np.ndarray] | None = None
+    for row_axis in (0, 1):
+        rows = grid if row_axis == 0 else grid.T
+        common = [o for o, _ in Counter(rows.ravel().tolist()).most_common(3)]
+        for low, high in itertools.permutations(common, 2):
+            # cost[r, s]: cells of row r that differ from `low` before column s and `high` from s
+            not_low = np.cumsum(rows != low, axis=1)
+            not_high = np.cumsum(rows != high, axis=1)
+            zero = np.zeros((rows.shape[0], 1), dtype=np.int64)
+            before = np.concatenate([zero, not_low], axis=1)
+            after = not_high[:, -1:] - np.concatenate([zero, not_high], axis=1)
+            cost = before + after
+            switch = cost.argmin(axis=1)
+            exceptions = int(cost[np.arange(len(switch)), switch].sum())
+            if exceptions <= MAX_EXCEPTIONS and (best is None or exceptions < best[0]):
+                best = (exceptions, row_axis, low, high, switch)
+    if best is None:
+        return None
+    _, row_axis, low, high, switch = best
+    row_name, column_name = params[row_axis], params[1 - row_axis]
+    row_values = [_integer(v) for v in axes[row_axis]]
+    column_values = [_integer(v) for v in axes[1 - row_axis]]
+    past_end = column_values[-1] + 1
+    thresholds = [column_values[s] if s < len(column_values) else past_end for s in switch.tolist()]
+    threshold = _threshold_text(row_name, row_values, thresholds)
+    text = f"{high} if {column_name} >= {threshold} else {low}"
+    rows = grid if row_axis == 0 else grid.T
+    expected = np.where(np.arange(rows.shape[1]) >= switch[:, None], high, low)
+    differing = list(zip(*np.nonzero(rows != expected), strict=True))
+    for r, c in reversed(differing):  # tested in row order
+        cell = f"{row_name} == {row_values[r]} and {column_name} == {column_values[c]}"
+        text = f"{int(rows[r, c])} if {cell} else ({text})"
+    return text
+
+
+def _threshold_text(row_name: str, rows: list[int], thresholds: list[int]) -> str:
+    """The threshold as a function of the row: a table of it, or the row plus a table of the
+    offsets, whichever is shorter."""
+    direct = _function_text(row_name, rows, thresholds)
+    offsets = _function_text(
+        row_name, rows, [t - row for row, t in zip(rows, thresholds, strict=True)]
+    )
+    if offsets.lstrip("-").isdigit():
+        offset = int(offsets)
+        relative = f"{row_name} {'-' if offset < 0 else '+'} {abs(offset)}" if offset else row_name
+    else:
+        relative = f"{row_name} + ({offsets})"
+    return min(direct, relative, key=len)
+
+
+def _function_text(name: str, rows: list[int], outputs: list[int]) -> str:
+    if len(set(outputs)) == 1:
+        return str(outputs[0])
+    table: dict[tuple[Value, ...], int] = {
+        (row,): out for row, out in zip(rows, outputs, strict=True)
+    }
+    return table_expression([name], [rows], table, numeric=True)
+
+
+def _integer(value: Value) -> int:
+    assert isinstance(value, int) and not isinstance(value, bool)
+    return value
 
 
 def _tree(
@@ -76,8 +156,8 @@ def _tree(
     if len(values) == 1:
         budget[0] -= 1
         return str(int(values[0])) if budget[0] >= 0 else None
-    best: tuple[int, int, int] | None = None
-    masks = np.left_shift(np.int64(1), region)
+    best: tuple[int, int, int, int] | None = None
+    masks = np.left_shift(np.int64(1), region - grid.min())
     for axis, (lo, _) in enumerate(bounds):
         # Output sets as bitmasks, OR-ed over the other axes, then prefix and suffix unions:
         # each split's cost (distinct outputs left + right) in one pass.
@@ -86,11 +166,13 @@ def _tree(
         before = np.bitwise_or.accumulate(lines)
         after = np.bitwise_or.accumulate(lines[::-1])[::-1]
         for offset in range(1, len(lines)):
+            # ties: a split where the outputs change beats one inside a constant run
+            inside_run = int(lines[offset - 1] == lines[offset])
             cost = _bits(int(before[offset - 1])) + _bits(int(after[offset]))
-            if best is None or cost < best[0]:
-                best = (cost, axis, lo + offset)
+            if best is None or (cost, inside_run) < best[:2]:
+                best = (cost, inside_run, axis, lo + offset)
     assert best is not None
-    _, axis, split = best
+    _, _, axis, split = best
     lo, hi = bounds[axis]
     left = _tree(params, axes, grid, _with(bounds, axis, (lo, split)), budget)
     right = _tree(params, axes, grid, _with(bounds, axis, (split, hi)), budget) if left else None

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from rasp_ir.expr import apply_lambda
-from rasp_ir.frontends.transformer_programs.tables import table_expression
+from rasp_ir.frontends.transformer_programs.tables import lookup_text, table_expression
 from rasp_ir.ir import Map
 from rasp_ir.lowering import parse_program
 
@@ -41,3 +41,43 @@ def test_one_input_edges_of_the_count_range() -> None:
     table = {(x,): (5 if x == 0 else 3 if x == 8 else 1) for x in xs}
     node = _function(["x"], table_expression(["x"], [xs], table, numeric=True))
     assert [apply_lambda(node.fn, (x,)) for x in xs] == [table[(x,)] for x in xs]
+
+
+def _agrees(params: list[str], table: dict[tuple[int, ...], int], body: str) -> bool:
+    node = _function(params, body)
+    return all(apply_lambda(node.fn, key) == out for key, out in table.items())
+
+
+@pytest.mark.parametrize("rows_along_y", [False, True])
+def test_two_counts_split_by_a_boundary_are_written_as_one(rows_along_y: bool) -> None:
+    counts = list(range(0, 65))
+
+    def output(x: int, y: int) -> int:
+        if rows_along_y:
+            x, y = y, x
+        if (x, y) in ((0, 0), (3, 60)):
+            return 6
+        return 4 if y >= x + x // 20 else 1
+
+    table = {(x, y): output(x, y) for x, y in itertools.product(counts, counts)}
+    body = table_expression(["x", "y"], [counts, counts], table, numeric=True)
+    assert ">=" in body and "lookup((x, y)" not in body
+    assert len(body) < len(lookup_text(["x", "y"], table)) // 20
+    assert _agrees(["x", "y"], table, body)
+
+
+def test_threshold_trees_split_where_the_output_changes() -> None:
+    xs = list(range(0, 65))
+    steps = [0] * 14 + [1] * 18 + [2] * 18 + [-3] * 13 + [2, 1]
+    table = {(x,): out for x, out in zip(xs, steps, strict=True)}
+    body = table_expression(["x"], [xs], table, numeric=True)
+    assert "lookup" not in body and body.count(" if ") == 5
+    assert _agrees(["x"], table, body)
+
+
+def test_unstructured_count_tables_stay_lookups() -> None:
+    xs = list(range(0, 40))
+    table = {(x, y): (x * 7 + y * 13) % 5 for x, y in itertools.product(xs, xs)}
+    body = table_expression(["x", "y"], [xs, xs], table, numeric=True)
+    assert body.startswith("lookup((x, y)")
+    assert _agrees(["x", "y"], table, body)
