@@ -1,8 +1,8 @@
 """Source spans, diagnostics and the project's one error type, rendered as ``file:line:col``.
 
 Every error a user can cause becomes a :class:`Diagnostic` with a :class:`Span`; several are
-raised together in one :class:`RaspError`. Rendering shows the source line with carets under
-the span and a hint saying what to do.
+raised together in one :class:`RaspError`. Rendering shows the source line (a window of it when
+the line is long) with carets under the span and a hint saying what to do.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+SOURCE_WIDTH = 100
+"""Source lines longer than this are shown as a window around the caret."""
+SOURCE_CONTEXT = 30
+"""Characters shown before the caret when a long line is cut."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,28 @@ class Diagnostic:
         lines = [f"{where}{self.severity}: {self.message} [{self.code}]"]
         if self.span and self.span.line_text:
             text = self.span.line_text.rstrip("\n")
-            lines.append(f"    {text}")
-            width = _caret_width(self.span, text)
-            lines.append("    " + " " * (self.span.column - 1) + "^" * width)
+            shown, offset = _window(text, self.span.column - 1)
+            width = min(_caret_width(self.span, text), len(shown) - offset)
+            lines.append(f"    {shown}")
+            lines.append("    " + " " * offset + "^" * max(1, width))
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+
+def _window(text: str, start: int) -> tuple[str, int]:
+    """At most :data:`SOURCE_WIDTH` characters of a source line around column ``start``
+    (0-based), with ``…`` where it is cut, and the caret's offset in what is shown."""
+    if len(text) <= SOURCE_WIDTH:
+        return text, start
+    first = max(0, min(start - SOURCE_CONTEXT, len(text) - SOURCE_WIDTH))
+    shown = text[first : first + SOURCE_WIDTH]
+    offset = start - first
+    if first > 0:
+        shown, offset = "…" + shown, offset + 1
+    if first + SOURCE_WIDTH < len(text):
+        shown += "…"
+    return shown, offset
 
 
 def _caret_width(span: Span, text: str) -> int:

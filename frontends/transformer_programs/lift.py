@@ -314,7 +314,9 @@ def lift_model(model: TransformerProgram, task: str | None = None) -> tuple[str,
         for head in layer_heads:
             texts[head.name] = head_text(head, cat, num, sets, config.vocab)
             value = (cat if head.kind == "cat" else num)[head.value]
-            reads[head.name] = {cat[head.key].name, cat[head.query].name, value.name}
+            # a head counting `ones` is written as selector_width: it reads only its selector
+            counted = {value.name} - {"ones"}
+            reads[head.name] = {cat[head.key].name, cat[head.query].name, *counted}
         sets = _value_sets([*header, *texts.values()], "tokens")
         for mlp in (m for m in mlps if m.layer == layer):
             text, constant = mlp_text(model, mlp, cat, num, sets)
@@ -326,7 +328,7 @@ def lift_model(model: TransformerProgram, task: str | None = None) -> tuple[str,
     sets = _value_sets([*header, *texts.values()], "tokens")
     readout = Readout.from_model(model, cat, num, sets)
     live = _live(readout.relevant(), reads)
-    pruned = [name for name in texts if name not in live]
+    pruned = [name for name in texts if name not in live and name != "ones"]
     body = [texts[name] for name in texts if name in live]
     lines = [*header, "", *("\n" + t if i else t for i, t in enumerate(body))]
     lines += ["", readout.text(OUTPUT, live), "", f"output {OUTPUT};", ""]

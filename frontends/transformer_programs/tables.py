@@ -104,7 +104,7 @@ def _boundary(
     past_end = column_values[-1] + 1
     thresholds = [column_values[s] if s < len(column_values) else past_end for s in switch.tolist()]
     threshold = _threshold_text(row_name, row_values, thresholds)
-    text = f"{high} if {column_name} >= {threshold} else {low}"
+    text = f"{high} if {column_name} >= {_wrap(threshold)} else {low}"
     rows = grid if row_axis == 0 else grid.T
     expected = np.where(np.arange(rows.shape[1]) >= switch[:, None], high, low)
     differing = list(zip(*np.nonzero(rows != expected), strict=True))
@@ -194,4 +194,4 @@ def _with(
 
 
 def _wrap(text: str) -> str:
-    return text if text.lstrip("-").isdigit() else f"({text})"
+    return text if text.lstrip("-").isdigit() or text.isidentifier() else f"({text})"

@@ -38,3 +38,21 @@ def test_error_without_location_has_no_caret() -> None:
 def test_cases_exist() -> None:
     assert len(CASES) >= 10
     assert os.path.isdir(Path(__file__).parent / "diagnostics")
+
+
+def test_long_lines_are_shown_as_a_window_around_the_caret() -> None:
+    names = ", ".join(f"a{i}" for i in range(60))
+    line = f"y = map(fn({names}) -> zz, {names});"
+    column = line.index("zz") + 1
+    span = Span("f.rasp", 3, column, 3, column + 2, line)
+    _, shown, carets, _ = Diagnostic("undefined", "'zz'", span, "bind it").render().splitlines()
+    assert shown.startswith("    …") and shown.endswith("…") and len(shown) <= 4 + 102
+    assert shown[carets.index("^") : carets.rindex("^") + 1] == "zz"
+
+
+def test_a_span_running_past_a_long_line_keeps_its_carets_on_the_window() -> None:
+    line = "x = " + "+".join(["ones"] * 80) + ";"
+    span = Span("f.rasp", 1, 5, 2, 3, line)
+    _, shown, carets, *_ = Diagnostic("code", "m", span).render().splitlines()
+    assert shown == "    " + line[:100] + "…"
+    assert carets == "    " + " " * 4 + "^" * 97

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rasp_ir.check import load_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.expr import apply_lambda
 from rasp_ir.frontends.transformer_programs.lift import (
@@ -48,6 +49,13 @@ def test_lifted_text_names_heads_like_the_paper() -> None:
     assert "attn_0_0_output = aggregate(select_closest(" in text
     assert "num_attn_0_0_output : num = " in text
     assert "prediction = map(fn(" in text and "argmax(" in text
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lifted_programs_bind_nothing_unused(seed: int) -> None:
+    text, _ = lift_model(random_model(seed, (2, 2, 2, 1, 1)))
+    codes = [d.code for d in load_program(text=text).diagnostics]
+    assert "unused" not in codes
 
 
 def test_a_disagreeing_program_fails_loudly_listing_inputs() -> None:

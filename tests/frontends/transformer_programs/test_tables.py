@@ -81,3 +81,11 @@ def test_unstructured_count_tables_stay_lookups() -> None:
     body = table_expression(["x", "y"], [xs, xs], table, numeric=True)
     assert body.startswith("lookup((x, y)")
     assert _agrees(["x", "y"], table, body)
+
+
+def test_a_boundary_whose_threshold_is_a_tree_parses() -> None:
+    xs, ys = list(range(0, 9)), list(range(0, 40))
+    table = {(x, y): 2 if y >= (1 if x <= 3 else 30) else 5 for x, y in itertools.product(xs, ys)}
+    body = table_expression(["x", "y"], [xs, ys], table, numeric=True)
+    assert body.startswith("2 if y >= (")
+    assert _agrees(["x", "y"], table, body)
