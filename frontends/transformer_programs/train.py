@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from rasp_ir.diagnostics import RaspError
 
@@ -144,25 +144,16 @@ class _Distributed:
         return states
 
 
-def _progress(total: int, enabled: bool) -> Callable[[int, str], None]:
-    """A progress reporter: tqdm when installed, else one plain line per epoch on stderr."""
+def _progress(total: int, start: int, enabled: bool) -> Callable[[int, str], None]:
+    """A tqdm bar over the epochs on stderr (its text: loss, validation accuracy of the argmax
+    model, temperature), starting at ``start`` when resuming; or nothing."""
     if not enabled:
         return lambda _done, _text: None
-    try:
-        from tqdm import tqdm  # type: ignore[import-untyped]
-    except ImportError:
-
-        def plain(done: int, text: str) -> None:
-            sys.stderr.write(f"epoch {done}/{total} {text}\n")
-            sys.stderr.flush()
-
-        return plain
-    bar = tqdm(total=total, unit="epoch")
+    bar = tqdm(total=total, initial=start, unit="epoch", desc="training", dynamic_ncols=True)
 
     def update(done: int, text: str) -> None:
-        bar.n = done
+        bar.update(done - bar.n)
         bar.set_postfix_str(text)
-        bar.refresh()
         if done == total:
             bar.close()
 
@@ -258,7 +249,7 @@ def train(
     steps = -(-len(data.train) // settings.batch_size)
     schedule = temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps)
     x_train, y_train = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
-    report = _progress(settings.epochs, progress and parallel.main)
+    report = _progress(settings.epochs, start_epoch, progress and parallel.main)
     timings = []
     end = settings.epochs if stop_after is None else min(stop_after, settings.epochs)
     for epoch in range(start_epoch, end):
@@ -293,7 +284,8 @@ def train(
         rng_states = parallel.rng_states()
         if parallel.main:
             _save_progress(run_dir, model, optimizer, meta, metrics, rng_states)
-        report(epoch + 1, f"loss {row['loss']:.4f} val {100 * row['val_accuracy_argmax']:.2f}%")
+        val = 100 * row["val_accuracy_argmax"]
+        report(epoch + 1, f"loss {row['loss']:.4f} val {val:.2f}% tau {row['tau']:.3g}")
     model.set_sampling(mode="argmax")
     result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
     sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
