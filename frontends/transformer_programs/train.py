@@ -128,7 +128,9 @@ class _Distributed:
     def wrap(self, model: TransformerProgram) -> torch.nn.Module:
         if self.world == 1:
             return model
-        return DistributedDataParallel(model, find_unused_parameters=True)
+        # parameters of absent module kinds (no categorical MLPs, say) are empty and unused
+        unused = any(parameter.numel() == 0 for parameter in model.parameters())
+        return DistributedDataParallel(model, find_unused_parameters=unused)
 
     def barrier(self) -> None:
         if self.world > 1:
