@@ -154,7 +154,11 @@ class _Lowerer(Recorder):
         base = (
             Path(source.file).parent if source.file and not source.file.startswith("<") else Path()
         )
-        path = (base / decode_string(as_token(token))).resolve()
+        written = decode_string(as_token(token))
+        try:
+            path = (base / written).resolve()
+        except (OSError, ValueError) as error:  # e.g. a NUL character in the path
+            raise self.error("import", f"cannot import {written!r}: {error}", span) from None
         if path in self.import_stack:
             chain = " -> ".join(p.name for p in [*self.import_stack, path])
             raise self.error("import", f"import cycle: {chain}", span)
@@ -166,6 +170,8 @@ class _Lowerer(Recorder):
             raise self.error(
                 "import", f"cannot read {path}: {error.strerror or error}", span
             ) from None
+        except UnicodeDecodeError:
+            raise self.error("import", f"cannot read {path}: it is not UTF-8 text", span) from None
         self.imported.add(path)
         self.import_stack.append(path)
         file_scope = _global_scope()
@@ -426,26 +432,42 @@ class _Lowerer(Recorder):
         self, tree: ParseTree | Token, source: Source, scope: dict[str, Lowered], params: set[str]
     ) -> ir.Expr:
         """A lambda body: parameters, constants (incl. macro constants) and operators."""
-        span = span_of(tree, source.text, source.file)
-        if isinstance(tree, Tree) and tree.data == "name":
-            name = str(tree.children[0])
-            if name in params:
-                return ir.Param(name)
-            found = scope.get(name)
-            if isinstance(found, ConstVal):
-                return ir.Const(found.value)
-            if isinstance(found, (SOpRef, SelRef)):
-                raise self.error(
-                    "type",
-                    f"a function body cannot read the s-op {name!r}",
-                    span,
-                    "pass it as an input: map(fn(a, b) -> ..., a, b)",
-                )
-            self._undefined(name, span, scope)
-            raise LoweringFailed()
         return self._expr_builder(
-            source, scope, lambda leaf: self._expr(leaf, source, scope, params)
+            source, scope, lambda leaf: self._expr_leaf(leaf, source, scope, params)
         ).build(tree)
+
+    def _expr_leaf(
+        self, tree: ParseTree | Token, source: Source, scope: dict[str, Lowered], params: set[str]
+    ) -> ir.Expr:
+        """What the expression builder leaves to the lowerer: a name (a parameter or a constant);
+        anything else (an s-op call, a selector) has no place in a function body."""
+        span = span_of(tree, source.text, source.file)
+        hint = (
+            "a function body computes one value from its parameters (arithmetic, comparisons, "
+            "if/else, lookup, min, max, abs, round, argmax, indicator); build s-ops outside it"
+        )
+        if isinstance(tree, Tree) and tree.data == "call":
+            name = str(tree.children[0])
+            raise self.error(
+                "type", f"{name}(...) cannot be used inside a function body", span, hint
+            )
+        if not (isinstance(tree, Tree) and tree.data == "name"):
+            raise self.error("type", "this cannot be used inside a function body", span, hint)
+        name = str(tree.children[0])
+        if name in params:
+            return ir.Param(name)
+        found = scope.get(name)
+        if isinstance(found, ConstVal):
+            return ir.Const(found.value)
+        if isinstance(found, (SOpRef, SelRef)):
+            raise self.error(
+                "type",
+                f"a function body cannot read the s-op {name!r}",
+                span,
+                "pass it as an input: map(fn(a, b) -> ..., a, b)",
+            )
+        self._undefined(name, span, scope)
+        raise LoweringFailed()
 
     def _expr_builder(
         self,

@@ -146,6 +146,20 @@ def test_import_brings_in_defs_and_public_bindings(tmp_path: Path) -> None:
     assert program.outputs == ("out",)
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [("binary.rasp", "it is not UTF-8 text"), ("a\\u0000b.rasp", "embedded null byte")],
+)
+def test_unreadable_imports_are_diagnostics(tmp_path: Path, written: str, message: str) -> None:
+    (tmp_path / "binary.rasp").write_bytes(b"\xff\xfe\x00rasp")
+    main = tmp_path / "main.rasp"
+    main.write_text(HEADER + f'import "{written}";\noutput tokens;')
+    with pytest.raises(RaspError) as error:
+        parse_file(main)
+    assert [d.code for d in error.value.diagnostics] == ["import"]
+    assert message in str(error.value)
+
+
 def test_string_escapes_round_trip_through_the_vocabulary() -> None:
     program = parse_program(
         '%vocab {"q\\"uote", "back\\\\slash", "new\\nline", "\\u00e9"}\n%max_len 2\n'
@@ -170,6 +184,7 @@ def test_string_escapes_round_trip_through_the_vocabulary() -> None:
         ("x : num = aggregate(select(tokens, tokens, ==), tokens);\noutput x;", "encoding"),
         ("def f(s) { return f(s); }\nx = f(tokens);\noutput x;", "recursion"),
         ("x = tokens + select(tokens, tokens, ==);\noutput x;", "type"),
+        ("x = map(fn(a) -> select(a), tokens);\noutput x;", "type"),
     ],
 )
 def test_errors_have_codes(source: str, code: str) -> None:
