@@ -87,7 +87,17 @@ def reduction_name(value: Lowered) -> str:
     return value.op if isinstance(value, OpVal) else ""
 
 
+MAX_NUMBER_DIGITS = 1000
+"""Most digits (and largest decimal exponent) of a number literal: exact arithmetic on larger
+ones would run out of time or memory."""
+
+
+class LiteralTooLarge(ValueError):
+    """A number literal beyond :data:`MAX_NUMBER_DIGITS`."""
+
+
 def literal(tree: ParseTree) -> Value:
+    """The value of a literal tree; :class:`LiteralTooLarge` for numbers too large to handle."""
     kind = tree.data
     if kind == "true":
         return True
@@ -97,9 +107,16 @@ def literal(tree: ParseTree) -> Value:
         return None
     token = tree.children[0]
     if kind == "int_":
-        return int(as_token(token))
+        text = str(token)
+        if len(text) > MAX_NUMBER_DIGITS:
+            raise LiteralTooLarge(f"a number with {len(text)} digits is too large")
+        return int(text)
     if kind == "decimal":
-        fraction = Fraction(Decimal(str(token)))
+        number = Decimal(str(token))
+        digits = len(number.as_tuple().digits)
+        if abs(number.adjusted()) > MAX_NUMBER_DIGITS or digits > MAX_NUMBER_DIGITS:
+            raise LiteralTooLarge(f"the number {str(token)[:30]} is too large or too precise")
+        fraction = Fraction(number)
         return int(fraction) if fraction.denominator == 1 else fraction
     return decode_string(as_token(token))
 

@@ -36,7 +36,6 @@ from rasp_ir.lowered import (
     const_value,
     decode_string,
     describe_lowered,
-    literal,
     reduction,
     split_arguments,
 )
@@ -59,6 +58,8 @@ __all__ = [
     "parse_program",
 ]
 
+MAX_DOMAIN = 1_000_000
+"""Most values a ``cat[N]`` annotation may declare."""
 RESERVED = (*ir.PRIMITIVES, *SOP_BUILTINS, *MAP_ALIASES, *EXPR_BUILTINS, "fn", "def")
 OPERATOR_TREES = (
     "arith",
@@ -276,7 +277,14 @@ class _Lowerer(Recorder):
         if len(tree.children) > 1:
             spec = as_tree(tree.children[1]).children[0]
             if isinstance(spec, Token):
-                domain = tuple(range(int(spec)))
+                size = int(spec) if len(spec) <= len(str(MAX_DOMAIN)) else MAX_DOMAIN + 1
+                if size > MAX_DOMAIN:
+                    raise self.error(
+                        "annotation",
+                        f"cat[{spec[:12]}] is too large: at most {MAX_DOMAIN:,} values",
+                        span_of(tree, source.text, source.file),
+                    )
+                domain = tuple(range(size))
             else:
                 domain = canonical_values(self._constant(c, source, scope) for c in spec.children)
         return ir.Annotation(encoding, domain)  # type: ignore[arg-type]
@@ -345,7 +353,7 @@ class _Lowerer(Recorder):
         kind = tree.data
         span = span_of(tree, source.text, source.file)
         if kind in LITERALS:
-            return ConstVal(literal(tree))
+            return ConstVal(self.literal(tree, span))
         if kind == "name":
             return self._name(as_token(tree.children[0]), source, scope)
         if kind in OPERATOR_TREES:

@@ -16,7 +16,7 @@ from lark import Token, Tree
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
 from rasp_ir.expr import ExprError, evaluate, free_params
-from rasp_ir.lowered import LITERALS, Lowered, SetVal, TableVal, literal, split_arguments
+from rasp_ir.lowered import LITERALS, Lowered, SetVal, TableVal, split_arguments
 from rasp_ir.lowering_state import Recorder, Source
 from rasp_ir.syntax import ParseTree, span_of
 
@@ -57,7 +57,7 @@ class ExprBuilder:
         sub = self.build
         result: ir.Expr
         if kind in LITERALS:
-            return ir.Const(literal(tree))
+            return ir.Const(self.recorder.literal(tree, span))
         if kind == "arith" or kind == "compare":
             result = ir.Binary(str(children[1]), sub(children[0]), sub(children[2]))
         elif kind in ("and_op", "or_op"):

@@ -16,6 +16,9 @@ from rasp_ir.lowering_state import Recorder, Source
 from rasp_ir.syntax import ParseTree, as_token, span_of
 from rasp_ir.values import Value, describe_value, value_key
 
+MAX_LEN_LIMIT = 100_000
+"""Largest ``%max_len``: value sets and tables grow with it."""
+
 # Lowers a constant expression of the header (a vocabulary entry, the BOS token).
 ConstantLowerer = Callable[[ParseTree | Token], Value]
 
@@ -53,9 +56,12 @@ class HeaderDirectives:
         if name == "vocab":
             self.vocab = self._vocab(recorder, item, span, constant)
         elif name == "max_len":
-            value = int(as_token(item.children[0]))
-            if value < 1:
-                raise recorder.error("header", "%max_len must be at least 1", span)
+            text = str(as_token(item.children[0]))
+            value = int(text) if len(text) <= len(str(MAX_LEN_LIMIT)) else MAX_LEN_LIMIT + 1
+            if not 1 <= value <= MAX_LEN_LIMIT:
+                raise recorder.error(
+                    "header", f"%max_len must be between 1 and {MAX_LEN_LIMIT:,}", span
+                )
             self.max_len = value
         elif name == "bos":
             self.bos = constant(item.children[0])
@@ -84,8 +90,10 @@ class HeaderDirectives:
         diagnostics = recorder.diagnostics
         if overrides.vocab is not None and vocabulary_problem(overrides.vocab):
             diagnostics.append(Diagnostic("header", vocabulary_problem(overrides.vocab), None))
-        if max_len is not None and max_len < 1:
-            diagnostics.append(Diagnostic("header", "the maximum length must be at least 1"))
+        if max_len is not None and not 1 <= max_len <= MAX_LEN_LIMIT:
+            diagnostics.append(
+                Diagnostic("header", f"the maximum length must be between 1 and {MAX_LEN_LIMIT:,}")
+            )
         if vocab is None and "vocab" not in self.seen:
             diagnostics.append(
                 Diagnostic("header", "no vocabulary", None, 'add %vocab {"a", "b"} or pass --vocab')

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, Span
+from rasp_ir.lowered import MAX_NUMBER_DIGITS, LiteralTooLarge, literal
+from rasp_ir.syntax import ParseTree
+from rasp_ir.values import Value
 
 TEMP = "\0tmp"
 
@@ -46,6 +49,14 @@ class Recorder:
         """Record a diagnostic; the caller raises what comes back to stop the statement."""
         self.diagnostics.append(Diagnostic(code, message, span, hint))
         return LoweringFailed()
+
+    def literal(self, tree: ParseTree, span: Span) -> Value:
+        """The value of a literal tree; a diagnostic for numbers too large to handle."""
+        try:
+            return literal(tree)
+        except LiteralTooLarge as error:
+            hint = f"numbers are exact: at most {MAX_NUMBER_DIGITS} digits and exponent"
+            raise self.error("literal", str(error), span, hint) from None
 
     def temp(self, context: Context, node: ir.Node, span: Span) -> str:
         """A fresh temporary name for ``node``, created in ``context``."""

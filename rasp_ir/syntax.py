@@ -41,7 +41,9 @@ _FRIENDLY = {
 
 
 @cache
-def _parser() -> Lark:
+def grammar_parser() -> Lark:
+    """The LALR parser of ``grammar/rasp.lark`` (strict: grammar conflicts are errors), built
+    once."""
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -87,7 +89,7 @@ def span_of(item: ParseTree | Token, text: str, file: str) -> Span:
 def parse_tree(text: str, file: str) -> ParseTree:
     """The parse tree of ``text``; a :class:`RaspError` (code ``syntax``) on bad syntax."""
     try:
-        return _parser().parse(text)
+        return grammar_parser().parse(text)
     except UnexpectedInput as error:
         raise RaspError([_syntax_diagnostic(error, text, file)]) from None
 
@@ -191,7 +193,7 @@ def _terminal_name(terminal: str) -> str:
     if terminal in _FRIENDLY:
         return _FRIENDLY[terminal]
     try:
-        pattern = _parser().get_terminal(terminal).pattern.value
+        pattern = grammar_parser().get_terminal(terminal).pattern.value
     except KeyError:
         return terminal.lower()
     return f"'{pattern}'"

@@ -185,12 +185,22 @@ def test_string_escapes_round_trip_through_the_vocabulary() -> None:
         ("def f(s) { return f(s); }\nx = f(tokens);\noutput x;", "recursion"),
         ("x = tokens + select(tokens, tokens, ==);\noutput x;", "type"),
         ("x = map(fn(a) -> select(a), tokens);\noutput x;", "type"),
+        (f"x = indices + 1{'9' * 5000};\noutput x;", "literal"),
+        ("x = map(fn(a) -> a * 1e999999999999, indices);\noutput x;", "literal"),
+        ("x : cat[99999999999999] = indices;\noutput x;", "annotation"),
     ],
 )
 def test_errors_have_codes(source: str, code: str) -> None:
     with pytest.raises(RaspError) as raised:
         parse(source)
     assert code in [d.code for d in raised.value.diagnostics]
+
+
+@pytest.mark.parametrize("max_len", ["0", "100001", "9" * 5000])
+def test_max_len_out_of_range_is_a_header_error(max_len: str) -> None:
+    with pytest.raises(RaspError) as raised:
+        parse_program(f'%vocab {{"a"}}\n%max_len {max_len}\noutput tokens;', "t")
+    assert "%max_len must be between 1 and 100,000" in str(raised.value)
 
 
 def test_several_errors_are_reported_at_once() -> None:
