@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from rasp_ir import __version__
 from rasp_ir.cli.output import report
-from rasp_ir.diagnostics import RaspError
+from rasp_ir.diagnostics import Diagnostic, RaspError
 
 # One line per command module; each module has register(subparsers).
 COMMAND_MODULES = (
@@ -70,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `rasp run ... | head`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as error:  # a folder that cannot be created, a full disk, no permission
+        where = f" {error.filename}" if error.filename else ""
+        hint = "check the path and its permissions, and the free space"
+        report([Diagnostic("file", f"cannot use{where}: {error.strerror or error}", None, hint)])
         return 1
 
 

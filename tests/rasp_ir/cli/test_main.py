@@ -57,6 +57,15 @@ def test_ctrl_c_exits_130_quietly(
     assert rasp("run", program(REVERSE), "a") == Result(130, "", "")
 
 
+def test_file_system_errors_exit_1_with_a_message(rasp: Rasp, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = rasp("tp", "train", "hist", "-o", blocker / "run", "--epochs", "1", "--quiet")
+    assert result.code == 1
+    assert f"error: cannot use {blocker / 'run'}: Not a directory [file]" in result.err
+    assert "Traceback" not in result.err
+
+
 def _with_handler(
     parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]
 ) -> argparse.ArgumentParser:
