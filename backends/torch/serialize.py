@@ -17,10 +17,11 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
 from rasp_ir.diagnostics import RaspError
+from rasp_ir.tensor_files import save_tensors
 from rasp_ir.values import Value
 
 FORMAT_VERSION = 1
@@ -38,7 +39,7 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
     """Write the model's two files; returns their paths."""
     weights, sidecar = paths(path)
     tensors = {name: p.detach().contiguous() for name, p in model.named_parameters()}
-    save_file(tensors, str(weights))
+    save_tensors(tensors, weights)
     info = model.info
     document = {
         "format_version": FORMAT_VERSION,

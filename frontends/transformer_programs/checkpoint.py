@@ -16,10 +16,11 @@ from typing import Any
 
 import safetensors
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from rasp_ir import __version__
 from rasp_ir.diagnostics import RaspError
+from rasp_ir.tensor_files import save_tensors
 
 from .config import ModelConfig
 from .model import TransformerProgram
@@ -62,7 +63,7 @@ def save(
     tensors = {f"model.{k}": v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     tensors.update({k: v.detach().contiguous().cpu() for k, v in (extra or {}).items()})
     weights = path.with_suffix(".safetensors")
-    save_file(tensors, str(weights))
+    save_tensors(tensors, weights)
     sidecar = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from rasp_ir.diagnostics import RaspError
+from rasp_ir.tensor_files import save_tensors
 
 from . import checkpoint
 from .config import PAPER_ARCHITECTURES, Architecture, ModelConfig, TrainConfig, paper_epochs
@@ -98,7 +99,7 @@ def save_data(path: Path, data: TaskData) -> None:
         split = data.split(name)
         tensors[f"{name}.x"] = torch.from_numpy(split.x)
         tensors[f"{name}.y"] = torch.from_numpy(split.y)
-    save_file(tensors, str(path))
+    save_tensors(tensors, path)
 
 
 def load_split(path: Path, name: str) -> Split:

@@ -1,0 +1,28 @@
+"""Tensors to a safetensors file, with the project's errors: named tensors and a path in, the
+file out; a folder that does not exist, no permission or a full disk becomes a
+:class:`~rasp_ir.diagnostics.RaspError` naming the file (safetensors raises its own error type).
+
+Imports torch: only the torch-based backends and frontends use it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import save_file
+
+from rasp_ir.diagnostics import RaspError
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Write ``tensors`` to ``path`` (safetensors; no pickle)."""
+    try:
+        save_file(tensors, str(path))
+    except (OSError, SafetensorError) as error:
+        raise RaspError.single(
+            "file",
+            f"cannot write {path}: {error}",
+            hint="check that the folder exists and is writable, and the free space",
+        ) from None
