@@ -246,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     results_json = args.results / "tp_reproduce.json"
     meta = json.loads(results_json.read_text()) if results_json.exists() else {"runs": []}
+    args.results.mkdir(parents=True, exist_ok=True)
     if args.merge:
         known = {(run["command"], run.get("date")) for run in meta["runs"]}
         for other in args.merge:
@@ -277,7 +278,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rows": rows,
             }
         )
-        args.results.mkdir(parents=True, exist_ok=True)
         results_json.write_text(json.dumps(meta, indent=2) + "\n")
     (args.results / "tp_reproduce.md").write_text(render(meta))
     return 0
