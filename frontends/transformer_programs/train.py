@@ -200,7 +200,10 @@ def _restore_optimizer(
 
 def _restore_rng(path: Path, tensors: dict[str, Any], rank: int, world: int) -> None:
     """Give this rank the random state it had when ``path`` was saved; refuse a checkpoint
-    saved by another number of processes (the run could not continue identically)."""
+    saved by another number of processes (the run could not continue identically). Checkpoints
+    written before per-rank states (one ``rng.torch``) were saved by a single process."""
+    if "rng.torch" in tensors:
+        tensors = {"rng.torch.0": tensors["rng.torch"]}
     saved_world = sum(1 for key in tensors if key.startswith("rng.torch."))
     if saved_world != world:
         launch = "python" if saved_world == 1 else f"torchrun --nproc-per-node {saved_world}"

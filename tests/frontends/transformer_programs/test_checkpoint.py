@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
@@ -88,3 +89,23 @@ def test_no_pickle_anywhere() -> None:
         text = source.read_text()
         for banned in ("import pickle", "torch.save(", "torch.load(", "allow_pickle=True"):
             assert banned not in text, f"{source.name} uses {banned}"
+
+
+def test_resume_accepts_a_checkpoint_with_one_unranked_random_state(tmp_path: Path) -> None:
+    arch = Architecture(1, 1, 1, 0, 1)
+    two = TrainConfig(epochs=2, batch_size=256, seed=3, dataset_size=300)
+    train("hist", tmp_path / "a", arch, two, progress=False)
+    train("hist", tmp_path / "b", arch, two, progress=False, stop_after=1)
+    last = tmp_path / "b" / "last"
+    weights = last.with_suffix(".safetensors")
+    tensors = load_file(str(weights))
+    tensors["rng.torch"] = tensors.pop("rng.torch.0")
+    save_file(tensors, str(weights))
+    sidecar = json.loads(last.with_suffix(".json").read_text())
+    sidecar["sha256"] = checkpoint._sha256(weights)
+    last.with_suffix(".json").write_text(json.dumps(sidecar))
+    train("hist", tmp_path / "b", arch, two, resume=True, progress=False)
+    a, _, _ = checkpoint.load(tmp_path / "a" / "model")
+    b, _, _ = checkpoint.load(tmp_path / "b" / "model")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
