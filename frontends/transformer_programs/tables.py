@@ -79,7 +79,7 @@ def _boundary(
     from the same ``low`` to the same ``high``, at a threshold ``t`` that is itself a table over
     the row axis; at most :data:`MAX_EXCEPTIONS` cells differ and are tested first. None when no
     orientation and pair of outputs fits."""
-    best: tuple[int, int, int, int, np.ndarray] | None = None
+    best: tuple[int, int, np.ndarray, int, int, np.ndarray] | None = None
     for row_axis in (0, 1):
         rows = grid if row_axis == 0 else grid.T
         common = [o for o, _ in Counter(rows.ravel().tolist()).most_common(3)]
@@ -94,10 +94,10 @@ def _boundary(
             switch = cost.argmin(axis=1)
             exceptions = int(cost[np.arange(len(switch)), switch].sum())
             if exceptions <= MAX_EXCEPTIONS and (best is None or exceptions < best[0]):
-                best = (exceptions, row_axis, low, high, switch)
+                best = (exceptions, row_axis, rows, low, high, switch)
     if best is None:
         return None
-    _, row_axis, low, high, switch = best
+    _, row_axis, rows, low, high, switch = best
     row_name, column_name = params[row_axis], params[1 - row_axis]
     row_values = [_integer(v) for v in axes[row_axis]]
     column_values = [_integer(v) for v in axes[1 - row_axis]]
@@ -105,7 +105,6 @@ def _boundary(
     thresholds = [column_values[s] if s < len(column_values) else past_end for s in switch.tolist()]
     threshold = _threshold_text(row_name, row_values, thresholds)
     text = f"{high} if {column_name} >= {_wrap(threshold)} else {low}"
-    rows = grid if row_axis == 0 else grid.T
     expected = np.where(np.arange(rows.shape[1]) >= switch[:, None], high, low)
     differing = list(zip(*np.nonzero(rows != expected), strict=True))
     for r, c in reversed(differing):  # tested in row order
