@@ -96,6 +96,15 @@ class LiteralTooLarge(ValueError):
     """A number literal beyond :data:`MAX_NUMBER_DIGITS`."""
 
 
+def bounded_int(text: str, limit: int) -> int | None:
+    """The non-negative integer ``text``, or None when it exceeds ``limit`` (checked on the
+    digits first, so a thousand-digit number is never converted)."""
+    if len(text.lstrip("0")) > len(str(limit)):
+        return None
+    value = int(text)
+    return value if value <= limit else None
+
+
 def literal(tree: ParseTree) -> Value:
     """The value of a literal tree; :class:`LiteralTooLarge` for numbers too large to handle."""
     kind = tree.data

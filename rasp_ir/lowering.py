@@ -33,6 +33,7 @@ from rasp_ir.lowered import (
     SOpRef,
     TableVal,
     TupleVal,
+    bounded_int,
     const_value,
     decode_string,
     describe_lowered,
@@ -277,8 +278,8 @@ class _Lowerer(Recorder):
         if len(tree.children) > 1:
             spec = as_tree(tree.children[1]).children[0]
             if isinstance(spec, Token):
-                size = int(spec) if len(spec) <= len(str(MAX_DOMAIN)) else MAX_DOMAIN + 1
-                if size > MAX_DOMAIN:
+                size = bounded_int(str(spec), MAX_DOMAIN)
+                if size is None:
                     raise self.error(
                         "annotation",
                         f"cat[{spec[:12]}] is too large: at most {MAX_DOMAIN:,} values",

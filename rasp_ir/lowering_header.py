@@ -11,7 +11,7 @@ from lark import Token
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, Span
-from rasp_ir.lowered import decode_string, vocabulary_problem
+from rasp_ir.lowered import bounded_int, decode_string, vocabulary_problem
 from rasp_ir.lowering_state import Recorder, Source
 from rasp_ir.syntax import ParseTree, as_token, span_of
 from rasp_ir.values import Value, describe_value, value_key
@@ -56,9 +56,8 @@ class HeaderDirectives:
         if name == "vocab":
             self.vocab = self._vocab(recorder, item, span, constant)
         elif name == "max_len":
-            text = str(as_token(item.children[0]))
-            value = int(text) if len(text) <= len(str(MAX_LEN_LIMIT)) else MAX_LEN_LIMIT + 1
-            if not 1 <= value <= MAX_LEN_LIMIT:
+            value = bounded_int(str(as_token(item.children[0])), MAX_LEN_LIMIT)
+            if value is None or value < 1:
                 raise recorder.error(
                     "header", f"%max_len must be between 1 and {MAX_LEN_LIMIT:,}", span
                 )

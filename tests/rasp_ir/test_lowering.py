@@ -203,6 +203,20 @@ def test_max_len_out_of_range_is_a_header_error(max_len: str) -> None:
     assert "%max_len must be between 1 and 100,000" in str(raised.value)
 
 
+def test_max_len_override_out_of_range_is_a_header_error() -> None:
+    with pytest.raises(RaspError) as raised:
+        parse_program(HEADER + "output tokens;", "t", overrides=HeaderOverrides(max_len=100_001))
+    assert "the maximum length must be between 1 and 100,000" in str(raised.value)
+
+
+def test_bounded_integers_may_have_leading_zeros() -> None:
+    program = parse_program(
+        '%vocab {"a"}\n%max_len 0000008\nx : cat[000003] = indices % 3;\noutput x;', "t"
+    )
+    assert program.header.max_len == 8
+    assert program.binding("x").domain == (0, 1, 2)
+
+
 def test_several_errors_are_reported_at_once() -> None:
     with pytest.raises(RaspError) as raised:
         parse("a = tokns;\nb = indics;\nc = a;\noutput c;")
