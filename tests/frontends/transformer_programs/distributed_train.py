@@ -14,7 +14,8 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
 from rasp_ir.frontends.transformer_programs.train import train
 
-ARCHITECTURE = Architecture(1, 1, 1, 0, 1)
+ARCHITECTURE = Architecture(1, 1, 1, 0, 1)  # no categorical MLP: some parameters are empty
+EVERY_KIND = Architecture(1, 1, 1, 1, 1)
 SETTINGS = TrainConfig(epochs=2, batch_size=128, seed=5, dataset_size=400)
 
 
@@ -23,12 +24,13 @@ def main() -> int:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--stop-after", type=int)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--every-kind", action="store_true", help="every kind of module")
     args = parser.parse_args()
     try:
         train(
             "hist",
             args.run_dir,
-            ARCHITECTURE,
+            EVERY_KIND if args.every_kind else ARCHITECTURE,
             SETTINGS,
             resume=args.resume,
             progress=False,

@@ -49,3 +49,10 @@ def test_resume_with_another_number_of_processes_is_refused(tmp_path: Path) -> N
     assert "saved by 2 training process(es), this run has 1" in refused.stderr
     assert "torchrun --nproc-per-node 2" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_torchrun_trains_a_model_with_every_kind_of_module(tmp_path: Path) -> None:
+    done = _launch(str(tmp_path / "run"), "--every-kind")
+    assert done.returncode == 0, done.stderr
+    assert "find_unused_parameters=True was specified" not in done.stderr
+    assert checkpoint.load(tmp_path / "run" / "model")[1].config.n_cat_mlps == 1
