@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from rasp_ir.diagnostics import RaspError  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import (  # noqa: E402
     PAPER_ACCURACY,
+    TrainConfig,
     paper_epochs,
 )
 from rasp_ir.frontends.transformer_programs.lift import lift_run  # noqa: E402
@@ -52,6 +53,7 @@ from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
+PAPER_DATASET_SIZE = TrainConfig().dataset_size
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -59,7 +61,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", nargs="+", default=list(RASP_TASKS), choices=RASP_TASKS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, help="override the paper's 250 epochs")
-    parser.add_argument("--dataset-size", type=int, default=20_000)
+    parser.add_argument("--dataset-size", type=int, default=PAPER_DATASET_SIZE)
     parser.add_argument("--exhaustive-limit", type=int, default=2_000)
     parser.add_argument("--fuzz", type=int, default=200)
     parser.add_argument("--runs", type=Path, help="keep run folders here (default: a temp dir)")
@@ -163,7 +165,8 @@ def paper_protocol(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             task = row["task"]
             paper = vars(default_architecture(task))
             at_paper = row["architecture"] == paper and row["epochs"] == paper_epochs(task)
-            if at_paper and row.get("dataset_size", 20_000) == 20_000:
+            size = row.get("dataset_size", PAPER_DATASET_SIZE)  # not recorded by early runs
+            if at_paper and size == PAPER_DATASET_SIZE:
                 by_task.setdefault(task, {})[row["seed"]] = row
     summary = []
     for task in RASP_TASKS:

@@ -1,7 +1,7 @@
 """Train a tiny hist model; launched by test_distributed.py under torchrun (or plain python).
 
 python -m torch.distributed.run --standalone --nproc-per-node 2 distributed_train.py RUN_DIR
-    [--stop-after N] [--resume]
+    [--stop-after N] [--resume] [--every-kind]
 """
 
 from __future__ import annotations
