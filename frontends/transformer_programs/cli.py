@@ -89,12 +89,10 @@ def train_command(args: argparse.Namespace) -> int:
     from .train import default_architecture, default_train_config, train
 
     base = default_architecture(args.task)
-    arch = Architecture(
-        n_layers=args.layers or base.n_layers,
-        n_heads_cat=base.n_heads_cat if args.heads is None else args.heads - args.heads // 2,
-        n_heads_num=base.n_heads_num if args.heads is None else args.heads // 2,
-        n_cat_mlps=base.n_cat_mlps if args.mlps is None else args.mlps - args.mlps // 2,
-        n_num_mlps=base.n_num_mlps if args.mlps is None else args.mlps // 2,
+    arch = Architecture.split(
+        args.layers or base.n_layers,
+        base.n_heads_cat + base.n_heads_num if args.heads is None else args.heads,
+        base.n_cat_mlps + base.n_num_mlps if args.mlps is None else args.mlps,
     )
     settings = default_train_config(
         args.task,

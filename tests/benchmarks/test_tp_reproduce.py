@@ -1,14 +1,19 @@
 """The reproduction report applies the paper's protocol: per task, among runs at the Table 1
-configuration and schedule, the seed with the best validation accuracy; merging keeps every
-invocation once."""
+configuration and schedule, the seed with the best validation accuracy; and the paper's model
+selection over its grid once other configurations were run. Merging keeps every invocation once."""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import pytest
+
+from rasp_ir.frontends.transformer_programs.config import Architecture
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_reproduce.py"
 
@@ -55,7 +60,7 @@ def test_the_best_validation_seed_at_the_paper_schedule_is_reported() -> None:
     ]
     (entry,) = script.paper_protocol(runs)
     assert entry["best"]["seed"] == 1  # seed 2 is off schedule; seed 3 ties and loses to seed 1
-    assert entry["seeds"] == [0, 1, 3]
+    assert [row["seed"] for row in entry["runs"]] == [0, 1, 3]
     report = script.render({"runs": runs})
     assert "| hist | 0 1 3 | 1 | 99.00 | 98.00 | 100.00 | -2.00 | NOT met |" in report
 
@@ -70,3 +75,47 @@ def test_merging_adds_each_invocation_once(tmp_path: Path) -> None:
     merged = json.loads((results / "tp_reproduce.json").read_text())
     assert [run["command"] for run in merged["runs"]] == ["x"]
     assert "| hist | 4 | 4 |" in (results / "tp_reproduce.md").read_text()
+
+
+def _grid_row(seed: int, layers: int, heads: int, mlps: int, val: float) -> dict[str, Any]:
+    arch = vars(Architecture.split(layers, heads, mlps))
+    return _row("hist", seed, val, val, architecture=arch)
+
+
+def test_the_grid_selection_takes_the_best_validation_run_of_any_grid_configuration() -> None:
+    script = _script()
+    rows = [
+        _grid_row(0, 1, 4, 2, 0.90),  # hist's Table 1 configuration (outside the grid)
+        _grid_row(0, 2, 8, 4, 0.95),
+        _grid_row(1, 2, 8, 4, 0.97),
+        _grid_row(0, 3, 4, 2, 0.97),  # ties with 2/8/4 seed 1: the lower seed wins
+        _grid_row(0, 4, 16, 8, 0.99),  # outside the grid: never selected
+    ]
+    runs = [{"command": "grid", "rows": rows}]
+    (table1,) = script.paper_protocol(runs)
+    assert [r["seed"] for r in table1["runs"]] == [0] and table1["best"]["val_accuracy"] == 0.90
+    (grid,) = script.paper_protocol(runs, grid=True)
+    best = Architecture(**grid["best"]["architecture"])
+    assert (best.label(), grid["best"]["seed"]) == ("3/4/2", 0)
+    assert len(grid["runs"]) == 4
+    report = script.render({"runs": runs})
+    assert "## The paper's model selection over its grid" in report
+    assert "| hist | 1/4/2 x1, 2/8/4 x2, 3/4/2 x1 | 3/4/2 | 0 | 97.00 | 97.00 |" in report
+
+
+def test_the_grid_section_is_left_out_while_every_run_is_at_table_1() -> None:
+    script = _script()
+    report = script.render({"runs": [{"command": "a", "rows": [_row("hist", 0, 1.0, 1.0)]}]})
+    assert "over its grid" not in report
+
+
+def test_architectures_are_written_layers_heads_mlps() -> None:
+    script = _script()
+    assert script.architecture_argument("3/8/4") == Architecture(3, 4, 4, 2, 2)
+    for bad in ("3/8", "3/x/4", "0/4/2", "-1/4/2"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            script.architecture_argument(bad)
+    args = argparse.Namespace(grid=False, architectures=None)
+    assert [a.label() for a in script.architectures("dyck2", args)] == ["3/4/4"]
+    args.grid = True
+    assert len(script.architectures("dyck2", args)) == 8

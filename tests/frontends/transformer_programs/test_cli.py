@@ -31,3 +31,16 @@ def test_lift_then_compile(
     sidecar = json.loads((tmp_path / "compiled" / "model.json").read_text())
     assert sidecar["program_text"] == program.read_text()
     assert "agreement 100%" in capsys.readouterr().out
+
+
+def test_train_splits_heads_and_mlps_like_the_paper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    sizes = ("--epochs", "1", "--dataset-size", "200", "--quiet")
+    assert _run("tp", "train", "hist", "-o", str(run), "--heads", "3", "--mlps", "1", *sizes) == 0
+    config = json.loads((run / "model.json").read_text())["config"]
+    split = {key: config[key] for key in ("n_heads_cat", "n_heads_num", "n_cat_mlps", "n_num_mlps")}
+    assert split == {"n_heads_cat": 2, "n_heads_num": 1, "n_cat_mlps": 1, "n_num_mlps": 0}
+    assert config["n_layers"] == 1  # hist's Table 1 depth, not overridden
+    assert "hist: argmax accuracy" in capsys.readouterr().out
