@@ -15,6 +15,7 @@ from rasp_ir.cli.common import add_command
 from rasp_ir.cli.output import out
 from rasp_ir.diagnostics import RaspError
 
+from .config import TRAINING_SAMPLERS
 from .tasks import TASKS
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ def _train_parser(commands: Subparsers) -> None:
         "250 epochs, temperature 3 -> 0.01).",
         epilog="Heads and MLPs per layer are split evenly between categorical and numerical.\n"
         "Writes RUN_DIR/model.{safetensors,json}, last.* (for --resume), data.safetensors "
-        "and metrics.json.",
+        "and metrics.json.\n--resume continues RUN_DIR with its own settings; options that "
+        "differ from them are refused.",
     )
     parser.add_argument(
         "task", choices=sorted(TASKS), metavar="TASK", help=", ".join(sorted(TASKS))
@@ -79,29 +81,50 @@ def _train_parser(commands: Subparsers) -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--dataset-size", type=int, help="examples before splitting (20000)")
+    parser.add_argument(
+        "--sampler",
+        choices=TRAINING_SAMPLERS,
+        help="relaxation of the discrete choices while training (gumbel_soft, the paper's)",
+    )
+    parser.add_argument(
+        "--gumbel-samples", type=int, help="average each batch's loss over N draws (1)"
+    )
+    parser.add_argument("--tau-init", type=float, help="temperature of the first step (3.0)")
+    parser.add_argument("--tau-end", type=float, help="temperature of the last epoch (0.01)")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def train_command(args: argparse.Namespace) -> int:
     """Train and print the argmax model's accuracy on every split."""
-    from .config import Architecture
-    from .train import default_architecture, default_train_config, train
+    from dataclasses import replace
 
-    base = default_architecture(args.task)
-    arch = Architecture.split(
-        args.layers or base.n_layers,
-        base.n_heads_cat + base.n_heads_num if args.heads is None else args.heads,
-        base.n_cat_mlps + base.n_num_mlps if args.mlps is None else args.mlps,
-    )
-    settings = default_train_config(
-        args.task,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        dataset_size=args.dataset_size,
-    )
+    from .config import Architecture
+    from .train import default_architecture, default_train_config, saved_settings, train
+
+    if args.resume:
+        base, base_settings = saved_settings(args.output)
+    else:
+        base, base_settings = default_architecture(args.task), default_train_config(args.task)
+    arch = base
+    if (args.layers, args.heads, args.mlps) != (None, None, None):
+        arch = Architecture.split(
+            args.layers or base.n_layers,
+            base.n_heads_cat + base.n_heads_num if args.heads is None else args.heads,
+            base.n_cat_mlps + base.n_num_mlps if args.mlps is None else args.mlps,
+        )
+    overrides = {
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "dataset_size": args.dataset_size,
+        "sampler": args.sampler,
+        "gumbel_samples": args.gumbel_samples,
+        "tau_init": args.tau_init,
+        "tau_end": args.tau_end,
+    }
+    settings = replace(base_settings, **{k: v for k, v in overrides.items() if v is not None})
     result = train(
         args.task, args.output, arch, settings, resume=args.resume, progress=not args.quiet
     )

@@ -141,9 +141,17 @@ PAPER_ACCURACY: dict[str, float] = {
 }
 
 
+# How the discrete choices are relaxed while training (§4); "argmax" is the trained model's.
+TRAINING_SAMPLERS: tuple[str, ...] = ("gumbel_soft", "gumbel_hard", "softmax")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings (paper App. B / repo scripts for the algorithmic tasks)."""
+    """Optimisation settings (paper App. B / repo scripts for the algorithmic tasks).
+
+    ``sampler`` relaxes every discrete choice while training (§4: ``gumbel_soft``, the paper's;
+    ``gumbel_hard``, straight-through; ``softmax``, no noise); ``gumbel_samples`` averages the
+    loss of each batch over that many independent draws of every choice."""
 
     epochs: int = 250
     batch_size: int = 512
@@ -152,6 +160,8 @@ class TrainConfig:
     tau_end: float = 0.01
     seed: int = 0
     dataset_size: int = 20_000
+    sampler: str = "gumbel_soft"
+    gumbel_samples: int = 1
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -25,7 +25,6 @@ from torch import Tensor, nn
 from .config import ModelConfig
 
 SampleMode = Literal["gumbel_soft", "gumbel_hard", "softmax", "argmax"]
-SAMPLE_MODES: tuple[str, ...] = ("gumbel_soft", "gumbel_hard", "softmax", "argmax")
 MASKED = -1e30
 NO_MATCH_EPS = 1e-10
 LOG_EPS = 1e-20

@@ -2,11 +2,12 @@
 the argmax model's accuracy on every split).
 
 Adam at a constant learning rate, Gumbel-softmax with the temperature annealed geometrically per
-step (§4, §11). Per-epoch validation accuracy is that of the *argmax* model (the repo's is
-stochastic). Under ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with
-DistributedDataParallel over gloo; otherwise one process. ``resume=True`` continues from
-``RUN_DIR/last`` (model, optimiser, every rank's random state), reproducing an uninterrupted run
-launched the same way (the same number of processes).
+step (§4, §11); optionally another relaxation, and the loss averaged over several draws.
+Per-epoch validation accuracy is that of the *argmax* model (the repo's is stochastic). Under
+``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with DistributedDataParallel over
+gloo; otherwise one process. ``resume=True`` continues from ``RUN_DIR/last`` (model, optimiser,
+every rank's random state), reproducing an uninterrupted run launched the same way (the same
+number of processes) with the same settings (others are refused).
 
 Run folder: ``model.{safetensors,json}`` (final), ``last.{safetensors,json}`` (for resuming),
 ``data.safetensors`` (the tokenised splits), ``metrics.json``.
@@ -18,9 +19,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -33,8 +35,15 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.tensor_files import save_tensors
 
 from . import checkpoint
-from .config import PAPER_ARCHITECTURES, Architecture, ModelConfig, TrainConfig, paper_epochs
-from .model import TransformerProgram, temperatures, token_loss
+from .config import (
+    PAPER_ARCHITECTURES,
+    TRAINING_SAMPLERS,
+    Architecture,
+    ModelConfig,
+    TrainConfig,
+    paper_epochs,
+)
+from .model import SampleMode, TransformerProgram, temperatures, token_loss
 from .tasks import TASKS, Split, TaskData, make_data
 
 EVAL_BATCH = 4096
@@ -60,6 +69,54 @@ def default_train_config(task: str, **overrides: Any) -> TrainConfig:
     """The paper's training settings for ``task``, with ``overrides`` (None values ignored)."""
     base = TrainConfig(epochs=paper_epochs(task))
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def check_settings(settings: TrainConfig) -> None:
+    """Refuse settings no run can use, with what to pass instead."""
+    problems = []
+    if settings.sampler not in TRAINING_SAMPLERS:
+        problems.append(
+            f"unknown sampler {settings.sampler!r} (one of {', '.join(TRAINING_SAMPLERS)})"
+        )
+    if settings.gumbel_samples < 1:
+        problems.append(f"--gumbel-samples must be at least 1, not {settings.gumbel_samples}")
+    elif settings.sampler == "softmax" and settings.gumbel_samples > 1:
+        problems.append("the softmax sampler draws no noise: every draw would be the same")
+    if not 0 < settings.tau_end <= settings.tau_init:
+        problems.append(
+            f"temperatures must satisfy 0 < --tau-end <= --tau-init "
+            f"(got {settings.tau_init} -> {settings.tau_end})"
+        )
+    for name in ("epochs", "batch_size", "dataset_size"):
+        if getattr(settings, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be at least 1")
+    if settings.lr <= 0:
+        problems.append(f"--lr must be positive, not {settings.lr}")
+    if problems:
+        raise RaspError.single(
+            "option", "; ".join(problems), hint="see 'rasp tp train --help' for the defaults"
+        )
+
+
+def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
+    """The architecture and training settings of the run whose ``last`` checkpoint is in
+    ``run_dir`` (what ``--resume`` continues)."""
+    data = checkpoint.read_sidecar(run_dir / "last")
+    try:
+        config = ModelConfig.from_json(data["config"])
+        settings = TrainConfig.from_json(data["train"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RaspError.single(
+            "checkpoint", f"{run_dir / 'last.json'}: no usable training settings ({error})"
+        ) from None
+    arch = Architecture(
+        config.n_layers,
+        config.n_heads_cat,
+        config.n_heads_num,
+        config.n_cat_mlps,
+        config.n_num_mlps,
+    )
+    return arch, settings
 
 
 def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
@@ -235,6 +292,7 @@ def train(
         )
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
+    check_settings(settings)
     parallel = _Distributed()
     data = make_data(task, settings.dataset_size, settings.seed)
     torch.manual_seed(settings.seed)
@@ -245,7 +303,7 @@ def train(
     metrics: list[dict[str, Any]] = []
     start_epoch = 0
     if resume:
-        start_epoch, metrics = _resume(run_dir, model, optimizer, config, task, parallel)
+        start_epoch, metrics = _resume(run_dir, model, optimizer, task, config, settings, parallel)
     else:
         torch.manual_seed(settings.seed + 7919 * (parallel.rank + 1))
     if parallel.main:
@@ -271,12 +329,12 @@ def train(
             parallel.world,
         )
         for step, index in enumerate(batches):
-            model.set_sampling(tau=schedule[epoch][step], mode="gumbel_soft")
-            loss = token_loss(wrapped(x_train[index]), y_train[index])
+            model.set_sampling(tau=schedule[epoch][step], mode=_sampler(settings))
             optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
+            losses.append(
+                backpropagate(wrapped, x_train[index], y_train[index], settings.gumbel_samples)
+            )
             optimizer.step()
-            losses.append(float(loss.detach()))
         timings.append(time.perf_counter() - began)
         model.eval()
         row = {
@@ -304,6 +362,25 @@ def train(
     return RunResult(run_dir, result, sizes, per_epoch, settings.epochs)
 
 
+def _sampler(settings: TrainConfig) -> SampleMode:
+    return cast(SampleMode, settings.sampler)  # one of TRAINING_SAMPLERS: check_settings
+
+
+def backpropagate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, draws: int) -> float:
+    """Accumulate the gradient of the batch loss averaged over ``draws`` independent samples of
+    every discrete choice (§4); returns that loss. Under DDP the gradients are averaged across
+    processes once, with the last draw."""
+    total = 0.0
+    for draw in range(draws):
+        last = draw == draws - 1
+        local = isinstance(model, DistributedDataParallel) and not last
+        with model.no_sync() if local else nullcontext():  # type: ignore[operator]
+            loss = token_loss(model(x), y) / draws
+            loss.backward()  # type: ignore[no-untyped-call]
+        total += float(loss.detach())
+    return total
+
+
 def _save_progress(
     run_dir: Path,
     model: TransformerProgram,
@@ -322,8 +399,9 @@ def _resume(
     run_dir: Path,
     model: TransformerProgram,
     optimizer: torch.optim.Optimizer,
-    config: ModelConfig,
     task: str,
+    config: ModelConfig,
+    settings: TrainConfig,
     parallel: _Distributed,
 ) -> tuple[int, list[dict[str, Any]]]:
     saved, info, extra = checkpoint.load(run_dir / "last")
@@ -332,6 +410,18 @@ def _resume(
             "checkpoint",
             f"{run_dir / 'last.json'} was trained with another task or architecture",
             hint="resume with the settings of the original run, or train into a new folder",
+        )
+    before = TrainConfig.from_json(info.meta.get("train", {}))
+    changed = [
+        f"{name} {value} (the run has {getattr(before, name)})"
+        for name, value in asdict(settings).items()
+        if getattr(before, name) != value
+    ]
+    if changed:
+        raise RaspError.single(
+            "checkpoint",
+            f"{run_dir} was trained with other settings: {'; '.join(changed)}",
+            hint="'rasp tp train TASK -o RUN_DIR --resume' continues with the run's own settings",
         )
     model.load_state_dict(saved.state_dict())
     _restore_optimizer(model, optimizer, extra)

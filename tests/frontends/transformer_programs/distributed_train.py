@@ -1,13 +1,14 @@
 """Train a tiny hist model; launched by test_distributed.py under torchrun (or plain python).
 
 python -m torch.distributed.run --standalone --nproc-per-node 2 distributed_train.py RUN_DIR
-    [--stop-after N] [--resume] [--every-kind]
+    [--stop-after N] [--resume] [--every-kind] [--draws N]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from rasp_ir.diagnostics import RaspError
@@ -25,13 +26,14 @@ def main() -> int:
     parser.add_argument("--stop-after", type=int)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--every-kind", action="store_true", help="every kind of module")
+    parser.add_argument("--draws", type=int, default=1, help="Gumbel draws averaged per batch")
     args = parser.parse_args()
     try:
         train(
             "hist",
             args.run_dir,
             EVERY_KIND if args.every_kind else ARCHITECTURE,
-            SETTINGS,
+            replace(SETTINGS, gumbel_samples=args.draws),
             resume=args.resume,
             progress=False,
             stop_after=args.stop_after,

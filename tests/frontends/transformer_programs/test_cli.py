@@ -1,4 +1,5 @@
-"""``rasp tp``: lift and compile from the command line (the command module registered here)."""
+"""``rasp tp``: train, resume, lift and compile from the command line (the command module
+registered here)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
-from rasp_ir.frontends.transformer_programs import cli
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.frontends.transformer_programs import checkpoint, cli
+from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.train import train
 
 
 def _run(*argv: str) -> int:
@@ -44,3 +49,20 @@ def test_train_splits_heads_and_mlps_like_the_paper(
     assert split == {"n_heads_cat": 2, "n_heads_num": 1, "n_cat_mlps": 1, "n_num_mlps": 0}
     assert config["n_layers"] == 1  # hist's Table 1 depth, not overridden
     assert "hist: argmax accuracy" in capsys.readouterr().out
+
+
+def test_resume_continues_with_the_runs_own_settings(tmp_path: Path) -> None:
+    arch = Architecture(1, 1, 1, 0, 1)
+    two = TrainConfig(epochs=2, batch_size=256, seed=3, dataset_size=300, gumbel_samples=2)
+    train("hist", tmp_path / "whole", arch, two, progress=False)
+    train("hist", tmp_path / "cut", arch, two, progress=False, stop_after=1)
+    assert _run("tp", "train", "hist", "-o", str(tmp_path / "cut"), "--resume", "--quiet") == 0
+    whole, _, _ = checkpoint.load(tmp_path / "whole" / "model")
+    resumed, _, _ = checkpoint.load(tmp_path / "cut" / "model")
+    for (name, x), (_, y) in zip(
+        whole.state_dict().items(), resumed.state_dict().items(), strict=True
+    ):
+        assert torch.equal(x, y), name
+    with pytest.raises(RaspError) as refused:
+        _run("tp", "train", "hist", "-o", str(tmp_path / "cut"), "--resume", "--epochs", "5")
+    assert "epochs 5 (the run has 2)" in str(refused.value)

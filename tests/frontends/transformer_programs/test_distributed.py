@@ -56,3 +56,15 @@ def test_torchrun_trains_a_model_with_every_kind_of_module(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "find_unused_parameters=True was specified" not in done.stderr
     assert checkpoint.load(tmp_path / "run" / "model")[1].config.n_cat_mlps == 1
+
+
+def test_torchrun_averages_several_draws_and_resumes_them_exactly(tmp_path: Path) -> None:
+    whole, interrupted = tmp_path / "whole", tmp_path / "interrupted"
+    assert _launch(str(whole), "--draws", "2").returncode == 0
+    assert _launch(str(interrupted), "--draws", "2", "--stop-after", "1").returncode == 0
+    resumed = _launch(str(interrupted), "--draws", "2", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    expected, got = _weights(whole), _weights(interrupted)
+    for name, tensor in expected.items():
+        assert torch.equal(tensor, got[name]), name
+    assert checkpoint.load(whole / "model")[1].meta["train"]["gumbel_samples"] == 2

@@ -1,13 +1,21 @@
-"""Training: what a run shows while it trains."""
+"""Training: what a run shows while it trains, the relaxations and draws it can use, and the
+settings it refuses."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 
+from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
-from rasp_ir.frontends.transformer_programs.train import train
+from rasp_ir.frontends.transformer_programs.train import backpropagate, train
+
+from .conftest import random_model
 
 
 def test_training_shows_loss_accuracy_and_temperature(
@@ -17,3 +25,72 @@ def test_training_shows_loss_accuracy_and_temperature(
     train("hist", tmp_path / "run", Architecture(1, 1, 1, 0, 1), settings, progress=True)
     shown = capsys.readouterr().err
     assert "2/2" in shown and "loss " in shown and "val " in shown and "tau 0.01" in shown
+
+
+def test_several_draws_average_the_gradients_of_single_draws() -> None:
+    model = random_model(2, (1, 1, 1, 1, 1))
+    model.set_sampling(tau=1.5, mode="gumbel_soft")
+    x = torch.tensor([[5, 1, 2, 2, 3, 0], [5, 3, 3, 1, 0, 0]])
+    y = torch.tensor([[0, 1, 2, 2, 3, 0], [0, 3, 3, 1, 0, 0]])
+
+    def gradients() -> list[torch.Tensor]:
+        grads = [
+            p.grad.clone() if p.grad is not None else torch.zeros(()) for p in model.parameters()
+        ]
+        model.zero_grad()
+        return grads
+
+    torch.manual_seed(11)
+    loss = backpropagate(model, x, y, draws=2)
+    both = gradients()
+    torch.manual_seed(11)
+    first = backpropagate(model, x, y, draws=1)
+    one = gradients()
+    second = backpropagate(model, x, y, draws=1)
+    two = gradients()
+    assert loss == pytest.approx((first + second) / 2)
+    for mean, a, b in zip(both, one, two, strict=True):
+        torch.testing.assert_close(mean, (a + b) / 2)
+    assert any(not torch.equal(a, b) for a, b in zip(one, two, strict=True))  # draws differ
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sampler": "hard"}, "unknown sampler 'hard'"),
+        ({"gumbel_samples": 0}, "--gumbel-samples must be at least 1"),
+        ({"sampler": "softmax", "gumbel_samples": 4}, "draws no noise"),
+        ({"tau_init": 0.01, "tau_end": 3.0}, "0 < --tau-end <= --tau-init"),
+        ({"epochs": 0}, "--epochs must be at least 1"),
+        ({"lr": -1.0}, "--lr must be positive"),
+    ],
+)
+def test_unusable_settings_are_refused(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    settings = replace(TrainConfig(epochs=1, dataset_size=100), **change)
+    with pytest.raises(RaspError) as refused:
+        train("hist", tmp_path / "run", Architecture(1, 1, 1, 0, 1), settings, progress=False)
+    assert message in str(refused.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_each_sampler_and_several_draws_train(tmp_path: Path) -> None:
+    arch = Architecture(1, 1, 1, 0, 1)
+    for sampler, draws in (("gumbel_hard", 2), ("softmax", 1)):
+        settings = TrainConfig(
+            epochs=1, batch_size=128, dataset_size=200, sampler=sampler, gumbel_samples=draws
+        )
+        result = train("hist", tmp_path / sampler, arch, settings, progress=False)
+        assert 0 <= result.accuracy["test"] <= 1
+        saved = json.loads((tmp_path / sampler / "model.json").read_text())["train"]
+        assert (saved["sampler"], saved["gumbel_samples"]) == (sampler, draws)
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
+    arch = Architecture(1, 1, 1, 0, 1)
+    two = TrainConfig(epochs=2, batch_size=256, seed=3, dataset_size=300)
+    train("hist", tmp_path / "run", arch, two, progress=False, stop_after=1)
+    with pytest.raises(RaspError) as refused:
+        train("hist", tmp_path / "run", arch, replace(two, lr=0.01), resume=True, progress=False)
+    assert "lr 0.01 (the run has 0.05)" in str(refused.value)
