@@ -101,6 +101,12 @@ def check_settings(settings: TrainConfig) -> None:
 def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
     """The architecture and training settings of the run whose ``last`` checkpoint is in
     ``run_dir`` (what ``--resume`` continues)."""
+    if not (run_dir / "last.json").exists():
+        raise RaspError.single(
+            "checkpoint",
+            f"{run_dir} holds no run to resume (no last.json)",
+            hint="start the run without --resume",
+        )
     data = checkpoint.read_sidecar(run_dir / "last")
     try:
         config = ModelConfig.from_json(data["config"])

@@ -66,3 +66,10 @@ def test_resume_continues_with_the_runs_own_settings(tmp_path: Path) -> None:
     with pytest.raises(RaspError) as refused:
         _run("tp", "train", "hist", "-o", str(tmp_path / "cut"), "--resume", "--epochs", "5")
     assert "epochs 5 (the run has 2)" in str(refused.value)
+
+
+def test_resume_without_a_run_says_how_to_start_one(tmp_path: Path) -> None:
+    with pytest.raises(RaspError) as refused:
+        _run("tp", "train", "hist", "-o", str(tmp_path / "none"), "--resume")
+    assert "holds no run to resume" in str(refused.value)
+    assert "without --resume" in str(refused.value.diagnostics[0].hint)
