@@ -19,6 +19,9 @@ the seed with the best validation accuracy among the runs at the Table 1 configu
 schedule, its test accuracy against the paper's), then, once runs at other grid configurations
 exist, the paper's full model selection (the best validation accuracy over the grid and Table 1
 configurations), then every invocation's own table.
+Under ``torchrun --nproc-per-node P`` (or across nodes) the runs are shared out between the
+processes, each training its own models, and the first process records them all as one
+invocation: ``torchrun --nproc-per-node 16 benchmarks/tp_reproduce.py --grid --seeds 0 1 2 3 4``.
 ``--render`` only re-renders the Markdown from the JSON; ``--merge FILE...`` adds the
 invocations recorded in other results files (parallel runs) and re-renders.
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
 import shlex
 import subprocess
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as dist
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,6 +66,7 @@ from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
+SWEEP_TIMEOUT = datetime.timedelta(days=7)
 PAPER_DATASET_SIZE = TrainConfig().dataset_size
 
 
@@ -135,7 +141,7 @@ def run_one(
     name = f"{task}-seed{seed}" if table1 else f"{task}-{arch.label().replace('/', '-')}-seed{seed}"
     run_dir = runs / name
     began = time.perf_counter()
-    result = train(task, run_dir, arch, settings, progress=False)
+    result = train(task, run_dir, arch, settings, progress=False, data_parallel=False)
     row: dict[str, Any] = {
         "task": task,
         "seed": seed,
@@ -319,7 +325,9 @@ def render(meta: dict[str, Any]) -> str:
     lines += ["", "## Every invocation", ""]
     for run in meta["runs"]:
         details = ", ".join(
-            f"{key} {run[key]}" for key in ("date", "commit", "machine", "torch") if key in run
+            f"{key} {run[key]}"
+            for key in ("date", "commit", "machine", "torch", "processes")
+            if key in run
         )
         if details:
             lines += [details, ""]
@@ -360,31 +368,65 @@ def main(argv: Sequence[str] | None = None) -> int:
                     known.add((run["command"], run.get("date")))
         results_json.write_text(json.dumps(meta, indent=2) + "\n")
     elif not args.render:
-        torch.set_num_threads(args.threads)
         command = shlex.join(["python", "benchmarks/tp_reproduce.py", *(argv or sys.argv[1:])])
-        rows = []
-        with tempfile.TemporaryDirectory() as scratch:
-            runs = args.runs or Path(scratch)
-            for task in args.tasks:
-                for arch in architectures(task, args):
-                    for seed in args.seeds:
-                        rows.append(run_one(task, arch, seed, args, runs))
-                        print(json.dumps(rows[-1]), flush=True)
-        print(markdown(rows, command))
-        meta["runs"].append(
-            {
-                "command": command,
-                "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                "commit": _commit(),
-                "machine": platform.platform(),
-                "torch": torch.__version__,
-                "threads": torch.get_num_threads(),
-                "rows": rows,
-            }
-        )
+        run = sweep(args, command)
+        if run is None:
+            return 0
+        meta["runs"].append(run)
         results_json.write_text(json.dumps(meta, indent=2) + "\n")
     (args.results / "tp_reproduce.md").write_text(render(meta))
     return 0
+
+
+def _processes() -> tuple[int, int]:
+    """This process's rank and the number of processes (torchrun's, else 0 and 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1 and not dist.is_initialized():
+        # the processes only meet once every run is done: wait as long as a sweep may take
+        dist.init_process_group("gloo", timeout=SWEEP_TIMEOUT)
+    return rank, world
+
+
+def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
+    """Train, lift and certify every (task, configuration, seed): the invocation's record.
+
+    Under torchrun each process takes every WORLD_SIZE-th run (trained on its own, not data
+    parallel) and process 0 gathers the rows, in the order one process would have made them;
+    the other processes return None."""
+    rank, world = _processes()
+    torch.set_num_threads(args.threads)
+    jobs = [
+        (task, arch, seed)
+        for task in args.tasks
+        for arch in architectures(task, args)
+        for seed in args.seeds
+    ]
+    mine: list[tuple[int, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        runs = args.runs or Path(scratch)
+        for index in range(rank, len(jobs), world):
+            mine.append((index, run_one(*jobs[index], args, runs)))
+            print(json.dumps(mine[-1][1]), flush=True)
+    if world > 1:
+        parts: list[Any] | None = [None] * world if rank == 0 else None
+        dist.gather_object(mine, parts, dst=0)
+        dist.destroy_process_group()
+        if parts is None:
+            return None
+        mine = [item for part in parts for item in part]
+    rows = [row for _, row in sorted(mine, key=lambda item: item[0])]
+    print(markdown(rows, command))
+    return {
+        "command": command,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "machine": platform.platform(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "processes": world,
+        "rows": rows,
+    }
 
 
 if __name__ == "__main__":

@@ -177,11 +177,12 @@ def load_split(path: Path, name: str) -> Split:
 
 
 class _Distributed:
-    """Rank and world size under torchrun (gloo), or a single process."""
+    """Rank and world size under torchrun (gloo), or a single process (also when
+    ``data_parallel`` is off: every process of a sweep trains its own model)."""
 
-    def __init__(self) -> None:
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
+    def __init__(self, data_parallel: bool) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1")) if data_parallel else 1
+        self.rank = int(os.environ.get("RANK", "0")) if data_parallel else 0
         if self.world > 1 and not dist.is_initialized():
             dist.init_process_group("gloo")
 
@@ -287,8 +288,12 @@ def train(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    data_parallel: bool = True,
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split.
+
+    Under torchrun the processes train one model data parallel, unless ``data_parallel`` is
+    off (a sweep in which each process trains models of its own).
 
     ``stop_after`` ends the run after that many epochs as if it were interrupted (``last`` is
     saved; ``resume=True`` continues it on the same schedule)."""
@@ -299,7 +304,7 @@ def train(
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
-    parallel = _Distributed()
+    parallel = _Distributed(data_parallel)
     data = make_data(task, settings.dataset_size, settings.seed)
     torch.manual_seed(settings.seed)
     config = model_config(task, data, arch)

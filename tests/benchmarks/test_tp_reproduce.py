@@ -1,12 +1,15 @@
 """The reproduction report applies the paper's protocol: per task, among runs at the Table 1
 configuration and schedule, the seed with the best validation accuracy; and the paper's model
-selection over its grid once other configurations were run. Merging keeps every invocation once."""
+selection over its grid once other configurations were run. Merging keeps every invocation once;
+under torchrun the processes share the runs out and record one invocation."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -119,3 +122,32 @@ def test_architectures_are_written_layers_heads_mlps() -> None:
     assert [a.label() for a in script.architectures("dyck2", args)] == ["3/4/4"]
     args.grid = True
     assert len(script.architectures("dyck2", args)) == 8
+
+
+def test_torchrun_shares_the_runs_out_and_records_one_invocation(tmp_path: Path) -> None:
+    tiny = ["--tasks", "hist", "--seeds", "0", "1", "2", "--epochs", "1", "--dataset-size", "200"]
+    tiny += ["--exhaustive-limit", "50", "--fuzz", "10"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    shared = subprocess.run(
+        [*torchrun, str(SCRIPT), *tiny, "--results", str(tmp_path / "shared")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert shared.returncode == 0, shared.stderr
+    alone = subprocess.run(
+        [sys.executable, str(SCRIPT), *tiny, "--results", str(tmp_path / "alone")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert alone.returncode == 0, alone.stderr
+    (run,) = json.loads((tmp_path / "shared" / "tp_reproduce.json").read_text())["runs"]
+    (single,) = json.loads((tmp_path / "alone" / "tp_reproduce.json").read_text())["runs"]
+    assert (run["processes"], single["processes"]) == (2, 1)
+    assert [row["seed"] for row in run["rows"]] == [0, 1, 2]
+    # each process trains whole models of its own: the same accuracies as one process alone
+    keys = ("seed", "test_accuracy", "val_accuracy", "agreement")
+    assert [{k: r[k] for k in keys} for r in run["rows"]] == [
+        {k: r[k] for k in keys} for r in single["rows"]
+    ]
