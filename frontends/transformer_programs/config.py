@@ -141,8 +141,11 @@ PAPER_ACCURACY: dict[str, float] = {
 }
 
 
-# How the discrete choices are relaxed while training (§4); "argmax" is the trained model's.
-TRAINING_SAMPLERS: tuple[str, ...] = ("gumbel_soft", "gumbel_hard", "softmax")
+# How the discrete choices are relaxed while training (§4); "argmax" is the trained model's. The
+# repo's straight-through option (one-hot forward values, soft gradients) is not offered: at
+# one-hot values the categorical attention's log(S + 1e-20) and BOS bonus have derivatives up to
+# ~1e30, and double_hist training reached non-finite gradients at its 4th step.
+TRAINING_SAMPLERS: tuple[str, ...] = ("gumbel_soft", "softmax")
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,8 @@ class TrainConfig:
     """Optimisation settings (paper App. B / repo scripts for the algorithmic tasks).
 
     ``sampler`` relaxes every discrete choice while training (§4: ``gumbel_soft``, the paper's;
-    ``gumbel_hard``, straight-through; ``softmax``, no noise); ``gumbel_samples`` averages the
-    loss of each batch over that many independent draws of every choice."""
+    ``softmax``, no noise); ``gumbel_samples`` averages the loss of each batch over that many
+    independent draws of every choice."""
 
     epochs: int = 250
     batch_size: int = 512

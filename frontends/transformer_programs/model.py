@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 
-SampleMode = Literal["gumbel_soft", "gumbel_hard", "softmax", "argmax"]
+SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
 MASKED = -1e30
 NO_MATCH_EPS = 1e-10
 LOG_EPS = 1e-20
@@ -38,11 +38,7 @@ def sample(logits: Tensor, tau: float, mode: SampleMode) -> Tensor:
     if mode == "softmax":
         return torch.softmax(logits / tau, dim=-1)
     gumbel = -torch.empty_like(logits).exponential_().log()
-    soft = torch.softmax((logits + gumbel) / tau, dim=-1)
-    if mode == "gumbel_soft":
-        return soft
-    hard = F.one_hot(soft.argmax(-1), logits.shape[-1]).to(soft.dtype)
-    return hard - soft.detach() + soft
+    return torch.softmax((logits + gumbel) / tau, dim=-1)
 
 
 def position_bias(n_ctx: int) -> Tensor:

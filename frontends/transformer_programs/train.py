@@ -345,6 +345,13 @@ def train(
             losses.append(
                 backpropagate(wrapped, x_train[index], y_train[index], settings.gumbel_samples)
             )
+            if not finite_gradients(model):
+                raise RaspError.single(
+                    "training",
+                    f"the run diverged at epoch {epoch + 1}, step {step + 1}: the gradients are "
+                    f"not finite (loss {losses[-1]:.4g})",
+                    hint=f"train again with a lower --lr (this run: {settings.lr})",
+                )
             optimizer.step()
         timings.append(time.perf_counter() - began)
         model.eval()
@@ -390,6 +397,11 @@ def backpropagate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, draw
             loss.backward()  # type: ignore[no-untyped-call]
         total += float(loss.detach())
     return total
+
+
+def finite_gradients(model: torch.nn.Module) -> bool:
+    """Whether every gradient is finite (the same on every process: DDP has averaged them)."""
+    return all(bool(p.grad.isfinite().all()) for p in model.parameters() if p.grad is not None)
 
 
 def _save_progress(

@@ -57,7 +57,7 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"sampler": "hard"}, "unknown sampler 'hard'"),
+        ({"sampler": "gumbel_hard"}, "unknown sampler 'gumbel_hard'"),
         ({"gumbel_samples": 0}, "--gumbel-samples must be at least 1"),
         ({"sampler": "softmax", "gumbel_samples": 4}, "draws no noise"),
         ({"tau_init": 0.01, "tau_end": 3.0}, "0 < --tau-end <= --tau-init"),
@@ -77,7 +77,7 @@ def test_unusable_settings_are_refused(
 
 def test_each_sampler_and_several_draws_train(tmp_path: Path) -> None:
     arch = Architecture(1, 1, 1, 0, 1)
-    for sampler, draws in (("gumbel_hard", 2), ("softmax", 1)):
+    for sampler, draws in (("gumbel_soft", 2), ("softmax", 1)):
         settings = TrainConfig(
             epochs=1, batch_size=128, dataset_size=200, sampler=sampler, gumbel_samples=draws
         )
@@ -94,3 +94,11 @@ def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RaspError) as refused:
         train("hist", tmp_path / "run", arch, replace(two, lr=0.01), resume=True, progress=False)
     assert "lr 0.01 (the run has 0.05)" in str(refused.value)
+
+
+def test_a_diverging_run_stops_with_a_message(tmp_path: Path) -> None:
+    settings = TrainConfig(epochs=3, batch_size=64, dataset_size=300, lr=1e30)
+    with pytest.raises(RaspError) as diverged:
+        train("hist", tmp_path / "run", Architecture(1, 1, 1, 1, 1), settings, progress=False)
+    assert "the run diverged at epoch 1, step" in str(diverged.value)
+    assert "lower --lr" in str(diverged.value)
