@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from rasp_ir.cli.common import add_command
 from rasp_ir.cli.output import out
 from rasp_ir.diagnostics import RaspError
 
-from .config import TRAINING_SAMPLERS
+from .config import TRAINING_SAMPLERS, Architecture
 from .tasks import TASKS
 
 if TYPE_CHECKING:
@@ -97,9 +98,6 @@ def _train_parser(commands: Subparsers) -> None:
 
 def train_command(args: argparse.Namespace) -> int:
     """Train and print the argmax model's accuracy on every split."""
-    from dataclasses import replace
-
-    from .config import Architecture
     from .train import default_architecture, default_train_config, saved_settings, train
 
     if args.resume:

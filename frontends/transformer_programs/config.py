@@ -59,6 +59,12 @@ class ModelConfig:
         """Numerical variables entering ``layer`` (``ones``, earlier numerical heads)."""
         return 1 + layer * self.n_heads_num
 
+    def architecture(self) -> Architecture:
+        """Layers, heads and MLPs of this model."""
+        return Architecture(
+            self.n_layers, self.n_heads_cat, self.n_heads_num, self.n_cat_mlps, self.n_num_mlps
+        )
+
     def masked_classes(self) -> tuple[int, ...]:
         """Class indices the readout never predicts (none when the output mask is off)."""
         if not self.unembed_mask:

@@ -115,14 +115,7 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
         raise RaspError.single(
             "checkpoint", f"{run_dir / 'last.json'}: no usable training settings ({error})"
         ) from None
-    arch = Architecture(
-        config.n_layers,
-        config.n_heads_cat,
-        config.n_heads_num,
-        config.n_cat_mlps,
-        config.n_num_mlps,
-    )
-    return arch, settings
+    return config.architecture(), settings
 
 
 def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
