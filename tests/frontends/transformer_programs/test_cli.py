@@ -73,3 +73,34 @@ def test_resume_without_a_run_says_how_to_start_one(tmp_path: Path) -> None:
         _run("tp", "train", "hist", "-o", str(tmp_path / "none"), "--resume")
     assert "holds no run to resume" in str(refused.value)
     assert "without --resume" in str(refused.value.diagnostics[0].hint)
+
+
+def test_train_options_reach_the_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    options = ("--sampler", "softmax", "--tau-init", "2", "--tau-end", "0.5", "--lr", "0.02")
+    sizes = (
+        "--epochs",
+        "1",
+        "--dataset-size",
+        "200",
+        "--seed",
+        "4",
+        "--batch-size",
+        "64",
+        "--quiet",
+    )
+    assert _run("tp", "train", "hist", "-o", str(run), *options, *sizes) == 0
+    saved = json.loads((run / "model.json").read_text())["train"]
+    assert TrainConfig.from_json(saved) == TrainConfig(
+        epochs=1,
+        batch_size=64,
+        lr=0.02,
+        tau_init=2.0,
+        tau_end=0.5,
+        seed=4,
+        dataset_size=200,
+        sampler="softmax",
+    )
+    draws = tmp_path / "draws"
+    assert _run("tp", "train", "hist", "-o", str(draws), "--gumbel-samples", "2", *sizes) == 0
+    assert json.loads((draws / "model.json").read_text())["train"]["gumbel_samples"] == 2
