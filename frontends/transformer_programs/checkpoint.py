@@ -23,7 +23,7 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.tensor_files import save_tensors
 
 from .config import ModelConfig
-from .model import TransformerProgram
+from .model import TransformerProgram, model_to_load
 
 FORMAT = "rasp-ir/transformer-program"
 FORMAT_VERSION = 1
@@ -115,7 +115,7 @@ def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Te
         tensors = load_file(str(weights))
     except Exception as error:  # safetensors raises its own error types for bad files
         raise _refuse(weights, f"not a readable safetensors file ({error})") from None
-    model = TransformerProgram(config)
+    model = model_to_load(config)
     expected = model.state_dict()
     found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     problems = [f"missing tensor {k}" for k in expected if k not in found]

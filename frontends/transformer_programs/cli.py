@@ -66,8 +66,9 @@ def _train_parser(commands: Subparsers) -> None:
         "for that task (Table 1: layers, heads and MLPs per layer; Adam 5e-2, batch 512, "
         "250 epochs, temperature 3 -> 0.01).",
         epilog="Heads and MLPs per layer are split evenly between categorical and numerical.\n"
-        "Writes RUN_DIR/model.{safetensors,json}, last.* (for --resume), data.safetensors "
-        "and metrics.json.\n--resume continues RUN_DIR with its own settings; options that "
+        "Writes RUN_DIR/model.{safetensors,json} (the final model), best.* (the epoch with "
+        "the best validation accuracy),\nlast.* (for --resume), data.safetensors and "
+        "metrics.json.\n--resume continues RUN_DIR with its own settings; options that "
         "differ from them are refused.",
     )
     parser.add_argument(
@@ -133,6 +134,12 @@ def train_command(args: argparse.Namespace) -> int:
         f"{args.task}: argmax accuracy train {acc['train']:.2%}  val {acc['val']:.2%}  "
         f"test {acc['test']:.2%}  ({result.seconds_per_epoch:.2f} s/epoch) -> {args.output}"
     )
+    if result.best_accuracy is not None:
+        best = result.best_accuracy
+        out(
+            f"best validation epoch {result.best_epoch}: train {best['train']:.2%}  "
+            f"val {best['val']:.2%}  test {best['test']:.2%} -> {args.output / 'best'}"
+        )
     return 0
 
 
@@ -149,6 +156,12 @@ def _lift_parser(commands: Subparsers) -> None:
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="PROGRAM.rasp")
+    parser.add_argument(
+        "--checkpoint",
+        choices=("model", "best"),
+        default="model",
+        help="the final model (default) or the epoch with the best validation accuracy",
+    )
     parser.add_argument("--certificate", type=Path, metavar="FILE")
     parser.add_argument("--exhaustive-limit", type=int, default=5_000, metavar="N")
     parser.add_argument("--fuzz", type=int, default=500, metavar="N")
@@ -158,7 +171,7 @@ def lift_command(args: argparse.Namespace) -> int:
     """Lift, certify, write the program and its certificate."""
     from .lift import lift_run
 
-    result = lift_run(args.run_dir, args.exhaustive_limit, args.fuzz)
+    result = lift_run(args.run_dir, args.exhaustive_limit, args.fuzz, which=args.checkpoint)
     args.output.write_text(result.text, encoding="utf-8")
     certificate = args.certificate or args.output.with_suffix(".certificate.json")
     certificate.write_text(json.dumps(result.certificate, indent=2) + "\n", encoding="utf-8")

@@ -501,16 +501,24 @@ def test_inputs_of(run_dir: Path, config: ModelConfig) -> list[list[str]]:
 
 
 def lift_run(
-    run_dir: Path, exhaustive_limit: int = 5_000, fuzz: int = 500, seed: int = 0
+    run_dir: Path,
+    exhaustive_limit: int = 5_000,
+    fuzz: int = 500,
+    seed: int = 0,
+    which: str = "model",
 ) -> LiftResult:
-    """Lift the final model of a run folder, certified on its test split and more."""
-    model, info, _ = checkpoint.load(run_dir / "model")
+    """Lift a model of a run folder, certified on its test split and more: ``which`` is
+    ``model`` (the final one) or ``best`` (the best-validation epoch's)."""
+    model, info, _ = checkpoint.load(run_dir / which)
     task = info.meta.get("task")
     checks = Checks(test_inputs_of(run_dir, model.config), exhaustive_limit, fuzz, seed)
     source = {
         "run_dir": str(run_dir),
+        "checkpoint": which,
         "task": task,
         "weights_sha256": info.meta.get("sha256"),
         "accuracy_argmax": info.meta.get("accuracy_argmax"),
     }
+    if "epoch" in info.meta:
+        source["epoch"] = info.meta["epoch"]
     return lift(model, checks, task if isinstance(task, str) else None, source)

@@ -272,6 +272,13 @@ class TransformerProgram(nn.Module):
             self.mode = mode
 
 
+def model_to_load(config: ModelConfig) -> TransformerProgram:
+    """A model of ``config`` for weights to be loaded into. Building it leaves the global random
+    state as it was, so loading a checkpoint mid-training does not change the run."""
+    with torch.random.fork_rng(devices=[]):
+        return TransformerProgram(config)
+
+
 def token_loss(logits: Tensor, targets: Tensor) -> Tensor:
     """Per-token cross entropy, averaged over each sequence's non-pad targets, then the batch."""
     nll = -torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[..., None])[..., 0]

@@ -9,7 +9,8 @@ gloo; otherwise one process. ``resume=True`` continues from ``RUN_DIR/last`` (mo
 every rank's random state), reproducing an uninterrupted run launched the same way (the same
 number of processes) with the same settings (others are refused).
 
-Run folder: ``model.{safetensors,json}`` (final), ``last.{safetensors,json}`` (for resuming),
+Run folder: ``model.{safetensors,json}`` (final), ``best.{safetensors,json}`` (the epoch with
+the best validation accuracy, :mod:`.best_epoch`), ``last.{safetensors,json}`` (for resuming),
 ``data.safetensors`` (the tokenised splits), ``metrics.json``.
 """
 
@@ -35,6 +36,7 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.tensor_files import save_tensors
 
 from . import checkpoint
+from .best_epoch import BestEpoch
 from .config import (
     PAPER_ARCHITECTURES,
     TRAINING_SAMPLERS,
@@ -58,6 +60,8 @@ class RunResult:
     sizes: dict[str, int]
     seconds_per_epoch: float
     epochs: int
+    best_epoch: int | None = None
+    best_accuracy: dict[str, float] | None = None
 
 
 def default_architecture(task: str) -> Architecture:
@@ -283,7 +287,9 @@ def train(
     stop_after: int | None = None,
     data_parallel: bool = True,
 ) -> RunResult:
-    """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split.
+    """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
+    epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
+    evaluated on every split too.
 
     Under torchrun the processes train one model data parallel, unless ``data_parallel`` is
     off (a sweep in which each process trains models of its own).
@@ -306,8 +312,10 @@ def train(
     meta: dict[str, Any] = {"task": task, "train": settings.to_json()}
     metrics: list[dict[str, Any]] = []
     start_epoch = 0
+    best = BestEpoch()
     if resume:
         start_epoch, metrics = _resume(run_dir, model, optimizer, task, config, settings, parallel)
+        best = BestEpoch.resumed(run_dir)
     else:
         torch.manual_seed(settings.seed + 7919 * (parallel.rank + 1))
     if parallel.main:
@@ -356,6 +364,8 @@ def train(
             "seconds": timings[-1],
         }
         metrics.append(row)
+        if best.update(model, epoch + 1, row["val_accuracy_argmax"]) and parallel.main:
+            best.save(run_dir, config, meta)
         rng_states = parallel.rng_states()
         if parallel.main:
             _save_progress(run_dir, model, optimizer, meta, metrics, rng_states)
@@ -365,12 +375,26 @@ def train(
     result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
     sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
     per_epoch = float(np.mean(timings)) if timings else 0.0
+    best_model = best.model(config)
+    best_result = None
+    if best_model is not None:
+        best_result = {name: accuracy(best_model, data.split(name)) for name in result}
     if parallel.main:
         final = {**meta, "accuracy_argmax": result, "sizes": sizes, "seconds_per_epoch": per_epoch}
         final["epochs_run"] = settings.epochs
         checkpoint.save(run_dir / "model", model, final)
+        if best_result is not None:
+            best.save(run_dir, config, {**meta, "accuracy_argmax": best_result, "sizes": sizes})
     parallel.barrier()
-    return RunResult(run_dir, result, sizes, per_epoch, settings.epochs)
+    return RunResult(
+        run_dir,
+        result,
+        sizes,
+        per_epoch,
+        settings.epochs,
+        best.epoch if best_result is not None else None,
+        best_result,
+    )
 
 
 def _sampler(settings: TrainConfig) -> SampleMode:

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -110,6 +111,45 @@ def test_the_grid_section_is_left_out_while_every_run_is_at_table_1() -> None:
     script = _script()
     report = script.render({"runs": [{"command": "a", "rows": [_row("hist", 0, 1.0, 1.0)]}]})
     assert "over its grid" not in report
+    assert "best-validation epoch" not in report  # no run recorded a best epoch
+
+
+def _with_best(row: dict[str, Any], epoch: int, val: float, test: float) -> dict[str, Any]:
+    best = {"best_val_accuracy": val, "best_test_accuracy": test, "best_agreement": 1.0}
+    return {**row, "best_epoch": epoch, **best}
+
+
+def test_the_best_epoch_section_selects_over_the_runs_best_validation_epochs() -> None:
+    script = _script()
+    rows = [
+        _row("hist", 0, 0.90, 0.90),  # recorded before best epochs were kept: not counted
+        _with_best(_row("hist", 1, 0.80, 0.80), 120, 0.96, 0.95),
+        _with_best(_row("hist", 2, 0.93, 0.92), 250, 0.93, 0.92),
+    ]
+    report = script.render({"runs": [{"command": "a", "rows": rows}]})
+    assert "| hist | 0 1 2 | 2 | 93.00 | 92.00 |" in report  # the paper's protocol: final models
+    assert "## Beyond the paper: the best-validation epoch" in report
+    row = "| hist | 1 2 | 1 | 120 | 96.00 | 95.00 | 100.00 | -5.00 | 80.00 | 95.00, 92.00 | 100% |"
+    assert row in report
+
+
+def test_a_best_epoch_before_the_last_is_lifted_and_certified_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = _script()
+    real_train = script.train
+
+    def earlier_best(*args: Any, **kwargs: Any) -> Any:
+        return replace(real_train(*args, **kwargs), best_epoch=1)
+
+    monkeypatch.setattr(script, "train", earlier_best)
+    args = argparse.Namespace(epochs=2, dataset_size=200, exhaustive_limit=50, fuzz=10)
+    arch = Architecture(1, 0, 2, 0, 1)
+    row = script.run_one("hist", arch, 0, args, tmp_path)
+    run_dir = tmp_path / "hist-1-2-1-seed0"
+    assert row["best_epoch"] == 1 and row["best_agreement"] == 1.0
+    program = (run_dir / "program-best.rasp").read_text()
+    assert row["best_program_lines"] == len(program.splitlines()) > 0
 
 
 def test_architectures_are_written_layers_heads_mlps() -> None:
@@ -147,7 +187,7 @@ def test_torchrun_shares_the_runs_out_and_records_one_invocation(tmp_path: Path)
     assert (run["processes"], single["processes"]) == (2, 1)
     assert [row["seed"] for row in run["rows"]] == [0, 1, 2]
     # each process trains whole models of its own: the same accuracies as one process alone
-    keys = ("seed", "test_accuracy", "val_accuracy", "agreement")
+    keys = ("seed", "test_accuracy", "val_accuracy", "agreement", "best_epoch", "best_agreement")
     assert [{k: r[k] for k in keys} for r in run["rows"]] == [
         {k: r[k] for k in keys} for r in single["rows"]
     ]

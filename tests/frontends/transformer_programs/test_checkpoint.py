@@ -60,6 +60,13 @@ def test_wrong_shapes_are_refused(tmp_path: Path) -> None:
     assert "has shape" in _refused(path)
 
 
+def test_loading_leaves_the_random_state_alone(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    state = torch.get_rng_state()
+    checkpoint.load(path)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
 def test_unknown_version_and_foreign_files_are_refused(tmp_path: Path) -> None:
     path = _saved(tmp_path)
     sidecar = json.loads(path.with_suffix(".json").read_text())
@@ -82,6 +89,14 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path: Path) -> None:
         assert torch.equal(x, y), name
     metrics = json.loads((tmp_path / "b" / "metrics.json").read_text())
     assert [row["epoch"] for row in metrics["epochs"]] == [1, 2]
+    best_a, info_a, _ = checkpoint.load(tmp_path / "a" / "best")
+    best_b, info_b, _ = checkpoint.load(tmp_path / "b" / "best")
+    assert info_a.meta["epoch"] == info_b.meta["epoch"]
+    assert info_a.meta["accuracy_argmax"] == info_b.meta["accuracy_argmax"]
+    for (name, x), (_, y) in zip(
+        best_a.state_dict().items(), best_b.state_dict().items(), strict=True
+    ):
+        assert torch.equal(x, y), name
 
 
 def test_no_pickle_anywhere() -> None:

@@ -38,6 +38,18 @@ def test_lift_then_compile(
     assert "agreement 100%" in capsys.readouterr().out
 
 
+def test_lift_the_best_validation_epoch(run_dir: Path, tmp_path: Path) -> None:
+    program = tmp_path / "best.rasp"
+    args = ("--exhaustive-limit", "300", "--fuzz", "50", "--checkpoint", "best")
+    assert _run("tp", "lift", str(run_dir), "-o", str(program), *args) == 0
+    certificate = json.loads((tmp_path / "best.certificate.json").read_text())
+    best = json.loads((run_dir / "best.json").read_text())
+    assert certificate["agreement"] == 1.0
+    assert certificate["source"]["checkpoint"] == "best"
+    assert certificate["source"]["epoch"] == best["epoch"]
+    assert certificate["source"]["weights_sha256"] == best["sha256"]
+
+
 def test_train_splits_heads_and_mlps_like_the_paper(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -48,7 +60,9 @@ def test_train_splits_heads_and_mlps_like_the_paper(
     split = {key: config[key] for key in ("n_heads_cat", "n_heads_num", "n_cat_mlps", "n_num_mlps")}
     assert split == {"n_heads_cat": 2, "n_heads_num": 1, "n_cat_mlps": 1, "n_num_mlps": 0}
     assert config["n_layers"] == 1  # hist's Table 1 depth, not overridden
-    assert "hist: argmax accuracy" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "hist: argmax accuracy" in shown
+    assert "best validation epoch 1: train" in shown and str(run / "best") in shown
 
 
 def test_resume_continues_with_the_runs_own_settings(tmp_path: Path) -> None:

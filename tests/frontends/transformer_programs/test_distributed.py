@@ -23,8 +23,8 @@ def _launch(*args: str, processes: int = 2) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
-def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
-    model, _, _ = checkpoint.load(run_dir / "model")
+def _weights(run_dir: Path, which: str = "model") -> dict[str, torch.Tensor]:
+    model, _, _ = checkpoint.load(run_dir / which)
     return model.state_dict()
 
 
@@ -36,9 +36,10 @@ def test_torchrun_resume_reproduces_an_uninterrupted_run(tmp_path: Path) -> None
     assert not torch.equal(extra["rng.torch.0"], extra["rng.torch.1"])
     resumed = _launch(str(interrupted), "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    expected, got = _weights(whole), _weights(interrupted)
-    for name, tensor in expected.items():
-        assert torch.equal(tensor, got[name]), name
+    for which in ("model", "best"):
+        expected, got = _weights(whole, which), _weights(interrupted, which)
+        for name, tensor in expected.items():
+            assert torch.equal(tensor, got[name]), f"{which}: {name}"
 
 
 def test_resume_with_another_number_of_processes_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,58 @@
+"""The best-validation checkpoint: which epoch is kept, what a run folder records, resuming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from rasp_ir.frontends.transformer_programs import checkpoint
+from rasp_ir.frontends.transformer_programs.best_epoch import BestEpoch
+from rasp_ir.frontends.transformer_programs.train import RunResult, accuracy, load_split
+
+from .conftest import random_model
+
+
+def test_the_first_epoch_with_the_highest_accuracy_is_kept(tmp_path: Path) -> None:
+    model = random_model(0, (1, 1, 1, 1, 1))
+    best = BestEpoch()
+    kept = {}
+    for epoch, val in enumerate([0.5, 0.7, 0.7, 0.6], start=1):
+        with torch.no_grad():
+            model.layer(0).cat_predicate.add_(1.0)
+        kept[epoch] = {k: v.clone() for k, v in model.state_dict().items()}
+        best.update(model, epoch, val)
+    assert (best.epoch, best.val_accuracy) == (2, 0.7)
+    restored = best.model(model.config)
+    assert restored is not None
+    for name, value in restored.state_dict().items():
+        assert torch.equal(value, kept[2][name]), name
+    best.save(tmp_path, model.config, {"task": "hist"})
+    again = BestEpoch.resumed(tmp_path)
+    assert (again.epoch, again.val_accuracy) == (2, 0.7)
+    assert again.state is not None
+    assert all(torch.equal(again.state[k], kept[2][k]) for k in kept[2])
+
+
+def test_nothing_is_kept_before_an_epoch(tmp_path: Path) -> None:
+    empty = BestEpoch.resumed(tmp_path)
+    assert empty.epoch == 0 and empty.model(random_model(0, (1, 1, 1, 1, 1)).config) is None
+    empty.save(tmp_path, random_model(0, (1, 1, 1, 1, 1)).config, {})
+    assert not (tmp_path / "best.json").exists()
+
+
+def test_a_run_keeps_and_evaluates_its_best_validation_epoch(tiny_run: RunResult) -> None:
+    run_dir = tiny_run.run_dir
+    metrics = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+    vals = [row["val_accuracy_argmax"] for row in metrics]
+    assert tiny_run.best_epoch == vals.index(max(vals)) + 1
+    model, info, _ = checkpoint.load(run_dir / "best")
+    assert info.meta["epoch"] == tiny_run.best_epoch
+    assert info.meta["val_accuracy_argmax"] == max(vals)
+    assert tiny_run.best_accuracy is not None
+    assert info.meta["accuracy_argmax"] == tiny_run.best_accuracy
+    for name in ("train", "val", "test"):
+        split = load_split(run_dir / "data.safetensors", name)
+        assert accuracy(model, split) == tiny_run.best_accuracy[name]
+    assert tiny_run.best_accuracy["val"] == max(vals) >= tiny_run.accuracy["val"]
