@@ -3,8 +3,8 @@ model exactly into the IR with a certificate, and compile (edited) programs back
 
 Importing this package is cheap (no torch): :data:`FRONTEND` loads the modules on first use.
 The pieces: :mod:`.tasks` (the paper's data), :mod:`.model` (the model and the categorical
-attention core), :mod:`.train`, :mod:`.best_epoch`, :mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`,
-:mod:`.demo` and :mod:`.cli` (``rasp tp ...``).
+attention core), :mod:`.train`, :mod:`.best_epoch`, :mod:`.checkpoint`, :mod:`.lift`,
+:mod:`.compile_back`, :mod:`.demo` and :mod:`.cli` (``rasp tp ...``).
 """
 
 from __future__ import annotations

@@ -93,6 +93,12 @@ def _train_parser(commands: Subparsers) -> None:
     )
     parser.add_argument("--tau-init", type=float, help="temperature of the first step (3.0)")
     parser.add_argument("--tau-end", type=float, help="temperature of the last epoch (0.01)")
+    parser.add_argument(
+        "--clip-grad-norm",
+        type=float,
+        metavar="X",
+        help="clip each step's gradient to global norm X (default: none, as the paper)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -122,6 +128,7 @@ def train_command(args: argparse.Namespace) -> int:
         "gumbel_samples": args.gumbel_samples,
         "tau_init": args.tau_init,
         "tau_end": args.tau_end,
+        "clip_grad_norm": args.clip_grad_norm,
     }
     settings = replace(base_settings, **{k: v for k, v in overrides.items() if v is not None})
     result = train(

@@ -160,7 +160,8 @@ class TrainConfig:
 
     ``sampler`` relaxes every discrete choice while training (§4: ``gumbel_soft``, the paper's;
     ``softmax``, no noise); ``gumbel_samples`` averages the loss of each batch over that many
-    independent draws of every choice."""
+    independent draws of every choice. ``clip_grad_norm`` rescales each step's gradient to at
+    most that global norm (None: no clipping, the paper's recipe)."""
 
     epochs: int = 250
     batch_size: int = 512
@@ -171,6 +172,7 @@ class TrainConfig:
     dataset_size: int = 20_000
     sampler: str = "gumbel_soft"
     gumbel_samples: int = 1
+    clip_grad_norm: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

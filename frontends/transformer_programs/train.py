@@ -2,7 +2,9 @@
 the argmax model's accuracy on every split).
 
 Adam at a constant learning rate, Gumbel-softmax with the temperature annealed geometrically per
-step (§4, §11); optionally another relaxation, and the loss averaged over several draws.
+step (§4, §11); optionally another relaxation, the loss averaged over several draws, and the
+gradient clipped to a global norm (not the paper's: its mid-temperature gradient spikes can wreck
+a run).
 Per-epoch validation accuracy is that of the *argmax* model (the repo's is stochastic). Under
 ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with DistributedDataParallel over
 gloo; otherwise one process. ``resume=True`` continues from ``RUN_DIR/last`` (model, optimiser,
@@ -96,6 +98,8 @@ def check_settings(settings: TrainConfig) -> None:
             problems.append(f"--{name.replace('_', '-')} must be at least 1")
     if settings.lr <= 0:
         problems.append(f"--lr must be positive, not {settings.lr}")
+    if settings.clip_grad_norm is not None and not settings.clip_grad_norm > 0:
+        problems.append(f"--clip-grad-norm must be positive, not {settings.clip_grad_norm}")
     if problems:
         raise RaspError.single(
             "option", "; ".join(problems), hint="see 'rasp tp train --help' for the defaults"
@@ -353,6 +357,8 @@ def train(
                     f"not finite (loss {losses[-1]:.4g})",
                     hint=f"train again with a lower --lr (this run: {settings.lr})",
                 )
+            if settings.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm)
             optimizer.step()
         timings.append(time.perf_counter() - began)
         model.eval()

@@ -60,10 +60,12 @@ def test_the_best_validation_seed_at_the_paper_schedule_is_reported() -> None:
     runs = [
         {"command": "a", "rows": [_row("hist", 0, 0.5, 0.5), _row("hist", 1, 0.99, 0.98)]},
         {"command": "b", "rows": [_row("hist", 2, 0.999, 1.0, epochs=20)]},
+        {"command": "clipped", "rows": [_row("hist", 4, 0.999, 1.0, clip_grad_norm=1.0)]},
         {"command": "c", "rows": [_row("hist", 3, 0.99, 0.97)]},
     ]
     (entry,) = script.paper_protocol(runs)
-    assert entry["best"]["seed"] == 1  # seed 2 is off schedule; seed 3 ties and loses to seed 1
+    # seed 2 is off schedule, seed 4 clipped its gradients; seed 3 ties and loses to seed 1
+    assert entry["best"]["seed"] == 1
     assert [row["seed"] for row in entry["runs"]] == [0, 1, 3]
     report = script.render({"runs": runs})
     assert "| hist | 0 1 3 | 1 | 99.00 | 98.00 | 100.00 | -2.00 | NOT met |" in report
@@ -143,7 +145,9 @@ def test_a_best_epoch_before_the_last_is_lifted_and_certified_too(
         return replace(real_train(*args, **kwargs), best_epoch=1)
 
     monkeypatch.setattr(script, "train", earlier_best)
-    args = argparse.Namespace(epochs=2, dataset_size=200, exhaustive_limit=50, fuzz=10)
+    args = argparse.Namespace(
+        epochs=2, dataset_size=200, exhaustive_limit=50, fuzz=10, clip_grad_norm=None
+    )
     arch = Architecture(1, 0, 2, 0, 1)
     row = script.run_one("hist", arch, 0, args, tmp_path)
     run_dir = tmp_path / "hist-1-2-1-seed0"

@@ -92,6 +92,7 @@ def test_resume_without_a_run_says_how_to_start_one(tmp_path: Path) -> None:
 def test_train_options_reach_the_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
     options = ("--sampler", "softmax", "--tau-init", "2", "--tau-end", "0.5", "--lr", "0.02")
+    options += ("--clip-grad-norm", "1.5")
     sizes = (
         "--epochs",
         "1",
@@ -114,6 +115,7 @@ def test_train_options_reach_the_run(tmp_path: Path) -> None:
         seed=4,
         dataset_size=200,
         sampler="softmax",
+        clip_grad_norm=1.5,
     )
     draws = tmp_path / "draws"
     assert _run("tp", "train", "hist", "-o", str(draws), "--gumbel-samples", "2", *sizes) == 0

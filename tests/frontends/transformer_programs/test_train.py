@@ -59,6 +59,7 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
     [
         ({"sampler": "gumbel_hard"}, "unknown sampler 'gumbel_hard'"),
         ({"gumbel_samples": 0}, "--gumbel-samples must be at least 1"),
+        ({"clip_grad_norm": 0.0}, "--clip-grad-norm must be positive"),
         ({"sampler": "softmax", "gumbel_samples": 4}, "draws no noise"),
         ({"tau_init": 0.01, "tau_end": 3.0}, "0 < --tau-end <= --tau-init"),
         ({"epochs": 0}, "--epochs must be at least 1"),
@@ -85,6 +86,36 @@ def test_each_sampler_and_several_draws_train(tmp_path: Path) -> None:
         assert 0 <= result.accuracy["test"] <= 1
         saved = json.loads((tmp_path / sampler / "model.json").read_text())["train"]
         assert (saved["sampler"], saved["gumbel_samples"]) == (sampler, draws)
+
+
+def _gradient_norms_seen_by_adam(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clip: float | None
+) -> list[float]:
+    seen: list[float] = []
+    step = torch.optim.Adam.step
+
+    def spy(self: torch.optim.Adam, *args: Any, **kwargs: Any) -> Any:
+        grads = [
+            p.grad for group in self.param_groups for p in group["params"] if p.grad is not None
+        ]
+        seen.append(float(torch.linalg.vector_norm(torch.cat([g.flatten() for g in grads]))))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    settings = TrainConfig(epochs=1, batch_size=64, dataset_size=200, clip_grad_norm=clip)
+    train("hist", tmp_path / str(clip), Architecture(1, 1, 1, 0, 1), settings, progress=False)
+    monkeypatch.undo()
+    return seen
+
+
+def test_clipping_bounds_the_gradient_the_optimiser_sees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unclipped = _gradient_norms_seen_by_adam(tmp_path, monkeypatch, None)
+    clipped = _gradient_norms_seen_by_adam(tmp_path, monkeypatch, 0.01)
+    assert len(clipped) == len(unclipped) > 1
+    assert min(unclipped) > 0.01
+    assert max(clipped) <= 0.01 * (1 + 1e-5)
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
