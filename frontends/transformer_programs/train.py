@@ -5,7 +5,8 @@ Adam at a constant learning rate, Gumbel-softmax with the temperature annealed g
 step (§4, §11); optionally another relaxation, the loss averaged over several draws, and the
 gradient clipped to a global norm (not the paper's: its mid-temperature gradient spikes can wreck
 a run).
-Per-epoch validation accuracy is that of the *argmax* model (the repo's is stochastic). Under
+Per-epoch validation accuracy is that of the *argmax* model (the repo's is stochastic); each
+epoch also records the median and largest gradient norm of its steps (before clipping). Under
 ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with DistributedDataParallel over
 gloo; otherwise one process. ``resume=True`` continues from ``RUN_DIR/last`` (model, optimiser,
 every rank's random state), reproducing an uninterrupted run launched the same way (the same
@@ -19,6 +20,7 @@ the best validation accuracy, :mod:`.best_epoch`), ``last.{safetensors,json}`` (
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -335,7 +337,7 @@ def train(
     for epoch in range(start_epoch, end):
         began = time.perf_counter()
         model.train()
-        losses = []
+        losses, norms = [], []
         batches = _batches(
             len(data.train),
             settings.batch_size,
@@ -350,7 +352,8 @@ def train(
             losses.append(
                 backpropagate(wrapped, x_train[index], y_train[index], settings.gumbel_samples)
             )
-            if not finite_gradients(model):
+            norms.append(gradient_norm(model))
+            if not math.isfinite(norms[-1]):
                 raise RaspError.single(
                     "training",
                     f"the run diverged at epoch {epoch + 1}, step {step + 1}: the gradients are "
@@ -367,6 +370,8 @@ def train(
             "loss": float(np.mean(losses)),
             "tau": schedule[epoch][-1],
             "val_accuracy_argmax": accuracy(model, data.val),
+            "grad_norm_median": float(np.median(norms)),
+            "grad_norm_max": max(norms),
             "seconds": timings[-1],
         }
         metrics.append(row)
@@ -422,9 +427,11 @@ def backpropagate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, draw
     return total
 
 
-def finite_gradients(model: torch.nn.Module) -> bool:
-    """Whether every gradient is finite (the same on every process: DDP has averaged them)."""
-    return all(bool(p.grad.isfinite().all()) for p in model.parameters() if p.grad is not None)
+def gradient_norm(model: torch.nn.Module) -> float:
+    """The global L2 norm of the gradients, before any clipping: inf or nan when one is not
+    finite. The same on every process (DDP has averaged the gradients)."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
 
 
 def _save_progress(

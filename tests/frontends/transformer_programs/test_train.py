@@ -116,6 +116,8 @@ def test_clipping_bounds_the_gradient_the_optimiser_sees(
     assert len(clipped) == len(unclipped) > 1
     assert min(unclipped) > 0.01
     assert max(clipped) <= 0.01 * (1 + 1e-5)
+    (row,) = json.loads((tmp_path / "0.01" / "metrics.json").read_text())["epochs"]
+    assert row["grad_norm_max"] >= row["grad_norm_median"] > 0.01  # recorded before clipping
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
