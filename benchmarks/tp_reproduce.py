@@ -19,7 +19,8 @@ the seed with the best validation accuracy among the runs at the Table 1 configu
 schedule, its test accuracy against the paper's), then, once runs at other grid configurations
 exist, the paper's full model selection (the best validation accuracy over the grid and Table 1
 configurations), then the same selection over each run's best-validation epoch (beyond the
-paper, which reports final models), then every invocation's own table.
+paper, which reports final models), then runs that clipped their gradients (beyond the paper),
+then every invocation's own table.
 Under ``torchrun --nproc-per-node P`` (or across nodes) the runs are shared out between the
 processes, each training its own models, and the first process records them all as one
 invocation: ``torchrun --nproc-per-node 16 benchmarks/tp_reproduce.py --grid --seeds 0 1 2 3 4``.
@@ -238,25 +239,30 @@ def markdown(rows: list[dict[str, Any]], command: str) -> str:
 
 
 def _at_paper_schedule(row: dict[str, Any]) -> bool:
-    """Whether a run used the paper's recipe: its epochs, the default data set size and no
-    gradient clipping (early runs recorded neither of the last two: they used the defaults)."""
+    """Whether a run had the paper's epochs and data set size (early runs did not record the
+    size: they used the default)."""
     size = row.get("dataset_size", PAPER_DATASET_SIZE)
-    paper = row.get("clip_grad_norm") is None and size == PAPER_DATASET_SIZE
-    return bool(paper and row["epochs"] == paper_epochs(row["task"]))
+    return bool(row["epochs"] == paper_epochs(row["task"]) and size == PAPER_DATASET_SIZE)
+
+
+def _paper_recipe(row: dict[str, Any]) -> bool:
+    """The paper's schedule and no gradient clipping (not recorded by early runs: none)."""
+    return _at_paper_schedule(row) and row.get("clip_grad_norm") is None
 
 
 def paper_protocol(runs: list[dict[str, Any]], grid: bool = False) -> list[dict[str, Any]]:
-    """Per task, the paper's selection over every recorded run at the paper's schedule (default
-    dataset size) and at the task's Table 1 configuration, or with ``grid`` also at every
-    configuration of the paper's grid: the run with the best validation accuracy (ties: Table 1's
-    configuration, then the lower seed). Each entry keeps every eligible run for context."""
+    """Per task, the paper's selection over every recorded run with the paper's recipe
+    (schedule, default dataset size, no gradient clipping) at the task's Table 1 configuration,
+    or with ``grid`` also at every configuration of the paper's grid: the run with the best
+    validation accuracy (ties: Table 1's configuration, then the lower seed). Each entry keeps
+    every eligible run for context."""
     by_task: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     for run in runs:
         for row in run["rows"]:
             task = row["task"]
             arch = Architecture(**row["architecture"])
             eligible = {default_architecture(task), *(PAPER_GRID if grid else ())}
-            if arch in eligible and _at_paper_schedule(row):
+            if arch in eligible and _paper_recipe(row):
                 by_task.setdefault(task, {})[(arch.label(), row["seed"])] = row
     summary = []
     for task in RASP_TASKS:
@@ -383,6 +389,58 @@ def _best_epoch_section(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _clipped_section(runs: list[dict[str, Any]]) -> list[str]:
+    """Beyond the paper: runs that clipped their gradients (otherwise the paper's schedule, at
+    Table 1's configuration), per task and clipping norm: the best validation seed, and every
+    seed's test accuracy next to the same seed's without clipping."""
+    paper: dict[tuple[str, int], dict[str, Any]] = {}
+    clipped: dict[tuple[str, float], dict[int, dict[str, Any]]] = {}
+    for run in runs:
+        for row in run["rows"]:
+            if Architecture(**row["architecture"]) != default_architecture(row["task"]):
+                continue
+            clip = row.get("clip_grad_norm")
+            if _paper_recipe(row):
+                paper[(row["task"], row["seed"])] = row
+            elif clip is not None and _at_paper_schedule(row):
+                clipped.setdefault((row["task"], clip), {})[row["seed"]] = row
+    if not clipped:
+        return []
+    lines = [
+        "",
+        "## Beyond the paper: gradient clipping",
+        "",
+        "The paper's recipe except that each step's gradient is clipped to a global norm "
+        "(`--clip-grad-norm`), at Table 1's configuration. Final models, best validation seed. "
+        "In brackets: the same seed's test accuracy without clipping (the paper's recipe).",
+        "",
+        "| task | clip | seeds | best seed (by val) | val | test (ours) | paper | ours - paper "
+        "| test of every seed (without clipping) | lifted agreement, all seeds |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    order = {task: index for index, task in enumerate(RASP_TASKS)}
+    for (task, clip), by_seed in sorted(clipped.items(), key=lambda i: (order[i[0][0]], i[0][1])):
+        rows = [by_seed[seed] for seed in sorted(by_seed)]
+        best = max(rows, key=lambda r: r["val_accuracy"])
+        gap = 100 * (best["test_accuracy"] - best["paper_accuracy"])
+        every = ", ".join(
+            f"{100 * r['test_accuracy']:.2f} ({_test_of(paper.get((task, r['seed'])))})"
+            for r in rows
+        )
+        agree = all(r.get("agreement") == 1.0 for r in rows)
+        lines.append(
+            f"| {task} | {clip:g} | {' '.join(str(r['seed']) for r in rows)} | {best['seed']} "
+            f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
+            f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {every} "
+            f"| {'100%' if agree else 'NOT 100%'} |"
+        )
+    return lines
+
+
+def _test_of(row: dict[str, Any] | None) -> str:
+    return "-" if row is None else f"{100 * row['test_accuracy']:.2f}"
+
+
 def render(meta: dict[str, Any]) -> str:
     """The whole Markdown report: the paper's protocol first, then every invocation."""
     lines = [
@@ -400,6 +458,7 @@ def render(meta: dict[str, Any]) -> str:
         *_table1_section(meta["runs"]),
         *_grid_section(meta["runs"]),
         *_best_epoch_section(meta["runs"]),
+        *_clipped_section(meta["runs"]),
     ]
     lines += ["", "## Every invocation", ""]
     for run in meta["runs"]:

@@ -135,6 +135,24 @@ def test_the_best_epoch_section_selects_over_the_runs_best_validation_epochs() -
     assert row in report
 
 
+def test_clipped_runs_are_summarised_beside_the_same_seeds_without_clipping() -> None:
+    script = _script()
+    rows = [
+        _row("hist", 0, 0.60, 0.61),
+        _row("hist", 0, 0.97, 0.96, clip_grad_norm=1.0),
+        _row("hist", 1, 0.98, 0.97, clip_grad_norm=1.0),
+        _row("hist", 1, 0.99, 0.99, clip_grad_norm=1.0, epochs=20),  # off schedule: left out
+        _row("hist", 2, 0.50, 0.50, clip_grad_norm=5.0),
+    ]
+    report = script.render({"runs": [{"command": "a", "rows": rows}]})
+    assert "| hist | 0 | 0 | 60.00 | 61.00 |" in report  # the paper's protocol: unclipped only
+    assert "## Beyond the paper: gradient clipping" in report
+    assert "| hist | 1 | 0 1 | 1 | 98.00 | 97.00 | 100.00 | -3.00 | 96.00 (61.00), 97.00 (-) |" in (
+        report
+    )
+    assert "| hist | 5 | 2 | 2 | 50.00 | 50.00 |" in report
+
+
 def test_a_best_epoch_before_the_last_is_lifted_and_certified_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
