@@ -16,6 +16,8 @@ from typing import Any
 
 from torch import Tensor
 
+from rasp_ir.diagnostics import RaspError
+
 from . import checkpoint
 from .config import ModelConfig
 from .model import TransformerProgram, model_to_load
@@ -38,7 +40,15 @@ class BestEpoch:
         if not path.with_suffix(".json").exists():
             return cls()
         model, info, _ = checkpoint.load(path)
-        return cls(int(info.meta["epoch"]), float(info.meta["val_accuracy_argmax"]), _copy(model))
+        try:
+            epoch, val = int(info.meta["epoch"]), float(info.meta["val_accuracy_argmax"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise RaspError.single(
+                "checkpoint",
+                f"{path.with_suffix('.json')}: no usable epoch and validation accuracy ({error})",
+                hint=f"remove {path}.* to start the best epoch afresh from this point",
+            ) from None
+        return cls(epoch, val, _copy(model))
 
     def update(self, model: TransformerProgram, epoch: int, val_accuracy: float) -> bool:
         """Keep ``model`` if ``val_accuracy`` beats the best so far; whether it did."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
+from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.best_epoch import BestEpoch
 from rasp_ir.frontends.transformer_programs.train import RunResult, accuracy, load_split
@@ -33,6 +35,14 @@ def test_the_first_epoch_with_the_highest_accuracy_is_kept(tmp_path: Path) -> No
     assert (again.epoch, again.val_accuracy) == (2, 0.7)
     assert again.state is not None
     assert all(torch.equal(again.state[k], kept[2][k]) for k in kept[2])
+
+
+def test_a_best_checkpoint_without_its_epoch_is_refused(tmp_path: Path) -> None:
+    model = random_model(0, (1, 1, 1, 1, 1))
+    checkpoint.save(tmp_path / "best", model, {"task": "hist"})
+    with pytest.raises(RaspError) as refused:
+        BestEpoch.resumed(tmp_path)
+    assert "no usable epoch" in str(refused.value)
 
 
 def test_nothing_is_kept_before_an_epoch(tmp_path: Path) -> None:
