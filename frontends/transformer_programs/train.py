@@ -386,9 +386,10 @@ def train(
     result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
     sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
     per_epoch = float(np.mean(timings)) if timings else 0.0
-    best_model = best.model(config)
     best_result = None
-    if best_model is not None:
+    if best.epoch == end and best.state is not None:  # the final model itself
+        best_result = dict(result)
+    elif (best_model := best.model(config)) is not None:
         best_result = {name: accuracy(best_model, data.split(name)) for name in result}
     if parallel.main:
         final = {**meta, "accuracy_argmax": result, "sizes": sizes, "seconds_per_epoch": per_epoch}

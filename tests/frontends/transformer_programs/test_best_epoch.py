@@ -11,7 +11,8 @@ import torch
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.best_epoch import BestEpoch
-from rasp_ir.frontends.transformer_programs.train import RunResult, accuracy, load_split
+from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.train import RunResult, accuracy, load_split, train
 
 from .conftest import random_model
 
@@ -52,17 +53,30 @@ def test_nothing_is_kept_before_an_epoch(tmp_path: Path) -> None:
     assert not (tmp_path / "best.json").exists()
 
 
-def test_a_run_keeps_and_evaluates_its_best_validation_epoch(tiny_run: RunResult) -> None:
-    run_dir = tiny_run.run_dir
-    metrics = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+def _check_best_epoch(run: RunResult) -> None:
+    """The run's best checkpoint is its first epoch with the highest validation accuracy, and
+    its recorded accuracies are that model's on every split."""
+    metrics = json.loads((run.run_dir / "metrics.json").read_text())["epochs"]
     vals = [row["val_accuracy_argmax"] for row in metrics]
-    assert tiny_run.best_epoch == vals.index(max(vals)) + 1
-    model, info, _ = checkpoint.load(run_dir / "best")
-    assert info.meta["epoch"] == tiny_run.best_epoch
+    assert run.best_epoch == vals.index(max(vals)) + 1
+    model, info, _ = checkpoint.load(run.run_dir / "best")
+    assert info.meta["epoch"] == run.best_epoch
     assert info.meta["val_accuracy_argmax"] == max(vals)
-    assert tiny_run.best_accuracy is not None
-    assert info.meta["accuracy_argmax"] == tiny_run.best_accuracy
+    assert run.best_accuracy is not None
+    assert info.meta["accuracy_argmax"] == run.best_accuracy
     for name in ("train", "val", "test"):
-        split = load_split(run_dir / "data.safetensors", name)
-        assert accuracy(model, split) == tiny_run.best_accuracy[name]
-    assert tiny_run.best_accuracy["val"] == max(vals) >= tiny_run.accuracy["val"]
+        split = load_split(run.run_dir / "data.safetensors", name)
+        assert accuracy(model, split) == run.best_accuracy[name]
+    assert run.best_accuracy["val"] == max(vals) >= run.accuracy["val"]
+
+
+def test_a_run_whose_last_epoch_is_best_keeps_it(tiny_run: RunResult) -> None:
+    assert tiny_run.best_epoch == tiny_run.epochs
+    _check_best_epoch(tiny_run)
+
+
+def test_a_run_keeps_and_evaluates_an_earlier_best_epoch(tmp_path: Path) -> None:
+    settings = TrainConfig(epochs=4, batch_size=128, seed=1, dataset_size=300, lr=0.5)
+    run = train("hist", tmp_path / "run", Architecture(1, 1, 1, 0, 1), settings, progress=False)
+    assert run.best_epoch is not None and run.best_epoch < run.epochs  # the lr is too high
+    _check_best_epoch(run)
