@@ -184,8 +184,9 @@ def run_one(
             row.update(best_agreement=row["agreement"], best_program_lines=row["program_lines"])
         else:
             lifted = _lifted(run_dir, "best", args)
-            row.update(best_agreement=lifted["agreement"])
-            row.update(best_program_lines=lifted["program_lines"])
+            row.update(
+                best_agreement=lifted["agreement"], best_program_lines=lifted["program_lines"]
+            )
     return row
 
 
@@ -305,7 +306,7 @@ def _table1_section(runs: list[dict[str, Any]]) -> list[str]:
             f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
             f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {_target(entry['task'], gap)} "
             f"| {every} "
-            f"| {'100%' if entry['all_agree'] else 'NOT 100%'} |"
+            f"| {_agreement_cell(entry['all_agree'])} |"
         )
     return lines
 
@@ -342,7 +343,7 @@ def _grid_section(runs: list[dict[str, Any]]) -> list[str]:
             f"| {entry['task']} | {counts} | {_label(best)} | {best['seed']} "
             f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
             f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {_target(entry['task'], gap)} "
-            f"| {tops} | {'100%' if entry['all_agree'] else 'NOT 100%'} |"
+            f"| {tops} | {_agreement_cell(entry['all_agree'])} |"
         )
     return lines
 
@@ -384,7 +385,7 @@ def _best_epoch_section(runs: list[dict[str, Any]]) -> list[str]:
             f"| {task} | {seeds} | {best['seed']} | {best['best_epoch']} "
             f"| {100 * best['best_val_accuracy']:.2f} | {100 * best['best_test_accuracy']:.2f} "
             f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} "
-            f"| {100 * best['test_accuracy']:.2f} | {every} | {'100%' if agree else 'NOT 100%'} |"
+            f"| {100 * best['test_accuracy']:.2f} | {every} | {_agreement_cell(agree)} |"
         )
     return lines
 
@@ -432,9 +433,13 @@ def _clipped_section(runs: list[dict[str, Any]]) -> list[str]:
             f"| {task} | {clip:g} | {' '.join(str(r['seed']) for r in rows)} | {best['seed']} "
             f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
             f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {every} "
-            f"| {'100%' if agree else 'NOT 100%'} |"
+            f"| {_agreement_cell(agree)} |"
         )
     return lines
+
+
+def _agreement_cell(all_agree: bool) -> str:
+    return "100%" if all_agree else "NOT 100%"
 
 
 def _test_of(row: dict[str, Any] | None) -> str:
