@@ -4,7 +4,9 @@ A disentangled residual stream of whole variables: categorical variables are one
 width ``k`` (``x_cat``: batch x positions x variables x k), numerical ones scalars (``x_num``:
 batch x positions x variables). Every module reads whole variables through a learned
 categorical choice and appends one new variable. Every discrete choice goes through
-:func:`sample`: Gumbel-softmax while training, the argmax (ties to the first index) after.
+:func:`sample`: Gumbel-softmax while training, the argmax (ties to the first index) after. The
+token embedding is one of them (§5): frozen logits of +-:data:`TOKEN_LOGIT`, exactly one-hot at
+argmax and nearly so while training (about 1% of its mass is spread at the first temperature).
 
 In ``argmax`` mode the model is evaluated in float64: one-hot values and counts are exact in
 either precision, but float64 makes the MLP argmaxes and the readout sums of float32 weights
@@ -28,6 +30,7 @@ SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
 MASKED = -1e30
 NO_MATCH_EPS = 1e-10
 LOG_EPS = 1e-20
+TOKEN_LOGIT = 10.0
 
 
 def sample(logits: Tensor, tau: float, mode: SampleMode) -> Tensor:
@@ -194,7 +197,8 @@ class TransformerProgram(nn.Module):
             raise ValueError(f"inputs have {width} positions, the model at most {config.n_ctx}")
         k = config.d_var
         positions = torch.arange(width, device=tokens.device).expand(batch, width)
-        x_cat = torch.stack([F.one_hot(tokens, k), F.one_hot(positions, k)], dim=2).to(dt)
+        token_logits = TOKEN_LOGIT * (2 * F.one_hot(tokens, k).to(dt) - 1)
+        x_cat = torch.stack([self._sample(token_logits), F.one_hot(positions, k).to(dt)], dim=2)
         x_num = torch.ones(batch, width, 1, dtype=dt, device=tokens.device)
         mask = self.attention_mask(tokens)
         bias = self.get_buffer("bias")[:width, :width]
