@@ -71,6 +71,17 @@ def test_the_best_validation_seed_at_the_paper_schedule_is_reported() -> None:
     assert "| hist | 0 1 3 | 1 | 99.00 | 98.00 | 100.00 | -2.00 | NOT met |" in report
 
 
+def test_a_seed_run_again_counts_with_its_latest_run() -> None:
+    script = _script()
+    runs = [
+        {"command": "old", "rows": [_row("hist", 0, 0.95, 0.95), _row("hist", 1, 0.90, 0.90)]},
+        {"command": "again", "rows": [_row("hist", 0, 0.80, 0.81)]},
+    ]
+    (entry,) = script.paper_protocol(runs)
+    assert [(row["seed"], row["test_accuracy"]) for row in entry["runs"]] == [(0, 0.81), (1, 0.90)]
+    assert entry["best"]["seed"] == 1
+
+
 def test_merging_adds_each_invocation_once(tmp_path: Path) -> None:
     script = _script()
     other = tmp_path / "other.json"
