@@ -459,7 +459,8 @@ def render(meta: dict[str, Any]) -> str:
         "split, every input up to a length (2,000 inputs) and 200 random inputs, for every seed. "
         "Runs recorded before commit 1884b98 trained without sampling the token embedding (§5 of "
         "the reference: its frozen +-10 logits pass through the sampler too, which spreads about "
-        "1% of the mass at the first temperatures); they are counted as the paper's recipe.",
+        "1% of the mass at the first temperatures); they are counted as the paper's recipe, and "
+        "the clipping section's pairs may compare runs from either side of that change.",
         "",
         "Target (issue 5): within one point of the paper on every task, better than the paper "
         "on most_freq.",
