@@ -1,10 +1,12 @@
-"""Backends and frontends found through entry points, loaded lazily; features checked up front.
+"""Plugins found through entry points, loaded lazily: a group and a name in, a backend, a
+frontend or a command's ``register`` function out; backend features checked up front.
 
-Entry-point groups ``rasp_ir.backends`` and ``rasp_ir.frontends`` map a name to an object
-(``"package.module:attribute"``). The built-in ones are registered in ``pyproject.toml``
-exactly as a third-party plugin registers its own, so a plugin needs no change to rasp-ir.
-Listing reads only package metadata; a backend's module (and torch, triton, ...) is imported
-only when that backend is loaded. Two providers of one name is an error naming both.
+Entry-point groups ``rasp_ir.backends``, ``rasp_ir.frontends`` and ``rasp_ir.commands`` map a
+name to an object (``"package.module:attribute"``). The built-in ones are registered in
+``pyproject.toml`` exactly as a third-party plugin registers its own, so a plugin needs no
+change to rasp-ir. Listing reads only package metadata; a plugin's module (and torch, triton,
+...) is imported only when that plugin is loaded. Two providers of one name is an error naming
+both.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError
+from rasp_ir.frontend import Frontend
 from rasp_ir.values import Value
 
 BACKEND_GROUP = "rasp_ir.backends"
 FRONTEND_GROUP = "rasp_ir.frontends"
+COMMAND_GROUP = "rasp_ir.commands"
+GROUP_KINDS = {BACKEND_GROUP: "backend", FRONTEND_GROUP: "frontend", COMMAND_GROUP: "command"}
 
 Outputs = dict[str, list[list[Value]]]
 BatchRunner = Callable[[Sequence[Sequence[Value]]], Outputs]
@@ -164,7 +169,7 @@ def load(group: str, name: str) -> Any:
         known = ", ".join(sorted(entries)) or "none"
         raise RaspError.single(
             "plugin",
-            f"no {group.rsplit('.', 1)[-1][:-1]} named {name!r}",
+            f"no {GROUP_KINDS.get(group, 'plugin')} named {name!r}",
             hint=f"installed: {known}",
         )
     entry = entries[name]
@@ -184,3 +189,28 @@ def load_backend(name: str) -> Backend:
             "(it needs name, description, features, lower and runner)",
         )
     return backend
+
+
+def load_frontend(name: str) -> Frontend:
+    """The frontend called ``name`` (imports its module now)."""
+    frontend = load(FRONTEND_GROUP, name)
+    if not isinstance(frontend, Frontend):
+        raise RaspError.single(
+            "plugin",
+            f"{installed(FRONTEND_GROUP)[name].target} is not a frontend "
+            "(it needs name, description, settings and lift)",
+        )
+    return frontend
+
+
+def load_command(name: str) -> Callable[[Any], None]:
+    """The ``register(subparsers)`` function of the command plugin ``name``."""
+    register = load(COMMAND_GROUP, name)
+    if not callable(register):
+        raise RaspError.single(
+            "plugin",
+            f"{installed(COMMAND_GROUP)[name].target} is not a command "
+            "(it must be a function register(subparsers))",
+        )
+    found: Callable[[Any], None] = register
+    return found

@@ -1,33 +1,63 @@
 """Transformer Programs (Friedman et al., 2023): train a constrained transformer, lift its argmax
 model exactly into the IR with a certificate, and compile (edited) programs back into weights.
 
-Importing this package is cheap (no torch): :data:`FRONTEND` loads the modules on first use.
-The pieces: :mod:`.tasks` (the paper's data), :mod:`.model` (the model and the categorical
-attention core), :mod:`.train`, :mod:`.best_epoch`, :mod:`.checkpoint`, :mod:`.lift`,
-:mod:`.compile_back`, :mod:`.demo` and :mod:`.cli` (``rasp tp ...``).
+A spoke registered like any third-party plugin (``pyproject.toml``): frontend
+``transformer_programs`` (:data:`FRONTEND`), backend ``tp`` (:mod:`.backend`) and command
+``rasp tp`` (:func:`.cli.register`). Importing this package is cheap (no torch): the frontend
+loads its modules on first use. The pieces: :mod:`.tasks` (the paper's data), :mod:`.model`
+(the model and the categorical attention core), :mod:`.train`, :mod:`.best_epoch`,
+:mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`, :mod:`.demo` and
+:mod:`.cli`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
 
-__all__ = ["FRONTEND", "TransformerProgramsFrontend"]
+from rasp_ir.api import Lifted, LiftOptions, RaspError
+
+__all__ = ["CHECKPOINTS", "FRONTEND", "TransformerProgramsFrontend"]
+
+# The checkpoints of a run folder that can be lifted.
+CHECKPOINTS = ("model", "best")
 
 
 class TransformerProgramsFrontend:
-    """The ``transformer_programs`` frontend: a training run folder in, IR text and a
-    certificate out."""
+    """The ``transformer_programs`` frontend: a training run folder in, the exact program of its
+    argmax model and a certificate out."""
 
     name = "transformer_programs"
-    description = "Transformer Programs: train, lift the argmax model exactly, compile back"
+    description = "Transformer Programs: a run folder's argmax model, lifted exactly"
+    settings = MappingProxyType(
+        {"checkpoint": "model (the final epoch, default) or best (the best-validation epoch)"}
+    )
 
-    def lift(self, run_dir: str | Path) -> tuple[str, dict[str, Any]]:
-        """The lifted program's text and its certificate (raises when agreement is not 100%)."""
+    def lift(self, source: Path, options: LiftOptions) -> Lifted:
+        """Lift the run folder ``source``, certified on its test split, every input up to a
+        length and random inputs; a RaspError unless program and model agree everywhere."""
         from .lift import lift_run
 
-        result = lift_run(Path(run_dir))
-        return result.text, result.certificate
+        which = options.setting("checkpoint", "model")
+        if which not in CHECKPOINTS:
+            raise RaspError.single(
+                "usage",
+                f"unknown checkpoint {which!r}",
+                hint=f"--set checkpoint=NAME, NAME one of {', '.join(CHECKPOINTS)}",
+            )
+        if options.max_len is not None:
+            raise RaspError.single(
+                "usage",
+                "a Transformer Program is lifted at its own context length, not --max-len",
+                hint="leave out --max-len",
+            )
+        return lift_run(
+            Path(source),
+            exhaustive_limit=options.exhaustive_limit,
+            fuzz=options.samples,
+            seed=options.seed,
+            which=which,
+        )
 
 
 FRONTEND = TransformerProgramsFrontend()

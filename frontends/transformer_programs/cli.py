@@ -1,26 +1,30 @@
 """``rasp tp``: train, lift, compile back and demo Transformer Programs from the command line.
 
+A command plugin (entry point ``tp`` of ``rasp_ir.commands``): :func:`register` adds ``rasp tp``.
 Building the parser imports nothing heavy; torch is imported when a subcommand runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from rasp_ir.cli.common import add_command
-from rasp_ir.cli.output import out
-from rasp_ir.diagnostics import RaspError
+from rasp_ir.api import (
+    RaspError,
+    Subparsers,
+    add_command,
+    add_lift_options,
+    lift_options,
+    load_program,
+    out,
+    write_lifted,
+)
 
+from . import CHECKPOINTS, FRONTEND
 from .config import TRAINING_SAMPLERS, Architecture
 from .tasks import TASKS
-
-if TYPE_CHECKING:
-    from rasp_ir.cli.common import Subparsers
 
 EPILOG = """\
 examples:
@@ -159,34 +163,25 @@ def _lift_parser(commands: Subparsers) -> None:
         description="Write the argmax model of RUN_DIR as a RASP program, checked against the "
         "model on the test split, every input up to a length, and random inputs.",
         epilog="The certificate (PROGRAM.certificate.json) lists the inputs and the agreement;\n"
-        "lifting fails (exit 1) unless program and model agree at every position.",
+        "lifting fails (exit 1) unless program and model agree at every position.\n"
+        "The same as: rasp lift --frontend transformer_programs RUN_DIR -o PROGRAM.rasp",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="PROGRAM.rasp")
     parser.add_argument(
         "--checkpoint",
-        choices=("model", "best"),
+        choices=CHECKPOINTS,
         default="model",
         help="the final model (default) or the epoch with the best validation accuracy",
     )
     parser.add_argument("--certificate", type=Path, metavar="FILE")
-    parser.add_argument("--exhaustive-limit", type=int, default=5_000, metavar="N")
-    parser.add_argument("--fuzz", type=int, default=500, metavar="N")
+    add_lift_options(parser, max_len=False)
 
 
 def lift_command(args: argparse.Namespace) -> int:
-    """Lift, certify, write the program and its certificate."""
-    from .lift import lift_run
-
-    result = lift_run(args.run_dir, args.exhaustive_limit, args.fuzz, which=args.checkpoint)
-    args.output.write_text(result.text, encoding="utf-8")
-    certificate = args.certificate or args.output.with_suffix(".certificate.json")
-    certificate.write_text(json.dumps(result.certificate, indent=2) + "\n", encoding="utf-8")
-    cert = result.certificate
-    out(
-        f"{args.output}: {cert['program_lines']} lines, agreement {cert['agreement']:.0%} on "
-        f"{cert['positions_compared']} positions; certificate {certificate}"
-    )
+    """Lift with the ``transformer_programs`` frontend; write the program and its certificate."""
+    options = lift_options(args, [("checkpoint", args.checkpoint)])
+    write_lifted(FRONTEND.lift(args.run_dir, options), args.output, args.certificate)
     return 0
 
 
@@ -207,35 +202,21 @@ def _compile_parser(commands: Subparsers) -> None:
 
 
 def compile_command(args: argparse.Namespace) -> int:
-    """Compile, verify, save."""
-    import hashlib
-
-    from rasp_ir.check import load_program
-
-    from . import checkpoint
-    from .compile_back import compile_program
+    """Compile with the ``tp`` backend, check the model against the program, save."""
+    from .backend import BACKEND
     from .lift import compare, exhaustive_inputs, fuzz_inputs
 
-    try:
-        text = args.program.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RaspError.single("file", f"cannot read {args.program}: {error}") from None
-    program = load_program(args.program, text=text).program
-    model = compile_program(program)
-    inputs = exhaustive_inputs(model.config, args.exhaustive_limit)[0]
-    inputs += fuzz_inputs(model.config, args.fuzz, 0)
-    compared, found = compare(model, program, inputs)
+    program = load_program(args.program).program
+    compiled = BACKEND.lower(program)
+    inputs = exhaustive_inputs(compiled.model.config, args.exhaustive_limit)[0]
+    inputs += fuzz_inputs(compiled.model.config, args.fuzz, 0)
+    compared, found = compare(compiled.model, program, inputs)
     if found:
         raise RaspError.single(
             "tp-compile", f"the compiled model disagrees with the program at {len(found)} positions"
         )
-    meta = {
-        "compiled_from": str(args.program),
-        "program_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "program_text": text,
-        "verified_positions": compared,
-    }
-    checkpoint.save(args.output / "model", model, meta)
+    meta = {"compiled_from": str(args.program), "verified_positions": compared}
+    BACKEND.save(compiled, args.output, meta)
     out(f"{args.output}: model = program on {len(inputs)} inputs ({compared} positions)")
     return 0
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TypeAlias
 
 from rasp_ir.check import CheckResult, load_program
 from rasp_ir.cli.output import report
 from rasp_ir.inputs import parse_max_len, parse_vocab
 from rasp_ir.lowering import HeaderOverrides
 
-if TYPE_CHECKING:
-    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+# What ``register(subparsers)`` receives: argparse's (private) sub-parsers action.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 Handler = Callable[[argparse.Namespace], int]
 

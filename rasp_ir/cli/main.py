@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from rasp_ir import __version__
 from rasp_ir.cli.output import report
 from rasp_ir.diagnostics import Diagnostic, RaspError
+from rasp_ir.registry import COMMAND_GROUP, installed, load_command
 
-# One line per command module; each module has register(subparsers).
+# The hub's own commands, one line per module; each module has register(subparsers). Every
+# other command (``rasp tp`` included) arrives through the ``rasp_ir.commands`` entry points.
 COMMAND_MODULES = (
     "rasp_ir.cli.run",
     "rasp_ir.cli.inspect_cmds",
@@ -23,9 +25,10 @@ COMMAND_MODULES = (
     "rasp_ir.cli.repl",
     "rasp_ir.cli.compile_cmd",
     "rasp_ir.cli.verify_cmd",
-    "rasp_ir.cli.backends_cmd",
-    "rasp_ir.frontends.transformer_programs.cli",
+    "rasp_ir.cli.lift_cmd",
+    "rasp_ir.cli.plugins_cmd",
 )
+BUILT_IN = "rasp-ir (built in)"
 
 EPILOG = """\
 examples:
@@ -39,7 +42,8 @@ Run 'rasp COMMAND --help' for a command's options and examples.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of every command in :data:`COMMAND_MODULES`."""
+    """The parser of every command in :data:`COMMAND_MODULES` and every installed command
+    plugin; a plugin whose name is taken, or that adds no command of its name, is an error."""
     parser = argparse.ArgumentParser(
         prog="rasp",
         description="Run, check, format and draw RASP programs.",
@@ -50,7 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    _add_plugin_commands(subparsers)
     return parser
+
+
+def _add_plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    built_in = set(subparsers.choices)
+    for name, entry in sorted(installed(COMMAND_GROUP).items()):
+        if name in built_in:
+            raise RaspError.single(
+                "plugin",
+                f"two commands are named {name!r}: one from {BUILT_IN} and {entry.target} "
+                f"(from {entry.provider})",
+                hint="uninstall the plugin or rename its entry point",
+            )
+        load_command(name)(subparsers)
+        if name not in subparsers.choices:
+            raise RaspError.single(
+                "plugin",
+                f"the command plugin {entry.target} (from {entry.provider}) added no command "
+                f"named {name!r}",
+                hint="its register(subparsers) must add a subcommand named like its entry point",
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
