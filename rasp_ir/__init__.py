@@ -2,7 +2,8 @@
 
 Importing this package is cheap: it never imports torch or triton, and the public API
 (:mod:`rasp_ir.api`) is re-exported lazily: ``from rasp_ir import parse_program`` imports the
-hub's modules on first use.
+hub's modules on first use. A name that is also a hub module (``optimize``, ``verify``) is the
+module here: import those functions from :mod:`rasp_ir.api`.
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ from rasp_ir.registry import (
     require_supported,
     unsupported,
 )
+from rasp_ir.rules import rule_for
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
 from rasp_ir.values import (
     Number,
@@ -174,6 +175,7 @@ __all__ = [
     "program_features",
     "report",
     "require_supported",
+    "rule_for",
     "run",
     "same_value",
     "sampled_inputs",

@@ -37,6 +37,7 @@ from rasp_ir.ir import (
     SelectorOr,
     SelectorWidth,
 )
+from rasp_ir.rules import rule_for
 from rasp_ir.tables import (
     ValueKey,
     code_of,
@@ -129,11 +130,11 @@ def interpret(
     state.codes["tokens"] = tokens
     state.codes.update(_position_codes(state))
     for binding in program.bindings:
-        node_type = type(binding.node)
-        if node_type in _SELECTOR_RULES:
-            state.selectors[binding.name] = _SELECTOR_RULES[node_type](state, binding)
+        if type(binding.node) in _SELECTOR_RULES:
+            state.selectors[binding.name] = _SELECTOR_RULES[type(binding.node)](state, binding)
         else:
-            state.codes[binding.name] = _SOP_RULES[node_type](state, binding)
+            rule = rule_for(_SOP_RULES, binding, "the reference interpreter")
+            state.codes[binding.name] = rule(state, binding)
     return Evaluation(program, dict(inferred.sets), lengths, state.codes, state.selectors)
 
 

@@ -34,13 +34,19 @@ from pathlib import Path, PurePath
 from types import ModuleType
 from typing import Any
 
-from rasp_ir import ir
-from rasp_ir.diagnostics import RaspError, errors_only
-from rasp_ir.optimize import eliminate_dead_code
-from rasp_ir.registry import ALL_FEATURES, BatchRunner, Outputs, require_supported
-from rasp_ir.tables import predicate_table
-from rasp_ir.values import Value
-from rasp_ir.valuesets import infer_value_sets
+from rasp_ir.api import (
+    ALL_FEATURES,
+    BatchRunner,
+    Outputs,
+    RaspError,
+    Value,
+    eliminate_dead_code,
+    errors_only,
+    infer_value_sets,
+    ir,
+    predicate_table,
+    require_supported,
+)
 
 from .emit import RULES, emit_module
 

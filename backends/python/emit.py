@@ -19,6 +19,7 @@ from pathlib import PurePath
 
 import jinja2
 
+from rasp_ir.api import Value, describe_value, ir, mean_mode, rule_for, vocab_kind
 from rasp_ir.backends.python.expressions import (
     ATOM,
     NOT,
@@ -29,29 +30,6 @@ from rasp_ir.backends.python.expressions import (
     literal,
     types_of,
 )
-from rasp_ir.inputs import vocab_kind
-from rasp_ir.ir import (
-    PRIMITIVES,
-    Aggregate,
-    Binary,
-    Binding,
-    Full,
-    Lambda,
-    Map,
-    Node,
-    Param,
-    Predicate,
-    Program,
-    Select,
-    SelectClosest,
-    SelectorAnd,
-    SelectorNot,
-    SelectorOr,
-    SelectorWidth,
-    operands,
-)
-from rasp_ir.values import Value, describe_value
-from rasp_ir.valuesets import mean_mode
 
 HELPERS = (
     "_prepare", "_in_vocab", "_VOCAB_KEYS", "_num", "_div", "_eq", "_member", "_tag",
@@ -126,7 +104,7 @@ class Names:
 class Module:
     """What the rules build: names, value sets, tables and the helpers used so far."""
 
-    program: Program
+    program: ir.Program
     sets: Mapping[str, tuple[Value, ...]]
     source: str
     names: Names = field(default_factory=Names)
@@ -136,11 +114,11 @@ class Module:
 
     def name(self, ir_name: str) -> str:
         """The Python name of a binding or primitive."""
-        return ir_name if ir_name in PRIMITIVES else self.python[ir_name]
+        return ir_name if ir_name in ir.PRIMITIVES else self.python[ir_name]
 
-    def params(self, node: Node) -> list[str]:
+    def params(self, node: ir.Node) -> list[str]:
         """The distinct operands of ``node`` as Python parameter names."""
-        return [self.name(n) for n in dict.fromkeys(operands(node))]
+        return [self.name(n) for n in dict.fromkeys(ir.operands(node))]
 
     def types(self, ir_name: str) -> Types:
         """The types a defined value of an s-op can have."""
@@ -150,7 +128,9 @@ class Module:
         """True when the s-op can be undefined."""
         return any(v is None for v in self.sets[ir_name])
 
-    def translator(self, binding: Binding, params: Mapping[str, tuple[str, Types]]) -> Translator:
+    def translator(
+        self, binding: ir.Binding, params: Mapping[str, tuple[str, Types]]
+    ) -> Translator:
         """A translator whose lookup tables become module constants named after ``binding``."""
         prefix = self.python[binding.name].upper().strip("_") or "T"
 
@@ -161,7 +141,7 @@ class Module:
 
         return Translator(params, table)
 
-    def comment(self, binding: Binding) -> str:
+    def comment(self, binding: ir.Binding) -> str:
         """``# file.rasp:12: the source line``, escaped."""
         span = binding.span
         if span is None:
@@ -171,11 +151,11 @@ class Module:
         return f"# {safe_text(where)}: {safe_text(line)}" if line else f"# {safe_text(where)}"
 
 
-Rule = Callable[[Module, Binding], str]
+Rule = Callable[[Module, ir.Binding], str]
 
 
-def _full(module: Module, binding: Binding) -> str:
-    assert isinstance(binding.node, Full)
+def _full(module: Module, binding: ir.Binding) -> str:
+    assert isinstance(binding.node, ir.Full)
     value = binding.node.value
     return render(
         "full",
@@ -186,9 +166,9 @@ def _full(module: Module, binding: Binding) -> str:
     )
 
 
-def _map(module: Module, binding: Binding) -> str:
+def _map(module: Module, binding: ir.Binding) -> str:
     node = binding.node
-    assert isinstance(node, Map)
+    assert isinstance(node, ir.Map)
     params = module.params(node) or ["tokens"]
     # Element variables may shadow the function's parameters: zip(...) is read first.
     scope = {
@@ -225,12 +205,12 @@ def _wrap(text: str) -> str:
 
 
 def _predicate_test(
-    module: Module, binding: Binding, predicate: Predicate, keys: str, queries: str
+    module: Module, binding: ir.Binding, predicate: ir.Predicate, keys: str, queries: str
 ) -> tuple[str, str, str, str]:
     """``(test, key variable, query variable, description)`` for a selector's predicate."""
     causal = module.program.header.causal
     of = f"key of {module.name(keys)}, query of {module.name(queries)}"
-    if isinstance(predicate, Lambda):
+    if isinstance(predicate, ir.Lambda):
         # Fresh names never shadow a parameter (an inner loop reads its keys from there).
         key_name, query_name = (module.names.fresh(p) for p in predicate.params)
         scope = {
@@ -261,14 +241,14 @@ def _predicate_test(
 def _comparison(module: Module, op: str, keys: str, queries: str) -> Python:
     scope = {"key": ("key", module.types(keys)), "query": ("query", module.types(queries))}
     translator = Translator(scope, lambda source: source)
-    python = translator.translate(Binary(op, Param("key"), Param("query")))
+    python = translator.translate(ir.Binary(op, ir.Param("key"), ir.Param("query")))
     module.helpers |= translator.helpers
     return python
 
 
-def _select(module: Module, binding: Binding) -> str:
+def _select(module: Module, binding: ir.Binding) -> str:
     node = binding.node
-    assert isinstance(node, (Select, SelectClosest))
+    assert isinstance(node, (ir.Select, ir.SelectClosest))
     test, key, query, doc = _predicate_test(
         module, binding, node.predicate, node.keys, node.queries
     )
@@ -278,10 +258,10 @@ def _select(module: Module, binding: Binding) -> str:
             checks.append(f"{module.name(name)}, {literal(binding.name)}, {literal(role)}")
     if checks:
         module.helpers.add("_defined")
-    if isinstance(node, SelectClosest):
+    if isinstance(node, ir.SelectClosest):
         module.helpers.add("_closest")
     return render(
-        "select_closest" if isinstance(node, SelectClosest) else "select",
+        "select_closest" if isinstance(node, ir.SelectClosest) else "select",
         comment=module.comment(binding),
         fn=module.name(binding.name),
         params=module.params(node),
@@ -296,22 +276,22 @@ def _select(module: Module, binding: Binding) -> str:
     )
 
 
-def _combine(module: Module, binding: Binding) -> str:
+def _combine(module: Module, binding: ir.Binding) -> str:
     node = binding.node
-    assert isinstance(node, (SelectorAnd, SelectorOr))
+    assert isinstance(node, (ir.SelectorAnd, ir.SelectorOr))
     return render(
         "selector_combine",
         comment=module.comment(binding),
         fn=module.name(binding.name),
         params=module.params(node),
-        op="and" if isinstance(node, SelectorAnd) else "or",
+        op="and" if isinstance(node, ir.SelectorAnd) else "or",
         left=module.name(node.left),
         right=module.name(node.right),
     )
 
 
-def _not(module: Module, binding: Binding) -> str:
-    assert isinstance(binding.node, SelectorNot)
+def _not(module: Module, binding: ir.Binding) -> str:
+    assert isinstance(binding.node, ir.SelectorNot)
     return render(
         "selector_not",
         comment=module.comment(binding),
@@ -321,9 +301,9 @@ def _not(module: Module, binding: Binding) -> str:
     )
 
 
-def _aggregate(module: Module, binding: Binding) -> str:
+def _aggregate(module: Module, binding: ir.Binding) -> str:
     node = binding.node
-    assert isinstance(node, Aggregate)
+    assert isinstance(node, ir.Aggregate)
     sop, default = module.name(node.sop), literal(node.default)
     selected = f"_selected(row, {sop})"
     module.helpers.add("_selected")
@@ -355,8 +335,8 @@ def _aggregate(module: Module, binding: Binding) -> str:
     )
 
 
-def _width(module: Module, binding: Binding) -> str:
-    assert isinstance(binding.node, SelectorWidth)
+def _width(module: Module, binding: ir.Binding) -> str:
+    assert isinstance(binding.node, ir.SelectorWidth)
     return render(
         "selector_width",
         comment=module.comment(binding),
@@ -365,20 +345,20 @@ def _width(module: Module, binding: Binding) -> str:
     )
 
 
-RULES: dict[type[Node], Rule] = {
-    Full: _full,
-    Map: _map,
-    Select: _select,
-    SelectClosest: _select,
-    SelectorAnd: _combine,
-    SelectorOr: _combine,
-    SelectorNot: _not,
-    Aggregate: _aggregate,
-    SelectorWidth: _width,
+RULES: dict[type[ir.Node], Rule] = {
+    ir.Full: _full,
+    ir.Map: _map,
+    ir.Select: _select,
+    ir.SelectClosest: _select,
+    ir.SelectorAnd: _combine,
+    ir.SelectorOr: _combine,
+    ir.SelectorNot: _not,
+    ir.Aggregate: _aggregate,
+    ir.SelectorWidth: _width,
 }
 
 
-def emit_module(program: Program, sets: Mapping[str, tuple[Value, ...]], source: str) -> str:
+def emit_module(program: ir.Program, sets: Mapping[str, tuple[Value, ...]], source: str) -> str:
     """The Python module computing ``program`` (already free of dead code).
 
     ``sets`` are the program's inferred value sets; ``source`` names the file it came from.
@@ -388,28 +368,23 @@ def emit_module(program: Program, sets: Mapping[str, tuple[Value, ...]], source:
         module.python[binding.name] = module.names.fresh(binding.name)
     functions = []
     for binding in program.bindings:
-        rule = RULES.get(type(binding.node))
-        if rule is None:
-            raise NotImplementedError(
-                f"the python backend has no rule for {type(binding.node).__name__}"
-            )
-        functions.append(rule(module, binding))
+        functions.append(rule_for(RULES, binding, "the python backend")(module, binding))
     return _render_module(module, functions)
 
 
 def _render_module(module: Module, functions: list[str]) -> str:
     program, header = module.program, module.program.header
-    local: dict[str, str] = {p: p for p in PRIMITIVES}
+    local: dict[str, str] = {p: p for p in ir.PRIMITIVES}
     steps = []
     for binding in program.bindings:
         target = module.names.fresh(f"{module.name(binding.name)}_values")
         node = binding.node
-        args = [local[n] for n in dict.fromkeys(operands(node))] or (
-            ["tokens"] if isinstance(node, (Full, Map)) else []
+        args = [local[n] for n in dict.fromkeys(ir.operands(node))] or (
+            ["tokens"] if isinstance(node, (ir.Full, ir.Map)) else []
         )
         steps.append({"target": target, "call": f"{module.name(binding.name)}({', '.join(args)})"})
         local[binding.name] = target
-    used = {n for b in program.bindings for n in operands(b.node)} | set(program.outputs)
+    used = {n for b in program.bindings for n in ir.operands(b.node)} | set(program.outputs)
     outputs = [n for n in program.outputs if not program.is_selector_name(n)]
     helpers = set(module.helpers)
     for helper, needs in HELPER_NEEDS.items():

@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from rasp_ir.ir import Binary, Call, Const, Expr, IfElse, Lookup, Member, Param, Unary
-from rasp_ir.values import Value
+from rasp_ir.api import Value, ir
 
 Types = frozenset[str]
 NUMBERS: Types = frozenset({"int", "frac"})
@@ -88,36 +87,36 @@ class Translator:
     table: Callable[[str], str]
     helpers: set[str] = field(default_factory=set)
 
-    def translate(self, expr: Expr) -> Python:
+    def translate(self, expr: ir.Expr) -> Python:
         """The Python term computing ``expr``."""
-        if isinstance(expr, Const):
+        if isinstance(expr, ir.Const):
             text = literal(expr.value)
             precedence = UNARY if text.startswith("-") else ATOM
             return Python(text, precedence, frozenset({type_of(expr.value)}))
-        if isinstance(expr, Param):
+        if isinstance(expr, ir.Param):
             name, types = self.params[expr.name]
             return Python(name, ATOM, types)
-        if isinstance(expr, Unary):
+        if isinstance(expr, ir.Unary):
             return self._unary(expr)
-        if isinstance(expr, Binary):
+        if isinstance(expr, ir.Binary):
             return self._binary(expr)
-        if isinstance(expr, IfElse):
+        if isinstance(expr, ir.IfElse):
             cond, then, orelse = (self.translate(e) for e in (expr.cond, expr.then, expr.orelse))
             text = f"{then.at(OR)} if {cond.at(OR)} else {orelse.at(CONDITIONAL)}"
             return Python(text, CONDITIONAL, then.types | orelse.types)
-        if isinstance(expr, Member):
+        if isinstance(expr, ir.Member):
             return self._member(expr)
-        if isinstance(expr, Lookup):
+        if isinstance(expr, ir.Lookup):
             return self._lookup(expr)
         return self._call(expr)
 
-    def _unary(self, expr: Unary) -> Python:
+    def _unary(self, expr: ir.Unary) -> Python:
         operand = self.translate(expr.operand)
         if expr.op == "not":
             return Python(f"not {operand.at(COMPARE)}", NOT, frozenset({"bool"}))
         return Python(f"-{operand.at(ATOM)}", UNARY, _arithmetic_types(operand.types))
 
-    def _binary(self, expr: Binary) -> Python:
+    def _binary(self, expr: ir.Binary) -> Python:
         left, right = self.translate(expr.left), self.translate(expr.right)
         op = expr.op
         boolean = frozenset({"bool"})
@@ -144,7 +143,7 @@ class Translator:
             return Python(f"_num({text})", ATOM, types)
         return Python(text, precedence, types)
 
-    def _member(self, expr: Member) -> Python:
+    def _member(self, expr: ir.Member) -> Python:
         element = self.translate(expr.element)
         options = ", ".join(literal(v) for v in expr.options)
         options = f"({options},)" if len(expr.options) == 1 else f"({options})"
@@ -157,7 +156,7 @@ class Translator:
         op = "not in" if expr.negated else "in"
         return Python(f"{element.at(ADD)} {op} {options}", COMPARE, frozenset({"bool"}))
 
-    def _lookup(self, expr: Lookup) -> Python:
+    def _lookup(self, expr: ir.Lookup) -> Python:
         keys = [self.translate(k) for k in expr.keys]
         tagged = any(
             bool_meets_number(key.types, types_of([entry[0][axis] for entry in expr.entries]))
@@ -181,12 +180,12 @@ class Translator:
             key = key_texts[0] if tagged else keys[0].at(ADD)
         default = self.translate(expr.default)
         types = types_of([result for _, result in expr.entries]) | default.types
-        if isinstance(expr.default, Const):
+        if isinstance(expr.default, ir.Const):
             return Python(f"{name}.get({key}, {default.text})", ATOM, types)
         text = f"{name}[{key}] if {key} in {name} else {default.at(CONDITIONAL)}"
         return Python(text, CONDITIONAL, types)
 
-    def _call(self, expr: Call) -> Python:
+    def _call(self, expr: ir.Call) -> Python:
         args = [self.translate(a) for a in expr.args]
         text = f"{expr.func}({', '.join(a.text for a in args)})"
         if expr.func == "round":

@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from rasp_ir import ir
+from rasp_ir.api import ALL_FEATURES, BatchRunner, Outputs, Value, ir, require_supported
 from rasp_ir.backends.torch.compiler import compile_program
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, RunResult
 from rasp_ir.backends.torch.report import compile_report
 from rasp_ir.backends.torch.serialize import load_model, save_model
-from rasp_ir.registry import ALL_FEATURES, BatchRunner, Outputs, require_supported
-from rasp_ir.values import Value
 
 __all__ = [
     "BACKEND",

@@ -6,10 +6,10 @@ import math
 
 import torch
 
+from rasp_ir.api import format_program
 from rasp_ir.backends.torch.mlp import Unit, add, build_units
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
 from rasp_ir.backends.torch.plan import MARGIN, HeadPlan, MlpTask, Plan, encoder
-from rasp_ir.printer import format_program
 
 
 def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransformer:

@@ -12,15 +12,11 @@ import warnings
 from fractions import Fraction
 from itertools import pairwise
 
-from rasp_ir import ir
+from rasp_ir.api import Diagnostic, RaspError, Value, check_program, ir, optimize
 from rasp_ir.backends.torch.build import build_model
 from rasp_ir.backends.torch.lower import _Problems, plan_program
 from rasp_ir.backends.torch.model import CompiledTransformer
 from rasp_ir.backends.torch.plan import Plan, unsupported_error
-from rasp_ir.check import check_program
-from rasp_ir.diagnostics import Diagnostic, RaspError
-from rasp_ir.optimize import optimize
-from rasp_ir.values import Value
 
 
 def plan(program: ir.Program) -> Plan:

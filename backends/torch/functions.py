@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from rasp_ir.values import Value, is_number, value_key
+from rasp_ir.api import Value, is_number, value_key
 
 LeafKind = Literal["onehot", "scalar", "ratio", "sumratio"]
 Codes = npt.NDArray[np.int64]

@@ -13,7 +13,22 @@ from fractions import Fraction
 
 import numpy as np
 
-from rasp_ir import ir
+from rasp_ir.api import (
+    TooLarge,
+    Value,
+    canonical_values,
+    code_of,
+    ir,
+    is_number,
+    mean_mode,
+    mean_values,
+    never_empty,
+    normalize_number,
+    predicate_table,
+    rule_for,
+    sum_values,
+    value_key,
+)
 from rasp_ir.backends.torch.functions import Leaf, Table, constant, identity
 from rasp_ir.backends.torch.plan import (
     MARGIN,
@@ -24,9 +39,6 @@ from rasp_ir.backends.torch.plan import (
     Rep,
     Unsupported,
 )
-from rasp_ir.tables import code_of, predicate_table
-from rasp_ir.values import Value, canonical_values, is_number, normalize_number, value_key
-from rasp_ir.valuesets import TooLarge, mean_mode, mean_values, never_empty, sum_values
 
 
 def plan_program(program: ir.Program, value_sets: dict[str, tuple[Value, ...]]) -> Plan:
@@ -39,7 +51,7 @@ def plan_program(program: ir.Program, value_sets: dict[str, tuple[Value, ...]]) 
             failed.add(binding.name)
             continue
         try:
-            _RULES[type(binding.node)](plan, binding)
+            rule_for(_RULES, binding, "the torch backend")(plan, binding)
         except Unsupported as problem:
             problems.append(problem if problem.binding else Unsupported(binding, problem.reason))
             failed.add(binding.name)

@@ -19,10 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from rasp_ir.diagnostics import RaspError
-from rasp_ir.values import Value, describe_value, value_key
+from rasp_ir.api import RaspError, Value, describe_value, value_key
 
-SINK = "<bos>"
 PAD = "<pad>"
 
 

@@ -21,7 +21,25 @@ from typing import Literal
 
 import numpy as np
 
-from rasp_ir import ir
+from rasp_ir.api import (
+    Diagnostic,
+    ExprError,
+    RaspError,
+    Value,
+    apply_lambda,
+    canonical_values,
+    code_of,
+    distinct_inputs,
+    format_value,
+    ir,
+    is_number,
+    mean_mode,
+    mean_values,
+    never_empty,
+    predicate_table,
+    sum_values,
+    value_key,
+)
 from rasp_ir.backends.torch.functions import (
     MAX_TABLE,
     Leaf,
@@ -37,11 +55,6 @@ from rasp_ir.backends.torch.functions import (
     union_leaves,
 )
 from rasp_ir.backends.torch.mlp import Functional, is_affine
-from rasp_ir.diagnostics import Diagnostic, RaspError
-from rasp_ir.expr import ExprError, apply_lambda
-from rasp_ir.tables import code_of, distinct_inputs, predicate_table
-from rasp_ir.values import Value, canonical_values, format_value, is_number, value_key
-from rasp_ir.valuesets import mean_mode, mean_values, never_empty, sum_values
 
 Rep = Literal["onehot", "scalar"]
 MARGIN = 24.0  # logit margin between what must win and what must lose in a head

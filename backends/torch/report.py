@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rasp_ir import ir
+from rasp_ir.api import ir
 from rasp_ir.backends.torch.compiler import plan
 from rasp_ir.backends.torch.plan import Plan
 

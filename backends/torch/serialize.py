@@ -19,10 +19,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from rasp_ir.api import RaspError, Value
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
-from rasp_ir.diagnostics import RaspError
-from rasp_ir.tensor_files import save_tensors
-from rasp_ir.values import Value
+
+from .tensor_files import save_tensors
 
 FORMAT_VERSION = 1
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import Tensor
 
-from rasp_ir.diagnostics import RaspError
+from rasp_ir.api import RaspError
 
 from . import checkpoint
 from .config import ModelConfig

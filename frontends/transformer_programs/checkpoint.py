@@ -19,8 +19,8 @@ import torch
 from safetensors.torch import load_file
 
 from rasp_ir import __version__
-from rasp_ir.diagnostics import RaspError
-from rasp_ir.tensor_files import save_tensors
+from rasp_ir.api import RaspError
+from rasp_ir.backends.torch.tensor_files import save_tensors
 
 from .config import ModelConfig
 from .model import TransformerProgram, model_to_load

@@ -36,8 +36,8 @@ from safetensors.torch import load_file
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from rasp_ir.diagnostics import RaspError
-from rasp_ir.tensor_files import save_tensors
+from rasp_ir.api import RaspError
+from rasp_ir.backends.torch.tensor_files import save_tensors
 
 from . import checkpoint
 from .best_epoch import BestEpoch

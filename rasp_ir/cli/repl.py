@@ -1,4 +1,5 @@
-"""``rasp repl``: lines from the terminal in, a :class:`~rasp_ir.repl.ReplSession`'s answers out."""
+"""``rasp repl``: lines from the terminal in, a
+:class:`~rasp_ir.cli.repl_session.ReplSession`'s answers out."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rasp_ir.cli.common import add_command
 from rasp_ir.cli.output import out, write
-from rasp_ir.repl import ReplSession
+from rasp_ir.cli.repl_session import ReplSession
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers

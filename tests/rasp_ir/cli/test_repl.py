@@ -1,5 +1,5 @@
-"""Golden transcripts of :class:`rasp_ir.repl.ReplSession`: each line fed, the exact text it
-prints."""
+"""Golden transcripts of :class:`~rasp_ir.cli.repl_session.ReplSession`: each line fed, the
+exact text it prints."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rasp_ir.repl import ReplSession, entry_complete
+from rasp_ir.cli.repl_session import ReplSession, entry_complete
 
 Transcript = list[tuple[str, str]]
 

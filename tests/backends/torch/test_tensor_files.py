@@ -8,8 +8,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from rasp_ir.backends.torch.tensor_files import save_tensors
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.tensor_files import save_tensors
 
 
 def test_tensors_round_trip(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 file out; a folder that does not exist, no permission or a full disk becomes a
 :class:`~rasp_ir.diagnostics.RaspError` naming the file (safetensors raises its own error type).
 
-Imports torch: only the torch-based backends and frontends use it.
+Imports torch: the torch backend and the torch-based frontends (Transformer Programs) use it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
-from rasp_ir.diagnostics import RaspError
+from rasp_ir.api import RaspError
 
 
 def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
