@@ -43,10 +43,8 @@ SAMPLES = 500
 UNSUPPORTED: dict[tuple[str, str], str] = {
     ("echo", "causal_closest.rasp"): "the program uses causal, which the echo backend does not "
     "support",
-    (
-        "tp",
-        "causal_closest.rasp",
-    ): "'last_same__select_closest' is not a Transformer Programs variable",
+    ("tp", "causal_closest.rasp"): "others uses selector not, which the tp backend does not "
+    "support",
     ("tp", "count.rasp"): "'is_a_key' is not a Transformer Programs variable",
     ("tp", "count_less_freq.rasp"): "'hist' is not a Transformer Programs variable",
     ("tp", "detect_pattern.rasp"): "'a_two_back' is not a Transformer Programs variable",
