@@ -110,3 +110,15 @@ def test_a_plugin_command_runs(rasp: Rasp) -> None:
     result = rasp("echo-stats", sort)
     assert result.code == 0
     assert result.out.splitlines()[0] == "select: 4"
+
+
+def test_the_readme_plugin_backend_commands(rasp: Rasp, tmp_path: Path) -> None:
+    sort = Path(__file__).parents[3] / "examples" / "sort.rasp"
+    result = rasp("compile", sort, "--backend", "echo", "-o", tmp_path / "sort")
+    assert result.code == 0
+    assert result.err.endswith(f"wrote {tmp_path / 'sort.json'}\n")  # after sort's warning
+    result = rasp(
+        "verify", sort, "--backend", "echo", "--exhaustive", "--max-len", "5", "--vocab", "a,b,c"
+    )
+    assert result.code == 0
+    assert result.out == f"{sort}: 364 inputs checked, 0 mismatches with the echo backend\n"
