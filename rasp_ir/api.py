@@ -90,7 +90,14 @@ from rasp_ir.valuesets import (
     never_empty,
     sum_values,
 )
-from rasp_ir.verify import Mismatch, VerifyReport, exhaustive_inputs, sampled_inputs, verify
+from rasp_ir.verify import (
+    Mismatch,
+    VerifyReport,
+    exhaustive_inputs,
+    input_count,
+    sampled_inputs,
+    verify,
+)
 
 __all__ = [
     "ALL_FEATURES",
@@ -150,6 +157,7 @@ __all__ = [
     "format_value",
     "header_overrides",
     "infer_value_sets",
+    "input_count",
     "installed",
     "interpret",
     "ir",
