@@ -99,7 +99,7 @@ def test_two_providers_of_one_name_is_an_error_naming_both(
             ]
         return points
 
-    monkeypatch.setattr(registry.metadata, "entry_points", merged)
+    monkeypatch.setattr(metadata, "entry_points", merged)
     with pytest.raises(RaspError) as error:
         installed(BACKEND_GROUP)
     message = error.value.diagnostics[0].message
