@@ -123,8 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "# Python backend: emitted module vs interpreter\n\n" + table + "\n\n" + note + "\n",
         encoding="utf-8",
     )
-    payload = {"command": command.strip(), "machine": machine, "settings": vars(args), "rows": rows}
-    payload["settings"] = {**vars(args), "results": str(args.results)}
+    payload = {
+        "command": command.strip(),
+        "machine": machine,
+        "settings": {**vars(args), "results": str(args.results)},
+        "rows": rows,
+    }
     (args.results / "python_backend.json").write_text(json.dumps(payload, indent=2) + "\n")
     return 0
 

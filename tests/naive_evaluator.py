@@ -24,8 +24,11 @@ value that is not a number (or, for ``max``/``min``, not mutually ordered).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from rasp_ir.ir import (
     Aggregate,
@@ -163,103 +166,170 @@ def naive_eval_expr(expr: Expr, env: Mapping[str, Value]) -> Value:
 
 def _ev(expr: Expr, env: Mapping[str, Value]) -> Value:
     """The recursive core of :func:`naive_eval_expr` (raises ``_ExprFailure``)."""
-    if isinstance(expr, Const):
-        return expr.value
-    if isinstance(expr, Param):
-        if expr.name not in env:
-            raise _ExprFailure(f"unknown parameter {expr.name!r}")
-        return env[expr.name]
-    if isinstance(expr, Unary):
-        value = _ev(expr.operand, env)
-        if expr.op == "not":
-            return not _need_bool(value, "'not'")
-        if expr.op == "-":
-            return _norm(-_num(value, "unary '-'"))
-        raise _ExprFailure(f"unknown unary operator {expr.op!r}")
-    if isinstance(expr, Binary):
-        return _ev_binary(expr, env)
-    if isinstance(expr, IfElse):
-        cond = _need_bool(_ev(expr.cond, env), "'if'")
-        return _ev(expr.then, env) if cond else _ev(expr.orelse, env)
-    if isinstance(expr, Member):
-        element = _ev(expr.element, env)
-        found = False
-        for option in expr.options:
-            if _eq(element, option):
-                found = True
-                break
-        return (not found) if expr.negated else found
-    if isinstance(expr, Lookup):
-        key = [value_key(_ev(k, env)) for k in expr.keys]
-        for entry_key, result in expr.entries:
-            if [value_key(v) for v in entry_key] == key:
-                return result
-        return _ev(expr.default, env)
-    if isinstance(expr, Call):
-        return _ev_call(expr, env)
-    raise _ExprFailure(f"unknown expression {expr!r}")
+    rule = _EXPR_RULES.get(type(expr))
+    if rule is None:
+        raise _ExprFailure(f"unknown expression {expr!r}")
+    return rule(expr, env)
+
+
+def _ev_const(expr: Const, env: Mapping[str, Value]) -> Value:
+    """A literal."""
+    return expr.value
+
+
+def _ev_param(expr: Param, env: Mapping[str, Value]) -> Value:
+    """A lambda parameter, looked up in ``env``."""
+    if expr.name not in env:
+        raise _ExprFailure(f"unknown parameter {expr.name!r}")
+    return env[expr.name]
+
+
+def _ev_unary(expr: Unary, env: Mapping[str, Value]) -> Value:
+    """``not x`` or ``-x``."""
+    value = _ev(expr.operand, env)
+    if expr.op == "not":
+        return not _need_bool(value, "'not'")
+    if expr.op == "-":
+        return _norm(-_num(value, "unary '-'"))
+    raise _ExprFailure(f"unknown unary operator {expr.op!r}")
+
+
+def _ev_if_else(expr: IfElse, env: Mapping[str, Value]) -> Value:
+    """``then if cond else orelse``, evaluating only the branch taken."""
+    cond = _need_bool(_ev(expr.cond, env), "'if'")
+    return _ev(expr.then, env) if cond else _ev(expr.orelse, env)
+
+
+def _ev_member(expr: Member, env: Mapping[str, Value]) -> Value:
+    """``x in {...}`` or ``x not in {...}``."""
+    element = _ev(expr.element, env)
+    found = any(_eq(element, option) for option in expr.options)
+    return (not found) if expr.negated else found
+
+
+def _ev_lookup(expr: Lookup, env: Mapping[str, Value]) -> Value:
+    """The entry whose key matches the evaluated keys, else the default."""
+    key = [value_key(_ev(k, env)) for k in expr.keys]
+    for entry_key, result in expr.entries:
+        if [value_key(v) for v in entry_key] == key:
+            return result
+    return _ev(expr.default, env)
 
 
 def _ev_binary(expr: Binary, env: Mapping[str, Value]) -> Value:
+    """A binary operator: logic, comparison, string concatenation or arithmetic."""
     op = expr.op
     if op in ("and", "or"):
-        left = _need_bool(_ev(expr.left, env), f"'{op}'")
-        if op == "and" and not left:
-            return False
-        if op == "or" and left:
-            return True
-        return _need_bool(_ev(expr.right, env), f"'{op}'")
+        return _ev_logic(expr, env)
     left = _ev(expr.left, env)
     right = _ev(expr.right, env)
     if op in ("==", "!=", "<", "<=", ">", ">="):
         return _compare(op, left, right)
     if op == "+" and isinstance(left, str) and isinstance(right, str):
         return left + right
-    a = _num(left, f"'{op}'")
-    b = _num(right, f"'{op}'")
-    if op == "+":
-        return _norm(a + b)
-    if op == "-":
-        return _norm(a - b)
-    if op == "*":
-        return _norm(a * b)
-    if op in ("/", "%"):
-        if b == 0:
-            raise _ExprFailure(f"division by zero: {a} {op} 0")
-        if op == "/":
-            return _norm(Fraction(a) / Fraction(b))
-        return _norm(a % b)
-    raise _ExprFailure(f"unknown operator {op!r}")
+    return _arithmetic(op, _num(left, f"'{op}'"), _num(right, f"'{op}'"))
+
+
+def _ev_logic(expr: Binary, env: Mapping[str, Value]) -> bool:
+    """``and``/``or`` on booleans, short-circuiting: the right side is evaluated only if needed."""
+    op = expr.op
+    left = _need_bool(_ev(expr.left, env), f"'{op}'")
+    decided = left if op == "or" else not left
+    if decided:
+        return left
+    return _need_bool(_ev(expr.right, env), f"'{op}'")
+
+
+def _divide(a: int | Fraction, b: int | Fraction) -> Fraction:
+    """Exact division."""
+    return Fraction(a) / Fraction(b)
+
+
+_ARITHMETIC: dict[str, Callable[[int | Fraction, int | Fraction], int | Fraction]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide,
+    "%": operator.mod,
+}
+
+
+def _arithmetic(op: str, a: int | Fraction, b: int | Fraction) -> Value:
+    """``a OP b`` for an arithmetic operator, in normal form; division by zero fails."""
+    if op in ("/", "%") and b == 0:
+        raise _ExprFailure(f"division by zero: {a} {op} 0")
+    rule = _ARITHMETIC.get(op)
+    if rule is None:
+        raise _ExprFailure(f"unknown operator {op!r}")
+    return _norm(rule(a, b))
 
 
 def _ev_call(expr: Call, env: Mapping[str, Value]) -> Value:
+    """A built-in function call; arguments are evaluated first."""
     args = [_ev(a, env) for a in expr.args]
     name = expr.func
-    if name in ("min", "max"):
-        if len(args) < 2:
-            raise _ExprFailure(f"{name} needs at least two arguments")
-        best = args[0]
-        for candidate in args[1:]:
-            better = _less(candidate, best) if name == "min" else _less(best, candidate)
-            if better:
-                best = candidate
-        if _is_num(best):
-            return _norm(_num(best, name))
-        return best
-    if name == "argmax":
-        if not args:
-            raise _ExprFailure("argmax needs at least one argument")
-        numbers = [_num(a, "argmax") for a in args]
-        return next(i for i, x in enumerate(numbers) if all(x >= y for y in numbers))
+    variadic = _VARIADIC_FUNCTIONS.get(name)
+    if variadic is not None:
+        return variadic(args)
     if len(args) != 1:
         raise _ExprFailure(f"{name} takes exactly one argument")
-    if name == "abs":
-        x = _num(args[0], "abs")
-        return _norm(x if x >= 0 else -x)
-    if name == "round":
-        x = _num(args[0], "round")
-        return round(Fraction(x))
-    raise _ExprFailure(f"unknown function {name!r}")
+    unary = _UNARY_FUNCTIONS.get(name)
+    if unary is None:
+        raise _ExprFailure(f"unknown function {name!r}")
+    return unary(args[0])
+
+
+def _extreme(name: str, args: list[Value]) -> Value:
+    """``min``/``max`` of two or more mutually ordered values (the first of equals wins)."""
+    if len(args) < 2:
+        raise _ExprFailure(f"{name} needs at least two arguments")
+    best = args[0]
+    for candidate in args[1:]:
+        better = _less(candidate, best) if name == "min" else _less(best, candidate)
+        if better:
+            best = candidate
+    if _is_num(best):
+        return _norm(_num(best, name))
+    return best
+
+
+def _argmax(args: list[Value]) -> Value:
+    """The position of the first largest of one or more numbers."""
+    if not args:
+        raise _ExprFailure("argmax needs at least one argument")
+    numbers = [_num(a, "argmax") for a in args]
+    return next(i for i, x in enumerate(numbers) if all(x >= y for y in numbers))
+
+
+def _abs(arg: Value) -> Value:
+    """``abs`` of a number."""
+    x = _num(arg, "abs")
+    return _norm(x if x >= 0 else -x)
+
+
+def _round(arg: Value) -> Value:
+    """``round`` of a number (Python's rounding: halves to even)."""
+    return round(Fraction(_num(arg, "round")))
+
+
+_VARIADIC_FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
+    "min": lambda args: _extreme("min", args),
+    "max": lambda args: _extreme("max", args),
+    "argmax": _argmax,
+}
+_UNARY_FUNCTIONS: dict[str, Callable[[Value], Value]] = {"abs": _abs, "round": _round}
+
+# One rule per expression kind; each takes the expression and the parameter bindings.
+_EXPR_RULES: dict[type, Callable[[Any, Mapping[str, Value]], Value]] = {
+    Const: _ev_const,
+    Param: _ev_param,
+    Unary: _ev_unary,
+    Binary: _ev_binary,
+    IfElse: _ev_if_else,
+    Member: _ev_member,
+    Lookup: _ev_lookup,
+    Call: _ev_call,
+}
 
 
 def _apply(fn: Lambda, args: Sequence[Value]) -> Value:
@@ -350,45 +420,73 @@ def _select_closest(
 def _aggregate(
     matrix: Matrix, values: list[Value], reduce: str, encoding: str, default: Value
 ) -> list[Value]:
+    """Each row's selected values reduced (``default`` for a row that selects nothing)."""
+    reduction = _cat_mean if (reduce, encoding) == ("mean", "cat") else _REDUCTIONS.get(reduce)
     out: list[Value] = []
     for row in matrix:
         chosen = [values[j] for j in range(len(row)) if row[j]]
         if not chosen:
             out.append(default)
-        elif reduce == "mean" and encoding == "cat":
-            first = chosen[0]
-            for other in chosen[1:]:
-                if value_key(other) != value_key(first):
-                    raise NaiveEvalError(
-                        "cat-mean",
-                        f"categorical mean over distinct values {first!r} and {other!r}",
-                    )
-            out.append(first)
-        elif reduce in ("mean", "sum"):
-            total: Fraction = Fraction(0)
-            for v in chosen:
-                if not _is_num(v):
-                    raise NaiveEvalError("aggregate-type", f"{reduce} over non-number {v!r}")
-                total += _num(v, reduce)
-            if reduce == "mean":
-                total = total / len(chosen)
-            out.append(_norm(total))
-        elif reduce in ("max", "min"):
-            best = chosen[0]
-            try:
-                for v in chosen:
-                    if v is None:
-                        raise _ExprFailure("undefined value")
-                    if (reduce == "max" and _less(best, v)) or (reduce == "min" and _less(v, best)):
-                        best = v
-                if best is None:
-                    raise _ExprFailure("undefined value")
-            except _ExprFailure as exc:
-                raise NaiveEvalError("aggregate-type", f"{reduce}: {exc}") from None
-            out.append(_norm(_num(best, reduce)) if _is_num(best) else best)
-        else:
+            continue
+        if reduction is None:
             raise NaiveEvalError("aggregate-type", f"unknown reduction {reduce!r}")
+        out.append(reduction(chosen))
     return out
+
+
+def _cat_mean(chosen: list[Value]) -> Value:
+    """A categorical mean: the selected value, which must be the same everywhere."""
+    first = chosen[0]
+    for other in chosen[1:]:
+        if value_key(other) != value_key(first):
+            raise NaiveEvalError(
+                "cat-mean", f"categorical mean over distinct values {first!r} and {other!r}"
+            )
+    return first
+
+
+def _total(reduce: str, chosen: list[Value]) -> Fraction:
+    """The exact sum of numbers (``aggregate-type`` for anything else)."""
+    total = Fraction(0)
+    for v in chosen:
+        if not _is_num(v):
+            raise NaiveEvalError("aggregate-type", f"{reduce} over non-number {v!r}")
+        total += _num(v, reduce)
+    return total
+
+
+def _sum(chosen: list[Value]) -> Value:
+    """``sum`` of numbers, in normal form."""
+    return _norm(_total("sum", chosen))
+
+
+def _num_mean(chosen: list[Value]) -> Value:
+    """The exact mean of numbers, in normal form."""
+    return _norm(_total("mean", chosen) / len(chosen))
+
+
+def _extremum(reduce: str, chosen: list[Value]) -> Value:
+    """``max``/``min`` of mutually ordered, defined values (the first of equals wins)."""
+    best = chosen[0]
+    try:
+        for v in chosen:
+            if v is None:
+                raise _ExprFailure("undefined value")
+            better = _less(best, v) if reduce == "max" else _less(v, best)
+            if better:
+                best = v
+    except _ExprFailure as exc:
+        raise NaiveEvalError("aggregate-type", f"{reduce}: {exc}") from None
+    return _norm(_num(best, reduce)) if _is_num(best) else best
+
+
+# The reductions of non-empty rows; a categorical mean is _cat_mean instead.
+_REDUCTIONS: dict[str, Callable[[list[Value]], Value]] = {
+    "mean": _num_mean,
+    "sum": _sum,
+    "max": lambda chosen: _extremum("max", chosen),
+    "min": lambda chosen: _extremum("min", chosen),
+}
 
 
 # ---------------------------------------------------------------- driver
@@ -420,67 +518,129 @@ def _positions(program: Program, tokens: Sequence[Value]) -> list[Value]:
     return seq
 
 
+@dataclass
+class _State:
+    """What the bindings evaluated so far see: the program, the sequence length, the values."""
+
+    program: Program
+    n: int
+    sops: dict[str, list[Value]]
+    selectors: dict[str, Matrix]
+
+
 def naive_run(program: Program, tokens: Sequence[Value]) -> NaiveRun:
     """Evaluate every binding of ``program`` on the content ``tokens``."""
-    header = program.header
     seq = _positions(program, tokens)
     n = len(seq)
     sops: dict[str, list[Value]] = {
         "tokens": seq,
         "indices": list(range(n)),
-        "length": [i + 1 if header.causal else n for i in range(n)],
+        "length": [i + 1 if program.header.causal else n for i in range(n)],
     }
-    selectors: dict[str, Matrix] = {}
+    state = _State(program, n, sops, {})
     for binding in program.bindings:
         node = binding.node
-        name = binding.name
-        if isinstance(node, Full):
-            sops[name] = [node.value for _ in range(n)]
-        elif isinstance(node, Map):
-            column: list[Value] = []
-            for i in range(n):
-                args = [sops[src][i] for src in node.inputs]
-                if any(a is None for a in args):
-                    column.append(node.default)
-                else:
-                    column.append(_apply(node.fn, args))
-            sops[name] = column
-        elif isinstance(node, (Select, SelectClosest)):
-            keys = sops[node.keys]
-            queries = sops[node.queries]
-            _check_defined(node.keys, keys, "key")
-            _check_defined(node.queries, queries, "query")
-            if isinstance(node, Select):
-                selectors[name] = _select(keys, queries, node.predicate, header.causal)
-            else:
-                selectors[name] = _select_closest(
-                    keys, queries, node.predicate, header.causal, header.bos is not None
-                )
-        elif isinstance(node, (SelectorAnd, SelectorOr)):
-            left = selectors[node.left]
-            right = selectors[node.right]
-            is_and = isinstance(node, SelectorAnd)
-            selectors[name] = [
-                [(left[i][j] and right[i][j]) if is_and else (left[i][j] or right[i][j])
-                 for j in range(n)]
-                for i in range(n)
-            ]  # fmt: skip
-        elif isinstance(node, SelectorNot):
-            inner = selectors[node.operand]
-            selectors[name] = [
-                [(not inner[i][j]) and not (header.causal and j > i) for j in range(n)]
-                for i in range(n)
-            ]
-        elif isinstance(node, Aggregate):
-            encoding = program.encoding_of(node.sop)
-            sops[name] = _aggregate(
-                selectors[node.selector], sops[node.sop], node.reduce, encoding, node.default
-            )
-        elif isinstance(node, SelectorWidth):
-            sops[name] = [sum(1 for x in row if x) for row in selectors[node.selector]]
-        else:  # pragma: no cover - every node kind is handled above
+        sop_rule = _SOP_RULES.get(type(node))
+        if sop_rule is not None:
+            state.sops[binding.name] = sop_rule(node, state)
+            continue
+        selector_rule = _SELECTOR_RULES.get(type(node))
+        if selector_rule is None:  # pragma: no cover - every node kind has a rule
             raise TypeError(f"unknown node {node!r}")
-    return NaiveRun(sops, selectors)
+        state.selectors[binding.name] = selector_rule(node, state)
+    return NaiveRun(state.sops, state.selectors)
+
+
+def _run_full(node: Full, state: _State) -> list[Value]:
+    """The same value at every position."""
+    return [node.value for _ in range(state.n)]
+
+
+def _run_map(node: Map, state: _State) -> list[Value]:
+    """The function at each position; ``default`` where an input is undefined."""
+    column: list[Value] = []
+    for i in range(state.n):
+        args = [state.sops[src][i] for src in node.inputs]
+        if any(a is None for a in args):
+            column.append(node.default)
+        else:
+            column.append(_apply(node.fn, args))
+    return column
+
+
+def _run_aggregate(node: Aggregate, state: _State) -> list[Value]:
+    """The selected values of ``node.sop`` reduced per query position."""
+    encoding = state.program.encoding_of(node.sop)
+    return _aggregate(
+        state.selectors[node.selector], state.sops[node.sop], node.reduce, encoding, node.default
+    )
+
+
+def _run_selector_width(node: SelectorWidth, state: _State) -> list[Value]:
+    """How many keys each query position selects."""
+    return [sum(1 for x in row if x) for row in state.selectors[node.selector]]
+
+
+def _keys_and_queries(
+    node: Select | SelectClosest, state: _State
+) -> tuple[list[Value], list[Value]]:
+    """The key and query columns of a selection, which must be defined everywhere."""
+    keys = state.sops[node.keys]
+    queries = state.sops[node.queries]
+    _check_defined(node.keys, keys, "key")
+    _check_defined(node.queries, queries, "query")
+    return keys, queries
+
+
+def _run_select(node: Select, state: _State) -> Matrix:
+    """``select``: the predicate on every (key, query) pair."""
+    keys, queries = _keys_and_queries(node, state)
+    return _select(keys, queries, node.predicate, state.program.header.causal)
+
+
+def _run_select_closest(node: SelectClosest, state: _State) -> Matrix:
+    """``select_closest``: at most one key per query."""
+    keys, queries = _keys_and_queries(node, state)
+    header = state.program.header
+    return _select_closest(keys, queries, node.predicate, header.causal, header.bos is not None)
+
+
+def _run_selector_and(node: SelectorAnd, state: _State) -> Matrix:
+    """Both selectors select the pair."""
+    left, right = state.selectors[node.left], state.selectors[node.right]
+    n = state.n
+    return [[left[i][j] and right[i][j] for j in range(n)] for i in range(n)]
+
+
+def _run_selector_or(node: SelectorOr, state: _State) -> Matrix:
+    """Either selector selects the pair."""
+    left, right = state.selectors[node.left], state.selectors[node.right]
+    n = state.n
+    return [[left[i][j] or right[i][j] for j in range(n)] for i in range(n)]
+
+
+def _run_selector_not(node: SelectorNot, state: _State) -> Matrix:
+    """The pairs the operand does not select (never a future key when causal)."""
+    inner = state.selectors[node.operand]
+    causal = state.program.header.causal
+    n = state.n
+    return [[(not inner[i][j]) and not (causal and j > i) for j in range(n)] for i in range(n)]
+
+
+# One rule per node kind, filling the s-op or the selector its binding names.
+_SOP_RULES: dict[type, Callable[[Any, _State], list[Value]]] = {
+    Full: _run_full,
+    Map: _run_map,
+    Aggregate: _run_aggregate,
+    SelectorWidth: _run_selector_width,
+}
+_SELECTOR_RULES: dict[type, Callable[[Any, _State], Matrix]] = {
+    Select: _run_select,
+    SelectClosest: _run_select_closest,
+    SelectorAnd: _run_selector_and,
+    SelectorOr: _run_selector_or,
+    SelectorNot: _run_selector_not,
+}
 
 
 def evaluate_naive(program: Program, tokens: Sequence[Value]) -> dict[str, list[Value]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 from hypothesis import strategies as st
 
@@ -29,6 +29,7 @@ from rasp_ir.ir import (
     Call,
     Comparison,
     Const,
+    Encoding,
     Expr,
     Full,
     Header,
@@ -60,8 +61,9 @@ __all__ = [
     "programs",
 ]
 
-Draw = Callable[[st.SearchStrategy[Any]], Any]
+Draw = st.DrawFn
 Kind = Literal["num", "str", "bool", "any"]
+V = TypeVar("V", bound=Value)
 
 PLAIN_STRINGS: tuple[str, ...] = ("a", "b", "c", "x", "y", "z", "ab", "0", "1")
 AWKWARD_STRINGS: tuple[str, ...] = (
@@ -97,7 +99,7 @@ class _SOp:
     name: str
     kind: Kind
     maybe_none: bool
-    encoding: Literal["cat", "num"]
+    encoding: Encoding
     constant: bool = False
 
 
@@ -127,10 +129,10 @@ class _World:
         return self.anys
 
 
-def _distinct(values: list[Value]) -> tuple[Value, ...]:
+def _distinct(values: list[V]) -> tuple[V, ...]:
     """``values`` without repeats (by value_key), in first-seen order."""
     seen: set[tuple[int, object]] = set()
-    out: list[Value] = []
+    out: list[V] = []
     for v in values:
         if value_key(v) not in seen:
             seen.add(value_key(v))
@@ -160,76 +162,116 @@ def headers(draw: Draw) -> Header:
 # ---------------------------------------------------------------- expressions
 
 
+# The compound forms of each kind, beside the leaves (a constant, or a parameter of that kind).
+COMPOUND_FORMS: dict[Kind, list[str]] = {
+    "num": ["arith", "divmod", "neg", "if", "minmax", "abs", "round", "lookup"],
+    "str": ["concat", "if", "lookup", "minmax"],
+    "bool": ["eq", "order", "logic", "not", "member", "if", "lookup"],
+    "any": ["if"],
+}
+
+
+@dataclass(frozen=True)
+class _ExprDraw:
+    """One expression being drawn: its kind, the parameters in scope and the depth left."""
+
+    draw: Draw
+    world: _World
+    kind: Kind
+    params: tuple[tuple[str, Kind], ...]
+    depth: int
+
+    def sub(self, kind: Kind) -> Expr:
+        """A subexpression of ``kind``, one level deeper."""
+        return _expr(self.draw, self.world, kind, self.params, self.depth - 1)
+
+    def param(self, kind: Kind) -> Param:
+        """A parameter of ``kind``."""
+        return Param(_param_of(self.draw, self.params, kind))
+
+
 def _expr(
     draw: Draw, world: _World, kind: Kind, params: tuple[tuple[str, Kind], ...], depth: int
 ) -> Expr:
     """A random expression of ``kind`` that evaluates without error whenever every parameter
     holds a (defined) value of its declared kind."""
-    ps = [name for name, k in params if k == kind]
-    leaves: list[str] = ["const"] + (["param"] * 3 if ps else [])
-    if depth <= 0:
-        choice = draw(st.sampled_from(leaves))
-    else:
-        compound = {
-            "num": ["arith", "divmod", "neg", "if", "minmax", "abs", "round", "lookup"],
-            "str": ["concat", "if", "lookup", "minmax"],
-            "bool": ["eq", "order", "logic", "not", "member", "if", "lookup"],
-            "any": ["if"],
-        }[kind]
-        choice = draw(st.sampled_from(leaves + compound))
+    has_params = any(k == kind for _, k in params)
+    leaves: list[str] = ["const"] + (["param"] * 3 if has_params else [])
+    forms = leaves if depth <= 0 else leaves + COMPOUND_FORMS[kind]
+    form = draw(st.sampled_from(forms))
+    return _EXPR_FORMS[form](_ExprDraw(draw, world, kind, params, depth))
 
-    def sub(k: Kind) -> Expr:
-        return _expr(draw, world, k, params, depth - 1)
 
-    if choice == "const":
-        return Const(draw(st.sampled_from(world.pool(kind))))
-    if choice == "param":
-        return Param(draw(st.sampled_from(ps)))
-    if choice == "arith":
-        op = draw(st.sampled_from(["+", "-", "*"]))
-        if op == "*":  # multiply by a small constant only, so numbers stay small
-            return Binary(op, sub("num"), Const(draw(st.integers(0, 3))))
-        return Binary(op, sub("num"), sub("num"))
-    if choice == "divmod":
-        divisor = Const(draw(st.integers(1, 4)))
-        return Binary(draw(st.sampled_from(["/", "%"])), sub("num"), divisor)
-    if choice == "neg":
-        return Unary("-", sub("num"))
-    if choice == "if":
-        return IfElse(sub("bool"), sub(kind), sub(kind))
-    if choice == "minmax":
-        n_args = draw(st.integers(2, 3))
-        return Call(draw(st.sampled_from(["min", "max"])), tuple(sub(kind) for _ in range(n_args)))
-    if choice in ("abs", "round"):
-        return Call(choice, (sub("num"),))
-    if choice == "concat":
-        return Binary("+", sub("str"), sub("str"))
-    if choice == "lookup":
-        return _lookup(draw, world, kind, params, depth)
-    if choice == "eq":
-        operand_kinds: list[Kind] = ["num", "str", "bool"]
-        if any(k == "any" for _, k in params):
-            operand_kinds.append("any")
-        k = draw(st.sampled_from(operand_kinds))
-        left = sub(k) if k != "any" else Param(_param_of(draw, params, "any"))
-        right = sub(k) if k != "any" else Const(draw(st.sampled_from(world.anys)))
-        return Binary(draw(st.sampled_from(["==", "!="])), left, right)
-    if choice == "order":
-        k = draw(st.sampled_from(["num", "str"]))
-        return Binary(draw(st.sampled_from(["<", "<=", ">", ">="])), sub(k), sub(k))
-    if choice == "logic":
-        return Binary(draw(st.sampled_from(["and", "or"])), sub("bool"), sub("bool"))
-    if choice == "not":
-        return Unary("not", sub("bool"))
-    if choice == "member":
-        k = _operand_kind(draw, params)
-        element = Param(_param_of(draw, params, k)) if k == "any" else sub(k)
-        options = _distinct(draw(st.lists(st.sampled_from(world.pool(k)), min_size=1, max_size=3)))
-        return Member(element, options, negated=draw(st.booleans()))
-    raise AssertionError(choice)  # pragma: no cover
+def _arith(e: _ExprDraw) -> Expr:
+    """``+``, ``-`` of two numbers, or ``*`` by a small constant (so numbers stay small)."""
+    op = e.draw(st.sampled_from(["+", "-", "*"]))
+    if op == "*":
+        return Binary(op, e.sub("num"), Const(e.draw(st.integers(0, 3))))
+    return Binary(op, e.sub("num"), e.sub("num"))
+
+
+def _divmod(e: _ExprDraw) -> Expr:
+    """``/`` or ``%`` by a non-zero constant."""
+    divisor = Const(e.draw(st.integers(1, 4)))
+    return Binary(e.draw(st.sampled_from(["/", "%"])), e.sub("num"), divisor)
+
+
+def _minmax(e: _ExprDraw) -> Expr:
+    """``min`` or ``max`` of 2-3 values of the expression's kind."""
+    n_args = e.draw(st.integers(2, 3))
+    return Call(
+        e.draw(st.sampled_from(["min", "max"])), tuple(e.sub(e.kind) for _ in range(n_args))
+    )
+
+
+def _equality(e: _ExprDraw) -> Expr:
+    """``==`` or ``!=`` of two values of one kind (an ``any`` parameter against a literal)."""
+    operand_kinds: list[Kind] = ["num", "str", "bool"]
+    if any(k == "any" for _, k in e.params):
+        operand_kinds.append("any")
+    k = e.draw(st.sampled_from(operand_kinds))
+    left = e.sub(k) if k != "any" else e.param("any")
+    right = e.sub(k) if k != "any" else Const(e.draw(st.sampled_from(e.world.anys)))
+    return Binary(e.draw(st.sampled_from(["==", "!="])), left, right)
+
+
+def _order(e: _ExprDraw) -> Expr:
+    """An ordering comparison of two numbers or two strings."""
+    k: Kind = e.draw(st.sampled_from(["num", "str"]))
+    return Binary(e.draw(st.sampled_from(["<", "<=", ">", ">="])), e.sub(k), e.sub(k))
+
+
+def _member(e: _ExprDraw) -> Expr:
+    """``x in {...}`` or ``x not in {...}`` over 1-3 distinct literals."""
+    k = _operand_kind(e.draw, e.params)
+    element = e.param(k) if k == "any" else e.sub(k)
+    options = _distinct(e.draw(st.lists(st.sampled_from(e.world.pool(k)), min_size=1, max_size=3)))
+    return Member(element, options, negated=e.draw(st.booleans()))
+
+
+# One rule per expression form; each draws what the form needs, in a fixed order.
+_EXPR_FORMS: dict[str, Callable[[_ExprDraw], Expr]] = {
+    "const": lambda e: Const(e.draw(st.sampled_from(e.world.pool(e.kind)))),
+    "param": lambda e: e.param(e.kind),
+    "arith": _arith,
+    "divmod": _divmod,
+    "neg": lambda e: Unary("-", e.sub("num")),
+    "if": lambda e: IfElse(e.sub("bool"), e.sub(e.kind), e.sub(e.kind)),
+    "minmax": _minmax,
+    "abs": lambda e: Call("abs", (e.sub("num"),)),
+    "round": lambda e: Call("round", (e.sub("num"),)),
+    "concat": lambda e: Binary("+", e.sub("str"), e.sub("str")),
+    "lookup": lambda e: _lookup(e.draw, e.world, e.kind, e.params, e.depth),
+    "eq": _equality,
+    "order": _order,
+    "logic": lambda e: Binary(e.draw(st.sampled_from(["and", "or"])), e.sub("bool"), e.sub("bool")),
+    "not": lambda e: Unary("not", e.sub("bool")),
+    "member": _member,
+}
 
 
 def _param_of(draw: Draw, params: tuple[tuple[str, Kind], ...], kind: Kind) -> str:
+    """The name of a parameter of ``kind``."""
     return draw(st.sampled_from([name for name, k in params if k == kind]))
 
 
@@ -299,7 +341,10 @@ def _predicate(draw: Draw, world: _World, key: _SOp, query: _SOp) -> Predicate:
     return Comparison(draw(st.sampled_from(ops)))
 
 
-def _select(draw: Draw, world: _World, sops: list[_SOp], closest: bool) -> tuple[Any, bool]:
+def _select(
+    draw: Draw, world: _World, sops: list[_SOp], closest: bool
+) -> tuple[Select | SelectClosest, bool]:
+    """A ``select`` (or ``select_closest``) on defined s-ops, and whether it is narrow."""
     defined = [s for s in sops if not s.maybe_none]
     if draw(st.integers(0, 2)) == 0:
         # a narrow select: at most one key (the unique index) matches each query
@@ -315,117 +360,170 @@ def _select(draw: Draw, world: _World, sops: list[_SOp], closest: bool) -> tuple
         or predicate in (Comparison("false"),)
         or (keys.name == "indices" and predicate == Comparison("=="))
     )
-    node = (SelectClosest if closest else Select)(keys.name, query.name, predicate)
-    return node, narrow
+    node_type = SelectClosest if closest else Select
+    return node_type(keys.name, query.name, predicate), narrow
 
 
 def _value_of(draw: Draw, world: _World, kind: Kind) -> Value:
+    """A literal of ``kind``."""
     return draw(st.sampled_from(world.pool(kind)))
 
 
-@st.composite
-def programs(draw: Draw, max_bindings: int = 8) -> Program:
-    """A random well-formed program with 1..``max_bindings`` bindings of every node kind."""
-    header = draw(headers())
+@dataclass
+class _Scope:
+    """A program being drawn: its literal pools and what its bindings so far define."""
+
+    world: _World
+    sops: list[_SOp]
+    sels: list[_Sel]
+    bindings: list[Binding]
+
+    def add_sop(self, binding: Binding, sop: _SOp) -> None:
+        """Bind an s-op."""
+        self.bindings.append(binding)
+        self.sops.append(sop)
+
+    def add_selector(self, binding: Binding, narrow: bool) -> None:
+        """Bind a selector."""
+        self.bindings.append(binding)
+        self.sels.append(_Sel(binding.name, narrow))
+
+
+def _scope(header: Header) -> _Scope:
+    """The literal pools of ``header`` and its primitives ``tokens``, ``indices``, ``length``."""
     strings = tuple(v for v in header.vocab if isinstance(v, str)) or PLAIN_STRINGS[:3]
     anys = _distinct([*header.vocab, *([header.bos] if header.bos is not None else []), 0, "a"])
     world = _World(strings=_distinct([*strings, "a", "xy"]), anys=anys)
-
     if all(isinstance(v, str) for v in header.vocab):
         token_kind: Kind = "str"
     elif header.bos is None:
         token_kind = "num"
     else:
         token_kind = "any"
-    sops: list[_SOp] = [
+    sops = [
         _SOp("tokens", token_kind, False, "cat"),
         _SOp("indices", "num", False, "cat"),
         _SOp("length", "num", False, "cat"),
     ]
-    sels: list[_Sel] = []
-    bindings: list[Binding] = []
+    return _Scope(world, sops, [], [])
+
+
+@st.composite
+def programs(draw: Draw, max_bindings: int = 8) -> Program:
+    """A random well-formed program with 1..``max_bindings`` bindings of every node kind."""
+    header = draw(headers())
+    scope = _scope(header)
     count = draw(st.integers(1, max_bindings))
     stem_indices = st.integers(0, len(NAME_STEMS) - 1)
-
     for index in range(count):
         name = f"{NAME_STEMS[draw(stem_indices)]}_{index}"
         kinds = ["map", "map", "select", "select", "closest", "full"]
-        if sels:
+        if scope.sels:
             kinds += ["aggregate", "aggregate", "aggregate", "width", "and", "or", "not"]
-        choice = draw(st.sampled_from(kinds))
-
-        if choice == "full":
-            kind: Kind = draw(st.sampled_from(["num", "str", "bool"]))
-            value = _value_of(draw, world, kind)
-            if draw(st.integers(0, 9)) == 0:
-                kind, value = "any", None
-            enc = "num" if kind == "num" and draw(st.booleans()) else "cat"
-            bindings.append(Binding(name, Full(value), enc))
-            sops.append(_SOp(name, kind, value is None, enc, constant=True))
-
-        elif choice == "map":
-            inputs = draw(st.lists(st.sampled_from(sops), min_size=1, max_size=3))
-            out: Kind = draw(st.sampled_from(["num", "num", "str", "bool"]))
-            fn = _lambda(draw, world, out, [s.kind for s in inputs], ("x", "y", "z")[: len(inputs)])
-            default: Value = None
-            if draw(st.booleans()):
-                default = _value_of(draw, world, out)
-            maybe_none = default is None and any(s.maybe_none for s in inputs)
-            enc = "num" if out == "num" and not maybe_none and draw(st.booleans()) else "cat"
-            node = Map(fn, tuple(s.name for s in inputs), default)
-            bindings.append(Binding(name, node, enc))
-            sops.append(_SOp(name, out, maybe_none, enc))
-
-        elif choice in ("select", "closest"):
-            node, narrow = _select(draw, world, sops, closest=choice == "closest")
-            bindings.append(Binding(name, node, None))
-            sels.append(_Sel(name, narrow))
-
-        elif choice in ("and", "or"):
-            left = draw(st.sampled_from(sels))
-            right = draw(st.sampled_from(sels))
-            if choice == "and":
-                node = SelectorAnd(left.name, right.name)
-                narrow = left.narrow or right.narrow
-            else:
-                node, narrow = SelectorOr(left.name, right.name), False
-            bindings.append(Binding(name, node, None))
-            sels.append(_Sel(name, narrow))
-
-        elif choice == "not":
-            operand = draw(st.sampled_from(sels))
-            bindings.append(Binding(name, SelectorNot(operand.name), None))
-            sels.append(_Sel(name, False))
-
-        elif choice == "width":
-            selector = draw(st.sampled_from(sels))
-            enc = draw(st.sampled_from(["cat", "num"]))
-            bindings.append(Binding(name, SelectorWidth(selector.name), enc))
-            sops.append(_SOp(name, "num", False, enc))
-
-        else:  # aggregate
-            selector = draw(st.sampled_from(sels))
-            # indices is always a defined number, so sum/max/min always have an operand
-            numbers = [s for s in sops if s.kind == "num" and not s.maybe_none]
-            averageable = [s for s in sops if s.encoding == "num" or selector.narrow or s.constant]
-            reductions = (["mean", "mean"] if averageable else []) + ["sum", "max", "min"]
-            reduce = draw(st.sampled_from(reductions))
-            sop = draw(st.sampled_from(averageable if reduce == "mean" else numbers))
-            if sop.encoding == "num":
-                agg_default: Value = draw(st.sampled_from([0, 0, 0, 1, 2]))
-            elif sop.kind != "any" and draw(st.integers(0, 3)) == 0:
-                agg_default = _value_of(draw, world, sop.kind)
-            else:
-                agg_default = None
-            out_kind: Kind = sop.kind if reduce == "mean" and sop.encoding == "cat" else "num"
-            maybe_none = agg_default is None or sop.maybe_none
-            node = Aggregate(selector.name, sop.name, reduce, agg_default)
-            bindings.append(Binding(name, node, sop.encoding))
-            sops.append(_SOp(name, out_kind, maybe_none, sop.encoding))
-
-    bound_sops = [s.name for s in sops[3:]] or ["tokens", "indices", "length"]
+        _BINDING_FORMS[draw(st.sampled_from(kinds))](draw, scope, name)
+    bound_sops = [s.name for s in scope.sops[3:]] or ["tokens", "indices", "length"]
     outputs = draw(st.lists(st.sampled_from(bound_sops), min_size=1, max_size=3, unique=True))
-    return Program(header, tuple(bindings), tuple(outputs))
+    return Program(header, tuple(scope.bindings), tuple(outputs))
+
+
+def _add_full(draw: Draw, scope: _Scope, name: str) -> None:
+    """A constant s-op (sometimes ``none``)."""
+    kind: Kind = draw(st.sampled_from(["num", "str", "bool"]))
+    value = _value_of(draw, scope.world, kind)
+    if draw(st.integers(0, 9)) == 0:
+        kind, value = "any", None
+    enc: Encoding = "num" if kind == "num" and draw(st.booleans()) else "cat"
+    scope.add_sop(Binding(name, Full(value), enc), _SOp(name, kind, value is None, enc, True))
+
+
+def _add_map(draw: Draw, scope: _Scope, name: str) -> None:
+    """A ``map`` of 1-3 s-ops, with or without a default for undefined inputs."""
+    inputs = draw(st.lists(st.sampled_from(scope.sops), min_size=1, max_size=3))
+    out: Kind = draw(st.sampled_from(["num", "num", "str", "bool"]))
+    names = ("x", "y", "z")[: len(inputs)]
+    fn = _lambda(draw, scope.world, out, [s.kind for s in inputs], names)
+    default: Value = None
+    if draw(st.booleans()):
+        default = _value_of(draw, scope.world, out)
+    maybe_none = default is None and any(s.maybe_none for s in inputs)
+    enc: Encoding = "num" if out == "num" and not maybe_none and draw(st.booleans()) else "cat"
+    node = Map(fn, tuple(s.name for s in inputs), default)
+    scope.add_sop(Binding(name, node, enc), _SOp(name, out, maybe_none, enc))
+
+
+def _add_select(draw: Draw, scope: _Scope, name: str, closest: bool) -> None:
+    """A ``select`` or ``select_closest``."""
+    node, narrow = _select(draw, scope.world, scope.sops, closest=closest)
+    scope.add_selector(Binding(name, node, None), narrow)
+
+
+def _add_and(draw: Draw, scope: _Scope, name: str) -> None:
+    """``and`` of two selectors: narrow when either is."""
+    left = draw(st.sampled_from(scope.sels))
+    right = draw(st.sampled_from(scope.sels))
+    node = SelectorAnd(left.name, right.name)
+    scope.add_selector(Binding(name, node, None), left.narrow or right.narrow)
+
+
+def _add_or(draw: Draw, scope: _Scope, name: str) -> None:
+    """``or`` of two selectors."""
+    left = draw(st.sampled_from(scope.sels))
+    right = draw(st.sampled_from(scope.sels))
+    scope.add_selector(Binding(name, SelectorOr(left.name, right.name), None), False)
+
+
+def _add_not(draw: Draw, scope: _Scope, name: str) -> None:
+    """``not`` of a selector."""
+    operand = draw(st.sampled_from(scope.sels))
+    scope.add_selector(Binding(name, SelectorNot(operand.name), None), False)
+
+
+def _add_width(draw: Draw, scope: _Scope, name: str) -> None:
+    """``selector_width`` of a selector."""
+    selector = draw(st.sampled_from(scope.sels))
+    enc: Encoding = draw(st.sampled_from(["cat", "num"]))
+    scope.add_sop(Binding(name, SelectorWidth(selector.name), enc), _SOp(name, "num", False, enc))
+
+
+def _add_aggregate(draw: Draw, scope: _Scope, name: str) -> None:
+    """An ``aggregate`` that is well defined: a mean only over numbers, narrow selectors or
+    constants; ``sum``/``max``/``min`` only over defined numbers."""
+    selector = draw(st.sampled_from(scope.sels))
+    sops = scope.sops
+    # indices is always a defined number, so sum/max/min always have an operand
+    numbers = [s for s in sops if s.kind == "num" and not s.maybe_none]
+    averageable = [s for s in sops if s.encoding == "num" or selector.narrow or s.constant]
+    reductions = (["mean", "mean"] if averageable else []) + ["sum", "max", "min"]
+    reduce = draw(st.sampled_from(reductions))
+    sop = draw(st.sampled_from(averageable if reduce == "mean" else numbers))
+    agg_default = _aggregate_default(draw, scope.world, sop)
+    out_kind: Kind = sop.kind if reduce == "mean" and sop.encoding == "cat" else "num"
+    maybe_none = agg_default is None or sop.maybe_none
+    node = Aggregate(selector.name, sop.name, reduce, agg_default)
+    scope.add_sop(Binding(name, node, sop.encoding), _SOp(name, out_kind, maybe_none, sop.encoding))
+
+
+def _aggregate_default(draw: Draw, world: _World, sop: _SOp) -> Value:
+    """A default for an aggregate of ``sop``: a small number for ``num``, else often ``none``."""
+    if sop.encoding == "num":
+        return draw(st.sampled_from([0, 0, 0, 1, 2]))
+    if sop.kind != "any" and draw(st.integers(0, 3)) == 0:
+        return _value_of(draw, world, sop.kind)
+    return None
+
+
+# One rule per binding form; each draws its operands from the scope and binds the result.
+_BINDING_FORMS: dict[str, Callable[[Draw, _Scope, str], None]] = {
+    "full": _add_full,
+    "map": _add_map,
+    "select": lambda draw, scope, name: _add_select(draw, scope, name, closest=False),
+    "closest": lambda draw, scope, name: _add_select(draw, scope, name, closest=True),
+    "and": _add_and,
+    "or": _add_or,
+    "not": _add_not,
+    "width": _add_width,
+    "aggregate": _add_aggregate,
+}
 
 
 # ---------------------------------------------------------------- inputs

@@ -17,6 +17,7 @@ from rasp_ir.ir import (
     Call,
     Comparison,
     Const,
+    Encoding,
     Expr,
     Full,
     Header,
@@ -50,7 +51,7 @@ LETTERS: tuple[Value, ...] = ("a", "b", "c", "d", "x", "y")
 
 
 def make(
-    *bindings: tuple[str, Node] | tuple[str, Node, str | None],
+    *bindings: tuple[str, Node] | tuple[str, Node, Encoding | None],
     outputs: tuple[str, ...],
     vocab: tuple[Value, ...] = LETTERS,
     max_len: int = 6,

@@ -112,34 +112,62 @@ def linear_readout(
     table: Table, encode: Callable[[int], Functional], one: int
 ) -> list[Unit] | None:
     """Two units when the target is one scalar dimension affine in the leaves, else None."""
-    dims = {d for code in range(len(table.values)) for d in encode(code)}
-    if len(dims) != 1 or any(leaf.kind in ("ratio", "sumratio") for leaf in table.leaves):
+    target = _single_target(table, encode)
+    if target is None:
         return None
-    (target,) = dims
     columns = 1 + sum(len(leaf.states) if not leaf.numeric else 1 for leaf in table.leaves)
     if table.size * columns > MAX_LINEAR_CELLS:
         return None
     outputs = np.array([encode(c).get(target, 0.0) for c in range(len(table.values))])
     y = outputs[table.codes.reshape(-1)]
+    matrix, names = _design_matrix(table)
+    coefficients, *_ = np.linalg.lstsq(matrix, y, rcond=None)
+    if float(np.abs(matrix @ coefficients - y).max()) > 1e-9 * (1 + float(np.abs(y).max())):
+        return None
+    z = _affine_functional(table, names, coefficients.tolist(), one)
+    if not z:
+        return []
+    return [Unit(z, {target: 1.0}), Unit(add((-1.0, z)), {target: -1.0})]
+
+
+def _single_target(table: Table, encode: Callable[[int], Functional]) -> int | None:
+    """The one dimension every code writes, if there is one and no leaf is a ratio."""
+    dims = {d for code in range(len(table.values)) for d in encode(code)}
+    if len(dims) != 1 or any(leaf.kind in ("ratio", "sumratio") for leaf in table.leaves):
+        return None
+    (target,) = dims
+    return target
+
+
+# A design-matrix column: (-1, None) the constant, (axis, None) a numeric leaf's value,
+# (axis, state) a one-hot leaf's indicator of one state.
+Column = tuple[int, int | None]
+
+
+def _design_matrix(table: Table) -> tuple[npt.NDArray[np.float64], list[Column]]:
+    """One row per grid point of the table, one column per affine term, and the columns."""
     grids = np.meshgrid(*(np.arange(len(leaf.states)) for leaf in table.leaves), indexing="ij")
     design = [np.ones(table.size)]
-    names: list[tuple[int, int | None]] = [(-1, None)]
+    names: list[Column] = [(-1, None)]
     for axis, leaf in enumerate(table.leaves):
         states = grids[axis].reshape(-1)
         if leaf.numeric:
             numbers = np.array([float(leaf.number(i)) for i in range(len(leaf.states))])
             design.append(numbers[states])
             names.append((axis, None))
-        else:
-            for s in range(len(leaf.states)):
-                design.append((states == s).astype(np.float64))
-                names.append((axis, s))
-    matrix = np.stack(design, axis=1)
-    coefficients, *_ = np.linalg.lstsq(matrix, y, rcond=None)
-    if float(np.abs(matrix @ coefficients - y).max()) > 1e-9 * (1 + float(np.abs(y).max())):
-        return None
+            continue
+        for s in range(len(leaf.states)):
+            design.append((states == s).astype(np.float64))
+            names.append((axis, s))
+    return np.stack(design, axis=1), names
+
+
+def _affine_functional(
+    table: Table, names: list[Column], coefficients: list[float], one: int
+) -> Functional:
+    """The functional summing each column's term times its coefficient (negligible ones out)."""
     z: Functional = {}
-    for (axis, state), coefficient in zip(names, coefficients.tolist(), strict=True):
+    for (axis, state), coefficient in zip(names, coefficients, strict=True):
         if abs(coefficient) < 1e-12:
             continue
         if axis < 0:
@@ -149,9 +177,7 @@ def linear_readout(
         else:
             part = indicator(table.leaves[axis], {state}, one)
         z = add((1.0, z), (coefficient, part))
-    if not z:
-        return []
-    return [Unit(z, {target: 1.0}), Unit(add((-1.0, z)), {target: -1.0})]
+    return z
 
 
 def _classes(table: Table, axis: int) -> list[set[int]]:

@@ -327,53 +327,24 @@ def train(
     if parallel.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_data(run_dir / "data.safetensors", data)
-    wrapped = parallel.wrap(model)
     steps = -(-len(data.train) // settings.batch_size)
-    schedule = temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps)
-    x_train, y_train = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
+    trainer = _Trainer(
+        model,
+        parallel.wrap(model),
+        optimizer,
+        settings,
+        parallel,
+        data,
+        temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps),
+        torch.from_numpy(data.train.x),
+        torch.from_numpy(data.train.y),
+    )
     report = _progress(settings.epochs, start_epoch, progress and parallel.main)
-    timings = []
+    timings: list[float] = []
     end = settings.epochs if stop_after is None else min(stop_after, settings.epochs)
     for epoch in range(start_epoch, end):
-        began = time.perf_counter()
-        model.train()
-        losses, norms = [], []
-        batches = _batches(
-            len(data.train),
-            settings.batch_size,
-            settings.seed,
-            epoch,
-            parallel.rank,
-            parallel.world,
-        )
-        for step, index in enumerate(batches):
-            model.set_sampling(tau=schedule[epoch][step], mode=_sampler(settings))
-            optimizer.zero_grad()
-            losses.append(
-                backpropagate(wrapped, x_train[index], y_train[index], settings.gumbel_samples)
-            )
-            norms.append(gradient_norm(model))
-            if not math.isfinite(norms[-1]):
-                raise RaspError.single(
-                    "training",
-                    f"the run diverged at epoch {epoch + 1}, step {step + 1}: the gradients are "
-                    f"not finite (loss {losses[-1]:.4g})",
-                    hint=f"train again with a lower --lr (this run: {settings.lr})",
-                )
-            if settings.clip_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm)
-            optimizer.step()
-        timings.append(time.perf_counter() - began)
-        model.eval()
-        row = {
-            "epoch": epoch + 1,
-            "loss": float(np.mean(losses)),
-            "tau": schedule[epoch][-1],
-            "val_accuracy_argmax": accuracy(model, data.val),
-            "grad_norm_median": float(np.median(norms)),
-            "grad_norm_max": max(norms),
-            "seconds": timings[-1],
-        }
+        row = trainer.epoch(epoch)
+        timings.append(row["seconds"])
         metrics.append(row)
         if best.update(model, epoch + 1, row["val_accuracy_argmax"]) and parallel.main:
             best.save(run_dir, config, meta)
@@ -382,18 +353,100 @@ def train(
             _save_progress(run_dir, model, optimizer, meta, metrics, rng_states)
         val = 100 * row["val_accuracy_argmax"]
         report(epoch + 1, f"loss {row['loss']:.4f} val {val:.2f}% tau {row['tau']:.3g}")
+    return _finish(trainer, run_dir, config, meta, best, end, timings)
+
+
+@dataclass
+class _Trainer:
+    """What one epoch of training uses: the model (and its data-parallel wrapper, which the
+    losses go through), the optimiser, the settings, the processes, the data, the per-step
+    temperatures and the training split as tensors."""
+
+    model: TransformerProgram
+    wrapped: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    settings: TrainConfig
+    parallel: _Distributed
+    data: TaskData
+    schedule: list[list[float]]
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+
+    def epoch(self, epoch: int) -> dict[str, Any]:
+        """Train one epoch; its metrics row (mean loss, the argmax model's validation
+        accuracy, gradient norms, seconds spent training)."""
+        began = time.perf_counter()
+        self.model.train()
+        losses, norms = self._steps(epoch)
+        seconds = time.perf_counter() - began
+        self.model.eval()
+        return {
+            "epoch": epoch + 1,
+            "loss": float(np.mean(losses)),
+            "tau": self.schedule[epoch][-1],
+            "val_accuracy_argmax": accuracy(self.model, self.data.val),
+            "grad_norm_median": float(np.median(norms)),
+            "grad_norm_max": max(norms),
+            "seconds": seconds,
+        }
+
+    def _steps(self, epoch: int) -> tuple[list[float], list[float]]:
+        """The optimiser steps of one epoch; each step's loss and gradient norm (before
+        clipping). A gradient that is not finite ends the run."""
+        settings, parallel = self.settings, self.parallel
+        losses: list[float] = []
+        norms: list[float] = []
+        batches = _batches(
+            len(self.data.train),
+            settings.batch_size,
+            settings.seed,
+            epoch,
+            parallel.rank,
+            parallel.world,
+        )
+        for step, index in enumerate(batches):
+            self.model.set_sampling(tau=self.schedule[epoch][step], mode=_sampler(settings))
+            self.optimizer.zero_grad()
+            losses.append(
+                backpropagate(
+                    self.wrapped, self.x_train[index], self.y_train[index], settings.gumbel_samples
+                )
+            )
+            norms.append(gradient_norm(self.model))
+            if not math.isfinite(norms[-1]):
+                raise RaspError.single(
+                    "training",
+                    f"the run diverged at epoch {epoch + 1}, step {step + 1}: the gradients are "
+                    f"not finite (loss {losses[-1]:.4g})",
+                    hint=f"train again with a lower --lr (this run: {settings.lr})",
+                )
+            if settings.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.clip_grad_norm)
+            self.optimizer.step()
+        return losses, norms
+
+
+def _finish(
+    trainer: _Trainer,
+    run_dir: Path,
+    config: ModelConfig,
+    meta: dict[str, Any],
+    best: BestEpoch,
+    end: int,
+    timings: list[float],
+) -> RunResult:
+    """Evaluate the argmax model, and the best epoch's, on every split; save both (the main
+    process) and say what the run produced."""
+    model, data, parallel = trainer.model, trainer.data, trainer.parallel
+    epochs = trainer.settings.epochs
     model.set_sampling(mode="argmax")
     result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
     sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
     per_epoch = float(np.mean(timings)) if timings else 0.0
-    best_result = None
-    if best.epoch == end and best.state is not None:  # the final model itself
-        best_result = dict(result)
-    elif (best_model := best.model(config)) is not None:
-        best_result = {name: accuracy(best_model, data.split(name)) for name in result}
+    best_result = _best_accuracy(best, config, data, end, result)
     if parallel.main:
         final = {**meta, "accuracy_argmax": result, "sizes": sizes, "seconds_per_epoch": per_epoch}
-        final["epochs_run"] = settings.epochs
+        final["epochs_run"] = epochs
         checkpoint.save(run_dir / "model", model, final)
         if best_result is not None:
             best.save(run_dir, config, {**meta, "accuracy_argmax": best_result, "sizes": sizes})
@@ -403,10 +456,23 @@ def train(
         result,
         sizes,
         per_epoch,
-        settings.epochs,
+        epochs,
         best.epoch if best_result is not None else None,
         best_result,
     )
+
+
+def _best_accuracy(
+    best: BestEpoch, config: ModelConfig, data: TaskData, end: int, final: dict[str, float]
+) -> dict[str, float] | None:
+    """The best epoch's argmax accuracy on every split (the final model's when the last epoch
+    was the best), or None when no epoch was kept."""
+    if best.epoch == end and best.state is not None:  # the final model itself
+        return dict(final)
+    best_model = best.model(config)
+    if best_model is None:
+        return None
+    return {name: accuracy(best_model, data.split(name)) for name in final}
 
 
 def _sampler(settings: TrainConfig) -> SampleMode:

@@ -79,7 +79,7 @@ def ref_sort_unique(x: Tokens) -> Outputs:
 
 
 def ref_sort(x: Tokens) -> Outputs:
-    return sorted(x)
+    return [*sorted(x)]
 
 
 def ref_sort_by_freq(x: Tokens) -> Outputs:

@@ -93,8 +93,9 @@ def test_macro_expansion_names_locals_after_the_call_site() -> None:
         "two__shift__back",
         "two",
     ]
-    predicate = program.binding("two__shift__back").node.predicate  # type: ignore[union-attr]
-    assert predicate.body == ir.Binary(
+    back = program.binding("two__shift__back").node
+    assert isinstance(back, ir.Select) and isinstance(back.predicate, ir.Lambda)
+    assert back.predicate.body == ir.Binary(
         "==", ir.Param("query"), ir.Binary("+", ir.Param("key"), ir.Const(2))
     )
 
@@ -108,8 +109,10 @@ def test_annotations_and_aggregate_defaults() -> None:
         "output frac, prev, w;"
     )
     assert program.binding("frac").encoding == "num"
-    assert program.binding("frac").node.default == 0  # type: ignore[union-attr]
-    assert program.binding("prev").node.default is None  # type: ignore[union-attr]
+    frac, prev = program.binding("frac").node, program.binding("prev").node
+    assert isinstance(frac, ir.Aggregate) and isinstance(prev, ir.Aggregate)
+    assert frac.default == 0
+    assert prev.default is None
     assert program.binding("w").domain == tuple(range(9))
 
 
@@ -129,8 +132,9 @@ def test_selector_logic_and_lookup_tables() -> None:
     )
     assert isinstance(program.binding("s").node, ir.SelectorAnd)
     assert isinstance(program.binding("s__not").node, ir.SelectorNot)
-    lookup = program.binding("t").node.fn.body  # type: ignore[union-attr]
-    assert lookup.entries == ((("a", 0), 1), (("b", 1), 2))
+    table = program.binding("t").node
+    assert isinstance(table, ir.Map) and isinstance(table.fn.body, ir.Lookup)
+    assert table.fn.body.entries == ((("a", 0), 1), (("b", 1), 2))
 
 
 def test_import_brings_in_defs_and_public_bindings(tmp_path: Path) -> None:

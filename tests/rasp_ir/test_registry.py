@@ -151,7 +151,7 @@ def _merge_duplicates(monkeypatch: pytest.MonkeyPatch, group: str) -> None:
             ]
         return points
 
-    monkeypatch.setattr(registry.metadata, "entry_points", merged)
+    monkeypatch.setattr(metadata, "entry_points", merged)
 
 
 @pytest.mark.parametrize(

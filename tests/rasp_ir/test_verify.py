@@ -31,7 +31,7 @@ class Wrapped:
     description = "python, corrupted"
     features = BACKEND.features
 
-    def __init__(self, corrupt: Callable[[list[list[Any]], Outputs], None]) -> None:
+    def __init__(self, corrupt: Callable[[list[list[Any]], Outputs], object]) -> None:
         self.corrupt = corrupt
 
     def lower(self, program: ir.Program) -> str:
@@ -129,4 +129,4 @@ def test_too_many_inputs_are_refused() -> None:
 )
 def test_bad_options(sort: ir.Program, options: dict[str, int], message: str) -> None:
     with pytest.raises(RaspError, match=message):
-        verify(sort, BACKEND, **options)  # type: ignore[arg-type]
+        verify(sort, BACKEND, **options)

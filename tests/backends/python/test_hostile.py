@@ -14,6 +14,7 @@ from rasp_ir import ir
 from rasp_ir.backends.python import BACKEND, load_module
 from rasp_ir.backends.python.emit import Names
 from rasp_ir.diagnostics import Span
+from rasp_ir.values import Value
 from rasp_ir.verify import verify
 
 CANARY = "rasp_canary_file"
@@ -57,7 +58,7 @@ def _span(line_text: str) -> Span:
     return Span(f"dir/{PAYLOAD}\n#.rasp", 3, 1, 3, 2, line_text)
 
 
-def hostile_program(vocab: tuple[ir.Value, ...], causal: bool = False) -> ir.Program:
+def hostile_program(vocab: tuple[Value, ...], causal: bool = False) -> ir.Program:
     """A program whose bindings carry every hostile name, reading hostile literals."""
     names = iter(HOSTILE_NAMES)
     bindings: list[ir.Binding] = []

@@ -91,8 +91,8 @@ def test_resume_without_a_run_says_how_to_start_one(tmp_path: Path) -> None:
 
 def test_train_options_reach_the_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    options = ("--sampler", "softmax", "--tau-init", "2", "--tau-end", "0.5", "--lr", "0.02")
-    options += ("--clip-grad-norm", "1.5")
+    options: tuple[str, ...] = ("--sampler", "softmax", "--tau-init", "2", "--tau-end", "0.5")
+    options += ("--lr", "0.02", "--clip-grad-norm", "1.5")
     sizes = (
         "--epochs",
         "1",

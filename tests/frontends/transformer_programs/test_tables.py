@@ -10,6 +10,9 @@ from rasp_ir.expr import apply_lambda
 from rasp_ir.frontends.transformer_programs.tables import lookup_text, table_expression
 from rasp_ir.ir import Map
 from rasp_ir.lowering import parse_program
+from rasp_ir.values import Value
+
+Table = dict[tuple[Value, ...], int]
 
 
 def _function(params: list[str], body: str) -> Map:
@@ -26,7 +29,7 @@ def _function(params: list[str], body: str) -> Map:
 @pytest.mark.parametrize("numeric", [True, False])
 def test_two_input_tables_agree_everywhere(numeric: bool) -> None:
     xs, ys = list(range(0, 9)), list(range(0, 17))
-    table = {
+    table: Table = {
         (x, y): int(x > 3) + 2 * int(y > 5) + int(x == 8) for x, y in itertools.product(xs, ys)
     }
     body = table_expression(["x", "y"], [xs, ys], table, numeric=numeric)
@@ -38,12 +41,12 @@ def test_two_input_tables_agree_everywhere(numeric: bool) -> None:
 
 def test_one_input_edges_of_the_count_range() -> None:
     xs = list(range(0, 9))
-    table = {(x,): (5 if x == 0 else 3 if x == 8 else 1) for x in xs}
+    table: Table = {(x,): (5 if x == 0 else 3 if x == 8 else 1) for x in xs}
     node = _function(["x"], table_expression(["x"], [xs], table, numeric=True))
     assert [apply_lambda(node.fn, (x,)) for x in xs] == [table[(x,)] for x in xs]
 
 
-def _agrees(params: list[str], table: dict[tuple[int, ...], int], body: str) -> bool:
+def _agrees(params: list[str], table: Table, body: str) -> bool:
     node = _function(params, body)
     return all(apply_lambda(node.fn, key) == out for key, out in table.items())
 
@@ -59,7 +62,7 @@ def test_two_counts_split_by_a_boundary_are_written_as_one(rows_along_y: bool) -
             return 6
         return 4 if y >= x + x // 20 else 1
 
-    table = {(x, y): output(x, y) for x, y in itertools.product(counts, counts)}
+    table: Table = {(x, y): output(x, y) for x, y in itertools.product(counts, counts)}
     body = table_expression(["x", "y"], [counts, counts], table, numeric=True)
     assert ">=" in body and "lookup((x, y)" not in body
     assert len(body) < len(lookup_text(["x", "y"], table)) // 20
@@ -69,7 +72,7 @@ def test_two_counts_split_by_a_boundary_are_written_as_one(rows_along_y: bool) -
 def test_threshold_trees_split_where_the_output_changes() -> None:
     xs = list(range(0, 65))
     steps = [0] * 14 + [1] * 18 + [2] * 18 + [-3] * 13 + [2, 1]
-    table = {(x,): out for x, out in zip(xs, steps, strict=True)}
+    table: Table = {(x,): out for x, out in zip(xs, steps, strict=True)}
     body = table_expression(["x"], [xs], table, numeric=True)
     assert "lookup" not in body and body.count(" if ") == 5
     assert _agrees(["x"], table, body)
@@ -77,7 +80,7 @@ def test_threshold_trees_split_where_the_output_changes() -> None:
 
 def test_unstructured_count_tables_stay_lookups() -> None:
     xs = list(range(0, 40))
-    table = {(x, y): (x * 7 + y * 13) % 5 for x, y in itertools.product(xs, xs)}
+    table: Table = {(x, y): (x * 7 + y * 13) % 5 for x, y in itertools.product(xs, xs)}
     body = table_expression(["x", "y"], [xs, xs], table, numeric=True)
     assert body.startswith("lookup((x, y)")
     assert _agrees(["x", "y"], table, body)
@@ -85,7 +88,9 @@ def test_unstructured_count_tables_stay_lookups() -> None:
 
 def test_a_boundary_whose_threshold_is_a_tree_parses() -> None:
     xs, ys = list(range(0, 9)), list(range(0, 40))
-    table = {(x, y): 2 if y >= (1 if x <= 3 else 30) else 5 for x, y in itertools.product(xs, ys)}
+    table: Table = {
+        (x, y): 2 if y >= (1 if x <= 3 else 30) else 5 for x, y in itertools.product(xs, ys)
+    }
     body = table_expression(["x", "y"], [xs, ys], table, numeric=True)
     assert body.startswith("2 if y >= (")
     assert _agrees(["x", "y"], table, body)

@@ -88,9 +88,10 @@ def test_verify_lists_mismatches_and_exits_1(
 
     from rasp_ir.backends.python import BACKEND
     from rasp_ir.cli import verify_cmd
+    from rasp_ir.registry import Outputs
     from tests.rasp_ir.test_verify import Wrapped
 
-    def corrupt(inputs: list[list[object]], outputs: dict[str, list[list[object]]]) -> None:
+    def corrupt(inputs: list[list[object]], outputs: Outputs) -> None:
         outputs["reverse"] = [
             ["x"] * len(row) if row == ["a", "b"] else row for row in outputs["reverse"]
         ]
