@@ -178,14 +178,15 @@ def lift_command(args: argparse.Namespace) -> int:
     """Lift, certify, write the program and its certificate."""
     from .lift import lift_run
 
-    result = lift_run(args.run_dir, args.exhaustive_limit, args.fuzz, which=args.checkpoint)
-    args.output.write_text(result.text, encoding="utf-8")
-    certificate = args.certificate or args.output.with_suffix(".certificate.json")
-    certificate.write_text(json.dumps(result.certificate, indent=2) + "\n", encoding="utf-8")
-    cert = result.certificate
+    lifted = lift_run(args.run_dir, args.exhaustive_limit, args.fuzz, which=args.checkpoint)
+    text = lifted.text
+    args.output.write_text(text, encoding="utf-8")
+    path = args.certificate or args.output.with_suffix(".certificate.json")
+    certificate = lifted.certificate
+    path.write_text(json.dumps(certificate.to_json(), indent=2) + "\n", encoding="utf-8")
     out(
-        f"{args.output}: {cert['program_lines']} lines, agreement {cert['agreement']:.0%} on "
-        f"{cert['positions_compared']} positions; certificate {certificate}"
+        f"{args.output}: {len(text.splitlines())} lines, agreement {certificate.agreement:.0%} "
+        f"on {certificate.positions_compared} positions; certificate {path}"
     )
     return 0
 
