@@ -12,6 +12,7 @@ from rasp_ir.certificate import LiftedSource, certificate_from_json, sha256_of_t
 from rasp_ir.check import check_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.expr import apply_lambda
+from rasp_ir.frontends.transformer_programs.bindings import mlp_outputs
 from rasp_ir.frontends.transformer_programs.lift import (
     Checks,
     certify,
@@ -19,7 +20,6 @@ from rasp_ir.frontends.transformer_programs.lift import (
     lift,
     lift_model,
     lift_run,
-    mlp_outputs,
     mlps_of,
 )
 from rasp_ir.frontends.transformer_programs.structure import variables
