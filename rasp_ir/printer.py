@@ -3,7 +3,9 @@
 Bindings whose names the parser would derive for a nested expression (``x__select`` inside
 ``x``), used exactly once and carrying no annotation of their own, are printed back inline;
 everything else is printed as its own statement. Maps whose parameters are named after their
-inputs print as operator sugar (``length - indices - 1``).
+inputs print as operator sugar (``length - indices - 1``). A program's comment prints as ``#``
+lines before the header, a binding's before its statement (set off by a blank line, and never
+inlined); comments take no part in equality, so they do not survive parsing.
 """
 
 from __future__ import annotations
