@@ -201,11 +201,12 @@ def _lifted(run_dir: Path, which: str, args: argparse.Namespace) -> dict[str, An
     certificate = lifted.certificate
     name = "program.rasp" if which == "model" else f"program-{which}.rasp"
     (run_dir / name).write_text(lifted.text, encoding="utf-8")
+    details = certificate.details
     return {
-        "agreement": certificate["agreement"],
-        "positions_compared": certificate["positions_compared"],
-        "program_lines": certificate["program_lines"],
-        "pruned": len(certificate["lifting"]["pruned"]),
+        "agreement": certificate.agreement,
+        "positions_compared": certificate.positions_compared,
+        "program_lines": details["program_lines"],
+        "pruned": len(details["lifting"]["pruned"]),
     }
 
 

@@ -305,13 +305,18 @@ class Annotation:
 
 @dataclass(frozen=True)
 class Binding:
-    """``name [: annotation] = node``. ``encoding`` is None for selectors."""
+    """``name [: annotation] = node``. ``encoding`` is None for selectors.
+
+    ``comment`` is printed as ``#`` lines before the statement; like the span, it takes no
+    part in equality (the parser does not recover it).
+    """
 
     name: str
     node: Node
     encoding: Encoding | None
     domain: tuple[Value, ...] | None = None
     span: Span | None = field(default=None, compare=False, repr=False)
+    comment: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -341,11 +346,15 @@ class IRError(ValueError):
 
 @dataclass(frozen=True)
 class Program:
-    """A whole program: header, bindings in dependency order, output names."""
+    """A whole program: header, bindings in dependency order, output names.
+
+    ``comment`` is printed as ``#`` lines before the header; it takes no part in equality.
+    """
 
     header: Header
     bindings: tuple[Binding, ...]
     outputs: tuple[str, ...]
+    comment: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         seen: set[str] = set(PRIMITIVES)

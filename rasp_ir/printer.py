@@ -3,7 +3,9 @@
 Bindings whose names the parser would derive for a nested expression (``x__select`` inside
 ``x``), used exactly once and carrying no annotation of their own, are printed back inline;
 everything else is printed as its own statement. Maps whose parameters are named after their
-inputs print as operator sugar (``length - indices - 1``).
+inputs print as operator sugar (``length - indices - 1``). A program's comment prints as ``#``
+lines before the header, a binding's before its statement (set off by a blank line, and never
+inlined); comments take no part in equality, so they do not survive parsing.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ def format_header(header: ir.Header) -> list[str]:
     if header.causal:
         lines.append("%causal")
     return lines
+
+
+def format_comment(comment: str | None) -> list[str]:
+    """``comment`` as ``#`` lines, one per line of it (none for None): whatever the text, every
+    line it has is a comment, so a comment can never change the program."""
+    if comment is None:
+        return []
+    return [f"# {line}".rstrip() for line in comment.splitlines() or [""]]
 
 
 def format_expr(expr: ir.Expr, param_text: dict[str, tuple[str, int]] | None = None) -> str:
@@ -94,10 +104,18 @@ class _Printer:
             if binding.name in self.inlined:
                 continue
             rendered[binding.name] = self._statement(binding)
-        statements = [rendered[b.name] for b in self.program.bindings if b.name in rendered]
-        lines = [*format_header(self.program.header), ""]
-        if statements:
-            lines.extend([*statements, ""])
+        lines = format_comment(self.program.comment)
+        if lines:
+            lines.append("")
+        lines.extend([*format_header(self.program.header), ""])
+        printed = [b for b in self.program.bindings if b.name in rendered]
+        for position, binding in enumerate(printed):
+            # a commented statement starts a group: a blank line sets it off from the one above
+            if binding.comment is not None and position > 0:
+                lines.append("")
+            lines.extend([*format_comment(binding.comment), rendered[binding.name]])
+        if printed:
+            lines.append("")
         lines.append(f"output {', '.join(self.program.outputs)};")
         return "\n".join(lines) + "\n"
 
@@ -120,7 +138,7 @@ class _Printer:
         if name in ir.PRIMITIVES or self.uses[name] != 1 or name in self.program.outputs:
             return False
         binding = self.program.binding(name)
-        if binding.domain is not None:
+        if binding.domain is not None or binding.comment is not None:
             return False
         if binding.encoding is not None and binding.encoding != self._default_encoding(
             binding.node
@@ -215,33 +233,35 @@ def _identity_input(node: ir.Map) -> str | None:
 
 
 def _params_in_order(expr: ir.Expr) -> list[str]:
-    order: list[str] = []
+    """The parameters ``expr`` reads, each once, in the order the printer writes them."""
+    order: dict[str, None] = {}
+    _collect_params(expr, order)
+    return list(order)
 
-    def visit(e: ir.Expr) -> None:
-        if isinstance(e, ir.Param):
-            if e.name not in order:
-                order.append(e.name)
-        elif isinstance(e, ir.Unary):
-            visit(e.operand)
-        elif isinstance(e, ir.Binary):
-            visit(e.left)
-            visit(e.right)
-        elif isinstance(e, ir.IfElse):
-            visit(e.then)
-            visit(e.cond)
-            visit(e.orelse)
-        elif isinstance(e, ir.Member):
-            visit(e.element)
-        elif isinstance(e, ir.Lookup):
-            for key in e.keys:
-                visit(key)
-            visit(e.default)
-        elif isinstance(e, ir.Call):
-            for arg in e.args:
-                visit(arg)
 
-    visit(expr)
-    return order
+def _collect_params(expr: ir.Expr, order: dict[str, None]) -> None:
+    if isinstance(expr, ir.Param):
+        order.setdefault(expr.name)
+        return
+    for child in _printed_children(expr):
+        _collect_params(child, order)
+
+
+def _printed_children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+    """The sub-expressions of ``expr`` in printed order (``then if cond else orelse``)."""
+    if isinstance(expr, ir.Unary):
+        return (expr.operand,)
+    if isinstance(expr, ir.Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, ir.IfElse):
+        return (expr.then, expr.cond, expr.orelse)
+    if isinstance(expr, ir.Member):
+        return (expr.element,)
+    if isinstance(expr, ir.Lookup):
+        return (*expr.keys, expr.default)
+    if isinstance(expr, ir.Call):
+        return expr.args
+    return ()
 
 
 def _wrap(item: tuple[str, int], minimum: int) -> str:

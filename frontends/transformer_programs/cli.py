@@ -19,6 +19,7 @@ from rasp_ir.api import (
     lift_options,
     load_program,
     out,
+    sha256_of_text,
     write_lifted,
 )
 
@@ -206,7 +207,11 @@ def compile_command(args: argparse.Namespace) -> int:
     from .backend import BACKEND
     from .lift import compare, exhaustive_inputs, fuzz_inputs
 
-    program = load_program(args.program).program
+    try:
+        text = args.program.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RaspError.single("file", f"cannot read {args.program}: {error}") from None
+    program = load_program(args.program, text=text).program
     compiled = BACKEND.lower(program)
     inputs = exhaustive_inputs(compiled.model.config, args.exhaustive_limit)[0]
     inputs += fuzz_inputs(compiled.model.config, args.fuzz, 0)
@@ -215,7 +220,12 @@ def compile_command(args: argparse.Namespace) -> int:
         raise RaspError.single(
             "tp-compile", f"the compiled model disagrees with the program at {len(found)} positions"
         )
-    meta = {"compiled_from": str(args.program), "verified_positions": compared}
+    meta = {
+        "compiled_from": str(args.program),
+        "program_sha256": sha256_of_text(text),
+        "program_text": text,
+        "verified_positions": compared,
+    }
     BACKEND.save(compiled, args.output, meta)
     out(f"{args.output}: model = program on {len(inputs)} inputs ({compared} positions)")
     return 0

@@ -20,11 +20,18 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from rasp_ir import ir
-from rasp_ir.diagnostics import RaspError
-from rasp_ir.tables import distinct_inputs, map_table, predicate_table
-from rasp_ir.values import Value, describe_value, value_key
-from rasp_ir.valuesets import infer_value_sets
+from rasp_ir.api import (
+    RaspError,
+    Value,
+    describe_value,
+    distinct_inputs,
+    infer_value_sets,
+    ir,
+    is_number,
+    map_table,
+    predicate_table,
+    value_key,
+)
 
 from .config import BOS, PAD, UNK, ModelConfig
 from .model import TransformerProgram
@@ -426,48 +433,66 @@ class _Builder:
     def _term_rows(
         self, binding: ir.Binding, inputs: dict[str, str], term: ir.Expr, base: int
     ) -> list[tuple[int, Fraction]]:
-        if isinstance(term, ir.Const) and _is_number(term.value):
+        """The unembedding rows one summand of a score writes, with their weights: a constant
+        (the ``ones`` row), a count or weight * count (its numerical row), or a lookup of a
+        categorical variable (one row per reachable value)."""
+        if isinstance(term, ir.Const) and is_number(term.value):
             return [(base, _as_fraction(term.value))]
-        if isinstance(term, ir.Param) and inputs[term.name] in self.num:
-            return [(base + self.num[inputs[term.name]].index, Fraction(1))]
-        if isinstance(term, ir.Binary) and term.op == "*":
-            factors = (term.left, term.right)
-            const = next((f for f in factors if isinstance(f, ir.Const)), None)
-            param = next((f for f in factors if isinstance(f, ir.Param)), None)
-            if const is not None and param is not None and _is_number(const.value):
-                name = inputs[param.name]
-                if name in self.num:
-                    return [(base + self.num[name].index, _as_fraction(const.value))]
+        count = self._count_term(inputs, term)
+        if count is not None:
+            variable, weight = count
+            return [(base + variable.index, weight)]
         if (
             isinstance(term, ir.Lookup)
             and len(term.keys) == 1
             and isinstance(term.keys[0], ir.Param)
+            and inputs[term.keys[0].name] in self.cat
         ):
-            name = inputs[term.keys[0].name]
-            variable = self.cat.get(name)
-            if variable is not None:
-                listed = {value_key(key[0]): w for key, w in term.entries}
-                rows = []
-                for value in self.plan.sets[name]:
-                    w = listed.get(value_key(value))
-                    if w is None and isinstance(term.default, ir.Const):
-                        w = term.default.value
-                    if w is None:
-                        continue
-                    if not _is_number(w):
-                        raise _refuse(
-                            binding,
-                            f"the readout weight of {name} = {describe_value(value)} is not a "
-                            "number",
-                        )
-                    index = _index(variable, value, self.config, binding)
-                    rows.append((variable.index * self.config.d_var + index, _as_fraction(w)))
-                return rows
+            return self._lookup_rows(binding, inputs[term.keys[0].name], term)
         raise _refuse(
             binding,
             "a readout score must be a sum of lookup(variable, {value: weight}), "
             "weight * count and constants",
         )
+
+    def _count_term(
+        self, inputs: dict[str, str], term: ir.Expr
+    ) -> tuple[Variable, Fraction] | None:
+        """A numerical variable and its weight for ``count`` or ``weight * count``, else None."""
+        if isinstance(term, ir.Param) and inputs[term.name] in self.num:
+            return self.num[inputs[term.name]], Fraction(1)
+        if not (isinstance(term, ir.Binary) and term.op == "*"):
+            return None
+        factors = (term.left, term.right)
+        const = next((f for f in factors if isinstance(f, ir.Const)), None)
+        param = next((f for f in factors if isinstance(f, ir.Param)), None)
+        if const is None or param is None or not is_number(const.value):
+            return None
+        variable = self.num.get(inputs[param.name])
+        return None if variable is None else (variable, _as_fraction(const.value))
+
+    def _lookup_rows(
+        self, binding: ir.Binding, name: str, term: ir.Lookup
+    ) -> list[tuple[int, Fraction]]:
+        """The rows of categorical variable ``name`` with their weights in ``term``'s table
+        (its default for reachable values it does not list; none where that is none)."""
+        variable = self.cat[name]
+        listed = {value_key(key[0]): w for key, w in term.entries}
+        rows = []
+        for value in self.plan.sets[name]:
+            w = listed.get(value_key(value))
+            if w is None and isinstance(term.default, ir.Const):
+                w = term.default.value
+            if w is None:
+                continue
+            if not is_number(w):
+                raise _refuse(
+                    binding,
+                    f"the readout weight of {name} = {describe_value(value)} is not a number",
+                )
+            index = _index(variable, value, self.config, binding)
+            rows.append((variable.index * self.config.d_var + index, _as_fraction(w)))
+        return rows
 
 
 def _as_int(v: Value) -> int:
@@ -478,10 +503,6 @@ def _as_int(v: Value) -> int:
 def _as_fraction(v: Value) -> Fraction:
     assert isinstance(v, (int, Fraction))
     return Fraction(v)
-
-
-def _is_number(v: Value) -> bool:
-    return isinstance(v, (int, Fraction)) and not isinstance(v, bool)
 
 
 def _terms(expr: ir.Expr, sign: int) -> list[tuple[int, ir.Expr]]:

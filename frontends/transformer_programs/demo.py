@@ -6,24 +6,22 @@ table out.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from rasp_ir.check import load_program
-from rasp_ir.diagnostics import RaspError
-from rasp_ir.registry import load_backend
+from rasp_ir.api import Certificate, Lifted, RaspError, load_backend, load_program
 
 from . import checkpoint
 from .compile_back import compile_program
 from .config import Architecture, TrainConfig
 from .lift import OUTPUT, compare, exhaustive_inputs, fuzz_inputs, lift_run, model_predictions
+from .model import TransformerProgram
 from .train import train
 
 # A configuration that trains to (near) 100% on hist in about a minute of CPU time.
@@ -32,6 +30,8 @@ DEMO_ARCHITECTURE = Architecture(
     n_layers=1, n_heads_cat=0, n_heads_num=2, n_cat_mlps=0, n_num_mlps=1
 )
 DEMO_TRAINING = TrainConfig(epochs=40, batch_size=128, lr=0.05, seed=0, dataset_size=3000)
+# The default of a lifted table, ``}, default=3)``, as it prints at the end of a lookup.
+TABLE_DEFAULT = re.compile(r"\}, default=(\d+)\)")
 
 
 @dataclass
@@ -58,28 +58,35 @@ def edit_program(text: str) -> tuple[str, str]:
     Returns (text, what changed)."""
     lines = text.splitlines()
     for number, line in enumerate(lines):
-        if line.lstrip().startswith("}") and "}, default=" in line:
-            old = line.rsplit("default=", 1)[1].split(")", 1)[0]
-            if old.isdigit():
-                new = str((int(old) + 1) % 8)
-                lines[number] = line.replace(f"default={old})", f"default={new})")
-                return "\n".join(lines) + "\n", f"MLP table default {old} -> {new}"
-    marker = "fn(key, query) -> "
+        found = TABLE_DEFAULT.search(line)
+        if line.startswith(("mlp_", "num_mlp_")) and found is not None:
+            old = found.group(1)
+            new = str((int(old) + 1) % 8)
+            lines[number] = line[: found.start(1)] + new + line[found.end(1) :]
+            return "\n".join(lines) + "\n", f"MLP table default {old} -> {new}"
     for number, line in enumerate(lines):
-        head = line.split(" ", 1)[0]
-        if not head.startswith(("attn_", "num_attn_")) or marker not in line:
-            continue
-        start = line.index(marker)
-        found = re.search(r"select(?:_closest)?\((\w+), (\w+), ", line)
-        if found is None or found.group(1) != found.group(2):
-            continue
-        depth, end = 0, start
-        while depth >= 0:
-            depth += {"(": 1, ")": -1}.get(line[end], 0)
-            end += 1
-        lines[number] = line[:start] + "==" + line[end - 1 :]
-        return "\n".join(lines) + "\n", f"{head}: predicate -> key == query"
+        edited = _self_comparison_to_equality(line)
+        if edited is not None:
+            lines[number] = edited
+            return "\n".join(lines) + "\n", f"{line.split(' ', 1)[0]}: predicate -> key == query"
     return text, "nothing to edit"
+
+
+def _self_comparison_to_equality(line: str) -> str | None:
+    """A head's line whose selector compares a variable with itself, with the predicate
+    replaced by ``==``; None for any other line."""
+    marker = "fn(key, query) -> "
+    if not line.startswith(("attn_", "num_attn_")) or marker not in line:
+        return None
+    found = re.search(r"select(?:_closest)?\((\w+), (\w+), ", line)
+    if found is None or found.group(1) != found.group(2):
+        return None
+    start = line.index(marker)
+    depth, end = 0, start
+    while depth >= 0:
+        depth += {"(": 1, ")": -1}.get(line[end], 0)
+        end += 1
+    return line[:start] + "==" + line[end - 1 :]
 
 
 def run_demo(
@@ -103,52 +110,78 @@ def run_demo(
 def _run_demo(
     out_dir: Path, epochs: int | None, seed: int | None, echo: Callable[[str], None]
 ) -> dict[str, Any]:
-    report = DemoReport()
     settings = DEMO_TRAINING
     if epochs is not None or seed is not None:
-        settings = TrainConfig(
+        settings = replace(
+            settings,
             epochs=epochs or settings.epochs,
-            batch_size=settings.batch_size,
-            lr=settings.lr,
             seed=settings.seed if seed is None else seed,
-            dataset_size=settings.dataset_size,
         )
-    run_dir = out_dir / "run"
-    state: dict[str, Any] = {}
+    demo = _Demo(out_dir, settings)
+    report = DemoReport()
+    report.step("train", demo.train)
+    report.step("lift + certify", demo.lift)
+    echo(demo.lifted.text)
+    report.step("python backend", demo.python)
+    report.step("compile back", demo.compile)
+    report.step("edit + compile", demo.edit)
+    table = report.table()
+    echo(table)
+    (out_dir / "summary.md").write_text(table + "\n", encoding="utf-8")
+    return {"rows": report.rows, "certificate": demo.lifted.certificate}
 
-    def do_train() -> str:
-        result = train(DEMO_TASK, run_dir, DEMO_ARCHITECTURE, settings, progress=True)
-        state["train"] = result
+
+class _Demo:
+    """The steps of the demo; each returns its outcome in words or raises
+    :class:`RaspError`."""
+
+    def __init__(self, out_dir: Path, settings: TrainConfig) -> None:
+        self.out_dir = out_dir
+        self.run_dir = out_dir / "run"
+        self.settings = settings
+        self._lifted: Lifted | None = None
+
+    @property
+    def lifted(self) -> Lifted:
+        """The lifted program (after the lift step)."""
+        assert self._lifted is not None, "the lift step has not run"
+        return self._lifted
+
+    def train(self) -> str:
+        result = train(DEMO_TASK, self.run_dir, DEMO_ARCHITECTURE, self.settings, progress=True)
         acc = result.accuracy
         return (
             f"argmax accuracy train {acc['train']:.2%}, val {acc['val']:.2%}, "
             f"test {acc['test']:.2%}"
         )
 
-    def do_lift() -> str:
-        lifted = lift_run(run_dir, exhaustive_limit=3000, fuzz=300)
-        state["lifted"] = lifted
-        (out_dir / "program.rasp").write_text(lifted.text, encoding="utf-8")
-        (out_dir / "program.certificate.json").write_text(
-            json.dumps(lifted.certificate, indent=2) + "\n", encoding="utf-8"
-        )
-        cert = lifted.certificate
+    def lift(self) -> str:
+        lifted = lift_run(self.run_dir, exhaustive_limit=3000, fuzz=300)
+        self._lifted = lifted
+        text = lifted.text
+        (self.out_dir / "program.rasp").write_text(text, encoding="utf-8")
+        certificate = lifted.certificate
+        certificate.write(self.out_dir / "program.certificate.json")
         return (
-            f"{cert['program_lines']} lines; agreement {cert['agreement']:.0%} on "
-            f"{cert['positions_compared']} positions"
+            f"{len(text.splitlines())} lines; agreement {certificate.agreement:.0%} on "
+            f"{certificate.positions_compared} positions"
         )
 
-    def do_python() -> str:
+    def _original(self) -> TransformerProgram:
+        original, _, _ = checkpoint.load(self.run_dir / "model")
+        original.set_sampling(mode="argmax")
+        return original
+
+    def python(self) -> str:
         try:
             backend = load_backend("python")
         except RaspError:
             return "skipped: the python backend is not installed yet"
-        program = state["lifted"].program
+        program = self.lifted.program
         source = str(backend.lower(program))
-        (out_dir / "program.py").write_text(source, encoding="utf-8")
-        original, _, _ = checkpoint.load(run_dir / "model")
-        original.set_sampling(mode="argmax")
-        inputs = _checked_inputs(state["lifted"].certificate, original)
+        (self.out_dir / "program.py").write_text(source, encoding="utf-8")
+        original = self._original()
+        inputs = _checked_inputs(self.lifted.certificate, original)
         lines = len(source.splitlines())
         try:
             emitted = backend.runner(program, source)(inputs)[OUTPUT]
@@ -158,43 +191,33 @@ def _run_demo(
             raise RaspError.single("demo", "the emitted Python disagrees with the model")
         return f"program.py ({lines} lines) = model on {len(inputs)} inputs"
 
-    def do_compile() -> str:
-        original, _, _ = checkpoint.load(run_dir / "model")
-        original.set_sampling(mode="argmax")
-        compiled = compile_program(state["lifted"].program)
-        checkpoint.save(out_dir / "compiled" / "model", compiled, {"compiled_from": "program.rasp"})
-        inputs = _checked_inputs(state["lifted"].certificate, compiled)
-        same = model_predictions(original, inputs) == model_predictions(compiled, inputs)
-        if not same:
+    def compile(self) -> str:
+        original = self._original()
+        compiled = compile_program(self.lifted.program)
+        meta = {"compiled_from": "program.rasp"}
+        checkpoint.save(self.out_dir / "compiled" / "model", compiled, meta)
+        inputs = _checked_inputs(self.lifted.certificate, compiled)
+        if model_predictions(original, inputs) != model_predictions(compiled, inputs):
             raise RaspError.single(
                 "demo", "the compiled model's predictions differ from the original"
             )
         return f"identical predictions to the trained model on {len(inputs)} inputs"
 
-    def do_edit() -> str:
-        edited, what = edit_program(state["lifted"].text)
+    def edit(self) -> str:
+        edited, what = edit_program(self.lifted.text)
         program = load_program(text=edited, path="edited.rasp").program
-        (out_dir / "edited.rasp").write_text(edited, encoding="utf-8")
+        (self.out_dir / "edited.rasp").write_text(edited, encoding="utf-8")
         compiled = compile_program(program)
-        inputs = _checked_inputs(state["lifted"].certificate, compiled)
+        inputs = _checked_inputs(self.lifted.certificate, compiled)
         _, found = compare(compiled, program, inputs)
         if found:
             raise RaspError.single("demo", f"the edited program's model disagrees at {found[:3]}")
         return f"{what}; compiled model = edited program on {len(inputs)} inputs"
 
-    report.step("train", do_train)
-    report.step("lift + certify", do_lift)
-    echo(state["lifted"].text)
-    report.step("python backend", do_python)
-    report.step("compile back", do_compile)
-    report.step("edit + compile", do_edit)
-    table = report.table()
-    echo(table)
-    (out_dir / "summary.md").write_text(table + "\n", encoding="utf-8")
-    return {"rows": report.rows, "certificate": state["lifted"].certificate}
 
-
-def _checked_inputs(certificate: dict[str, Any], model: Any) -> list[list[str]]:
+def _checked_inputs(certificate: Certificate, model: TransformerProgram) -> list[list[str]]:
+    """Inputs like the certificate's: as many exhaustive and random ones (another seed)."""
     config = model.config
-    exhaustive, _ = exhaustive_inputs(config, certificate["inputs"]["exhaustive"]["inputs"])
-    return exhaustive + fuzz_inputs(config, certificate["inputs"]["fuzz"]["inputs"], 1)
+    counts = {group.name: group.inputs for group in certificate.checks}
+    exhaustive, _ = exhaustive_inputs(config, counts["exhaustive"])
+    return exhaustive + fuzz_inputs(config, counts["fuzz"], 1)

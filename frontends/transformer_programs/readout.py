@@ -1,5 +1,5 @@
 """The linear readout (§10) as exact data: the unembedding weights of the reachable values in,
-per-class scores as IR text and the float64 exactness bound out.
+the readout as an IR binding and the float64 exactness bound out.
 
 The readout is learned, not symbolic: each class's score is one weight per (variable, value)
 plus weight x value for numerical variables, and the first class with the largest score wins.
@@ -14,10 +14,10 @@ from fractions import Fraction
 
 import torch
 
-from rasp_ir.values import Value, format_number, format_value
+from rasp_ir.api import Value, format_value, ir, normalize_number
 
 from .model import TransformerProgram
-from .structure import Variable
+from .structure import Variable, tp_index
 
 FLOAT64_MANTISSA = 53
 
@@ -60,8 +60,6 @@ class Readout:
         sets: dict[str, tuple[Value, ...]],
     ) -> Readout:
         """The weights of ``model`` for every reachable value of every variable."""
-        from .lift import tp_index
-
         config = model.config
         k = config.d_var
         keep = [c for c in range(len(config.classes)) if c not in config.masked_classes()]
@@ -83,37 +81,29 @@ class Readout:
         found |= {t.variable.name for t in self.num if not _uniform(t.weights)}
         return found - {"ones"}
 
-    def text(self, output: str, live: set[str]) -> str:
-        """The readout binding: ``map(fn(...) -> lookup(argmax(score, ...), {i: class}), ...)``."""
+    def binding(self, output: str) -> ir.Binding:
+        """The readout binding over the relevant variables, ``map(fn(...) ->
+        lookup(argmax(score, ...), {i: class}), ...)``, with a comment saying how to read it."""
         relevant = self.relevant()
-        cat = [t for t in self.cat if t.variable.name in relevant and t.variable.name in live]
-        num = [t for t in self.num if t.variable.name in relevant and t.variable.name in live]
+        cat = [t for t in self.cat if t.variable.name in relevant]
+        num = [t for t in self.num if t.variable.name in relevant]
         ones = next(t for t in self.num if t.variable.name == "ones")
         variables = [t.variable for t in cat] + [t.variable for t in num]
         if not variables:
             variables = [cat_or_tokens(self)]
-        scores = []
-        for c, name in enumerate(self.classes):
-            terms = [_cat_term(t, c) for t in cat if any(row[c] for row in t.weights)]
-            terms += [_num_term(t, c) for t in num if t.weights[c]]
-            if ones.weights[c]:
-                terms.append(format_number(ones.weights[c]))
-            score = _join(terms) if terms else "0"
-            scores.append(f"        # class {format_value(name)}\n        {score}")
-        table = ", ".join(f"{i}: {format_value(name)}" for i, name in enumerate(self.classes))
-        params = ", ".join(v.param for v in variables)
-        inputs = ", ".join(v.name for v in variables)
-        return "\n".join(
-            [
-                "# Readout: the learned linear vote of the model (not symbolic). Each class's",
-                "# score adds one weight per variable value and weight * count for counts (exact",
-                "# decimals of the float32 weights); the first class with the largest score wins.",
-                f"{output} = map(fn({params}) -> lookup(argmax(",
-                ",\n".join(scores),
-                f"    ), {{{table}}}, default={format_value(self.classes[0])}),",
-                f"    {inputs});",
-            ]
+        scores = tuple(_score(cat, num, ones, c) for c in range(len(self.classes)))
+        entries = tuple(((i,), name) for i, name in enumerate(self.classes))
+        body = ir.Lookup((ir.Call("argmax", scores),), entries, ir.Const(self.classes[0]))
+        fn = ir.Lambda(tuple(v.param for v in variables), body)
+        node = ir.Map(fn, tuple(v.name for v in variables))
+        classes = ", ".join(format_value(name) for name in self.classes)
+        comment = (
+            "Readout: the learned linear vote of the model (not symbolic). Each class's\n"
+            "score adds one weight per variable value and weight * count for counts (exact\n"
+            "decimals of the float32 weights); the first class with the largest score wins.\n"
+            f"The scores inside argmax are those of the classes {classes}, in this order."
         )
+        return ir.Binding(output, node, "cat", comment=comment)
 
 
 def cat_or_tokens(readout: Readout) -> Variable:
@@ -125,23 +115,49 @@ def _uniform(weights: tuple[Fraction, ...]) -> bool:
     return all(w == weights[0] for w in weights)
 
 
-def _cat_term(term: CatTerm, c: int) -> str:
-    entries = ", ".join(
-        f"{format_value(v)}: {format_number(row[c])}"
-        for v, row in zip(term.values, term.weights, strict=True)
-    )
-    return f"lookup({term.variable.param}, {{{entries}}})"
-
-
-def _num_term(term: NumTerm, c: int) -> str:
-    return f"{format_number(term.weights[c])} * {term.variable.param}"
-
-
-def _join(terms: list[str]) -> str:
-    text = terms[0]
+def _score(cat: list[CatTerm], num: list[NumTerm], ones: NumTerm, c: int) -> ir.Expr:
+    """Class ``c``'s score: lookups of the categorical weights, weight * count for counts, and
+    the constant (``ones``) weight, summed left to right (``- w * x`` for a negative weight);
+    ``0`` when nothing contributes."""
+    terms: list[ir.Expr] = [_cat_term(t, c) for t in cat if any(row[c] for row in t.weights)]
+    terms += [
+        ir.Binary("*", _weight(t.weights[c]), ir.Param(t.variable.param))
+        for t in num
+        if t.weights[c]
+    ]
+    if ones.weights[c]:
+        terms.append(_weight(ones.weights[c]))
+    if not terms:
+        return ir.Const(0)
+    score = terms[0]
     for term in terms[1:]:
-        text += f"\n            - {term[1:]}" if term.startswith("-") else f"\n            + {term}"
-    return text
+        magnitude = _negated(term)
+        score = (
+            ir.Binary("+", score, term) if magnitude is None else ir.Binary("-", score, magnitude)
+        )
+    return score
+
+
+def _weight(w: Fraction) -> ir.Const:
+    return ir.Const(normalize_number(w))
+
+
+def _cat_term(term: CatTerm, c: int) -> ir.Lookup:
+    """``lookup(x, {value: weight})``."""
+    entries = tuple(
+        ((v,), normalize_number(row[c])) for v, row in zip(term.values, term.weights, strict=True)
+    )
+    return ir.Lookup((ir.Param(term.variable.param),), entries)
+
+
+def _negated(term: ir.Expr) -> ir.Expr | None:
+    """``-term`` for a term with a negative weight (``-w * x`` or ``-w``), else None."""
+    if isinstance(term, ir.Binary) and term.op == "*":
+        magnitude = _negated(term.left)
+        return None if magnitude is None else ir.Binary("*", magnitude, term.right)
+    if isinstance(term, ir.Const) and isinstance(term.value, (int, Fraction)) and term.value < 0:
+        return ir.Const(-term.value)
+    return None
 
 
 def readout_exact(

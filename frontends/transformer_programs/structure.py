@@ -11,8 +11,11 @@ or ``int`` (the index itself).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from rasp_ir.api import Value
 
 from .config import ModelConfig
 
@@ -105,3 +108,18 @@ def with_encodings(cat: list[Variable], heads: list[Head]) -> list[Variable]:
         target = by_name[head.name]
         out[target] = replace(out[target], encoding=out[head.value].encoding)
     return out
+
+
+def ir_value(variable: Variable, index: int, vocab: Sequence[str]) -> Value:
+    """The IR value of a categorical value index (``None`` when no input can carry it)."""
+    if variable.encoding == "int":
+        return index
+    return vocab[index] if 0 < index < len(vocab) else None
+
+
+def tp_index(variable: Variable, value: Value, vocab: Sequence[str]) -> int:
+    """The model's value index of an IR value of a categorical variable."""
+    if variable.encoding == "token":
+        return list(vocab).index(str(value))
+    assert isinstance(value, int)
+    return value

@@ -1,5 +1,5 @@
-"""Lifted MLP tables as expression text: a complete table over a grid of reachable inputs in,
-``lookup`` with the most common output as default out; for counts, whichever is shortest of
+"""Lifted MLP tables as IR expressions: a complete table over a grid of reachable inputs in,
+``lookup`` with the most common output as default out; for counts, whichever prints shortest of
 that, a small threshold tree and, for two counts, a boundary (``high if y >= t(x) else low``,
 with ``t`` a table over ``x`` and a few cells listed as exceptions).
 
@@ -15,11 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rasp_ir.values import Value, format_number, format_value
+from rasp_ir.api import Value, format_expr, ir
 
 MAX_TREE_LEAVES = 32
 MAX_EXCEPTIONS = 8
-ENTRIES_PER_LINE = 8
 
 
 def most_common(outputs: Sequence[int]) -> int:
@@ -29,24 +28,12 @@ def most_common(outputs: Sequence[int]) -> int:
     return min(o for o, c in counts.items() if c == best)
 
 
-def lookup_text(params: Sequence[str], table: dict[tuple[Value, ...], int]) -> str:
-    """``lookup(x, {...}, default=d)`` or ``lookup((x, y), {...}, default=d)``."""
+def lookup_expr(params: Sequence[str], table: dict[tuple[Value, ...], int]) -> ir.Lookup:
+    """``lookup(x, {...}, default=d)`` or ``lookup((x, y), {...}, default=d)``, d the most
+    common output (entries equal to it are left out)."""
     default = most_common(list(table.values()))
-    entries = []
-    for key, out in table.items():
-        if out == default:
-            continue
-        key_text = (
-            format_value(key[0]) if len(key) == 1 else f"({', '.join(map(format_value, key))})"
-        )
-        entries.append(f"{key_text}: {out}")
-    lines = [
-        ", ".join(entries[i : i + ENTRIES_PER_LINE])
-        for i in range(0, len(entries), ENTRIES_PER_LINE)
-    ]
-    body = (",\n        ").join(lines)
-    keys = params[0] if len(params) == 1 else f"({', '.join(params)})"
-    return f"lookup({keys}, {{\n        {body}\n    }}, default={default})"
+    entries = tuple((key, out) for key, out in table.items() if out != default)
+    return ir.Lookup(tuple(ir.Param(p) for p in params), entries, ir.Const(default))
 
 
 def table_expression(
@@ -55,10 +42,10 @@ def table_expression(
     table: dict[tuple[Value, ...], int],
     *,
     numeric: bool,
-) -> str:
-    """The table as text: over counts, the shortest of a threshold tree (when small enough), a
-    boundary and a lookup; otherwise a lookup."""
-    lookup = lookup_text(params, table)
+) -> ir.Expr:
+    """The table as an expression: over counts, the shortest (printed) of a threshold tree
+    (when small enough), a boundary and a lookup; otherwise a lookup."""
+    lookup: ir.Expr = lookup_expr(params, table)
     if not numeric or not all(isinstance(v, int) for axis in axes for v in axis):
         return lookup
     grid = np.array(list(table.values()), dtype=np.int64).reshape([len(a) for a in axes])
@@ -69,12 +56,17 @@ def table_expression(
         )
     if len(axes) == 2:
         candidates.append(_boundary(params, axes, grid) or lookup)
-    return min(candidates, key=len)
+    return _shortest(candidates)
+
+
+def _shortest(candidates: Sequence[ir.Expr]) -> ir.Expr:
+    """The candidate with the shortest text (the first on ties)."""
+    return min(candidates, key=lambda expr: len(format_expr(expr)))
 
 
 def _boundary(
     params: Sequence[str], axes: Sequence[Sequence[Value]], grid: np.ndarray
-) -> str | None:
+) -> ir.Expr | None:
     """``high if y >= t(x) else low``: along every row of one axis the output switches once,
     from the same ``low`` to the same ``high``, at a threshold ``t`` that is itself a table over
     the row axis; at most :data:`MAX_EXCEPTIONS` cells differ and are tested first. None when no
@@ -103,34 +95,42 @@ def _boundary(
     column_values = [_integer(v) for v in axes[1 - row_axis]]
     past_end = column_values[-1] + 1
     thresholds = [column_values[s] if s < len(column_values) else past_end for s in switch.tolist()]
-    threshold = _threshold_text(row_name, row_values, thresholds)
-    text = f"{high} if {column_name} >= {_wrap(threshold)} else {low}"
+    threshold = _threshold(row_name, row_values, thresholds)
+    column = ir.Param(column_name)
+    expr: ir.Expr = ir.IfElse(
+        ir.Binary(">=", column, threshold), ir.Const(int(high)), ir.Const(int(low))
+    )
     expected = np.where(np.arange(rows.shape[1]) >= switch[:, None], high, low)
     differing = list(zip(*np.nonzero(rows != expected), strict=True))
     for r, c in reversed(differing):  # tested in row order
-        cell = f"{row_name} == {row_values[r]} and {column_name} == {column_values[c]}"
-        text = f"{int(rows[r, c])} if {cell} else ({text})"
-    return text
+        cell = ir.Binary(
+            "and",
+            ir.Binary("==", ir.Param(row_name), ir.Const(row_values[r])),
+            ir.Binary("==", column, ir.Const(column_values[c])),
+        )
+        expr = ir.IfElse(cell, ir.Const(int(rows[r, c])), expr)
+    return expr
 
 
-def _threshold_text(row_name: str, rows: list[int], thresholds: list[int]) -> str:
+def _threshold(row_name: str, rows: list[int], thresholds: list[int]) -> ir.Expr:
     """The threshold as a function of the row: a table of it, or the row plus a table of the
     offsets, whichever is shorter."""
-    direct = _function_text(row_name, rows, thresholds)
-    offsets = _function_text(
-        row_name, rows, [t - row for row, t in zip(rows, thresholds, strict=True)]
-    )
-    if offsets.lstrip("-").isdigit():
-        offset = int(offsets)
-        relative = f"{row_name} {'-' if offset < 0 else '+'} {abs(offset)}" if offset else row_name
+    direct = _function(row_name, rows, thresholds)
+    offsets = _function(row_name, rows, [t - row for row, t in zip(rows, thresholds, strict=True)])
+    row = ir.Param(row_name)
+    relative: ir.Expr
+    if isinstance(offsets, ir.Const):
+        offset = _integer(offsets.value)
+        relative = ir.Binary("-" if offset < 0 else "+", row, ir.Const(abs(offset)))
+        relative = relative if offset else row
     else:
-        relative = f"{row_name} + ({offsets})"
-    return min(direct, relative, key=len)
+        relative = ir.Binary("+", row, offsets)
+    return _shortest([direct, relative])
 
 
-def _function_text(name: str, rows: list[int], outputs: list[int]) -> str:
+def _function(name: str, rows: list[int], outputs: list[int]) -> ir.Expr:
     if len(set(outputs)) == 1:
-        return str(outputs[0])
+        return ir.Const(outputs[0])
     table: dict[tuple[Value, ...], int] = {
         (row,): out for row, out in zip(rows, outputs, strict=True)
     }
@@ -148,13 +148,13 @@ def _tree(
     grid: np.ndarray,
     bounds: list[tuple[int, int]],
     budget: list[int],
-) -> str | None:
+) -> ir.Expr | None:
     """``a if x <= t else b`` splits until every region has one output; None past the budget."""
     region = grid[tuple(slice(lo, hi) for lo, hi in bounds)]
     values = np.unique(region)
     if len(values) == 1:
         budget[0] -= 1
-        return str(int(values[0])) if budget[0] >= 0 else None
+        return ir.Const(int(values[0])) if budget[0] >= 0 else None
     best: tuple[int, int, int, int] | None = None
     masks = np.left_shift(np.int64(1), region - grid.min())
     for axis, (lo, _) in enumerate(bounds):
@@ -174,12 +174,13 @@ def _tree(
     _, _, axis, split = best
     lo, hi = bounds[axis]
     left = _tree(params, axes, grid, _with(bounds, axis, (lo, split)), budget)
-    right = _tree(params, axes, grid, _with(bounds, axis, (split, hi)), budget) if left else None
-    if left is None or right is None:
+    if left is None:
         return None
-    threshold = axes[axis][split - 1]
-    assert isinstance(threshold, int)
-    return f"{_wrap(left)} if {params[axis]} <= {format_number(threshold)} else {_wrap(right)}"
+    right = _tree(params, axes, grid, _with(bounds, axis, (split, hi)), budget)
+    if right is None:
+        return None
+    threshold = ir.Const(_integer(axes[axis][split - 1]))
+    return ir.IfElse(ir.Binary("<=", ir.Param(params[axis]), threshold), left, right)
 
 
 def _bits(mask: int) -> int:
@@ -190,7 +191,3 @@ def _with(
     bounds: list[tuple[int, int]], axis: int, value: tuple[int, int]
 ) -> list[tuple[int, int]]:
     return [value if a == axis else b for a, b in enumerate(bounds)]
-
-
-def _wrap(text: str) -> str:
-    return text if text.lstrip("-").isdigit() or text.isidentifier() else f"({text})"

@@ -1,5 +1,6 @@
 """The canonical printer: ``parse(print(p)) == p`` for hand-written and random programs."""
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -110,3 +111,66 @@ def test_random_bytes_never_raise_anything_but_rasp_error(data: bytes) -> None:
         parse_program(data.decode("utf-8", errors="replace"), "bytes.rasp")
     except RaspError as error:
         assert error.diagnostics
+
+
+COMMENTED = """%vocab chars "ab"
+%max_len 4
+
+n = length - 1;
+m = select(tokens, tokens, ==);
+out = aggregate(m, indices);
+
+output out;
+"""
+
+
+def _commented(program_comment: str | None, binding_comment: str | None) -> ir.Program:
+    program = parse_program(COMMENTED, "t.rasp")
+    bindings = tuple(
+        dataclasses.replace(b, comment=binding_comment) if b.name in ("m", "out") else b
+        for b in program.bindings
+    )
+    return dataclasses.replace(program, bindings=bindings, comment=program_comment)
+
+
+def test_comments_print_before_the_header_and_their_bindings_as_groups() -> None:
+    program = _commented("Lifted by hand.\n\nTwo lines.", "the match")
+    assert format_program(program) == (
+        "# Lifted by hand.\n#\n# Two lines.\n\n"
+        '%vocab chars "ab"\n%max_len 4\n\n'
+        "n = length - 1;\n\n# the match\nm = select(tokens, tokens, ==);\n\n"
+        "# the match\nout = aggregate(m, indices);\n\noutput out;\n"
+    )
+
+
+def test_comments_take_no_part_in_equality_and_do_not_survive_parsing() -> None:
+    program = _commented("about", "why")
+    plain = parse_program(COMMENTED, "t.rasp")
+    assert program == plain and hash(program) == hash(plain)
+    assert program.binding("m") == plain.binding("m")
+    assert roundtrip(program) == plain
+    assert roundtrip(program).comment is None
+
+
+def test_a_commented_derived_binding_prints_as_its_own_statement() -> None:
+    program = parse_program(
+        '%vocab chars "ab"\n%max_len 4\nout = aggregate(select(tokens, tokens, ==), indices);\n'
+        "output out;\n",
+        "t.rasp",
+    )
+    select = dataclasses.replace(program.bindings[0], comment="kept apart")
+    program = dataclasses.replace(program, bindings=(select, *program.bindings[1:]))
+    text = format_program(program)
+    assert "# kept apart\nout__select = select(tokens, tokens, ==);\n" in text
+    assert roundtrip(program) == program
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.text())
+def test_no_comment_text_can_change_the_program(program_comment: str, binding_comment: str) -> None:
+    program = _commented(program_comment, binding_comment)
+    text = format_program(program)
+    assert roundtrip(program) == program
+    plain_lines = set(format_program(parse_program(COMMENTED, "t.rasp")).splitlines())
+    extra = [line for line in text.splitlines() if line not in plain_lines]
+    assert all(line == "#" or line.startswith("# ") for line in extra)

@@ -31,7 +31,11 @@ def test_lift_then_compile(
     args = ("--exhaustive-limit", "300", "--fuzz", "50")
     assert _run("tp", "lift", str(run_dir), "-o", str(program), *args) == 0
     certificate = json.loads((tmp_path / "hist.certificate.json").read_text())
-    assert certificate["agreement"] == 1.0
+    assert certificate["format"] == "rasp-ir/certificate"
+    assert certificate["frontend"] == "transformer_programs"
+    assert certificate["agreement"] == 1.0 and certificate["disagreement_count"] == 0
+    assert certificate["inputs"]["exhaustive"]["selection"] == "exhaustive"
+    assert certificate["details"]["program_lines"] == len(program.read_text().splitlines())
     assert _run("tp", "compile", str(program), "-o", str(tmp_path / "compiled"), *args) == 0
     sidecar = json.loads((tmp_path / "compiled" / "model.json").read_text())
     assert sidecar["program_text"] == program.read_text()
@@ -48,6 +52,8 @@ def test_lift_the_best_validation_epoch(run_dir: Path, tmp_path: Path) -> None:
     assert certificate["source"]["checkpoint"] == "best"
     assert certificate["source"]["epoch"] == best["epoch"]
     assert certificate["source"]["weights_sha256"] == best["sha256"]
+    assert certificate["source"]["sha256"] == best["sha256"]
+    assert certificate["source"]["path"] == str(run_dir)
 
 
 def test_train_splits_heads_and_mlps_like_the_paper(

@@ -81,13 +81,15 @@ def test_edited_programs_compile_to_models_that_compute_them(old: str, new: str)
 
 def test_edited_lifted_table_compiles_as_written() -> None:
     model = random_model(0, (1, 1, 1, 1, 1))
-    lines = lift(model, CHECKS).text.splitlines()
-    close = next(i for i, line in enumerate(lines) if line.lstrip().startswith("}, default="))
-    old = lines[close].rsplit("default=", 1)[1].split(")")[0]
-    entries = re.findall(r": (\d+)", lines[close - 1])
+    lifted = lift(model, CHECKS)
+    lines = lifted.text.splitlines()
+    table = next(i for i, line in enumerate(lines) if re.match(r"(num_)?mlp_.*\}, default=", line))
+    old = lines[table].rsplit("}, default=", 1)[1].split(")")[0]
+    entries = re.findall(r": (\d+)", lines[table])
     new = next(e for e in entries if e != old)  # a value the readout has weights for
-    lines[close] = lines[close].replace(f"default={old})", f"default={new})")
+    lines[table] = lines[table].replace(f"}}, default={old})", f"}}, default={new})")
     program = load_program(text="\n".join(lines)).program
+    assert program != lifted.program
     compiled = compile_program(program)
     _, found = compare(compiled, program, _inputs(compiled))
     assert found == []

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from rasp_ir.check import load_program
+from rasp_ir.certificate import LiftedSource, certificate_from_json, sha256_of_text
+from rasp_ir.check import check_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.expr import apply_lambda
+from rasp_ir.frontends.transformer_programs.bindings import mlp_outputs
 from rasp_ir.frontends.transformer_programs.lift import (
     Checks,
     certify,
@@ -18,11 +20,12 @@ from rasp_ir.frontends.transformer_programs.lift import (
     lift,
     lift_model,
     lift_run,
-    mlp_outputs,
     mlps_of,
 )
 from rasp_ir.frontends.transformer_programs.structure import variables
 from rasp_ir.ir import Map
+from rasp_ir.lowering import parse_program
+from rasp_ir.printer import format_program
 
 from .conftest import random_model
 
@@ -36,16 +39,30 @@ CHECKS = Checks([], exhaustive_limit=400, fuzz=100)
 def test_random_models_lift_with_full_agreement(
     seed: int, arch: tuple[int, int, int, int, int], causal: bool
 ) -> None:
-    result = lift(random_model(seed, arch, causal), CHECKS)
-    certificate = result.certificate
-    assert certificate["agreement"] == 1.0
-    assert certificate["disagreements"] == []
-    assert certificate["inputs"]["exhaustive"]["max_length"] >= 3
-    assert certificate["positions_compared"] > 1000
+    certificate = lift(random_model(seed, arch, causal), CHECKS).certificate
+    assert certificate.ok and certificate.agreement == 1.0
+    assert certificate.disagreements == ()
+    checks = {group.name: group for group in certificate.checks}
+    assert checks["exhaustive"].selection == "exhaustive"
+    assert checks["exhaustive"].max_length is not None and checks["exhaustive"].max_length >= 3
+    assert (checks["fuzz"].selection, checks["fuzz"].seed) == ("samples", 0)
+    assert certificate.positions_compared > 1000
+    assert certificate.frontend == "transformer_programs"
+
+
+def test_lifted_text_keeps_its_comments_and_parses_back_to_the_program() -> None:
+    lifted = lift(random_model(1, (2, 2, 2, 1, 1)), CHECKS)
+    text = lifted.text
+    assert text.startswith("# Lifted by 'rasp tp lift' from a Transformer Program (N = 6, k = 6")
+    assert "\n\n# attn_0_0_output: nearest " in text
+    assert "\n# Readout: the learned linear vote" in text
+    assert parse_program(text, "<lifted>") == lifted.program
+    assert lifted.certificate.program_sha256 == sha256_of_text(text)
+    assert lifted.certificate.details["program_lines"] == len(text.splitlines())
 
 
 def test_lifted_text_names_heads_like_the_paper() -> None:
-    text, _ = lift_model(random_model(1, (2, 2, 2, 1, 1)))
+    text = format_program(lift_model(random_model(1, (2, 2, 2, 1, 1))).program)
     assert "attn_0_0_output = aggregate(select_closest(" in text
     assert "num_attn_0_0_output : num = " in text
     assert "prediction = map(fn(" in text and "argmax(" in text
@@ -53,20 +70,20 @@ def test_lifted_text_names_heads_like_the_paper() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_lifted_programs_bind_nothing_unused(seed: int) -> None:
-    text, _ = lift_model(random_model(seed, (2, 2, 2, 1, 1)))
-    codes = [d.code for d in load_program(text=text).diagnostics]
+    program = lift_model(random_model(seed, (2, 2, 2, 1, 1))).program
+    codes = [d.code for d in check_program(program).diagnostics]
     assert "unused" not in codes
 
 
 def test_a_disagreeing_program_fails_loudly_listing_inputs() -> None:
     model = random_model(0, (1, 1, 1, 1, 1))
-    text, _ = lift_model(model)
+    program = lift_model(model).program
     with torch.no_grad():
-        model.unembed[:, 1] += 100.0  # now class "a" always wins, the text says otherwise
+        model.unembed[:, 1] += 100.0  # now class "a" always wins, the program says otherwise
     with pytest.raises(RaspError) as error:
-        certify(model, text, CHECKS, {})
-    assert "disagrees with the model" in str(error.value)
-    assert "model a, program" in str(error.value)
+        certify(model, program, CHECKS, LiftedSource.of("<model>", "0" * 64))
+    assert "transformer_programs frontend disagrees with its source" in str(error.value)
+    assert 'source "a", program' in str(error.value)
 
 
 def test_numerical_mlp_table_covers_counts_up_to_n() -> None:
@@ -97,9 +114,14 @@ def test_heads_read_argmax_of_their_gates() -> None:
 
 
 def test_trained_run_lifts_with_certified_agreement(run_dir: Path) -> None:
-    result = lift_run(run_dir, exhaustive_limit=400, fuzz=100)
-    certificate = result.certificate
-    assert certificate["agreement"] == 1.0
-    assert certificate["inputs"]["test_split"]["inputs"] > 0
-    assert certificate["source"]["task"] == "hist"
-    assert Fraction(certificate["agreement"]) == 1
+    certificate = lift_run(run_dir, exhaustive_limit=400, fuzz=100).certificate
+    assert certificate.ok
+    checks = {group.name: group for group in certificate.checks}
+    assert checks["test_split"].selection == "split" and checks["test_split"].inputs > 0
+    assert certificate.source.path == str(run_dir)
+    weights = json.loads((run_dir / "model.json").read_text())["sha256"]
+    assert certificate.source.sha256 == weights
+    assert certificate.source.details["task"] == "hist"
+    assert certificate.source.details["weights_sha256"] == weights
+    assert certificate.details["lifting"]["readout_exact_float64"] is True
+    assert certificate_from_json(certificate.to_json()) == certificate
