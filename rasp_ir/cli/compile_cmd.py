@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from rasp_ir import ir
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides, load_checked
 from rasp_ir.cli.output import err, write
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.registry import load_backend, require_supported
+from rasp_ir.registry import Backend, load_backend, require_supported
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers
@@ -53,11 +54,7 @@ def compile_command(args: argparse.Namespace) -> int:
     backend = load_backend(args.backend)
     require_supported(backend, program)
     if args.report:
-        report = getattr(backend, "report", None)
-        if not callable(report):
-            raise RaspError.single("usage", f"the {backend.name} backend has no size report")
-        text = report(program)
-        write(text if text.endswith("\n") else text + "\n")
+        _print_report(backend, program)
         if args.output is None:
             return 0
     artifact = backend.lower(program)
@@ -72,6 +69,22 @@ def compile_command(args: argparse.Namespace) -> int:
     suffix = getattr(backend, "suffix", "")
     if suffix and not path.suffix:
         path = path.with_name(path.name + suffix)
+    _save(backend, artifact, path)
+    err(f"wrote {path}")
+    return 0
+
+
+def _print_report(backend: Backend, program: ir.Program) -> None:
+    """Print the backend's size report; a usage error when it has none."""
+    report = getattr(backend, "report", None)
+    if not callable(report):
+        raise RaspError.single("usage", f"the {backend.name} backend has no size report")
+    text = report(program)
+    write(text if text.endswith("\n") else text + "\n")
+
+
+def _save(backend: Backend, artifact: Any, path: Path) -> None:
+    """Write ``artifact`` with the backend's own ``save``, or as text or bytes."""
     save = getattr(backend, "save", None)
     try:
         if callable(save):
@@ -86,5 +99,3 @@ def compile_command(args: argparse.Namespace) -> int:
             )
     except OSError as error:
         raise RaspError.single("file", f"cannot write {path}: {error}") from None
-    err(f"wrote {path}")
-    return 0
