@@ -15,10 +15,11 @@ from lark import Token, Tree
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
-from rasp_ir.expr import ExprError, evaluate, free_params
 from rasp_ir.lowered import LITERALS, Lowered, SetVal, TableVal, split_arguments
 from rasp_ir.lowering_state import Recorder, Source
 from rasp_ir.syntax import ParseTree, span_of
+from rasp_ir.term_eval import ExprError, evaluate
+from rasp_ir.terms import free_params
 
 EXPR_BUILTINS = (*ir.EXPR_FUNCTIONS, "lookup", "indicator")
 
