@@ -29,7 +29,7 @@ from rasp_ir import ir
 from rasp_ir.check import load_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.interpreter import interpret
-from rasp_ir.lowering import parse_program
+from rasp_ir.syntax import parse_program
 from rasp_ir.values import Value, format_value, same_value, value_key
 from rasp_ir.valuesets import infer_value_sets
 

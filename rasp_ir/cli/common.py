@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rasp_ir.check import CheckResult, load_program
 from rasp_ir.cli.output import report
 from rasp_ir.inputs import parse_max_len, parse_vocab
-from rasp_ir.lowering import HeaderOverrides
+from rasp_ir.syntax import HeaderOverrides
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -10,7 +10,7 @@ import pytest
 from rasp_ir import ir
 from rasp_ir.backends.python import BACKEND
 from rasp_ir.check import load_program
-from rasp_ir.lowering import HeaderOverrides
+from rasp_ir.syntax import HeaderOverrides
 from rasp_ir.values import Value, value_key
 from rasp_ir.verify import input_count, verify
 

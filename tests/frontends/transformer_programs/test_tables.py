@@ -9,7 +9,7 @@ import pytest
 from rasp_ir.expr import apply_lambda
 from rasp_ir.frontends.transformer_programs.tables import lookup_text, table_expression
 from rasp_ir.ir import Map
-from rasp_ir.lowering import parse_program
+from rasp_ir.syntax import parse_program
 
 
 def _function(params: list[str], body: str) -> Map:
