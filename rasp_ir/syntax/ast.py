@@ -1,9 +1,9 @@
-"""The typed AST of one source file: frozen dataclasses with spans, one per construct of
+"""The typed AST of one source file, what :mod:`rasp_ir.syntax.build_ast` gives and
+:mod:`rasp_ir.syntax.resolve` takes: frozen dataclasses with spans, one per construct of
 ``grammar/rasp.lark`` (directives, statements, expressions, literals, annotations).
 
-:mod:`rasp_ir.syntax.build_ast` builds it from the parse tree; nothing here knows names, types
-or the IR. Number literals keep their digits: converting them can fail, and that failure is a
-diagnostic reported in source order by :mod:`rasp_ir.syntax.resolve`.
+Nothing here knows names, types or the IR. Number literals keep their digits: converting them
+can fail, and that failure is a diagnostic reported in source order during resolution.
 """
 
 from __future__ import annotations
@@ -201,8 +201,6 @@ Expr = (
     | TableLit
 )
 Argument = Expr | OperatorArg
-OPERATORS = (BinOp, Logic, Not, Neg, IfElse, Member)
-"""Operator nodes: on s-ops they are sugar for maps (and, or, not also combine selectors)."""
 
 # ---------------------------------------------------------------- statements
 

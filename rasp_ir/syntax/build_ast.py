@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer_NonRecursive, v_args
 from lark.tree import Meta
 
 from rasp_ir.diagnostics import Span
@@ -40,7 +40,7 @@ def _split_arguments(
 
 
 @v_args(meta=True)
-class AstBuilder(Transformer[Token, ast.Module]):
+class AstBuilder(Transformer_NonRecursive[Token, ast.Module]):
     """Builds AST nodes bottom-up; method names are the rule names (and aliases) of the grammar."""
 
     def __init__(self, text: str, file: str) -> None:

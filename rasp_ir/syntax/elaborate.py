@@ -70,8 +70,6 @@ class Elaborator(Recorder):
         """What ``node`` stands for; nodes it creates are recorded in ``ctx``."""
         if isinstance(node, ast.LITERALS):
             return ConstVal(self.literal(node))
-        if isinstance(node, ast.OPERATORS):
-            return self._operator(node, scope, ctx)
         return _RESOLVERS[type(node)](self, node, scope, ctx)
 
     def constant(self, node: ast.Expr, scope: Scope) -> Value:
@@ -179,8 +177,8 @@ class Elaborator(Recorder):
     # ------------------------------------------------------------ operators on s-ops
 
     def _operator(self, node: ast.Expr, scope: Scope, ctx: Context) -> Resolved:
-        if isinstance(node, (ast.Logic, ast.Not)):
-            return self._logic(node, scope, ctx)
+        """Arithmetic, comparisons, conditionals, membership and expression built-ins on s-ops
+        or constants: a map of the s-ops they read, or the constant they fold to."""
         inputs: list[str] = []
         builder = self._term_builder(scope, lambda leaf: self._sop_leaf(leaf, scope, ctx, inputs))
         return self._sugar_map(builder.build(node), inputs, node.span, ctx)
@@ -322,8 +320,14 @@ def _reduction(node: ast.Expr) -> Resolved:
     return OpVal(node.name if isinstance(node, ast.Name) else "")
 
 
-# How each non-operator, non-literal node resolves.
+# How each kind of node but literals resolves.
 _RESOLVERS: dict[type, Callable[[Elaborator, Any, Scope, Context], Resolved]] = {
+    ast.BinOp: Elaborator._operator,
+    ast.Neg: Elaborator._operator,
+    ast.IfElse: Elaborator._operator,
+    ast.Member: Elaborator._operator,
+    ast.Logic: Elaborator._logic,
+    ast.Not: Elaborator._logic,
     ast.Name: Elaborator._name,
     ast.Call: Elaborator._call,
     ast.FnLit: Elaborator._lambda,

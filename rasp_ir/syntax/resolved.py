@@ -1,4 +1,4 @@
-"""What an AST expression resolves to before it becomes IR, and the values of literals.
+"""AST literals in, values out; and what an AST expression resolves to before it becomes IR.
 
 An expression is an s-op or selector (by name), a constant, a function, a bare comparison
 operator, or a set, table or tuple literal; which one decides how its context uses it.

@@ -1,5 +1,5 @@
-"""What the resolution modules share: the temporary nodes one binding's right-hand side creates,
-and a recorder that collects diagnostics and those nodes.
+"""Problems and built nodes in, diagnostics and temporaries out: the recorder the resolution
+modules share, and the temporary nodes one binding's right-hand side creates.
 
 Resolvers record into a :class:`Recorder`; :mod:`rasp_ir.syntax.resolve` reads the nodes back
 as bindings and the diagnostics as one :class:`~rasp_ir.diagnostics.RaspError`.
