@@ -12,7 +12,7 @@ from rasp_ir.syntax.calls import MAP_ALIASES, SOP_BUILTINS
 from rasp_ir.syntax.exprs import EXPR_BUILTINS
 from rasp_ir.syntax.header import HeaderOverrides
 from rasp_ir.syntax.resolve import parse_file, parse_program
-from rasp_ir.syntax.tree import ParseTree, as_token, as_tree, grammar_parser, parse_tree, span_of
+from rasp_ir.syntax.tree import ParseTree, as_token, as_tree, grammar_parser, parse_tree
 
 __all__ = [
     "EXPR_BUILTINS",
@@ -28,5 +28,4 @@ __all__ = [
     "parse_module",
     "parse_program",
     "parse_tree",
-    "span_of",
 ]
