@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from rasp_ir.backends.torch import compile_program
-from rasp_ir.lowering import HeaderOverrides, parse_file
+from rasp_ir.syntax import HeaderOverrides, parse_file
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from rasp_ir.interpreter import interpret  # noqa: E402
 from rasp_ir.ir import Program  # noqa: E402
-from rasp_ir.lowering import HeaderOverrides, parse_file  # noqa: E402
+from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
 from rasp_ir.values import Value  # noqa: E402
 from tests.naive_evaluator import evaluate_naive  # noqa: E402
 

@@ -48,7 +48,6 @@ from rasp_ir.frontend import Frontend, Lifted, LiftOptions, check_settings
 from rasp_ir.inputs import vocab_kind
 from rasp_ir.interpreter import Evaluation, interpret, run
 from rasp_ir.ir import Binding, Header, IRError, Program
-from rasp_ir.lowering import HeaderOverrides, parse_file, parse_program
 from rasp_ir.optimize import eliminate_dead_code, live_names, optimize
 from rasp_ir.printer import format_expr, format_program
 from rasp_ir.registry import (
@@ -67,6 +66,7 @@ from rasp_ir.registry import (
     unsupported,
 )
 from rasp_ir.rules import rule_for
+from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
 from rasp_ir.values import (
     Number,

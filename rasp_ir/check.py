@@ -12,8 +12,8 @@ from pathlib import Path
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError, errors_only
 from rasp_ir.layers import LayerAllocation, allocate_layers
-from rasp_ir.lowering import HeaderOverrides, parse_file, parse_program
 from rasp_ir.optimize import live_names
+from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.values import value_key
 from rasp_ir.valuesets import ValueSetResult, infer_value_sets
 

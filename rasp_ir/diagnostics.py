@@ -102,9 +102,3 @@ class RaspError(Exception):
 def errors_only(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     """The diagnostics of severity ``error``."""
     return [d for d in diagnostics if d.severity == "error"]
-
-
-def raise_if_errors(diagnostics: Sequence[Diagnostic]) -> None:
-    """Raise a :class:`RaspError` with every diagnostic if any of them is an error."""
-    if errors_only(diagnostics):
-        raise RaspError(diagnostics)

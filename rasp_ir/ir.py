@@ -4,103 +4,39 @@ A program is flat: every operation is a named :class:`Binding` whose operands ar
 earlier bindings or of the primitives ``tokens``, ``indices`` and ``length``. Nested source
 expressions get derived names (``x__select``) from the parser and are printed back inline.
 Functions inside the IR (maps, predicates, tables) are :class:`Lambda` data in a small
-expression language, never Python callables. Source spans ride along but never take part in
-equality or hashing, so ``parse(print(p)) == p``.
+expression language (the terms of :mod:`rasp_ir.terms`, re-exported here), never Python
+callables. Source spans ride along but never take part in equality or hashing, so
+``parse(print(p)) == p``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
 from rasp_ir.diagnostics import Span
+from rasp_ir.term_eval import fold_constants
+from rasp_ir.terms import Binary as Binary
+from rasp_ir.terms import Call as Call
+from rasp_ir.terms import Const as Const
+from rasp_ir.terms import Expr as Expr
+from rasp_ir.terms import IfElse as IfElse
+from rasp_ir.terms import Lookup as Lookup
+from rasp_ir.terms import Member as Member
+from rasp_ir.terms import Param as Param
+from rasp_ir.terms import Unary as Unary
+from rasp_ir.terms import map_children as map_children
 from rasp_ir.values import Value
 
 Encoding = Literal["cat", "num"]
 PRIMITIVES: tuple[str, ...] = ("tokens", "indices", "length")
 COMPARISONS: tuple[str, ...] = ("==", "!=", "<", "<=", ">", ">=")
-CONSTANT_PREDICATES: tuple[str, ...] = ("true", "false")
 REDUCTIONS: tuple[str, ...] = ("mean", "sum", "max", "min")
 EXPR_FUNCTIONS: tuple[str, ...] = ("min", "max", "abs", "round", "argmax")
 
 
-# ---------------------------------------------------------------- expression language
-
-
-@dataclass(frozen=True)
-class Const:
-    """A literal value."""
-
-    value: Value
-
-
-@dataclass(frozen=True)
-class Param:
-    """A reference to a lambda parameter."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Unary:
-    """``-x`` or ``not x``."""
-
-    op: Literal["-", "not"]
-    operand: Expr
-
-
-@dataclass(frozen=True)
-class Binary:
-    """Arithmetic (``+ - * / %``), comparison (``== != < <= > >=``) or ``and``/``or``."""
-
-    op: str
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class IfElse:
-    """``then if cond else orelse``."""
-
-    cond: Expr
-    then: Expr
-    orelse: Expr
-
-
-@dataclass(frozen=True)
-class Member:
-    """``element in {options}`` (or ``not in`` when ``negated``)."""
-
-    element: Expr
-    options: tuple[Value, ...]
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """A table literal indexed by one or more keys, with a default for missing keys.
-
-    ``lookup(x, {"a": 1, "b": 2}, default=0)`` has ``keys=(x,)`` and entries
-    ``(("a",), 1), (("b",), 2)``; a two-key table is indexed by ``(a, b)``.
-    """
-
-    keys: tuple[Expr, ...]
-    entries: tuple[tuple[tuple[Value, ...], Value], ...]
-    default: Expr = Const(None)
-
-
-@dataclass(frozen=True)
-class Call:
-    """A built-in function of the expression language: ``min``, ``max``, ``abs``, ``round``,
-    ``argmax`` (the index of the first largest of its numeric arguments)."""
-
-    func: str
-    args: tuple[Expr, ...]
-
-
-Expr = Const | Param | Unary | Binary | IfElse | Member | Lookup | Call
+# ---------------------------------------------------------------- functions
 
 
 @dataclass(frozen=True)
@@ -117,38 +53,6 @@ class Lambda:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "body", fold_constants(self.body))
-
-
-def fold_constants(expr: Expr) -> Expr:
-    """``expr`` with every parameter-free subterm replaced by its value (when it has one)."""
-    from rasp_ir.expr import ExprError, evaluate, free_params
-
-    if isinstance(expr, (Const, Param)):
-        return expr
-    folded = map_children(expr, fold_constants)
-    if free_params(folded):
-        return folded
-    try:
-        return Const(evaluate(folded, {}))
-    except ExprError:
-        return folded
-
-
-def map_children(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
-    """``expr`` with ``fn`` applied to each direct sub-expression."""
-    if isinstance(expr, Unary):
-        return Unary(expr.op, fn(expr.operand))
-    if isinstance(expr, Binary):
-        return Binary(expr.op, fn(expr.left), fn(expr.right))
-    if isinstance(expr, IfElse):
-        return IfElse(fn(expr.cond), fn(expr.then), fn(expr.orelse))
-    if isinstance(expr, Member):
-        return Member(fn(expr.element), expr.options, expr.negated)
-    if isinstance(expr, Lookup):
-        return Lookup(tuple(fn(k) for k in expr.keys), expr.entries, fn(expr.default))
-    if isinstance(expr, Call):
-        return Call(expr.func, tuple(fn(a) for a in expr.args))
-    return expr
 
 
 # ---------------------------------------------------------------- s-ops and selectors

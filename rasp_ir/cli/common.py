@@ -10,7 +10,7 @@ from typing import TypeAlias
 from rasp_ir.check import CheckResult, load_program
 from rasp_ir.cli.output import report
 from rasp_ir.inputs import parse_max_len, parse_vocab
-from rasp_ir.lowering import HeaderOverrides
+from rasp_ir.syntax import HeaderOverrides
 
 # What ``register(subparsers)`` receives: argparse's (private) sub-parsers action.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 from rasp_ir.cli.common import add_command
 from rasp_ir.cli.output import err, write
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_program
-from rasp_ir.syntax import parse_tree
+from rasp_ir.syntax import parse_program, parse_tree
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers

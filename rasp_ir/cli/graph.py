@@ -10,7 +10,7 @@ from rasp_ir.cli.common import add_command, add_header_options, header_overrides
 from rasp_ir.cli.output import write
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.layers import allocate_layers
-from rasp_ir.lowering import parse_file
+from rasp_ir.syntax import parse_file
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers

@@ -10,7 +10,7 @@ from rasp_ir.check import check_program
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides
 from rasp_ir.cli.output import out, report
 from rasp_ir.layers import format_allocation
-from rasp_ir.lowering import parse_file
+from rasp_ir.syntax import parse_file
 from rasp_ir.values import Value, format_value
 
 if TYPE_CHECKING:

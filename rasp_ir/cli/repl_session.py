@@ -23,8 +23,7 @@ from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.inputs import check_input, json_tokens, typed_tokens
 from rasp_ir.interpreter import Evaluation, interpret
-from rasp_ir.lowering import parse_program
-from rasp_ir.syntax import as_token, as_tree, parse_tree
+from rasp_ir.syntax import as_token, as_tree, parse_program, parse_tree
 from rasp_ir.values import Value, format_value
 
 REPL_FILE = "<repl>"

@@ -27,8 +27,8 @@ import pytest
 
 from rasp_ir.check import check_program
 from rasp_ir.interpreter import interpret, run
-from rasp_ir.lowering import HeaderOverrides, parse_file, parse_program
 from rasp_ir.printer import format_program
+from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from rasp_ir import ir
 from rasp_ir.check import load_program
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_program
+from rasp_ir.syntax import parse_program
 from tests.strategies import mutated_program_text, programs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

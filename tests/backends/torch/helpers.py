@@ -12,7 +12,7 @@ from pathlib import Path
 from rasp_ir import ir
 from rasp_ir.backends.torch import CHUNK_FLOATS, CompiledTransformer, compile_program
 from rasp_ir.interpreter import interpret
-from rasp_ir.lowering import HeaderOverrides, parse_file, parse_program
+from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.values import Value, value_key
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -132,7 +132,7 @@ def test_causal_compile_of_a_length_program_warns_issue_19() -> None:
 def test_numerical_values_too_close_for_float32_are_refused() -> None:
     from rasp_ir.backends.torch import compile_program
     from rasp_ir.diagnostics import RaspError
-    from rasp_ir.lowering import parse_program
+    from rasp_ir.syntax import parse_program
 
     source = (
         '%vocab {"(", ")"}\n%max_len 40\n'

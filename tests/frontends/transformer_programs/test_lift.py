@@ -24,8 +24,8 @@ from rasp_ir.frontends.transformer_programs.lift import (
 )
 from rasp_ir.frontends.transformer_programs.structure import variables
 from rasp_ir.ir import Map
-from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_program
+from rasp_ir.syntax import parse_program
 
 from .conftest import random_model
 

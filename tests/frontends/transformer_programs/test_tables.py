@@ -11,8 +11,8 @@ from rasp_ir import ir
 from rasp_ir.expr import apply_lambda
 from rasp_ir.frontends.transformer_programs.tables import lookup_expr, table_expression
 from rasp_ir.ir import Map
-from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_expr
+from rasp_ir.syntax import parse_program
 from rasp_ir.values import Value
 
 Table = dict[tuple[Value, ...], int]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rasp_ir.lowering import parse_program
 from rasp_ir.printer import format_program
+from rasp_ir.syntax import parse_program
 from tests.rasp_ir.cli.conftest import HALVES, REVERSE, Result
 
 Rasp = Callable[..., Result]

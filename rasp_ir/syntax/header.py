@@ -7,20 +7,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lark import Token
-
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, Span
-from rasp_ir.lowered import bounded_int, decode_string, vocabulary_problem
-from rasp_ir.lowering_state import Recorder, Source
-from rasp_ir.syntax import ParseTree, as_token, span_of
+from rasp_ir.syntax import ast
+from rasp_ir.syntax.resolved import bounded_int, vocabulary_problem
+from rasp_ir.syntax.state import Recorder
 from rasp_ir.values import Value, describe_value, value_key
 
 MAX_LEN_LIMIT = 100_000
 """Largest ``%max_len``: value sets and tables grow with it."""
 
-# Lowers a constant expression of the header (a vocabulary entry, the BOS token).
-ConstantLowerer = Callable[[ParseTree | Token], Value]
+# Resolves a constant expression of the header (a vocabulary entry, the BOS token).
+ConstantResolver = Callable[[ast.Expr], Value]
+
+_NAMES: dict[type[ast.Directive], str] = {
+    ast.VocabDirective: "vocab",
+    ast.MaxLenDirective: "max_len",
+    ast.BosDirective: "bos",
+    ast.CausalDirective: "causal",
+}
 
 
 @dataclass(frozen=True)
@@ -42,45 +47,25 @@ class HeaderDirectives:
     seen: dict[str, Span] = field(default_factory=dict)
 
     def read(
-        self, recorder: Recorder, item: ParseTree, source: Source, constant: ConstantLowerer
+        self, recorder: Recorder, directive: ast.Directive, constant: ConstantResolver
     ) -> None:
-        """Take in one ``*_directive`` tree."""
-        span = span_of(item, source.text, source.file)
-        name = item.data.removesuffix("_directive")
+        """Take in one directive."""
+        name = _NAMES[type(directive)]
+        span = directive.span
         if name in self.seen:
             first = self.seen[name].location()
             raise recorder.error(
                 "header", f"%{name} is given twice", span, f"the first one is at {first}"
             )
         self.seen[name] = span
-        if name == "vocab":
-            self.vocab = self._vocab(recorder, item, span, constant)
-        elif name == "max_len":
-            value = bounded_int(str(as_token(item.children[0])), MAX_LEN_LIMIT)
-            if value is None or value < 1:
-                raise recorder.error(
-                    "header", f"%max_len must be between 1 and {MAX_LEN_LIMIT:,}", span
-                )
-            self.max_len = value
-        elif name == "bos":
-            self.bos = constant(item.children[0])
+        if isinstance(directive, ast.VocabDirective):
+            self.vocab = _vocab(recorder, directive, constant)
+        elif isinstance(directive, ast.MaxLenDirective):
+            self.max_len = _max_len(recorder, directive)
+        elif isinstance(directive, ast.BosDirective):
+            self.bos = constant(directive.value)
         else:
             self.causal = True
-
-    def _vocab(
-        self, recorder: Recorder, item: ParseTree, span: Span, constant: ConstantLowerer
-    ) -> tuple[Value, ...]:
-        child = item.children[0]
-        if isinstance(child, Token):
-            values: list[Value] = list(decode_string(child))
-        else:
-            values = [constant(c) for c in child.children]
-        problem = vocabulary_problem(values)
-        if problem:
-            raise recorder.error(
-                "header", problem, span, 'e.g. %vocab {"a", "b"} or %vocab chars "ab"'
-            )
-        return tuple(values)
 
     def header(self, overrides: HeaderOverrides, recorder: Recorder) -> ir.Header | None:
         """The program header, or None (with diagnostics recorded) if it cannot be built."""
@@ -114,3 +99,27 @@ class HeaderDirectives:
                 )
             )
         return ir.Header(vocab, max_len, bos, self.causal)
+
+
+def _vocab(
+    recorder: Recorder, directive: ast.VocabDirective, constant: ConstantResolver
+) -> tuple[Value, ...]:
+    if directive.chars is not None:
+        values: list[Value] = list(directive.chars)
+    else:
+        values = [constant(c) for c in directive.values]
+    problem = vocabulary_problem(values)
+    if problem:
+        raise recorder.error(
+            "header", problem, directive.span, 'e.g. %vocab {"a", "b"} or %vocab chars "ab"'
+        )
+    return tuple(values)
+
+
+def _max_len(recorder: Recorder, directive: ast.MaxLenDirective) -> int:
+    value = bounded_int(directive.digits, MAX_LEN_LIMIT)
+    if value is None or value < 1:
+        raise recorder.error(
+            "header", f"%max_len must be between 1 and {MAX_LEN_LIMIT:,}", directive.span
+        )
+    return value

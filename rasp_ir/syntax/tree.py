@@ -1,7 +1,8 @@
 """Source text in, Lark parse tree out; syntax errors become diagnostics with a location.
 
-The grammar lives in ``grammar/rasp.lark`` (LALR, strict). This module only parses; names,
-types and sugar are resolved by :mod:`rasp_ir.lowering`.
+The grammar lives in ``grammar/rasp.lark`` (LALR, strict). This module only parses: the tree
+becomes an AST in :mod:`rasp_ir.syntax.build_ast`, names and sugar are resolved in
+:mod:`rasp_ir.syntax.resolve`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from functools import cache
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.tree import Meta
 
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.grammar import grammar_text
@@ -73,17 +75,19 @@ def source_line(text: str, line: int) -> str:
 
 def span_of(item: ParseTree | Token, text: str, file: str) -> Span:
     """The span of a parse-tree node or token."""
-    if isinstance(item, Token):
-        line, column = item.line or 1, item.column or 1
-        end_line, end_column = item.end_line or line, item.end_column or column + 1
-    else:
-        meta = item.meta
-        if getattr(meta, "empty", True):
-            line = column = end_line = end_column = 1
-        else:
-            line, column = meta.line, meta.column
-            end_line, end_column = meta.end_line, meta.end_column
+    if isinstance(item, Tree):
+        return meta_span(item.meta, text, file)
+    line, column = item.line or 1, item.column or 1
+    end_line, end_column = item.end_line or line, item.end_column or column + 1
     return Span(file, line, column, end_line, end_column, source_line(text, line))
+
+
+def meta_span(meta: Meta, text: str, file: str) -> Span:
+    """The span a parse-tree node's positions describe (1:1 for a node without tokens)."""
+    if getattr(meta, "empty", True):
+        return Span(file, 1, 1, 1, 1, source_line(text, 1))
+    line, column = meta.line, meta.column
+    return Span(file, line, column, meta.end_line, meta.end_column, source_line(text, line))
 
 
 def parse_tree(text: str, file: str) -> ParseTree:

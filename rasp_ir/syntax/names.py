@@ -1,4 +1,4 @@
-"""Names for the nodes one binding's right-hand side creates: temporary while lowering,
+"""Names for the nodes one binding's right-hand side creates: temporary while resolving,
 then derived in pre-order (``x__select``, ``x__select2``) so the printer can inline them back.
 
 ``created`` maps temporary names to nodes; operands that are not in it are earlier bindings.

@@ -1,9 +1,10 @@
 """Built-in s-op calls in, IR nodes out: ``select``, ``select_closest``, ``aggregate``,
 ``selector_width`` and ``map`` (also spelled ``sequence_map`` and ``zipmap``).
 
-Each lowerer takes its arguments already lowered (:mod:`rasp_ir.lowered` values), records the
-node it builds as a temporary of the binding's :class:`~rasp_ir.lowering_state.Context`, and
-returns a reference to it; wrong arguments become diagnostics.
+Each builder takes its arguments already resolved (:mod:`rasp_ir.syntax.resolved` values),
+records the node it builds as a temporary of the binding's
+:class:`~rasp_ir.syntax.state.Context`, and returns a reference to it; wrong arguments become
+diagnostics.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from collections.abc import Callable
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
-from rasp_ir.lowered import (
+from rasp_ir.syntax.resolved import (
     ConstVal,
     FnVal,
-    Lowered,
     OpVal,
+    Resolved,
     SelRef,
     SOpRef,
-    describe_lowered,
-    reduction_name,
+    describe_resolved,
 )
-from rasp_ir.lowering_state import Context, Recorder
+from rasp_ir.syntax.state import Context, Recorder
 from rasp_ir.values import Value
 
 MAP_ALIASES = ("sequence_map", "zipmap")
@@ -30,23 +30,29 @@ MAP_ALIASES = ("sequence_map", "zipmap")
 # An aggregate without a default: the binding's encoding decides it (0 for num, None for cat).
 UNSET: object = object()
 
-CallLowerer = Callable[[Recorder, str, list[Lowered], dict[str, Lowered], Span, Context], Lowered]
+CallBuilder = Callable[
+    [Recorder, str, list[Resolved], dict[str, Resolved], Span, Context], Resolved
+]
 
 
-def _sop_operand(recorder: Recorder, value: Lowered, what: str, span: Span, ctx: Context) -> str:
+def _reduction_name(value: Resolved) -> str:
+    return value.op if isinstance(value, OpVal) else ""
+
+
+def _sop_operand(recorder: Recorder, value: Resolved, what: str, span: Span, ctx: Context) -> str:
     if isinstance(value, SOpRef):
         return value.name
     if isinstance(value, ConstVal):
         return recorder.temp(ctx, ir.Full(value.value), span)
-    raise recorder.error("type", f"{what} must be an s-op, not {describe_lowered(value)}", span)
+    raise recorder.error("type", f"{what} must be an s-op, not {describe_resolved(value)}", span)
 
 
-def _selector_operand(recorder: Recorder, value: Lowered, what: str, span: Span) -> str:
+def _selector_operand(recorder: Recorder, value: Resolved, what: str, span: Span) -> str:
     if isinstance(value, SelRef):
         return value.name
     raise recorder.error(
         "type",
-        f"{what} must be a selector, not {describe_lowered(value)}",
+        f"{what} must be a selector, not {describe_resolved(value)}",
         span,
         "build one with select(keys, queries, predicate)",
     )
@@ -55,8 +61,8 @@ def _selector_operand(recorder: Recorder, value: Lowered, what: str, span: Span)
 def _expect_arity(
     recorder: Recorder,
     name: str,
-    positional: list[Lowered],
-    keywords: dict[str, Lowered],
+    positional: list[Resolved],
+    keywords: dict[str, Resolved],
     counts: tuple[int, ...],
     allowed_keywords: tuple[str, ...],
     usage: str,
@@ -68,14 +74,14 @@ def _expect_arity(
         raise recorder.error("arity", f"wrong arguments to {name}{extra}", span, f"usage: {usage}")
 
 
-def lower_select(
+def build_select(
     recorder: Recorder,
     name: str,
-    positional: list[Lowered],
-    keywords: dict[str, Lowered],
+    positional: list[Resolved],
+    keywords: dict[str, Resolved],
     span: Span,
     ctx: Context,
-) -> Lowered:
+) -> Resolved:
     """``select`` and ``select_closest``: keys, queries and a predicate."""
     usage = f"{name}(keys, queries, predicate), e.g. {name}(indices, indices, <)"
     _expect_arity(recorder, name, positional, keywords, (3,), (), usage, span)
@@ -86,7 +92,7 @@ def lower_select(
     return SelRef(recorder.temp(ctx, node_type(keys, queries, predicate), span))
 
 
-def _predicate(recorder: Recorder, value: Lowered, name: str, span: Span) -> ir.Predicate:
+def _predicate(recorder: Recorder, value: Resolved, name: str, span: Span) -> ir.Predicate:
     if isinstance(value, OpVal):
         return ir.Comparison(value.op)
     if isinstance(value, ConstVal) and isinstance(value.value, bool):
@@ -107,14 +113,14 @@ def _predicate(recorder: Recorder, value: Lowered, name: str, span: Span) -> ir.
     )
 
 
-def lower_aggregate(
+def build_aggregate(
     recorder: Recorder,
     name: str,
-    positional: list[Lowered],
-    keywords: dict[str, Lowered],
+    positional: list[Resolved],
+    keywords: dict[str, Resolved],
     span: Span,
     ctx: Context,
-) -> Lowered:
+) -> Resolved:
     """``aggregate(selector, sop, default=..., reduce=...)``; the default may stay :data:`UNSET`."""
     usage = "aggregate(selector, sop, default=..., reduce=mean|sum|max|min)"
     _expect_arity(recorder, name, positional, keywords, (2, 3), ("default", "reduce"), usage, span)
@@ -128,7 +134,7 @@ def lower_aggregate(
         default = default_arg.value
     reduce = "mean"
     if "reduce" in keywords:
-        reduce = reduction_name(keywords["reduce"])
+        reduce = _reduction_name(keywords["reduce"])
         if reduce not in ir.REDUCTIONS:
             raise recorder.error(
                 "type",
@@ -140,28 +146,28 @@ def lower_aggregate(
     return SOpRef(recorder.temp(ctx, node, span))
 
 
-def lower_selector_width(
+def build_selector_width(
     recorder: Recorder,
     name: str,
-    positional: list[Lowered],
-    keywords: dict[str, Lowered],
+    positional: list[Resolved],
+    keywords: dict[str, Resolved],
     span: Span,
     ctx: Context,
-) -> Lowered:
+) -> Resolved:
     """``selector_width(selector)``."""
     _expect_arity(recorder, name, positional, keywords, (1,), (), "selector_width(selector)", span)
     selector = _selector_operand(recorder, positional[0], "the argument of selector_width", span)
     return SOpRef(recorder.temp(ctx, ir.SelectorWidth(selector), span))
 
 
-def lower_map(
+def build_map(
     recorder: Recorder,
     name: str,
-    positional: list[Lowered],
-    keywords: dict[str, Lowered],
+    positional: list[Resolved],
+    keywords: dict[str, Resolved],
     span: Span,
     ctx: Context,
-) -> Lowered:
+) -> Resolved:
     """``map(fn, sop, ..., default=...)``: one s-op per parameter of the function."""
     usage = "map(fn(x, y) -> ..., x_sop, y_sop, default=...)"
     if len(positional) < 2 or set(keywords) - {"default"}:
@@ -186,11 +192,11 @@ def lower_map(
     return SOpRef(recorder.temp(ctx, ir.Map(fn_value.fn, inputs, default), span))
 
 
-CALL_LOWERERS: dict[str, CallLowerer] = {
-    "select": lower_select,
-    "select_closest": lower_select,
-    "aggregate": lower_aggregate,
-    "selector_width": lower_selector_width,
-    "map": lower_map,
+CALL_BUILDERS: dict[str, CallBuilder] = {
+    "select": build_select,
+    "select_closest": build_select,
+    "aggregate": build_aggregate,
+    "selector_width": build_selector_width,
+    "map": build_map,
 }
-SOP_BUILTINS = tuple(CALL_LOWERERS)
+SOP_BUILTINS = tuple(CALL_BUILDERS)

@@ -1,4 +1,4 @@
-"""What an expression lowers to before it becomes IR, and small helpers on parse trees.
+"""AST literals in, values out; and what an AST expression resolves to before it becomes IR.
 
 An expression is an s-op or selector (by name), a constant, a function, a bare comparison
 operator, or a set, table or tuple literal; which one decides how its context uses it.
@@ -6,18 +6,13 @@ operator, or a set, table or tuple literal; which one decides how its context us
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from lark import Token, Tree
-
 from rasp_ir import ir
-from rasp_ir.syntax import ParseTree, as_token
+from rasp_ir.syntax import ast
 from rasp_ir.values import Value, describe_value, value_key
-
-LITERALS = ("int_", "decimal", "string", "true", "false", "none")
 
 
 @dataclass(frozen=True)
@@ -60,31 +55,9 @@ class TupleVal:
     values: tuple[Value, ...]
 
 
-Lowered = SOpRef | SelRef | ConstVal | FnVal | OpVal | SetVal | TableVal | TupleVal
-
-
-def split_arguments(
-    arguments: list[ParseTree | Token],
-) -> tuple[list[ParseTree | Token], dict[str, ParseTree | Token]]:
-    positional: list[ParseTree | Token] = []
-    keywords: dict[str, ParseTree | Token] = {}
-    for argument in arguments:
-        if isinstance(argument, Tree) and argument.data == "keyword":
-            keywords[str(argument.children[0])] = argument.children[1]
-        else:
-            positional.append(argument)
-    return positional, keywords
-
-
-def reduction(tree: ParseTree | Token) -> Lowered:
-    """The bare name given as ``reduce=`` (checked against the reductions by the caller)."""
-    if isinstance(tree, Tree) and tree.data == "name":
-        return OpVal(str(tree.children[0]))
-    return OpVal("")
-
-
-def reduction_name(value: Lowered) -> str:
-    return value.op if isinstance(value, OpVal) else ""
+Resolved = SOpRef | SelRef | ConstVal | FnVal | OpVal | SetVal | TableVal | TupleVal
+Scope = dict[str, Resolved]
+"""What the names of one file (or one macro expansion) stand for."""
 
 
 MAX_NUMBER_DIGITS = 1000
@@ -105,38 +78,28 @@ def bounded_int(text: str, limit: int) -> int | None:
     return value if value <= limit else None
 
 
-def literal(tree: ParseTree) -> Value:
-    """The value of a literal tree; :class:`LiteralTooLarge` for numbers too large to handle."""
-    kind = tree.data
-    if kind == "true":
-        return True
-    if kind == "false":
-        return False
-    if kind == "none":
-        return None
-    token = tree.children[0]
-    if kind == "int_":
-        text = str(token)
-        if len(text) > MAX_NUMBER_DIGITS:
-            raise LiteralTooLarge(f"a number with {len(text)} digits is too large")
-        return int(text)
-    if kind == "decimal":
-        number = Decimal(str(token))
-        digits = len(number.as_tuple().digits)
-        if abs(number.adjusted()) > MAX_NUMBER_DIGITS or digits > MAX_NUMBER_DIGITS:
-            raise LiteralTooLarge(f"the number {str(token)[:30]} is too large or too precise")
-        fraction = Fraction(number)
-        return int(fraction) if fraction.denominator == 1 else fraction
-    return decode_string(as_token(token))
+def literal_value(node: ast.Literal) -> Value:
+    """The value of a literal; :class:`LiteralTooLarge` for numbers too large to handle."""
+    if isinstance(node, ast.IntLit):
+        if len(node.digits) > MAX_NUMBER_DIGITS:
+            raise LiteralTooLarge(f"a number with {len(node.digits)} digits is too large")
+        return int(node.digits)
+    if isinstance(node, ast.DecimalLit):
+        return _decimal_value(node.text)
+    return node.value
 
 
-def decode_string(token: Token) -> str:
-    decoded = json.loads(str(token), strict=False)
-    assert isinstance(decoded, str)
-    return decoded
+def _decimal_value(text: str) -> Value:
+    number = Decimal(text)
+    digits = len(number.as_tuple().digits)
+    if abs(number.adjusted()) > MAX_NUMBER_DIGITS or digits > MAX_NUMBER_DIGITS:
+        raise LiteralTooLarge(f"the number {text[:30]} is too large or too precise")
+    fraction = Fraction(number)
+    return int(fraction) if fraction.denominator == 1 else fraction
 
 
 def const_value(expr: ir.Expr) -> Value:
+    """The value of a folded expression (the caller knows it is a constant)."""
     assert isinstance(expr, ir.Const)
     return expr.value
 
@@ -165,19 +128,32 @@ def _value_kind(v: Value) -> str | None:
     return None
 
 
-def describe_lowered(value: Lowered) -> str:
+_DESCRIPTIONS = {FnVal: "a function", SetVal: "a set", TableVal: "a table", TupleVal: "a tuple"}
+
+
+def describe_resolved(value: Resolved) -> str:
+    """``value`` in words, for messages."""
     if isinstance(value, SOpRef):
         return f"the s-op {value.name}"
     if isinstance(value, SelRef):
         return f"the selector {value.name}"
     if isinstance(value, ConstVal):
         return f"the constant {describe_value(value.value)}"
-    if isinstance(value, FnVal):
-        return "a function"
     if isinstance(value, OpVal):
         return f"the operator {value.op}"
-    if isinstance(value, SetVal):
-        return "a set"
-    if isinstance(value, TableVal):
-        return "a table"
-    return "a tuple"
+    return _DESCRIPTIONS[type(value)]
+
+
+POISONED = SOpRef("\0poisoned")
+"""What a name stands for after its binding failed: uses are skipped without a new diagnostic."""
+_MACRO = "\0macro:"
+
+
+def macro_marker(name: str) -> SOpRef:
+    """What the name of a ``def`` stands for in its scope (it is only callable)."""
+    return SOpRef(f"{_MACRO}{name}")
+
+
+def is_macro_marker(value: Resolved) -> bool:
+    """Whether ``value`` is the :func:`macro_marker` of some ``def``."""
+    return isinstance(value, SOpRef) and value.name.startswith(_MACRO)

@@ -7,7 +7,7 @@ import pytest
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.lowering import HeaderOverrides, parse_file, parse_program
+from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 
 HEADER = '%vocab {"a", "b", "c"}\n%max_len 8\n'
 

@@ -1,0 +1,31 @@
+"""RASP source text in, IR :class:`~rasp_ir.ir.Program` out: the front end of the hub.
+
+Three stages, one module each: :mod:`~rasp_ir.syntax.tree` (text to Lark parse tree, syntax
+errors as diagnostics), :mod:`~rasp_ir.syntax.build_ast` (parse tree to the typed AST of
+:mod:`~rasp_ir.syntax.ast`) and :mod:`~rasp_ir.syntax.resolve` (names, macros, imports, sugar,
+annotations and derived names: AST to IR).
+"""
+
+from rasp_ir.syntax.bindings import RESERVED
+from rasp_ir.syntax.build_ast import parse_module
+from rasp_ir.syntax.calls import MAP_ALIASES, SOP_BUILTINS
+from rasp_ir.syntax.exprs import EXPR_BUILTINS
+from rasp_ir.syntax.header import HeaderOverrides
+from rasp_ir.syntax.resolve import parse_file, parse_program
+from rasp_ir.syntax.tree import ParseTree, as_token, as_tree, grammar_parser, parse_tree
+
+__all__ = [
+    "EXPR_BUILTINS",
+    "MAP_ALIASES",
+    "RESERVED",
+    "SOP_BUILTINS",
+    "HeaderOverrides",
+    "ParseTree",
+    "as_token",
+    "as_tree",
+    "grammar_parser",
+    "parse_file",
+    "parse_module",
+    "parse_program",
+    "parse_tree",
+]
