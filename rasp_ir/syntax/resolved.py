@@ -7,7 +7,7 @@ operator, or a set, table or tuple literal; which one decides how its context us
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from rasp_ir import ir
@@ -90,7 +90,10 @@ def literal_value(node: ast.Literal) -> Value:
 
 
 def _decimal_value(text: str) -> Value:
-    number = Decimal(text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what decimal can represent at all
+        raise LiteralTooLarge(f"the number {text[:30]} is too large or too precise") from None
     digits = len(number.as_tuple().digits)
     if abs(number.adjusted()) > MAX_NUMBER_DIGITS or digits > MAX_NUMBER_DIGITS:
         raise LiteralTooLarge(f"the number {text[:30]} is too large or too precise")
