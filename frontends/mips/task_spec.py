@@ -75,9 +75,12 @@ def uniform_inputs(task: Task, n: int, rng: np.random.Generator) -> IntArray:
 class Task:
     """One of the paper's 62 tasks (reference §13), by its paper name and row number.
 
-    ``steps`` is the anchor's training budget; ``train_percent`` is 90 or 80, the share of the
-    generated sequences that is the training split (the rest is the test split). A task with
-    ``unique_inputs`` drops repeated sequences before splitting, so it yields fewer than ``n``.
+    ``label`` is the task's reference function (any batch, any length); ``sample`` draws its
+    inputs, uniformly from the alphabet unless the task says otherwise. ``steps`` is the
+    anchor's training budget; ``train_percent`` is 90 or 80, the share of the generated
+    sequences that is the training split (the rest is the test split). A task with
+    ``unique_inputs`` drops repeated sequences before splitting, so it may yield fewer than
+    ``n``.
     """
 
     number: int
