@@ -1,0 +1,40 @@
+"""``rasp mips``: the MIPS tasks, their data, and hand-written or extracted state machines from
+the command line.
+
+A command plugin (entry point ``mips`` of ``rasp_ir.commands``): :func:`register` adds
+``rasp mips`` and its subcommands, each group from the module that owns it. Building the parser
+imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rasp_ir.api import Subparsers, add_command
+
+from .task_cmds import register_task_commands
+
+EPILOG = """\
+examples:
+  rasp mips tasks                          # the 62 tasks: alphabet, T, output range, steps
+  rasp mips data Parity_All --n 3 --seed 1 # seeded sequences as JSON lines
+"""
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``rasp mips`` and its subcommands."""
+    parser = add_command(
+        subparsers,
+        "mips",
+        lambda args: _usage(parser),
+        summary="MIPS: the 62 sequence tasks and their state machines",
+        description="The tasks of the MIPS paper (Michaud et al., 2024) and their data.",
+        epilog=EPILOG,
+    )
+    commands = parser.add_subparsers(dest="mips_command", metavar="SUBCOMMAND")
+    register_task_commands(commands)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2

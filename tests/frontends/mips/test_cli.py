@@ -1,0 +1,36 @@
+"""``rasp mips`` arrives through its entry point like any command plugin, and runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rasp_ir.cli.main import main
+
+
+def test_rasp_mips_is_a_command_plugin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "    mips " in capsys.readouterr().out
+    assert main(["mips"]) == 2
+    help_text = capsys.readouterr().out
+    assert "    tasks " in help_text and "    data " in help_text
+
+
+def test_rasp_mips_tasks_and_data(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mips", "tasks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 62
+    assert lines[0].split()[0] == "Binary_Addition"
+    assert main(["mips", "data", "Parity_All", "--n", "2", "--seed", "1"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 2
+    for row in rows:
+        assert row["y"] == [sum(row["x"][: t + 1]) % 2 for t in range(len(row["x"]))]
+
+
+def test_an_unknown_task_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mips", "data", "Parity_al"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown MIPS task 'Parity_al' [mips-task]")
+    assert "did you mean 'Parity_All'" in err
