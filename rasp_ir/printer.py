@@ -9,10 +9,12 @@ inlined); comments take no part in equality, so they do not survive parsing.
 
 A statement that does not fit in the line width is broken by the layout of
 :mod:`rasp_ir.layout`, outermost construct first: a call's arguments go one per line,
-indented 4 more than the line that opened it, the closing bracket on its own line; a table,
-value set or lambda's parameters are packed as many per line as fit; a chain of operators
-of one level (``a + b - c``) breaks before each operator, a ternary before each ``else``,
-a lambda after its ``->``. The grammar ignores whitespace, so no brackets are added.
+indented 4 more than the line that opened it, the closing bracket on its own line (no
+trailing comma: the grammar's calls take none); a table, value set or lambda's parameters
+are packed as many per line as fit; a chain of operators of one level (``a + b - c``, not a
+comparison) breaks before each operator, a ternary before each ``else`` (a branch still too
+long before its ``if``), a lambda after its ``->``. The grammar ignores whitespace, newlines
+included, so breaking needs no brackets. A statement that fits prints on one line.
 """
 
 from __future__ import annotations
@@ -342,12 +344,13 @@ def _unary(expr: ir.Unary, params: _Params) -> _Printed:
 
 
 def _binary(expr: ir.Binary, params: _Params) -> _Printed:
-    """A chain of operators of one level (``a + b - c``) as one group; comparisons do not chain."""
+    """A chain of operators of one level (``a + b - c``) as one group; a comparison does not
+    chain, nor break: its operands do (``key == lookup(`` stays on one line)."""
     level = _BINARY_LEVEL[expr.op]
     if level == COMPARE:
         left = _wrap(_expr(expr.left, params), level + 1)
         right = _wrap(_expr(expr.right, params), level + 1)
-        return _operator_chain(left, [(expr.op, right)]), level
+        return concat(left, f" {expr.op} ", right), level
     terms: list[tuple[str, Doc]] = []
     first: ir.Expr = expr
     while isinstance(first, ir.Binary) and _BINARY_LEVEL[first.op] == level:
