@@ -295,7 +295,7 @@ def _printed_children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
 
 def _wrap(item: _Printed, minimum: int) -> Doc:
     doc, level = item
-    return doc if level >= minimum else concat("(", doc, ")")
+    return doc if level >= minimum else bracket("(", [doc], ")")
 
 
 def _operator_chain(first: Doc, rest: list[tuple[str, Doc]]) -> Doc:

@@ -158,6 +158,31 @@ def test_statements_too_wide_break_black_style_and_the_rest_stay_on_one_line() -
     assert max(len(line) for line in text.splitlines()) <= 100
 
 
+def test_a_bracketed_ternary_too_wide_breaks_inside_its_brackets() -> None:
+    source = (
+        '%vocab chars "abc"\n%max_len 8\n\nx = map(fn(a, b) -> ((0 if a <= 0 else 3) if b <= 0'
+        " else 4 if a <= 2 else 5 if a <= 4 else 7) if b <= 3 else 6, indices, length);\n"
+        "\noutput x;\n"
+    )
+    program = parse_program(source, "t.rasp")
+    assert format_program(program, width=50).split("\n\n")[1] == (
+        "x = map(\n"
+        "    fn(a, b) ->\n"
+        "        (\n"
+        "            (0 if a <= 0 else 3) if b <= 0\n"
+        "                else 4 if a <= 2\n"
+        "                else 5 if a <= 4\n"
+        "                else 7\n"
+        "        )\n"
+        "            if b <= 3\n"
+        "            else 6,\n"
+        "    indices,\n"
+        "    length\n"
+        ");"
+    )
+    assert roundtrip(program) == program
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.integers(min_value=0, max_value=60))
 def test_programs_printed_narrow_round_trip_with_only_unbreakable_lines_too_long(
