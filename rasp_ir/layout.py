@@ -56,7 +56,8 @@ class Group:
 
 @dataclass(frozen=True)
 class Fill:
-    """``items`` separated by spaces, a line break before each that does not fit."""
+    """``items`` (at least one) separated by spaces, a line break before each that does not
+    fit."""
 
     items: tuple[Doc, ...]
 
@@ -103,8 +104,8 @@ def render(doc: Doc, width: int) -> str:
 
 
 def render_flat(doc: Doc) -> str:
-    """``doc`` on one line."""
-    return render(doc, sys.maxsize)
+    """``doc`` on one line (every group flat, none measured)."""
+    return _Renderer(sys.maxsize).run(doc, flat=True)
 
 
 # (indent, flat, doc): a document still to print, where it prints
@@ -127,8 +128,8 @@ class _Renderer:
             _FillRest: self._fill_rest,
         }
 
-    def run(self, doc: Doc) -> str:
-        self.stack.append((0, False, doc))
+    def run(self, doc: Doc, *, flat: bool = False) -> str:
+        self.stack.append((0, flat, doc))
         while self.stack:
             indent, flat, item = self.stack.pop()
             self.handlers[type(item)](indent, flat, item)
