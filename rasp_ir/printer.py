@@ -6,6 +6,15 @@ everything else is printed as its own statement. Maps whose parameters are named
 inputs print as operator sugar (``length - indices - 1``). A program's comment prints as ``#``
 lines before the header, a binding's before its statement (set off by a blank line, and never
 inlined); comments take no part in equality, so they do not survive parsing.
+
+A statement that does not fit in the line width is broken by the layout of
+:mod:`rasp_ir.layout`, outermost construct first: a call's arguments go one per line,
+indented 4 more than the line that opened it, the closing bracket on its own line (no
+trailing comma: the grammar's calls take none); a table, value set or lambda's parameters
+are packed as many per line as fit; a chain of operators of one level (``a + b - c``, not a
+comparison) breaks before each operator, a ternary before each ``else`` (a branch still too
+long before its ``if``), a lambda after its ``->``. The grammar ignores whitespace, newlines
+included, so breaking needs no brackets. A statement that fits prints on one line.
 """
 
 from __future__ import annotations
@@ -14,6 +23,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from rasp_ir import ir
+from rasp_ir.layout import (
+    INDENT,
+    Doc,
+    Group,
+    Line,
+    Nest,
+    Text,
+    bracket,
+    concat,
+    render,
+    render_flat,
+)
 from rasp_ir.values import Value, format_number, format_value, is_number
 
 # Precedence levels of the grammar, loosest first.
@@ -28,11 +49,15 @@ _BINARY_LEVEL = {
     "%": PRODUCT,
     **{op: COMPARE for op in ir.COMPARISONS},
 }
+LINE_WIDTH = 100
+
+# A printed term: its document and the precedence level of its outermost operator.
+_Printed = tuple[Doc, int]
 
 
-def format_program(program: ir.Program) -> str:
-    """The canonical text of ``program``."""
-    return _Printer(program).text()
+def format_program(program: ir.Program, width: int = LINE_WIDTH) -> str:
+    """The canonical text of ``program``, statements broken to fit in ``width`` columns."""
+    return _Printer(program, width).text()
 
 
 def format_header(header: ir.Header) -> list[str]:
@@ -57,30 +82,35 @@ def format_comment(comment: str | None) -> list[str]:
     return [f"# {line}".rstrip() for line in comment.splitlines() or [""]]
 
 
-def format_expr(expr: ir.Expr, param_text: dict[str, tuple[str, int]] | None = None) -> str:
-    """An expression-language term as source text (``param_text`` substitutes parameters)."""
-    return _expr(expr, param_text or {})[0]
+def format_expr(expr: ir.Expr) -> str:
+    """An expression-language term as source text, on one line."""
+    return render_flat(_expr(expr, {})[0])
 
 
-def format_lambda(fn: ir.Lambda) -> str:
-    """``fn(a, b) -> body``."""
-    return f"fn({', '.join(fn.params)}) -> {format_expr(fn.body)}"
+def _lambda_doc(fn: ir.Lambda) -> Doc:
+    """``fn(a, b) -> body``; broken, the body goes on its own line, indented."""
+    params = bracket("fn(", [Text(p) for p in fn.params], ")", fill=True)
+    return Group(concat(params, " ->", Nest(INDENT, concat(Line(), _expr(fn.body, {})[0]))))
 
 
-def format_predicate(predicate: ir.Predicate) -> str:
+def _predicate_doc(predicate: ir.Predicate) -> Doc:
     """A predicate argument: an operator, ``true``/``false`` or a lambda."""
     if isinstance(predicate, ir.Comparison):
-        return predicate.op
-    return format_lambda(predicate)
+        return Text(predicate.op)
+    return _lambda_doc(predicate)
 
 
-def format_annotation(encoding: ir.Encoding, domain: tuple[Value, ...] | None) -> str:
+def _annotation_doc(encoding: ir.Encoding, domain: tuple[Value, ...] | None) -> Doc:
     """``cat``, ``num``, ``cat[6]`` or ``num{0, 0.5, 1}``."""
     if domain is None:
-        return encoding
+        return Text(encoding)
     if domain == tuple(range(len(domain))) and domain:
-        return f"{encoding}[{len(domain)}]"
-    return encoding + "{" + ", ".join(format_value(v) for v in domain) + "}"
+        return Text(f"{encoding}[{len(domain)}]")
+    return concat(encoding, _value_set(domain))
+
+
+def _value_set(values: tuple[Value, ...]) -> Doc:
+    return bracket("{", [Text(format_value(v)) for v in values], "}", fill=True)
 
 
 @dataclass
@@ -90,8 +120,9 @@ class _Context:
 
 
 class _Printer:
-    def __init__(self, program: ir.Program) -> None:
+    def __init__(self, program: ir.Program, width: int) -> None:
         self.program = program
+        self.width = width
         self.uses: Counter[str] = Counter()
         for binding in program.bindings:
             self.uses.update(ir.operands(binding.node))
@@ -103,7 +134,7 @@ class _Printer:
         for binding in reversed(self.program.bindings):
             if binding.name in self.inlined:
                 continue
-            rendered[binding.name] = self._statement(binding)
+            rendered[binding.name] = render(self._statement(binding), self.width)
         lines = format_comment(self.program.comment)
         if lines:
             lines.append("")
@@ -119,15 +150,15 @@ class _Printer:
         lines.append(f"output {', '.join(self.program.outputs)};")
         return "\n".join(lines) + "\n"
 
-    def _statement(self, binding: ir.Binding) -> str:
+    def _statement(self, binding: ir.Binding) -> Doc:
         context = _Context(binding.name)
-        text, _ = self._node(binding, context, top=True)
-        annotation = ""
+        value, _ = self._node(binding, context, top=True)
+        annotation: Doc = Text("")
         if binding.encoding is not None and (
             binding.encoding == "num" or binding.domain is not None
         ):
-            annotation = " : " + format_annotation(binding.encoding, binding.domain)
-        return f"{binding.name}{annotation} = {text};"
+            annotation = concat(" : ", _annotation_doc(binding.encoding, binding.domain))
+        return concat(binding.name, annotation, " = ", value, ";")
 
     def _default_encoding(self, node: ir.Node) -> ir.Encoding:
         if isinstance(node, ir.Aggregate):
@@ -149,16 +180,14 @@ class _Printer:
         expected = f"{context.name}__{kind}{'' if count == 1 else count}"
         return name == expected
 
-    def _operand(
-        self, name: str, context: _Context, *, sugar_leaf: bool = False
-    ) -> tuple[str, int]:
+    def _operand(self, name: str, context: _Context, *, sugar_leaf: bool = False) -> _Printed:
         if not self._inlinable(name, context):
-            return name, ATOM
+            return Text(name), ATOM
         binding = self.program.binding(name)
         if sugar_leaf and not self._prints_as_call(binding.node):
-            return name, ATOM
+            return Text(name), ATOM
         if isinstance(binding.node, ir.Map) and _identity_input(binding.node) is not None:
-            return name, ATOM
+            return Text(name), ATOM
         context.counters[ir.kind_name(binding.node)] += 1
         self.inlined.add(name)
         return self._node(binding, context, top=False)
@@ -168,30 +197,30 @@ class _Printer:
             return True
         return isinstance(node, ir.Map) and not self._is_sugar(node)
 
-    def _node(self, binding: ir.Binding, context: _Context, *, top: bool) -> tuple[str, int]:
+    def _node(self, binding: ir.Binding, context: _Context, *, top: bool) -> _Printed:
         node = binding.node
         if isinstance(node, ir.Full):
-            return _value_text(node.value)
+            return _value_doc(node.value)
         if isinstance(node, ir.Map):
             return self._map(node, context, top=top)
         if isinstance(node, (ir.Select, ir.SelectClosest)):
             keys = self._operand(node.keys, context)[0]
             queries = self._operand(node.queries, context)[0]
-            call = "select" if isinstance(node, ir.Select) else "select_closest"
-            return f"{call}({keys}, {queries}, {format_predicate(node.predicate)})", ATOM
+            call = "select(" if isinstance(node, ir.Select) else "select_closest("
+            return bracket(call, [keys, queries, _predicate_doc(node.predicate)], ")"), ATOM
         if isinstance(node, (ir.SelectorAnd, ir.SelectorOr)):
             op = "and" if isinstance(node, ir.SelectorAnd) else "or"
             level = AND if op == "and" else OR
             left = _wrap(self._operand(node.left, context), level)
             right = _wrap(self._operand(node.right, context), level + 1)
-            return f"{left} {op} {right}", level
+            return _operator_chain(left, [(op, right)]), level
         if isinstance(node, ir.SelectorNot):
-            return f"not {_wrap(self._operand(node.operand, context), NOT)}", NOT
+            return concat("not ", _wrap(self._operand(node.operand, context), NOT)), NOT
         if isinstance(node, ir.Aggregate):
             return self._aggregate(binding, node, context), ATOM
-        return f"selector_width({self._operand(node.selector, context)[0]})", ATOM
+        return bracket("selector_width(", [self._operand(node.selector, context)[0]], ")"), ATOM
 
-    def _aggregate(self, binding: ir.Binding, node: ir.Aggregate, context: _Context) -> str:
+    def _aggregate(self, binding: ir.Binding, node: ir.Aggregate, context: _Context) -> Doc:
         selector = self._operand(node.selector, context)[0]
         sop = self._operand(node.sop, context)[0]
         parts = [selector, sop]
@@ -199,10 +228,10 @@ class _Printer:
         if format_value(node.default) != format_value(implicit_default) or (
             is_number(node.default) != is_number(implicit_default)
         ):
-            parts.append(f"default={format_value(node.default)}")
+            parts.append(Text(f"default={format_value(node.default)}"))
         if node.reduce != "mean":
-            parts.append(f"reduce={node.reduce}")
-        return f"aggregate({', '.join(parts)})"
+            parts.append(Text(f"reduce={node.reduce}"))
+        return bracket("aggregate(", parts, ")")
 
     def _is_sugar(self, node: ir.Map) -> bool:
         if node.default is not None or node.fn.params != node.inputs:
@@ -211,18 +240,18 @@ class _Printer:
             return False
         return _params_in_order(node.fn.body) == list(node.inputs)
 
-    def _map(self, node: ir.Map, context: _Context, *, top: bool) -> tuple[str, int]:
+    def _map(self, node: ir.Map, context: _Context, *, top: bool) -> _Printed:
         identity = _identity_input(node)
         if identity is not None and top and self._is_sugar(node):
-            return identity, ATOM
+            return Text(identity), ATOM
         if self._is_sugar(node) and identity is None:
-            texts = {name: self._operand(name, context, sugar_leaf=True) for name in node.inputs}
-            return _expr(node.fn.body, texts)
+            docs = {name: self._operand(name, context, sugar_leaf=True) for name in node.inputs}
+            return _expr(node.fn.body, docs)
         inputs = [self._operand(name, context)[0] for name in node.inputs]
-        parts = [format_lambda(node.fn), *inputs]
+        parts = [_lambda_doc(node.fn), *inputs]
         if node.default is not None:
-            parts.append(f"default={format_value(node.default)}")
-        return f"map({', '.join(parts)})", ATOM
+            parts.append(Text(f"default={format_value(node.default)}"))
+        return bracket("map(", parts, ")"), ATOM
 
 
 def _identity_input(node: ir.Map) -> str | None:
@@ -264,61 +293,95 @@ def _printed_children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
     return ()
 
 
-def _wrap(item: tuple[str, int], minimum: int) -> str:
-    text, level = item
-    return text if level >= minimum else f"({text})"
+def _wrap(item: _Printed, minimum: int) -> Doc:
+    doc, level = item
+    return doc if level >= minimum else bracket("(", [doc], ")")
 
 
-def _value_text(value: Value) -> tuple[str, int]:
+def _operator_chain(first: Doc, rest: list[tuple[str, Doc]]) -> Doc:
+    """``first op term op term ...``; broken, a line break before each operator, indented."""
+    breaks = [concat(Line(), f"{op} ", term) for op, term in rest]
+    return Group(concat(first, Nest(INDENT, concat(*breaks))))
+
+
+def _value_doc(value: Value) -> _Printed:
     if is_number(value) and not isinstance(value, bool):
         text = format_number(value)  # type: ignore[arg-type]
         if "/" in text:
-            return f"({text})", ATOM
-        return text, UNARY if text.startswith("-") else ATOM
-    return format_value(value), ATOM
+            return Text(f"({text})"), ATOM
+        return Text(text), UNARY if text.startswith("-") else ATOM
+    return Text(format_value(value)), ATOM
 
 
-def _expr(expr: ir.Expr, params: dict[str, tuple[str, int]]) -> tuple[str, int]:
+_Params = dict[str, _Printed]
+
+
+def _expr(expr: ir.Expr, params: _Params) -> _Printed:
     if isinstance(expr, ir.Const):
-        return _value_text(expr.value)
+        return _value_doc(expr.value)
     if isinstance(expr, ir.Param):
-        return params.get(expr.name, (expr.name, ATOM))
+        return params.get(expr.name, (Text(expr.name), ATOM))
     if isinstance(expr, ir.Unary):
-        if expr.op == "not":
-            return f"not {_wrap(_expr(expr.operand, params), NOT)}", NOT
-        return f"-{_wrap(_expr(expr.operand, params), UNARY)}", UNARY
+        return _unary(expr, params)
     if isinstance(expr, ir.Binary):
-        level = _BINARY_LEVEL[expr.op]
-        left_min = level + 1 if level == COMPARE else level
-        left = _wrap(_expr(expr.left, params), left_min)
-        right = _wrap(_expr(expr.right, params), level + 1)
-        return f"{left} {expr.op} {right}", level
+        return _binary(expr, params)
     if isinstance(expr, ir.IfElse):
-        then = _wrap(_expr(expr.then, params), OR)
-        cond = _wrap(_expr(expr.cond, params), OR)
-        orelse = _wrap(_expr(expr.orelse, params), TERNARY)
-        return f"{then} if {cond} else {orelse}", TERNARY
+        return _ternary(expr, params)
     if isinstance(expr, ir.Member):
         element = _wrap(_expr(expr.element, params), SUM)
-        options = "{" + ", ".join(format_value(v) for v in expr.options) + "}"
-        keyword = "not in" if expr.negated else "in"
-        return f"{element} {keyword} {options}", COMPARE
+        keyword = " not in " if expr.negated else " in "
+        return concat(element, keyword, _value_set(expr.options)), COMPARE
     if isinstance(expr, ir.Lookup):
         return _lookup(expr, params), ATOM
-    args = ", ".join(_expr(a, params)[0] for a in expr.args)
-    return f"{expr.func}({args})", ATOM
+    args = [_expr(a, params)[0] for a in expr.args]
+    return bracket(f"{expr.func}(", args, ")"), ATOM
 
 
-def _lookup(expr: ir.Lookup, params: dict[str, tuple[str, int]]) -> str:
+def _unary(expr: ir.Unary, params: _Params) -> _Printed:
+    if expr.op == "not":
+        return concat("not ", _wrap(_expr(expr.operand, params), NOT)), NOT
+    return concat("-", _wrap(_expr(expr.operand, params), UNARY)), UNARY
+
+
+def _binary(expr: ir.Binary, params: _Params) -> _Printed:
+    """A chain of operators of one level (``a + b - c``) as one group; a comparison does not
+    chain, nor break: its operands do (``key == lookup(`` stays on one line)."""
+    level = _BINARY_LEVEL[expr.op]
+    if level == COMPARE:
+        left = _wrap(_expr(expr.left, params), level + 1)
+        right = _wrap(_expr(expr.right, params), level + 1)
+        return concat(left, f" {expr.op} ", right), level
+    terms: list[tuple[str, Doc]] = []
+    first: ir.Expr = expr
+    while isinstance(first, ir.Binary) and _BINARY_LEVEL[first.op] == level:
+        terms.append((first.op, _wrap(_expr(first.right, params), level + 1)))
+        first = first.left
+    return _operator_chain(_wrap(_expr(first, params), level), terms[::-1]), level
+
+
+def _ternary(expr: ir.IfElse, params: _Params) -> _Printed:
+    """``a if c else b if d else e``; broken, each ``else`` starts a line, and a branch too
+    long for its line breaks before its ``if``."""
+    branches: list[Doc] = []
+    orelse: ir.Expr = expr
+    while isinstance(orelse, ir.IfElse):
+        then = _wrap(_expr(orelse.then, params), OR)
+        cond = _wrap(_expr(orelse.cond, params), OR)
+        branches.append(_operator_chain(then, [("if", cond)]))
+        orelse = orelse.orelse
+    last = _wrap(_expr(orelse, params), TERNARY)
+    return _operator_chain(branches[0], [("else", b) for b in [*branches[1:], last]]), TERNARY
+
+
+def _lookup(expr: ir.Lookup, params: _Params) -> Doc:
     keys = [_expr(k, params)[0] for k in expr.keys]
-    key_text = keys[0] if len(keys) == 1 else f"({', '.join(keys)})"
-    entries = []
+    key_doc = keys[0] if len(keys) == 1 else bracket("(", keys, ")")
+    entries: list[Doc] = []
     for entry_key, value in expr.entries:
         parts = [format_value(v) for v in entry_key]
         entry_text = parts[0] if len(parts) == 1 else f"({', '.join(parts)})"
-        entries.append(f"{entry_text}: {format_value(value)}")
-    table = "{" + ", ".join(entries) + "}"
-    default = ""
+        entries.append(Text(f"{entry_text}: {format_value(value)}"))
+    args = [key_doc, bracket("{", entries, "}", fill=True)]
     if not (isinstance(expr.default, ir.Const) and expr.default.value is None):
-        default = f", default={_expr(expr.default, params)[0]}"
-    return f"lookup({key_text}, {table}{default})"
+        args.append(concat("default=", _expr(expr.default, params)[0]))
+    return bracket("lookup(", args, ")")

@@ -92,6 +92,111 @@ def test_random_programs_round_trip(program: ir.Program) -> None:
     assert roundtrip(program) == program
 
 
+WIDE = (
+    '%vocab chars "abc"\n%max_len 8\n\n'
+    'score : num = map(fn(t, i) -> lookup(t, {"a": 0.125, "b": -0.25, "c": 0.5})'
+    " + lookup(i, {0: 1, 1: 2, 2: 3}, default=0) - 0.75 * i, tokens, indices);\n"
+    'band = map(fn(i) -> "low" if i < 2 else "mid" if i < 5 else "high", indices);\n'
+    "near = aggregate(select_closest(indices, tokens,"
+    ' fn(key, query) -> key == lookup(query, {"a": 1, "b": 2}, default=0)), indices);\n'
+    "\noutput score, band, near;\n"
+)
+
+WIDE_AT_40 = """%vocab chars "abc"
+%max_len 8
+
+score : num = map(
+    fn(t, i) ->
+        lookup(
+            t,
+            {
+                "a": 0.125, "b": -0.25,
+                "c": 0.5
+            }
+        )
+            + lookup(
+                i,
+                {0: 1, 1: 2, 2: 3},
+                default=0
+            )
+            - 0.75 * i,
+    tokens,
+    indices
+);
+band = map(
+    fn(i) ->
+        "low" if i < 2
+            else "mid" if i < 5
+            else "high",
+    indices
+);
+near = aggregate(
+    select_closest(
+        indices,
+        tokens,
+        fn(key, query) ->
+            key == lookup(
+                query,
+                {"a": 1, "b": 2},
+                default=0
+            )
+    ),
+    indices
+);
+
+output score, band, near;
+"""
+
+
+def test_statements_too_wide_break_black_style_and_the_rest_stay_on_one_line() -> None:
+    program = parse_program(WIDE, "t.rasp")
+    assert format_program(program, width=40) == WIDE_AT_40
+    assert roundtrip(program) == program
+    text = format_program(program)
+    assert "\nband = map(fn(i) -> " in text
+    assert '        lookup(t, {"a": 0.125, "b": -0.25, "c": 0.5})\n            + lookup(' in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_a_bracketed_ternary_too_wide_breaks_inside_its_brackets() -> None:
+    source = (
+        '%vocab chars "abc"\n%max_len 8\n\nx = map(fn(a, b) -> ((0 if a <= 0 else 3) if b <= 0'
+        " else 4 if a <= 2 else 5 if a <= 4 else 7) if b <= 3 else 6, indices, length);\n"
+        "\noutput x;\n"
+    )
+    program = parse_program(source, "t.rasp")
+    assert format_program(program, width=50).split("\n\n")[1] == (
+        "x = map(\n"
+        "    fn(a, b) ->\n"
+        "        (\n"
+        "            (0 if a <= 0 else 3) if b <= 0\n"
+        "                else 4 if a <= 2\n"
+        "                else 5 if a <= 4\n"
+        "                else 7\n"
+        "        )\n"
+        "            if b <= 3\n"
+        "            else 6,\n"
+        "    indices,\n"
+        "    length\n"
+        ");"
+    )
+    assert roundtrip(program) == program
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.integers(min_value=0, max_value=60))
+def test_programs_printed_narrow_round_trip_with_only_unbreakable_lines_too_long(
+    program: ir.Program, width: int
+) -> None:
+    text = format_program(program, width=width)
+    assert parse_program(text, "<narrow>") == program
+    # at width 0 every break is taken: its lines are the pieces no layout can split
+    unbreakable = set(format_program(program, width=0).splitlines())
+    assert [
+        line for line in text.splitlines() if len(line) > width and line not in unbreakable
+    ] == []
+
+
 EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.rasp"))]
 
 

@@ -63,9 +63,9 @@ def test_lifted_text_keeps_its_comments_and_parses_back_to_the_program() -> None
 
 def test_lifted_text_names_heads_like_the_paper() -> None:
     text = format_program(lift_model(random_model(1, (2, 2, 2, 1, 1))).program)
-    assert "attn_0_0_output = aggregate(select_closest(" in text
+    assert "attn_0_0_output = aggregate(\n    select_closest(\n" in text
     assert "num_attn_0_0_output : num = " in text
-    assert "prediction = map(fn(" in text and "argmax(" in text
+    assert "prediction = map(\n    fn(" in text and "argmax(" in text
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

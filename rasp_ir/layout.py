@@ -1,0 +1,224 @@
+"""A document (text, line, group, nest, fill) in, its text laid out to a line width out.
+
+Wadler's "prettier printer" in Lindig's strict form. A :class:`Group` prints flat (each
+:class:`Line` as its ``flat`` text) when it fits on the rest of the line, up to the next
+line break the layout already chose; otherwise every line break directly in it breaks, to a
+new line indented by the enclosing :class:`Nest` levels. A :class:`Fill` packs its items:
+each goes on the current line if it fits there, else on a new one. Indentation depends on
+nesting only, never on the layout, so a line longer than the width is one that no layout
+could break (it prints the same at width 0).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+INDENT = 4  # columns a broken bracket, operator chain or lambda body is indented by
+
+
+@dataclass(frozen=True)
+class Text:
+    """Text without line breaks."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line break, or ``flat`` where its group prints on one line."""
+
+    flat: str = " "
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Documents one after another."""
+
+    parts: tuple[Doc, ...]
+
+
+@dataclass(frozen=True)
+class Nest:
+    """``doc`` with its line breaks indented ``indent`` more."""
+
+    indent: int
+    doc: Doc
+
+
+@dataclass(frozen=True)
+class Group:
+    """``doc`` flat if it fits, else with each of its own line breaks broken."""
+
+    doc: Doc
+
+
+@dataclass(frozen=True)
+class Fill:
+    """``items`` (at least one) separated by spaces, a line break before each that does not
+    fit."""
+
+    items: tuple[Doc, ...]
+
+
+@dataclass(frozen=True)
+class _FillRest:
+    """The items of a fill after the first, each preceded by its separator."""
+
+    items: tuple[Doc, ...]
+
+
+Doc = Text | Line | Concat | Nest | Group | Fill | _FillRest
+SOFTLINE = Line("")
+
+
+def concat(*parts: Doc | str) -> Doc:
+    """``parts`` one after another (strings as :class:`Text`)."""
+    return Concat(tuple(Text(p) if isinstance(p, str) else p for p in parts))
+
+
+def bracket(opening: str, items: Sequence[Doc], closing: str, *, fill: bool = False) -> Doc:
+    """``opening`` items separated by ``, `` ``closing``; broken, the items go one per line
+    (packed as many per line as fit with ``fill``), indented, the closing on its own line."""
+    if not items:
+        return Text(opening + closing)
+    with_commas = [concat(item, ",") for item in items[:-1]] + [items[-1]]
+    body: Doc = Fill(tuple(with_commas)) if fill else join(Line(), with_commas)
+    return Group(concat(opening, Nest(INDENT, concat(SOFTLINE, body)), SOFTLINE, closing))
+
+
+def join(separator: Doc, docs: Iterable[Doc]) -> Doc:
+    """``docs`` with ``separator`` between each two."""
+    parts: list[Doc] = []
+    for doc in docs:
+        if parts:
+            parts.append(separator)
+        parts.append(doc)
+    return Concat(tuple(parts))
+
+
+def render(doc: Doc, width: int) -> str:
+    """``doc`` laid out to ``width`` columns."""
+    return _Renderer(width).run(doc)
+
+
+def render_flat(doc: Doc) -> str:
+    """``doc`` on one line (every group flat, none measured)."""
+    return _Renderer(sys.maxsize).run(doc, flat=True)
+
+
+# (indent, flat, doc): a document still to print, where it prints
+_Item = tuple[int, bool, Doc]
+
+
+class _Renderer:
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.column = 0
+        self.out: list[str] = []
+        self.stack: list[_Item] = []
+        self.handlers: dict[type, Callable[[int, bool, Doc], None]] = {
+            Text: self._text,
+            Line: self._line,
+            Concat: self._concat,
+            Nest: self._nest,
+            Group: self._group,
+            Fill: self._fill,
+            _FillRest: self._fill_rest,
+        }
+
+    def run(self, doc: Doc, *, flat: bool = False) -> str:
+        self.stack.append((0, flat, doc))
+        while self.stack:
+            indent, flat, item = self.stack.pop()
+            self.handlers[type(item)](indent, flat, item)
+        return "".join(self.out)
+
+    def _emit(self, text: str) -> None:
+        self.out.append(text)
+        self.column += len(text)
+
+    def _newline(self, indent: int) -> None:
+        self.out.append("\n" + " " * indent)
+        self.column = indent
+
+    def _text(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Text)
+        self._emit(doc.text)
+
+    def _line(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Line)
+        if flat:
+            self._emit(doc.flat)
+        else:
+            self._newline(indent)
+
+    def _concat(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Concat)
+        self.stack.extend((indent, flat, part) for part in reversed(doc.parts))
+
+    def _nest(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Nest)
+        self.stack.append((indent + doc.indent, flat, doc.doc))
+
+    def _group(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Group)
+        fits = flat or self._fits((indent, True, doc.doc))
+        self.stack.append((indent, fits, doc.doc))
+
+    def _fill(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Fill)
+        if len(doc.items) > 1:
+            self.stack.append((indent, flat, _FillRest(doc.items[1:])))
+        self.stack.append((indent, flat, doc.items[0]))
+
+    def _fill_rest(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, _FillRest)
+        first, *rest = doc.items
+        if rest:
+            self.stack.append((indent, flat, _FillRest(tuple(rest))))
+        if flat or self._fits((indent, True, concat(Line(), first))):
+            self._emit(" ")
+        else:
+            self._newline(indent)
+        self.stack.append((indent, flat, first))
+
+    def _fits(self, first: _Item) -> bool:
+        """Whether ``first``, then what follows it up to the next line break already chosen,
+        fits on the current line; groups still to decide count as flat, a fill's next item
+        as on a line of its own (the fill puts it here only if it fits)."""
+        remaining = self.width - self.column
+        pending = [first]
+        below = len(self.stack)
+        while remaining >= 0:
+            if not pending:
+                if below == 0:
+                    return True
+                below -= 1
+                pending.append(self.stack[below])
+            indent, flat, doc = pending.pop()
+            if isinstance(doc, Text | Line):
+                if isinstance(doc, Line) and not flat:
+                    return True
+                remaining -= len(doc.text if isinstance(doc, Text) else doc.flat)
+            elif isinstance(doc, _FillRest) and not flat:
+                return True
+            else:
+                pending.extend(_measured_parts(indent, flat, doc))
+        return False
+
+
+def _measured_parts(indent: int, flat: bool, doc: Doc) -> list[_Item]:
+    """What ``doc`` measures as, last part first (the order :meth:`_Renderer._fits` pops)."""
+    if isinstance(doc, Concat):
+        return [(indent, flat, part) for part in reversed(doc.parts)]
+    if isinstance(doc, Nest):
+        return [(indent + doc.indent, flat, doc.doc)]
+    if isinstance(doc, Group):
+        return [(indent, True, doc.doc)]
+    if isinstance(doc, Fill):
+        rest: list[_Item] = [(indent, flat, _FillRest(doc.items[1:]))] if doc.items[1:] else []
+        return [*rest, (indent, flat, doc.items[0])]
+    assert isinstance(doc, _FillRest)
+    return [(indent, True, concat(Line(), join(Line(), doc.items)))]
