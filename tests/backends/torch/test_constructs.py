@@ -8,6 +8,7 @@ import pytest
 from rasp_ir.backends.torch import BACKEND, compile_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.registry import Backend
+from rasp_ir.verify import verify
 from tests.backends.torch.helpers import all_inputs, check, program, random_inputs
 
 HEADER = '%vocab {"a", "b", "c"}\n%max_len 5\n'
@@ -83,3 +84,13 @@ def test_unsupported_constructs_are_refused_each_with_a_span() -> None:
     diagnostics = caught.value.diagnostics
     assert [d.code for d in diagnostics] == ["unsupported", "unsupported"]
     assert [d.span.line for d in diagnostics if d.span] == [3, 5]
+
+
+def test_a_head_reading_another_heads_output_comes_a_layer_later() -> None:
+    """The attention of one layer cannot read what a sibling head of that layer writes."""
+    prog = program(
+        HEADER + "prev = select(indices, indices, fn(key, query) -> key == query - 1);\n"
+        "p = aggregate(prev, tokens);\nw = aggregate(prev, p);\noutput w;\n"
+    )
+    assert compile_program(prog).config.n_layers == 2
+    assert verify(prog, BACKEND, exhaustive_max_len=4).mismatches == []
