@@ -9,6 +9,7 @@ before anything is built.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -29,7 +30,16 @@ from rasp_ir.api import (
     sum_values,
     value_key,
 )
-from rasp_ir.backends.torch.functions import Leaf, Table, constant, identity
+from rasp_ir.backends.torch.functions import (
+    MAX_TABLE,
+    Leaf,
+    Table,
+    align,
+    constant,
+    identity,
+    table_size,
+    union_leaves,
+)
 from rasp_ir.backends.torch.plan import (
     MARGIN,
     HeadPlan,
@@ -105,9 +115,7 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
     may_be_empty = not never_empty(program, node.selector)
     selector = program.binding(node.selector)
     if isinstance(selector.node, ir.SelectClosest):
-        literals = [_closest_literal(plan, selector)]
-        layer = plan.place([value, literals[0].keys, literals[0].queries, plan.indices])
-        head = plan.head(layer, "closest", node.selector, _closest_scores(plan, literals[0]))
+        layer, head = _closest_head(plan, selector, value)
     else:
         literals = plan.literals(node.selector)
         layer = plan.place([value, *(x for lit in literals for x in (lit.keys, lit.queries))])
@@ -201,14 +209,93 @@ def _closest_literal(plan: Plan, binding: ir.Binding) -> Literal_:
     return Literal_(keys, queries, table)
 
 
-def _closest_scores(plan: Plan, literal: Literal_) -> dict[tuple[int, int], float]:
-    """Nearest match first (left wins ties), the query itself last, then BOS."""
+def _closest_head(plan: Plan, selector: ir.Binding, value: Leaf) -> tuple[int, HeadPlan]:
+    """The layer and head of an aggregate over ``select_closest`` moving ``value``."""
+    literal = _closest_literal(plan, selector)
+    needs = [value, literal.keys, literal.queries, plan.indices]
+    key_at_bos: _KeyAtBos | None = None
+    if plan.program.header.bos is not None:
+        key_at_bos = _key_at_bos(plan, selector, literal)
+        needs.append(key_at_bos.leaf)
+    layer = plan.place(needs)
+    scores = _closest_scores(plan, literal, key_at_bos)
+    return layer, plan.head(layer, "closest", selector.name, scores)
+
+
+@dataclass(frozen=True)
+class _KeyAtBos:
+    """The key BOS (position 0) holds, as dimensions of ``leaf``: ``dims[s]`` is 1 at a key
+    position exactly when it is BOS and holds state ``s`` of the key channel."""
+
+    leaf: Leaf
+    dims: dict[int, int]
+
+
+def _key_at_bos(plan: Plan, selector: ir.Binding, literal: Literal_) -> _KeyAtBos:
+    """The key state at BOS, as a key-side feature a bilinear score can read.
+
+    When the key is a function of ``tokens`` and ``indices`` alone, BOS's key is a constant
+    and ``indices == 0`` marks it; otherwise an MLP writes the key again, at BOS only."""
+    node = selector.node
+    assert isinstance(node, ir.SelectClosest)
+    table = plan.table(node.keys)
+    states = {value_key(s): i for i, s in enumerate(literal.keys.states)}
+    if all(leaf is plan.tokens or leaf is plan.indices for leaf in table.leaves):
+        at = {id(plan.tokens): plan.program.header.bos, id(plan.indices): 0}
+        index = tuple(_state_of(leaf, at[id(leaf)]) for leaf in table.leaves)
+        key = table.values[int(table.codes[index])]
+        first = plan.indices.state_dim(_state_of(plan.indices, 0))
+        assert first is not None
+        return _KeyAtBos(plan.indices, {} if key is None else {states[value_key(key)]: first})
+    name = f"{node.keys}#at_bos"
+    if name not in plan.tables:
+        plan.tables[name] = _only_at_bos(plan, table)
+    leaf = plan.require(name, "onehot")
+    dims = {}
+    for state, key in enumerate(leaf.states):
+        dim = leaf.state_dim(state)
+        # A value the key channel lacks is one the key never takes (a table lists them all).
+        if dim is not None and value_key(key) in states:
+            dims[states[value_key(key)]] = dim
+    return _KeyAtBos(leaf, dims)
+
+
+def _only_at_bos(plan: Plan, table: Table) -> Table:
+    """``table`` at position 0 and none elsewhere, over its leaves and ``indices``."""
+    indices = plan.table("indices")
+    leaves = union_leaves([table, indices])
+    if table_size(leaves) > MAX_TABLE:
+        raise Unsupported(None, f"its key at BOS has a table of more than {MAX_TABLE} entries")
+    shape = tuple(len(leaf.states) for leaf in leaves)
+    values = canonical_values((*table.values, None))
+    recode = np.array([code_of(values)[value_key(v)] for v in table.values], dtype=np.int64)
+    codes = np.broadcast_to(recode[align(table, leaves)], shape)
+    first = np.broadcast_to(align(indices, leaves) == _state_of(plan.indices, 0), shape)
+    none = code_of(values)[value_key(None)]
+    return Table(leaves, np.where(first, codes, none).astype(np.int64), values)
+
+
+def _state_of(leaf: Leaf, value: Value) -> int:
+    return [value_key(s) for s in leaf.states].index(value_key(value))
+
+
+def _closest_scores(
+    plan: Plan, literal: Literal_, key_at_bos: _KeyAtBos | None
+) -> dict[tuple[int, int], float]:
+    """Nearest match first (left wins ties), the query itself last; with %bos, BOS when
+    nothing matches.
+
+    Tiers (for ``P`` positions, ``spread = 2 P MARGIN``): a matched key scores at least
+    ``spread + 3 MARGIN``, an unmatched BOS between ``MARGIN`` and ``spread - MARGIN``, the sink
+    ``-MARGIN`` and any other unmatched key at most ``-2 MARGIN``; keys of one tier differ by
+    ``MARGIN`` per step of distance rank. BOS's no-match bonus is taken back where BOS matches:
+    there it is an ordinary key, and the bonus (larger than any difference in rank) would beat
+    a nearer match."""
     positions = plan.positions
     spread = MARGIN * 2 * positions
-    has_bos = plan.program.header.bos is not None
-    fallback = spread + MARGIN if has_bos else 0.0
+    fallback = spread + MARGIN if key_at_bos is not None else 0.0
     c = spread + fallback + 2 * MARGIN
-    scores = _scores(plan, [literal], c, -MARGIN if has_bos else MARGIN)
+    scores = _scores(plan, [literal], c, MARGIN if key_at_bos is None else -MARGIN)
     index = plan.indices
     for i in range(positions):
         for j in range(positions):
@@ -216,10 +303,15 @@ def _closest_scores(plan: Plan, literal: Literal_) -> dict[tuple[int, int], floa
             qd, kd = index.state_dim(i), index.state_dim(j)
             assert qd is not None and kd is not None
             scores[(qd, kd)] = scores.get((qd, kd), 0.0) - MARGIN * rank
-    if has_bos:
-        first = index.state_dim(0)
-        assert first is not None
-        scores[(plan.one, first)] = scores.get((plan.one, first), 0.0) + fallback
+    if key_at_bos is None:
+        return scores
+    first = index.state_dim(_state_of(index, 0))
+    assert first is not None
+    scores[(plan.one, first)] = scores.get((plan.one, first), 0.0) + fallback
+    for k, q in zip(*np.nonzero(literal.table), strict=True):
+        kd, qd = key_at_bos.dims.get(int(k)), literal.queries.state_dim(int(q))
+        if kd is not None and qd is not None:
+            scores[(qd, kd)] = scores.get((qd, kd), 0.0) - fallback
     return scores
 
 

@@ -252,8 +252,10 @@ class Plan:
     # ------------------------------------------------------------ heads
 
     def place(self, needs: list[Leaf]) -> int:
+        """The first layer whose attention sees every channel of ``needs``: the next one after
+        the layer that wrote the latest (a head's output is not seen by its own layer)."""
         ready = max((leaf.ready for leaf in needs), default=0)
-        return ready // 2 + 1
+        return (ready + 1) // 2 + 1
 
     def head(
         self, layer: int, pattern: str, selector: str, scores: dict[tuple[int, int], float]

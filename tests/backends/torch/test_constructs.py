@@ -4,10 +4,12 @@ reductions, user defaults, numerical keys, select_closest, %bos, constants; and 
 from __future__ import annotations
 
 import pytest
+import torch
 
 from rasp_ir.backends.torch import BACKEND, compile_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.registry import Backend
+from rasp_ir.verify import verify
 from tests.backends.torch.helpers import all_inputs, check, program, random_inputs
 
 HEADER = '%vocab {"a", "b", "c"}\n%max_len 5\n'
@@ -83,3 +85,83 @@ def test_unsupported_constructs_are_refused_each_with_a_span() -> None:
     diagnostics = caught.value.diagnostics
     assert [d.code for d in diagnostics] == ["unsupported", "unsupported"]
     assert [d.span.line for d in diagnostics if d.span] == [3, 5]
+
+
+BOS_HEADER = '%vocab {"a", "b"}\n%max_len 4\n%bos "<s>"\n'
+# Predicates under which BOS (position 0) is one of several matches for most queries.
+SEVERAL_MATCHES = {
+    "lt": "fn(key, query) -> key < query",
+    "le": "fn(key, query) -> key <= query",
+    "ne": "fn(key, query) -> key != query",
+    "true": "fn(key, query) -> true",
+}
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["bidirectional", "causal"])
+@pytest.mark.parametrize("value", ["tokens", "indices"])
+@pytest.mark.parametrize("predicate", sorted(SEVERAL_MATCHES))
+def test_closest_picks_the_nearest_match_when_bos_matches_too(
+    predicate: str, value: str, causal: bool
+) -> None:
+    """BOS is an ordinary key that can match: its no-match default must not beat a nearer
+    match (on (a, a) with ``key < query`` the last position reads "a", not "<s>")."""
+    prog = program(
+        BOS_HEADER
+        + ("%causal\n" if causal else "")
+        + f"w = aggregate(select_closest(indices, indices, {SEVERAL_MATCHES[predicate]}), "
+        + f"{value});\noutput w;\n"
+    )
+    report = verify(prog, BACKEND, exhaustive_max_len=4)
+    assert report.mismatches == []
+    assert report.checked == 31
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        # The key at BOS is "<s>", a state no other position has.
+        "select_closest(tokens, tokens, !=)",
+        # The key at BOS is 0, which every even position shares.
+        "select_closest(map(fn(i) -> i % 2, indices), indices, fn(key, query) -> key == query % 2)",
+        # The key at BOS is the token after it: known only at run time.
+        "select_closest(nxt, tokens, fn(key, query) -> key != query)",
+    ],
+    ids=["bos_only_key", "shared_key", "run_time_key"],
+)
+def test_closest_with_bos_for_every_kind_of_key_at_bos(selector: str) -> None:
+    prog = program(
+        BOS_HEADER
+        + "nxt = aggregate(select_closest(indices, indices, fn(key, query) -> key == query + 1),"
+        + " tokens);\n"
+        + f"w = aggregate({selector}, indices);\noutput w;\n"
+    )
+    assert verify(prog, BACKEND, exhaustive_max_len=4).mismatches == []
+
+
+def test_closest_with_bos_attends_one_key_at_64_positions() -> None:
+    """The widest score spread (64 positions and BOS, scores in the thousands) keeps every
+    attention row one-hot in float32, whether BOS matches or is only the default."""
+    prog = program(
+        '%vocab {"a", "b"}\n%max_len 64\n%bos "<s>"\n'
+        "w = aggregate(select_closest(indices, indices, fn(key, query) -> key < query), tokens);"
+        "\nv = aggregate(select_closest(tokens, tokens, fn(key, query) -> key == query), indices);"
+        "\noutput w, v;\n"
+    )
+    inputs = random_inputs(prog, 40, seed=3)
+    model = check(prog, inputs)
+    ids, lengths = model.encode(inputs)
+    _, _, patterns = model.forward(ids, lengths, trace=True)
+    rows = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
+    for pattern in patterns:
+        top = pattern.max(dim=-1).values.transpose(1, 2)[rows]
+        assert float(top.min()) > 1 - 1e-6
+
+
+def test_a_head_reading_another_heads_output_comes_a_layer_later() -> None:
+    """The attention of one layer cannot read what a sibling head of that layer writes."""
+    prog = program(
+        HEADER + "prev = select(indices, indices, fn(key, query) -> key == query - 1);\n"
+        "p = aggregate(prev, tokens);\nw = aggregate(prev, p);\noutput w;\n"
+    )
+    assert compile_program(prog).config.n_layers == 2
+    assert verify(prog, BACKEND, exhaustive_max_len=4).mismatches == []
