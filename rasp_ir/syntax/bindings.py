@@ -39,6 +39,7 @@ class BindingResolver(Elaborator):
         self.bindings: list[ir.Binding] = []
         self.binding_spans: dict[str, Span] = {}
         self.encodings: dict[str, ir.Encoding | None] = {}
+        self.committed_temps: dict[str, str] = {}
 
     def check_new_name(self, name: str, span: Span, scope: Scope) -> None:
         """A diagnostic (raised) if ``name`` is built in or already bound in ``scope``."""
@@ -80,6 +81,16 @@ class BindingResolver(Elaborator):
         self._commit(context, root_name, declared, binding.name_span, binding.span)
         self.binding_spans[name] = binding.name_span
         scope[local] = SOpRef(name)
+
+    def commit_argument(self, temp: str) -> str:
+        """The binding name of the macro argument ``temp``; the first time, its nodes leave
+        the context that built them and are committed under the argument's name."""
+        if temp not in self.committed_temps:
+            argument = self.macro_arguments[temp]
+            owner = argument.context
+            context = Context(argument.name, owner.created, owner.spans)
+            self._commit(context, temp, None, None, owner.spans[temp])
+        return self.committed_temps[temp]
 
     def _bind_selector(
         self,
@@ -143,10 +154,12 @@ class BindingResolver(Elaborator):
         name_span: Span | None,
         span: Span,
     ) -> None:
-        """Record the nodes ``root`` reaches in ``context`` as bindings, operands first."""
+        """Record the nodes ``root`` reaches in ``context`` as bindings, operands first; they
+        leave ``context``, and later readers of their temporary names read the bindings."""
         names = derived_names(context.name, context.created, root)
+        renames = {**self.committed_temps, **names}
         for temp in postorder(context.created, root):
-            node = rename(context.created[temp], names)
+            node = rename(context.created.pop(temp), renames)
             final = names[temp]
             node_span = context.spans.get(temp, span)
             encoding, domain = self._default_encoding(node), None
@@ -164,6 +177,7 @@ class BindingResolver(Elaborator):
             self.bindings.append(ir.Binding(final, node, encoding, domain, node_span))
             self.binding_spans[final] = node_span
             self.encodings[final] = encoding
+            self.committed_temps[temp] = final
 
     def _check_aggregate_encoding(
         self, node: ir.Node, declared: ir.Annotation, final: str, name_span: Span | None

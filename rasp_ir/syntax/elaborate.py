@@ -34,7 +34,7 @@ from rasp_ir.syntax.resolved import (
     describe_resolved,
     is_macro_marker,
 )
-from rasp_ir.syntax.state import Context, Recorder, StatementFailed
+from rasp_ir.syntax.state import TEMP, Context, Recorder, StatementFailed
 from rasp_ir.values import Value, value_key
 
 CONSTANT = "\0const"
@@ -54,6 +54,16 @@ class MacroDef:
     scope: Scope
 
 
+@dataclass(frozen=True)
+class MacroArgument:
+    """A macro argument built by its call: the binding it becomes if the macro body's own
+    bindings read it (``x__h__s`` for parameter ``s`` of ``h`` inside ``x``), and the context
+    that holds its nodes until then."""
+
+    name: str
+    context: Context
+
+
 class Elaborator(Recorder):
     """Resolves expressions against a scope; subclasses say how a macro's bindings are bound."""
 
@@ -61,9 +71,14 @@ class Elaborator(Recorder):
         super().__init__()
         self.defs: dict[str, MacroDef] = {}
         self.macro_stack: list[str] = []
+        self.macro_arguments: dict[str, MacroArgument] = {}
 
     def bind(self, binding: ast.Binding, scope: Scope, *, prefix: str) -> None:
         """Resolve and record one binding (of a file, or of a macro body under ``prefix``)."""
+        raise NotImplementedError
+
+    def commit_argument(self, temp: str) -> str:
+        """The binding name of the macro argument ``temp``, committing its nodes if needed."""
         raise NotImplementedError
 
     def resolve(self, node: ast.Argument, scope: Scope, ctx: Context) -> Resolved:
@@ -99,7 +114,17 @@ class Elaborator(Recorder):
             raise StatementFailed()
         if is_macro_marker(found):
             raise self.error("type", f"{node.name} is a def; call it with arguments", node.span)
-        return found
+        return self._bound_in(found, ctx)
+
+    def _bound_in(self, found: Resolved, ctx: Context) -> Resolved:
+        """``found`` as ``ctx`` may read it: a macro argument whose nodes belong to another
+        binding's context (a macro body binding reads a parameter) is committed first, since
+        ``ctx`` is committed before that context is."""
+        if not isinstance(found, (SOpRef, SelRef)):
+            return found
+        if not found.name.startswith(TEMP) or found.name in ctx.created:
+            return found
+        return type(found)(self.commit_argument(found.name))
 
     def _set(self, node: ast.SetLit, scope: Scope, ctx: Context) -> Resolved:
         return SetVal(tuple(self.constant(c, scope) for c in node.items))
@@ -298,6 +323,10 @@ class Elaborator(Recorder):
         count = ctx.macro_calls.get(name, 0) + 1
         ctx.macro_calls[name] = count
         prefix = f"{ctx.name}__{name}{'' if count == 1 else count}"
+        for param, arg in zip(params, args, strict=True):
+            if isinstance(arg, (SOpRef, SelRef)) and arg.name.startswith(TEMP):
+                # an argument passed on from an outer call keeps the outer parameter's name
+                self.macro_arguments.setdefault(arg.name, MacroArgument(f"{prefix}__{param}", ctx))
         local_scope = dict(definition.scope)
         local_scope.update(zip(params, args, strict=True))
         self.macro_stack.append(name)

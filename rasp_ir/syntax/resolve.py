@@ -5,9 +5,10 @@ statement: header directives (:mod:`rasp_ir.syntax.header`), ``import``\\ s (res
 recursively into their own scope), ``def`` macros (expanded where called), bindings
 (:mod:`rasp_ir.syntax.bindings`) and outputs. Nested expressions are named deterministically:
 the ``k``-th nested node of kind ``K`` inside binding ``x`` is called ``x__K`` (``x__K2``, ...),
-counted in pre-order, so the printer can put them back inline. Every problem becomes a
-diagnostic with a span; a failed statement stops only itself, so as many as possible are
-reported at once.
+counted in pre-order, so the printer can put them back inline; a macro argument that the
+macro's own bindings read is bound first, as ``x__h__s`` for parameter ``s`` of ``h``. Every
+problem becomes a diagnostic with a span; a failed statement stops only itself, so as many as
+possible are reported at once.
 """
 
 from __future__ import annotations
