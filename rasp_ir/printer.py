@@ -128,13 +128,15 @@ class _Printer:
             self.uses.update(ir.operands(binding.node))
         self.uses.update(program.outputs)
         self.inlined: set[str] = set()
+        self.inlining = True
+        self.index = {b.name: i for i, b in enumerate(program.bindings)}
 
     def text(self) -> str:
         rendered: dict[str, str] = {}
         for binding in reversed(self.program.bindings):
             if binding.name in self.inlined:
                 continue
-            rendered[binding.name] = render(self._statement(binding), self.width)
+            rendered[binding.name] = render(self._statement_in_order(binding), self.width)
         lines = format_comment(self.program.comment)
         if lines:
             lines.append("")
@@ -149,6 +151,27 @@ class _Printer:
             lines.append("")
         lines.append(f"output {', '.join(self.program.outputs)};")
         return "\n".join(lines) + "\n"
+
+    def _statement_in_order(self, binding: ir.Binding) -> Doc:
+        """The statement of ``binding`` with nested bindings inline only where parsing it back
+        binds them where the program has them: right before it, operands first (the parser's
+        order); otherwise every operand is printed by name (and bound by its own statement)."""
+        before = set(self.inlined)
+        statement = self._statement(binding)
+        nested = self.inlined - before
+        if not nested or self._in_parse_order(binding.name, nested):
+            return statement
+        self.inlined -= nested
+        self.inlining = False
+        statement = self._statement(binding)
+        self.inlining = True
+        return statement
+
+    def _in_parse_order(self, name: str, nested: set[str]) -> bool:
+        expected = _operands_first(self.program, name, nested)
+        start = self.index[name] - len(expected)
+        found = [b.name for b in self.program.bindings[max(start, 0) : self.index[name]]]
+        return start >= 0 and found == expected
 
     def _statement(self, binding: ir.Binding) -> Doc:
         context = _Context(binding.name)
@@ -166,7 +189,9 @@ class _Printer:
         return "cat"
 
     def _inlinable(self, name: str, context: _Context) -> bool:
-        if name in ir.PRIMITIVES or self.uses[name] != 1 or name in self.program.outputs:
+        if not self.inlining or name in ir.PRIMITIVES:
+            return False
+        if self.uses[name] != 1 or name in self.program.outputs:
             return False
         binding = self.program.binding(name)
         if binding.domain is not None or binding.comment is not None:
@@ -252,6 +277,21 @@ class _Printer:
         if node.default is not None:
             parts.append(Text(f"default={format_value(node.default)}"))
         return bracket("map(", parts, ")"), ATOM
+
+
+def _operands_first(program: ir.Program, root: str, nested: set[str]) -> list[str]:
+    """The ``nested`` bindings under ``root`` in the order the parser binds them: each one's
+    operands before it, operands in order (``root`` itself not included)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        for operand in ir.operands(program.binding(name).node):
+            if operand in nested and operand not in order:
+                visit(operand)
+                order.append(operand)
+
+    visit(root)
+    return order
 
 
 def _identity_input(node: ir.Map) -> str | None:

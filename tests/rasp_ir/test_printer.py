@@ -60,6 +60,20 @@ def test_macros_print_expanded_and_reparse_equal() -> None:
     assert roundtrip(program) == program
 
 
+def test_nested_bindings_stay_in_the_programs_order() -> None:
+    # the macro's map is bound between the aggregate's nodes and x: inlining them into x would
+    # bind them after it on parsing back, so x's operands print by name, in the program's order
+    text = (
+        "%vocab {1, 2}\n%max_len 3\ndef d(s) { return s * 2; }\n"
+        "x = aggregate(select(tokens, tokens, ==), tokens) + d(indices);\noutput x;\n"
+    )
+    program = parse_program(text, "t.rasp")
+    printed = format_program(program)
+    assert parse_program(printed, "t.rasp") == program
+    assert [b.name for b in program.bindings] == ["x__select", "x__aggregate", "x__map", "x"]
+    assert "x = x__aggregate + x__map;" in printed
+
+
 def test_bindings_used_twice_print_as_their_own_statements() -> None:
     source = (
         '%vocab {"a", "b"}\n%max_len 4\n'
