@@ -86,12 +86,16 @@ def lifted_program(machine: FiniteMachine, construction: Construction, max_len: 
 
 
 def lift_machine(machine: FiniteMachine, options: LiftOptions, source: LiftedSource) -> Lifted:
-    """Lift ``machine`` (``source`` says where it comes from) and certify the program."""
+    """Lift ``machine`` (``source`` says where it comes from) and certify the program. The
+    minimal machine is lifted (the header names its state count), and the program compared
+    with ``machine`` itself."""
     max_len = options.max_len or machine.max_len or DEFAULT_MAX_LEN
     forced = options.setting("construction", "")
-    construction = construct(machine, max_len, forced or None)
-    program = lifted_program(machine, construction, max_len)
+    minimal = machine.minimise()
+    construction = construct(minimal, max_len, forced or None)
+    program = lifted_program(minimal, construction, max_len)
     details = {
+        "minimal_states": minimal.n_states,
         "construction": construction.name,
         "construction_summary": construction.summary,
         "table_entries": construction.table_entries,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,7 @@ class FiniteMachine:
         alphabets, the symbol's position in the alphabet for pair alphabets."""
         if self.pairs:
             return tuple(range(len(self.alphabet)))
-        return tuple(int(s) for s in self.alphabet)  # type: ignore[arg-type]
+        return tuple(s for s in self.alphabet if isinstance(s, int))
 
     @cached_property
     def transitions(self) -> npt.NDArray[np.int64]:
@@ -116,6 +116,37 @@ class FiniteMachine:
                     seen.add(nxt)
                     frontier.append(nxt)
         return tuple(sorted(seen))
+
+    def minimise(self) -> FiniteMachine:
+        """The smallest machine with the same output on every input: unreachable states
+        dropped, states no input tells apart merged (Moore's partition refinement, from the
+        partition by output). Merged states are named by their names joined with ``|``."""
+        states = self.reachable
+        block = {s: self.output[s] for s in states}
+        while True:
+            signature = {s: (block[s], *(block[t] for t in self.delta[s])) for s in states}
+            numbering = {key: i for i, key in enumerate(dict.fromkeys(signature.values()))}
+            refined = {s: numbering[signature[s]] for s in states}
+            if len(numbering) == len(set(block.values())):
+                break
+            block = refined
+        return self._quotient(refined)
+
+    def _quotient(self, block: dict[int, int]) -> FiniteMachine:
+        """The machine whose states are the blocks of ``block`` (a congruence on the reachable
+        states), numbered in order of their first state."""
+        groups: dict[int, list[int]] = {}
+        for s in sorted(block):
+            groups.setdefault(block[s], []).append(s)
+        members = sorted(groups.values())
+        number = {block[group[0]]: i for i, group in enumerate(members)}
+        return replace(
+            self,
+            state_names=tuple("|".join(self.state_names[s] for s in group) for group in members),
+            initial=number[block[self.initial]],
+            delta=tuple(tuple(number[block[t]] for t in self.delta[group[0]]) for group in members),
+            output=tuple(self.output[group[0]] for group in members),
+        )
 
     def step(self, state: int, word: Sequence[int]) -> int:
         """The state after ``state`` reads the symbol indices ``word``."""

@@ -220,3 +220,10 @@ def test_the_lift_command_writes_program_and_certificate(
     assert certificate["details"]["construction"] == "doubling"
     assert certificate["agreement"] == 1.0
     assert "agreement 100%" in capsys.readouterr().out
+
+
+def test_the_minimal_machine_is_lifted_and_compared_with_the_given_one() -> None:
+    lifted = FRONTEND.lift(EXAMPLES / "window3.json", LiftOptions(max_len=6, samples=10))
+    data = lifted.certificate.to_json()
+    assert (data["source"]["states"], data["details"]["minimal_states"]) == (8, 6)
+    assert "6 states" in comment_of(lifted.program)

@@ -3,12 +3,15 @@ RaspError naming the file and the problem."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rasp_ir.api import RaspError
 from rasp_ir.frontends.mips.machine import FiniteMachine, load_machine, machine_from_json
@@ -105,3 +108,30 @@ def test_a_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RaspError, match="cannot read"):
         load_machine(tmp_path / "absent.json")
+
+
+def test_minimising_merges_states_no_input_tells_apart() -> None:
+    machine = load_machine(EXAMPLES / "window3.json")
+    minimal = machine.minimise()
+    # x_{t-2} is forgotten on the next step: 000 ~ 100 and 011 ~ 111.
+    assert minimal.state_names == ("0|4", "1", "2", "3|7", "5", "6")
+    x = np.array(list(itertools.product([0, 1], repeat=8)))
+    assert (minimal.run(x) == machine.run(x)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 3), st.data())
+def test_minimal_machines_run_alike_and_are_minimal(n: int, k: int, data: st.DataObject) -> None:
+    delta = tuple(tuple(data.draw(st.integers(0, n - 1)) for _ in range(k)) for _ in range(n))
+    output = tuple(data.draw(st.integers(0, 1)) for _ in range(n))
+    machine = FiniteMachine(tuple(range(k)), tuple(map(str, range(n))), 0, delta, output)
+    minimal = machine.minimise()
+    x = np.array(list(itertools.product(range(k), repeat=5)))
+    assert (minimal.run(x) == machine.run(x)).all()
+    assert minimal.n_states <= len(machine.reachable)
+    # Every two states are told apart by some word of length < n (Moore's bound).
+    words = [w for m in range(minimal.n_states) for w in itertools.product(range(k), repeat=m)]
+    for p, q in itertools.combinations(range(minimal.n_states), 2):
+        assert any(
+            minimal.output[minimal.step(p, w)] != minimal.output[minimal.step(q, w)] for w in words
+        )
