@@ -108,43 +108,42 @@ def doubling(machine: FiniteMachine, max_len: int) -> Construction:
     bindings = [first]
     block, size, layers = first.name, 1, 0
     while size < max_len:
-        layer, written = _doubling_layer(monoid, block, size, max_len)
+        layer, written = _doubling_layer(machine, monoid, block, size, max_len)
         bindings += layer
         entries += written
         block, size, layers = layer[-1].name, 2 * size, layers + 1
-    outputs: dict[tuple[Value, ...], Value] = {
-        (m,): monoid.output_of(machine, m) for m in sorted(monoid.up_to(max_len))
-    }
-    readout, written = table_binding(
-        OUTPUT,
-        ("block",),
-        (block,),
-        outputs,
-        f"{OUTPUT}: the machine's output in the state {block} takes the initial state to",
-    )
+    if max_len == 1:
+        outputs: dict[tuple[Value, ...], Value] = {
+            (m,): monoid.output_of(machine, m) for m in monoid.symbols
+        }
+        comment = f"{OUTPUT}: the machine's output after the first input"
+        readout, written = table_binding(OUTPUT, ("block",), (block,), outputs, comment)
+        bindings.append(readout)
+        entries += written
     return Construction(
         name="doubling",
-        bindings=(*bindings, readout),
+        bindings=tuple(bindings),
         attention_layers=layers,
-        table_entries=entries + written,
+        table_entries=entries,
         summary=(
             "Construction: doubling. Each position holds the transition function of the inputs "
             "up to it in a block (an id of an element of the machine's transition monoid on its "
             f"{len(monoid.states)} reachable states: {len(monoid.elements)} elements, 0 the "
             "identity); layer k composes the block with the one 2^k positions earlier "
-            f"({layers} attention layers), and the composite applied to the initial state "
-            "gives the output."
+            f"({layers} attention layers), and the last layer reads the output of the state the "
+            "composite takes the initial state to."
         ),
         details={"monoid_elements": len(monoid.elements), "reachable_states": len(monoid.states)},
     )
 
 
 def _doubling_layer(
-    monoid: TransitionMonoid, block: str, size: int, max_len: int
+    machine: FiniteMachine, monoid: TransitionMonoid, block: str, size: int, max_len: int
 ) -> tuple[list[ir.Binding], int]:
     """The bindings that turn blocks of ``size`` inputs into blocks of ``2 * size``: the block
-    ``size`` positions earlier (the identity before the input), then the composition table over
-    the pairs that can meet, and how many entries it wrote."""
+    ``size`` positions earlier (the identity before the input), then a table over the pairs
+    that can meet, and how many entries it wrote. The table composes the two; in the last
+    layer, whose blocks reach back to the first input, it gives the machine's output instead."""
     earlier = f"{block}_earlier"
     head = lookback_bindings(
         earlier,
@@ -154,20 +153,27 @@ def _doubling_layer(
         f"{earlier}: {block} {distance_text(size)} back (the identity, 0, before the input)",
     )
     starts = [(0, later) for later in monoid.up_to(min(size, max_len))]
-    full = monoid.by_length[size - 1] if size < max_len else frozenset()
+    full = monoid.by_length[size - 1]
     pairs = starts + [
         (before, later) for before in monoid.up_to(min(size, max_len - size)) for later in full
     ]
-    table: dict[tuple[Value, ...], Value] = {
+    composed: dict[tuple[Value, ...], int] = {
         (before, later): monoid.compose(before, later) for before, later in pairs
     }
-    name = f"block_{2 * size}"
-    composed, written = table_binding(
-        name,
-        ("earlier", "later"),
-        (earlier, block),
-        table,
-        f"{name}: the transition function of the last {2 * size} inputs (fewer at the start): "
-        f"{earlier} then {block}",
-    )
-    return [*head, composed], written
+    table: dict[tuple[Value, ...], Value]
+    if 2 * size < max_len:
+        name = f"block_{2 * size}"
+        table = {pair: m for pair, m in composed.items()}
+        comment = (
+            f"{name}: the transition function of the last {2 * size} inputs (fewer at the "
+            f"start): {earlier} then {block}"
+        )
+    else:
+        name = OUTPUT
+        table = {pair: monoid.output_of(machine, m) for pair, m in composed.items()}
+        comment = (
+            f"{name}: the machine's output after {earlier} then {block} (all the inputs so "
+            "far) from the initial state"
+        )
+    binding, written = table_binding(name, ("earlier", "later"), (earlier, block), table, comment)
+    return [*head, binding], written
