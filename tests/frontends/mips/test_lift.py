@@ -227,3 +227,30 @@ def test_the_minimal_machine_is_lifted_and_compared_with_the_given_one() -> None
     data = lifted.certificate.to_json()
     assert (data["source"]["states"], data["details"]["minimal_states"]) == (8, 6)
     assert "6 states" in comment_of(lifted.program)
+
+
+@settings(max_examples=40, deadline=None)
+@given(machines(), st.integers(1, 7))
+def test_every_construction_that_applies_to_a_random_machine_is_exact(
+    m: FiniteMachine, max_len: int
+) -> None:
+    inputs = all_inputs(m, min(max_len, 5))
+    for name in ("windows", "counts"):
+        try:
+            built = construct(m, max_len, name)
+        except RaspError:
+            continue
+        program = lifted_program(m, built, max_len)
+        assert program_outputs(program, inputs) == m.run_tokens(inputs), name
+        assert layers(program) <= 1
+
+
+def test_the_lift_command_reports_a_bad_machine(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    register_machine_commands(parser.add_subparsers())
+    machine_file = tmp_path / "bad.json"
+    machine_file.write_text('{"format": "rasp-ir/mips-machine"}', encoding="utf-8")
+    args = parser.parse_args(["lift", str(machine_file), "-o", str(tmp_path / "bad.rasp")])
+    with pytest.raises(RaspError, match="missing field"):
+        args.handler(args)
+    assert not (tmp_path / "bad.rasp").exists()
