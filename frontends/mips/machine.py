@@ -21,8 +21,8 @@ written by hand::
 one row per state (in order) or an object keyed by state name; a row is a list with one next
 state per symbol (in alphabet order) or an object keyed by the symbol written as JSON
 (``"0"``, ``"[0, 1]"``). ``output``: an integer per state, as a list or an object keyed by
-state name. Optional: ``max_len`` (the longest input a lifted program handles), ``task`` and
-``source`` (free text).
+state name. Optional: ``kind`` (``"finite"``, the only kind this version reads), ``max_len``
+(the longest input a lifted program handles), ``task`` and ``source`` (free text).
 
 Semantics: ``s_0 = initial``, ``s_{t+1} = delta[s_t][x_t]``, and the output at position ``t``
 is ``output[s_{t+1}]``, the output after reading ``x_0 .. x_t``.
@@ -45,7 +45,9 @@ from rasp_ir.api import RaspError
 MACHINE_FORMAT = "rasp-ir/mips-machine"
 MACHINE_VERSION = 1
 REQUIRED = ("format", "format_version", "alphabet", "states", "initial", "delta", "output")
-OPTIONAL = ("max_len", "task", "source")
+OPTIONAL = ("kind", "max_len", "task", "source")
+# Kinds of machine the format names; integer-affine machines are to come as a second kind.
+KINDS = ("finite",)
 
 Symbol = int | tuple[int, int]
 
@@ -242,19 +244,23 @@ def machine_from_json(data: object) -> FiniteMachine:
 
 
 def _check_keys(data: dict[str, Any]) -> None:
+    if data.get("format") != MACHINE_FORMAT:
+        raise MachineFormatError(f"format is {data.get('format')!r}, not {MACHINE_FORMAT!r}")
+    version = data.get("format_version")
+    if version != MACHINE_VERSION or isinstance(version, bool):
+        raise MachineFormatError(
+            f"format_version {version!r} is not supported (this version reads {MACHINE_VERSION})"
+        )
+    if data.get("kind", "finite") not in KINDS:
+        raise MachineFormatError(
+            f"kind {data['kind']!r} is not a machine kind this version reads ({', '.join(KINDS)})"
+        )
     missing = [key for key in REQUIRED if key not in data]
     if missing:
         raise MachineFormatError(f"missing field(s) {', '.join(missing)}")
     unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise MachineFormatError(f"unknown field(s) {', '.join(unknown)}")
-    if data["format"] != MACHINE_FORMAT:
-        raise MachineFormatError(f"format is {data['format']!r}, not {MACHINE_FORMAT!r}")
-    if data["format_version"] != MACHINE_VERSION or isinstance(data["format_version"], bool):
-        raise MachineFormatError(
-            f"format_version {data['format_version']!r} is not supported "
-            f"(this version reads {MACHINE_VERSION})"
-        )
 
 
 def _integer(value: object, what: str) -> int:

@@ -249,7 +249,9 @@ def test_the_lift_command_reports_a_bad_machine(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     register_machine_commands(parser.add_subparsers())
     machine_file = tmp_path / "bad.json"
-    machine_file.write_text('{"format": "rasp-ir/mips-machine"}', encoding="utf-8")
+    machine_file.write_text(
+        '{"format": "rasp-ir/mips-machine", "format_version": 1}', encoding="utf-8"
+    )
     args = parser.parse_args(["lift", str(machine_file), "-o", str(tmp_path / "bad.rasp")])
     with pytest.raises(RaspError, match="missing field"):
         args.handler(args)

@@ -47,6 +47,12 @@ def test_pair_alphabets_are_coded_by_their_place() -> None:
     assert machine.describe_symbol(2) == "[1, 0]"
 
 
+def test_the_kind_finite_may_be_given() -> None:
+    assert machine_from_json({**parity_json(), "kind": "finite"}) == machine_from_json(
+        parity_json()
+    )
+
+
 def test_rows_keyed_by_symbol_equal_rows_in_alphabet_order() -> None:
     data = parity_json()
     keyed = machine_from_json(data)
@@ -78,6 +84,8 @@ def bad(**changes: object) -> dict[str, Any]:
         (bad(delta=None), "missing field(s) delta"),
         (bad(format_version=2), "format_version 2 is not supported"),
         (bad(format="something/else"), "format is 'something/else'"),
+        ({"format": "rasp-ir/certificate", "format_version": 1}, "format is 'rasp-ir/certificate'"),
+        (bad(kind="affine"), "kind 'affine' is not a machine kind this version reads (finite)"),
         (bad(initial="start"), 'the initial state is "start", an undefined state'),
         (bad(output={"even": 0, "odd": "one"}), "must be an integer"),
         (bad(alphabet=[0, 0]), "lists a symbol twice"),
