@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rasp_ir.api import (
@@ -103,11 +104,7 @@ def certify(
     for group, inputs in groups:
         found += disagreements(machine, program, inputs)
         positions = sum(len(x) for x in inputs)
-        checks.append(
-            CheckedInputs(
-                group.name, group.selection, len(inputs), positions, group.max_length, group.seed
-            )
-        )
+        checks.append(replace(group, inputs=len(inputs), positions=positions))
     certificate = make_certificate(
         FRONTEND_NAME,
         source,

@@ -35,8 +35,8 @@ CONSTRUCTIONS = tuple(BUILDERS)
 
 
 def construct(machine: FiniteMachine, max_len: int, forced: str | None = None) -> Construction:
-    """The cheapest construction that applies to ``machine`` (or the ``forced`` one; a
-    :class:`RaspError` when it does not apply)."""
+    """The cheapest construction that applies to ``machine`` (or the ``forced`` one); a
+    :class:`RaspError` when none (or not the forced one) applies."""
     if forced is not None:
         if forced not in BUILDERS:
             raise RaspError.single(
@@ -52,7 +52,18 @@ def construct(machine: FiniteMachine, max_len: int, forced: str | None = None) -
                 hint="leave the construction out to use the cheapest that applies",
             )
         return built
-    found = [c for c in (build(machine, max_len) for build in BUILDERS.values()) if c]
+    found: list[Construction] = []
+    refusals: list[RaspError] = []
+    for build in BUILDERS.values():
+        try:
+            built = build(machine, max_len)
+        except RaspError as refusal:  # too large for this construction; another may fit
+            refusals.append(refusal)
+            continue
+        if built is not None:
+            found.append(built)
+    if not found:
+        raise refusals[0]
     return min(found, key=lambda c: c.cost)
 
 

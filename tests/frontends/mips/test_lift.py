@@ -256,3 +256,22 @@ def test_the_lift_command_reports_a_bad_machine(tmp_path: Path) -> None:
     with pytest.raises(RaspError, match="missing field"):
         args.handler(args)
     assert not (tmp_path / "bad.rasp").exists()
+
+
+def prev2(symbols: int) -> FiniteMachine:
+    """Prev2 over ``symbols`` symbols: y_t = x_{t-2}, 0 for t < 2; a state is the last three
+    inputs, x_{t-2} x_{t-1} x_t in base ``symbols``."""
+    n = symbols**3
+    delta = tuple(tuple((s * symbols + a) % n for a in range(symbols)) for s in range(n))
+    output = tuple(s // symbols**2 for s in range(n))
+    return FiniteMachine(tuple(range(symbols)), tuple(map(str, range(n))), 0, delta, output)
+
+
+def test_a_construction_too_large_for_doubling_is_left_for_one_that_fits() -> None:
+    m = prev2(8)
+    with pytest.raises(RaspError, match="more than 400 elements"):
+        construct(m, 10, "doubling")
+    built = construct(m, 10)
+    assert (built.name, built.details) == ("windows", {"window": 3, "padding": 0})
+    inputs = [list(x) for x in itertools.product(range(8), repeat=4)]
+    assert program_outputs(lifted_program(m, built, 10), inputs) == m.run_tokens(inputs)
