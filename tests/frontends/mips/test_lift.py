@@ -8,6 +8,8 @@ import argparse
 import itertools
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rasp_ir.api import (
+    Frontend,
     LiftedSource,
     LiftOptions,
     RaspError,
     Value,
     check_program,
+    check_settings,
     format_program,
     interpret,
     ir,
@@ -275,3 +279,18 @@ def test_a_construction_too_large_for_doubling_is_left_for_one_that_fits() -> No
     assert (built.name, built.details) == ("windows", {"window": 3, "padding": 0})
     inputs = [list(x) for x in itertools.product(range(8), repeat=4)]
     assert program_outputs(lifted_program(m, built, 10), inputs) == m.run_tokens(inputs)
+
+
+def test_the_frontend_meets_the_contract_and_accepts_its_setting() -> None:
+    assert isinstance(FRONTEND, Frontend)
+    check_settings(FRONTEND, LiftOptions(settings=(("construction", "counts"),)))
+    with pytest.raises(RaspError, match="has no setting 'speed'"):
+        check_settings(FRONTEND, LiftOptions(settings=(("speed", "fast"),)))
+
+
+def test_importing_the_package_loads_no_lifting_code() -> None:
+    code = "import json, sys, rasp_ir.frontends.mips; print(json.dumps(sorted(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    modules = set(json.loads(run.stdout))
+    assert "rasp_ir.frontends.mips" in modules
+    assert not modules & {"rasp_ir.frontends.mips.lift", "torch"}
