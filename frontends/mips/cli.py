@@ -12,12 +12,15 @@ import argparse
 
 from rasp_ir.api import Subparsers, add_command
 
+from .machine_cmds import register_machine_commands
 from .task_cmds import register_task_commands
 
 EPILOG = """\
 examples:
   rasp mips tasks                          # the 62 tasks: alphabet, T, output range, steps
   rasp mips data Parity_All --n 3 --seed 1 # seeded sequences as JSON lines
+  rasp mips lift examples/machines/parity.json -o parity.rasp   # a machine, lifted exactly
+  rasp lift --frontend mips examples/machines/cycle4.json -o cycle4.rasp --max-len 16
 """
 
 
@@ -28,11 +31,13 @@ def register(subparsers: Subparsers) -> None:
         "mips",
         lambda args: _usage(parser),
         summary="MIPS: the 62 sequence tasks and their state machines",
-        description="The tasks of the MIPS paper (Michaud et al., 2024) and their data.",
+        description="The tasks of the MIPS paper (Michaud et al., 2024), their data, and Moore "
+        "machines lifted exactly into RASP programs.",
         epilog=EPILOG,
     )
     commands = parser.add_subparsers(dest="mips_command", metavar="SUBCOMMAND")
     register_task_commands(commands)
+    register_machine_commands(commands)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -7,7 +7,7 @@ becomes an AST in :mod:`rasp_ir.syntax.build_ast`, names and sugar are resolved 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -69,8 +69,14 @@ def as_token(item: ParseTree | Token) -> Token:
 
 def source_line(text: str, line: int) -> str:
     """Line ``line`` (1-based) of ``text``, or '' past the end."""
-    lines = text.splitlines()
+    lines = _lines(text)
     return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+@lru_cache(maxsize=4)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of ``text``, split once per text: every span of a file asks for one."""
+    return tuple(text.splitlines())
 
 
 def span_of(item: ParseTree | Token, text: str, file: str) -> Span:

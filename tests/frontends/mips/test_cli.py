@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +35,28 @@ def test_an_unknown_task_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err.startswith("error: unknown MIPS task 'Parity_al' [mips-task]")
     assert "did you mean 'Parity_All'" in err
+
+
+MACHINES = Path(__file__).parents[3] / "examples" / "machines"
+
+
+def test_the_readme_machine_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parity, cycle4 = tmp_path / "parity.rasp", tmp_path / "cycle4.rasp"
+    assert main(["mips", "lift", str(MACHINES / "parity.json"), "-o", str(parity)]) == 0
+    assert "agreement 100%" in capsys.readouterr().out
+    assert "# Construction: counts." in parity.read_text(encoding="utf-8")
+    lift = ["lift", "--frontend", "mips", str(MACHINES / "cycle4.json"), "-o", str(cycle4)]
+    assert main([*lift, "--max-len", "16"]) == 0
+    capsys.readouterr()
+    assert "# Construction: doubling." in cycle4.read_text(encoding="utf-8")
+    verify = ["verify", str(cycle4), "--backend", "torch", "--exhaustive", "--max-len", "6"]
+    assert main(verify) == 0
+    assert capsys.readouterr().out == (
+        f"{cycle4}: 127 inputs checked, 0 mismatches with the torch backend\n"
+    )
+
+
+def test_rasp_frontends_lists_mips(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frontends"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("mips "))
+    assert line.endswith("[rasp-ir]") and "(--set construction)" in line
