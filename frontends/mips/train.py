@@ -209,7 +209,7 @@ def _train_loop(trainer: _Trainer, settings: TrainSettings, progress: bool) -> l
         if step % settings.eval_every == 0 or step == settings.steps:
             accuracy = trainer.test_batch_accuracy()
             history.append({"step": step, "loss": losses, "test_batch_accuracy": accuracy})
-            text = f"loss {min(losses):.4f} batch acc {max(accuracy):.4f}"
+            text = f"best loss {min(losses):.4f} batch acc {max(accuracy):.4f}"
         advance(text)
     return history
 
