@@ -6,10 +6,14 @@ versus the same seeds trained one after another, on CPU.
 Both ways call ``train_rnn`` (same task, architecture, settings and seeds; data generation, the
 final whole-test-split evaluation and saving included), so the ratio is what a user sees. Also
 reported: each way's whole-test-split accuracy per seed, the largest weight difference between
-a seed trained in the population and alone (the two differ only by floating-point summation
-order), the torch thread count and the ``uptime`` load averages before and after (the machine
-may be shared). Prints a Markdown table and writes
-benchmarks/results/mips_training_speed.{json,md}.
+a seed trained in the population and alone (they differ only by floating-point summation
+order, a difference that training amplifies over hundreds of steps), the torch thread count
+and the ``uptime`` load averages before and after (the machine may be shared). Prints a
+Markdown table and writes benchmarks/results/mips_training_speed.{json,md}.
+
+Batching removes per-step Python and dispatch overhead, so it pays most for small batches and
+models; once one thread is busy with arithmetic (large batches) the batched matrix products
+gain nothing on a CPU.
 """
 
 from __future__ import annotations
