@@ -116,7 +116,11 @@ def load(path: Path) -> tuple[GeneralRNN, dict[str, Any]]:
     """The model of checkpoint ``path`` (without suffix) and its sidecar's metadata (everything
     but the format, config, versions and hash keys)."""
     data = read_sidecar(path)
-    config = RNNConfig.from_json(data.get("config"))
+    try:
+        config = RNNConfig.from_json(data.get("config"))
+    except RaspError as error:
+        reason = error.diagnostics[0].message
+        raise _refuse(path.with_suffix(".json"), reason) from None
     weights = path.with_suffix(".safetensors")
     tensors = _read_tensors(weights, data.get("sha256"))
     model = GeneralRNN(config)

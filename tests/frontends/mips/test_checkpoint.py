@@ -73,6 +73,7 @@ def test_a_corrupt_tensor_file_with_a_matching_hash_is_refused(
     [
         ({"format": "rasp-ir/transformer-program"}, "not a MIPS RNN checkpoint"),
         ({"format_version": 2}, "unknown format version 2"),
+        ({"config": {"input_dim": 0}}, r"model\.json: invalid RNN configuration: .* missing"),
     ],
 )
 def test_foreign_and_future_sidecars_are_refused(
