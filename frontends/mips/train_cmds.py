@@ -55,6 +55,9 @@ def register_train_commands(commands: Subparsers) -> None:
     training.add_argument("--seed", type=int, default=0, metavar="S", help="first seed (0)")
     training.add_argument("--seeds", type=_positive, default=1, metavar="K", help="seeds (1)")
     training.add_argument("--dataset-size", type=_positive, default=100_000, help="(100000)")
+    training.add_argument(
+        "--eval-every", type=_positive, default=100, help="log test-batch accuracy every N (100)"
+    )
     training.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     training.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -94,6 +97,7 @@ def train_command(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         dataset_size=args.dataset_size,
+        eval_every=args.eval_every,
     )
     seeds = range(args.seed, args.seed + args.seeds)
     result = train_rnn(

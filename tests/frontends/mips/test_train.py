@@ -106,3 +106,13 @@ def test_bad_settings_and_configs_are_refused(tmp_path: Path) -> None:
         train_rnn(get_task("Binary_Addition"), tmp_path, PARITY, QUICK, progress=False)
     with pytest.raises(RaspError, match="distinct"):
         RNNPopulation(PARITY, [1, 1])
+
+
+def test_a_seed_trained_in_a_population_matches_it_trained_alone(tmp_path: Path) -> None:
+    settings = TrainSettings(steps=10, batch_size=64, dataset_size=500, eval_every=5)
+    task = get_task("Parity_All")
+    train_rnn(task, tmp_path / "both", PARITY, settings, progress=False, seeds=[3, 4])
+    train_rnn(task, tmp_path / "alone", PARITY, settings, progress=False, seeds=[4])
+    together = checkpoint.load(tmp_path / "both" / "seed-4" / "model")[0].state_dict()
+    alone = checkpoint.load(tmp_path / "alone" / "model")[0].state_dict()
+    assert all(torch.allclose(together[k], alone[k], atol=1e-5) for k in alone)

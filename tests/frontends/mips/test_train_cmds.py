@@ -31,7 +31,7 @@ def test_training_prints_each_seeds_whole_test_accuracy(
 ) -> None:
     argv = ["train", "Parity_All", "-o", str(tmp_path), "--hidden", "2", "--steps", "300"]
     argv += ["--batch-size", "256", "--lr", "0.01", "--dataset-size", "2000", "--quiet"]
-    assert _run([*argv, "--seed", "1", "--seeds", "2"]) == 0
+    assert _run([*argv, "--seed", "1", "--seeds", "2", "--eval-every", "150"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         f"seed 1: test accuracy 1.000000 on all 200 test sequences, perfect -> "
@@ -43,7 +43,9 @@ def test_training_prints_each_seeds_whole_test_accuracy(
     assert lines[-1].startswith("2 of 2 seed(s) perfect in ")
     model, meta = checkpoint.load(tmp_path / "seed-2" / "model")
     assert model.config.hidden_dim == 2 and meta["settings"]["lr"] == 0.01
-    assert json.loads((tmp_path / "metrics.json").read_text())["seeds"] == [1, 2]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["seeds"] == [1, 2]
+    assert [entry["step"] for entry in metrics["history"]] == [150, 300]
 
 
 def test_an_imperfect_run_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
