@@ -159,7 +159,8 @@ class _Trainer:
         self.eval_rng = np.random.default_rng([settings.data_seed, 2])
 
     def step(self) -> list[float]:
-        """One AdamW step on a fresh batch per seed; each seed's loss."""
+        """One AdamW step on a fresh batch per seed (training sequences drawn uniformly with
+        replacement by that seed's own generator); each seed's loss."""
         size = self.settings.batch_size
         rows = np.stack([rng.integers(0, len(self.x_train), size) for rng in self.batch_rngs])
         index = torch.from_numpy(rows).to(self.device)
