@@ -1,0 +1,274 @@
+"""Training GeneralRNNs on a MIPS task (reference §4): a task, an RNN configuration, settings and
+one or more seeds in; a run folder with each seed's checkpoint and metrics, and a
+:class:`TrainResult`, out.
+
+The loss is the robust ``½·log(1 + (ŷ − y)²)`` averaged over positions and output dimensions,
+the optimiser AdamW (lr 1e-3, weight decay 0, float32), batches of 4,096 training sequences.
+Every ``eval_every`` steps the rounding accuracy on one random test batch is logged (progress
+only); at the end every seed is evaluated on the **whole** test split, and a seed is
+``perfect`` only when all of it is right (§16: not one batch).
+
+Seeds train together as one :class:`RNNPopulation`: the loss is the sum of per-seed means, so
+seeds do not share gradients, and each seed draws its batches from its own generator. Data:
+``dataset_size`` sequences generated with ``data_seed`` and split as the task says; the
+default of 100,000 (not the anchor's 10⁶) keeps CPU runs short.
+
+Run folder: one seed writes ``model.{safetensors,json}``; several write
+``seed-S/model.{safetensors,json}`` per seed. ``metrics.json`` (always at the top) holds the
+logged history and every seed's final test accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+from rasp_ir.api import RaspError
+
+from . import checkpoint
+from .population import RNNPopulation
+from .rnn import RNNConfig
+from .task_spec import ANCHOR_SEED, IntArray, SplitData, Task, make_split
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train: steps, batch sizes, AdamW's learning rate and weight decay, how many
+    sequences to generate (and from which seed), and how often to log test-batch accuracy."""
+
+    steps: int = 10_000
+    batch_size: int = 4096
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    dataset_size: int = 100_000
+    data_seed: int = ANCHOR_SEED
+    eval_every: int = 100
+    eval_batch: int = 65_536
+
+    def __post_init__(self) -> None:
+        counts = ("steps", "batch_size", "dataset_size", "eval_every", "eval_batch")
+        problems = [f"{name} must be at least 1" for name in counts if getattr(self, name) < 1]
+        if not self.lr > 0:
+            problems.append(f"lr must be positive, not {self.lr}")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay must be 0 or more, not {self.weight_decay}")
+        if problems:
+            raise RaspError.single("mips-train", "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """One seed's outcome: its whole-test-split accuracy, whether that is 100%, its last
+    training loss, and its checkpoint (without suffix)."""
+
+    seed: int
+    test_accuracy: float
+    perfect: bool
+    final_loss: float
+    checkpoint: Path
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run produced: the run folder, each seed's result (in the order of the seeds),
+    the size of the test split and the training time in seconds."""
+
+    run_dir: Path
+    seeds: tuple[SeedResult, ...]
+    test_size: int
+    seconds: float
+
+    @property
+    def best(self) -> SeedResult:
+        """The seed with the highest test accuracy (the first of equals)."""
+        return max(self.seeds, key=lambda result: result.test_accuracy)
+
+
+def robust_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``½·log(1 + (ŷ − y)²)`` averaged over every dimension after the first (seed): ``(S,)``."""
+    loss = 0.5 * torch.log1p((prediction - target) ** 2)
+    return loss.flatten(1).mean(dim=1)
+
+
+def as_features(values: IntArray) -> torch.Tensor:
+    """Integer task arrays ``(n, T)`` or ``(n, T, w)`` as float32 ``(n, T, w)``."""
+    tensor = torch.from_numpy(values).to(torch.float32)
+    return tensor.unsqueeze(-1) if tensor.dim() == 2 else tensor
+
+
+def check_config(task: Task, config: RNNConfig) -> None:
+    """Refuse a configuration whose input or output size is not the task's."""
+    wanted = (task.alphabet.width, task.outputs.width)
+    if (config.input_dim, config.output_dim) != wanted:
+        raise RaspError.single(
+            "mips-train",
+            f"{task.name} has {wanted[0]} input(s) and {wanted[1]} output(s) per step, the RNN "
+            f"{config.input_dim} and {config.output_dim}",
+            hint=f"use input_dim={wanted[0]}, output_dim={wanted[1]}",
+        )
+
+
+def split_accuracy(
+    model: RNNPopulation, x: torch.Tensor, y: torch.Tensor, chunk: int
+) -> list[float]:
+    """Each seed's rounding accuracy on all of ``x``, ``y`` (``(n, T, w)``, the same for every
+    seed), evaluated ``chunk`` sequences at a time."""
+    size = len(model.seeds)
+    correct = torch.zeros(size, dtype=torch.int64)
+    with torch.no_grad():
+        for start in range(0, len(x), chunk):
+            xs = x[start : start + chunk].unsqueeze(0).expand(size, -1, -1, -1)
+            ys = y[start : start + chunk]
+            right = torch.round(model(xs)) == ys.unsqueeze(0)
+            correct += right.flatten(1).sum(dim=1).cpu()
+    total = max(y.numel(), 1)
+    return [int(c) / total for c in correct]
+
+
+class _Trainer:
+    """The state of a run: data on the device, the population, its optimiser, and each
+    seed's batch generator."""
+
+    def __init__(
+        self,
+        data: SplitData,
+        config: RNNConfig,
+        settings: TrainSettings,
+        seeds: Sequence[int],
+        device: str,
+    ) -> None:
+        self.settings = settings
+        self.device = torch.device(device)
+        self.x_train = as_features(data.x_train).to(self.device)
+        self.y_train = as_features(data.y_train).to(self.device)
+        self.x_test = as_features(data.x_test).to(self.device)
+        self.y_test = as_features(data.y_test).to(self.device)
+        self.model = RNNPopulation(config, seeds).to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+        )
+        self.batch_rngs = [np.random.default_rng([seed, 1]) for seed in seeds]
+        self.eval_rng = np.random.default_rng([settings.data_seed, 2])
+
+    def step(self) -> list[float]:
+        """One AdamW step on a fresh batch per seed (training sequences drawn uniformly with
+        replacement by that seed's own generator); each seed's loss."""
+        size = self.settings.batch_size
+        rows = np.stack([rng.integers(0, len(self.x_train), size) for rng in self.batch_rngs])
+        index = torch.from_numpy(rows).to(self.device)
+        losses = robust_loss(self.model(self.x_train[index]), self.y_train[index])
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()  # type: ignore[no-untyped-call]
+        self.optimizer.step()
+        return [float(v) for v in losses.detach().cpu()]
+
+    def test_batch_accuracy(self) -> list[float]:
+        """Each seed's accuracy on one random test batch (for the log only)."""
+        size = min(self.settings.eval_batch, len(self.x_test))
+        rows = torch.from_numpy(self.eval_rng.choice(len(self.x_test), size, replace=False))
+        rows = rows.to(self.device)
+        return split_accuracy(self.model, self.x_test[rows], self.y_test[rows], size)
+
+    def test_accuracy(self) -> list[float]:
+        """Each seed's accuracy on the whole test split."""
+        return split_accuracy(self.model, self.x_test, self.y_test, self.settings.eval_batch)
+
+
+def _progress(steps: int, enabled: bool) -> Callable[[str], None]:
+    """A tqdm bar over the steps on stderr; the returned function advances it by one step and
+    shows its text (nothing at all when disabled)."""
+    if not enabled:
+        return lambda text: None
+    bar = tqdm(total=steps, unit="step", desc="training", dynamic_ncols=True)
+
+    def advance(text: str) -> None:
+        bar.update(1)
+        if text:
+            bar.set_postfix_str(text)
+        if bar.n == steps:
+            bar.close()
+
+    return advance
+
+
+def _train_loop(trainer: _Trainer, settings: TrainSettings, progress: bool) -> list[dict[str, Any]]:
+    """Run every step; the log of losses and test-batch accuracies every ``eval_every`` steps
+    and at the last step."""
+    advance = _progress(settings.steps, progress)
+    history: list[dict[str, Any]] = []
+    for step in range(1, settings.steps + 1):
+        losses = trainer.step()
+        text = ""
+        if step % settings.eval_every == 0 or step == settings.steps:
+            accuracy = trainer.test_batch_accuracy()
+            history.append({"step": step, "loss": losses, "test_batch_accuracy": accuracy})
+            text = f"best loss {min(losses):.4f} batch acc {max(accuracy):.4f}"
+        advance(text)
+    return history
+
+
+def train_rnn(
+    task: Task,
+    run_dir: Path,
+    config: RNNConfig,
+    settings: TrainSettings,
+    progress: bool = True,
+    device: str = "cpu",
+    seeds: Sequence[int] = (0,),
+) -> TrainResult:
+    """Train one GeneralRNN of ``config`` on ``task`` per seed in ``seeds`` (together, as one
+    batched model) and write the run folder described in the module docstring. The same task,
+    configuration, settings and seeds give the same weights on the same device."""
+    check_config(task, config)
+    started = time.perf_counter()
+    data = make_split(task, settings.dataset_size, settings.data_seed)
+    if len(data.x_train) == 0 or len(data.x_test) == 0:
+        raise RaspError.single(
+            "mips-train",
+            f"{settings.dataset_size} sequences leave an empty train or test split",
+            hint="raise the dataset size",
+        )
+    trainer = _Trainer(data, config, settings, seeds, device)
+    history = _train_loop(trainer, settings, progress)
+    accuracy = trainer.test_accuracy()
+    seconds = time.perf_counter() - started
+    results = []
+    for index, seed in enumerate(seeds):
+        path = run_dir / "model" if len(seeds) == 1 else run_dir / f"seed-{seed}" / "model"
+        result = SeedResult(
+            seed, accuracy[index], accuracy[index] == 1.0, history[-1]["loss"][index], path
+        )
+        checkpoint.save(path, trainer.model.member(index), _meta(task, settings, result))
+        results.append(result)
+    metrics = {
+        "task": task.name,
+        "seeds": list(seeds),
+        "test_size": len(data.x_test),
+        "test_accuracy": accuracy,
+        "perfect": [r.perfect for r in results],
+        "seconds": seconds,
+        "history": history,
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return TrainResult(run_dir, tuple(results), len(data.x_test), seconds)
+
+
+def _meta(task: Task, settings: TrainSettings, result: SeedResult) -> dict[str, Any]:
+    return {
+        "task": task.name,
+        "seed": result.seed,
+        "settings": asdict(settings),
+        "metrics": {
+            "test_accuracy": result.test_accuracy,
+            "perfect": result.perfect,
+            "final_loss": result.final_loss,
+        },
+    }

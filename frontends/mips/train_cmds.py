@@ -1,0 +1,114 @@
+"""``rasp mips train``: a task and an RNN architecture in, a run folder (checkpoints, metrics)
+and each seed's whole-test-split accuracy on stdout out.
+
+:func:`register_train_commands` adds the command to the sub-parsers of ``rasp mips``; torch is
+imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rasp_ir.api import RaspError, Subparsers, add_command, out
+
+from .tasks import ANCHOR_SEED, get_task
+
+EPILOG = f"""\
+Data: --dataset-size sequences (100000; the paper's 10^6 is slow on a CPU) generated from seed
+{ANCHOR_SEED} and split as the task says. Loss 1/2 log(1 + (y' - y)^2), AdamW (weight decay 0).
+A seed is 'perfect' only when it rounds every output of the whole test split right.
+--seeds K trains the seeds S..S+K-1 together as one batched model and saves each in
+RUN_DIR/seed-N/; one seed is saved as RUN_DIR/model.{{safetensors,json}}.
+examples:
+  rasp mips train Parity_All -o runs/parity --hidden 2 --steps 2000 --lr 0.01
+  rasp mips train Prev1 -o runs/prev1 --hidden 2 --hidden-depth 1 --seeds 5 --device cuda
+"""
+
+
+def register_train_commands(commands: Subparsers) -> None:
+    """Add the ``train`` subcommand to ``commands``."""
+    parser = add_command(
+        commands,
+        "train",
+        train_command,
+        summary="train GeneralRNNs on a task",
+        description="Train a GeneralRNN (hidden MLP f on [h ; x], output MLP g) on TASK for "
+        "one or more seeds and report each seed's accuracy on the whole test split.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("task", metavar="TASK", help="a paper task name (see `rasp mips tasks`)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="RUN_DIR")
+    architecture = parser.add_argument_group("architecture")
+    for flag, default, text in (
+        ("--hidden", 4, "hidden state size D"),
+        ("--hidden-depth", 2, "layers of the hidden MLP (1 = a linear RNN)"),
+        ("--hidden-width", 16, "width of the hidden MLP"),
+        ("--output-depth", 2, "layers of the output MLP"),
+        ("--output-width", 16, "width of the output MLP"),
+    ):
+        architecture.add_argument(flag, type=_positive, default=default, help=f"{text} ({default})")
+    training = parser.add_argument_group("training")
+    training.add_argument("--steps", type=_positive, help="optimiser steps (the task's)")
+    training.add_argument("--batch-size", type=_positive, default=4096, help="(4096)")
+    training.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (1e-3)")
+    training.add_argument("--seed", type=int, default=0, metavar="S", help="first seed (0)")
+    training.add_argument("--seeds", type=_positive, default=1, metavar="K", help="seeds (1)")
+    training.add_argument("--dataset-size", type=_positive, default=100_000, help="(100000)")
+    training.add_argument(
+        "--eval-every", type=_positive, default=100, help="log test-batch accuracy every N (100)"
+    )
+    training.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
+    training.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """Train ``args.seeds`` seeds of the chosen architecture on ``args.task``; print each
+    seed's whole-test-split accuracy and whether it is perfect (0: the run finished)."""
+    import torch
+
+    from .rnn import RNNConfig
+    from .train import TrainSettings, train_rnn
+
+    task = get_task(args.task)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise RaspError.single("option", f"--device {args.device}: no CUDA device here")
+    config = RNNConfig(
+        input_dim=task.alphabet.width,
+        output_dim=task.outputs.width,
+        hidden_dim=args.hidden,
+        hidden_depth=args.hidden_depth,
+        hidden_width=args.hidden_width,
+        output_depth=args.output_depth,
+        output_width=args.output_width,
+    )
+    settings = TrainSettings(
+        steps=args.steps or task.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        dataset_size=args.dataset_size,
+        eval_every=args.eval_every,
+    )
+    seeds = range(args.seed, args.seed + args.seeds)
+    result = train_rnn(
+        task, args.output, config, settings, not args.quiet, args.device, list(seeds)
+    )
+    for seed in result.seeds:
+        verdict = "perfect" if seed.perfect else "not perfect"
+        out(
+            f"seed {seed.seed}: test accuracy {seed.test_accuracy:.6f} on all "
+            f"{result.test_size} test sequences, {verdict} -> {seed.checkpoint}.safetensors"
+        )
+    perfect = sum(seed.perfect for seed in result.seeds)
+    out(f"{perfect} of {len(result.seeds)} seed(s) perfect in {result.seconds:.1f} s")
+    return 0
