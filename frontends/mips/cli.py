@@ -14,11 +14,13 @@ from rasp_ir.api import Subparsers, add_command
 
 from .machine_cmds import register_machine_commands
 from .task_cmds import register_task_commands
+from .train_cmds import register_train_commands
 
 EPILOG = """\
 examples:
   rasp mips tasks                          # the 62 tasks: alphabet, T, output range, steps
   rasp mips data Parity_All --n 3 --seed 1 # seeded sequences as JSON lines
+  rasp mips train Parity_All -o runs/parity --hidden 2 --steps 300 --seeds 4   # 4 seeds at once
   rasp mips lift examples/machines/parity.json -o parity.rasp   # a machine, lifted exactly
   rasp lift --frontend mips examples/machines/cycle4.json -o cycle4.rasp --max-len 16
 """
@@ -37,6 +39,7 @@ def register(subparsers: Subparsers) -> None:
     )
     commands = parser.add_subparsers(dest="mips_command", metavar="SUBCOMMAND")
     register_task_commands(commands)
+    register_train_commands(commands)
     register_machine_commands(commands)
 
 

@@ -15,7 +15,8 @@ def test_rasp_mips_is_a_command_plugin(capsys: pytest.CaptureFixture[str]) -> No
     assert "    mips " in capsys.readouterr().out
     assert main(["mips"]) == 2
     help_text = capsys.readouterr().out
-    assert "    tasks " in help_text and "    data " in help_text
+    for command in ("tasks", "data", "train", "lift"):
+        assert f"    {command} " in help_text, command
 
 
 def test_rasp_mips_tasks_and_data(capsys: pytest.CaptureFixture[str]) -> None:
