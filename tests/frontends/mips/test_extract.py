@@ -3,19 +3,25 @@ machines with numbers, and the extract command writes a machine that loads and l
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import LiftOptions, RaspError
+from rasp_ir.frontends.mips import FRONTEND
 from rasp_ir.frontends.mips.extract import (
     alphabet_symbols,
     extract_machine,
     output_table,
     transition_table,
 )
-from rasp_ir.frontends.mips.machine import machine_from_json, machine_to_json
+from rasp_ir.frontends.mips.extract_cmds import register_extract_commands
+from rasp_ir.frontends.mips.machine import load_machine, machine_from_json, machine_to_json
 from rasp_ir.frontends.mips.rnn import GeneralRNN, RNNConfig
+from rasp_ir.frontends.mips.run_files import load_run, save_run
 from rasp_ir.frontends.mips.tasks import get_task
 from rasp_ir.frontends.mips.verify_machine import (
     agreement,
@@ -214,3 +220,63 @@ def test_pair_alphabets_and_the_machine_json_round_trip() -> None:
     assert machine.n_states == 2
     assert exhaustive_agreement(machine, task_reference(task), 4, "task").ok
     assert machine_from_json(machine_to_json(machine)) == machine
+
+
+def extract_parser() -> argparse.ArgumentParser:
+    """A parser holding only the extract command, as ``rasp mips`` would add it."""
+    parser = argparse.ArgumentParser(prog="rasp mips")
+    register_extract_commands(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def run_extract(argv: list[str]) -> int:
+    args = extract_parser().parse_args(["extract", *argv])
+    status: int = args.handler(args)
+    return status
+
+
+def test_the_extract_command_writes_a_machine_that_loads_and_lifts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir, machine_path = tmp_path / "run", tmp_path / "mod3.json"
+    save_run(mod3_rnn(), get_task("Add_Mod_3"), run_dir)
+    assert run_extract([str(run_dir), "-o", str(machine_path), "--sequences", "500"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{machine_path}: 3 states (from 3 clusters of 4400 hidden")
+    assert lines[1] == "RNN on the test split: 100 sequences, 1000 positions, 0 disagree"
+    assert lines[2] == "Add_Mod_3 on the test split: 100 sequences, 1000 positions, 0 disagree"
+    machine = load_machine(machine_path)
+    assert (machine.n_states, machine.task, machine.max_len) == (3, "Add_Mod_3", 10)
+    assert machine.source == f"extracted from {run_dir} at tolerance 0.1"
+    lifted = FRONTEND.lift(machine_path, LiftOptions(max_len=6, exhaustive_limit=2000, samples=20))
+    assert lifted.certificate.ok
+
+
+def test_a_run_folder_with_missing_or_broken_files_is_refused(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    with pytest.raises(RaspError, match=r"cannot read .*model\.json"):
+        load_run(run_dir)
+    save_run(parity_rnn(), get_task("Parity_All"), run_dir)
+    weights = run_dir / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:40])
+    with pytest.raises(RaspError, match="not a readable safetensors file"):
+        load_run(run_dir)
+    weights.unlink()
+    with pytest.raises(RaspError, match=r"model\.safetensors: no such file"):
+        load_run(run_dir)
+    save_run(mod3_rnn(), get_task("Parity_All"), tmp_path / "other")
+    (tmp_path / "other" / "model.safetensors").replace(weights)
+    with pytest.raises(RaspError, match="does not fit the configuration"):
+        load_run(run_dir)
+    (run_dir / "model.json").write_text('{"config": {}}', encoding="utf-8")
+    with pytest.raises(RaspError, match="expected an object with a configuration and a task"):
+        load_run(run_dir)
+
+
+def test_a_loaded_run_is_the_saved_model(tmp_path: Path) -> None:
+    model = window2_rnn()
+    save_run(model, get_task("Parity_Last2"), tmp_path)
+    run = load_run(tmp_path)
+    assert run.task.name == "Parity_Last2" and run.model.config == model.config
+    x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])
+    assert torch.equal(run.model(x)[0], model(x)[0])
