@@ -1,6 +1,6 @@
 """The extraction subcommand of ``rasp mips``: an argparse sub-parsers object in, ``extract``
 added to it (``extract RUN_DIR -o MACHINE.json [--tolerance T] [--sequences N] [--seed S]
-[--max-states K]``).
+[--exhaustive L] [--max-states K]``).
 
 Building the parser imports nothing heavy (torch is imported when the command runs).
 """
@@ -19,10 +19,12 @@ split of N sequences drawn with the seed; every hidden state is clustered (each 
 tolerance of its cluster's representative, representatives more than twice the tolerance
 apart), the transition and output tables are read off (refused unless single-valued),
 transitions no sequence took become self-loops, and the minimal machine is written. The
-machine is then compared with the RNN and with the task on the test split.
+machine is then compared with the RNN and with the task on the test split, and with
+--exhaustive L on every input of length 1 to L (refused above a million sequences); the
+comparisons are reported, not enforced: an RNN that misses its task still has a machine.
 
 examples:
-  rasp mips extract runs/parity -o parity.json
+  rasp mips extract runs/parity -o parity.json --exhaustive 8
   rasp mips extract runs/add_mod_3 -o add_mod_3.json --tolerance 0.05 --sequences 5000
   rasp mips lift parity.json -o parity.rasp
 """
@@ -56,6 +58,13 @@ def register_extract_commands(commands: Subparsers) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="data seed (default: 0)")
     parser.add_argument(
+        "--exhaustive",
+        type=int,
+        default=0,
+        metavar="L",
+        help="also compare with the RNN and the task on every input of length 1 to L",
+    )
+    parser.add_argument(
         "--max-states",
         type=int,
         default=256,
@@ -71,7 +80,12 @@ def extract_command(args: argparse.Namespace) -> int:
     from .machine import save_machine
     from .run_files import load_run
     from .task_spec import make_split
-    from .verify_machine import agreement, model_reference, task_reference
+    from .verify_machine import (
+        agreement,
+        exhaustive_agreement,
+        model_reference,
+        task_reference,
+    )
 
     run = load_run(args.run_dir)
     split = make_split(run.task, args.sequences, args.seed)
@@ -92,9 +106,13 @@ def extract_command(args: argparse.Namespace) -> int:
         f"{found.observed} transitions traced, {len(found.unobserved)} unobserved made "
         "self-loops"
     )
-    for reference, name in (
-        (model_reference(run.model), "RNN on the test split"),
-        (task_reference(run.task), f"{run.task.name} on the test split"),
-    ):
-        out(agreement(found.machine, reference, split.x_test, name).summary())
+    references = ((model_reference(run.model), "RNN"), (task_reference(run.task), run.task.name))
+    for reference, name in references:
+        out(
+            agreement(found.machine, reference, split.x_test, f"{name} on the test split").summary()
+        )
+    if args.exhaustive > 0:
+        for reference, name in references:
+            every = f"{name} on every input up to length {args.exhaustive}"
+            out(exhaustive_agreement(found.machine, reference, args.exhaustive, every).summary())
     return 0

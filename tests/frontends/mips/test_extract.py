@@ -240,11 +240,16 @@ def test_the_extract_command_writes_a_machine_that_loads_and_lifts(
 ) -> None:
     run_dir, machine_path = tmp_path / "run", tmp_path / "mod3.json"
     save_run(mod3_rnn(), get_task("Add_Mod_3"), run_dir)
-    assert run_extract([str(run_dir), "-o", str(machine_path), "--sequences", "500"]) == 0
+    argv = [str(run_dir), "-o", str(machine_path), "--sequences", "500", "--exhaustive", "4"]
+    assert run_extract(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{machine_path}: 3 states (from 3 clusters of 4400 hidden")
     assert lines[1] == "RNN on the test split: 100 sequences, 1000 positions, 0 disagree"
     assert lines[2] == "Add_Mod_3 on the test split: 100 sequences, 1000 positions, 0 disagree"
+    assert lines[3:] == [
+        f"{name} on every input up to length 4: 120 sequences, 426 positions, 0 disagree"
+        for name in ("RNN", "Add_Mod_3")
+    ]
     machine = load_machine(machine_path)
     assert (machine.n_states, machine.task, machine.max_len) == (3, "Add_Mod_3", 10)
     assert machine.source == f"extracted from {run_dir} at tolerance 0.1"
