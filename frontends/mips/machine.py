@@ -1,5 +1,5 @@
 """Finite Moore machines: a machine JSON file in, a frozen :class:`FiniteMachine` out (or a
-:class:`RaspError` naming the file and what is wrong with it).
+:class:`RaspError` naming the file and what is wrong with it), and a machine written back.
 
 The format (``"format": "rasp-ir/mips-machine"``, ``"format_version": 1``) is meant to be
 written by hand::
@@ -186,6 +186,37 @@ class FiniteMachine:
     def describe_symbol(self, a: int) -> str:
         """Symbol ``a`` as the JSON file writes it."""
         return _shown(self.alphabet[a])
+
+
+# ---------------------------------------------------------------- writing
+
+
+def machine_to_json(machine: FiniteMachine) -> dict[str, Any]:
+    """``machine`` as JSON data in the machine format (states by name, rows in alphabet order),
+    which :func:`machine_from_json` reads back to an equal machine."""
+    names = machine.state_names
+    data: dict[str, Any] = {
+        "format": MACHINE_FORMAT,
+        "format_version": MACHINE_VERSION,
+        "kind": "finite",
+        "alphabet": [list(s) if isinstance(s, tuple) else s for s in machine.alphabet],
+        "states": list(names),
+        "initial": names[machine.initial],
+        "delta": {names[s]: [names[t] for t in row] for s, row in enumerate(machine.delta)},
+        "output": {names[s]: value for s, value in enumerate(machine.output)},
+    }
+    optional = {"max_len": machine.max_len, "task": machine.task, "source": machine.source}
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+def save_machine(machine: FiniteMachine, path: Path) -> None:
+    """Write ``machine`` to the JSON file ``path``; a :class:`RaspError` when it cannot."""
+    text = json.dumps(machine_to_json(machine), indent=2) + "\n"
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise RaspError.single("file", f"cannot write {path}: {error}") from None
 
 
 # ---------------------------------------------------------------- loading

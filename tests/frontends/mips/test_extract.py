@@ -1,0 +1,287 @@
+"""Extraction reads the known machine off hand-built RNNs, refuses RNNs that are not finite
+machines with numbers, and the extract command writes a machine that loads and lifts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rasp_ir.api import LiftOptions, RaspError
+from rasp_ir.frontends.mips import FRONTEND
+from rasp_ir.frontends.mips.extract import (
+    alphabet_symbols,
+    extract_machine,
+    output_table,
+    transition_table,
+)
+from rasp_ir.frontends.mips.extract_cmds import register_extract_commands
+from rasp_ir.frontends.mips.machine import load_machine, machine_from_json, machine_to_json
+from rasp_ir.frontends.mips.rnn import GeneralRNN, RNNConfig
+from rasp_ir.frontends.mips.run_files import load_run, save_run
+from rasp_ir.frontends.mips.tasks import get_task
+from rasp_ir.frontends.mips.verify_machine import (
+    agreement,
+    exhaustive_agreement,
+    model_reference,
+    task_reference,
+)
+
+torch.set_num_threads(1)
+
+
+def hand_built(config: RNNConfig, weights: dict[str, list[object]]) -> GeneralRNN:
+    """A GeneralRNN whose every parameter is given (state_dict key -> nested list)."""
+    model = GeneralRNN(config)
+    state = {key: torch.tensor(value, dtype=torch.float32) for key, value in weights.items()}
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def parity_rnn() -> GeneralRNN:
+    """h' = relu(h - x) + relu(x - h) = |h - x| = h XOR x on bits; y = h."""
+    config = RNNConfig(1, 1, 1, hidden_depth=2, hidden_width=2, output_depth=1)
+    return hand_built(
+        config,
+        {
+            "hidden.0.weight": [[1, -1], [-1, 1]],
+            "hidden.0.bias": [0, 0],
+            "hidden.2.weight": [[1, 1]],
+            "hidden.2.bias": [0],
+            "output.0.weight": [[1]],
+            "output.0.bias": [0],
+        },
+    )
+
+
+def mod3_rnn() -> GeneralRNN:
+    """With s = h + x in 0..4: h' = s - 3 [s >= 3] = relu(s) - 3 relu(s - 2) + 3 relu(s - 3),
+    the sum mod 3 of inputs 0..2; y = h."""
+    config = RNNConfig(1, 1, 1, hidden_depth=2, hidden_width=3, output_depth=1)
+    return hand_built(
+        config,
+        {
+            "hidden.0.weight": [[1, 1], [1, 1], [1, 1]],
+            "hidden.0.bias": [0, -2, -3],
+            "hidden.2.weight": [[1, -3, 3]],
+            "hidden.2.bias": [0],
+            "output.0.weight": [[1]],
+            "output.0.bias": [0],
+        },
+    )
+
+
+def window2_rnn() -> GeneralRNN:
+    """A linear RNN (hidden depth 1) holding the last two inputs, h' = (x_t, x_{t-1}); y =
+    relu(h_0 - h_1) + relu(h_1 - h_0), their XOR (Parity_Last2)."""
+    config = RNNConfig(1, 1, 2, hidden_depth=1, output_depth=2, output_width=2)
+    return hand_built(
+        config,
+        {
+            "hidden.0.weight": [[0, 0, 1], [1, 0, 0]],
+            "hidden.0.bias": [0, 0],
+            "output.0.weight": [[1, -1], [-1, 1]],
+            "output.0.bias": [0, 0],
+            "output.2.weight": [[1, 1]],
+            "output.2.bias": [0],
+        },
+    )
+
+
+def leaky_rnn() -> GeneralRNN:
+    """h' = h / 2 + x: the states fill [0, 2) densely, so no tolerance makes them finite."""
+    config = RNNConfig(1, 1, 1, hidden_depth=1, output_depth=1)
+    return hand_built(
+        config,
+        {
+            "hidden.0.weight": [[0.5, 1]],
+            "hidden.0.bias": [0],
+            "output.0.weight": [[1]],
+            "output.0.bias": [0],
+        },
+    )
+
+
+KNOWN = [
+    pytest.param(parity_rnn, "Parity_All", 2, id="parity"),
+    pytest.param(mod3_rnn, "Add_Mod_3", 3, id="mod3"),
+    pytest.param(window2_rnn, "Parity_Last2", 4, id="window2"),
+]
+
+
+@pytest.mark.parametrize(("build", "task_name", "states"), KNOWN)
+def test_the_known_machine_is_extracted(build: object, task_name: str, states: int) -> None:
+    assert callable(build)
+    model, task = build(), get_task(task_name)
+    inputs, _ = task.generate(300, np.random.default_rng(0))
+    alphabet = alphabet_symbols(task.alphabet)
+    found = extract_machine(model, inputs, alphabet, tolerance=0.1, task=task_name)
+    machine = found.machine
+    assert machine.n_states == states
+    assert found.clustered.n_states == states
+    assert found.unobserved == ()
+    assert found.max_deviation == 0.0 and found.min_separation == 1.0
+    assert found.observed == 300 * task.length
+    assert sum(found.sizes) == 300 * (task.length + 1)
+    assert machine.task == task_name and machine.max_len == task.length
+    for reference, name in ((model_reference(model), "rnn"), (task_reference(task), "task")):
+        checked = exhaustive_agreement(machine, reference, 8, name)
+        assert checked.ok, checked.summary()
+        assert checked.sequences == sum(len(alphabet) ** n for n in range(1, 9))
+    held_out, _ = task.generate(100, np.random.default_rng(1))
+    assert agreement(machine, task_reference(task), held_out, "task").ok
+
+
+def test_disagreements_are_counted_and_the_first_shown() -> None:
+    task = get_task("Parity_Last2")
+    machine = extract_machine(parity_rnn(), np.zeros((1, 3), dtype=np.int64), (0, 1)).machine
+    checked = exhaustive_agreement(machine, task_reference(task), 2, "Parity_Last2")
+    # The one-state machine outputs 0 everywhere; Parity_Last2 is 1 after [1], [0, 1], [1, 0],
+    # and at position 0 of [1, 0] and [1, 1].
+    assert (checked.sequences, checked.positions, checked.wrong_positions) == (6, 10, 5)
+    assert checked.wrong_sequences == 4
+    assert checked.first is not None
+    assert (checked.first.inputs, checked.first.position) == ([1], 0)
+    assert "5 disagree (first: input [1], position 0, expected 1, machine 0)" in checked.summary()
+
+
+def test_unobserved_transitions_are_self_loops_and_recorded() -> None:
+    # Traced only on zeros, the parity RNN never reads a 1: that transition is a don't-care.
+    found = extract_machine(parity_rnn(), np.zeros((5, 4), dtype=np.int64), (0, 1))
+    assert found.unobserved == ((0, 1),)
+    assert found.clustered.delta == ((0, 0),)
+    assert found.machine.n_states == 1
+    # Traced on [1, 0] and [0, 1]: from the odd cluster, 1 is unobserved and loops; the
+    # machine keeps both states because their outputs differ.
+    found = extract_machine(parity_rnn(), np.array([[1, 0], [0, 1]]), (0, 1))
+    assert found.unobserved == ((1, 1),)
+    assert found.machine.delta == ((0, 1), (1, 1))
+
+
+def test_badly_separated_states_are_refused_with_numbers() -> None:
+    inputs = get_task("Parity_All").generate(200, np.random.default_rng(0))[0]
+    with pytest.raises(RaspError) as refused:
+        extract_machine(leaky_rnn(), inputs, (0, 1), tolerance=0.1)
+    message = refused.value.diagnostics[0].message
+    assert "not more than 2 x tolerance = 0.2" in message
+    assert "not well separated" in message
+
+
+def test_too_many_clusters_are_refused() -> None:
+    inputs = get_task("Parity_All").generate(200, np.random.default_rng(0))[0]
+    with pytest.raises(RaspError, match=r"need more than 3 clusters of radius 0\.01"):
+        extract_machine(leaky_rnn(), inputs, (0, 1), tolerance=0.01, max_states=3)
+
+
+def test_a_transition_to_two_clusters_is_refused() -> None:
+    label = np.array([[0, 1], [0, 2]])
+    with pytest.raises(RaspError) as refused:
+        transition_table(label, np.array([[0], [0]]), 3, 2)
+    message = refused.value.diagnostics[0].message
+    assert "cluster 0 on symbol index 0 goes to cluster 1 and to cluster 2" in message
+
+
+def test_a_cluster_with_two_outputs_is_refused() -> None:
+    states = np.array([[0.0], [0.45], [0.55]])
+    with pytest.raises(RaspError) as refused:
+        output_table(parity_rnn(), states, np.array([0, 1, 1]), np.array([[0.0], [0.45]]))
+    message = refused.value.diagnostics[0].message
+    assert "cluster 1 is not single-valued in its output" in message
+    assert "outputs 0.45 (rounds to 0) but a member outputs 0.55 (rounds to 1)" in message
+
+
+def test_symbols_outside_the_alphabet_are_refused() -> None:
+    with pytest.raises(RaspError, match="input symbol 2 is not in the alphabet"):
+        extract_machine(parity_rnn(), np.array([[0, 2]]), (0, 1))
+
+
+def test_pair_alphabets_and_the_machine_json_round_trip() -> None:
+    task = get_task("Bitwise_Xor")
+    alphabet = alphabet_symbols(task.alphabet)
+    assert alphabet == ((0, 0), (0, 1), (1, 0), (1, 1))
+    # XOR of the pair, read out directly: h' = relu(a - b) + relu(b - a), ignoring h.
+    config = RNNConfig(2, 1, 1, hidden_depth=2, hidden_width=2, output_depth=1)
+    model = hand_built(
+        config,
+        {
+            "hidden.0.weight": [[0, 1, -1], [0, -1, 1]],
+            "hidden.0.bias": [0, 0],
+            "hidden.2.weight": [[1, 1]],
+            "hidden.2.bias": [0],
+            "output.0.weight": [[1]],
+            "output.0.bias": [0],
+        },
+    )
+    inputs, _ = task.generate(100, np.random.default_rng(0))
+    machine = extract_machine(model, inputs, alphabet, source="hand-built").machine
+    assert machine.n_states == 2
+    assert exhaustive_agreement(machine, task_reference(task), 4, "task").ok
+    assert machine_from_json(machine_to_json(machine)) == machine
+
+
+def extract_parser() -> argparse.ArgumentParser:
+    """A parser holding only the extract command, as ``rasp mips`` would add it."""
+    parser = argparse.ArgumentParser(prog="rasp mips")
+    register_extract_commands(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def run_extract(argv: list[str]) -> int:
+    args = extract_parser().parse_args(["extract", *argv])
+    status: int = args.handler(args)
+    return status
+
+
+def test_the_extract_command_writes_a_machine_that_loads_and_lifts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir, machine_path = tmp_path / "run", tmp_path / "mod3.json"
+    save_run(mod3_rnn(), get_task("Add_Mod_3"), run_dir)
+    argv = [str(run_dir), "-o", str(machine_path), "--sequences", "500", "--exhaustive", "4"]
+    assert run_extract(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{machine_path}: 3 states (from 3 clusters of 4400 hidden")
+    assert lines[1] == "RNN on the test split: 100 sequences, 1000 positions, 0 disagree"
+    assert lines[2] == "Add_Mod_3 on the test split: 100 sequences, 1000 positions, 0 disagree"
+    assert lines[3:] == [
+        f"{name} on every input up to length 4: 120 sequences, 426 positions, 0 disagree"
+        for name in ("RNN", "Add_Mod_3")
+    ]
+    machine = load_machine(machine_path)
+    assert (machine.n_states, machine.task, machine.max_len) == (3, "Add_Mod_3", 10)
+    assert machine.source == f"extracted from {run_dir} at tolerance 0.1"
+    lifted = FRONTEND.lift(machine_path, LiftOptions(max_len=6, exhaustive_limit=2000, samples=20))
+    assert lifted.certificate.ok
+
+
+def test_a_run_folder_with_missing_or_broken_files_is_refused(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    with pytest.raises(RaspError, match=r"cannot read .*model\.json"):
+        load_run(run_dir)
+    save_run(parity_rnn(), get_task("Parity_All"), run_dir)
+    weights = run_dir / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:40])
+    with pytest.raises(RaspError, match="not a readable safetensors file"):
+        load_run(run_dir)
+    weights.unlink()
+    with pytest.raises(RaspError, match=r"model\.safetensors: no such file"):
+        load_run(run_dir)
+    save_run(mod3_rnn(), get_task("Parity_All"), tmp_path / "other")
+    (tmp_path / "other" / "model.safetensors").replace(weights)
+    with pytest.raises(RaspError, match="does not fit the configuration"):
+        load_run(run_dir)
+    (run_dir / "model.json").write_text('{"config": {}}', encoding="utf-8")
+    with pytest.raises(RaspError, match="expected an object with a configuration and a task"):
+        load_run(run_dir)
+
+
+def test_a_loaded_run_is_the_saved_model(tmp_path: Path) -> None:
+    model = window2_rnn()
+    save_run(model, get_task("Parity_Last2"), tmp_path)
+    run = load_run(tmp_path)
+    assert run.task.name == "Parity_Last2" and run.model.config == model.config
+    x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])
+    assert torch.equal(run.model(x)[0], model(x)[0])
