@@ -12,6 +12,7 @@ import argparse
 
 from rasp_ir.api import Subparsers, add_command
 
+from .extract_cmds import register_extract_commands
 from .machine_cmds import register_machine_commands
 from .task_cmds import register_task_commands
 from .train_cmds import register_train_commands
@@ -21,6 +22,7 @@ examples:
   rasp mips tasks                          # the 62 tasks: alphabet, T, output range, steps
   rasp mips data Parity_All --n 3 --seed 1 # seeded sequences as JSON lines
   rasp mips train Parity_All -o runs/parity --hidden 2 --steps 300 --seeds 4   # 4 seeds at once
+  rasp mips extract runs/parity/seed-3 -o parity.json          # the RNN's Moore machine
   rasp mips lift examples/machines/parity.json -o parity.rasp   # a machine, lifted exactly
   rasp lift --frontend mips examples/machines/cycle4.json -o cycle4.rasp --max-len 16
 """
@@ -40,6 +42,7 @@ def register(subparsers: Subparsers) -> None:
     commands = parser.add_subparsers(dest="mips_command", metavar="SUBCOMMAND")
     register_task_commands(commands)
     register_train_commands(commands)
+    register_extract_commands(commands)
     register_machine_commands(commands)
 
 
