@@ -41,6 +41,7 @@ from .task_spec import Alphabet, IntArray
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_TOLERANCE = 0.1
 DEFAULT_MAX_STATES = 256
+METHODS = ("geometric", "behaviour")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ class Extraction:
     distance of a state from its representative (at most the tolerance), ``min_separation``
     the smallest between two representatives (more than twice the tolerance; infinite for one
     cluster). ``observed`` counts traced transitions; ``unobserved`` lists the (cluster,
-    symbol index) pairs no sequence took, completed as self-loops.
+    symbol index) pairs no sequence took, completed as self-loops. ``method`` is
+    ``"geometric"`` or ``"behaviour"`` (:mod:`.extract_behaviour`, where the clusters are
+    behaviour classes up to ``depth`` steps, the representative is a class's first traced
+    state, and the deviation and separation are informative only: no bound holds for them).
     """
 
     machine: FiniteMachine
@@ -65,6 +69,8 @@ class Extraction:
     min_separation: float
     observed: int
     unobserved: tuple[tuple[int, int], ...]
+    method: str = "geometric"
+    depth: int | None = None
 
 
 def alphabet_symbols(alphabet: Alphabet) -> tuple[Symbol, ...]:
@@ -191,7 +197,11 @@ def output_table(
 
 
 def transition_table(
-    label: IntArray, indices: IntArray, n_clusters: int, n_symbols: int
+    label: IntArray,
+    indices: IntArray,
+    n_clusters: int,
+    n_symbols: int,
+    hint: str = "a smaller tolerance separates the states that behave differently",
 ) -> tuple[IntArray, int]:
     """The observed transitions ``(K, S)`` (-1 where unobserved) of cluster labels ``(n, T+1)``
     on symbol indices ``(n, T)``, and how many transitions were traced; a RaspError when an
@@ -207,9 +217,36 @@ def transition_table(
             f"transitions are not single-valued: cluster {before[at]} on symbol index "
             f"{symbol[at]} goes to cluster {after[at]} and to cluster "
             f"{table[before[at], symbol[at]]} ({clash.size} traced transition(s) disagree)",
-            hint="a smaller tolerance separates the states that behave differently",
+            hint=hint,
         )
     return table, before.size
+
+
+def completed_machine(
+    table: IntArray,
+    output: tuple[int, ...],
+    alphabet: Sequence[Symbol],
+    steps: int,
+    task: str | None,
+    source: str | None,
+) -> tuple[FiniteMachine, tuple[tuple[int, int], ...]]:
+    """The machine on clusters ``0..K-1`` (cluster 0 initial) of an observed transition table
+    ``(K, S)`` (-1 where unobserved, completed as self-loops) and its outputs, for traces of
+    ``steps`` states; and the unobserved (cluster, symbol index) pairs."""
+    k = len(table)
+    unobserved = tuple((int(s), int(a)) for s, a in np.argwhere(table < 0))
+    completed = np.where(table < 0, np.arange(k)[:, None], table)
+    machine = FiniteMachine(
+        alphabet=tuple(alphabet),
+        state_names=tuple(f"c{s}" for s in range(k)),
+        initial=0,
+        delta=tuple(tuple(int(t) for t in row) for row in completed),
+        output=output,
+        max_len=steps - 1 if steps > 1 else None,
+        task=task,
+        source=source,
+    )
+    return machine, unobserved
 
 
 def extract_machine(
@@ -221,12 +258,33 @@ def extract_machine(
     max_states: int = DEFAULT_MAX_STATES,
     task: str | None = None,
     source: str | None = None,
+    method: str = "geometric",
+    depth: int | None = None,
 ) -> Extraction:
     """The minimal Moore machine that ``model`` traces on ``inputs`` (``(n, T)`` integer
     symbols or ``(n, T, 2)`` pairs, all in ``alphabet``), discretised at ``tolerance``
     (max-norm), and its data; ``task`` and ``source`` name it in the machine file. A RaspError
     with the numbers when the states are not well separated, the tables not single-valued, or
-    more than ``max_states`` clusters are needed."""
+    more than ``max_states`` clusters are needed.
+
+    ``method="behaviour"`` groups states by behaviour up to ``depth`` steps instead
+    (:func:`.extract_behaviour.extract_by_behaviour`; ``tolerance`` is then unused)."""
+    if method not in METHODS:
+        raise RaspError.single(
+            "mips-extract", f"unknown extraction method {method!r}: expected one of {METHODS}"
+        )
+    if method == "behaviour":
+        from .extract_behaviour import DEFAULT_DEPTH, extract_by_behaviour
+
+        return extract_by_behaviour(
+            model,
+            inputs,
+            alphabet,
+            depth=DEFAULT_DEPTH if depth is None else depth,
+            max_states=max_states,
+            task=task,
+            source=source,
+        )
     if not tolerance > 0:
         raise RaspError.single("mips-extract", f"tolerance must be positive, got {tolerance}")
     indices = symbol_indices(inputs, alphabet)
@@ -242,18 +300,7 @@ def extract_machine(
     output = output_table(model, flat, flat_label, representatives)
     k = len(representatives)
     table, observed = transition_table(flat_label.reshape(n, steps), indices, k, len(alphabet))
-    unobserved = tuple((int(s), int(a)) for s, a in np.argwhere(table < 0))
-    completed = np.where(table < 0, np.arange(k)[:, None], table)
-    clustered = FiniteMachine(
-        alphabet=tuple(alphabet),
-        state_names=tuple(f"c{s}" for s in range(k)),
-        initial=0,
-        delta=tuple(tuple(int(t) for t in row) for row in completed),
-        output=output,
-        max_len=steps - 1 if steps > 1 else None,
-        task=task,
-        source=source,
-    )
+    clustered, unobserved = completed_machine(table, output, alphabet, steps, task, source)
     return Extraction(
         machine=clustered.minimise(),
         clustered=clustered,

@@ -1,6 +1,6 @@
 """The extraction subcommand of ``rasp mips``: an argparse sub-parsers object in, ``extract``
-added to it (``extract RUN_DIR -o MACHINE.json [--tolerance T] [--sequences N] [--seed S]
-[--exhaustive L] [--max-states K]``).
+added to it (``extract RUN_DIR -o MACHINE.json [--method geometric|behaviour] [--tolerance T]
+[--depth K] [--sequences N] [--seed S] [--exhaustive L] [--max-states K]``).
 
 Building the parser imports nothing heavy (torch is imported when the command runs).
 """
@@ -23,9 +23,16 @@ machine is then compared with the RNN and with the task on the test split, and w
 --exhaustive L on every input of length 1 to L (refused above a million sequences); the
 comparisons are reported, not enforced: an RNN that misses its task still has a machine.
 
+--method behaviour (for trained RNNs, whose states drift so that no tolerance separates
+them) merges two traced states when the RNN, run from each, rounds to the same output now
+and after every continuation of length 1 to --depth (refused above 4194304 states x
+continuations of the last length). The machine then equals the RNN on every traced sequence;
+beyond that, only the comparisons printed say how far it holds.
+
 examples:
   rasp mips extract runs/parity -o parity.json --exhaustive 8
   rasp mips extract runs/add_mod_3 -o add_mod_3.json --tolerance 0.05 --sequences 5000
+  rasp mips extract runs/parity/seed-3 -o parity.json --method behaviour --depth 4
   rasp mips lift parity.json -o parity.rasp
 """
 
@@ -44,10 +51,23 @@ def register_extract_commands(commands: Subparsers) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="MACHINE.json")
     parser.add_argument(
+        "--method",
+        choices=("geometric", "behaviour"),
+        default="geometric",
+        help="cluster states by distance or by behaviour (default: geometric)",
+    )
+    parser.add_argument(
+        "--depth",
+        type=int,
+        default=4,
+        metavar="K",
+        help="behaviour: continuation length compared (default: 4)",
+    )
+    parser.add_argument(
         "--tolerance",
         type=float,
         default=0.1,
-        help="max-norm radius of a state cluster (default: 0.1)",
+        help="geometric: max-norm radius of a state cluster (default: 0.1)",
     )
     parser.add_argument(
         "--sequences",
@@ -89,6 +109,8 @@ def extract_command(args: argparse.Namespace) -> int:
 
     run = load_run(args.run_dir)
     split = make_split(run.task, args.sequences, args.seed)
+    behaviour = args.method == "behaviour"
+    setting = f"behaviour depth {args.depth}" if behaviour else f"tolerance {args.tolerance}"
     found = extract_machine(
         run.model,
         split.x_train,
@@ -96,12 +118,15 @@ def extract_command(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         max_states=args.max_states,
         task=run.task.name,
-        source=f"extracted from {args.run_dir} at tolerance {args.tolerance}",
+        source=f"extracted from {args.run_dir} at {setting}",
+        method=args.method,
+        depth=args.depth,
     )
     save_machine(found.machine, args.output)
+    groups = "behaviour classes" if behaviour else "clusters"
     out(
         f"{args.output}: {found.machine.n_states} states (from {found.clustered.n_states} "
-        f"clusters of {sum(found.sizes)} hidden states; largest deviation "
+        f"{groups} of {sum(found.sizes)} hidden states; largest deviation "
         f"{found.max_deviation:.3g}, smallest separation {found.min_separation:.3g}); "
         f"{found.observed} transitions traced, {len(found.unobserved)} unobserved made "
         "self-loops"

@@ -18,6 +18,11 @@ from rasp_ir.frontends.mips.extract import (
     output_table,
     transition_table,
 )
+from rasp_ir.frontends.mips.extract_behaviour import (
+    MAX_CONTINUATIONS,
+    behaviour_classes,
+    behaviour_signatures,
+)
 from rasp_ir.frontends.mips.extract_cmds import register_extract_commands
 from rasp_ir.frontends.mips.machine import load_machine, machine_from_json, machine_to_json
 from rasp_ir.frontends.mips.rnn import GeneralRNN, RNNConfig
@@ -91,6 +96,24 @@ def window2_rnn() -> GeneralRNN:
     )
 
 
+def drifting_parity_rnn(leak: float = 0.97) -> GeneralRNN:
+    """h' = leak * |h - x|: parity whose states drift (odd states decay from 0.97, even ones
+    rise from 0), rounding right on every input up to length 14 but with no separated
+    clusters."""
+    config = RNNConfig(1, 1, 1, hidden_depth=2, hidden_width=2, output_depth=1)
+    return hand_built(
+        config,
+        {
+            "hidden.0.weight": [[1, -1], [-1, 1]],
+            "hidden.0.bias": [0, 0],
+            "hidden.2.weight": [[leak, leak]],
+            "hidden.2.bias": [0],
+            "output.0.weight": [[1]],
+            "output.0.bias": [0],
+        },
+    )
+
+
 def leaky_rnn() -> GeneralRNN:
     """h' = h / 2 + x: the states fill [0, 2) densely, so no tolerance makes them finite."""
     config = RNNConfig(1, 1, 1, hidden_depth=1, output_depth=1)
@@ -133,6 +156,78 @@ def test_the_known_machine_is_extracted(build: object, task_name: str, states: i
         assert checked.sequences == sum(len(alphabet) ** n for n in range(1, 9))
     held_out, _ = task.generate(100, np.random.default_rng(1))
     assert agreement(machine, task_reference(task), held_out, "task").ok
+
+
+@pytest.mark.parametrize(("build", "task_name", "states"), KNOWN)
+def test_the_known_machine_is_extracted_by_behaviour(
+    build: object, task_name: str, states: int
+) -> None:
+    assert callable(build)
+    model, task = build(), get_task(task_name)
+    inputs, _ = task.generate(300, np.random.default_rng(0))
+    alphabet = alphabet_symbols(task.alphabet)
+    found = extract_machine(model, inputs, alphabet, method="behaviour", task=task_name)
+    assert (found.method, found.depth) == ("behaviour", 4)
+    assert found.machine.n_states == found.clustered.n_states == states
+    assert found.unobserved == () and found.max_deviation == 0.0
+    assert found.observed == 300 * task.length
+    geometric = extract_machine(model, inputs, alphabet, task=task_name)
+    assert found.machine == geometric.machine
+    for reference, name in ((model_reference(model), "rnn"), (task_reference(task), "task")):
+        checked = exhaustive_agreement(found.machine, reference, 8, name)
+        assert checked.ok, checked.summary()
+
+
+def test_drifting_states_are_refused_by_geometry_and_extracted_by_behaviour() -> None:
+    model, task = drifting_parity_rnn(), get_task("Parity_All")
+    inputs, _ = task.generate(300, np.random.default_rng(0))
+    for tolerance in (0.01, 0.05, 0.1, 0.2):
+        with pytest.raises(RaspError, match="not well separated"):
+            extract_machine(model, inputs, (0, 1), tolerance=tolerance)
+    found = extract_machine(model, inputs, (0, 1), method="behaviour", depth=4)
+    assert found.machine.n_states == found.clustered.n_states == 2
+    assert found.machine.output == (0, 1) and found.unobserved == ()
+    assert found.max_deviation > 0.2  # the classes are far from geometric clusters
+    assert exhaustive_agreement(found.machine, task_reference(task), 12, "task").ok
+    assert exhaustive_agreement(found.machine, model_reference(model), 12, "rnn").ok
+
+
+def test_behaviour_signatures_are_outputs_over_the_continuation_tree() -> None:
+    # Parity from h = 0 and h = 1 at depth 2: now, then after 0 and 1, then 00 01 10 11.
+    states = np.array([[0.0], [1.0], [0.0]])
+    signatures = behaviour_signatures(parity_rnn(), states, (0, 1), 2)
+    even, odd = [0, 0, 1, 0, 1, 1, 0], [1, 1, 0, 1, 0, 0, 1]
+    assert signatures.tolist() == [even, odd, even]
+    # Classes are numbered by first row, not by signature order.
+    assert behaviour_classes(signatures[1:]).tolist() == [0, 1]
+    assert behaviour_classes(signatures).tolist() == [0, 1, 0]
+
+
+def test_behaviour_too_shallow_to_be_single_valued_is_refused() -> None:
+    # Depth 0 groups Parity_Last2's window states by output alone: (0, 0) and (1, 1) merge,
+    # yet on 0 they go to (0, 0) and (0, 1), which output differently.
+    task = get_task("Parity_Last2")
+    inputs, _ = task.generate(100, np.random.default_rng(0))
+    with pytest.raises(RaspError) as refused:
+        extract_machine(window2_rnn(), inputs, (0, 1), method="behaviour", depth=0)
+    diagnostic = refused.value.diagnostics[0]
+    assert "transitions are not single-valued" in diagnostic.message
+    assert diagnostic.hint is not None and "a larger --depth" in diagnostic.hint
+    found = extract_machine(window2_rnn(), inputs, (0, 1), method="behaviour", depth=1)
+    assert found.machine.n_states == 4
+
+
+def test_behaviour_refusals_name_their_bounds() -> None:
+    inputs = get_task("Parity_All").generate(50, np.random.default_rng(0))[0]
+    too_deep = f"2 distinct hidden states x 2\\^22 continuations = {2 * 2**22} exceeds the "
+    with pytest.raises(RaspError, match=too_deep + f"bound of {MAX_CONTINUATIONS}"):
+        extract_machine(parity_rnn(), inputs, (0, 1), method="behaviour", depth=22)
+    with pytest.raises(RaspError, match="fall into 2 behaviour classes at depth 4, more than 1"):
+        extract_machine(parity_rnn(), inputs, (0, 1), method="behaviour", max_states=1)
+    with pytest.raises(RaspError, match="depth must be at least 0"):
+        extract_machine(parity_rnn(), inputs, (0, 1), method="behaviour", depth=-1)
+    with pytest.raises(RaspError, match="unknown extraction method 'nearest'"):
+        extract_machine(parity_rnn(), inputs, (0, 1), method="nearest")
 
 
 def test_disagreements_are_counted_and_the_first_shown() -> None:
@@ -255,6 +350,27 @@ def test_the_extract_command_writes_a_machine_that_loads_and_lifts(
     assert machine.source == f"extracted from {run_dir} at tolerance 0.1"
     lifted = FRONTEND.lift(machine_path, LiftOptions(max_len=6, exhaustive_limit=2000, samples=20))
     assert lifted.certificate.ok
+
+
+def test_the_extract_command_by_behaviour_reads_a_drifting_rnn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir, machine_path = tmp_path / "run", tmp_path / "parity.json"
+    save_run(drifting_parity_rnn(), get_task("Parity_All"), run_dir)
+    argv = [str(run_dir), "-o", str(machine_path), "--sequences", "500", "--exhaustive", "6"]
+    with pytest.raises(RaspError, match="not well separated"):
+        run_extract(argv)
+    assert run_extract([*argv, "--method", "behaviour", "--depth", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{machine_path}: 2 states (from 2 behaviour classes of 4950 ")
+    assert lines[1] == "RNN on the test split: 50 sequences, 500 positions, 0 disagree"
+    assert lines[2] == "Parity_All on the test split: 50 sequences, 500 positions, 0 disagree"
+    assert lines[3:] == [
+        f"{name} on every input up to length 6: 126 sequences, 642 positions, 0 disagree"
+        for name in ("RNN", "Parity_All")
+    ]
+    machine = load_machine(machine_path)
+    assert machine.source == f"extracted from {run_dir} at behaviour depth 3"
 
 
 def test_a_run_folder_with_missing_or_broken_files_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""Behavioural Moore-machine extraction: a GeneralRNN, input sequences, their alphabet and a
+depth ``k`` in; the minimal machine on the RNN's traced hidden states grouped by what the RNN
+does from them, out (or a RaspError saying why not).
+
+Trained RNNs drift: their hidden states move continuously while the rounded outputs stay
+right, so the geometric clusters of :mod:`.extract` are not separated and are refused. Here
+two traced states are merged when the RNN, started from each, rounds to the same output now
+and after every continuation of length 1 to ``k`` over the alphabet (a Myhill-Nerode quotient
+up to depth ``k``, computed with the model itself, batched over states x continuations).
+
+1. **Trace every step** from ``h_0 = 0``, as the geometric method does; identical states are
+   computed once.
+2. **Signatures.** For every distinct traced state, the rounded readout at every node of the
+   continuation tree of depth ``k``: ``(|A|^(k+1) - 1) / (|A| - 1)`` outputs. Refused when
+   ``distinct states x |A|^k`` exceeds :data:`MAX_CONTINUATIONS` (the size of the last level).
+3. **Classes** are the distinct signatures, numbered in trace order (class 0 holds ``h_0``);
+   a class's output is its signature's first entry.
+4. **Single-valued transitions**: a (class, symbol) observed going to two classes is refused
+   (a larger depth may tell those states apart). Unobserved (class, symbol) pairs are
+   completed as self-loops (don't-cares, as in the geometric method); then minimise.
+
+The guarantee: the machine equals the RNN's rounded outputs on every traced sequence (each
+traced state is in one class, the output is a function of the class, and the transitions are
+single-valued on the traces). Nothing is claimed beyond the traces: two merged states may
+still differ after ``k + 1`` steps, and an unobserved transition says nothing about the RNN.
+Anything further is what the verification (test split, exhaustive comparison) shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from rasp_ir.api import RaspError
+
+from .extract import (
+    Extraction,
+    FloatArray,
+    completed_machine,
+    model_inputs,
+    symbol_indices,
+    trace_states,
+    transition_table,
+)
+from .machine import Symbol
+from .rnn import GeneralRNN
+from .task_spec import IntArray
+
+DEFAULT_DEPTH = 4
+MAX_CONTINUATIONS = 1 << 22
+"""The most ``distinct states x |alphabet|^depth`` (the last level of the continuation tree)
+computed in one extraction."""
+
+
+def behaviour_signatures(
+    model: GeneralRNN, states: FloatArray, alphabet: Sequence[Symbol], depth: int
+) -> IntArray:
+    """The rounded readout of ``model`` from each of ``states`` ``(N, D)`` now and after every
+    continuation of length 1 to ``depth`` over ``alphabet`` (breadth first, symbols in
+    alphabet order): ``(N, (|A|^(depth+1) - 1) / (|A| - 1))`` integers."""
+    n, width = len(states), len(alphabet)
+    if n * width**depth > MAX_CONTINUATIONS:
+        raise RaspError.single(
+            "mips-extract",
+            f"{n} distinct hidden states x {width}^{depth} continuations = "
+            f"{n * width**depth} exceeds the bound of {MAX_CONTINUATIONS}",
+            hint="a smaller --depth or fewer --sequences keeps the behavioural comparison "
+            "within the bound",
+        )
+    dtype = next(model.parameters()).dtype
+    symbols = model_inputs(np.arange(width)[None, :], alphabet)[0].to(dtype)
+    h = torch.from_numpy(states).to(dtype)
+    levels = []
+    with torch.no_grad():
+        for level in range(depth + 1):
+            if level:
+                # Every state of the level before, followed by every symbol (symbol minor).
+                x = symbols.repeat(h.shape[0], 1)
+                h = model.step(h.repeat_interleave(width, dim=0), x)
+            rounded = torch.round(model.readout(h)[:, 0]).long()
+            levels.append(rounded.reshape(n, width**level))
+    signatures: IntArray = torch.cat(levels, dim=1).numpy()
+    return signatures
+
+
+def behaviour_classes(signatures: IntArray) -> IntArray:
+    """The class of each row of ``signatures`` ``(N, M)`` (equal rows, one class), classes
+    numbered in order of their first row (row 0 is class 0)."""
+    _, first, inverse = np.unique(signatures, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    classes: IntArray = rank[inverse.reshape(-1)]
+    return classes
+
+
+def extract_by_behaviour(
+    model: GeneralRNN,
+    inputs: npt.ArrayLike,
+    alphabet: Sequence[Symbol],
+    *,
+    depth: int = DEFAULT_DEPTH,
+    max_states: int,
+    task: str | None = None,
+    source: str | None = None,
+) -> Extraction:
+    """The minimal Moore machine on ``model``'s traced states grouped by behaviour up to
+    ``depth`` (see the module docstring) and its data. A RaspError when the comparison exceeds
+    its bound, more than ``max_states`` classes are found, or the transitions are not
+    single-valued."""
+    if depth < 0:
+        raise RaspError.single("mips-extract", f"depth must be at least 0, got {depth}")
+    if model.config.output_dim != 1:
+        raise RaspError.single(
+            "mips-extract",
+            f"the RNN has {model.config.output_dim} outputs per step; a machine has one",
+        )
+    indices = symbol_indices(inputs, alphabet)
+    if not len(indices):
+        raise RaspError.single("mips-extract", "no input sequences to trace the RNN on")
+    states = trace_states(model, model_inputs(indices, alphabet))
+    n, steps, dim = states.shape
+    flat = states.reshape(n * steps, dim)
+    distinct, inverse = np.unique(flat, axis=0, return_inverse=True)
+    signatures = behaviour_signatures(model, distinct, alphabet, depth)
+    # Classes numbered in trace order: h_0 is the first traced state, so it is in class 0.
+    label = behaviour_classes(signatures[inverse.reshape(-1)])
+    k = int(label.max()) + 1
+    if k > max_states:
+        raise RaspError.single(
+            "mips-extract",
+            f"the hidden states fall into {k} behaviour classes at depth {depth}, more than "
+            f"{max_states}",
+            hint="a smaller --depth merges more states; --max-states allows more",
+        )
+    leaders = np.array([int(np.flatnonzero(label == c)[0]) for c in range(k)])
+    representatives = flat[leaders]
+    output = tuple(int(v) for v in signatures[inverse.reshape(-1)[leaders], 0])
+    table, observed = transition_table(
+        label.reshape(n, steps),
+        indices,
+        k,
+        len(alphabet),
+        hint=f"states that agree for {depth} steps behave differently later; a larger --depth "
+        "may separate them",
+    )
+    clustered, unobserved = completed_machine(table, output, alphabet, steps, task, source)
+    gaps = np.max(np.abs(representatives[:, None, :] - representatives[None, :, :]), axis=2)
+    gaps[np.diag_indices(k)] = np.inf
+    return Extraction(
+        machine=clustered.minimise(),
+        clustered=clustered,
+        representatives=representatives,
+        sizes=tuple(int(c) for c in np.bincount(label, minlength=k)),
+        tolerance=0.0,
+        max_deviation=float(np.max(np.abs(flat - representatives[label]))),
+        min_separation=float(gaps.min()),
+        observed=observed,
+        unobserved=unobserved,
+        method="behaviour",
+        depth=depth,
+    )
