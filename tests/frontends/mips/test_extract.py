@@ -27,7 +27,9 @@ from rasp_ir.frontends.mips.extract_cmds import register_extract_commands
 from rasp_ir.frontends.mips.machine import load_machine, machine_from_json, machine_to_json
 from rasp_ir.frontends.mips.rnn import GeneralRNN, RNNConfig
 from rasp_ir.frontends.mips.run_files import load_run, save_run
+from rasp_ir.frontends.mips.task_spec import make_split
 from rasp_ir.frontends.mips.tasks import get_task
+from rasp_ir.frontends.mips.train import TrainSettings, train_rnn
 from rasp_ir.frontends.mips.verify_machine import (
     agreement,
     exhaustive_agreement,
@@ -190,6 +192,26 @@ def test_drifting_states_are_refused_by_geometry_and_extracted_by_behaviour() ->
     assert found.max_deviation > 0.2  # the classes are far from geometric clusters
     assert exhaustive_agreement(found.machine, task_reference(task), 12, "task").ok
     assert exhaustive_agreement(found.machine, model_reference(model), 12, "rnn").ok
+
+
+def test_a_trained_parity_rnn_is_extracted_by_behaviour(tmp_path: Path) -> None:
+    # Seed 3 of this small setting trains to a perfect test split in about a second (CPU,
+    # deterministic); its states drift, so geometric clustering refuses it.
+    task = get_task("Parity_All")
+    settings = TrainSettings(
+        steps=300, batch_size=128, dataset_size=4000, eval_every=300, eval_batch=4096
+    )
+    result = train_rnn(task, tmp_path, RNNConfig(1, 1, 2), settings, progress=False, seeds=[3])
+    assert result.seeds[0].perfect
+    model = load_run(tmp_path).model
+    split = make_split(task, 500, 0)
+    with pytest.raises(RaspError, match="not well separated"):
+        extract_machine(model, split.x_train, (0, 1), tolerance=0.1)
+    found = extract_machine(model, split.x_train, (0, 1), method="behaviour")
+    assert found.machine.n_states == 2
+    for reference, name in ((model_reference(model), "rnn"), (task_reference(task), "task")):
+        checked = exhaustive_agreement(found.machine, reference, 8, name)
+        assert checked.ok, checked.summary()
 
 
 def test_behaviour_signatures_are_outputs_over_the_continuation_tree() -> None:
