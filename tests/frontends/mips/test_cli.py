@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from rasp_ir.cli.main import main
 
@@ -61,3 +62,25 @@ def test_rasp_frontends_lists_mips(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["frontends"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("mips "))
     assert line.endswith("[rasp-ir]") and "(--set construction)" in line
+
+
+def test_the_readme_rnn_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Train an RNN, read its Moore machine off, lift it at 4T, compile it into a transformer."""
+    monkeypatch.chdir(tmp_path)
+    torch.set_num_threads(1)
+    train = "mips train Parity_All -o runs/parity --hidden 2 --steps 300 --batch-size 128"
+    assert main([*train.split(), "--dataset-size", "4000", "--seed", "3", "--quiet"]) == 0
+    assert "1 of 1 seed(s) perfect" in capsys.readouterr().out
+    extract = "mips extract runs/parity -o parity.json --method behaviour --exhaustive 8"
+    assert main(extract.split()) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("parity.json: 2 states")
+    assert all(line.endswith(" 0 disagree") for line in lines[1:])
+    assert main(["mips", "lift", "parity.json", "-o", "parity.rasp", "--max-len", "40"]) == 0
+    assert "agreement 100%" in capsys.readouterr().out
+    assert main(["verify", "parity.rasp", "--backend", "torch", "--samples", "500"]) == 0
+    assert capsys.readouterr().out == (
+        "parity.rasp: 500 inputs checked, 0 mismatches with the torch backend\n"
+    )
