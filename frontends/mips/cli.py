@@ -22,7 +22,7 @@ examples:
   rasp mips tasks                          # the 62 tasks: alphabet, T, output range, steps
   rasp mips data Parity_All --n 3 --seed 1 # seeded sequences as JSON lines
   rasp mips train Parity_All -o runs/parity --hidden 2 --steps 300 --seeds 4   # 4 seeds at once
-  rasp mips extract runs/parity/seed-3 -o parity.json          # the RNN's Moore machine
+  rasp mips extract runs/parity/seed-3 -o parity.json --method behaviour   # its Moore machine
   rasp mips lift examples/machines/parity.json -o parity.rasp   # a machine, lifted exactly
   rasp lift --frontend mips examples/machines/cycle4.json -o cycle4.rasp --max-len 16
 """
