@@ -11,11 +11,10 @@ map adds ``C z_0 + d`` and applies the readout.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rasp_ir.api import RaspError, ir
 
 from .affine import AffineMachine
+from .affine_terms import dot, readout_expr, readout_text, step_weights, weight_expr
 from .construction import OUTPUT, Construction
 
 PREFIX_SUMS = "prefix_sums"
@@ -33,13 +32,14 @@ def prefix_sums(machine: AffineMachine) -> Construction:
             f"this machine's A is {[list(row) for row in machine.A]}",
             hint="affine machines are lifted only when A is the identity",
         )
-    weights = step_weights(machine)
-    offset = _dot(machine.C[0], machine.initial) + machine.d[0]
+    row = machine.C[0]
+    weights = step_weights(machine, row)
+    offset = dot(row, machine.initial) + machine.d[0]
     select = ir.Select("indices", "indices", ir.Comparison("<="))
     bindings = (
         ir.Binding(
             STEP,
-            ir.Map(ir.Lambda(("x",), _weight_expr(machine, weights)), ("tokens",)),
+            ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
             "num",
             comment=f"{STEP}: what each input adds to the output, C B x + C c",
         ),
@@ -52,9 +52,9 @@ def prefix_sums(machine: AffineMachine) -> Construction:
         ),
         ir.Binding(
             OUTPUT,
-            ir.Map(ir.Lambda(("s",), _readout_expr(machine, offset)), (TOTAL,)),
+            ir.Map(ir.Lambda(("s",), readout_expr(machine, ir.Param("s"), offset)), (TOTAL,)),
             "cat",
-            comment=f"{OUTPUT}: C z + d = {TOTAL} + {offset}" + _readout_text(machine),
+            comment=f"{OUTPUT}: C z + d = {TOTAL} + {offset}" + readout_text(machine),
         ),
     )
     return Construction(
@@ -75,46 +75,3 @@ def prefix_sums(machine: AffineMachine) -> Construction:
             "readout": "identity" if machine.modulus is None else f"mod {machine.modulus}",
         },
     )
-
-
-def linear_form(machine: AffineMachine) -> tuple[list[int], int]:
-    """``C B`` (one coefficient per input component) and ``C c``."""
-    row = machine.C[0]
-    columns = zip(*machine.B, strict=True)
-    return [_dot(row, column) for column in columns], _dot(row, machine.c)
-
-
-def step_weights(machine: AffineMachine) -> list[int]:
-    """``C B x + C c`` for each symbol x, in alphabet order."""
-    coefficients, constant = linear_form(machine)
-    vectors = [s if isinstance(s, tuple) else (s,) for s in machine.alphabet]
-    return [_dot(coefficients, v) + constant for v in vectors]
-
-
-def _dot(a: Sequence[int], b: Sequence[int]) -> int:
-    return sum(x * y for x, y in zip(a, b, strict=True))
-
-
-def _weight_expr(machine: AffineMachine, weights: list[int]) -> ir.Expr:
-    """``w(x)`` as an expression of the token ``x``: ``k * x + e`` for integer alphabets (exact
-    for every integer), a lookup of the pair's code otherwise."""
-    x = ir.Param("x")
-    if machine.pairs:
-        entries = tuple(((t,), w) for t, w in zip(machine.tokens, weights, strict=True) if w)
-        return ir.Lookup((x,), entries, ir.Const(0))
-    (slope,), intercept = linear_form(machine)
-    expr: ir.Expr = x if slope == 1 else ir.Binary("*", ir.Const(slope), x)
-    return expr if intercept == 0 else ir.Binary("+", expr, ir.Const(intercept))
-
-
-def _readout_expr(machine: AffineMachine, offset: int) -> ir.Expr:
-    """``(s + offset)``, reduced mod the modulus when there is one."""
-    s = ir.Param("s")
-    value: ir.Expr = s if offset == 0 else ir.Binary("+", s, ir.Const(offset))
-    if machine.modulus is None:
-        return value
-    return ir.Binary("%", value, ir.Const(machine.modulus))
-
-
-def _readout_text(machine: AffineMachine) -> str:
-    return "" if machine.modulus is None else f", mod {machine.modulus}"
