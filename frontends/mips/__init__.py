@@ -24,8 +24,8 @@ class MipsFrontend:
     description = "MIPS: a finite or integer-affine Moore machine (JSON), lifted exactly"
     settings = MappingProxyType(
         {
-            "construction": "force windows | counts | doubling (finite machines), prefix_sums "
-            "(affine ones) (default: the cheapest that applies)"
+            "construction": "force windows | counts | doubling (finite machines), prefix_sums | "
+            "affine_windows (affine ones) (default: the cheapest that applies)"
         }
     )
 

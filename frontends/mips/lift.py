@@ -11,7 +11,8 @@ attention layers, then fewest table entries) unless the ``construction`` setting
 - ``doubling`` (:mod:`.doubling`): any machine; ceil(log2(max_len)) attention layers.
 
 Integer-affine machines (kind ``"affine"``, :mod:`.affine`) are lifted by ``prefix_sums``
-(:mod:`.prefix_sums`) when A is the identity; one attention layer, exact for every length.
+(:mod:`.prefix_sums`) when A is the identity and by ``affine_windows`` (:mod:`.affine_windows`)
+when A is nilpotent; one attention layer, exact for every length.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from rasp_ir.api import Lifted, LiftedSource, LiftOptions, RaspError, ir, sha256_of_path
 
 from .affine import AffineMachine, affine_from_json
+from .affine_windows import AFFINE_WINDOWS, affine_windows, nilpotent_powers
 from .certify import certify
 from .construction import OUTPUT, Construction
 from .counts import counts
@@ -44,7 +46,11 @@ Builder = Callable[[FiniteMachine, int], Construction | None]
 BUILDERS: dict[str, Builder] = {"windows": windows, "counts": counts, "doubling": doubling}
 CONSTRUCTIONS = tuple(BUILDERS)
 # The constructions of affine machines.
-AFFINE_CONSTRUCTIONS = (PREFIX_SUMS,)
+AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
+    PREFIX_SUMS: prefix_sums,
+    AFFINE_WINDOWS: affine_windows,
+}
+AFFINE_CONSTRUCTIONS = tuple(AFFINE_BUILDERS)
 
 
 def construct(machine: FiniteMachine, max_len: int, forced: str | None = None) -> Construction:
@@ -134,19 +140,43 @@ def lift_machine(machine: FiniteMachine, options: LiftOptions, source: LiftedSou
     return certify(machine, program, options, source, details)
 
 
-def lift_affine(machine: AffineMachine, options: LiftOptions, source: LiftedSource) -> Lifted:
-    """Lift the affine ``machine`` (``source`` says where it comes from) by prefix sums and
-    certify the program; a :class:`RaspError` when A is not the identity or another
-    construction is forced."""
-    max_len = options.max_len or machine.max_len or DEFAULT_MAX_LEN
-    forced = options.setting("construction", "")
-    if forced and forced not in AFFINE_CONSTRUCTIONS:
+def construct_affine(machine: AffineMachine, forced: str | None = None) -> Construction:
+    """The construction of the affine ``machine``: ``prefix_sums`` when A is the identity,
+    ``affine_windows`` when A is nilpotent (or the ``forced`` one); a :class:`RaspError` when
+    it does not apply."""
+    if forced is not None and forced not in AFFINE_BUILDERS:
         raise RaspError.single(
             "mips-construction",
-            f"the {forced} construction lifts finite machines, not affine ones",
+            f"the {forced} construction does not lift affine machines",
             hint=f"affine machines are lifted by {', '.join(AFFINE_CONSTRUCTIONS)}",
         )
-    construction = prefix_sums(machine)
+    if forced is None:
+        forced = _affine_choice(machine)
+    return AFFINE_BUILDERS[forced](machine)
+
+
+def _affine_choice(machine: AffineMachine) -> str:
+    """The construction for ``machine``'s A; a :class:`RaspError` when none applies."""
+    if machine.is_identity():
+        return PREFIX_SUMS
+    if nilpotent_powers(machine.A) is not None:
+        return AFFINE_WINDOWS
+    raise RaspError.single(
+        "mips-construction",
+        f"no construction lifts this affine machine: its A, {[list(r) for r in machine.A]}, is "
+        "neither the identity (prefix_sums) nor nilpotent (affine_windows)",
+        hint="the mips frontend lifts affine machines whose state only accumulates or only "
+        "remembers the last inputs",
+    )
+
+
+def lift_affine(machine: AffineMachine, options: LiftOptions, source: LiftedSource) -> Lifted:
+    """Lift the affine ``machine`` (``source`` says where it comes from) and certify the
+    program; a :class:`RaspError` when no affine construction (or not the forced one)
+    applies."""
+    max_len = options.max_len or machine.max_len or DEFAULT_MAX_LEN
+    forced = options.setting("construction", "")
+    construction = construct_affine(machine, forced or None)
     program = lifted_program(machine, construction, max_len)
     details = {
         "machine_kind": "affine",

@@ -19,8 +19,8 @@ The certificate (PROGRAM.certificate.json unless --certificate) lists the inputs
 program and machine were compared; lifting fails (exit 1) unless they agree at every position.
 Without --construction the cheapest construction that applies is used: windows (definite
 machines, 1 attention layer), counts (commutative machines, 1 layer) or doubling (any machine,
-ceil(log2(max_len)) layers). Integer-affine machines ("kind": "affine") whose A is the identity
-are lifted by prefix_sums (1 layer, exact at every length).
+ceil(log2(max_len)) layers). Integer-affine machines ("kind": "affine") are lifted by
+prefix_sums when A is the identity and by affine_windows when A is nilpotent (1 layer each).
 The same as: rasp lift --frontend mips MACHINE.json -o PROGRAM.rasp [--set construction=C]
 
 examples:

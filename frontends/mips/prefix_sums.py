@@ -30,7 +30,7 @@ def prefix_sums(machine: AffineMachine) -> Construction:
             "mips-construction",
             f"the {PREFIX_SUMS} construction needs A = I (a state that only accumulates); "
             f"this machine's A is {[list(row) for row in machine.A]}",
-            hint="affine machines are lifted only when A is the identity",
+            hint="affine machines are lifted when A is the identity (prefix_sums) or nilpotent",
         )
     row = machine.C[0]
     weights = step_weights(machine, row)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,20 @@ import pytest
 from rasp_ir.api import LiftedSource, LiftOptions, RaspError, Value, interpret, ir
 from rasp_ir.frontends.mips import FRONTEND
 from rasp_ir.frontends.mips.affine import AffineMachine, affine_from_json
+from rasp_ir.frontends.mips.affine_windows import nilpotent_powers
 from rasp_ir.frontends.mips.construction import OUTPUT
-from rasp_ir.frontends.mips.lift import lift_affine, lifted_program, load_any
+from rasp_ir.frontends.mips.lift import construct_affine, lift_affine, lifted_program, load_any
 from rasp_ir.frontends.mips.machine import MachineFormatError
 from rasp_ir.frontends.mips.prefix_sums import prefix_sums
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "machines"
-AFFINE_EXAMPLES = ("sum_all", "weighted_sum_mod7", "pair_difference")
+AFFINE_EXAMPLES = {
+    "sum_all": "prefix_sums",
+    "weighted_sum_mod7": "prefix_sums",
+    "pair_difference": "prefix_sums",
+    "sum_last3": "affine_windows",
+    "diff_last2": "affine_windows",
+}
 
 
 def affine(name: str) -> AffineMachine:
@@ -52,7 +60,16 @@ def reference(machine: AffineMachine, word: list[int]) -> list[int]:
     return found
 
 
-def random_machine(rng: random.Random, identity: bool) -> AffineMachine:
+def random_a(rng: random.Random, n: int, kind: str) -> tuple[tuple[int, ...], ...]:
+    """An identity, strictly lower-triangular (nilpotent) or arbitrary n x n matrix."""
+    if kind == "identity":
+        return tuple(tuple(int(i == j) for j in range(n)) for i in range(n))
+    if kind == "nilpotent":
+        return tuple(tuple(rng.randint(-2, 2) if j < i else 0 for j in range(n)) for i in range(n))
+    return tuple(tuple(rng.randint(-1, 1) for _ in range(n)) for _ in range(n))
+
+
+def random_machine(rng: random.Random, kind: str) -> AffineMachine:
     n = rng.randint(1, 3)
     pairs = rng.random() < 0.3
     alphabet: tuple[Any, ...] = (
@@ -63,9 +80,7 @@ def random_machine(rng: random.Random, identity: bool) -> AffineMachine:
     def ints(k: int) -> tuple[int, ...]:
         return tuple(rng.randint(-3, 3) for _ in range(k))
 
-    a = tuple(
-        tuple(int(i == j) if identity else rng.randint(-1, 1) for j in range(n)) for i in range(n)
-    )
+    a = random_a(rng, n, kind)
     return AffineMachine(
         alphabet=alphabet,
         A=a,
@@ -81,22 +96,23 @@ def random_machine(rng: random.Random, identity: bool) -> AffineMachine:
 def test_run_follows_the_recurrence() -> None:
     rng = random.Random(1)
     for _ in range(30):
-        machine = random_machine(rng, identity=rng.random() < 0.5)
+        machine = random_machine(rng, rng.choice(["identity", "nilpotent", "any"]))
         words = [[rng.randrange(len(machine.alphabet)) for _ in range(9)] for _ in range(5)]
         assert machine.run(words).tolist() == [reference(machine, w) for w in words]
 
 
-@pytest.mark.parametrize("name", AFFINE_EXAMPLES)
+@pytest.mark.parametrize("name", sorted(AFFINE_EXAMPLES))
 def test_examples_lift_exactly_and_record_the_construction(name: str) -> None:
     options = LiftOptions(exhaustive_limit=2_000, samples=100, max_len=12)
     lifted = FRONTEND.lift(EXAMPLES / f"{name}.json", options)
     data = lifted.certificate.to_json()
     assert lifted.certificate.ok
-    assert data["details"]["construction"] == "prefix_sums"
+    assert data["details"]["construction"] == AFFINE_EXAMPLES[name]
     assert data["details"]["machine_kind"] == "affine"
     assert data["details"]["attention_layers"] == 1
     assert data["source"]["kind"] == "affine"
-    assert "Construction: affine prefix sums." in " ".join((lifted.program.comment or "").split())
+    shown = "affine " + AFFINE_EXAMPLES[name].replace("affine_", "").replace("_", " ")
+    assert f"Construction: {shown}." in " ".join((lifted.program.comment or "").split())
 
 
 def test_the_readout_and_weights_are_recorded() -> None:
@@ -109,19 +125,20 @@ def test_the_readout_and_weights_are_recorded() -> None:
     }
 
 
-@pytest.mark.parametrize("name", AFFINE_EXAMPLES)
+@pytest.mark.parametrize("name", sorted(AFFINE_EXAMPLES))
 def test_long_inputs_are_exact(name: str) -> None:
     machine = affine(name)
-    program = lifted_program(machine, prefix_sums(machine), 300)
+    program = lifted_program(machine, construct_affine(machine), 300)
     rng = random.Random(2)
     inputs = [[rng.choice(machine.tokens) for _ in range(300)] for _ in range(20)]
     assert outputs(program, inputs) == machine.run_tokens(inputs)
 
 
-def test_random_accumulating_machines_lift_exactly() -> None:
+@pytest.mark.parametrize("kind", ["identity", "nilpotent"])
+def test_random_accumulating_and_forgetting_machines_lift_exactly(kind: str) -> None:
     rng = random.Random(3)
     for _ in range(12):
-        machine = random_machine(rng, identity=True)
+        machine = random_machine(rng, kind)
         lifted = lift_affine(
             machine, LiftOptions(exhaustive_limit=400, samples=30, max_len=6), SOURCE
         )
@@ -140,16 +157,38 @@ SHIFT = AffineMachine(
 )
 
 
+def test_nilpotent_a_are_found_with_their_index() -> None:
+    assert nilpotent_powers(SHIFT.A) == [((1, 0), (0, 1)), ((0, 0), (1, 0))]
+    assert nilpotent_powers(((0,),)) == [((1,),)]
+    assert nilpotent_powers(((1, 1), (0, 1))) is None
+
+
 def test_other_a_are_refused() -> None:
-    with pytest.raises(
-        RaspError, match=r"needs A = I .* this machine's A is \[\[0, 0\], \[1, 0\]\]"
-    ):
-        lift_affine(SHIFT, LiftOptions(), SOURCE)
+    shear = replace(SHIFT, A=((1, 1), (0, 1)))
+    with pytest.raises(RaspError, match=r"its A, \[\[1, 1\], \[0, 1\]\], is neither"):
+        lift_affine(shear, LiftOptions(), SOURCE)
+    shift = r"needs A = I .* this machine's A is \[\[0, 0\], \[1, 0\]\]"
+    with pytest.raises(RaspError, match=shift):
+        construct_affine(SHIFT, "prefix_sums")
+    with pytest.raises(RaspError, match="the affine_windows construction needs a nilpotent A"):
+        construct_affine(shear, "affine_windows")
+
+
+def test_the_initial_state_counts_at_the_first_positions() -> None:
+    # z remembers the last two inputs, starting from (5, 7): y_t = z_0 + z_1 after reading.
+    machine = replace(SHIFT, initial=(5, 7))
+    built = construct_affine(machine)
+    assert built.name == "affine_windows"
+    assert built.details["terms"] == ["step_0", "back_1", "start"]
+    program = lifted_program(machine, built, 5)
+    words = [list(w) for n in range(1, 6) for w in itertools.product((0, 1), repeat=n)]
+    assert outputs(program, words) == machine.run_tokens(words)
+    assert machine.run_tokens([[0, 0]]) == [[5, 0]]
 
 
 def test_finite_constructions_are_refused_for_affine_machines() -> None:
     options = LiftOptions(settings=(("construction", "doubling"),))
-    with pytest.raises(RaspError, match="the doubling construction lifts finite machines"):
+    with pytest.raises(RaspError, match="the doubling construction does not lift affine"):
         FRONTEND.lift(EXAMPLES / "sum_all.json", options)
     forced = LiftOptions(settings=(("construction", "prefix_sums"),), samples=5)
     assert FRONTEND.lift(EXAMPLES / "sum_all.json", forced).certificate.ok

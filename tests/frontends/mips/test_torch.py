@@ -11,9 +11,8 @@ import pytest
 
 from rasp_ir.api import load_backend, verify
 from rasp_ir.frontends.mips.affine import AffineMachine
-from rasp_ir.frontends.mips.lift import construct, lifted_program, load_any
+from rasp_ir.frontends.mips.lift import construct, construct_affine, lifted_program, load_any
 from rasp_ir.frontends.mips.machine import load_machine
-from rasp_ir.frontends.mips.prefix_sums import prefix_sums
 
 pytest.importorskip("torch")
 
@@ -44,6 +43,6 @@ def test_lifted_programs_compile_to_exact_transformers(name: str, construction: 
 def test_lifted_affine_programs_compile_to_exact_transformers(name: str) -> None:
     machine = load_any(EXAMPLES / f"{name}.json")
     assert isinstance(machine, AffineMachine)
-    program = lifted_program(machine, prefix_sums(machine), 8)
+    program = lifted_program(machine, construct_affine(machine), 8)
     report = verify(program, load_backend("torch"), exhaustive_max_len=3, samples=200)
     assert report.ok, report.mismatches[:3]
