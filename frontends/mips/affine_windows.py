@@ -132,14 +132,15 @@ def _start_terms(machine: AffineMachine, rows: list[tuple[int, ...]]) -> list[in
 
 
 def _output_binding(machine: AffineMachine, terms: list[str]) -> ir.Binding:
-    """``machine_output``: the sum of ``terms`` plus d, under the readout."""
-    params = tuple(f"v{i}" for i in range(len(terms)))
-    total: ir.Expr = ir.Const(0)
-    for i, param in enumerate(params):
-        total = ir.Param(param) if i == 0 else ir.Binary("+", total, ir.Param(param))
-    body = readout_expr(machine, total, machine.d[0])
-    node: ir.Map | ir.Full = ir.Map(ir.Lambda(params, body), tuple(terms))
-    if not terms:
-        node = ir.Full(machine.read(machine.d[0]))
+    """``machine_output``: the sum of ``terms`` plus d, under the readout (a constant when no
+    term is left)."""
     shown = " + ".join([*terms, str(machine.d[0])])
-    return ir.Binding(OUTPUT, node, "cat", comment=f"{OUTPUT}: {shown}{readout_text(machine)}")
+    comment = f"{OUTPUT}: {shown}{readout_text(machine)}"
+    if not terms:
+        return ir.Binding(OUTPUT, ir.Full(machine.read(machine.d[0])), "cat", comment=comment)
+    params = tuple(f"v{i}" for i in range(len(terms)))
+    total: ir.Expr = ir.Param(params[0])
+    for param in params[1:]:
+        total = ir.Binary("+", total, ir.Param(param))
+    body = readout_expr(machine, total, machine.d[0])
+    return ir.Binding(OUTPUT, ir.Map(ir.Lambda(params, body), tuple(terms)), "cat", comment=comment)

@@ -246,3 +246,19 @@ def test_bad_affine_files_are_refused_naming_the_file(tmp_path: Path) -> None:
         FRONTEND.lift(path, LiftOptions())
     assert str(path) in str(error.value)
     assert "B must be 2 x 1" in str(error.value)
+
+
+def test_a_zero_needs_no_attention() -> None:
+    # y_t = (2 x_t + 1) + 4: the state holds only the last input.
+    machine = AffineMachine(
+        alphabet=(0, 1), A=((0,),), B=((2,),), c=(1,), initial=(3,), C=((1,),), d=(4,)
+    )
+    built = construct_affine(machine)
+    assert (built.name, built.attention_layers, built.details["terms"]) == (
+        "affine_windows",
+        0,
+        ["step_0"],
+    )
+    constant = replace(machine, B=((0,),), c=(0,), modulus=3)
+    program = lifted_program(constant, construct_affine(constant), 4)
+    assert outputs(program, [[0, 1, 1]]) == constant.run_tokens([[0, 1, 1]]) == [[1, 1, 1]]
