@@ -18,11 +18,11 @@ OUTPUT = "machine_output"
 class Construction:
     """The bindings of one exact construction, before certification.
 
-    ``name``: ``windows``, ``counts`` or ``doubling``. ``attention_layers``: the layers the
-    construction needs by design (what ``check_program`` must allocate). ``table_entries``:
-    the entries of every lookup table it wrote (a size measure for choosing between
-    constructions). ``summary``: one paragraph for the program's header comment. ``details``:
-    JSON facts for the certificate.
+    ``name``: ``windows``, ``counts``, ``doubling``, ``prefix_sums`` or ``affine_windows``.
+    ``attention_layers``: the layers the construction needs by design (what
+    ``check_program`` must allocate). ``table_entries``: the entries of every lookup table it
+    wrote (a size measure for choosing between constructions). ``summary``: one paragraph for
+    the program's header comment. ``details``: JSON facts for the certificate.
     """
 
     name: str
