@@ -21,9 +21,12 @@ class MipsFrontend:
     each position is the machine's output after the inputs so far, with a certificate, out."""
 
     name = "mips"
-    description = "MIPS: a finite Moore machine (JSON), lifted exactly"
+    description = "MIPS: a finite or integer-affine Moore machine (JSON), lifted exactly"
     settings = MappingProxyType(
-        {"construction": "force windows | counts | doubling (default: the cheapest that applies)"}
+        {
+            "construction": "force windows | counts | doubling (finite machines), prefix_sums | "
+            "affine_windows (affine ones) (default: the cheapest that applies)"
+        }
     )
 
     def lift(self, source: Path, options: LiftOptions) -> Lifted:

@@ -12,7 +12,7 @@ import itertools
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from rasp_ir.api import (
     CheckedInputs,
@@ -30,11 +30,24 @@ from rasp_ir.api import (
 )
 
 from .construction import OUTPUT
-from .machine import FiniteMachine
 
 FRONTEND_NAME = "mips"
 COMPARED = "the machine's output and the program's at every position of every input"
 BATCH = 4096
+
+
+class Machine(Protocol):
+    """What certification needs of a machine (finite or affine): its tokens and its outputs on
+    inputs given as tokens."""
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        """The program token of each symbol."""
+        ...
+
+    def run_tokens(self, inputs: Sequence[Sequence[int]]) -> list[list[int]]:
+        """The outputs at every position of each input."""
+        ...
 
 
 def exhaustive_inputs(
@@ -59,7 +72,7 @@ def sampled_inputs(tokens: Sequence[int], max_len: int, count: int, seed: int) -
 
 
 def disagreements(
-    machine: FiniteMachine, program: ir.Program, inputs: Sequence[Sequence[int]]
+    machine: Machine, program: ir.Program, inputs: Sequence[Sequence[int]]
 ) -> list[Disagreement]:
     """Every position where the program's output differs from the machine's."""
     found: list[Disagreement] = []
@@ -77,7 +90,7 @@ def disagreements(
 
 
 def certify(
-    machine: FiniteMachine,
+    machine: Machine,
     program: ir.Program,
     options: LiftOptions,
     source: LiftedSource,

@@ -18,11 +18,11 @@ OUTPUT = "machine_output"
 class Construction:
     """The bindings of one exact construction, before certification.
 
-    ``name``: ``windows``, ``counts`` or ``doubling``. ``attention_layers``: the layers the
-    construction needs by design (what ``check_program`` must allocate). ``table_entries``:
-    the entries of every lookup table it wrote (a size measure for choosing between
-    constructions). ``summary``: one paragraph for the program's header comment. ``details``:
-    JSON facts for the certificate.
+    ``name``: ``windows``, ``counts``, ``doubling``, ``prefix_sums`` or ``affine_windows``.
+    ``attention_layers``: the layers the construction needs by design (what
+    ``check_program`` must allocate). ``table_entries``: the entries of every lookup table it
+    wrote (a size measure for choosing between constructions). ``summary``: one paragraph for
+    the program's header comment. ``details``: JSON facts for the certificate.
     """
 
     name: str
@@ -44,10 +44,12 @@ def table_binding(
     inputs: tuple[str, ...],
     table: Mapping[tuple[Value, ...], Value],
     comment: str,
+    keys: tuple[ir.Expr, ...] | None = None,
 ) -> tuple[ir.Binding, int]:
-    """``name = map(fn(params) -> lookup(params, {...}, default=d), inputs)`` and its entry
-    count; ``d`` is the most common value of ``table`` and only the other keys are written.
-    Keys the table lacks also get ``d``: callers table every key that can occur."""
+    """``name = map(fn(params) -> lookup(keys, {...}, default=d), inputs)`` and its entry
+    count; ``keys`` are the expressions of ``params`` the table is indexed by (the parameters
+    themselves by default); ``d`` is the most common value of ``table`` and only the other keys
+    are written. Keys the table lacks also get ``d``: callers table every key that can occur."""
     counts = Counter(value_key(v) for v in table.values())
     default = max(table.values(), key=lambda v: (counts[value_key(v)], _order(v)))
     entries = tuple(
@@ -57,7 +59,8 @@ def table_binding(
     )
     body: ir.Expr = ir.Const(default)
     if entries:
-        body = ir.Lookup(tuple(ir.Param(p) for p in params), entries, ir.Const(default))
+        lookup_keys = keys if keys is not None else tuple(ir.Param(p) for p in params)
+        body = ir.Lookup(lookup_keys, entries, ir.Const(default))
     node = ir.Map(ir.Lambda(params, body), inputs)
     return ir.Binding(name, node, "cat", comment=comment), len(entries)
 

@@ -6,11 +6,19 @@ the counts are too many to tabulate).
 A machine is commutative when reading a then b leads to the same state as b then a from every
 reachable state; its state is then a function of how often each symbol occurred. Symbols that
 move the reachable states alike are counted together, and symbols that move none not at all.
+
+A symbol's effect is eventually periodic in its count: its powers g^0, g^1, ... on the
+reachable states repeat from some index m with some period p (g^m = g^(m+p)). The table is
+indexed by each count reduced to its canonical representative (``c`` below m, else
+``m + (c - m) % p``), so it stays the same size for every ``max_len``: mod5_counter's table
+is over residues mod 5, whatever the length.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+from dataclasses import dataclass
 
 from rasp_ir.api import Value, ir
 
@@ -42,24 +50,76 @@ def symbol_classes(machine: FiniteMachine) -> list[tuple[int, ...]]:
     return [tuple(group) for group in groups.values()]
 
 
+@dataclass(frozen=True)
+class Cycle:
+    """How the powers of one symbol's transformation repeat: g^i = g^(i + period) for every
+    i >= ``start``, with ``start`` and ``period`` the smallest such."""
+
+    start: int
+    period: int
+
+    def representatives(self, max_len: int) -> range:
+        """The canonical counts that counts 0..``max_len`` reduce to."""
+        return range(min(self.start + self.period, max_len + 1))
+
+    def reduces(self, max_len: int) -> bool:
+        """Whether some count up to ``max_len`` reduces to a smaller one."""
+        return self.start + self.period <= max_len
+
+    def key(self, count: ir.Expr) -> ir.Expr:
+        """The expression reducing ``count`` to its canonical representative."""
+        if self.start == 0:
+            return ir.Binary("%", count, ir.Const(self.period))
+        start = ir.Const(self.start)
+        later: ir.Expr = start
+        if self.period > 1:
+            offset = ir.Binary("-", count, start)
+            later = ir.Binary("+", ir.Binary("%", offset, ir.Const(self.period)), start)
+        return ir.IfElse(ir.Binary("<", count, start), count, later)
+
+    def describe(self) -> str:
+        """The reduction, for the certificate."""
+        if self.start == 0:
+            return f"count % {self.period}"
+        start, period = self.start, self.period
+        return f"count below {start}, else {start} + (count - {start}) % {period}"
+
+
+def cycle(machine: FiniteMachine, symbol: int) -> Cycle:
+    """How the powers of ``symbol``'s transformation of the reachable states repeat."""
+    states = machine.reachable
+    seen: dict[tuple[int, ...], int] = {}
+    power = states
+    while power not in seen:
+        seen[power] = len(seen)
+        power = tuple(machine.delta[s][symbol] for s in power)
+    return Cycle(start=seen[power], period=len(seen) - seen[power])
+
+
 def counts(machine: FiniteMachine, max_len: int) -> Construction | None:
     """The counts construction of ``machine`` for inputs up to ``max_len``, or None."""
     if not is_commutative(machine):
         return None
     classes = symbol_classes(machine)
-    if (max_len + 1) ** len(classes) > COUNT_LIMIT:
+    cycles = [cycle(machine, group[0]) for group in classes]
+    if math.prod(len(c.representatives(max_len)) for c in cycles) > COUNT_LIMIT:
         return None
     bindings: list[ir.Binding] = []
     for i, group in enumerate(classes):
         bindings += _count_bindings(machine, f"count_{i}", group)
     names = tuple(f"count_{i}" for i in range(len(classes)))
+    params = tuple(f"c{i}" for i in range(len(classes)))
     if classes:
         readout, entries = table_binding(
             OUTPUT,
-            tuple(f"c{i}" for i in range(len(classes))),
+            params,
             names,
-            _count_table(machine, classes, max_len),
+            _count_table(machine, classes, cycles, max_len),
             f"{OUTPUT}: the machine's output after these counts of each kind of symbol",
+            keys=tuple(
+                c.key(ir.Param(p)) if c.reduces(max_len) else ir.Param(p)
+                for c, p in zip(cycles, params, strict=True)
+            ),
         )
     else:
         comment = f"{OUTPUT}: no symbol moves the initial state; its output"
@@ -76,9 +136,13 @@ def counts(machine: FiniteMachine, max_len: int) -> Construction | None:
             "Construction: counts. The machine is commutative: its state depends only on how "
             f"often each symbol occurred. One attention layer counts, for each of the "
             f"{len(classes)} kinds of symbol that move the state, its occurrences up to each "
-            "position, and one table maps the counts to the output."
+            "position, and one table maps the counts (each reduced where the symbol's effect "
+            "repeats) to the output."
         ),
-        details={"counted_classes": [[machine.describe_symbol(a) for a in g] for g in classes]},
+        details={
+            "counted_classes": [[machine.describe_symbol(a) for a in g] for g in classes],
+            "count_reductions": [c.describe() if c.reduces(max_len) else "count" for c in cycles],
+        },
     )
 
 
@@ -102,11 +166,13 @@ def _count_bindings(machine: FiniteMachine, name: str, group: tuple[int, ...]) -
 
 
 def _count_table(
-    machine: FiniteMachine, classes: list[tuple[int, ...]], max_len: int
+    machine: FiniteMachine, classes: list[tuple[int, ...]], cycles: list[Cycle], max_len: int
 ) -> dict[tuple[Value, ...], Value]:
-    """The output after every combination of class counts that fits in ``max_len`` inputs."""
+    """The output after every combination of canonical class counts that fits in ``max_len``
+    inputs (a canonical count is the smallest count it stands for)."""
     table: dict[tuple[Value, ...], Value] = {}
-    for combination in itertools.product(range(max_len + 1), repeat=len(classes)):
+    ranges = [c.representatives(max_len) for c in cycles]
+    for combination in itertools.product(*ranges):
         if sum(combination) > max_len:
             continue
         state = machine.initial

@@ -9,6 +9,10 @@ attention layers, then fewest table entries) unless the ``construction`` setting
 - ``counts`` (:mod:`.counts`): commutative machines, whose state depends only on how often
   each symbol occurred; one attention layer;
 - ``doubling`` (:mod:`.doubling`): any machine; ceil(log2(max_len)) attention layers.
+
+Integer-affine machines (kind ``"affine"``, :mod:`.affine`) are lifted by ``prefix_sums``
+(:mod:`.prefix_sums`) when A is the identity and by ``affine_windows`` (:mod:`.affine_windows`)
+when A is nilpotent; one attention layer, exact for every length.
 """
 
 from __future__ import annotations
@@ -19,11 +23,20 @@ from pathlib import Path
 
 from rasp_ir.api import Lifted, LiftedSource, LiftOptions, RaspError, ir, sha256_of_path
 
+from .affine import AffineMachine, affine_from_json
+from .affine_windows import AFFINE_WINDOWS, affine_windows, nilpotent_powers
 from .certify import certify
 from .construction import OUTPUT, Construction
 from .counts import counts
 from .doubling import doubling
-from .machine import FiniteMachine, load_machine
+from .machine import (
+    FiniteMachine,
+    MachineFormatError,
+    machine_file_error,
+    machine_from_json,
+    read_machine_json,
+)
+from .prefix_sums import PREFIX_SUMS, prefix_sums
 from .windows import windows
 
 DEFAULT_MAX_LEN = 10
@@ -32,6 +45,12 @@ Builder = Callable[[FiniteMachine, int], Construction | None]
 # In order of preference between constructions of equal cost.
 BUILDERS: dict[str, Builder] = {"windows": windows, "counts": counts, "doubling": doubling}
 CONSTRUCTIONS = tuple(BUILDERS)
+# The constructions of affine machines.
+AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
+    PREFIX_SUMS: prefix_sums,
+    AFFINE_WINDOWS: affine_windows,
+}
+AFFINE_CONSTRUCTIONS = tuple(AFFINE_BUILDERS)
 
 
 def construct(machine: FiniteMachine, max_len: int, forced: str | None = None) -> Construction:
@@ -67,12 +86,16 @@ def construct(machine: FiniteMachine, max_len: int, forced: str | None = None) -
     return min(found, key=lambda c: c.cost)
 
 
-def header_comment(machine: FiniteMachine, construction: Construction) -> str:
+def header_comment(machine: FiniteMachine | AffineMachine, construction: Construction) -> str:
     """The comment above the header: where the program comes from, its tokens, its
     construction."""
     about = f"task {machine.task}, " if machine.task else ""
+    if isinstance(machine, AffineMachine):
+        kind, size = "an integer-affine machine", f"state dimension {machine.state_dim}"
+    else:
+        kind, size = "a Moore machine", f"{machine.n_states} states"
     lines = [
-        f"Lifted by the mips frontend from a Moore machine ({about}{machine.n_states} states, "
+        f"Lifted by the mips frontend from {kind} ({about}{size}, "
         f"{len(machine.alphabet)} symbols).",
         "The output at position t is the machine's output after reading the inputs 0..t.",
     ]
@@ -89,7 +112,9 @@ def header_comment(machine: FiniteMachine, construction: Construction) -> str:
     return "\n".join(textwrap.fill(line, COMMENT_WIDTH) for line in lines)
 
 
-def lifted_program(machine: FiniteMachine, construction: Construction, max_len: int) -> ir.Program:
+def lifted_program(
+    machine: FiniteMachine | AffineMachine, construction: Construction, max_len: int
+) -> ir.Program:
     """The program of ``construction``: header, bindings, the output ``output``."""
     header = ir.Header(vocab=tuple(machine.tokens), max_len=max_len)
     comment = header_comment(machine, construction)
@@ -115,14 +140,77 @@ def lift_machine(machine: FiniteMachine, options: LiftOptions, source: LiftedSou
     return certify(machine, program, options, source, details)
 
 
+def construct_affine(machine: AffineMachine, forced: str | None = None) -> Construction:
+    """The construction of the affine ``machine``: ``prefix_sums`` when A is the identity,
+    ``affine_windows`` when A is nilpotent (or the ``forced`` one); a :class:`RaspError` when
+    it does not apply."""
+    if forced is not None and forced not in AFFINE_BUILDERS:
+        raise RaspError.single(
+            "mips-construction",
+            f"the {forced} construction does not lift affine machines",
+            hint=f"affine machines are lifted by {', '.join(AFFINE_CONSTRUCTIONS)}",
+        )
+    if forced is None:
+        forced = _affine_choice(machine)
+    return AFFINE_BUILDERS[forced](machine)
+
+
+def _affine_choice(machine: AffineMachine) -> str:
+    """The construction for ``machine``'s A; a :class:`RaspError` when none applies."""
+    if machine.is_identity():
+        return PREFIX_SUMS
+    if nilpotent_powers(machine.A) is not None:
+        return AFFINE_WINDOWS
+    raise RaspError.single(
+        "mips-construction",
+        f"no construction lifts this affine machine: its A, {[list(r) for r in machine.A]}, is "
+        "neither the identity (prefix_sums) nor nilpotent (affine_windows)",
+        hint="the mips frontend lifts affine machines whose state only accumulates or only "
+        "remembers the last inputs",
+    )
+
+
+def lift_affine(machine: AffineMachine, options: LiftOptions, source: LiftedSource) -> Lifted:
+    """Lift the affine ``machine`` (``source`` says where it comes from) and certify the
+    program; a :class:`RaspError` when no affine construction (or not the forced one)
+    applies."""
+    max_len = options.max_len or machine.max_len or DEFAULT_MAX_LEN
+    forced = options.setting("construction", "")
+    construction = construct_affine(machine, forced or None)
+    program = lifted_program(machine, construction, max_len)
+    details = {
+        "machine_kind": "affine",
+        "construction": construction.name,
+        "construction_summary": construction.summary,
+        "table_entries": construction.table_entries,
+        **construction.details,
+    }
+    return certify(machine, program, options, source, details)
+
+
+def load_any(path: Path) -> FiniteMachine | AffineMachine:
+    """The machine in the JSON file ``path``, finite or affine by its ``kind``; a
+    :class:`RaspError` naming the file when it is not a valid machine."""
+    data = read_machine_json(path)
+    affine = isinstance(data, dict) and data.get("kind") == "affine"
+    try:
+        return affine_from_json(data) if affine else machine_from_json(data)
+    except MachineFormatError as error:
+        raise machine_file_error(path, error) from None
+
+
 def lift_file(path: Path, options: LiftOptions) -> Lifted:
-    """Load the machine file ``path``, lift it and certify the program."""
-    machine = load_machine(path)
-    facts = {
+    """Load the machine file ``path`` (finite or affine), lift it and certify the program."""
+    machine = load_any(path)
+    facts: dict[str, object] = {
         "task": machine.task,
-        "states": machine.n_states,
         "symbols": len(machine.alphabet),
         "machine_source": machine.source,
     }
+    if isinstance(machine, AffineMachine):
+        facts |= {"kind": "affine", "state_dim": machine.state_dim}
+        source = LiftedSource.of(path, sha256_of_path(path), facts)
+        return lift_affine(machine, options, source)
+    facts["states"] = machine.n_states
     source = LiftedSource.of(path, sha256_of_path(path), facts)
     return lift_machine(machine, options, source)

@@ -21,8 +21,8 @@ written by hand::
 one row per state (in order) or an object keyed by state name; a row is a list with one next
 state per symbol (in alphabet order) or an object keyed by the symbol written as JSON
 (``"0"``, ``"[0, 1]"``). ``output``: an integer per state, as a list or an object keyed by
-state name. Optional: ``kind`` (``"finite"``, the only kind this version reads), ``max_len``
-(the longest input a lifted program handles), ``task`` and ``source`` (free text).
+state name. Optional: ``kind`` (``"finite"``; ``"affine"`` files are read by :mod:`.affine`),
+``max_len`` (the longest input a lifted program handles), ``task`` and ``source`` (free text).
 
 Semantics: ``s_0 = initial``, ``s_{t+1} = delta[s_t][x_t]``, and the output at position ``t``
 is ``output[s_{t+1}]``, the output after reading ``x_0 .. x_t``.
@@ -46,8 +46,9 @@ MACHINE_FORMAT = "rasp-ir/mips-machine"
 MACHINE_VERSION = 1
 REQUIRED = ("format", "format_version", "alphabet", "states", "initial", "delta", "output")
 OPTIONAL = ("kind", "max_len", "task", "source")
-# Kinds of machine the format names; integer-affine machines are to come as a second kind.
-KINDS = ("finite",)
+# Kinds of machine the format names: finite machines (this module), integer-affine ones
+# (:mod:`.affine`).
+KINDS = ("finite", "affine")
 
 Symbol = int | tuple[int, int]
 
@@ -185,7 +186,7 @@ class FiniteMachine:
 
     def describe_symbol(self, a: int) -> str:
         """Symbol ``a`` as the JSON file writes it."""
-        return _shown(self.alphabet[a])
+        return shown(self.alphabet[a])
 
 
 # ---------------------------------------------------------------- writing
@@ -222,26 +223,38 @@ def save_machine(machine: FiniteMachine, path: Path) -> None:
 # ---------------------------------------------------------------- loading
 
 
-def load_machine(path: Path) -> FiniteMachine:
-    """The machine in the JSON file ``path``; a :class:`RaspError` naming the file when it
-    cannot be read or is not a valid machine."""
+def read_machine_json(path: Path) -> object:
+    """The parsed JSON of the machine file ``path``; a :class:`RaspError` naming the file when
+    it cannot be read or is not JSON."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RaspError.single("file", f"cannot read {path}: {error}") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except ValueError as error:
         raise RaspError.single("mips-machine", f"{path}: not JSON: {error}", hint=_HINT) from None
+
+
+def machine_file_error(path: Path, error: MachineFormatError) -> RaspError:
+    """The :class:`RaspError` for the machine file ``path`` that ``error`` says is invalid."""
+    return RaspError.single("mips-machine", f"{path}: {error}", hint=_HINT)
+
+
+def load_machine(path: Path) -> FiniteMachine:
+    """The finite machine in the JSON file ``path``; a :class:`RaspError` naming the file when
+    it cannot be read or is not a valid finite machine."""
+    data = read_machine_json(path)
     try:
         return machine_from_json(data)
     except MachineFormatError as error:
-        raise RaspError.single("mips-machine", f"{path}: {error}", hint=_HINT) from None
+        raise machine_file_error(path, error) from None
 
 
 _HINT = (
     f'a machine file is a JSON object with "format": "{MACHINE_FORMAT}", "format_version": '
-    f"{MACHINE_VERSION}, alphabet, states, initial, delta and output (examples/machines/)"
+    f'{MACHINE_VERSION}, alphabet, states, initial, delta and output, or "kind": "affine" '
+    "with state_dim, A, B, c, initial, C and d (examples/machines/)"
 )
 
 
@@ -251,7 +264,7 @@ def machine_from_json(data: object) -> FiniteMachine:
     if not isinstance(data, dict):
         raise MachineFormatError("expected a JSON object")
     _check_keys(data)
-    alphabet = _alphabet(data["alphabet"])
+    alphabet = alphabet_of(data["alphabet"])
     names = _state_names(data["states"])
     states = _StateRefs(names, isinstance(data["states"], int))
     delta = tuple(
@@ -259,7 +272,7 @@ def machine_from_json(data: object) -> FiniteMachine:
         for s, row in enumerate(_per_state(data["delta"], names, "delta"))
     )
     output = tuple(
-        _integer(value, f"the output of state {names[s]!r}")
+        integer(value, f"the output of state {names[s]!r}")
         for s, value in enumerate(_per_state(data["output"], names, "output"))
     )
     return FiniteMachine(
@@ -268,9 +281,9 @@ def machine_from_json(data: object) -> FiniteMachine:
         initial=states.index(data["initial"], "the initial state"),
         delta=delta,
         output=output,
-        max_len=_max_len(data.get("max_len")),
-        task=_text(data.get("task"), "task"),
-        source=_text(data.get("source"), "source"),
+        max_len=max_len_of(data.get("max_len")),
+        task=text_of(data.get("task"), "task"),
+        source=text_of(data.get("source"), "source"),
     )
 
 
@@ -282,10 +295,13 @@ def _check_keys(data: dict[str, Any]) -> None:
         raise MachineFormatError(
             f"format_version {version!r} is not supported (this version reads {MACHINE_VERSION})"
         )
-    if data.get("kind", "finite") not in KINDS:
+    kind = data.get("kind", "finite")
+    if kind not in KINDS:
         raise MachineFormatError(
-            f"kind {data['kind']!r} is not a machine kind this version reads ({', '.join(KINDS)})"
+            f"kind {kind!r} is not a machine kind this version reads ({', '.join(KINDS)})"
         )
+    if kind != "finite":
+        raise MachineFormatError(f"kind {kind!r}: not a finite machine")
     missing = [key for key in REQUIRED if key not in data]
     if missing:
         raise MachineFormatError(f"missing field(s) {', '.join(missing)}")
@@ -294,7 +310,7 @@ def _check_keys(data: dict[str, Any]) -> None:
         raise MachineFormatError(f"unknown field(s) {', '.join(unknown)}")
 
 
-def _integer(value: object, what: str) -> int:
+def integer(value: object, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise MachineFormatError(f"{what} must be an integer, got {json.dumps(value)}")
     return value
@@ -302,11 +318,11 @@ def _integer(value: object, what: str) -> int:
 
 def _symbol(value: object) -> Symbol:
     if isinstance(value, list) and len(value) == 2:
-        return (_integer(value[0], "a pair's element"), _integer(value[1], "a pair's element"))
-    return _integer(value, "a symbol (an integer or a pair of integers)")
+        return (integer(value[0], "a pair's element"), integer(value[1], "a pair's element"))
+    return integer(value, "a symbol (an integer or a pair of integers)")
 
 
-def _alphabet(value: object) -> tuple[Symbol, ...]:
+def alphabet_of(value: object) -> tuple[Symbol, ...]:
     if not isinstance(value, list) or not value:
         raise MachineFormatError("alphabet must be a non-empty list of symbols")
     symbols = tuple(_symbol(v) for v in value)
@@ -376,7 +392,7 @@ def _row(
             f"{len(alphabet)} symbols"
         )
     return tuple(
-        states.index(ref, f"delta of state {name!r} on symbol {_shown(alphabet[a])}")
+        states.index(ref, f"delta of state {name!r} on symbol {shown(alphabet[a])}")
         for a, ref in enumerate(row)
     )
 
@@ -394,7 +410,7 @@ def _row_by_symbol(row: dict[str, object], alphabet: tuple[Symbol, ...], name: s
                 "alphabet"
             )
         by_symbol[symbol] = ref
-    missing = [_shown(s) for s in alphabet if s not in by_symbol]
+    missing = [shown(s) for s in alphabet if s not in by_symbol]
     if missing:
         raise MachineFormatError(
             f"delta of state {name!r} has no transition on symbol(s) {', '.join(missing)}"
@@ -402,20 +418,20 @@ def _row_by_symbol(row: dict[str, object], alphabet: tuple[Symbol, ...], name: s
     return [by_symbol[s] for s in alphabet]
 
 
-def _shown(symbol: Symbol) -> str:
+def shown(symbol: Symbol) -> str:
     return json.dumps(list(symbol) if isinstance(symbol, tuple) else symbol)
 
 
-def _max_len(value: object) -> int | None:
+def max_len_of(value: object) -> int | None:
     if value is None:
         return None
-    max_len = _integer(value, "max_len")
+    max_len = integer(value, "max_len")
     if max_len < 1:
         raise MachineFormatError("max_len must be at least 1")
     return max_len
 
 
-def _text(value: object, field: str) -> str | None:
+def text_of(value: object, field: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise MachineFormatError(f"{field} must be a string")

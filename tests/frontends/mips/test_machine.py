@@ -85,7 +85,11 @@ def bad(**changes: object) -> dict[str, Any]:
         (bad(format_version=2), "format_version 2 is not supported"),
         (bad(format="something/else"), "format is 'something/else'"),
         ({"format": "rasp-ir/certificate", "format_version": 1}, "format is 'rasp-ir/certificate'"),
-        (bad(kind="affine"), "kind 'affine' is not a machine kind this version reads (finite)"),
+        (
+            bad(kind="stack"),
+            "kind 'stack' is not a machine kind this version reads (finite, affine)",
+        ),
+        (bad(kind="affine"), "kind 'affine': not a finite machine"),
         (bad(initial="start"), 'the initial state is "start", an undefined state'),
         (bad(output={"even": 0, "odd": "one"}), "must be an integer"),
         (bad(alphabet=[0, 0]), "lists a symbol twice"),

@@ -1,0 +1,245 @@
+"""Integer-affine machines: the JSON form of kind ``"affine"`` in, a frozen
+:class:`AffineMachine` out (or a :class:`MachineFormatError` saying what is wrong)::
+
+    {
+      "format": "rasp-ir/mips-machine",
+      "format_version": 1,
+      "kind": "affine",
+      "task": "Sum_All",
+      "alphabet": [0, 1, 2, 3],
+      "state_dim": 1,
+      "A": [[1]], "B": [[1]], "c": [0], "initial": [0],
+      "C": [[1]], "d": [0],
+      "readout": {"kind": "mod", "modulus": 5}
+    }
+
+``alphabet``: the input symbols, integers (each read as the input vector ``[x]``, so ``B`` has
+one column) or pairs of integers (``[a, b]``, two columns). ``state_dim``: n, the state's
+dimension. ``A`` (n x n), ``B`` (n x d), ``C`` (1 x n): integer matrices as lists of rows;
+``c``, ``initial`` (n) and ``d`` (1): integer vectors. Optional: ``readout`` (``{"kind":
+"identity"}``, the default, or ``{"kind": "mod", "modulus": k}`` with k >= 1), ``max_len``,
+``task`` and ``source``.
+
+Semantics: ``z_0 = initial``, ``z_{t+1} = A z_t + B x_t + c`` and the output at position t is
+``C z_{t+1} + d`` (reduced mod k, to 0..k-1, under a ``mod`` readout).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .machine import (
+    MACHINE_FORMAT,
+    MACHINE_VERSION,
+    MachineFormatError,
+    Symbol,
+    alphabet_of,
+    integer,
+    max_len_of,
+    shown,
+    text_of,
+)
+
+AFFINE_REQUIRED = (
+    "format",
+    "format_version",
+    "kind",
+    "alphabet",
+    "state_dim",
+    "A",
+    "B",
+    "c",
+    "initial",
+    "C",
+    "d",
+)
+AFFINE_OPTIONAL = ("readout", "max_len", "task", "source")
+
+Matrix = tuple[tuple[int, ...], ...]
+Vector = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AffineMachine:
+    """``z_{t+1} = A z_t + B x_t + c`` from ``z_0 = initial``; the output at position t is
+    ``C z_{t+1} + d``, reduced mod ``modulus`` when there is one. ``x_t`` is the symbol as a
+    vector: ``(x,)`` for integer alphabets, ``(a, b)`` for pair alphabets. Arithmetic is exact
+    (Python integers)."""
+
+    alphabet: tuple[Symbol, ...]
+    A: Matrix
+    B: Matrix
+    c: Vector
+    initial: Vector
+    C: Matrix
+    d: Vector
+    modulus: int | None = None
+    max_len: int | None = None
+    task: str | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        n, width = len(self.initial), 2 if self.pairs else 1
+        shapes = {
+            "A": (self.A, n, n),
+            "B": (self.B, n, width),
+            "C": (self.C, 1, n),
+        }
+        for name, (matrix, rows, columns) in shapes.items():
+            if len(matrix) != rows or any(len(row) != columns for row in matrix):
+                raise ValueError(f"{name} must be {rows} x {columns}")
+        if not n or len(self.c) != n or len(self.d) != 1:
+            raise ValueError("c and initial need the state's dimension (at least 1), d one entry")
+        if self.modulus is not None and self.modulus < 1:
+            raise ValueError("the modulus must be at least 1")
+
+    @property
+    def state_dim(self) -> int:
+        """The dimension n of the state."""
+        return len(self.initial)
+
+    @property
+    def pairs(self) -> bool:
+        """Whether the symbols are pairs of integers."""
+        return isinstance(self.alphabet[0], tuple)
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        """The token of each symbol in a lifted program: the symbol itself for integer
+        alphabets, the symbol's position in the alphabet for pair alphabets."""
+        if self.pairs:
+            return tuple(range(len(self.alphabet)))
+        return tuple(s for s in self.alphabet if isinstance(s, int))
+
+    @cached_property
+    def inputs(self) -> npt.NDArray[Any]:
+        """Each symbol as its input vector, shape (symbols, d), Python integers."""
+        vectors = [s if isinstance(s, tuple) else (s,) for s in self.alphabet]
+        return np.array(vectors, dtype=object)
+
+    def is_identity(self) -> bool:
+        """Whether A is the identity (the state only accumulates)."""
+        n = self.state_dim
+        return all(self.A[i][j] == int(i == j) for i in range(n) for j in range(n))
+
+    def read(self, value: int) -> int:
+        """The output of ``C z + d`` equal to ``value``: the value, or its residue mod the
+        modulus."""
+        return value if self.modulus is None else value % self.modulus
+
+    def run(self, symbols: npt.ArrayLike) -> npt.NDArray[Any]:
+        """The outputs at every position of a batch of inputs given as symbol indices (shape
+        batch x length), computed exactly on the whole batch at once; same shape, Python
+        integers."""
+        x = np.asarray(symbols, dtype=np.int64)
+        if x.ndim != 2:
+            raise ValueError("run takes a batch: an array of shape (batch, length)")
+        a, b, c = (np.array(m, dtype=object) for m in (self.A, self.B, self.c))
+        read, d = np.array(self.C, dtype=object), self.d[0]
+        state = np.tile(np.array(self.initial, dtype=object), (x.shape[0], 1))
+        found = np.empty(x.shape, dtype=object)
+        for t in range(x.shape[1]):
+            state = state @ a.T + self.inputs[x[:, t]] @ b.T + c
+            values = state @ read[0] + d
+            found[:, t] = values % self.modulus if self.modulus is not None else values
+        return found
+
+    def run_tokens(self, inputs: Sequence[Sequence[int]]) -> list[list[int]]:
+        """The outputs at every position of each input given as program tokens (lengths may
+        differ)."""
+        index = {token: a for a, token in enumerate(self.tokens)}
+        found: list[list[int]] = [[] for _ in inputs]
+        for length in sorted({len(x) for x in inputs}):
+            rows = [i for i, x in enumerate(inputs) if len(x) == length]
+            batch = np.array([[index[t] for t in inputs[i]] for i in rows], dtype=np.int64)
+            outputs = self.run(batch.reshape(len(rows), length)).tolist()
+            for i, out in zip(rows, outputs, strict=True):
+                found[i] = [int(v) for v in out]
+        return found
+
+    def describe_symbol(self, a: int) -> str:
+        """Symbol ``a`` as the JSON file writes it."""
+        return shown(self.alphabet[a])
+
+
+def affine_from_json(data: object) -> AffineMachine:
+    """The affine machine described by parsed JSON ``data``; :class:`MachineFormatError`
+    saying what is wrong otherwise."""
+    if not isinstance(data, dict):
+        raise MachineFormatError("expected a JSON object")
+    _check_affine_keys(data)
+    alphabet = alphabet_of(data["alphabet"])
+    n = integer(data["state_dim"], "state_dim")
+    if n < 1:
+        raise MachineFormatError("state_dim must be at least 1")
+    width = 2 if isinstance(alphabet[0], tuple) else 1
+    return AffineMachine(
+        alphabet=alphabet,
+        A=_matrix(data["A"], "A", n, n),
+        B=_matrix(data["B"], "B", n, width),
+        c=_vector(data["c"], "c", n),
+        initial=_vector(data["initial"], "initial", n),
+        C=_matrix(data["C"], "C", 1, n),
+        d=_vector(data["d"], "d", 1),
+        modulus=_modulus(data.get("readout")),
+        max_len=max_len_of(data.get("max_len")),
+        task=text_of(data.get("task"), "task"),
+        source=text_of(data.get("source"), "source"),
+    )
+
+
+def _check_affine_keys(data: dict[str, Any]) -> None:
+    if data.get("format") != MACHINE_FORMAT:
+        raise MachineFormatError(f"format is {data.get('format')!r}, not {MACHINE_FORMAT!r}")
+    version = data.get("format_version")
+    if version != MACHINE_VERSION or isinstance(version, bool):
+        raise MachineFormatError(
+            f"format_version {version!r} is not supported (this version reads {MACHINE_VERSION})"
+        )
+    missing = [key for key in AFFINE_REQUIRED if key not in data]
+    if missing:
+        raise MachineFormatError(f"an affine machine lacks field(s) {', '.join(missing)}")
+    unknown = sorted(set(data) - set(AFFINE_REQUIRED) - set(AFFINE_OPTIONAL))
+    if unknown:
+        raise MachineFormatError(f"unknown field(s) of an affine machine {', '.join(unknown)}")
+
+
+def _vector(value: object, name: str, size: int) -> Vector:
+    if not isinstance(value, list) or len(value) != size:
+        raise MachineFormatError(f"{name} must be a list of {size} integer(s)")
+    return tuple(integer(v, f"an entry of {name}") for v in value)
+
+
+def _matrix(value: object, name: str, rows: int, columns: int) -> Matrix:
+    shape = f"{name} must be {rows} x {columns}: a list of {rows} row(s) of {columns} integer(s)"
+    if not isinstance(value, list) or len(value) != rows:
+        raise MachineFormatError(f"{shape}, got {json.dumps(value)}")
+    if not all(isinstance(row, list) and len(row) == columns for row in value):
+        raise MachineFormatError(f"{shape}, got {json.dumps(value)}")
+    return tuple(tuple(integer(v, f"an entry of {name}") for v in row) for row in value)
+
+
+def _modulus(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("kind") not in ("identity", "mod"):
+        raise MachineFormatError(
+            'readout must be {"kind": "identity"} or {"kind": "mod", "modulus": k}'
+        )
+    if value["kind"] == "identity":
+        if set(value) != {"kind"}:
+            raise MachineFormatError("an identity readout takes no other field")
+        return None
+    if set(value) != {"kind", "modulus"}:
+        raise MachineFormatError('a mod readout has exactly the fields "kind" and "modulus"')
+    modulus = integer(value["modulus"], "the readout's modulus")
+    if modulus < 1:
+        raise MachineFormatError("the readout's modulus must be at least 1")
+    return modulus

@@ -1,0 +1,146 @@
+"""Affine windows, the construction for integer-affine machines whose A is nilpotent (A^k = 0,
+as Sum_Last-k and Diff_Last2 with A a shift): a machine in, the bindings of one attention layer
+that reads back the last k-1 inputs' contributions and one map from them to the output.
+
+With A^k = 0 the state forgets everything older than k inputs::
+
+    y_t = d + sum_{j = 0}^{min(t, k-1)} C A^j (B x_{t-j} + c) + C A^{t+1} z_0
+
+so each position adds ``u_j(x) = C A^j (B x + c)`` of the input j positions back (0 before
+the input: the aggregate's default) and, at the first k-1 positions, ``C A^{t+1} z_0`` read
+off the index. The terms are categorical (each head copies one value), so their value sets
+stay those of ``u_j`` at every length; the output map is over their combinations.
+"""
+
+from __future__ import annotations
+
+from rasp_ir.api import RaspError, ir
+
+from .affine import AffineMachine, Matrix
+from .affine_terms import dot, readout_expr, readout_text, step_weights, weight_expr
+from .construction import OUTPUT, Construction, distance_text
+
+AFFINE_WINDOWS = "affine_windows"
+START = "start"
+
+
+def nilpotent_powers(a: Matrix) -> list[Matrix] | None:
+    """``[A^0, A^1, ..., A^(k-1)]`` for the smallest k with A^k = 0, or None when A is not
+    nilpotent (A^n != 0, n the dimension)."""
+    n = len(a)
+    power: Matrix = tuple(tuple(int(i == j) for j in range(n)) for i in range(n))
+    powers: list[Matrix] = []
+    while any(any(row) for row in power):
+        if len(powers) == n:
+            return None
+        powers.append(power)
+        power = tuple(
+            tuple(sum(power[i][m] * a[m][j] for m in range(n)) for j in range(n)) for i in range(n)
+        )
+    return powers
+
+
+def affine_windows(machine: AffineMachine) -> Construction:
+    """The affine-windows construction of ``machine``; a :class:`RaspError` when A is not
+    nilpotent."""
+    powers = nilpotent_powers(machine.A)
+    if powers is None:
+        raise RaspError.single(
+            "mips-construction",
+            f"the {AFFINE_WINDOWS} construction needs a nilpotent A (A^k = 0: a state that "
+            f"forgets old inputs); this machine's A is {[list(row) for row in machine.A]}",
+            hint="affine machines are lifted when A is the identity or nilpotent",
+        )
+    k = len(powers)
+    rows = [tuple(dot(machine.C[0], column) for column in zip(*p, strict=True)) for p in powers]
+    bindings: list[ir.Binding] = []
+    terms: list[str] = []
+    for j, row in enumerate(rows):
+        if any(step_weights(machine, row)):
+            bindings += _contribution_bindings(machine, j, row)
+            terms.append(f"back_{j}" if j else "step_0")
+    starts = _start_terms(machine, rows)
+    if starts:
+        entries = tuple(((t,), v) for t, v in enumerate(starts) if v)
+        lookup = ir.Lookup((ir.Param("i"),), entries, ir.Const(0))
+        comment = f"{START}: C A^(t+1) z_0, what the initial state still adds at position t"
+        node = ir.Map(ir.Lambda(("i",), lookup), ("indices",))
+        bindings.append(ir.Binding(START, node, "cat", comment=comment))
+        terms.append(START)
+    bindings.append(_output_binding(machine, terms))
+    return Construction(
+        name=AFFINE_WINDOWS,
+        bindings=tuple(bindings),
+        attention_layers=1 if any(t.startswith("back_") for t in terms) else 0,
+        table_entries=sum(1 for v in starts if v),
+        summary=(
+            f"Construction: affine windows. A is nilpotent (A^{k} = 0), so the output depends "
+            f"only on the last {k} inputs: one attention layer reads back C A^j (B x + c) of "
+            f"the input j positions back (j < {k}; 0 before the input), and one map adds them, "
+            "what the initial state still adds at the first positions and d"
+            + (f", and reduces mod {machine.modulus}." if machine.modulus is not None else ".")
+        ),
+        details={
+            "window": k,
+            "terms": terms,
+            "readout": "identity" if machine.modulus is None else f"mod {machine.modulus}",
+        },
+    )
+
+
+def _contribution_bindings(
+    machine: AffineMachine, j: int, row: tuple[int, ...]
+) -> list[ir.Binding]:
+    """``step_j = C A^j (B x + c)`` of each token and, for j >= 1, ``back_j``: ``step_j`` of
+    the input j positions back (0 before the input), with the nested names the parser
+    derives."""
+    step = f"step_{j}"
+    bindings = [
+        ir.Binding(
+            step,
+            ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
+            "cat",
+            comment=f"{step}: what an input adds to the output {distance_text(j)} later"
+            if j
+            else f"{step}: what an input adds to the output at its own position",
+        )
+    ]
+    if not j:
+        return bindings
+    name = f"back_{j}"
+    shifted = ir.Lambda(("indices",), ir.Binary("-", ir.Param("indices"), ir.Const(j)))
+    return [
+        *bindings,
+        ir.Binding(f"{name}__map", ir.Map(shifted, ("indices",)), "cat"),
+        ir.Binding(
+            f"{name}__select", ir.Select("indices", f"{name}__map", ir.Comparison("==")), None
+        ),
+        ir.Binding(
+            name,
+            ir.Aggregate(f"{name}__select", step, default=0),
+            "cat",
+            comment=f"{name}: {step} of the input {distance_text(j)} back (0 before the input)",
+        ),
+    ]
+
+
+def _start_terms(machine: AffineMachine, rows: list[tuple[int, ...]]) -> list[int]:
+    """``C A^(t+1) z_0`` for t = 0 .. k-2 (``rows[j]`` is ``C A^j``; A^(t+1) = 0 afterwards),
+    or [] when all are 0."""
+    starts = [dot(row, machine.initial) for row in rows[1:]]
+    return starts if any(starts) else []
+
+
+def _output_binding(machine: AffineMachine, terms: list[str]) -> ir.Binding:
+    """``machine_output``: the sum of ``terms`` plus d, under the readout (a constant when no
+    term is left)."""
+    shown = " + ".join([*terms, str(machine.d[0])])
+    comment = f"{OUTPUT}: {shown}{readout_text(machine)}"
+    if not terms:
+        return ir.Binding(OUTPUT, ir.Full(machine.read(machine.d[0])), "cat", comment=comment)
+    params = tuple(f"v{i}" for i in range(len(terms)))
+    total: ir.Expr = ir.Param(params[0])
+    for param in params[1:]:
+        total = ir.Binary("+", total, ir.Param(param))
+    body = readout_expr(machine, total, machine.d[0])
+    return ir.Binding(OUTPUT, ir.Map(ir.Lambda(params, body), tuple(terms)), "cat", comment=comment)
