@@ -84,3 +84,14 @@ def test_the_readme_rnn_round_trip(
     assert capsys.readouterr().out == (
         "parity.rasp: 500 inputs checked, 0 mismatches with the torch backend\n"
     )
+
+
+def test_the_readme_affine_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["mips", "lift", str(MACHINES / "weighted_sum_mod7.json"), "-o", "w.rasp"]) == 0
+    assert "agreement 100%" in capsys.readouterr().out
+    assert "# Construction: affine prefix sums." in (tmp_path / "w.rasp").read_text(
+        encoding="utf-8"
+    )
