@@ -6,7 +6,6 @@ table out.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -15,7 +14,15 @@ from typing import Any
 
 import torch
 
-from rasp_ir.api import Certificate, Lifted, RaspError, load_backend, load_program
+from rasp_ir.api import (
+    Certificate,
+    Lifted,
+    RaspError,
+    format_program,
+    ir,
+    load_backend,
+    load_program,
+)
 
 from . import checkpoint
 from .compile_back import compile_program
@@ -31,7 +38,6 @@ DEMO_ARCHITECTURE = Architecture(
 )
 DEMO_TRAINING = TrainConfig(epochs=40, batch_size=128, lr=0.05, seed=0, dataset_size=3000)
 # The default of a lifted table, ``}, default=3)``, as it prints at the end of a lookup.
-TABLE_DEFAULT = re.compile(r"\}, default=(\d+)\)")
 
 
 @dataclass
@@ -52,41 +58,62 @@ class DemoReport:
         return "\n".join(lines)
 
 
-def edit_program(text: str) -> tuple[str, str]:
-    """A user edit of a lifted program: the first MLP table's default changes to another value,
-    else the first head comparing a variable with itself gets the predicate ``==``.
-    Returns (text, what changed)."""
-    lines = text.splitlines()
-    for number, line in enumerate(lines):
-        found = TABLE_DEFAULT.search(line)
-        if line.startswith(("mlp_", "num_mlp_")) and found is not None:
-            old = found.group(1)
-            new = str((int(old) + 1) % 8)
-            lines[number] = line[: found.start(1)] + new + line[found.end(1) :]
-            return "\n".join(lines) + "\n", f"MLP table default {old} -> {new}"
-    for number, line in enumerate(lines):
-        edited = _self_comparison_to_equality(line)
+def edit_program(program: ir.Program) -> tuple[ir.Program, str]:
+    """A user edit of a lifted program, made on the IR as a person would make it in the text:
+    the first MLP table with a whole-number default gets another default, else the first head
+    selecting a variable against itself gets the predicate ``==``. Returns the edited program
+    (the same one when neither applies) and what changed."""
+    for binding in program.bindings:
+        edited = _table_default_edit(binding)
         if edited is not None:
-            lines[number] = edited
-            return "\n".join(lines) + "\n", f"{line.split(' ', 1)[0]}: predicate -> key == query"
-    return text, "nothing to edit"
+            node, what = edited
+            return _with_node(program, binding.name, node), f"{binding.name}: {what}"
+    for binding in program.bindings:
+        selector = _self_comparison(program, binding)
+        if selector is not None:
+            name, node = selector
+            edited_program = _with_node(program, name, replace(node, predicate=ir.Comparison("==")))
+            return edited_program, f"{binding.name}: predicate -> key == query"
+    return program, "nothing to edit"
 
 
-def _self_comparison_to_equality(line: str) -> str | None:
-    """A head's line whose selector compares a variable with itself, with the predicate
-    replaced by ``==``; None for any other line."""
-    marker = "fn(key, query) -> "
-    if not line.startswith(("attn_", "num_attn_")) or marker not in line:
+def _with_node(program: ir.Program, name: str, node: ir.Node) -> ir.Program:
+    bindings = tuple(replace(b, node=node) if b.name == name else b for b in program.bindings)
+    return replace(program, bindings=bindings)
+
+
+def _table_default_edit(binding: ir.Binding) -> tuple[ir.Node, str] | None:
+    """An MLP's map whose table (a ``lookup``) has a whole-number default, with that default
+    changed; None for any other binding."""
+    node = binding.node
+    if not binding.name.startswith(("mlp_", "num_mlp_")) or not isinstance(node, ir.Map):
         return None
-    found = re.search(r"select(?:_closest)?\((\w+), (\w+), ", line)
-    if found is None or found.group(1) != found.group(2):
+    body = node.fn.body
+    if not isinstance(body, ir.Lookup) or not isinstance(body.default, ir.Const):
         return None
-    start = line.index(marker)
-    depth, end = 0, start
-    while depth >= 0:
-        depth += {"(": 1, ")": -1}.get(line[end], 0)
-        end += 1
-    return line[:start] + "==" + line[end - 1 :]
+    old = body.default.value
+    if not isinstance(old, int) or isinstance(old, bool):
+        return None
+    new = (old + 1) % 8
+    fn = replace(node.fn, body=replace(body, default=ir.Const(new)))
+    return replace(node, fn=fn), f"table default {old} -> {new}"
+
+
+def _self_comparison(
+    program: ir.Program, binding: ir.Binding
+) -> tuple[str, ir.Select | ir.SelectClosest] | None:
+    """The selector (name and node) of a head that compares a variable with itself by a
+    function (not already ``==``); None for any other binding."""
+    node = binding.node
+    if not binding.name.startswith(("attn_", "num_attn_")):
+        return None
+    if not isinstance(node, (ir.Aggregate, ir.SelectorWidth)):
+        return None
+    selector = program.binding(node.selector)
+    chosen = selector.node
+    if not isinstance(chosen, (ir.Select, ir.SelectClosest)) or chosen.keys != chosen.queries:
+        return None
+    return (selector.name, chosen) if isinstance(chosen.predicate, ir.Lambda) else None
 
 
 def run_demo(
@@ -204,9 +231,10 @@ class _Demo:
         return f"identical predictions to the trained model on {len(inputs)} inputs"
 
     def edit(self) -> str:
-        edited, what = edit_program(self.lifted.text)
-        program = load_program(text=edited, path="edited.rasp").program
-        (self.out_dir / "edited.rasp").write_text(edited, encoding="utf-8")
+        edited, what = edit_program(self.lifted.program)
+        text = format_program(edited)
+        program = load_program(text=text, path="edited.rasp").program
+        (self.out_dir / "edited.rasp").write_text(text, encoding="utf-8")
         compiled = compile_program(program)
         inputs = _checked_inputs(self.lifted.certificate, compiled)
         _, found = compare(compiled, program, inputs)
