@@ -1,0 +1,61 @@
+"""The MIPS lift benchmark runs end to end on one small machine at one length: the row has
+every field, the certificate and the compiled transformer agree, and both reports are written."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mips_lift.py"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mips_lift", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(tmp_path: Path, *argv: str) -> dict[str, Any]:
+    threads = torch.get_num_threads()
+    try:
+        _script().main([*argv, "--samples", "20", "--results", str(tmp_path)])
+    finally:
+        torch.set_num_threads(threads)
+    report: dict[str, Any] = json.loads((tmp_path / "mips_lift.json").read_text())
+    return report
+
+
+def test_one_small_machine_writes_both_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _run(tmp_path, "--machines", "parity", "--max-len", "6")
+    assert report["torch_threads"] == 1 and report["lift_repeats"] == 3
+    [row] = report["rows"]
+    assert row["machine"] == "parity" and row["max_len"] == 6
+    assert row["construction"] == "counts" and row["attention_layers"] >= 1
+    assert row["lift_seconds"] > 0 and row["certificate_agreement"] == 1.0
+    compiled = row["torch"]
+    assert compiled["status"] == "compiled"
+    assert compiled["mismatches"] == 0 and compiled["verified_inputs"] == 20
+    for key in ("layers", "heads", "d_model", "mlp_width", "parameters", "compile_seconds"):
+        assert compiled[key] > 0
+    markdown = (tmp_path / "mips_lift.md").read_text()
+    assert markdown.startswith("# MIPS lift:")
+    assert "| parity | 6 | counts |" in markdown and "| 0/20 |" in markdown
+    assert "Load before:" in markdown
+    assert markdown in capsys.readouterr().out
+
+
+def test_a_machine_over_the_budget_is_reported_as_skipped(tmp_path: Path) -> None:
+    report = _run(tmp_path, "--machines", "parity", "--max-len", "6", "--max-d-model", "5")
+    [row] = report["rows"]
+    assert row["torch"]["status"] == "skipped (budget)"
+    assert "skipped (budget)" in (tmp_path / "mips_lift.md").read_text()
