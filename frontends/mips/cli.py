@@ -16,6 +16,7 @@ from .extract_cmds import register_extract_commands
 from .machine_cmds import register_machine_commands
 from .task_cmds import register_task_commands
 from .train_cmds import register_train_commands
+from .verify_cmds import register_verify_commands
 
 EPILOG = """\
 examples:
@@ -43,6 +44,7 @@ def register(subparsers: Subparsers) -> None:
     register_task_commands(commands)
     register_train_commands(commands)
     register_extract_commands(commands)
+    register_verify_commands(commands)
     register_machine_commands(commands)
 
 
