@@ -146,7 +146,14 @@ def verify_command(args: argparse.Namespace) -> int:
     for group in groups:
         out(group.summary())
     out(f"certificate: {path}")
-    certificate.check()
+    if not certificate.ok:
+        raise RaspError.single(
+            "mips-verify",
+            f"the machine {args.machine} disagrees with its references at "
+            f"{certificate.disagreement_count} of {certificate.positions_compared} positions",
+            hint=f"the certificate {path} lists the first disagreements; the machine does not "
+            f"compute {task.name}",
+        )
     return 0
 
 

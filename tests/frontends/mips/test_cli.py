@@ -78,6 +78,11 @@ def test_the_readme_rnn_round_trip(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("parity.json: 2 states")
     assert all(line.endswith(" 0 disagree") for line in lines[1:])
+    verify = "mips verify parity.json --task Parity_All --run runs/parity"
+    assert main(verify.split()) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line.endswith(" 0 disagree") for line in lines[:-1])
+    assert len(lines) == 6 and lines[-1] == "certificate: parity.verify.json"
     assert main(["mips", "lift", "parity.json", "-o", "parity.rasp", "--max-len", "40"]) == 0
     assert "agreement 100%" in capsys.readouterr().out
     assert main(["verify", "parity.rasp", "--backend", "torch", "--samples", "500"]) == 0

@@ -79,7 +79,7 @@ def test_a_wrong_machine_fails_after_writing_its_certificate(
     cert = tmp_path / "wrong.json"
     assert verify(MACHINES / "parity.json", "Parity_Last2", cert, "--sequences", "500") == 1
     captured = capsys.readouterr()
-    assert "disagrees with its source" in captured.err and "[lift-disagreement]" in captured.err
+    assert "disagrees with its references at" in captured.err and "[mips-verify]" in captured.err
     assert any(not line.endswith(" 0 disagree") for line in captured.out.splitlines()[:4])
     data = json.loads(cert.read_text(encoding="utf-8"))
     assert data["disagreement_count"] > 0 and data["agreement"] < 1.0
