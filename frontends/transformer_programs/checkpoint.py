@@ -8,26 +8,29 @@ the tensor file, so a truncated, swapped or foreign file is refused before it is
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import safetensors
 import torch
-from safetensors.torch import load_file
 
-from rasp_ir import __version__
-from rasp_ir.api import RaspError
-from rasp_ir.backends.torch.tensor_files import save_tensors
+from rasp_ir.backends.torch.checkpoint_files import (
+    CheckpointFormat,
+    sha256_of_file,
+    state_problems,
+    versions,
+)
 
 from .config import ModelConfig
 from .model import TransformerProgram, model_to_load
 
-FORMAT = "rasp-ir/transformer-program"
-FORMAT_VERSION = 1
-HINT = "re-create it with 'rasp tp train' or 'rasp tp compile'"
+FORMAT = CheckpointFormat(
+    name="rasp-ir/transformer-program",
+    version=1,
+    what="Transformer Programs checkpoint",
+    hint="re-create it with 'rasp tp train' or 'rasp tp compile'",
+)
+__all__ = ["FORMAT", "Checkpoint", "load", "read_sidecar", "save", "sha256_of_file", "versions"]
 
 
 @dataclass
@@ -38,19 +41,6 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def versions() -> dict[str, str]:
-    """Library versions recorded in every sidecar."""
-    return {
-        "rasp_ir": __version__,
-        "torch": torch.__version__,
-        "safetensors": safetensors.__version__,
-    }
-
-
 def save(
     path: Path,
     model: TransformerProgram,
@@ -59,44 +49,14 @@ def save(
 ) -> None:
     """Write ``path.safetensors`` (model tensors, prefixed ``model.``, and ``extra`` tensors)
     and ``path.json``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {f"model.{k}": v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    tensors.update({k: v.detach().contiguous().cpu() for k, v in (extra or {}).items()})
-    weights = path.with_suffix(".safetensors")
-    save_tensors(tensors, weights)
-    sidecar = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "config": model.config.to_json(),
-        "versions": versions(),
-        "sha256": _sha256(weights),
-        **meta,
-    }
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
-
-
-def _refuse(path: Path, message: str) -> RaspError:
-    return RaspError.single("checkpoint", f"{path}: {message}", hint=HINT)
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors.update(extra or {})
+    FORMAT.write(path, tensors, model.config.to_json(), meta)
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:
     """The checked JSON sidecar of checkpoint ``path`` (without suffix)."""
-    sidecar = path.with_suffix(".json")
-    try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _refuse(sidecar, "no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _refuse(sidecar, f"not a readable JSON file ({error})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _refuse(sidecar, f"not a Transformer Programs checkpoint (format is not {FORMAT!r})")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise _refuse(
-            sidecar,
-            f"unknown format version {data.get('format_version')!r} "
-            f"(this rasp-ir reads version {FORMAT_VERSION})",
-        )
-    return data
+    return FORMAT.read_sidecar(path)
 
 
 def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Tensor]]:
@@ -105,33 +65,13 @@ def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Te
     try:
         config = ModelConfig.from_json(data["config"])
     except (KeyError, TypeError, ValueError) as error:
-        raise _refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
-    weights = path.with_suffix(".safetensors")
-    if not weights.exists():
-        raise _refuse(weights, "no such file")
-    if data.get("sha256") != _sha256(weights):
-        raise _refuse(weights, "the tensor file does not match its sidecar (truncated or replaced)")
-    try:
-        tensors = load_file(str(weights))
-    except Exception as error:  # safetensors raises its own error types for bad files
-        raise _refuse(weights, f"not a readable safetensors file ({error})") from None
+        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
+    tensors = FORMAT.read_tensors(path, data)
     model = model_to_load(config)
-    expected = model.state_dict()
     found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    problems = [f"missing tensor {k}" for k in expected if k not in found]
-    problems += [f"unexpected tensor {k}" for k in found if k not in expected]
-    problems += [
-        f"{k} has shape {tuple(found[k].shape)}, the config needs {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in found and found[k].shape != v.shape
-    ]
-    problems += [
-        f"{k} is {found[k].dtype}, expected {v.dtype}"
-        for k, v in expected.items()
-        if k in found and found[k].shape == v.shape and found[k].dtype != v.dtype
-    ]
+    problems = state_problems(found, model.state_dict())
     if problems:
-        raise _refuse(weights, "; ".join(problems[:5]))
+        raise FORMAT.refuse(path.with_suffix(".safetensors"), "; ".join(problems[:5]))
     model.load_state_dict(found)
     meta = {k: v for k, v in data.items() if k not in ("format", "format_version", "config")}
     extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}

@@ -62,7 +62,7 @@ def test_a_corrupt_tensor_file_with_a_matching_hash_is_refused(
     weights = path.with_suffix(".safetensors")
     weights.write_bytes(b"not safetensors")
     sidecar = json.loads(path.with_suffix(".json").read_text())
-    sidecar["sha256"] = checkpoint._sha256(weights)
+    sidecar["sha256"] = checkpoint.sha256_of_file(weights)
     path.with_suffix(".json").write_text(json.dumps(sidecar))
     with pytest.raises(RaspError, match="not a readable safetensors file"):
         checkpoint.load(path)
@@ -101,7 +101,7 @@ def test_tensors_that_do_not_fit_the_config_are_refused(saved: tuple[Path, Gener
     weights = path.with_suffix(".safetensors")
     save_tensors(tensors, weights)
     sidecar = json.loads(path.with_suffix(".json").read_text())
-    sidecar["sha256"] = checkpoint._sha256(weights)
+    sidecar["sha256"] = checkpoint.sha256_of_file(weights)
     path.with_suffix(".json").write_text(json.dumps(sidecar))
     with pytest.raises(RaspError) as error:
         checkpoint.load(path)

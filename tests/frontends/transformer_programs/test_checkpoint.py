@@ -47,7 +47,7 @@ def test_truncated_tensor_file_is_refused(tmp_path: Path) -> None:
     weights.write_bytes(weights.read_bytes()[:100])
     assert "does not match its sidecar" in _refused(path)
     sidecar = json.loads(path.with_suffix(".json").read_text())
-    sidecar["sha256"] = checkpoint._sha256(weights)
+    sidecar["sha256"] = checkpoint.sha256_of_file(weights)
     path.with_suffix(".json").write_text(json.dumps(sidecar))
     assert "not a readable safetensors file" in _refused(path)
 
@@ -117,7 +117,7 @@ def test_resume_accepts_a_checkpoint_with_one_unranked_random_state(tmp_path: Pa
     tensors["rng.torch"] = tensors.pop("rng.torch.0")
     save_file(tensors, str(weights))
     sidecar = json.loads(last.with_suffix(".json").read_text())
-    sidecar["sha256"] = checkpoint._sha256(weights)
+    sidecar["sha256"] = checkpoint.sha256_of_file(weights)
     last.with_suffix(".json").write_text(json.dumps(sidecar))
     train("hist", tmp_path / "b", arch, two, resume=True, progress=False)
     a, _, _ = checkpoint.load(tmp_path / "a" / "model")

@@ -1,0 +1,134 @@
+"""Checkpoints without pickle, shared by the torch-based spokes: named tensors and a JSON header
+in, ``NAME.safetensors`` plus a ``NAME.json`` sidecar out; and back, refusing missing,
+truncated, foreign or unknown-version files with a message naming the file.
+
+The sidecar holds the format name and version, the model's config, library versions, the
+SHA-256 of the tensor file (so a truncated or swapped file is refused before it is used) and
+the caller's metadata. Each spoke declares its own :class:`CheckpointFormat`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import torch
+from safetensors.torch import load_file
+
+from rasp_ir import __version__
+from rasp_ir.api import RaspError
+
+from .tensor_files import save_tensors
+
+# Sidecar keys a checkpoint writes itself; metadata may not set them.
+RESERVED = ("format", "format_version", "config", "versions", "sha256")
+
+
+def sha256_of_file(path: Path) -> str:
+    """The hex SHA-256 of the file at ``path``."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Library versions recorded in every sidecar."""
+    return {
+        "rasp_ir": __version__,
+        "torch": torch.__version__,
+        "safetensors": safetensors.__version__,
+    }
+
+
+def state_problems(found: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> list[str]:
+    """How tensors read from a file differ from a model's ``state_dict``: missing, unexpected,
+    mis-shaped or mistyped tensors (empty when they fit)."""
+    problems = [f"missing tensor {k}" for k in expected if k not in found]
+    problems += [f"unexpected tensor {k}" for k in found if k not in expected]
+    problems += [
+        f"{k} has shape {tuple(found[k].shape)}, the config needs {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in found and found[k].shape != v.shape
+    ]
+    problems += [
+        f"{k} is {found[k].dtype}, expected {v.dtype}"
+        for k, v in expected.items()
+        if k in found and found[k].shape == v.shape and found[k].dtype != v.dtype
+    ]
+    return problems
+
+
+@dataclass(frozen=True)
+class CheckpointFormat:
+    """One spoke's checkpoint format: its ``name`` and ``version`` (written in every sidecar),
+    what people call it (``what``, for messages) and how to re-create a refused file
+    (``hint``)."""
+
+    name: str
+    version: int
+    what: str
+    hint: str
+
+    def refuse(self, path: Path, message: str) -> RaspError:
+        """The error refusing the file ``path``."""
+        return RaspError.single("checkpoint", f"{path}: {message}", hint=self.hint)
+
+    def write(
+        self,
+        path: Path,
+        tensors: dict[str, torch.Tensor],
+        config: dict[str, Any],
+        meta: dict[str, Any],
+    ) -> None:
+        """Write ``path.safetensors`` (``tensors``) and ``path.json`` (format, ``config``,
+        versions, SHA-256, then ``meta``, whose keys must not be among :data:`RESERVED`)."""
+        clash = sorted(set(meta) & set(RESERVED))
+        if clash:
+            raise RaspError.single("checkpoint", f"metadata may not set {', '.join(clash)}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        weights = path.with_suffix(".safetensors")
+        save_tensors({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, weights)
+        sidecar = {
+            "format": self.name,
+            "format_version": self.version,
+            "config": config,
+            "versions": versions(),
+            "sha256": sha256_of_file(weights),
+            **meta,
+        }
+        text = json.dumps(sidecar, indent=2) + "\n"
+        path.with_suffix(".json").write_text(text, encoding="utf-8")
+
+    def read_sidecar(self, path: Path) -> dict[str, Any]:
+        """The checked JSON sidecar of checkpoint ``path`` (without suffix)."""
+        sidecar = path.with_suffix(".json")
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise self.refuse(sidecar, "no such file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise self.refuse(sidecar, f"not a readable JSON file ({error})") from None
+        if not isinstance(data, dict) or data.get("format") != self.name:
+            raise self.refuse(sidecar, f"not a {self.what} (format is not {self.name!r})")
+        if data.get("format_version") != self.version:
+            raise self.refuse(
+                sidecar,
+                f"unknown format version {data.get('format_version')!r} "
+                f"(this rasp-ir reads version {self.version})",
+            )
+        return data
+
+    def read_tensors(self, path: Path, sidecar: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """The tensors of checkpoint ``path``, once their file matches the sidecar's hash."""
+        weights = path.with_suffix(".safetensors")
+        if not weights.exists():
+            raise self.refuse(weights, "no such file")
+        if sidecar.get("sha256") != sha256_of_file(weights):
+            message = "the tensor file does not match its sidecar (truncated or replaced)"
+            raise self.refuse(weights, message)
+        try:
+            return load_file(str(weights))
+        except Exception as error:  # safetensors raises its own error types for bad files
+            raise self.refuse(weights, f"not a readable safetensors file ({error})") from None
