@@ -42,8 +42,10 @@ from .machine import (
     Symbol,
     alphabet_of,
     integer,
+    is_pair_alphabet,
     max_len_of,
     shown,
+    symbol_tokens,
     text_of,
 )
 
@@ -108,15 +110,12 @@ class AffineMachine:
     @property
     def pairs(self) -> bool:
         """Whether the symbols are pairs of integers."""
-        return isinstance(self.alphabet[0], tuple)
+        return is_pair_alphabet(self.alphabet)
 
     @property
     def tokens(self) -> tuple[int, ...]:
-        """The token of each symbol in a lifted program: the symbol itself for integer
-        alphabets, the symbol's position in the alphabet for pair alphabets."""
-        if self.pairs:
-            return tuple(range(len(self.alphabet)))
-        return tuple(s for s in self.alphabet if isinstance(s, int))
+        """The token of each symbol in a lifted program (see :func:`symbol_tokens`)."""
+        return symbol_tokens(self.alphabet)
 
     @cached_property
     def inputs(self) -> npt.NDArray[Any]:

@@ -57,6 +57,19 @@ class MachineFormatError(ValueError):
     """What is wrong with a machine's JSON data (turned into a RaspError naming the file)."""
 
 
+def is_pair_alphabet(alphabet: Sequence[Symbol]) -> bool:
+    """Whether the symbols of ``alphabet`` are pairs of integers."""
+    return isinstance(alphabet[0], tuple)
+
+
+def symbol_tokens(alphabet: Sequence[Symbol]) -> tuple[int, ...]:
+    """The token of each symbol in a lifted program: the symbol itself for integer alphabets,
+    the symbol's position in the alphabet for pair alphabets."""
+    if is_pair_alphabet(alphabet):
+        return tuple(range(len(alphabet)))
+    return tuple(s for s in alphabet if isinstance(s, int))
+
+
 @dataclass(frozen=True)
 class FiniteMachine:
     """A complete deterministic Moore machine over a finite alphabet.
@@ -93,15 +106,12 @@ class FiniteMachine:
     @property
     def pairs(self) -> bool:
         """Whether the symbols are pairs of integers."""
-        return isinstance(self.alphabet[0], tuple)
+        return is_pair_alphabet(self.alphabet)
 
     @property
     def tokens(self) -> tuple[int, ...]:
-        """The token of each symbol in a lifted program: the symbol itself for integer
-        alphabets, the symbol's position in the alphabet for pair alphabets."""
-        if self.pairs:
-            return tuple(range(len(self.alphabet)))
-        return tuple(s for s in self.alphabet if isinstance(s, int))
+        """The token of each symbol in a lifted program (see :func:`symbol_tokens`)."""
+        return symbol_tokens(self.alphabet)
 
     @cached_property
     def transitions(self) -> npt.NDArray[np.int64]:
