@@ -63,6 +63,7 @@ from rasp_ir.registry import (
     load_frontend,
     program_features,
     require_supported,
+    save_artifact,
     unsupported,
 )
 from rasp_ir.rules import rule_for
@@ -187,6 +188,7 @@ __all__ = [
     "run",
     "same_value",
     "sampled_inputs",
+    "save_artifact",
     "sha256_of_path",
     "sha256_of_text",
     "sum_values",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from rasp_ir import ir
@@ -214,3 +215,27 @@ def load_command(name: str) -> Callable[[Any], None]:
         )
     found: Callable[[Any], None] = register
     return found
+
+
+def save_artifact(backend: Backend, artifact: Any, path: Path) -> Path:
+    """Write ``artifact`` to ``path`` (plus the backend's ``suffix`` when ``path`` has none)
+    with the backend's own ``save``, or as text or bytes; the path written. A RaspError when
+    the backend cannot write it or the file system refuses."""
+    suffix = getattr(backend, "suffix", "")
+    if suffix and not path.suffix:
+        path = path.with_name(path.name + suffix)
+    save = getattr(backend, "save", None)
+    try:
+        if callable(save):
+            save(artifact, path)
+        elif isinstance(artifact, str):
+            path.write_text(artifact, encoding="utf-8")
+        elif isinstance(artifact, bytes):
+            path.write_bytes(artifact)
+        else:
+            raise RaspError.single(
+                "usage", f"the {backend.name} backend cannot write its artifact to a file"
+            )
+    except OSError as error:
+        raise RaspError.single("file", f"cannot write {path}: {error}") from None
+    return path

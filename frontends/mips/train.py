@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,9 @@ from .task_spec import ANCHOR_SEED, IntArray, SplitData, Task, make_split
 @dataclass(frozen=True)
 class TrainSettings:
     """How to train: steps, batch sizes, AdamW's learning rate and weight decay, how many
-    sequences to generate (and from which seed), and how often to log test-batch accuracy."""
+    sequences to generate (and from which seed), and how often to log test-batch accuracy.
+    With ``stop_when_perfect``, a log step at which some seed is right on the whole test split
+    ends the run early (the architecture search needs one perfect seed, not every step)."""
 
     steps: int = 10_000
     batch_size: int = 4096
@@ -52,6 +54,7 @@ class TrainSettings:
     data_seed: int = ANCHOR_SEED
     eval_every: int = 100
     eval_batch: int = 65_536
+    stop_when_perfect: bool = False
 
     def __post_init__(self) -> None:
         counts = ("steps", "batch_size", "dataset_size", "eval_every", "eval_batch")
@@ -79,12 +82,14 @@ class SeedResult:
 @dataclass(frozen=True)
 class TrainResult:
     """What a run produced: the run folder, each seed's result (in the order of the seeds),
-    the size of the test split and the training time in seconds."""
+    the size of the test split, the training time in seconds and the steps taken (fewer than
+    asked when the run stopped at a perfect seed)."""
 
     run_dir: Path
     seeds: tuple[SeedResult, ...]
     test_size: int
     seconds: float
+    steps: int
 
     @property
     def best(self) -> SeedResult:
@@ -182,27 +187,38 @@ class _Trainer:
         return split_accuracy(self.model, self.x_test, self.y_test, self.settings.eval_batch)
 
 
-def _progress(steps: int, enabled: bool) -> Callable[[str], None]:
-    """A tqdm bar over the steps on stderr; the returned function advances it by one step and
-    shows its text (nothing at all when disabled)."""
-    if not enabled:
-        return lambda text: None
-    bar = tqdm(total=steps, unit="step", desc="training", dynamic_ncols=True)
+class _Progress:
+    """A tqdm bar over the steps on stderr (nothing at all when disabled): calling it advances
+    one step and shows its text; :meth:`close` ends the bar early with a last text."""
 
-    def advance(text: str) -> None:
-        bar.update(1)
+    def __init__(self, steps: int, enabled: bool) -> None:
+        self.steps = steps
+        self.bar = (
+            tqdm(total=steps, unit="step", desc="training", dynamic_ncols=True) if enabled else None
+        )
+
+    def __call__(self, text: str) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(1)
         if text:
-            bar.set_postfix_str(text)
-        if bar.n == steps:
-            bar.close()
+            self.bar.set_postfix_str(text)
+        if self.bar.n == self.steps:
+            self.bar.close()
 
-    return advance
+    def close(self, text: str) -> None:
+        """Advance the step that ended the run, show ``text`` and close the bar."""
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(text)
+            self.bar.close()
 
 
 def _train_loop(trainer: _Trainer, settings: TrainSettings, progress: bool) -> list[dict[str, Any]]:
-    """Run every step; the log of losses and test-batch accuracies every ``eval_every`` steps
-    and at the last step."""
-    advance = _progress(settings.steps, progress)
+    """Run the steps; the log of losses and test-batch accuracies every ``eval_every`` steps
+    and at the last step. With ``stop_when_perfect``, stop after the first log step at which
+    some seed is perfect on its test batch and then on the whole test split."""
+    advance = _Progress(settings.steps, progress)
     history: list[dict[str, Any]] = []
     for step in range(1, settings.steps + 1):
         losses = trainer.step()
@@ -211,8 +227,16 @@ def _train_loop(trainer: _Trainer, settings: TrainSettings, progress: bool) -> l
             accuracy = trainer.test_batch_accuracy()
             history.append({"step": step, "loss": losses, "test_batch_accuracy": accuracy})
             text = f"best loss {min(losses):.4f} batch acc {max(accuracy):.4f}"
+            if settings.stop_when_perfect and _some_seed_perfect(trainer, accuracy):
+                advance.close(f"{text}, stopped: perfect on the whole test split")
+                return history
         advance(text)
     return history
+
+
+def _some_seed_perfect(trainer: _Trainer, batch_accuracy: list[float]) -> bool:
+    """Whether a seed that is perfect on the test batch is also perfect on the whole split."""
+    return max(batch_accuracy) == 1.0 and max(trainer.test_accuracy()) == 1.0
 
 
 def train_rnn(
@@ -255,10 +279,11 @@ def train_rnn(
         "test_accuracy": accuracy,
         "perfect": [r.perfect for r in results],
         "seconds": seconds,
+        "steps": history[-1]["step"],
         "history": history,
     }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    return TrainResult(run_dir, tuple(results), len(data.x_test), seconds)
+    return TrainResult(run_dir, tuple(results), len(data.x_test), seconds, history[-1]["step"])
 
 
 def _meta(task: Task, settings: TrainSettings, result: SeedResult) -> dict[str, Any]:

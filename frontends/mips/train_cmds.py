@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rasp_ir.api import RaspError, Subparsers, add_command, out
 
+from .task_spec import Task
 from .tasks import ANCHOR_SEED, get_task
+
+if TYPE_CHECKING:
+    from .train import TrainSettings
 
 EPILOG = f"""\
 Data: --dataset-size sequences (100000; the paper's 10^6 is slow on a CPU) generated from seed
@@ -47,22 +52,52 @@ def register_train_commands(commands: Subparsers) -> None:
         ("--output-depth", 2, "layers of the output MLP"),
         ("--output-width", 16, "width of the output MLP"),
     ):
-        architecture.add_argument(flag, type=_positive, default=default, help=f"{text} ({default})")
+        architecture.add_argument(flag, type=positive, default=default, help=f"{text} ({default})")
     training = parser.add_argument_group("training")
-    training.add_argument("--steps", type=_positive, help="optimiser steps (the task's)")
-    training.add_argument("--batch-size", type=_positive, default=4096, help="(4096)")
-    training.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (1e-3)")
+    add_training_options(training, batch_size=4096)
     training.add_argument("--seed", type=int, default=0, metavar="S", help="first seed (0)")
-    training.add_argument("--seeds", type=_positive, default=1, metavar="K", help="seeds (1)")
-    training.add_argument("--dataset-size", type=_positive, default=100_000, help="(100000)")
+    training.add_argument("--seeds", type=positive, default=1, metavar="K", help="seeds (1)")
     training.add_argument(
-        "--eval-every", type=_positive, default=100, help="log test-batch accuracy every N (100)"
+        "--stop-when-perfect",
+        action="store_true",
+        help="end at the first log step where a seed is right on the whole test split",
     )
-    training.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     training.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _positive(text: str) -> int:
+def add_training_options(group: argparse._ArgumentGroup, batch_size: int) -> None:
+    """Add the options every training command shares (steps, batch size, learning rate,
+    dataset size, log interval, device) to ``group``, with ``batch_size`` as the default."""
+    group.add_argument("--steps", type=positive, help="optimiser steps (the task's)")
+    group.add_argument("--batch-size", type=positive, default=batch_size, help=f"({batch_size})")
+    group.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (1e-3)")
+    group.add_argument("--dataset-size", type=positive, default=100_000, help="(100000)")
+    group.add_argument(
+        "--eval-every", type=positive, default=100, help="log test-batch accuracy every N (100)"
+    )
+    group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
+
+
+def training_settings(args: argparse.Namespace, task: Task) -> TrainSettings:
+    """The settings the shared training options ask for (``--steps`` defaults to the task's);
+    a RaspError for a CUDA device on a machine without one."""
+    import torch
+
+    from .train import TrainSettings
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise RaspError.single("option", f"--device {args.device}: no CUDA device here")
+    return TrainSettings(
+        steps=args.steps or task.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        dataset_size=args.dataset_size,
+        eval_every=args.eval_every,
+        stop_when_perfect=getattr(args, "stop_when_perfect", False),
+    )
+
+
+def positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -75,14 +110,10 @@ def _positive(text: str) -> int:
 def train_command(args: argparse.Namespace) -> int:
     """Train ``args.seeds`` seeds of the chosen architecture on ``args.task``; print each
     seed's whole-test-split accuracy and whether it is perfect (0: the run finished)."""
-    import torch
-
     from .rnn import RNNConfig
-    from .train import TrainSettings, train_rnn
+    from .train import train_rnn
 
     task = get_task(args.task)
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise RaspError.single("option", f"--device {args.device}: no CUDA device here")
     config = RNNConfig(
         input_dim=task.alphabet.width,
         output_dim=task.outputs.width,
@@ -92,13 +123,7 @@ def train_command(args: argparse.Namespace) -> int:
         output_depth=args.output_depth,
         output_width=args.output_width,
     )
-    settings = TrainSettings(
-        steps=args.steps or task.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        dataset_size=args.dataset_size,
-        eval_every=args.eval_every,
-    )
+    settings = training_settings(args, task)
     seeds = range(args.seed, args.seed + args.seeds)
     result = train_rnn(
         task, args.output, config, settings, not args.quiet, args.device, list(seeds)
@@ -110,5 +135,6 @@ def train_command(args: argparse.Namespace) -> int:
             f"{result.test_size} test sequences, {verdict} -> {seed.checkpoint}.safetensors"
         )
     perfect = sum(seed.perfect for seed in result.seeds)
-    out(f"{perfect} of {len(result.seeds)} seed(s) perfect in {result.seconds:.1f} s")
+    steps = f" after {result.steps} steps" if result.steps < settings.steps else ""
+    out(f"{perfect} of {len(result.seeds)} seed(s) perfect in {result.seconds:.1f} s{steps}")
     return 0

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from rasp_ir.api import (
+    Certificate,
     CheckedInputs,
     Disagreement,
     LiftedSource,
@@ -127,21 +128,10 @@ def verify_command(args: argparse.Namespace) -> int:
             "mips-verify", f"{task.name} has {task.outputs.width} outputs per step; a machine one"
         )
     machine = load_any(args.machine)
-    groups = task_groups(machine, task, args.sequences, args.seed)
-    references = [task.name]
-    if args.run is not None:
-        groups.append(run_group(machine, task, args.run, args.sequences, args.seed))
-        references.append(f"RNN {args.run}")
-    path = args.certificate or args.machine.with_suffix(".verify.json")
-    certificate = make_certificate(
-        "mips",
-        LiftedSource.of(args.machine, sha256_of_path(args.machine), {"task": task.name}),
-        args.machine.read_text(encoding="utf-8"),
-        f"machine vs {' and '.join(references)}",
-        [group.check for group in groups],
-        [d for group in groups for d in group.wrong],
-        details=machine_details(machine, task, references),
+    certificate, groups = verify_machine_file(
+        args.machine, machine, task, args.run, args.sequences, args.seed
     )
+    path = args.certificate or args.machine.with_suffix(".verify.json")
     certificate.write(path)
     for group in groups:
         out(group.summary())
@@ -155,6 +145,29 @@ def verify_command(args: argparse.Namespace) -> int:
             f"compute {task.name}",
         )
     return 0
+
+
+def verify_machine_file(
+    path: Path, machine: Machine, task: Task, run_dir: Path | None, n: int, seed: int
+) -> tuple[Certificate, list[Group]]:
+    """The machine of the file ``path`` against ``task`` (and the RNN of ``run_dir``, when
+    given): the certificate of every check of :func:`task_groups` (and :func:`run_group`)
+    and the groups themselves, on ``n`` sequences split as the task says, seed ``seed``."""
+    groups = task_groups(machine, task, n, seed)
+    references = [task.name]
+    if run_dir is not None:
+        groups.append(run_group(machine, task, run_dir, n, seed))
+        references.append(f"RNN {run_dir}")
+    certificate = make_certificate(
+        "mips",
+        LiftedSource.of(path, sha256_of_path(path), {"task": task.name}),
+        path.read_text(encoding="utf-8"),
+        f"machine vs {' and '.join(references)}",
+        [group.check for group in groups],
+        [d for group in groups for d in group.wrong],
+        details=machine_details(machine, task, references),
+    )
+    return certificate, groups
 
 
 def machine_details(machine: Machine, task: Task, references: list[str]) -> dict[str, Any]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rasp_ir import ir
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides, load_checked
 from rasp_ir.cli.output import err, write
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.registry import Backend, load_backend, require_supported
+from rasp_ir.registry import Backend, load_backend, require_supported, save_artifact
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers
@@ -65,11 +65,7 @@ def compile_command(args: argparse.Namespace) -> int:
             )
         write(artifact)
         return 0
-    path = Path(args.output)
-    suffix = getattr(backend, "suffix", "")
-    if suffix and not path.suffix:
-        path = path.with_name(path.name + suffix)
-    _save(backend, artifact, path)
+    path = save_artifact(backend, artifact, Path(args.output))
     err(f"wrote {path}")
     return 0
 
@@ -81,21 +77,3 @@ def _print_report(backend: Backend, program: ir.Program) -> None:
         raise RaspError.single("usage", f"the {backend.name} backend has no size report")
     text = report(program)
     write(text if text.endswith("\n") else text + "\n")
-
-
-def _save(backend: Backend, artifact: Any, path: Path) -> None:
-    """Write ``artifact`` with the backend's own ``save``, or as text or bytes."""
-    save = getattr(backend, "save", None)
-    try:
-        if callable(save):
-            save(artifact, path)
-        elif isinstance(artifact, str):
-            path.write_text(artifact, encoding="utf-8")
-        elif isinstance(artifact, bytes):
-            path.write_bytes(artifact)
-        else:
-            raise RaspError.single(
-                "usage", f"the {backend.name} backend cannot write its artifact to a file"
-            )
-    except OSError as error:
-        raise RaspError.single("file", f"cannot write {path}: {error}") from None

@@ -1,0 +1,269 @@
+"""The whole MIPS pipeline for one task: a task and :class:`SolveSettings` in; a folder with the
+search's runs, the verified machine, the lifted programs, the compiled transformer, the emitted
+Python and ``result.json`` out, and a :class:`SolveResult`.
+
+Stages, each recorded with its seconds; the first that fails ends the pipeline with a typed
+failure (``failed_stage`` and ``reason`` in ``result.json``), never a placeholder artifact:
+
+1. ``search`` (:mod:`.search`): an architecture one of whose seeds is perfect on the whole test
+   split.
+2. ``extract``: every perfect seed, and for each the extraction methods in order: behaviour
+   classes and geometric clusters (finite machines, alphabets of at most
+   :data:`MAX_FINITE_SYMBOLS` symbols); the first machine that passes stage 3 is kept.
+3. ``verify``: the machine equals the task's targets on every test sequence, on every input up
+   to a length where the alphabet allows, on random inputs of 2T and 4T, and the RNN's rounded
+   outputs on every test sequence (``machine.verify.json``, a hub certificate). A task is
+   **solved** when this stage passes.
+4. ``lift``: ``program.rasp`` at the task's length T and ``program-4T.rasp`` at 4T, each with
+   its certificate against the machine.
+5. ``compile``: ``program.rasp`` into transformer weights (``model.safetensors`` and
+   ``model.json``) with the ``torch`` backend, and into Python (``program.py``) with the
+   ``python`` backend: the program MIPS would print, checked.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rasp_ir.api import LiftOptions, RaspError, ir, load_backend, save_artifact, write_lifted
+
+from .affine import AffineMachine
+from .extract import alphabet_symbols, extract_machine
+from .extract_behaviour import MAX_CONTINUATIONS
+from .machine import FiniteMachine, save_machine
+from .run_files import Run, load_run
+from .search import SearchOutcome, Trial, search
+from .task_spec import Task, make_split
+from .train import TrainSettings
+
+MAX_FINITE_SYMBOLS = 256
+"""Alphabets larger than this are not tabulated as finite machines."""
+EXTRACT_SEQUENCES = 4000
+"""Training sequences traced for extraction."""
+MAX_BEHAVIOUR_DEPTH = 4
+GENERALISATION = 4
+"""The lifted program's second length, as a multiple of T."""
+
+Machine = FiniteMachine | AffineMachine
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """How to solve: the search's strategy, budget and seeds; training settings; device."""
+
+    train: TrainSettings
+    strategy: str = "ladder"
+    budget_s: float = 3600.0
+    seeds: tuple[int, ...] = (0, 1, 2, 3)
+    device: str = "cpu"
+    progress: bool = False
+
+
+@dataclass
+class SolveResult:
+    """What the pipeline reached: ``solved`` (a verified machine), the stage that failed and
+    why (``None`` when none did), the facts of each stage and their seconds."""
+
+    task: str
+    solved: bool = False
+    failed_stage: str | None = None
+    reason: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as JSON data."""
+        return {
+            "task": self.task,
+            "solved": self.solved,
+            "failed_stage": self.failed_stage,
+            "reason": self.reason,
+            **self.facts,
+            "seconds": self.seconds | {"total": round(sum(self.seconds.values()), 2)},
+        }
+
+
+class _StageFailed(Exception):
+    """A stage could not produce its artifact; the message says why."""
+
+
+def solve(task: Task, out_dir: Path, settings: SolveSettings) -> SolveResult:
+    """Run the pipeline of the module docstring for ``task`` into ``out_dir``; write and
+    return the result."""
+    result = SolveResult(task.name)
+    stage = "search"
+    try:
+        outcome = _timed(result, stage, lambda: _search(task, out_dir, settings, result))
+        stage = "extract"
+        machine_path = _timed(
+            result, stage, lambda: _extract_verified(task, out_dir, outcome, settings, result)
+        )
+        result.solved = True
+        stage = "lift"
+        program = _timed(result, stage, lambda: _lift(task, machine_path, out_dir, result))
+        stage = "compile"
+        _timed(result, stage, lambda: _compile(program, out_dir, result))
+    except (_StageFailed, RaspError) as error:
+        result.failed_stage, result.reason = stage, str(error).strip()
+    write_result(out_dir, result)
+    return result
+
+
+def write_result(out_dir: Path, result: SolveResult) -> None:
+    """Write ``result.json`` (through a temporary file, so a reader never sees half)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "result.json"
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def _timed(result: SolveResult, stage: str, work: Callable[[], Result]) -> Result:
+    started = time.perf_counter()
+    try:
+        return work()
+    finally:
+        result.seconds[stage] = round(time.perf_counter() - started, 2)
+
+
+def _search(task: Task, out_dir: Path, settings: SolveSettings, result: SolveResult) -> Trial:
+    outcome: SearchOutcome = search(
+        task,
+        out_dir / "search",
+        strategy=settings.strategy,
+        settings=settings.train,
+        seeds=settings.seeds,
+        budget_s=settings.budget_s,
+        device=settings.device,
+        progress=settings.progress,
+    )
+    result.facts["search"] = {
+        "strategy": outcome.strategy,
+        "trials": len(outcome.trials),
+        "complete": outcome.complete,
+        "assumption": outcome.assumption,
+    }
+    if outcome.smallest is None:
+        tried = ", ".join(t.architecture.describe() for t in outcome.trials) or "none"
+        raise _StageFailed(f"no architecture learned the task (tried: {tried})")
+    trial = outcome.smallest
+    result.facts["architecture"] = trial.architecture.to_json() | {
+        "description": trial.architecture.describe()
+    }
+    return trial
+
+
+def _seed_dir(out_dir: Path, trial: Trial, seed: int) -> Path:
+    run_dir = out_dir / "search" / trial.run_dir
+    return run_dir if len(trial.seeds) == 1 else run_dir / f"seed-{seed}"
+
+
+def _extract_verified(
+    task: Task, out_dir: Path, trial: Trial, settings: SolveSettings, result: SolveResult
+) -> Path:
+    """The first extracted machine that verifies, written to ``machine.json`` with its
+    certificate ``machine.verify.json``; its path. The facts name the run it came from."""
+    from .verify_cmds import verify_machine_file
+
+    attempts: list[str] = []
+    machine_path = out_dir / "machine.json"
+    for seed in trial.perfect_seeds():
+        run_dir = _seed_dir(out_dir, trial, seed)
+        run = load_run(run_dir)
+        for method, machine in _candidates(run, task, attempts):
+            save_machine(machine, machine_path)
+            certificate, _ = verify_machine_file(
+                machine_path,
+                machine,
+                task,
+                run_dir,
+                settings.train.dataset_size,
+                settings.train.data_seed,
+            )
+            if certificate.ok:
+                certificate.write(out_dir / "machine.verify.json")
+                result.facts["machine"] = _machine_facts(machine, method, seed)
+                result.facts["verified_positions"] = certificate.positions_compared
+                result.facts["run"] = str(run_dir.relative_to(out_dir))
+                return machine_path
+            attempts.append(
+                f"seed {seed}, {method}: {certificate.disagreement_count} disagreeing positions"
+            )
+    machine_path.unlink(missing_ok=True)
+    result.facts["extraction_attempts"] = attempts
+    raise _StageFailed("no extracted machine verified: " + "; ".join(attempts))
+
+
+def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str, FiniteMachine]]:
+    """Machines extracted from ``run``'s RNN by each applicable method; a method that refuses
+    is recorded in ``attempts``."""
+    symbols = alphabet_symbols(task.alphabet)
+    if len(symbols) > MAX_FINITE_SYMBOLS:
+        attempts.append(f"{len(symbols)} symbols: too many for a finite machine")
+        return
+    x = make_split(task, EXTRACT_SEQUENCES, 1).x_train
+    traced = len(x) * task.length + 1
+    depth = behaviour_depth(len(symbols), traced)
+    for method in ("behaviour", "geometric"):
+        try:
+            found = extract_machine(
+                run.model,
+                x,
+                symbols,
+                task=task.name,
+                source=f"rasp mips solve, {method} extraction",
+                method=method,
+                depth=depth,
+            )
+        except RaspError as error:
+            attempts.append(f"{method}: {str(error).strip().splitlines()[0]}")
+            continue
+        yield method, found.machine
+
+
+def behaviour_depth(symbols: int, traced: int) -> int:
+    """The deepest behaviour comparison (at most :data:`MAX_BEHAVIOUR_DEPTH`) whose last level,
+    ``traced x symbols^depth``, stays within the extractor's bound; at least 1."""
+    depth = 1
+    while depth < MAX_BEHAVIOUR_DEPTH and traced * symbols ** (depth + 1) <= MAX_CONTINUATIONS:
+        depth += 1
+    return depth
+
+
+def _machine_facts(machine: Machine, method: str, seed: int) -> dict[str, Any]:
+    if isinstance(machine, AffineMachine):
+        return {"kind": "affine", "state_dim": machine.state_dim, "method": method, "seed": seed}
+    return {"kind": "finite", "states": machine.n_states, "method": method, "seed": seed}
+
+
+def _lift(task: Task, machine_path: Path, out_dir: Path, result: SolveResult) -> ir.Program:
+    """``program.rasp`` at T and ``program-4T.rasp`` at 4T, with their certificates; the
+    program at T."""
+    from .lift import lift_file
+
+    programs = []
+    lengths = {"program": task.length, f"program-{GENERALISATION}T": GENERALISATION * task.length}
+    for name, max_len in lengths.items():
+        lifted = lift_file(machine_path, LiftOptions(max_len=max_len))
+        write_lifted(lifted, out_dir / f"{name}.rasp", None)
+        if not lifted.certificate.ok:
+            raise _StageFailed(f"{name}.rasp disagrees with the machine; see its certificate")
+        programs.append(lifted.program)
+    result.facts["construction"] = lifted.certificate.details.get("construction")
+    return programs[0]
+
+
+def _compile(program: ir.Program, out_dir: Path, result: SolveResult) -> None:
+    """``program`` compiled to transformer weights and to Python."""
+    written = {}
+    for backend_name, stem in (("torch", "model"), ("python", "program")):
+        backend = load_backend(backend_name)
+        artifact = backend.lower(program)
+        written[backend_name] = save_artifact(backend, artifact, out_dir / stem).name
+    result.facts["compiled"] = written
