@@ -44,7 +44,7 @@ START_CODE = 256 * 256
 """The sweep's first code: output and hidden depth 1, ``D = 2``."""
 GROWTH = 2**0.25
 STRATEGIES = ("ladder", "paper")
-SMALL_ALPHABET = 20
+SMALL_ALPHABET = 64
 """Tasks with at most this many input symbols start the ladder with nonlinear RNNs."""
 
 PAPER_ASSUMPTION = (

@@ -1,0 +1,59 @@
+"""``rasp mips solve``: a tiny budget takes Parity_All from data to a verified machine, certified
+programs at T and 4T, a compiled transformer and Python; failures are typed results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rasp_ir.api import HeaderOverrides, load_backend, load_checked, verify
+from rasp_ir.cli.main import main
+from rasp_ir.frontends.mips.extract_behaviour import MAX_CONTINUATIONS
+from rasp_ir.frontends.mips.solve import SolveSettings, behaviour_depth, solve
+from rasp_ir.frontends.mips.tasks import get_task
+from rasp_ir.frontends.mips.train import TrainSettings
+
+torch.set_num_threads(1)
+
+QUICK = TrainSettings(steps=600, batch_size=256, lr=0.01, dataset_size=2000, eval_every=100)
+
+
+def test_solve_takes_parity_from_data_to_a_verified_transformer(tmp_path: Path) -> None:
+    result = solve(get_task("Parity_All"), tmp_path, SolveSettings(QUICK, seeds=(0, 1)))
+    assert result.solved and result.failed_stage is None, result.reason
+    facts = json.loads((tmp_path / "result.json").read_text())
+    assert facts["machine"]["kind"] == "finite" and facts["machine"]["states"] == 2
+    assert facts["construction"] == "counts"
+    assert set(facts["seconds"]) == {"search", "extract", "lift", "compile", "total"}
+    certificate = json.loads((tmp_path / "machine.verify.json").read_text())
+    names = list(certificate["inputs"])
+    assert names == ["split", "exhaustive", "samples_2T", "samples_4T", "rnn_split"]
+    for name in ("program.certificate.json", "program-4T.certificate.json"):
+        assert json.loads((tmp_path / name).read_text())["disagreement_count"] == 0
+    assert "max_len 40" in (tmp_path / "program-4T.rasp").read_text()
+    assert (tmp_path / "model.safetensors").exists() and (tmp_path / "program.py").exists()
+    program = load_checked(str(tmp_path / "program.rasp"), HeaderOverrides()).program
+    report = verify(program, load_backend("torch"), exhaustive_max_len=8)
+    assert report.checked == 2**9 - 1 and report.ok
+
+
+def test_a_task_no_architecture_learns_fails_at_the_search(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = ["mips", "solve", "Parity_All", "-o", str(tmp_path), "--budget", "0", "--quiet"]
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert "Parity_All not solved: search failed: no architecture learned the task" in err
+    facts = json.loads((tmp_path / "result.json").read_text())
+    assert facts["solved"] is False and facts["failed_stage"] == "search"
+    assert not (tmp_path / "machine.json").exists()
+
+
+def test_the_behaviour_depth_fits_the_extractors_bound() -> None:
+    assert behaviour_depth(2, 40_001) == 4
+    assert behaviour_depth(49, 40_001) == 1
+    assert behaviour_depth(4, 40_001) == 3
+    assert 40_001 * 4**3 <= MAX_CONTINUATIONS < 40_001 * 4**4
