@@ -16,6 +16,7 @@ from .extract_cmds import register_extract_commands
 from .machine_cmds import register_machine_commands
 from .task_cmds import register_task_commands
 from .train_cmds import register_train_commands
+from .transformer_cmds import register_transformer_commands
 from .verify_cmds import register_verify_commands
 
 EPILOG = """\
@@ -25,6 +26,7 @@ examples:
   rasp mips train Parity_All -o runs/parity --hidden 2 --steps 300 --seeds 4   # 4 seeds at once
   rasp mips extract runs/parity/seed-3 -o parity.json --method behaviour   # its Moore machine
   rasp mips lift examples/machines/parity.json -o parity.rasp   # a machine, lifted exactly
+  rasp mips verify-transformer parity.rasp examples/machines/parity.json --task Parity_All
   rasp lift --frontend mips examples/machines/cycle4.json -o cycle4.rasp --max-len 16
 """
 
@@ -46,6 +48,7 @@ def register(subparsers: Subparsers) -> None:
     register_extract_commands(commands)
     register_verify_commands(commands)
     register_machine_commands(commands)
+    register_transformer_commands(commands)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
