@@ -8,7 +8,7 @@ Groups of the certificate, each one set of inputs against one reference: ``split
 ``samples_2T``, ``samples_4T`` (or ``samples_max_len`` where 2T or 4T exceed ``max_len``)
 against the task's targets; ``machine_split``, ``machine_samples_2T``, ... against the
 machine; ``rnn_split`` against the RNN. The task's inputs reach the program as the machine's
-tokens (:func:`~.rnn_split.program_tokens`); disagreements name inputs by their symbols.
+tokens (``machine.tokens``); disagreements name inputs by their symbols.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from rasp_ir.api import (
 from .certify import describe
 from .construction import OUTPUT
 from .machine import shown
-from .rnn_split import SPLIT_SEQUENCES, Machine, program_tokens
+from .rnn_split import SPLIT_SEQUENCES, Machine
 from .task_spec import IntArray, Task
 
 if TYPE_CHECKING:
@@ -58,17 +58,20 @@ SAMPLES = 1000
 GENERALISATION = (2, 4)
 CODE = "mips-verify-transformer"
 
-Reference = Callable[[IntArray], npt.ArrayLike]
 BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """One set of task inputs: its group entry (counts still 0) and the sequences ``(n, L)``
-    or ``(n, L, 2)``."""
+    """One set of task inputs: its group entry (counts still 0), the sequences ``(n, L)`` or
+    ``(n, L, 2)`` and their symbols' indices in the machine's alphabet ``(n, L)``."""
 
     check: CheckedInputs
     x: IntArray
+    indices: IntArray
+
+
+Reference = Callable[[Inputs], npt.ArrayLike]
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ class Named:
 @dataclass(frozen=True)
 class Outcome:
     """One set of inputs against one reference: the group's entry, the inputs' length, whom
-    they were compared with and every position where the transformer differs."""
+    they were compared with and every position where the transformer differs (the first of
+    each input first)."""
 
     check: CheckedInputs
     length: int
@@ -118,9 +122,10 @@ def verify_transformer(
     if model is not None:
         from .verify_machine import model_reference
 
-        rnn.append(Named("rnn_", model_name, model_reference(model)))
+        rounded = model_reference(model)
+        rnn.append(Named("rnn_", model_name, lambda inputs: rounded(inputs.x)))
     outcomes: list[Outcome] = []
-    for inputs in input_sets(task, sequences, seed, checked.header.max_len):
+    for inputs in input_sets(task, machine, sequences, seed, checked.header.max_len):
         extra = rnn if inputs.check.selection == "split" else []
         outcomes += compare(run, machine, inputs, [*named, *extra])
     text = format_program(checked)
@@ -202,30 +207,34 @@ def sample_lengths(length: int, max_len: int) -> dict[str, int]:
     return found
 
 
-def input_sets(task: Task, sequences: int, seed: int, max_len: int) -> list[Inputs]:
+def input_sets(
+    task: Task, machine: Machine, sequences: int, seed: int, max_len: int
+) -> list[Inputs]:
     """The task's test split (``sequences`` generated with ``seed``) and :data:`SAMPLES`
     random inputs at each of :func:`sample_lengths` (drawn with ``seed``, in that order, as
-    ``rasp mips verify`` draws them)."""
+    ``rasp mips verify`` draws them); a RaspError names a symbol outside the machine's
+    alphabet."""
+    from .extract import symbol_indices
     from .task_spec import make_split
 
-    split = make_split(task, sequences, seed).x_test
-    found = [Inputs(CheckedInputs("split", "split", 0, 0, seed=seed), split)]
+    sets = [
+        (CheckedInputs("split", "split", 0, 0, seed=seed), make_split(task, sequences, seed).x_test)
+    ]
     rng = np.random.default_rng(seed)
     for name, length in sample_lengths(task.length, max_len).items():
         longer = dataclasses.replace(task, length=length, unique_inputs=False)
-        check = CheckedInputs(name, "samples", 0, 0, seed=seed)
-        found.append(Inputs(check, longer.sample(longer, SAMPLES, rng)))
-    return found
+        sets.append(
+            (CheckedInputs(name, "samples", 0, 0, seed=seed), longer.sample(longer, SAMPLES, rng))
+        )
+    return [Inputs(check, x, symbol_indices(x, machine.alphabet)) for check, x in sets]
 
 
 def references(machine: Machine, task: Task) -> list[Named]:
     """The task's targets (groups named as the inputs) and the machine (``machine_...``)."""
-    from .extract import symbol_indices
-
-    def machine_outputs(x: IntArray) -> npt.ArrayLike:
-        return machine.run(symbol_indices(x, machine.alphabet))
-
-    return [Named("", task.name, task.label), Named("machine_", "the machine", machine_outputs)]
+    return [
+        Named("", task.name, lambda inputs: task.label(inputs.x)),
+        Named("machine_", "the machine", lambda inputs: machine.run(inputs.indices)),
+    ]
 
 
 def compare(
@@ -233,7 +242,7 @@ def compare(
 ) -> list[Outcome]:
     """The transformer on ``inputs`` (as the machine's tokens, :data:`CHUNK` at a time)
     against each reference of ``named``."""
-    tokens = program_tokens(inputs.x, machine)
+    tokens = np.asarray(machine.tokens, dtype=np.int64)[inputs.indices].tolist()
     got = [
         row
         for start in range(0, len(tokens), CHUNK)
@@ -243,11 +252,11 @@ def compare(
     have, valid = integer_outputs(got, length)
     found = []
     for reference in named:
-        expected = np.asarray(reference.outputs(inputs.x)).astype(np.int64).reshape(have.shape)
-        rows, positions = np.nonzero(~valid | (have != expected))
+        expected = np.asarray(reference.outputs(inputs)).astype(np.int64).reshape(have.shape)
+        rows, positions = firsts_first(~valid | (have != expected))
         wrong = tuple(
-            Disagreement(_symbols(inputs.x[r]), int(t), int(expected[r, t]), got[r][t])
-            for r, t in zip(rows.tolist(), positions.tolist(), strict=True)
+            Disagreement(_symbols(inputs.x[r]), t, int(expected[r, t]), got[r][t])
+            for r, t in zip(rows, positions, strict=True)
         )
         check = dataclasses.replace(
             inputs.check,
@@ -259,13 +268,26 @@ def compare(
     return found
 
 
+def firsts_first(wrong: BoolArray) -> tuple[list[int], list[int]]:
+    """The rows and positions where ``wrong`` holds: the first of each row first (so that the
+    disagreements a certificate keeps show as many inputs as they can), then the others."""
+    rows, positions = np.nonzero(wrong)
+    first = np.zeros(len(rows), dtype=bool)
+    first[np.unique(rows, return_index=True)[1]] = True
+    order = np.concatenate([np.flatnonzero(first), np.flatnonzero(~first)])
+    return rows[order].tolist(), positions[order].tolist()
+
+
 def integer_outputs(rows: Sequence[Sequence[Value]], length: int) -> tuple[IntArray, BoolArray]:
     """The transformer's outputs ``(n, length)`` as integers, and where they are integers
     (an undefined value, a fraction or a boolean is never a machine's output)."""
-    flat = [_integer(v) for row in rows for v in row]
-    valid = np.array([v is not None for v in flat], dtype=bool).reshape(len(rows), length)
-    values = np.array([v or 0 for v in flat], dtype=np.int64)
-    return values.reshape(len(rows), length), valid
+    shape = (len(rows), length)
+    given = [v for row in rows for v in row]
+    if all(type(v) is int for v in given):  # the usual case, without a call per value
+        return np.array(given, dtype=np.int64).reshape(shape), np.ones(shape, dtype=bool)
+    flat = [_integer(v) for v in given]
+    valid = np.array([v is not None for v in flat], dtype=bool).reshape(shape)
+    return np.array([v or 0 for v in flat], dtype=np.int64).reshape(shape), valid
 
 
 def _integer(value: Value) -> int | None:
