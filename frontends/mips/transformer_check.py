@@ -47,15 +47,13 @@ from .construction import OUTPUT
 from .machine import shown
 from .rnn_split import SPLIT_SEQUENCES, Machine
 from .task_spec import IntArray, Task
+from .verify_cmds import GENERALISATION, SAMPLES
 
 if TYPE_CHECKING:
     from .rnn import GeneralRNN
 
 CHUNK = 16384
 """Sequences handed to the compiled program at once."""
-SAMPLES = 1000
-"""Random sequences drawn at each generalisation length (as ``rasp mips verify``)."""
-GENERALISATION = (2, 4)
 CODE = "mips-verify-transformer"
 
 BoolArray = npt.NDArray[np.bool_]

@@ -29,8 +29,8 @@ Groups of the certificate (one line each), every one compared at every position:
                                          or 4T exceed the program's max_len
   machine_split, machine_samples_2T, ... the machine, on the same inputs
   rnn_split                              with --run, the RNN's rounded outputs on the split
-The certificate (default: PROGRAM.transformer.json) is written in every case; the command
-fails (exit 1), showing the first disagreeing inputs, unless everything agrees.
+The certificate (default: PROGRAM.transformer.json) is written whenever the comparison runs; the
+command fails (exit 1), showing the first disagreeing inputs, unless everything agrees.
 
 examples:
   rasp mips lift examples/machines/parity.json -o parity.rasp --max-len 40
