@@ -18,6 +18,7 @@ from .search_cmds import register_search_commands
 from .solve_cmds import register_solve_commands
 from .task_cmds import register_task_commands
 from .train_cmds import register_train_commands
+from .transformer_cmds import register_transformer_commands
 from .verify_cmds import register_verify_commands
 
 EPILOG = """\
@@ -30,6 +31,7 @@ examples:
   rasp mips solve Parity_All -o solved/parity   # RNN -> machine -> RASP -> transformer, verified
   rasp mips suite -o suite --budget 600         # every task, resumable (torchrun: in parallel)
   rasp mips lift examples/machines/parity.json -o parity.rasp   # a machine, lifted exactly
+  rasp mips verify-transformer parity.rasp examples/machines/parity.json --task Parity_All
   rasp lift --frontend mips examples/machines/cycle4.json -o cycle4.rasp --max-len 16
 """
 
@@ -52,6 +54,7 @@ def register(subparsers: Subparsers) -> None:
     register_extract_commands(commands)
     register_verify_commands(commands)
     register_machine_commands(commands)
+    register_transformer_commands(commands)
     register_solve_commands(commands)
 
 

@@ -18,14 +18,15 @@ when A is nilpotent; one attention layer, exact for every length.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rasp_ir.api import Lifted, LiftedSource, LiftOptions, RaspError, ir, sha256_of_path
 
 from .affine import AffineMachine, affine_from_json
 from .affine_windows import AFFINE_WINDOWS, affine_windows, nilpotent_powers
-from .certify import certify
+from .certify import Reference, certify
 from .construction import OUTPUT, Construction
 from .counts import counts
 from .doubling import doubling
@@ -37,7 +38,11 @@ from .machine import (
     read_machine_json,
 )
 from .prefix_sums import PREFIX_SUMS, prefix_sums
+from .rnn_split import SPLIT_SEQUENCES, rnn_split_reference
 from .windows import windows
+
+if TYPE_CHECKING:
+    from .run_files import Run
 
 DEFAULT_MAX_LEN = 10
 COMMENT_WIDTH = 96
@@ -121,10 +126,15 @@ def lifted_program(
     return ir.Program(header, construction.bindings, (OUTPUT,), comment=comment)
 
 
-def lift_machine(machine: FiniteMachine, options: LiftOptions, source: LiftedSource) -> Lifted:
+def lift_machine(
+    machine: FiniteMachine,
+    options: LiftOptions,
+    source: LiftedSource,
+    references: Sequence[Reference] = (),
+) -> Lifted:
     """Lift ``machine`` (``source`` says where it comes from) and certify the program. The
     minimal machine is lifted (the header names its state count), and the program compared
-    with ``machine`` itself."""
+    with ``machine`` itself and with each of ``references``."""
     max_len = options.max_len or machine.max_len or DEFAULT_MAX_LEN
     forced = options.setting("construction", "")
     minimal = machine.minimise()
@@ -137,7 +147,7 @@ def lift_machine(machine: FiniteMachine, options: LiftOptions, source: LiftedSou
         "table_entries": construction.table_entries,
         **construction.details,
     }
-    return certify(machine, program, options, source, details)
+    return certify(machine, program, options, source, details, references)
 
 
 def construct_affine(machine: AffineMachine, forced: str | None = None) -> Construction:
@@ -170,10 +180,15 @@ def _affine_choice(machine: AffineMachine) -> str:
     )
 
 
-def lift_affine(machine: AffineMachine, options: LiftOptions, source: LiftedSource) -> Lifted:
+def lift_affine(
+    machine: AffineMachine,
+    options: LiftOptions,
+    source: LiftedSource,
+    references: Sequence[Reference] = (),
+) -> Lifted:
     """Lift the affine ``machine`` (``source`` says where it comes from) and certify the
-    program; a :class:`RaspError` when no affine construction (or not the forced one)
-    applies."""
+    program against it and each of ``references``; a :class:`RaspError` when no affine
+    construction (or not the forced one) applies."""
     max_len = options.max_len or machine.max_len or DEFAULT_MAX_LEN
     forced = options.setting("construction", "")
     construction = construct_affine(machine, forced or None)
@@ -185,7 +200,7 @@ def lift_affine(machine: AffineMachine, options: LiftOptions, source: LiftedSour
         "table_entries": construction.table_entries,
         **construction.details,
     }
-    return certify(machine, program, options, source, details)
+    return certify(machine, program, options, source, details, references)
 
 
 def load_any(path: Path) -> FiniteMachine | AffineMachine:
@@ -199,18 +214,32 @@ def load_any(path: Path) -> FiniteMachine | AffineMachine:
         raise machine_file_error(path, error) from None
 
 
-def lift_file(path: Path, options: LiftOptions) -> Lifted:
-    """Load the machine file ``path`` (finite or affine), lift it and certify the program."""
+def lift_file(
+    path: Path,
+    options: LiftOptions,
+    run: Run | None = None,
+    sequences: int = SPLIT_SEQUENCES,
+    rnn_name: str = "RNN",
+) -> Lifted:
+    """Load the machine file ``path`` (finite or affine), lift it and certify the program;
+    with ``run`` (a trained RNN and its task, :func:`~.run_files.load_run`; ``rnn_name`` in
+    messages) the certificate also compares the program with the RNN's rounded outputs on the
+    task's test split (``sequences`` generated with ``options.seed``), and any disagreement
+    fails the lift."""
     machine = load_any(path)
     facts: dict[str, object] = {
         "task": machine.task,
         "symbols": len(machine.alphabet),
         "machine_source": machine.source,
     }
+    references: list[Reference] = []
+    if run is not None:
+        references.append(rnn_split_reference(run, machine, sequences, options.seed, rnn_name))
+        facts |= {"rnn": rnn_name, "rnn_task": run.task.name, "rnn_split_sequences": sequences}
     if isinstance(machine, AffineMachine):
         facts |= {"kind": "affine", "state_dim": machine.state_dim}
         source = LiftedSource.of(path, sha256_of_path(path), facts)
-        return lift_affine(machine, options, source)
+        return lift_affine(machine, options, source, references)
     facts["states"] = machine.n_states
     source = LiftedSource.of(path, sha256_of_path(path), facts)
-    return lift_machine(machine, options, source)
+    return lift_machine(machine, options, source, references)

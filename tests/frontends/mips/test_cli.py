@@ -18,6 +18,7 @@ def test_rasp_mips_is_a_command_plugin(capsys: pytest.CaptureFixture[str]) -> No
     help_text = capsys.readouterr().out
     for command in ("tasks", "data", "train", "lift"):
         assert f"    {command} " in help_text, command
+    assert "\n    verify-transformer\n" in help_text  # a long name: its summary wraps
 
 
 def test_rasp_mips_tasks_and_data(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,7 +68,8 @@ def test_rasp_frontends_lists_mips(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_readme_rnn_round_trip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Train an RNN, read its Moore machine off, lift it at 4T, compile it into a transformer."""
+    """Train an RNN, read its Moore machine off, lift it at 4T (checked against the RNN too),
+    compile it into a transformer and check that against the machine, the task and the RNN."""
     monkeypatch.chdir(tmp_path)
     torch.set_num_threads(1)
     train = "mips train Parity_All -o runs/parity --hidden 2 --steps 300 --batch-size 128"
@@ -83,12 +85,21 @@ def test_the_readme_rnn_round_trip(
     lines = capsys.readouterr().out.splitlines()
     assert all(line.endswith(" 0 disagree") for line in lines[:-1])
     assert len(lines) == 6 and lines[-1] == "certificate: parity.verify.json"
-    assert main(["mips", "lift", "parity.json", "-o", "parity.rasp", "--max-len", "40"]) == 0
+    lift = "mips lift parity.json -o parity.rasp --max-len 40 --run runs/parity"
+    assert main(lift.split()) == 0
     assert "agreement 100%" in capsys.readouterr().out
+    certificate = json.loads(Path("parity.certificate.json").read_text(encoding="utf-8"))
+    assert "rnn_split" in certificate["inputs"]
     assert main(["verify", "parity.rasp", "--backend", "torch", "--samples", "500"]) == 0
     assert capsys.readouterr().out == (
         "parity.rasp: 500 inputs checked, 0 mismatches with the torch backend\n"
     )
+    check = "mips verify-transformer parity.rasp parity.json --task Parity_All --run runs/parity"
+    assert main(check.split()) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 8 and lines[-1] == "certificate: parity.transformer.json"
+    assert all(line.endswith(" 0 disagree") for line in lines[:-1])
+    assert lines[2].startswith("rnn_split (split, length 10, seed 0) vs RNN runs/parity: ")
 
 
 def test_the_readme_affine_command(
