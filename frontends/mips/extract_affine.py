@@ -10,7 +10,8 @@ RaspError saying, with numbers, why the RNN is not such a machine).
    greedily when they add a direction longer than the tolerance: the rows of ``B'``.
 3. **Lattice.** With ``Q = H B'^+`` the states' coordinates, the smallest ``m <= 16`` making
    every entry of ``m Q`` an integer within the tolerance is taken; the lattice the integer
-   rows ``round(m Q)`` generate has a size-reduced Hermite basis ``K`` (:mod:`.lattice`), so
+   rows ``round(m Q)`` and the kept directions generate has a size-reduced Hermite basis
+   ``K`` (:mod:`.lattice`), so
    ``M = K B' / m`` and every state's integer ``z`` satisfies ``round(m Q) = z K``. ``h_0 = 0``
    has ``z = 0``. For a linear RNN storing lagged inputs ``K`` is the identity and ``z`` holds
    them, newest first. ``M`` and an offset ``o`` are refitted by least squares and extraction
@@ -160,7 +161,9 @@ def find_lattice(
             "its states lie off the lattice its update generates",
         )
     points = np.rint(q).astype(np.int64)
-    integer_basis = lattice_basis(points)
+    # The kept directions are lattice vectors too (the input moves the state by them), even
+    # where the traced states generate less: inputs 0, 2, 4 still need z' = z + x.
+    integer_basis = lattice_basis(np.vstack([m * np.eye(len(kept), dtype=np.int64), points]))
     z = coordinates(points, integer_basis)
     if z is None or not integer_basis:
         raise RaspError.single(
