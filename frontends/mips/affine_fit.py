@@ -76,6 +76,31 @@ def fit_transition(before: IntArray, inputs: IntArray, after: IntArray) -> Trans
     return Transition(theta[:n].T.tolist(), theta[n:-1].T.tolist(), theta[-1].tolist())
 
 
+def initial_state(transition: Transition, inputs: IntArray, states: IntArray) -> IntArray:
+    """The integer ``z_0`` from which ``transition`` takes each first input ``(n, d)`` to its
+    first state ``(n, r)``: ``A z_0`` must be the same for every sequence and solvable in
+    integers (``z_0 = 0`` when it is 0); a RaspError otherwise."""
+    a, b = np.array(transition.A, dtype=np.int64), np.array(transition.B, dtype=np.int64)
+    needed = states - inputs @ b.T - np.array(transition.c, dtype=np.int64)
+    other = np.flatnonzero(np.any(needed != needed[0], axis=1))
+    if other.size:
+        raise RaspError.single(
+            "mips-extract",
+            "the first step is not the fitted transition from one initial state: it needs "
+            f"A z_0 = {needed[0].tolist()} for one sequence and {needed[other[0]].tolist()} for "
+            "another",
+        )
+    solution, *_ = np.linalg.lstsq(a.astype(np.float64), needed[0].astype(np.float64), rcond=None)
+    z0: IntArray = np.rint(solution).astype(np.int64)
+    if np.any(a @ z0 != needed[0]):
+        raise RaspError.single(
+            "mips-extract",
+            f"h_0 = 0 has no integer state: the first step needs A z_0 = {needed[0].tolist()}, "
+            f"which A = {transition.A} does not solve in integers",
+        )
+    return z0
+
+
 def fit_readout(states: IntArray, outputs: IntArray) -> Readout:
     """The integer readout ``outputs = C z + d`` exact on every state ``(N, n)``, or else one
     mod ``k = max(outputs) + 1``; a RaspError when neither fits."""

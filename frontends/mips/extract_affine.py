@@ -6,19 +6,23 @@ RaspError saying, with numbers, why the RNN is not such a machine).
 1. **Trace** every hidden state from ``h_0 = 0`` over every step (:func:`.extract.trace_states`).
 2. **Input directions.** Fit ``h' = W h + U x + c`` by least squares over every traced
    transition (exact for a linear RNN, and for any RNN whose states move affinely). The
-   candidates ``W^k u`` (each input column ``u``, ``k = 0..D``), then ``W^k c``, are kept
-   greedily when they add a direction longer than the tolerance: the rows of ``B'``.
-3. **Lattice.** With ``Q = H B'^+`` the states' coordinates, the smallest ``m <= 16`` making
-   every entry of ``m Q`` an integer within the tolerance is taken; the lattice the integer
-   rows ``round(m Q)`` and the kept directions generate has a size-reduced Hermite basis
-   ``K`` (:mod:`.lattice`), so
-   ``M = K B' / m`` and every state's integer ``z`` satisfies ``round(m Q) = z K``. ``h_0 = 0``
-   has ``z = 0``. For a linear RNN storing lagged inputs ``K`` is the identity and ``z`` holds
-   them, newest first. ``M`` and an offset ``o`` are refitted by least squares and extraction
-   is refused unless every ``|h - (z M + o)|`` and every ``|z_real - z|`` (``z_real`` the
-   states' real coordinates in the refitted lattice) is within the tolerance.
-4. **Integer machine.** Integer ``A, B, c`` and readout ``C, d`` (or mod ``k``) that reproduce
-   every traced transition and every rounded RNN output exactly (:mod:`.affine_fit`).
+   candidates ``W^k u`` (each input column ``u``, ``k = 0..D``) are kept greedily when they
+   add a direction longer than the tolerance: the rows of ``B'``. The others must have
+   coordinates in ``B'`` that are fractions of denominator at most 16; ``m`` is their lcm.
+3. **Lattice.** With ``Q = m H B'^+`` the coordinates of the states after the first step,
+   less their common fractional part (a bias shifts the lattice off ``h_0``), every entry
+   must be an integer within the tolerance. The lattice those integer rows and the kept
+   directions generate has a size-reduced Hermite basis ``K`` (:mod:`.lattice`), so ``M = K
+   B' / m`` and each state has an integer ``z``. For a linear RNN storing lagged inputs ``K``
+   is the identity and ``z`` holds them, newest first. ``M`` and an offset ``o`` are refitted
+   by least squares and extraction is refused unless every ``|h - (z M + o)|`` and every
+   ``|z_real - z|`` (``z_real`` a state's real coordinates in the refitted lattice) is within
+   the tolerance. When no shift fits (a bias that grows with t), the lattice through
+   ``h_0 = 0`` with the bias's directions ``W^k c`` among the candidates is tried instead.
+4. **Integer machine.** Integer ``A, B, c`` reproducing every traced transition after the
+   first exactly, the integer initial state ``z_0`` from which they give every first state,
+   and a readout ``C, d`` (or mod ``k``) reproducing every rounded RNN output exactly
+   (:mod:`.affine_fit`).
 5. **Check.** The machine is run on the traced inputs and must equal the RNN's rounded outputs.
 """
 
@@ -34,7 +38,7 @@ import torch
 from rasp_ir.api import RaspError
 
 from .affine import AffineMachine
-from .affine_fit import Readout, Transition, fit_readout, fit_transition
+from .affine_fit import Readout, Transition, fit_readout, fit_transition, initial_state
 from .extract import FloatArray, model_inputs, symbol_indices, trace_states
 from .lattice import coordinates, lattice_basis
 from .machine import Symbol
@@ -50,10 +54,11 @@ class AffineExtraction:
     """An affine machine read off an RNN, and the lattice it was read from.
 
     ``basis`` (n x D, rows) and ``offset`` (D) are the refitted lattice: every traced hidden
-    state is ``z basis + offset`` up to ``max_deviation`` (max-norm, hidden units), and its
-    real coordinates are within ``max_fraction`` of the integer ``z`` (both at most
-    ``tolerance``). ``denominator`` is the m of step 3 (1 when the input directions span the
-    lattice). ``states`` and ``transitions`` count what was traced."""
+    state after the first step is ``z basis + offset`` up to ``max_deviation`` (max-norm,
+    hidden units), and its real coordinates are within ``max_fraction`` of the integer ``z``
+    (both at most ``tolerance``). ``denominator`` is the m of step 3 (1 when the kept input
+    directions generate the others). ``states`` counts the traced hidden states (``h_0``
+    included) and ``transitions`` the traced steps."""
 
     machine: AffineMachine
     basis: FloatArray
@@ -93,16 +98,17 @@ def linear_update(states: FloatArray, inputs: FloatArray) -> tuple[FloatArray, F
 
 
 def input_directions(
-    w: FloatArray, drives: FloatArray, tolerance: float
+    w: FloatArray, drives: FloatArray, tolerance: float, constant: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """``W^k u`` for each column ``u`` of ``drives`` (``k = 0..D``, column by column within each
-    k; the constant's column last of all), split into those kept, ``(r, D)``, because their
-    component orthogonal to the directions kept before is longer than ``tolerance``, and the
-    others longer than ``tolerance``, ``(s, D)``."""
+    """``W^k u`` for each column ``u`` of ``drives`` ``(D, d)`` (``k = 0..D``, column by column
+    within each k, except that a last ``constant`` column's powers come last of all), split
+    into those kept, ``(r, D)``, because their component orthogonal to the directions kept
+    before is longer than ``tolerance``, and the others longer than ``tolerance``, ``(s, D)``."""
     dim = len(w)
     powers = [np.linalg.matrix_power(w, k) for k in range(dim + 1)]
-    inputs, constant = drives[:, :-1], drives[:, -1]
-    candidates = [p @ u for p in powers for u in inputs.T] + [p @ constant for p in powers]
+    inputs = drives[:, :-1] if constant else drives
+    candidates = [p @ u for p in powers for u in inputs.T]
+    candidates += [p @ drives[:, -1] for p in powers] if constant else []
     kept: list[FloatArray] = []
     others: list[FloatArray] = []
     orthonormal: list[FloatArray] = []
@@ -142,14 +148,27 @@ def _integral(values: FloatArray | float, tolerance: float) -> bool:
     return bool(np.max(np.abs(values - np.rint(values)), initial=0.0) <= tolerance)
 
 
+def phase(q: FloatArray) -> FloatArray:
+    """The common fractional part of each column of ``q`` ``(N, r)``, in [-1/2, 1/2): the
+    circular mean of the fractional parts."""
+    mean = np.mean(np.exp(2j * np.pi * q), axis=0)
+    return np.asarray(np.angle(mean) / (2 * np.pi), dtype=np.float64)
+
+
 def find_lattice(
-    flat: FloatArray, directions: tuple[FloatArray, FloatArray], tolerance: float
+    flat: FloatArray,
+    directions: tuple[FloatArray, FloatArray],
+    tolerance: float,
+    shifted: bool,
 ) -> Lattice:
-    """Step 3 of the module docstring on traced states ``(N, D)`` (the first ``h_0 = 0``),
-    from the input directions kept and the others (:func:`input_directions`)."""
+    """Step 3 of the module docstring on the traced states after the first step ``(N, D)``,
+    from the input directions kept and the others (:func:`input_directions`); ``shifted``:
+    the lattice may be shifted by a common fraction of the directions (a bias), otherwise it
+    holds ``h_0 = 0``."""
     kept, others = directions
     m = denominator(others, kept, tolerance)
     q = m * (flat @ np.linalg.pinv(kept))
+    q = q - phase(q) if shifted else q
     if not _integral(q, tolerance):
         worst = float(np.max(np.abs(q - np.rint(q))))
         raise RaspError.single(
@@ -184,6 +203,22 @@ def find_lattice(
             "too imprecise for this tolerance",
         )
     return Lattice(z, basis, offset, m, deviation, fraction)
+
+
+def lattice_of(
+    after: FloatArray, update: tuple[FloatArray, FloatArray], tolerance: float
+) -> Lattice:
+    """The lattice of the states after the first step ``(N, D)`` under the fitted update
+    ``(W, [U | c])``: first shifted by a bias and spanned by the input directions ``W^k u``;
+    when that fails, through ``h_0 = 0`` with the bias's directions ``W^k c`` too. The
+    second refusal when both fail."""
+    w, drives = update
+    try:
+        return find_lattice(
+            after, input_directions(w, drives[:, :-1], tolerance, False), tolerance, True
+        )
+    except RaspError:  # a bias that grows with t is no shift; its directions may still fit
+        return find_lattice(after, input_directions(w, drives, tolerance, True), tolerance, False)
 
 
 def rounded_outputs(model: GeneralRNN, flat: FloatArray) -> IntArray:
@@ -262,17 +297,21 @@ def extract_affine(
     x = model_inputs(indices, alphabet)
     states = trace_states(model, x)
     n, steps, dim = states.shape
-    flat = states.reshape(-1, dim)
-    w, drives = linear_update(states, x.numpy())
-    lattice = find_lattice(flat, input_directions(w, drives, tolerance), tolerance)
-    z = lattice.z.reshape(n, steps, -1)
-    symbols = np.rint(x.numpy()).astype(np.int64).reshape(n * (steps - 1), -1)
+    if steps < 3:
+        raise RaspError.single("mips-extract", "affine extraction needs inputs of 2 steps or more")
+    after = states[:, 1:].reshape(-1, dim)
+    lattice = lattice_of(after, linear_update(states, x.numpy()), tolerance)
+    z = lattice.z.reshape(n, steps - 1, -1)
+    symbols = np.rint(x.numpy()).astype(np.int64)
     transition = fit_transition(
-        z[:, :-1].reshape(len(symbols), -1), symbols, z[:, 1:].reshape(len(symbols), -1)
+        z[:, :-1].reshape(-1, z.shape[2]),
+        symbols[:, 1:].reshape(-1, symbols.shape[2]),
+        z[:, 1:].reshape(-1, z.shape[2]),
     )
-    outputs = rounded_outputs(model, states[:, 1:].reshape(-1, dim))
-    readout = fit_readout(z[:, 1:].reshape(len(outputs), -1), outputs)
-    machine = affine_machine(alphabet, transition, readout, z[0, 0], steps - 1, (task, source))
+    initial = initial_state(transition, symbols[:, 0], z[:, 0])
+    outputs = rounded_outputs(model, after)
+    readout = fit_readout(lattice.z, outputs)
+    machine = affine_machine(alphabet, transition, readout, initial, steps - 1, (task, source))
     check_machine(machine, indices, outputs.reshape(n, steps - 1))
     return AffineExtraction(
         machine=machine,
@@ -283,5 +322,5 @@ def extract_affine(
         max_deviation=lattice.max_deviation,
         max_fraction=lattice.max_fraction,
         states=n * steps,
-        transitions=len(symbols),
+        transitions=n * (steps - 1),
     )

@@ -189,7 +189,7 @@ def _extract_affine(args: argparse.Namespace, run: Run, inputs: IntArray) -> Aff
     readout = "identity" if machine.modulus is None else f"mod {machine.modulus}"
     out(
         f"{args.output}: integer-affine machine of state dimension {machine.state_dim}, "
-        f"readout {readout} (lattice of {found.states} hidden states, denominator "
+        f"readout {readout} ({found.states} hidden states traced, lattice denominator "
         f"{found.denominator}; largest deviation {found.max_deviation:.3g}, largest fractional "
         f"part {found.max_fraction:.3g}); {found.transitions} transitions reproduced exactly"
     )

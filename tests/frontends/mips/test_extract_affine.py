@@ -38,16 +38,20 @@ SOURCE = LiftedSource.of("<extracted>", "0" * 64)
 
 
 def linear_rnn(
-    w: list[list[float]], u: list[float], read: list[float], bias: float = 0.0
+    w: list[list[float]],
+    u: list[float],
+    read: list[float],
+    bias: float = 0.0,
+    read_bias: float = 0.0,
 ) -> GeneralRNN:
-    """h' = W h + u x + bias, y = read . h (a linear RNN with a linear readout)."""
+    """h' = W h + u x + bias, y = read . h + read_bias (a linear RNN, a linear readout)."""
     dim = len(w)
     model = GeneralRNN(RNNConfig(1, 1, dim, hidden_depth=1, output_depth=1))
     weights = {
         "hidden.0.weight": [[*row, ui] for row, ui in zip(w, u, strict=True)],
         "hidden.0.bias": [bias] * dim,
         "output.0.weight": [read],
-        "output.0.bias": [0.0],
+        "output.0.bias": [read_bias],
     }
     state = {key: torch.tensor(value, dtype=torch.float32) for key, value in weights.items()}
     model.load_state_dict(state, strict=True)
@@ -123,6 +127,21 @@ def test_the_input_direction_stays_a_lattice_vector_when_the_inputs_are_even() -
     assert agreement(machine, model_reference(model), inputs, "rnn").ok
 
 
+def test_a_bias_shifts_the_lattice_off_h0() -> None:
+    # h' = 0.9 x + 0.4, y = (h - 0.4) / 0.9 = x: the states after the first step lie on
+    # 0.4 + 0.9 Z, which h_0 = 0 is not on; z = x all the same, from z_0 = 0.
+    model = linear_rnn([[0]], [0.9], [1 / 0.9], bias=0.4, read_bias=-0.4 / 0.9)
+    task = get_task("Current_Number")
+    split = make_split(task, 300, 0)
+    found = extract_affine(model, split.x_train, alphabet_symbols(task.alphabet), tolerance=0.01)
+    machine = found.machine
+    assert (machine.A, machine.B, machine.c, machine.initial) == (((0,),), ((1,),), (0,), (0,))
+    assert (machine.C, machine.d) == (((1,),), (0,))
+    assert np.allclose(found.basis, [[0.9]]) and np.allclose(found.offset, [0.4])
+    assert found.max_deviation < 1e-4
+    assert agreement(machine, task_reference(task), split.x_test, "task").ok
+
+
 def test_a_fractional_bias_gives_a_finer_lattice() -> None:
     # h' = h + x + 0.5: the states u (S + t/2) need the lattice Z u / 2, so z = 2 S + t;
     # y = 2 h = z.
@@ -169,7 +188,7 @@ def mod3_rnn() -> GeneralRNN:
 REFUSED = [
     ("abs_current", abs_current_rnn(), "Abs_Current", "the readout is not affine"),
     ("leaky", linear_rnn([[0.5]], [1], [1]), "Sum_All", "not on the lattice"),
-    ("mod3", mod3_rnn(), "Add_Mod_3", "not on the lattice"),
+    ("mod3", mod3_rnn(), "Add_Mod_3", "do not move by an integer-affine map"),
 ]
 
 
@@ -262,7 +281,7 @@ def test_the_extract_command_writes_an_affine_machine_that_lifts(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(
         f"{machine_path}: integer-affine machine of state dimension 2, readout identity "
-        "(lattice of 4950 hidden states, denominator 1; largest deviation"
+        "(4950 hidden states traced, lattice denominator 1; largest deviation"
     )
     assert lines[0].endswith("4500 transitions reproduced exactly")
     assert lines[1:] == [
