@@ -154,6 +154,43 @@ def test_a_fractional_bias_gives_a_finer_lattice() -> None:
     assert agreement(machine, model_reference(model), inputs, "rnn").ok
 
 
+def test_a_newton_gravity_rnn_is_extracted_with_its_constant() -> None:
+    # h = (v, p): v' = v + x - 1, p' = p + v + x - 1; y = p. The lattice coordinates are those
+    # of the input directions u = (1, 1) and W u = (1, 2), so A is W's companion matrix (W^2 u
+    # = 2 W u - u); gravity is the constant c.
+    model = linear_rnn([[1, 0], [1, 1]], [1, 1], [0, 1], bias=-1)
+    task = get_task("Newton_Gravity")
+    split = make_split(task, 500, 0)
+    found = extract_affine(model, split.x_train, alphabet_symbols(task.alphabet), tolerance=0.01)
+    machine = found.machine
+    assert np.allclose(found.basis, [[1, 1], [1, 2]], atol=1e-4)
+    assert (machine.A, machine.B, machine.c) == (((0, -1), (1, 2)), ((1,), (0,)), (-1, 0))
+    assert machine.initial == (0, 0) and (machine.C, machine.d) == (((1, 2),), (0,))
+    assert agreement(machine, task_reference(task), split.x_test, "task").ok
+    with pytest.raises(RaspError, match="neither the identity"):
+        lift_affine(machine, LiftOptions(max_len=4), SOURCE)
+
+
+def test_pair_inputs_give_two_input_columns() -> None:
+    # h' = h + a - b on pairs (a, b) of 0..3; y = h.
+    model = GeneralRNN(RNNConfig(2, 1, 1, hidden_depth=1, output_depth=1))
+    weights = {
+        "hidden.0.weight": [[1.0, 1.0, -1.0]],
+        "hidden.0.bias": [0.0],
+        "output.0.weight": [[1.0]],
+        "output.0.bias": [0.0],
+    }
+    model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()}, strict=True)
+    alphabet = tuple((a, b) for a in range(4) for b in range(4))
+    inputs = np.random.default_rng(0).integers(0, 4, size=(300, 6, 2))
+    machine = extract_affine(model, inputs, alphabet, tolerance=0.01).machine
+    assert (machine.A, machine.B, machine.C) == (((1,),), ((1, -1),), ((1,),))
+    expected = np.cumsum(inputs[..., 0] - inputs[..., 1], axis=1)
+    assert agreement(machine, lambda x: expected, inputs, "running difference").ok
+    lifted = lift_affine(machine, LiftOptions(max_len=4, exhaustive_limit=100, samples=20), SOURCE)
+    assert lifted.certificate.ok
+
+
 def abs_current_rnn() -> GeneralRNN:
     """h' = x; y = relu(h) + relu(-h) = |x| (Abs_Current): a lattice state, a non-affine
     readout."""
