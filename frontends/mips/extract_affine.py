@@ -100,10 +100,10 @@ def linear_update(states: FloatArray, inputs: FloatArray) -> tuple[FloatArray, F
 def input_directions(
     w: FloatArray, drives: FloatArray, tolerance: float, constant: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """``W^k u`` for each column ``u`` of ``drives`` ``(D, d)`` (``k = 0..D``, column by column
-    within each k, except that a last ``constant`` column's powers come last of all), split
-    into those kept, ``(r, D)``, because their component orthogonal to the directions kept
-    before is longer than ``tolerance``, and the others longer than ``tolerance``, ``(s, D)``."""
+    """``W^k u`` for each column ``u`` of ``drives`` (``U``, ``(D, d)``, or with ``constant``
+    ``[U | c]``, whose ``W^k c`` come after every ``W^k u``), ``k = 0..D``, split into those
+    kept, ``(r, D)``, because their component orthogonal to the directions kept before is
+    longer than ``tolerance``, and the others longer than ``tolerance``, ``(s, D)``."""
     dim = len(w)
     powers = [np.linalg.matrix_power(w, k) for k in range(dim + 1)]
     inputs = drives[:, :-1] if constant else drives
