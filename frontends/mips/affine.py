@@ -30,6 +30,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from .machine import (
     shown,
     symbol_tokens,
     text_of,
+    write_machine_json,
 )
 
 AFFINE_REQUIRED = (
@@ -192,6 +194,32 @@ def affine_from_json(data: object) -> AffineMachine:
         task=text_of(data.get("task"), "task"),
         source=text_of(data.get("source"), "source"),
     )
+
+
+def affine_to_json(machine: AffineMachine) -> dict[str, Any]:
+    """``machine`` as JSON data of kind ``"affine"``, which :func:`affine_from_json` reads back
+    to an equal machine."""
+    readout: dict[str, Any] = {"kind": "identity"}
+    if machine.modulus is not None:
+        readout = {"kind": "mod", "modulus": machine.modulus}
+    data: dict[str, Any] = {
+        "format": MACHINE_FORMAT,
+        "format_version": MACHINE_VERSION,
+        "kind": "affine",
+        "alphabet": [list(s) if isinstance(s, tuple) else s for s in machine.alphabet],
+        "state_dim": machine.state_dim,
+        **{name: [list(row) for row in getattr(machine, name)] for name in ("A", "B", "C")},
+        **{name: list(getattr(machine, name)) for name in ("c", "initial", "d")},
+        "readout": readout,
+    }
+    optional = {"max_len": machine.max_len, "task": machine.task, "source": machine.source}
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+def save_affine(machine: AffineMachine, path: Path) -> None:
+    """Write ``machine`` to the JSON file ``path``; a :class:`RaspError` when it cannot."""
+    write_machine_json(affine_to_json(machine), path)
 
 
 def _check_affine_keys(data: dict[str, Any]) -> None:

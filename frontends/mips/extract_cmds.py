@@ -1,6 +1,6 @@
 """The extraction subcommand of ``rasp mips``: an argparse sub-parsers object in, ``extract``
-added to it (``extract RUN_DIR -o MACHINE.json [--method geometric|behaviour] [--tolerance T]
-[--depth K] [--sequences N] [--seed S] [--exhaustive L] [--max-states K]``).
+added to it (``extract RUN_DIR -o MACHINE.json [--method geometric|behaviour|affine]
+[--tolerance T] [--depth K] [--sequences N] [--seed S] [--exhaustive L] [--max-states K]``).
 
 Building the parser imports nothing heavy (torch is imported when the command runs).
 """
@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rasp_ir.api import Subparsers, add_command, out
+
+if TYPE_CHECKING:
+    from .affine import AffineMachine
+    from .machine import FiniteMachine
+    from .run_files import Run
+    from .task_spec import IntArray
+
+DEFAULT_TOLERANCE = 0.1
 
 EXTRACT_EPILOG = """\
 RUN_DIR holds model.json ({"config": <RNN configuration>, "task": <task name>}) and
@@ -29,10 +38,17 @@ and after every continuation of length 1 to --depth (refused above 4194304 state
 continuations of the last length). The machine then equals the RNN on every traced sequence;
 beyond that, only the comparisons printed say how far it holds.
 
+--method affine (for RNNs over large alphabets, e.g. 0..99, whose states lie on an integer
+lattice, as a linear RNN's do) fits the update h' = W h + U x + c, takes the lattice the
+input directions W^k u generate, and refuses unless every hidden state is within the
+tolerance of it; integer A, B, c and readout C, d (or mod k) must then reproduce every traced
+transition and rounded output exactly. The machine file has kind "affine".
+
 examples:
   rasp mips extract runs/parity -o parity.json --exhaustive 8
   rasp mips extract runs/add_mod_3 -o add_mod_3.json --tolerance 0.05 --sequences 5000
   rasp mips extract runs/parity/seed-3 -o parity.json --method behaviour --depth 4
+  rasp mips extract runs/sum_last2 -o sum_last2.json --method affine
   rasp mips lift parity.json -o parity.rasp
 """
 
@@ -52,9 +68,10 @@ def register_extract_commands(commands: Subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="MACHINE.json")
     parser.add_argument(
         "--method",
-        choices=("geometric", "behaviour"),
+        choices=("geometric", "behaviour", "affine"),
         default="geometric",
-        help="cluster states by distance or by behaviour (default: geometric)",
+        help="cluster states by distance or by behaviour, or read an integer-affine machine "
+        "off a lattice of states (default: geometric)",
     )
     parser.add_argument(
         "--depth",
@@ -66,8 +83,9 @@ def register_extract_commands(commands: Subparsers) -> None:
     parser.add_argument(
         "--tolerance",
         type=float,
-        default=0.1,
-        help="geometric: max-norm radius of a state cluster (default: 0.1)",
+        help="geometric: max-norm radius of a state cluster (default: 0.1); affine: the "
+        "largest deviation from the lattice, in hidden units and lattice coordinates "
+        "(default: 0.4)",
     )
     parser.add_argument(
         "--sequences",
@@ -96,8 +114,6 @@ def register_extract_commands(commands: Subparsers) -> None:
 def extract_command(args: argparse.Namespace) -> int:
     """Extract the machine of the run in ``args.run_dir`` and write it to ``args.output``;
     print what was found and how the machine compares on the test split."""
-    from .extract import alphabet_symbols, extract_machine
-    from .machine import save_machine
     from .run_files import load_run
     from .task_spec import make_split
     from .verify_machine import (
@@ -109,13 +125,31 @@ def extract_command(args: argparse.Namespace) -> int:
 
     run = load_run(args.run_dir)
     split = make_split(run.task, args.sequences, args.seed)
+    extract = _extract_affine if args.method == "affine" else _extract_finite
+    machine = extract(args, run, split.x_train)
+    references = ((model_reference(run.model), "RNN"), (task_reference(run.task), run.task.name))
+    for reference, name in references:
+        out(agreement(machine, reference, split.x_test, f"{name} on the test split").summary())
+    if args.exhaustive > 0:
+        for reference, name in references:
+            every = f"{name} on every input up to length {args.exhaustive}"
+            out(exhaustive_agreement(machine, reference, args.exhaustive, every).summary())
+    return 0
+
+
+def _extract_finite(args: argparse.Namespace, run: Run, inputs: IntArray) -> FiniteMachine:
+    """Extract, save and report the finite machine of ``run`` traced on ``inputs``."""
+    from .extract import alphabet_symbols, extract_machine
+    from .machine import save_machine
+
     behaviour = args.method == "behaviour"
-    setting = f"behaviour depth {args.depth}" if behaviour else f"tolerance {args.tolerance}"
+    tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+    setting = f"behaviour depth {args.depth}" if behaviour else f"tolerance {tolerance}"
     found = extract_machine(
         run.model,
-        split.x_train,
+        inputs,
         alphabet_symbols(run.task.alphabet),
-        tolerance=args.tolerance,
+        tolerance=tolerance,
         max_states=args.max_states,
         task=run.task.name,
         source=f"extracted from {args.run_dir} at {setting}",
@@ -131,13 +165,32 @@ def extract_command(args: argparse.Namespace) -> int:
         f"{found.observed} transitions traced, {len(found.unobserved)} unobserved made "
         "self-loops"
     )
-    references = ((model_reference(run.model), "RNN"), (task_reference(run.task), run.task.name))
-    for reference, name in references:
-        out(
-            agreement(found.machine, reference, split.x_test, f"{name} on the test split").summary()
-        )
-    if args.exhaustive > 0:
-        for reference, name in references:
-            every = f"{name} on every input up to length {args.exhaustive}"
-            out(exhaustive_agreement(found.machine, reference, args.exhaustive, every).summary())
-    return 0
+    return found.machine
+
+
+def _extract_affine(args: argparse.Namespace, run: Run, inputs: IntArray) -> AffineMachine:
+    """Extract, save and report the integer-affine machine of ``run`` traced on ``inputs``."""
+    from .affine import save_affine
+    from .extract import alphabet_symbols
+    from .extract_affine import DEFAULT_TOLERANCE as AFFINE_TOLERANCE
+    from .extract_affine import extract_affine
+
+    tolerance = AFFINE_TOLERANCE if args.tolerance is None else args.tolerance
+    found = extract_affine(
+        run.model,
+        inputs,
+        alphabet_symbols(run.task.alphabet),
+        tolerance=tolerance,
+        task=run.task.name,
+        source=f"extracted from {args.run_dir} (integer lattice) at tolerance {tolerance}",
+    )
+    machine = found.machine
+    save_affine(machine, args.output)
+    readout = "identity" if machine.modulus is None else f"mod {machine.modulus}"
+    out(
+        f"{args.output}: integer-affine machine of state dimension {machine.state_dim}, "
+        f"readout {readout} ({found.states} hidden states traced, lattice denominator "
+        f"{found.denominator}; largest deviation {found.max_deviation:.3g}, largest fractional "
+        f"part {found.max_fraction:.3g}); {found.transitions} transitions reproduced exactly"
+    )
+    return machine

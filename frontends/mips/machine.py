@@ -223,7 +223,12 @@ def machine_to_json(machine: FiniteMachine) -> dict[str, Any]:
 
 def save_machine(machine: FiniteMachine, path: Path) -> None:
     """Write ``machine`` to the JSON file ``path``; a :class:`RaspError` when it cannot."""
-    text = json.dumps(machine_to_json(machine), indent=2) + "\n"
+    write_machine_json(machine_to_json(machine), path)
+
+
+def write_machine_json(data: dict[str, Any], path: Path) -> None:
+    """Write a machine's JSON ``data`` to ``path``; a :class:`RaspError` when it cannot."""
+    text = json.dumps(data, indent=2) + "\n"
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:

@@ -14,11 +14,13 @@ import torch
 
 from rasp_ir.api import RaspError
 
+from .affine import AffineMachine
 from .extract import symbol_indices
 from .machine import FiniteMachine, Symbol
 from .rnn import GeneralRNN
 from .task_spec import IntArray, Task
 
+Machine = FiniteMachine | AffineMachine
 Reference = Callable[[IntArray], IntArray]
 """Input sequences ``(n, T)`` or ``(n, T, 2)`` in, one output per position ``(n, T)`` out."""
 EXHAUSTIVE_LIMIT = 1_000_000
@@ -87,11 +89,11 @@ def task_reference(task: Task) -> Reference:
 
 
 def agreement(
-    machine: FiniteMachine, reference: Reference, inputs: npt.ArrayLike, name: str
+    machine: Machine, reference: Reference, inputs: npt.ArrayLike, name: str
 ) -> Agreement:
     """``machine`` compared with ``reference`` (called ``name`` in messages) on ``inputs``."""
     x = np.asarray(inputs, dtype=np.int64)
-    found = machine.run(symbol_indices(x, machine.alphabet))
+    found = np.asarray(machine.run(symbol_indices(x, machine.alphabet))).astype(np.int64)
     expected = np.asarray(reference(x), dtype=np.int64).reshape(found.shape)
     wrong = found != expected
     rows = np.flatnonzero(wrong.any(axis=1))
@@ -114,7 +116,7 @@ def all_inputs(alphabet: Sequence[Symbol], length: int) -> IntArray:
 
 
 def exhaustive_agreement(
-    machine: FiniteMachine,
+    machine: Machine,
     reference: Reference,
     max_len: int,
     name: str,
