@@ -7,18 +7,21 @@ failure (``failed_stage`` and ``reason`` in ``result.json``), never a placeholde
 
 1. ``search`` (:mod:`.search`): an architecture one of whose seeds is perfect on the whole test
    split.
-2. ``extract``: every perfect seed, and for each the extraction methods in order: behaviour
-   classes and geometric clusters (finite machines, alphabets of at most
-   :data:`MAX_FINITE_SYMBOLS` symbols); the first machine that passes stage 3 is kept.
-3. ``verify``: the machine equals the task's targets on every test sequence, on every input up
-   to a length where the alphabet allows, on random inputs of 2T and 4T, and the RNN's rounded
-   outputs on every test sequence (``machine.verify.json``, a hub certificate). A task is
-   **solved** when this stage passes.
-4. ``lift``: ``program.rasp`` at the task's length T and ``program-4T.rasp`` at 4T, each with
-   its certificate against the machine.
+2. ``extract``: every perfect seed, and for each the methods of :func:`methods` in order:
+   integer-affine (:mod:`.extract_affine`), behaviour classes and geometric clusters (finite
+   machines, alphabets of at most :data:`MAX_FINITE_SYMBOLS` symbols); the first machine that
+   passes verification is kept.
+3. ``verify`` (part of ``extract``): the machine equals the task's targets on every test
+   sequence, on every input up to a length where the alphabet allows, on random inputs of 2T
+   and 4T, and the RNN's rounded outputs on every test sequence (``machine.verify.json``, a hub
+   certificate). A task is **solved** when this passes.
+4. ``lift``: ``program.rasp`` at the task's length T and ``program-4T.rasp`` at 4T, each
+   certified against the machine and, on the test split, the RNN.
 5. ``compile``: ``program.rasp`` into transformer weights (``model.safetensors`` and
    ``model.json``) with the ``torch`` backend, and into Python (``program.py``) with the
    ``python`` backend: the program MIPS would print, checked.
+6. ``transformer``: the compiled transformer against the machine, the task's targets and the
+   RNN on every test sequence and on random 2T and 4T inputs (``transformer.verify.json``).
 """
 
 from __future__ import annotations
@@ -30,10 +33,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rasp_ir.api import LiftOptions, RaspError, ir, load_backend, save_artifact, write_lifted
+from rasp_ir.api import (
+    LiftedSource,
+    LiftOptions,
+    RaspError,
+    ir,
+    load_backend,
+    save_artifact,
+    sha256_of_path,
+    write_lifted,
+)
 
-from .affine import AffineMachine
+from .affine import AffineMachine, save_affine
 from .extract import alphabet_symbols, extract_machine
+from .extract_affine import extract_affine
 from .extract_behaviour import MAX_CONTINUATIONS
 from .machine import FiniteMachine, save_machine
 from .run_files import Run, load_run
@@ -101,14 +114,16 @@ def solve(task: Task, out_dir: Path, settings: SolveSettings) -> SolveResult:
     try:
         outcome = _timed(result, stage, lambda: _search(task, out_dir, settings, result))
         stage = "extract"
-        machine_path = _timed(
+        verified = _timed(
             result, stage, lambda: _extract_verified(task, out_dir, outcome, settings, result)
         )
         result.solved = True
         stage = "lift"
-        program = _timed(result, stage, lambda: _lift(task, machine_path, out_dir, result))
+        program = _timed(result, stage, lambda: _lift(task, verified, settings, out_dir, result))
         stage = "compile"
         _timed(result, stage, lambda: _compile(program, out_dir, result))
+        stage = "transformer"
+        _timed(result, stage, lambda: _check_transformer(program, verified, settings, out_dir))
     except (_StageFailed, RaspError) as error:
         result.failed_stage, result.reason = stage, str(error).strip()
     write_result(out_dir, result)
@@ -164,11 +179,22 @@ def _seed_dir(out_dir: Path, trial: Trial, seed: int) -> Path:
     return run_dir if len(trial.seeds) == 1 else run_dir / f"seed-{seed}"
 
 
+@dataclass(frozen=True)
+class Verified:
+    """A machine that passed verification: its file, the machine and the RNN run it came from
+    (``run_dir`` its folder)."""
+
+    path: Path
+    machine: Machine
+    run: Run
+    run_dir: Path
+
+
 def _extract_verified(
     task: Task, out_dir: Path, trial: Trial, settings: SolveSettings, result: SolveResult
-) -> Path:
+) -> Verified:
     """The first extracted machine that verifies, written to ``machine.json`` with its
-    certificate ``machine.verify.json``; its path. The facts name the run it came from."""
+    certificate ``machine.verify.json``."""
     from .verify_cmds import verify_machine_file
 
     attempts: list[str] = []
@@ -177,7 +203,7 @@ def _extract_verified(
         run_dir = _seed_dir(out_dir, trial, seed)
         run = load_run(run_dir)
         for method, machine in _candidates(run, task, attempts):
-            save_machine(machine, machine_path)
+            _save(machine, machine_path)
             certificate, _ = verify_machine_file(
                 machine_path,
                 machine,
@@ -191,7 +217,7 @@ def _extract_verified(
                 result.facts["machine"] = _machine_facts(machine, method, seed)
                 result.facts["verified_positions"] = certificate.positions_compared
                 result.facts["run"] = str(run_dir.relative_to(out_dir))
-                return machine_path
+                return Verified(machine_path, machine, run, run_dir)
             attempts.append(
                 f"seed {seed}, {method}: {certificate.disagreement_count} disagreeing positions"
             )
@@ -200,31 +226,44 @@ def _extract_verified(
     raise _StageFailed("no extracted machine verified: " + "; ".join(attempts))
 
 
-def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str, FiniteMachine]]:
-    """Machines extracted from ``run``'s RNN by each applicable method; a method that refuses
-    is recorded in ``attempts``."""
+def _save(machine: Machine, path: Path) -> None:
+    if isinstance(machine, AffineMachine):
+        save_affine(machine, path)
+    else:
+        save_machine(machine, path)
+
+
+def methods(run: Run, task: Task) -> list[str]:
+    """The extraction methods to try on ``run``, in order: integer-affine first for a linear
+    RNN (hidden MLP of depth 1), last otherwise; the finite methods only for alphabets of at
+    most :data:`MAX_FINITE_SYMBOLS` symbols."""
+    finite = ["behaviour", "geometric"]
+    if len(alphabet_symbols(task.alphabet)) > MAX_FINITE_SYMBOLS:
+        finite = []
+    return ["affine", *finite] if run.model.config.hidden_depth == 1 else [*finite, "affine"]
+
+
+def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str, Machine]]:
+    """Machines extracted from ``run``'s RNN by each method of :func:`methods`; a method that
+    refuses is recorded in ``attempts``."""
     symbols = alphabet_symbols(task.alphabet)
-    if len(symbols) > MAX_FINITE_SYMBOLS:
-        attempts.append(f"{len(symbols)} symbols: too many for a finite machine")
-        return
     x = make_split(task, EXTRACT_SEQUENCES, 1).x_train
-    traced = len(x) * task.length + 1
-    depth = behaviour_depth(len(symbols), traced)
-    for method in ("behaviour", "geometric"):
+    depth = behaviour_depth(len(symbols), len(x) * task.length + 1)
+    for method in methods(run, task):
+        source = f"rasp mips solve, {method} extraction"
         try:
-            found = extract_machine(
-                run.model,
-                x,
-                symbols,
-                task=task.name,
-                source=f"rasp mips solve, {method} extraction",
-                method=method,
-                depth=depth,
-            )
+            if method == "affine":
+                machine: Machine = extract_affine(
+                    run.model, x, symbols, task=task.name, source=source
+                ).machine
+            else:
+                machine = extract_machine(
+                    run.model, x, symbols, task=task.name, source=source, method=method, depth=depth
+                ).machine
         except RaspError as error:
             attempts.append(f"{method}: {str(error).strip().splitlines()[0]}")
             continue
-        yield method, found.machine
+        yield method, machine
 
 
 def behaviour_depth(symbols: int, traced: int) -> int:
@@ -242,18 +281,21 @@ def _machine_facts(machine: Machine, method: str, seed: int) -> dict[str, Any]:
     return {"kind": "finite", "states": machine.n_states, "method": method, "seed": seed}
 
 
-def _lift(task: Task, machine_path: Path, out_dir: Path, result: SolveResult) -> ir.Program:
-    """``program.rasp`` at T and ``program-4T.rasp`` at 4T, with their certificates; the
-    program at T."""
+def _lift(
+    task: Task, verified: Verified, settings: SolveSettings, out_dir: Path, result: SolveResult
+) -> ir.Program:
+    """``program.rasp`` at T and ``program-4T.rasp`` at 4T, each certified against the
+    machine and (on the test split) the RNN; the program at T."""
     from .lift import lift_file
 
-    programs = []
     lengths = {"program": task.length, f"program-{GENERALISATION}T": GENERALISATION * task.length}
+    programs = []
     for name, max_len in lengths.items():
-        lifted = lift_file(machine_path, LiftOptions(max_len=max_len))
+        options = LiftOptions(max_len=max_len, seed=settings.train.data_seed)
+        lifted = lift_file(
+            verified.path, options, verified.run, settings.train.dataset_size, str(verified.run_dir)
+        )
         write_lifted(lifted, out_dir / f"{name}.rasp", None)
-        if not lifted.certificate.ok:
-            raise _StageFailed(f"{name}.rasp disagrees with the machine; see its certificate")
         programs.append(lifted.program)
     result.facts["construction"] = lifted.certificate.details.get("construction")
     return programs[0]
@@ -267,3 +309,25 @@ def _compile(program: ir.Program, out_dir: Path, result: SolveResult) -> None:
         artifact = backend.lower(program)
         written[backend_name] = save_artifact(backend, artifact, out_dir / stem).name
     result.facts["compiled"] = written
+
+
+def _check_transformer(
+    program: ir.Program, verified: Verified, settings: SolveSettings, out_dir: Path
+) -> None:
+    """The compiled transformer against the machine, the task and the RNN
+    (``transformer.verify.json``); a failure when anything disagrees."""
+    from .transformer_check import require_agreement, verify_transformer
+
+    path = out_dir / "program.rasp"
+    certificate = verify_transformer(
+        program,
+        verified.machine,
+        verified.run.task,
+        model=verified.run.model,
+        sequences=settings.train.dataset_size,
+        seed=settings.train.data_seed,
+        source=LiftedSource.of(path, sha256_of_path(path), {"machine": str(verified.path)}),
+        model_name=f"RNN {verified.run_dir}",
+    )
+    certificate.write(out_dir / "transformer.verify.json")
+    require_agreement(certificate, "the compiled transformer")

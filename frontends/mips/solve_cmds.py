@@ -17,7 +17,7 @@ from rasp_ir.api import RaspError, Subparsers, add_command, out
 from .search_cmds import add_search_options
 from .task_spec import Task
 from .tasks import TASKS, get_task
-from .train_cmds import positive, training_settings
+from .train_cmds import training_settings
 
 if TYPE_CHECKING:
     from .solve import SolveSettings
@@ -72,7 +72,6 @@ def register_solve_commands(commands: Subparsers) -> None:
     suite.add_argument(
         "--tasks", metavar="NAMES", help="comma-separated task names (default: all 62)"
     )
-    suite.add_argument("--threads", type=positive, default=1, help="torch threads per process (1)")
     add_search_options(suite)
 
 
@@ -114,14 +113,12 @@ def solve_command(args: argparse.Namespace) -> int:
 
 def suite_command(args: argparse.Namespace) -> int:
     """Run the suite (this process's share under torchrun); rank 0 writes the summary."""
-    import torch
 
     from .suite import distributed_rank, run_suite, write_summary
 
     names = [n.strip() for n in args.tasks.split(",")] if args.tasks else list(TASKS)
     for name in names:
         get_task(name)
-    torch.set_num_threads(args.threads)
     rank, world = distributed_rank()
     if world > 1:
         import torch.distributed as dist

@@ -76,13 +76,22 @@ def add_training_options(group: argparse._ArgumentGroup, batch_size: int) -> Non
         "--eval-every", type=positive, default=100, help="log test-batch accuracy every N (100)"
     )
     group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
+    group.add_argument(
+        "--threads",
+        type=positive,
+        default=1,
+        help="torch CPU threads (1: these tensors are tiny, and a second thread made a shared "
+        "2-core machine 15x slower)",
+    )
 
 
 def training_settings(args: argparse.Namespace, task: Task) -> TrainSettings:
     """The settings the shared training options ask for (``--steps`` defaults to the task's);
-    a RaspError for a CUDA device on a machine without one."""
+    sets torch's thread count to ``--threads``. A RaspError for a CUDA device on a machine
+    without one."""
     import torch
 
+    torch.set_num_threads(args.threads)
     from .train import TrainSettings
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
