@@ -71,6 +71,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--dataset-size", type=int, default=100_000)
     parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--polish-steps", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--results", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -86,6 +87,7 @@ def _settings(args: argparse.Namespace, task: Task) -> SolveSettings:
         batch_size=args.batch_size,
         dataset_size=args.dataset_size,
         eval_every=args.eval_every,
+        polish_steps=args.polish_steps,
     )
     return SolveSettings(train=train, budget_s=args.budget, seeds=tuple(range(args.seeds)))
 
@@ -111,6 +113,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "batch_size": args.batch_size,
             "dataset_size": args.dataset_size,
             "eval_every": args.eval_every,
+            "polish_steps": args.polish_steps,
         },
         "wall_seconds_this_run": round(time.perf_counter() - started, 1),
         "task_seconds_total": round(sum(r["seconds"]["total"] for r in results), 1),

@@ -53,7 +53,7 @@ def add_search_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--budget", type=float, default=3600.0, metavar="SECONDS", help="(3600)")
     group.add_argument("--seeds", type=positive, default=4, metavar="K", help="seeds (4)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_training_options(parser.add_argument_group("training"), batch_size=256)
+    add_training_options(parser.add_argument_group("training"), batch_size=256, polish=1000)
 
 
 def search_command(args: argparse.Namespace) -> int:

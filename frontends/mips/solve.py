@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rasp_ir.api import (
+    BatchRunner,
     LiftedSource,
     LiftOptions,
     RaspError,
@@ -121,9 +122,11 @@ def solve(task: Task, out_dir: Path, settings: SolveSettings) -> SolveResult:
         stage = "lift"
         program = _timed(result, stage, lambda: _lift(task, verified, settings, out_dir, result))
         stage = "compile"
-        _timed(result, stage, lambda: _compile(program, out_dir, result))
+        runner = _timed(result, stage, lambda: _compile(program, out_dir, result))
         stage = "transformer"
-        _timed(result, stage, lambda: _check_transformer(program, verified, settings, out_dir))
+        _timed(
+            result, stage, lambda: _check_transformer(program, runner, verified, settings, out_dir)
+        )
     except (_StageFailed, RaspError) as error:
         result.failed_stage, result.reason = stage, str(error).strip()
     write_result(out_dir, result)
@@ -301,18 +304,26 @@ def _lift(
     return programs[0]
 
 
-def _compile(program: ir.Program, out_dir: Path, result: SolveResult) -> None:
-    """``program`` compiled to transformer weights and to Python."""
-    written = {}
-    for backend_name, stem in (("torch", "model"), ("python", "program")):
-        backend = load_backend(backend_name)
-        artifact = backend.lower(program)
-        written[backend_name] = save_artifact(backend, artifact, out_dir / stem).name
-    result.facts["compiled"] = written
+def _compile(program: ir.Program, out_dir: Path, result: SolveResult) -> BatchRunner:
+    """``program`` compiled to transformer weights (``model``) and to Python (``program.py``);
+    a runner of the transformer."""
+    torch_backend, python_backend = load_backend("torch"), load_backend("python")
+    model = torch_backend.lower(program)
+    result.facts["compiled"] = {
+        "torch": save_artifact(torch_backend, model, out_dir / "model").name,
+        "python": save_artifact(
+            python_backend, python_backend.lower(program), out_dir / "program"
+        ).name,
+    }
+    return torch_backend.runner(program, model)
 
 
 def _check_transformer(
-    program: ir.Program, verified: Verified, settings: SolveSettings, out_dir: Path
+    program: ir.Program,
+    runner: BatchRunner,
+    verified: Verified,
+    settings: SolveSettings,
+    out_dir: Path,
 ) -> None:
     """The compiled transformer against the machine, the task and the RNN
     (``transformer.verify.json``); a failure when anything disagrees."""
@@ -328,6 +339,7 @@ def _check_transformer(
         seed=settings.train.data_seed,
         source=LiftedSource.of(path, sha256_of_path(path), {"machine": str(verified.path)}),
         model_name=f"RNN {verified.run_dir}",
+        runner=runner,
     )
     certificate.write(out_dir / "transformer.verify.json")
     require_agreement(certificate, "the compiled transformer")

@@ -96,7 +96,7 @@ def solve_command(args: argparse.Namespace) -> int:
     task = get_task(args.task)
     result = solve(task, args.output, solve_settings(args, task))
     for stage, seconds in result.seconds.items():
-        out(f"{stage:8s} {seconds:8.1f} s")
+        out(f"{stage:11s} {seconds:8.1f} s")
     if not result.solved:
         raise RaspError.single(
             "mips-solve",

@@ -44,7 +44,9 @@ class TrainSettings:
     """How to train: steps, batch sizes, AdamW's learning rate and weight decay, how many
     sequences to generate (and from which seed), and how often to log test-batch accuracy.
     With ``stop_when_perfect``, a log step at which some seed is right on the whole test split
-    ends the run early (the architecture search needs one perfect seed, not every step)."""
+    ends the run early (the architecture search needs one perfect seed, not every step), after
+    ``polish_steps`` more steps: they make more seeds perfect and the weights more precise,
+    which the extraction of integer lattices needs."""
 
     steps: int = 10_000
     batch_size: int = 4096
@@ -55,12 +57,15 @@ class TrainSettings:
     eval_every: int = 100
     eval_batch: int = 65_536
     stop_when_perfect: bool = False
+    polish_steps: int = 0
 
     def __post_init__(self) -> None:
         counts = ("steps", "batch_size", "dataset_size", "eval_every", "eval_batch")
         problems = [f"{name} must be at least 1" for name in counts if getattr(self, name) < 1]
         if not self.lr > 0:
             problems.append(f"lr must be positive, not {self.lr}")
+        if self.polish_steps < 0:
+            problems.append(f"polish_steps must be 0 or more, not {self.polish_steps}")
         if self.weight_decay < 0:
             problems.append(f"weight_decay must be 0 or more, not {self.weight_decay}")
         if problems:
@@ -216,20 +221,28 @@ class _Progress:
 
 def _train_loop(trainer: _Trainer, settings: TrainSettings, progress: bool) -> list[dict[str, Any]]:
     """Run the steps; the log of losses and test-batch accuracies every ``eval_every`` steps
-    and at the last step. With ``stop_when_perfect``, stop after the first log step at which
-    some seed is perfect on its test batch and then on the whole test split."""
+    and at the last step. With ``stop_when_perfect``, the first log step at which some seed is
+    perfect on its test batch and then on the whole test split ends the run after
+    ``polish_steps`` more steps (at most ``steps`` in all)."""
     advance = _Progress(settings.steps, progress)
     history: list[dict[str, Any]] = []
+    last = settings.steps
     for step in range(1, settings.steps + 1):
         losses = trainer.step()
         text = ""
-        if step % settings.eval_every == 0 or step == settings.steps:
+        if step % settings.eval_every == 0 or step == last:
             accuracy = trainer.test_batch_accuracy()
             history.append({"step": step, "loss": losses, "test_batch_accuracy": accuracy})
             text = f"best loss {min(losses):.4f} batch acc {max(accuracy):.4f}"
-            if settings.stop_when_perfect and _some_seed_perfect(trainer, accuracy):
-                advance.close(f"{text}, stopped: perfect on the whole test split")
-                return history
+            if (
+                settings.stop_when_perfect
+                and last == settings.steps
+                and _some_seed_perfect(trainer, accuracy)
+            ):
+                last = min(settings.steps, step + settings.polish_steps)
+        if step == last < settings.steps:
+            advance.close(f"{text}, stopped {settings.polish_steps} steps after a perfect seed")
+            return history
         advance(text)
     return history
 

@@ -54,7 +54,7 @@ def register_train_commands(commands: Subparsers) -> None:
     ):
         architecture.add_argument(flag, type=positive, default=default, help=f"{text} ({default})")
     training = parser.add_argument_group("training")
-    add_training_options(training, batch_size=4096)
+    add_training_options(training, batch_size=4096, polish=0)
     training.add_argument("--seed", type=int, default=0, metavar="S", help="first seed (0)")
     training.add_argument("--seeds", type=positive, default=1, metavar="K", help="seeds (1)")
     training.add_argument(
@@ -65,15 +65,23 @@ def register_train_commands(commands: Subparsers) -> None:
     training.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def add_training_options(group: argparse._ArgumentGroup, batch_size: int) -> None:
+def add_training_options(group: argparse._ArgumentGroup, batch_size: int, polish: int) -> None:
     """Add the options every training command shares (steps, batch size, learning rate,
-    dataset size, log interval, device) to ``group``, with ``batch_size`` as the default."""
+    dataset size, log interval, polishing, device, threads) to ``group``, with ``batch_size``
+    and ``polish`` as defaults."""
     group.add_argument("--steps", type=positive, help="optimiser steps (the task's)")
     group.add_argument("--batch-size", type=positive, default=batch_size, help=f"({batch_size})")
     group.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (1e-3)")
     group.add_argument("--dataset-size", type=positive, default=100_000, help="(100000)")
     group.add_argument(
         "--eval-every", type=positive, default=100, help="log test-batch accuracy every N (100)"
+    )
+    group.add_argument(
+        "--polish-steps",
+        type=int,
+        default=polish,
+        metavar="N",
+        help=f"steps trained after the first perfect seed when stopping early ({polish})",
     )
     group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     group.add_argument(
@@ -103,6 +111,7 @@ def training_settings(args: argparse.Namespace, task: Task) -> TrainSettings:
         dataset_size=args.dataset_size,
         eval_every=args.eval_every,
         stop_when_perfect=getattr(args, "stop_when_perfect", False),
+        polish_steps=args.polish_steps,
     )
 
 

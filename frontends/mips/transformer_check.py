@@ -104,18 +104,21 @@ def verify_transformer(
     seed: int = 0,
     source: LiftedSource | None = None,
     model_name: str = "RNN",
+    runner: BatchRunner | None = None,
 ) -> Certificate:
     """Compile ``program`` (or its text) with ``backend`` and compare its outputs with
     ``machine``, ``task``'s targets and, given ``model``, the RNN's rounded outputs (called
     ``model_name``) on the task's test split (``sequences`` generated with ``seed``), and with
-    the first two on random inputs of 2T and 4T (seeded). The certificate records every
-    group; it is returned whether or not everything agrees (:func:`require_agreement` fails
-    on a disagreement). ``source`` says where the program comes from (default: ``<program>``
-    and its text's hash). A :class:`RaspError` when the program does not check, does not fit
-    the machine or the task, or the backend cannot compile it."""
+    the first two on random inputs of 2T and 4T (seeded); ``runner`` runs an artifact the
+    caller already compiled with ``backend`` instead of compiling again. The certificate
+    records every group; it is returned whether or not everything agrees
+    (:func:`require_agreement` fails on a disagreement). ``source`` says where the program
+    comes from (default: ``<program>`` and its text's hash). A :class:`RaspError` when the
+    program does not check, does not fit the machine or the task, or the backend cannot
+    compile it."""
     checked = checked_program(program)
     fit(checked, machine, task)
-    run = compiled(checked, backend)
+    run = runner or compiled(checked, backend)
     named, rnn = references(machine, task), []
     if model is not None:
         from .verify_machine import model_reference
