@@ -59,7 +59,8 @@ MAX_FINITE_SYMBOLS = 256
 """Alphabets larger than this are not tabulated as finite machines."""
 EXTRACT_SEQUENCES = 4000
 """Training sequences traced for extraction."""
-MAX_BEHAVIOUR_DEPTH = 4
+MIN_SEQUENCES = 200
+"""The fewest training sequences a deeper behaviour extraction traces."""
 GENERALISATION = 4
 """The lifted program's second length, as a multiple of T."""
 
@@ -246,34 +247,70 @@ def methods(run: Run, task: Task) -> list[str]:
     return ["affine", *finite] if run.model.config.hidden_depth == 1 else [*finite, "affine"]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """One extraction attempt: the method, the behaviour depth (behaviour only) and how many
+    training sequences to trace."""
+
+    method: str
+    sequences: int
+    depth: int | None = None
+
+
+def extraction_plans(run: Run, task: Task) -> list[Plan]:
+    """The attempts for ``run``, in the order of :func:`methods`. Behaviour extraction is
+    tried at the deepest depth its bound allows on :data:`EXTRACT_SEQUENCES` sequences, then
+    deeper on fewer sequences (``sequences x T x |alphabet|^depth`` within the bound, at least
+    :data:`MIN_SEQUENCES`), up to depth T: states that agree for a few steps may part later."""
+    symbols = len(alphabet_symbols(task.alphabet))
+    plans = []
+    for method in methods(run, task):
+        if method != "behaviour":
+            plans.append(Plan(method, EXTRACT_SEQUENCES))
+            continue
+        first = behaviour_depth(symbols, EXTRACT_SEQUENCES * task.length + 1)
+        for depth in range(first, max(first, task.length) + 1):
+            fitting = (MAX_CONTINUATIONS // symbols**depth - 1) // task.length
+            sequences = min(EXTRACT_SEQUENCES, fitting)
+            if sequences >= MIN_SEQUENCES or depth == first:
+                plans.append(Plan(method, max(sequences, MIN_SEQUENCES), depth))
+    return plans
+
+
 def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str, Machine]]:
-    """Machines extracted from ``run``'s RNN by each method of :func:`methods`; a method that
-    refuses is recorded in ``attempts``."""
+    """Machines extracted from ``run``'s RNN by each plan of :func:`extraction_plans`; an
+    attempt that refuses is recorded in ``attempts``."""
     symbols = alphabet_symbols(task.alphabet)
     x = make_split(task, EXTRACT_SEQUENCES, 1).x_train
-    depth = behaviour_depth(len(symbols), len(x) * task.length + 1)
-    for method in methods(run, task):
-        source = f"rasp mips solve, {method} extraction"
+    for plan in extraction_plans(run, task):
+        name = plan.method if plan.depth is None else f"{plan.method} depth {plan.depth}"
+        source = f"rasp mips solve, {name} extraction"
+        traced = x[: plan.sequences]
         try:
-            if method == "affine":
-                machine: Machine = extract_affine(
-                    run.model, x, symbols, task=task.name, source=source
-                ).machine
+            if plan.method == "affine":
+                found = extract_affine(run.model, traced, symbols, task=task.name, source=source)
+                machine: Machine = found.machine
             else:
                 machine = extract_machine(
-                    run.model, x, symbols, task=task.name, source=source, method=method, depth=depth
+                    run.model,
+                    traced,
+                    symbols,
+                    task=task.name,
+                    source=source,
+                    method=plan.method,
+                    depth=plan.depth,
                 ).machine
         except RaspError as error:
-            attempts.append(f"{method}: {str(error).strip().splitlines()[0]}")
+            attempts.append(f"{name}: {str(error).strip().splitlines()[0]}")
             continue
-        yield method, machine
+        yield name, machine
 
 
 def behaviour_depth(symbols: int, traced: int) -> int:
-    """The deepest behaviour comparison (at most :data:`MAX_BEHAVIOUR_DEPTH`) whose last level,
-    ``traced x symbols^depth``, stays within the extractor's bound; at least 1."""
+    """The deepest behaviour comparison whose last level, ``traced x symbols^depth``, stays
+    within the extractor's bound; at least 1."""
     depth = 1
-    while depth < MAX_BEHAVIOUR_DEPTH and traced * symbols ** (depth + 1) <= MAX_CONTINUATIONS:
+    while traced * symbols ** (depth + 1) <= MAX_CONTINUATIONS:
         depth += 1
     return depth
 

@@ -12,7 +12,16 @@ import torch
 from rasp_ir.api import HeaderOverrides, load_backend, load_checked, verify
 from rasp_ir.cli.main import main
 from rasp_ir.frontends.mips.extract_behaviour import MAX_CONTINUATIONS
-from rasp_ir.frontends.mips.solve import SolveSettings, behaviour_depth, solve
+from rasp_ir.frontends.mips.rnn import GeneralRNN, RNNConfig
+from rasp_ir.frontends.mips.run_files import Run
+from rasp_ir.frontends.mips.solve import (
+    EXTRACT_SEQUENCES,
+    MIN_SEQUENCES,
+    SolveSettings,
+    behaviour_depth,
+    extraction_plans,
+    solve,
+)
 from rasp_ir.frontends.mips.tasks import get_task
 from rasp_ir.frontends.mips.train import TrainSettings
 
@@ -53,7 +62,31 @@ def test_a_task_no_architecture_learns_fails_at_the_search(
 
 
 def test_the_behaviour_depth_fits_the_extractors_bound() -> None:
-    assert behaviour_depth(2, 40_001) == 4
+    assert behaviour_depth(2, 40_001) == 6
     assert behaviour_depth(49, 40_001) == 1
     assert behaviour_depth(4, 40_001) == 3
     assert 40_001 * 4**3 <= MAX_CONTINUATIONS < 40_001 * 4**4
+
+
+def _run(task: str, hidden_depth: int) -> Run:
+    config = RNNConfig(1, 1, 2, hidden_depth=hidden_depth)
+    return Run(GeneralRNN(config), get_task(task))
+
+
+def test_extraction_plans_go_deeper_on_fewer_sequences() -> None:
+    plans = extraction_plans(_run("Majority_0_1", 2), get_task("Majority_0_1"))
+    assert [(p.method, p.depth) for p in plans] == [
+        *(("behaviour", depth) for depth in range(6, 11)),
+        ("geometric", None),
+        ("affine", None),
+    ]
+    for plan in plans:
+        assert plan.sequences >= MIN_SEQUENCES
+        if plan.depth is not None:
+            assert (plan.sequences * 10 + 1) * 2**plan.depth <= MAX_CONTINUATIONS
+    linear = extraction_plans(_run("Abs_Current", 1), get_task("Abs_Current"))
+    assert [(p.method, p.depth, p.sequences) for p in linear] == [
+        ("affine", None, EXTRACT_SEQUENCES),
+        ("behaviour", 1, 2097),
+        ("geometric", None, EXTRACT_SEQUENCES),
+    ]
