@@ -111,3 +111,27 @@ def test_the_readme_affine_command(
     assert "# Construction: affine prefix sums." in (tmp_path / "w.rasp").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_readme_pipeline_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Solve, the reference's search and the suite, as the README shows them."""
+    monkeypatch.chdir(tmp_path)
+    torch.set_num_threads(1)
+    quick = ["--steps", "600", "--dataset-size", "2000", "--quiet"]
+    assert main(["mips", "solve", "Parity_All", "-o", "solved/parity", *quick]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2] == "Parity_All: solved, finite machine of size 2"
+    for name in ("machine.verify.json", "program-4T.rasp", "program.py", "transformer.verify.json"):
+        assert (tmp_path / "solved" / "parity" / name).exists(), name
+    search = "mips search Bitwise_Not -o runs/not --strategy paper --steps 1000 --dataset-size 2000"
+    assert main([*search.split(), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-3].startswith("found: D=1, hidden MLP linear, output MLP linear (done")
+    assert lines[-2].startswith("assumption: success is assumed monotone")
+    suite = "mips suite -o suite --tasks Bitwise_Not,Bitwise_And --steps 600 --dataset-size 2000"
+    assert main([*suite.split(), "--quiet"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "2 of 2 tasks solved; summary: suite/summary.md"
+    )

@@ -4,6 +4,8 @@ and bad task names."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +95,15 @@ def test_an_unknown_task_is_refused_before_anything_runs(
     assert main(["mips", "suite", "-o", str(tmp_path), "--tasks", "Parity_All,Parity_al"]) == 1
     assert "unknown MIPS task 'Parity_al'" in capsys.readouterr().err
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_the_readme_torchrun_suite_shares_the_tasks(tmp_path: Path) -> None:
+    """Two processes under torchrun (gloo) each solve one task; rank 0 writes the summary."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    command += ["-m", "rasp_ir.cli.main", "mips", "suite", "-o", str(tmp_path / "suite2")]
+    command += ["--tasks", "Bitwise_Not,Bitwise_And", "--steps", "600", "--dataset-size", "2000"]
+    done = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "2 of 2 tasks solved" in done.stdout and "Traceback" not in done.stderr
+    results = json.loads((tmp_path / "suite2" / "summary.json").read_text())
+    assert [r["task"] for r in results] == ["Bitwise_Not", "Bitwise_And"]
