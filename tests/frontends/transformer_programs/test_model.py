@@ -121,7 +121,7 @@ def test_a_saturated_match_passes_no_gradient_through_the_bos_bonus() -> None:
     # nothing does. Unmatched (c = 0) the bonus is 1.
     matched = torch.linspace(0.1, 5.0, 50).requires_grad_()
     bonus = bos_bonus(matched)
-    bonus.backward(torch.full((50,), 1e20 / 3))
+    bonus.backward(torch.full((50,), 1e20 / 3))  # type: ignore[no-untyped-call]
     assert bonus.tolist() == [0.0] * 50
     assert matched.grad is not None and matched.grad.tolist() == [0.0] * 50
     assert bos_bonus(torch.zeros(1)).tolist() == [1.0]
