@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rasp_ir.term_eval import evaluate
-from rasp_ir.terms import Binary, Call, Expr, Lookup, Param, Unary, free_params
+from rasp_ir.terms import Binary, Call, Expr, Lookup, Param, Unary, map_children
 from rasp_ir.values import Value, normalize_number, value_key
 
 Codes = npt.NDArray[np.int64]
@@ -55,14 +55,32 @@ def evaluate_columns(expr: Expr, params: Mapping[str, Coded]) -> Coded | None:
     """``expr`` on every row of ``params`` (columns of one length), as codes into its distinct
     values; None when part of ``expr`` is not covered. May raise :class:`ExprError` as
     :func:`~rasp_ir.term_eval.evaluate` does."""
-    column = _column(expr, params)
+    column = _column(expr, _Params(params, {}))
     return None if column is None else _coded(column)
 
 
-def _column(expr: Expr, params: Mapping[str, Coded]) -> Column | None:
+@dataclass(frozen=True)
+class _Params:
+    """The parameter columns, and the free parameters of each sub-term once computed (keyed by
+    ``id``: asking :func:`free_params` at every level would be quadratic in the depth)."""
+
+    columns: Mapping[str, Coded]
+    memo: dict[int, frozenset[str]]
+
+    def free(self, expr: Expr) -> frozenset[str]:
+        """The parameters ``expr`` reads."""
+        found = self.memo.get(id(expr))
+        if found is None:
+            own = {expr.name} if isinstance(expr, Param) else set()
+            found = frozenset(own.union(*(self.free(child) for child in _children(expr))))
+            self.memo[id(expr)] = found
+        return found
+
+
+def _column(expr: Expr, params: _Params) -> Column | None:
     if isinstance(expr, Param):
-        return params[expr.name]
-    names = free_params(expr)
+        return params.columns[expr.name]
+    names = params.free(expr)
     if len(names) <= 1:
         return _tabulated(expr, params, names)
     if isinstance(expr, Binary) and expr.op in ("+", "-", "*"):
@@ -74,19 +92,31 @@ def _column(expr: Expr, params: Mapping[str, Coded]) -> Column | None:
         return Numbers(-operand.numerators, operand.denominator, operand.bound)
     if isinstance(expr, Call) and expr.func == "argmax" and expr.args:
         return _argmax([_numbers(_column(a, params)) for a in expr.args])
-    if isinstance(expr, Lookup) and not free_params(expr.default):
+    if isinstance(expr, Lookup) and not params.free(expr.default):
         return _lookup(expr, params)
     return None
 
 
-def _tabulated(expr: Expr, params: Mapping[str, Coded], names: set[str]) -> Column:
+def _children(expr: Expr) -> list[Expr]:
+    """The direct sub-terms of ``expr``."""
+    found: list[Expr] = []
+
+    def keep(child: Expr) -> Expr:
+        found.append(child)
+        return child
+
+    map_children(expr, keep)
+    return found
+
+
+def _tabulated(expr: Expr, params: _Params, names: frozenset[str]) -> Column:
     """A term of at most one parameter, evaluated once per value of it that occurs."""
     if not names:
         value = evaluate(expr, {})
-        rows = len(next(iter(params.values())).codes) if params else 1
+        rows = len(next(iter(params.columns.values())).codes) if params.columns else 1
         return Coded(np.zeros(rows, dtype=np.int64), (value,))
     (name,) = names
-    column = params[name]
+    column = params.columns[name]
     occurring = np.flatnonzero(np.bincount(column.codes, minlength=len(column.values)))
     table = np.zeros(len(column.values), dtype=np.int64)
     table[occurring] = np.arange(len(occurring))
@@ -114,7 +144,7 @@ def _dtype(bound: int) -> type[np.generic]:
     return np.int64 if bound < INT64_SAFE else np.object_
 
 
-def _arithmetic(expr: Binary, params: Mapping[str, Coded]) -> Numbers | None:
+def _arithmetic(expr: Binary, params: _Params) -> Numbers | None:
     left = _numbers(_column(expr.left, params))
     right = _numbers(_column(expr.right, params))
     if left is None or right is None:
@@ -152,7 +182,7 @@ def _argmax(args: Sequence[Numbers | None]) -> Numbers | None:
     return Numbers(index, 1, len(scores))
 
 
-def _lookup(expr: Lookup, params: Mapping[str, Coded]) -> Coded | None:
+def _lookup(expr: Lookup, params: _Params) -> Coded | None:
     """The table (its default a term without parameters) evaluated once per distinct key."""
     keys = [_column(k, params) for k in expr.keys]
     if any(k is None for k in keys):
