@@ -47,6 +47,7 @@ from rasp_ir.tables import (
     none_code,
     predicate_table,
 )
+from rasp_ir.term_columns import Coded, evaluate_columns
 from rasp_ir.values import Value, describe_value, normalize_number, value_key
 from rasp_ir.valuesets import ENUMERATION_LIMIT, ValueSetResult, infer_value_sets, mean_mode
 
@@ -254,12 +255,48 @@ def _map(state: _State, binding: Binding) -> Codes:
 
 
 def _map_observed(state: _State, binding: Binding, names: tuple[str, ...]) -> Codes:
-    """A map too large to tabulate, evaluated once per distinct input combination seen."""
-    assert isinstance(binding.node, Map)
-    node = binding.node
+    """A map too large to tabulate, evaluated on the distinct input combinations seen: all at
+    once where :mod:`rasp_ir.term_columns` covers the function, else one at a time."""
     stacked = np.stack([state.codes[name] for name in names], axis=-1)
     flat = stacked.reshape(-1, len(names))
     combos, inverse = np.unique(flat, axis=0, return_inverse=True)
+    results = _map_columns(state, binding, names, combos)
+    if results is None:
+        results = _map_one_by_one(state, binding, names, combos)
+    out: Codes = results[inverse.reshape(-1)].reshape(stacked.shape[:-1])
+    return out
+
+
+def _map_columns(
+    state: _State, binding: Binding, names: tuple[str, ...], combos: Codes
+) -> Codes | None:
+    """The map's result codes on ``combos`` by column-wise evaluation; None when the function
+    is not covered, an input is ``none`` or an evaluation fails (the caller then evaluates one
+    combination at a time and reports the failure)."""
+    node = binding.node
+    assert isinstance(node, Map)
+    undefined = [none_code(state.sets[n]) for n in names]
+    if any(u is not None and bool((combos[:, i] == u).any()) for i, u in enumerate(undefined)):
+        return None
+    columns = {n: Coded(combos[:, i], state.sets[n]) for i, n in enumerate(names)}
+    params = {p: columns[name] for p, name in zip(node.fn.params, node.inputs, strict=True)}
+    try:
+        result = evaluate_columns(node.fn.body, params)
+    except ExprError:
+        return None
+    if result is None:
+        return None
+    codes = code_of(state.sets[binding.name])
+    table = np.array([_result_code(codes, binding, v) for v in result.values], dtype=np.int64)
+    return table[result.codes] if len(table) else np.zeros(len(combos), dtype=np.int64)
+
+
+def _map_one_by_one(
+    state: _State, binding: Binding, names: tuple[str, ...], combos: Codes
+) -> Codes:
+    """The map's result codes on ``combos``, applying the function to each in turn."""
+    node = binding.node
+    assert isinstance(node, Map)
     codes = code_of(state.sets[binding.name])
     results = np.zeros(len(combos), dtype=np.int64)
     for row, combo in enumerate(combos.tolist()):
@@ -272,16 +309,20 @@ def _map_observed(state: _State, binding: Binding, names: tuple[str, ...]) -> Co
                 value = apply_lambda(node.fn, args)
             except ExprError as error:
                 raise RaspError([map_error(binding, args, str(error))]) from error
-        code = codes.get(value_key(value))
-        if code is None:
-            raise RaspError.single(
-                "map-value",
-                f"map {binding.name!r} gives {describe_value(value)}, outside its value set",
-                binding.span,
-            )
-        results[row] = code
-    out: Codes = results[inverse.reshape(-1)].reshape(stacked.shape[:-1])
-    return out
+        results[row] = _result_code(codes, binding, value)
+    return results
+
+
+def _result_code(codes: dict[ValueKey, int], binding: Binding, value: Value) -> int:
+    """The code of a map's result in its value set (``codes``); raises when it is outside."""
+    code = codes.get(value_key(value))
+    if code is None:
+        raise RaspError.single(
+            "map-value",
+            f"map {binding.name!r} gives {describe_value(value)}, outside its value set",
+            binding.span,
+        )
+    return code
 
 
 def _matches(state: _State, binding: Binding) -> Mask:

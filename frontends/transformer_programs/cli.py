@@ -27,6 +27,12 @@ from . import CHECKPOINTS, FRONTEND
 from .config import TRAINING_SAMPLERS, Architecture
 from .tasks import TASKS
 
+# Torch threads for 'rasp tp train': one. A step of these models is many small operations
+# (k <= 16, a few hundred thousand parameters), too small for more threads to pay for their
+# synchronisation; one thread is also what competing processes slow down least, and what each
+# torchrun process should use so that N processes fill N cores.
+TRAIN_THREADS = 1
+
 EPILOG = """\
 examples:
   rasp tp demo -o tp-demo                 # the whole round trip on hist, a few minutes on CPU
@@ -104,6 +110,14 @@ def _train_parser(commands: Subparsers) -> None:
         metavar="X",
         help="clip each step's gradient to global norm X (default: none, as the paper)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=TRAIN_THREADS,
+        metavar="N",
+        help=f"torch threads per process ({TRAIN_THREADS}: these models are too small to gain "
+        "from more, and under torchrun each process is one core)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -137,7 +151,13 @@ def train_command(args: argparse.Namespace) -> int:
     }
     settings = replace(base_settings, **{k: v for k, v in overrides.items() if v is not None})
     result = train(
-        args.task, args.output, arch, settings, resume=args.resume, progress=not args.quiet
+        args.task,
+        args.output,
+        arch,
+        settings,
+        resume=args.resume,
+        progress=not args.quiet,
+        threads=args.threads,
     )
     if os.environ.get("RANK", "0") != "0":
         return 0

@@ -31,6 +31,7 @@ from rasp_ir.api import (
     Lifted,
     LiftedSource,
     RaspError,
+    ValueSetResult,
     check_program,
     eliminate_dead_code,
     format_program,
@@ -232,10 +233,11 @@ def compare(
     program: ir.Program,
     inputs: Sequence[Sequence[str]],
     batch: int = 2048,
+    value_sets: ValueSetResult | None = None,
 ) -> tuple[int, list[Disagreement]]:
     """Positions compared and the disagreements (input, position, model's class as the
-    source's value, program's value)."""
-    sets = infer_value_sets(program)
+    source's value, program's value); ``value_sets``: the program's, when already inferred."""
+    sets = value_sets if value_sets is not None else infer_value_sets(program)
     compared = 0
     found: list[Disagreement] = []
     for start in range(0, len(inputs), batch):
@@ -284,12 +286,13 @@ def certify(
     fuzz = fuzz_inputs(model.config, checks.fuzz, checks.seed)
     groups: list[CheckedInputs] = []
     disagreements: list[Disagreement] = []
+    sets = infer_value_sets(program)
     for name, selection, inputs in (
         ("test_split", "split", checks.test_inputs),
         ("exhaustive", "exhaustive", exhaustive),
         ("fuzz", "samples", fuzz),
     ):
-        compared, found = compare(model, program, inputs)
+        compared, found = compare(model, program, inputs, value_sets=sets)
         groups.append(
             CheckedInputs(
                 name,

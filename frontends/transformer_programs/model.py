@@ -5,8 +5,9 @@ width ``k`` (``x_cat``: batch x positions x variables x k), numerical ones scala
 batch x positions x variables). Every module reads whole variables through a learned
 categorical choice and appends one new variable. Every discrete choice goes through
 :func:`sample`: Gumbel-softmax while training, the argmax (ties to the first index) after. The
-token embedding is one of them (§5): frozen logits of +-:data:`TOKEN_LOGIT`, exactly one-hot at
-argmax and nearly so while training (about 1% of its mass is spread at the first temperature).
+token embedding is one of them (§5): frozen logits of +-:data:`TOKEN_LOGIT`, one table drawn per
+forward pass, exactly one-hot at argmax and nearly so while training (about 1% of its mass is
+spread at the first temperature).
 
 In ``argmax`` mode the model is evaluated in float64: one-hot values and counts are exact in
 either precision, but float64 makes the MLP argmaxes and the readout sums of float32 weights
@@ -66,6 +67,16 @@ def match_scores(query: Tensor, key: Tensor, predicate: Tensor, mask: Tensor) ->
     return scores * mask[:, None].to(scores.dtype)
 
 
+def bos_bonus(matched: Tensor) -> Tensor:
+    """The score added to the BOS key (§7.2 step 4): ``relu(1 - c / (c + 1e-10))`` of each
+    query's total match score ``c``; 1 when nothing matches, negligible otherwise.
+
+    ``relu``, as the original, not ``clamp(min=0)``: once a match saturates (``c / (c + 1e-10)``
+    rounds to exactly 1 in float32) the bonus is 0 either way, but clamp still passes the
+    gradient of ``1 - c / (c + 1e-10)``, which ``log(S + 1e-20)`` then scales by up to 1e20."""
+    return torch.relu(1 - matched / (matched + NO_MATCH_EPS))
+
+
 def categorical_attention(
     query: Tensor,
     key: Tensor,
@@ -83,8 +94,7 @@ def categorical_attention(
     positions x positions. Returns the copied values, batch x heads x positions x k.
     """
     scores = match_scores(query, key, predicate, mask)
-    matched = scores.sum(-1, keepdim=True)
-    bonus = torch.clamp(1 - matched / (matched + NO_MATCH_EPS), min=0)
+    bonus = bos_bonus(scores.sum(-1, keepdim=True))
     scores = torch.cat([scores[..., :1] + bonus, scores[..., 1:]], dim=-1)
     logits = torch.log(scores + LOG_EPS) + bias.to(scores.dtype)
     logits = logits.masked_fill(~mask[:, None], MASKED)
@@ -188,6 +198,14 @@ class TransformerProgram(nn.Module):
             mask = mask & torch.ones(width, width, dtype=torch.bool, device=tokens.device).tril()
         return mask
 
+    def token_embedding(self) -> Tensor:
+        """The token variable's value for each vocabulary index, vocabulary x k: the frozen
+        logits sampled once, so every occurrence of a token in a forward pass shares one draw
+        (as the original's embedding table, §5), not one draw per position."""
+        vocab, k = len(self.config.vocab), self.config.d_var
+        logits = TOKEN_LOGIT * (2 * torch.eye(vocab, k, device=self.unembed.device) - 1)
+        return self._sample(logits)
+
     def streams(self, tokens: Tensor) -> tuple[Tensor, Tensor]:
         """The final residual streams: ``x_cat`` (batch x positions x variables x k) and
         ``x_num`` (batch x positions x variables)."""
@@ -197,8 +215,7 @@ class TransformerProgram(nn.Module):
             raise ValueError(f"inputs have {width} positions, the model at most {config.n_ctx}")
         k = config.d_var
         positions = torch.arange(width, device=tokens.device).expand(batch, width)
-        token_logits = TOKEN_LOGIT * (2 * F.one_hot(tokens, k).to(dt) - 1)
-        x_cat = torch.stack([self._sample(token_logits), F.one_hot(positions, k).to(dt)], dim=2)
+        x_cat = torch.stack([self.token_embedding()[tokens], F.one_hot(positions, k).to(dt)], dim=2)
         x_num = torch.ones(batch, width, 1, dtype=dt, device=tokens.device)
         mask = self.attention_mask(tokens)
         bias = self.get_buffer("bias")[:width, :width]

@@ -33,6 +33,7 @@ from rasp_ir.ir import (
     SelectorWidth,
 )
 from rasp_ir.values import Value
+from tests.naive_evaluator import naive_outputs
 
 
 def sop(name: str, node: Node, encoding: Encoding = "cat") -> Binding:
@@ -372,21 +373,45 @@ def test_select_closest_on_a_batch_of_empty_inputs() -> None:
     assert evaluation.values("tokens") == [[]]
 
 
-def test_map_too_large_to_tabulate_runs_on_observed_combinations() -> None:
-    from rasp_ir.check import load_program
-
+def _vote_source(score: str) -> str:
+    """Seven shifted copies of the tokens and a map over all eight, too large to tabulate."""
     shifts = "".join(
         f"s{k} = aggregate(select(indices, indices, fn(k, q) -> k == q - {k}), tokens, "
         "default=0);\n"
         for k in range(1, 8)
     )
-    source = (
-        "%vocab {0, 1, 2, 3, 4, 5, 6, 7}\n%max_len 8\n" + shifts + "vote = lookup(argmax("
-        "lookup(s1, {1: 0.5, 2: 1.25}, default=0) + 0.5 * s2 - s3, s4 + s5 * 0.25 + 0.1, "
-        's6 - s7 + tokens), {0: "x", 1: "y", 2: "z"}, default="?");\noutput vote;\n'
+    return (
+        "%vocab {0, 1, 2, 3, 4, 5, 6, 7}\n%max_len 8\n" + shifts + f"vote = {score};\n"
+        "output vote;\n"
     )
-    result = load_program(text=source)
+
+
+VOTE = (
+    "lookup(argmax(lookup(s1, {1: 0.5, 2: 1.25}, default=0) + 0.5 * s2 - s3, "
+    's4 + s5 * 0.25 + 0.1, s6 - s7 + tokens), {0: "x", 1: "y", 2: "z"}, default="?")'
+)
+
+
+def test_map_too_large_to_tabulate_runs_on_observed_combinations() -> None:
+    from rasp_ir.check import load_program
+
+    result = load_program(text=_vote_source(VOTE))
     assert "map-not-enumerated" in [d.code for d in result.warnings]
     assert result.value_sets.sets["vote"] == ("?", "x", "y", "z")
     outputs = interpret(result.program, [[1, 2, 3, 4, 5, 6, 7, 0], [0] * 8]).outputs()
     assert outputs["vote"] == [["z"] * 7 + ["y"], ["y"] * 8]
+
+
+@pytest.mark.parametrize(
+    "score",
+    [VOTE, VOTE.replace("s6 - s7", "(s6 if s7 > 2 else -s6)")],
+    ids=["by-columns", "one-by-one"],
+)
+def test_a_map_too_large_to_tabulate_equals_the_naive_evaluator(score: str) -> None:
+    from rasp_ir.check import load_program
+
+    program = load_program(text=_vote_source(score)).program
+    rng = np.random.default_rng(0)
+    inputs = [rng.integers(0, 8, int(rng.integers(1, 9))).tolist() for _ in range(300)]
+    got = interpret(program, inputs).outputs()["vote"]
+    assert got == [naive_outputs(program, tokens)["vote"] for tokens in inputs]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint, cli
+from rasp_ir.frontends.transformer_programs import train as train_module
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
 from rasp_ir.frontends.transformer_programs.train import train
 
@@ -126,3 +128,48 @@ def test_train_options_reach_the_run(tmp_path: Path) -> None:
     draws = tmp_path / "draws"
     assert _run("tp", "train", "hist", "-o", str(draws), "--gumbel-samples", "2", *sizes) == 0
     assert json.loads((draws / "model.json").read_text())["train"]["gumbel_samples"] == 2
+
+
+def _environment_while_training(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float]]:
+    """Records, at every optimiser step, torch's threads and 1e-38 / 100 in float32 (a denormal,
+    0 when denormals are flushed)."""
+    seen: list[tuple[int, float]] = []
+    backpropagate = train_module.backpropagate
+
+    def recording(*args: Any) -> float:
+        denormal = float(torch.tensor(1e-38, dtype=torch.float32) / 100)
+        seen.append((torch.get_num_threads(), denormal))
+        return backpropagate(*args)
+
+    monkeypatch.setattr(train_module, "backpropagate", recording)
+    return seen
+
+
+@pytest.mark.parametrize(("option", "threads"), [((), cli.TRAIN_THREADS), (("--threads", "2"), 2)])
+def test_training_runs_on_the_threads_asked_for_then_restores_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: tuple[str, ...], threads: int
+) -> None:
+    seen = _environment_while_training(monkeypatch)
+    before = torch.get_num_threads()
+    tiny = ("--epochs", "1", "--dataset-size", "200", "--batch-size", "64", "--quiet")
+    assert _run("tp", "train", "hist", "-o", str(tmp_path / "run"), *option, *tiny) == 0
+    assert seen and {t for t, _ in seen} == {threads}
+    assert torch.get_num_threads() == before
+
+
+def test_training_flushes_denormals_then_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush denormals")
+    seen = _environment_while_training(monkeypatch)
+    tiny = ("--epochs", "1", "--dataset-size", "200", "--batch-size", "64", "--quiet")
+    assert _run("tp", "train", "hist", "-o", str(tmp_path / "run"), *tiny) == 0
+    assert seen and {d for _, d in seen} == {0.0}
+    assert float(torch.tensor(1e-38, dtype=torch.float32) / 100) > 0
+
+
+def test_fewer_than_one_thread_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RaspError, match="--threads must be at least 1"):
+        _run("tp", "train", "hist", "-o", str(tmp_path / "run"), "--threads", "0", "--quiet")
+    assert not (tmp_path / "run").exists()

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rasp_ir.frontends.transformer_programs.model import (
+    bos_bonus,
     categorical_attention,
     numerical_attention,
     position_bias,
@@ -111,3 +112,30 @@ def test_readout_ties_go_to_the_first_unmasked_class() -> None:
         model.unembed.zero_()
     predicted = model.predict(torch.tensor([[5, 1, 2, 4]]))
     assert predicted.tolist() == [[1, 1, 1, 1]]
+
+
+def test_a_saturated_match_passes_no_gradient_through_the_bos_bonus() -> None:
+    # c / (c + 1e-10) is exactly 1 in float32 for these totals, so the bonus is 0; upstream the
+    # attention's log(S + 1e-20) scales its gradient by ~1e20. With clamp(min=0), autograd's
+    # rounding residue (1/c - c/c^2 in float32) reaches c for 14 of these 50 totals; with relu
+    # nothing does. Unmatched (c = 0) the bonus is 1.
+    matched = torch.linspace(0.1, 5.0, 50).requires_grad_()
+    bonus = bos_bonus(matched)
+    bonus.backward(torch.full((50,), 1e20 / 3))  # type: ignore[no-untyped-call]
+    assert bonus.tolist() == [0.0] * 50
+    assert matched.grad is not None and matched.grad.tolist() == [0.0] * 50
+    assert bos_bonus(torch.zeros(1)).tolist() == [1.0]
+
+
+def test_every_occurrence_of_a_token_shares_one_embedding_draw() -> None:
+    model = random_model(0, (1, 1, 1, 1, 1))
+    model.set_sampling(tau=1.0, mode="gumbel_soft")
+    tokens = torch.tensor([[5, 1, 2, 1, 1, 3], [5, 2, 1, 3, 3, 1]])
+    torch.manual_seed(1)
+    x_cat, _ = model.streams(tokens)
+    embedded = x_cat[:, :, 0]
+    for token in (1, 2, 3):
+        rows = embedded[tokens == token]
+        assert len(rows) > 1 and torch.equal(rows, rows[:1].expand_as(rows))
+        assert rows[0].argmax() == token
+    assert not torch.equal(embedded[0, 1], embedded[0, 2])
