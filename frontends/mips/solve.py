@@ -61,6 +61,10 @@ EXTRACT_SEQUENCES = 4000
 """Training sequences traced for extraction."""
 MIN_SEQUENCES = 200
 """The fewest training sequences a deeper behaviour extraction traces."""
+DEPTH0_SEQUENCES = 40_000
+"""Training sequences traced by behaviour extraction at depth 0."""
+HORIZON_DEPTH = 6
+"""The deepest behaviour comparison confined to the first T - depth steps."""
 GENERALISATION = 4
 """The lifted program's second length, as a multiple of T."""
 
@@ -249,31 +253,57 @@ def methods(run: Run, task: Task) -> list[str]:
 
 @dataclass(frozen=True)
 class Plan:
-    """One extraction attempt: the method, the behaviour depth (behaviour only) and how many
-    training sequences to trace."""
+    """One extraction attempt: the method, how many training sequences to trace and how many
+    of their first steps (``length``), and the behaviour depth (behaviour only)."""
 
     method: str
     sequences: int
+    length: int
     depth: int | None = None
+
+    def describe(self) -> str:
+        """``behaviour depth 4 on 6 steps`` (the method alone when it has no depth)."""
+        if self.depth is None:
+            return self.method
+        return f"{self.method} depth {self.depth} on {self.length} steps"
+
+
+def _fitting(symbols: int, depth: int, length: int, most: int) -> int:
+    """The most sequences (at most ``most``) whose traced states, ``sequences x length + 1``,
+    times ``symbols^depth`` continuations stay within the behaviour extractor's bound."""
+    continuations: int = symbols**depth
+    return min(most, (MAX_CONTINUATIONS // continuations - 1) // length)
+
+
+def behaviour_plans(symbols: int, length: int) -> list[Plan]:
+    """Behaviour attempts, in order: depth 0 (the output is the state) on many sequences; the
+    deepest depth the bound allows on :data:`EXTRACT_SEQUENCES` sequences, then deeper on fewer
+    (at least :data:`MIN_SEQUENCES`) up to depth T, since states that agree for a few steps
+    may part later; then depth d on the first T - d steps only (d from 2 to
+    :data:`HORIZON_DEPTH`), so that every continuation stays within the T steps the RNN was
+    trained on: an RNN may tell apart, beyond T, states that its task does not."""
+    plans = [Plan("behaviour", _fitting(symbols, 0, length, DEPTH0_SEQUENCES), length, 0)]
+    first = behaviour_depth(symbols, EXTRACT_SEQUENCES * length + 1)
+    for depth in range(first, max(first, length) + 1):
+        sequences = _fitting(symbols, depth, length, EXTRACT_SEQUENCES)
+        if sequences >= MIN_SEQUENCES or depth == first:
+            plans.append(Plan("behaviour", max(sequences, MIN_SEQUENCES), length, depth))
+    for depth in range(2, min(HORIZON_DEPTH, length - 2) + 1):
+        sequences = _fitting(symbols, depth, length - depth, EXTRACT_SEQUENCES)
+        if sequences >= MIN_SEQUENCES:
+            plans.append(Plan("behaviour", sequences, length - depth, depth))
+    return plans
 
 
 def extraction_plans(run: Run, task: Task) -> list[Plan]:
-    """The attempts for ``run``, in the order of :func:`methods`. Behaviour extraction is
-    tried at the deepest depth its bound allows on :data:`EXTRACT_SEQUENCES` sequences, then
-    deeper on fewer sequences (``sequences x T x |alphabet|^depth`` within the bound, at least
-    :data:`MIN_SEQUENCES`), up to depth T: states that agree for a few steps may part later."""
-    symbols = len(alphabet_symbols(task.alphabet))
+    """The attempts for ``run``, in the order of :func:`methods`; behaviour extraction as
+    :func:`behaviour_plans` says."""
     plans = []
     for method in methods(run, task):
-        if method != "behaviour":
-            plans.append(Plan(method, EXTRACT_SEQUENCES))
-            continue
-        first = behaviour_depth(symbols, EXTRACT_SEQUENCES * task.length + 1)
-        for depth in range(first, max(first, task.length) + 1):
-            fitting = (MAX_CONTINUATIONS // symbols**depth - 1) // task.length
-            sequences = min(EXTRACT_SEQUENCES, fitting)
-            if sequences >= MIN_SEQUENCES or depth == first:
-                plans.append(Plan(method, max(sequences, MIN_SEQUENCES), depth))
+        if method == "behaviour":
+            plans += behaviour_plans(len(alphabet_symbols(task.alphabet)), task.length)
+        else:
+            plans.append(Plan(method, EXTRACT_SEQUENCES, task.length))
     return plans
 
 
@@ -281,11 +311,13 @@ def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str
     """Machines extracted from ``run``'s RNN by each plan of :func:`extraction_plans`; an
     attempt that refuses is recorded in ``attempts``."""
     symbols = alphabet_symbols(task.alphabet)
-    x = make_split(task, EXTRACT_SEQUENCES, 1).x_train
-    for plan in extraction_plans(run, task):
-        name = plan.method if plan.depth is None else f"{plan.method} depth {plan.depth}"
+    plans = extraction_plans(run, task)
+    most = max(plan.sequences for plan in plans)
+    x = make_split(task, 2 * most, 1).x_train[:most]
+    for plan in plans:
+        name = plan.describe()
         source = f"rasp mips solve, {name} extraction"
-        traced = x[: plan.sequences]
+        traced = x[: plan.sequences, : plan.length]
         try:
             if plan.method == "affine":
                 found = extract_affine(run.model, traced, symbols, task=task.name, source=source)

@@ -15,6 +15,7 @@ from rasp_ir.frontends.mips.extract_behaviour import MAX_CONTINUATIONS
 from rasp_ir.frontends.mips.rnn import GeneralRNN, RNNConfig
 from rasp_ir.frontends.mips.run_files import Run
 from rasp_ir.frontends.mips.solve import (
+    DEPTH0_SEQUENCES,
     EXTRACT_SEQUENCES,
     MIN_SEQUENCES,
     SolveSettings,
@@ -73,20 +74,25 @@ def _run(task: str, hidden_depth: int) -> Run:
     return Run(GeneralRNN(config), get_task(task))
 
 
-def test_extraction_plans_go_deeper_on_fewer_sequences() -> None:
+def test_extraction_plans_go_deeper_and_stay_within_the_trained_length() -> None:
     plans = extraction_plans(_run("Majority_0_1", 2), get_task("Majority_0_1"))
-    assert [(p.method, p.depth) for p in plans] == [
-        *(("behaviour", depth) for depth in range(6, 11)),
-        ("geometric", None),
-        ("affine", None),
+    assert [(p.method, p.depth, p.length) for p in plans] == [
+        ("behaviour", 0, 10),
+        *(("behaviour", depth, 10) for depth in range(6, 11)),
+        *(("behaviour", depth, 10 - depth) for depth in range(2, 7)),
+        ("geometric", None, 10),
+        ("affine", None, 10),
     ]
+    assert plans[0].sequences == DEPTH0_SEQUENCES
     for plan in plans:
         assert plan.sequences >= MIN_SEQUENCES
         if plan.depth is not None:
-            assert (plan.sequences * 10 + 1) * 2**plan.depth <= MAX_CONTINUATIONS
+            assert (plan.sequences * plan.length + 1) * 2**plan.depth <= MAX_CONTINUATIONS
+    assert plans[-3].describe() == "behaviour depth 6 on 4 steps"
     linear = extraction_plans(_run("Abs_Current", 1), get_task("Abs_Current"))
     assert [(p.method, p.depth, p.sequences) for p in linear] == [
         ("affine", None, EXTRACT_SEQUENCES),
+        ("behaviour", 0, DEPTH0_SEQUENCES),
         ("behaviour", 1, 2097),
         ("geometric", None, EXTRACT_SEQUENCES),
     ]
