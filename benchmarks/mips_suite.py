@@ -52,6 +52,7 @@ COLUMNS = (
     ("solved", "solved"),
     ("machine", "machine"),
     ("construction", "construction"),
+    ("transformer", "transformer"),
     ("rnn", "RNN"),
     ("seconds", "s"),
     ("failed", "failed at"),

@@ -375,15 +375,15 @@ def _lift(
 
 def _compile(program: ir.Program, out_dir: Path, result: SolveResult) -> BatchRunner:
     """``program`` compiled to transformer weights (``model``) and to Python (``program.py``);
-    a runner of the transformer."""
+    a runner of the transformer. The facts record the transformer's shape as its
+    ``model.json`` states it."""
     torch_backend, python_backend = load_backend("torch"), load_backend("python")
     model = torch_backend.lower(program)
-    result.facts["compiled"] = {
-        "torch": save_artifact(torch_backend, model, out_dir / "model").name,
-        "python": save_artifact(
-            python_backend, python_backend.lower(program), out_dir / "program"
-        ).name,
-    }
+    save_artifact(torch_backend, model, out_dir / "model")
+    save_artifact(python_backend, python_backend.lower(program), out_dir / "program")
+    config = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))["config"]
+    shape = ("n_layers", "n_heads", "d_model", "d_mlp")
+    result.facts["transformer"] = {key: config[key] for key in shape}
     return torch_backend.runner(program, model)
 
 

@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = (
     "solved",
     "machine",
     "construction",
+    "transformer",
     "rnn",
     "seconds",
     "failed",
@@ -100,15 +101,25 @@ def summary_row(result: dict[str, Any]) -> dict[str, str]:
     else:
         shape = f"{machine['states']} states"
     architecture = result.get("architecture")
+    transformer = result.get("transformer")
     return {
         "task": result["task"],
         "solved": "yes" if result["solved"] else "no",
         "machine": shape,
         "construction": str(result.get("construction") or "-"),
+        "transformer": _transformer_cell(transformer) if transformer else "-",
         "rnn": architecture["description"] if architecture else "-",
         "seconds": f"{result['seconds']['total']:.0f}",
         "failed": "" if result["failed_stage"] is None else str(result["failed_stage"]),
     }
+
+
+def _transformer_cell(shape: dict[str, int]) -> str:
+    """``2 layers x 1 heads, d_model 17, MLP 21``."""
+    return (
+        f"{shape['n_layers']} layers x {shape['n_heads']} heads, d_model {shape['d_model']}, "
+        f"MLP {shape['d_mlp']}"
+    )
 
 
 def write_summary(results: Sequence[dict[str, Any]], out_dir: Path) -> Path:

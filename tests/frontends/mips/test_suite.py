@@ -71,10 +71,10 @@ def test_finished_tasks_are_skipped_and_summarised(
     assert "1 of 2 tasks solved" in printed
     table = (tmp_path / "summary.md").read_text()
     assert (
-        "| Parity_All | yes | 2 states | counts | D=4, hidden MLP 2x32, output MLP 2x32 | 4 |  |"
-        in table
+        "| Parity_All | yes | 2 states | counts | 1 layers x 1 heads, d_model 17, MLP 21 "
+        "| D=4, hidden MLP 2x32, output MLP 2x32 | 4 |  |" in table
     )
-    assert "| Bit_Palindrome | no | - | - | - | 4 | search |" in table
+    assert "| Bit_Palindrome | no | - | - | - | - | 4 | search |" in table
     assert [r["task"] for r in json.loads((tmp_path / "summary.json").read_text())] == [
         "Parity_All",
         "Bit_Palindrome",
