@@ -31,7 +31,12 @@ def _result(task: str, solved: bool) -> dict[str, Any]:
         "failed_stage": None if solved else "search",
         "reason": None if solved else "no architecture learned the task",
         **(
-            {"machine": machine, "architecture": architecture, "construction": "counts"}
+            {
+                "machine": machine,
+                "architecture": architecture,
+                "construction": "counts",
+                "transformer": {"n_layers": 1, "n_heads": 1, "d_model": 17, "d_mlp": 21},
+            }
             if solved
             else {}
         ),
