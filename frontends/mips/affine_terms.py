@@ -29,15 +29,16 @@ def step_weights(machine: AffineMachine, row: Sequence[int]) -> list[int]:
     return [dot(coefficients, v) + constant for v in vectors]
 
 
-def weight_expr(machine: AffineMachine, row: Sequence[int]) -> ir.Expr:
-    """``row (B x + c)`` as an expression of the token ``x``: ``k * x + e`` for integer
+def weight_expr(machine: AffineMachine, row: Sequence[int], shift: int = 0) -> ir.Expr:
+    """``row (B x + c) + shift`` as an expression of the token ``x``: ``k * x + e`` for integer
     alphabets (exact for every integer), a lookup of the pair's code otherwise."""
     x = ir.Param("x")
     if machine.pairs:
-        weights = step_weights(machine, row)
+        weights = [w + shift for w in step_weights(machine, row)]
         entries = tuple(((t,), w) for t, w in zip(machine.tokens, weights, strict=True) if w)
         return ir.Lookup((x,), entries, ir.Const(0))
-    (slope,), intercept = linear_form(machine, row)
+    (slope,), constant = linear_form(machine, row)
+    intercept = constant + shift
     expr: ir.Expr = x if slope == 1 else ir.Binary("*", ir.Const(slope), x)
     return expr if intercept == 0 else ir.Binary("+", expr, ir.Const(intercept))
 

@@ -18,7 +18,8 @@ OUTPUT = "machine_output"
 class Construction:
     """The bindings of one exact construction, before certification.
 
-    ``name``: ``windows``, ``counts``, ``doubling``, ``prefix_sums`` or ``affine_windows``.
+    ``name``: ``windows``, ``counts``, ``doubling``, ``prefix_sums``, ``affine_windows`` or
+    ``polynomial_sums``.
     ``attention_layers``: the layers the construction needs by design (what
     ``check_program`` must allocate). ``table_entries``: the entries of every lookup table it
     wrote (a size measure for choosing between constructions). ``summary``: one paragraph for

@@ -12,7 +12,9 @@ attention layers, then fewest table entries) unless the ``construction`` setting
 
 Integer-affine machines (kind ``"affine"``, :mod:`.affine`) are lifted by ``prefix_sums``
 (:mod:`.prefix_sums`) when A is the identity and by ``affine_windows`` (:mod:`.affine_windows`)
-when A is nilpotent; one attention layer, exact for every length.
+when A is nilpotent (one attention layer), and by ``polynomial_sums`` (:mod:`.polynomial_sums`)
+when A is unipotent ((A - I)^k = 0: k nested prefix sums at most, one layer each); exact for
+every length.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .machine import (
     machine_from_json,
     read_machine_json,
 )
+from .polynomial_sums import POLYNOMIAL_SUMS, polynomial_sums, unipotent_powers
 from .prefix_sums import PREFIX_SUMS, prefix_sums
 from .rnn_split import SPLIT_SEQUENCES, rnn_split_reference
 from .windows import windows
@@ -54,6 +57,7 @@ CONSTRUCTIONS = tuple(BUILDERS)
 AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
     PREFIX_SUMS: prefix_sums,
     AFFINE_WINDOWS: affine_windows,
+    POLYNOMIAL_SUMS: polynomial_sums,
 }
 AFFINE_CONSTRUCTIONS = tuple(AFFINE_BUILDERS)
 
@@ -152,8 +156,8 @@ def lift_machine(
 
 def construct_affine(machine: AffineMachine, forced: str | None = None) -> Construction:
     """The construction of the affine ``machine``: ``prefix_sums`` when A is the identity,
-    ``affine_windows`` when A is nilpotent (or the ``forced`` one); a :class:`RaspError` when
-    it does not apply."""
+    ``affine_windows`` when A is nilpotent, ``polynomial_sums`` when A is unipotent (or the
+    ``forced`` one); a :class:`RaspError` when it does not apply."""
     if forced is not None and forced not in AFFINE_BUILDERS:
         raise RaspError.single(
             "mips-construction",
@@ -171,12 +175,16 @@ def _affine_choice(machine: AffineMachine) -> str:
         return PREFIX_SUMS
     if nilpotent_powers(machine.A) is not None:
         return AFFINE_WINDOWS
+    if unipotent_powers(machine.A) is not None:
+        return POLYNOMIAL_SUMS
     raise RaspError.single(
         "mips-construction",
-        f"no construction lifts this affine machine: its A, {[list(r) for r in machine.A]}, is "
-        "neither the identity (prefix_sums) nor nilpotent (affine_windows)",
-        hint="the mips frontend lifts affine machines whose state only accumulates or only "
-        "remembers the last inputs",
+        f"no construction lifts this affine machine: its A, {[list(r) for r in machine.A]}, has "
+        "an eigenvalue other than 1 and one other than 0, so it is neither unipotent "
+        "((A - I)^n = 0: prefix_sums for A = I, polynomial_sums otherwise) nor nilpotent "
+        "(A^n = 0: affine_windows)",
+        hint="the mips frontend lifts affine machines whose eigenvalues are all 1 (the state "
+        "accumulates, polynomially in the position) or all 0 (it remembers the last inputs)",
     )
 
 

@@ -25,7 +25,8 @@ draws them), and lifting fails on any disagreement there too.
 Without --construction the cheapest construction that applies is used: windows (definite
 machines, 1 attention layer), counts (commutative machines, 1 layer) or doubling (any machine,
 ceil(log2(max_len)) layers). Integer-affine machines ("kind": "affine") are lifted by
-prefix_sums when A is the identity and by affine_windows when A is nilpotent (1 layer each).
+prefix_sums when A is the identity and by affine_windows when A is nilpotent (1 layer each),
+and by polynomial_sums when A is unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most).
 The same as: rasp lift --frontend mips MACHINE.json -o PROGRAM.rasp [--set construction=C]
 
 examples:

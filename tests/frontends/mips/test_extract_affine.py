@@ -167,8 +167,9 @@ def test_a_newton_gravity_rnn_is_extracted_with_its_constant() -> None:
     assert (machine.A, machine.B, machine.c) == (((0, -1), (1, 2)), ((1,), (0,)), (-1, 0))
     assert machine.initial == (0, 0) and (machine.C, machine.d) == (((1, 2),), (0,))
     assert agreement(machine, task_reference(task), split.x_test, "task").ok
-    with pytest.raises(RaspError, match="neither the identity"):
-        lift_affine(machine, LiftOptions(max_len=4), SOURCE)
+    lifted = lift_affine(machine, LiftOptions(max_len=4), SOURCE)
+    assert lifted.certificate.ok
+    assert lifted.certificate.to_json()["details"]["construction"] == "polynomial_sums"
 
 
 def test_pair_inputs_give_two_input_columns() -> None:
