@@ -4,6 +4,11 @@ rounded outputs on every traced sequence, with the lattice it was read from, out
 RaspError saying, with numbers, why the RNN is not such a machine).
 
 1. **Trace** every hidden state from ``h_0 = 0`` over every step (:func:`.extract.trace_states`).
+   **Keep what the readout can see:** with ``W`` fitted as in step 2 and ``F`` the first
+   weight of the output MLP, the states are projected on the row space of ``F W^k``
+   (``k < D``, singular values above :data:`OBSERVABLE` of the largest). A direction outside
+   it never reaches an output, at any later step: a leaky unit that an RNN larger than its
+   task needs is dropped, not fitted. Steps 2-4 work on the projected states.
 2. **Input directions.** Fit ``h' = W h + U x + c`` by least squares over every traced
    transition (exact for a linear RNN, and for any RNN whose states move affinely). The
    candidates ``W^k u`` (each input column ``u``, ``k = 0..D``) are kept greedily when they
@@ -47,15 +52,18 @@ from .task_spec import IntArray
 
 DEFAULT_TOLERANCE = 0.4
 MAX_DENOMINATOR = 16
+OBSERVABLE = 1e-4
+"""Directions whose readout singular value is below this share of the largest are unseen."""
 
 
 @dataclass(frozen=True)
 class AffineExtraction:
     """An affine machine read off an RNN, and the lattice it was read from.
 
-    ``basis`` (n x D, rows) and ``offset`` (D) are the refitted lattice: every traced hidden
-    state after the first step is ``z basis + offset`` up to ``max_deviation`` (max-norm,
-    hidden units), and its real coordinates are within ``max_fraction`` of the integer ``z``
+    ``basis`` (n x D, rows) and ``offset`` (D) are the refitted lattice: the part of every
+    traced hidden state after the first step that the readout can see (step 1) is ``z basis +
+    offset`` up to ``max_deviation`` (max-norm, hidden units), and its real coordinates are
+    within ``max_fraction`` of the integer ``z``
     (both at most ``tolerance``). ``denominator`` is the m of step 3 (1 when the kept input
     directions generate the others). ``states`` counts the traced hidden states (``h_0``
     included) and ``transitions`` the traced steps."""
@@ -82,6 +90,19 @@ class Lattice:
     denominator: int
     max_deviation: float
     max_fraction: float
+
+
+def observable_basis(model: GeneralRNN, w: FloatArray) -> FloatArray:
+    """An orthonormal basis ``(D, r)`` of the hidden directions the readout can ever see: the
+    row space of ``F W^k`` for ``k < D``, ``F`` the first weight of ``model``'s output MLP and
+    ``W`` ``(D, D)`` the fitted update (step 1 of the module docstring)."""
+    first = next(m for m in model.output if isinstance(m, torch.nn.Linear))
+    weight = first.weight.detach().to(torch.float64).numpy()
+    rows = np.vstack([weight @ np.linalg.matrix_power(w, k) for k in range(len(w))])
+    _, values, right = np.linalg.svd(rows)
+    rank = int(np.sum(values > OBSERVABLE * values[0])) if values.size and values[0] > 0 else 0
+    basis: FloatArray = right[: max(rank, 1)].T
+    return basis
 
 
 def linear_update(states: FloatArray, inputs: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -299,8 +320,10 @@ def extract_affine(
     n, steps, dim = states.shape
     if steps < 3:
         raise RaspError.single("mips-extract", "affine extraction needs inputs of 2 steps or more")
-    after = states[:, 1:].reshape(-1, dim)
-    lattice = lattice_of(after, linear_update(states, x.numpy()), tolerance)
+    seen_basis = observable_basis(model, linear_update(states, x.numpy())[0])
+    seen = states @ seen_basis
+    after = seen[:, 1:].reshape(-1, seen_basis.shape[1])
+    lattice = lattice_of(after, linear_update(seen, x.numpy()), tolerance)
     z = lattice.z.reshape(n, steps - 1, -1)
     symbols = np.rint(x.numpy()).astype(np.int64)
     transition = fit_transition(
@@ -309,14 +332,14 @@ def extract_affine(
         z[:, 1:].reshape(-1, z.shape[2]),
     )
     initial = initial_state(transition, symbols[:, 0], z[:, 0])
-    outputs = rounded_outputs(model, after)
+    outputs = rounded_outputs(model, states[:, 1:].reshape(-1, dim))
     readout = fit_readout(lattice.z, outputs)
     machine = affine_machine(alphabet, transition, readout, initial, steps - 1, (task, source))
     check_machine(machine, indices, outputs.reshape(n, steps - 1))
     return AffineExtraction(
         machine=machine,
-        basis=lattice.basis,
-        offset=lattice.offset,
+        basis=lattice.basis @ seen_basis.T,
+        offset=lattice.offset @ seen_basis.T,
         denominator=lattice.denominator,
         tolerance=tolerance,
         max_deviation=lattice.max_deviation,

@@ -116,6 +116,19 @@ def test_the_lattice_basis_is_the_hidden_direction_of_each_coordinate() -> None:
     assert np.allclose(half.basis, [[0.5]]) and half.machine.A == ((1,),)
 
 
+def test_a_leaky_unit_the_readout_never_sees_is_dropped() -> None:
+    # Prev1 with a third unit h3' = 0.5 h3 + x (off every lattice) that no output reads,
+    # now or later: the machine has the two registers only.
+    w = [[0, 0, 0], [1, 0, 0], [0, 0, 0.5]]
+    model = linear_rnn(w, [1, 0, 1], [0, 1, 0])
+    task = get_task("Prev1")
+    split = make_split(task, 500, 0)
+    found = extract_affine(model, split.x_train, alphabet_symbols(task.alphabet), task="Prev1")
+    assert found.machine.state_dim == 2 and found.machine.A == SHIFT
+    assert np.allclose(found.basis, [[1, 0, 0], [0, 1, 0]], atol=1e-4)
+    assert agreement(found.machine, task_reference(task), split.x_test, "test split").ok
+
+
 def test_the_input_direction_stays_a_lattice_vector_when_the_inputs_are_even() -> None:
     # Inputs 0, 2, 4 only: the states 2k u generate 2Z u, but z' = z + x needs Z u.
     model = linear_rnn([[1]], [1], [1])
