@@ -26,7 +26,11 @@ failure (``failed_stage`` and ``reason`` in ``result.json``), never a placeholde
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -74,7 +78,8 @@ Result = TypeVar("Result")
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """How to solve: the search's strategy, budget and seeds; training settings; device."""
+    """How to solve: the search's strategy, budget and seeds; training settings; device; the
+    most seconds compiling the transformer and checking it may take (see :func:`time_limit`)."""
 
     train: TrainSettings
     strategy: str = "ladder"
@@ -82,6 +87,7 @@ class SolveSettings:
     seeds: tuple[int, ...] = (0, 1, 2, 3)
     device: str = "cpu"
     progress: bool = False
+    compile_timeout_s: float = 600.0
 
 
 @dataclass
@@ -127,15 +133,40 @@ def solve(task: Task, out_dir: Path, settings: SolveSettings) -> SolveResult:
         stage = "lift"
         program = _timed(result, stage, lambda: _lift(task, verified, settings, out_dir, result))
         stage = "compile"
-        runner = _timed(result, stage, lambda: _compile(program, out_dir, result))
-        stage = "transformer"
-        _timed(
-            result, stage, lambda: _check_transformer(program, runner, verified, settings, out_dir)
-        )
+        with time_limit(settings.compile_timeout_s, "compiling and checking the transformer"):
+            runner = _timed(result, stage, lambda: _compile(program, out_dir, result))
+            stage = "transformer"
+            _timed(
+                result,
+                stage,
+                lambda: _check_transformer(program, runner, verified, settings, out_dir),
+            )
     except (_StageFailed, RaspError) as error:
         result.failed_stage, result.reason = stage, str(error).strip()
     write_result(out_dir, result)
     return result
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Fail the stage under way (a :class:`_StageFailed`) when the block takes more than
+    ``seconds``, by SIGALRM: only in the main thread of a process on a system that has it;
+    elsewhere the block runs without a limit."""
+    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds == math.inf:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _StageFailed(f"{what} took more than {seconds:g} s (the --compile-timeout)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def write_result(out_dir: Path, result: SolveResult) -> None:

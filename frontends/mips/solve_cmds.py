@@ -46,6 +46,17 @@ examples:
 """
 
 
+def _add_compile_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compile-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="the most the transformer's compile and check may take; then the task is solved "
+        "but its compile stage fails (600)",
+    )
+
+
 def register_solve_commands(commands: Subparsers) -> None:
     """Add ``solve`` and ``suite`` to ``commands``."""
     solve = add_command(
@@ -60,6 +71,7 @@ def register_solve_commands(commands: Subparsers) -> None:
     solve.add_argument("task", metavar="TASK", help="a paper task name (see `rasp mips tasks`)")
     solve.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     add_search_options(solve)
+    _add_compile_timeout(solve)
     suite = add_command(
         commands,
         "suite",
@@ -73,6 +85,7 @@ def register_solve_commands(commands: Subparsers) -> None:
         "--tasks", metavar="NAMES", help="comma-separated task names (default: all 62)"
     )
     add_search_options(suite)
+    _add_compile_timeout(suite)
 
 
 def solve_settings(args: argparse.Namespace, task: Task) -> SolveSettings:
@@ -86,6 +99,7 @@ def solve_settings(args: argparse.Namespace, task: Task) -> SolveSettings:
         seeds=tuple(range(args.seeds)),
         device=args.device,
         progress=not args.quiet,
+        compile_timeout_s=args.compile_timeout,
     )
 
 

@@ -4,6 +4,8 @@ programs at T and 4T, a compiled transformer and Python; failures are typed resu
 from __future__ import annotations
 
 import json
+import math
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from rasp_ir.frontends.mips.solve import (
     behaviour_depth,
     extraction_plans,
     solve,
+    time_limit,
 )
 from rasp_ir.frontends.mips.tasks import get_task
 from rasp_ir.frontends.mips.train import TrainSettings
@@ -97,3 +100,13 @@ def test_extraction_plans_go_deeper_and_stay_within_the_trained_length() -> None
         ("behaviour", 1, 2097),
         ("geometric", None, EXTRACT_SEQUENCES),
     ]
+
+
+def test_a_stage_over_its_time_limit_fails_with_a_message() -> None:
+    with (
+        pytest.raises(Exception, match=r"compiling took more than 0.2 s \(the --compile-timeout\)"),
+        time_limit(0.2, "compiling"),
+    ):
+        time.sleep(5)
+    with time_limit(math.inf, "compiling"):
+        time.sleep(0.01)
