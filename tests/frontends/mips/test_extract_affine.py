@@ -119,7 +119,7 @@ def test_the_lattice_basis_is_the_hidden_direction_of_each_coordinate() -> None:
 def test_a_leaky_unit_the_readout_never_sees_is_dropped() -> None:
     # Prev1 with a third unit h3' = 0.5 h3 + x (off every lattice) that no output reads,
     # now or later: the machine has the two registers only.
-    w = [[0, 0, 0], [1, 0, 0], [0, 0, 0.5]]
+    w: list[list[float]] = [[0, 0, 0], [1, 0, 0], [0, 0, 0.5]]
     model = linear_rnn(w, [1, 0, 1], [0, 1, 0])
     task = get_task("Prev1")
     split = make_split(task, 500, 0)
