@@ -54,10 +54,12 @@ class Extraction:
     distance of a state from its representative (at most the tolerance), ``min_separation``
     the smallest between two representatives (more than twice the tolerance; infinite for one
     cluster). ``observed`` counts traced transitions; ``unobserved`` lists the (cluster,
-    symbol index) pairs no sequence took, completed as self-loops. ``method`` is
+    symbol index) pairs no sequence took (and, by behaviour, the RNN did not settle),
+    completed as self-loops. ``method`` is
     ``"geometric"`` or ``"behaviour"`` (:mod:`.extract_behaviour`, where the clusters are
     behaviour classes up to ``depth`` steps, the representative is a class's first traced
-    state, and the deviation and separation are informative only: no bound holds for them).
+    state, and the deviation and separation are informative only: no bound holds for them;
+    ``queried`` counts the unobserved pairs whose target the RNN itself gave).
     """
 
     machine: FiniteMachine
@@ -71,6 +73,7 @@ class Extraction:
     unobserved: tuple[tuple[int, int], ...]
     method: str = "geometric"
     depth: int | None = None
+    queried: int = 0
 
 
 def alphabet_symbols(alphabet: Alphabet) -> tuple[Symbol, ...]:

@@ -16,8 +16,12 @@ up to depth ``k``, computed with the model itself, batched over states x continu
 3. **Classes** are the distinct signatures, numbered in trace order (class 0 holds ``h_0``);
    a class's output is its signature's first entry.
 4. **Single-valued transitions**: a (class, symbol) observed going to two classes is refused
-   (a larger depth may tell those states apart). Unobserved (class, symbol) pairs are
-   completed as self-loops (don't-cares, as in the geometric method); then minimise.
+   (a larger depth may tell those states apart).
+5. **Unobserved (class, symbol) pairs ask the RNN**: its next state from the class's first
+   traced state goes to the class with that state's signature, when a class has it (rare
+   states of a large alphabet, e.g. a small running maximum, meet few symbols in the traces).
+   Pairs still open are completed as self-loops (don't-cares, as in the geometric method);
+   then minimise.
 
 The guarantee: the machine equals the RNN's rounded outputs on every traced sequence (each
 traced state is in one class, the output is a function of the class, and the transitions are
@@ -97,6 +101,36 @@ def behaviour_classes(signatures: IntArray) -> IntArray:
     return classes
 
 
+def queried_transitions(
+    model: GeneralRNN,
+    table: IntArray,
+    classes: tuple[FloatArray, IntArray],
+    alphabet: Sequence[Symbol],
+    depth: int,
+) -> tuple[IntArray, int]:
+    """``table`` ``(K, S)`` with each unobserved (-1) pair filled by the class whose signature
+    ``model``'s next state has, from the class's first traced state (``classes``: those
+    states ``(K, D)`` and the classes' signatures); pairs whose next state matches no class
+    stay -1. The table and how many pairs were filled. Nothing is asked when the comparison
+    would exceed :data:`MAX_CONTINUATIONS`."""
+    missing = np.argwhere(table < 0)
+    width = len(alphabet)
+    if not len(missing) or len(missing) * width**depth > MAX_CONTINUATIONS:
+        return table, 0
+    representatives, class_signatures = classes
+    dtype = next(model.parameters()).dtype
+    symbols = model_inputs(np.arange(width)[None, :], alphabet)[0].to(dtype)
+    with torch.no_grad():
+        h = torch.from_numpy(representatives[missing[:, 0]]).to(dtype)
+        after = model.step(h, symbols[missing[:, 1]]).to(torch.float64).numpy()
+    found = behaviour_signatures(model, after, alphabet, depth)
+    lookup = {row.tobytes(): index for index, row in enumerate(class_signatures)}
+    filled = table.copy()
+    for (state, symbol), row in zip(missing, found, strict=True):
+        filled[state, symbol] = lookup.get(row.tobytes(), -1)
+    return filled, int(np.sum(filled != table))
+
+
 def extract_by_behaviour(
     model: GeneralRNN,
     inputs: npt.ArrayLike,
@@ -147,6 +181,10 @@ def extract_by_behaviour(
         hint=f"states that agree for {depth} steps behave differently later; a larger --depth "
         "may separate them",
     )
+    class_signatures = signatures[inverse.reshape(-1)[leaders]]
+    table, queried = queried_transitions(
+        model, table, (representatives, class_signatures), alphabet, depth
+    )
     clustered, unobserved = completed_machine(table, output, alphabet, steps, task, source)
     gaps = np.max(np.abs(representatives[:, None, :] - representatives[None, :, :]), axis=2)
     gaps[np.diag_indices(k)] = np.inf
@@ -162,4 +200,5 @@ def extract_by_behaviour(
         unobserved=unobserved,
         method="behaviour",
         depth=depth,
+        queried=queried,
     )

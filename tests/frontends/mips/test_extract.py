@@ -278,6 +278,22 @@ def test_unobserved_transitions_are_self_loops_and_recorded() -> None:
     assert found.machine.delta == ((0, 1), (1, 1))
 
 
+def test_behaviour_asks_the_rnn_where_the_traces_did_not_go() -> None:
+    # Traced on [1, 0] and [0, 1], as above: the odd class never reads a 1. By behaviour the
+    # RNN is asked, and its next state (even parity) has the even class's signature.
+    found = extract_machine(
+        parity_rnn(), np.array([[1, 0], [0, 1]]), (0, 1), method="behaviour", depth=2
+    )
+    assert found.queried == 1 and found.unobserved == ()
+    assert found.machine.delta == ((0, 1), (1, 0))
+    # The mod-3 counter traced on zeros and ones only: every 2 is asked of the RNN.
+    inputs = np.random.default_rng(0).integers(0, 2, size=(50, 6))
+    found = extract_machine(mod3_rnn(), inputs, (0, 1, 2), method="behaviour", depth=3)
+    assert found.queried == 3 and found.unobserved == ()
+    task = get_task("Add_Mod_3")
+    assert agreement(found.machine, task_reference(task), make_split(task, 500, 0).x_test, "").ok
+
+
 def test_badly_separated_states_are_refused_with_numbers() -> None:
     inputs = get_task("Parity_All").generate(200, np.random.default_rng(0))[0]
     with pytest.raises(RaspError) as refused:
