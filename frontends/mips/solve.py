@@ -179,11 +179,14 @@ def write_result(out_dir: Path, result: SolveResult) -> None:
 
 
 def _timed(result: SolveResult, stage: str, work: Callable[[], Result]) -> Result:
+    """Run ``work`` and record its seconds for ``stage`` (or more, when the stage recorded a
+    longer time of its own: a resumed search counts its recorded trials)."""
     started = time.perf_counter()
     try:
         return work()
     finally:
-        result.seconds[stage] = round(time.perf_counter() - started, 2)
+        elapsed = time.perf_counter() - started
+        result.seconds[stage] = round(max(result.seconds.get(stage, 0.0), elapsed), 2)
 
 
 def _search(task: Task, out_dir: Path, settings: SolveSettings, result: SolveResult) -> Trial:
@@ -201,8 +204,10 @@ def _search(task: Task, out_dir: Path, settings: SolveSettings, result: SolveRes
         "strategy": outcome.strategy,
         "trials": len(outcome.trials),
         "complete": outcome.complete,
+        "trial_seconds": outcome.seconds,
         "assumption": outcome.assumption,
     }
+    result.seconds["search"] = outcome.seconds
     if outcome.smallest is None:
         tried = ", ".join(t.architecture.describe() for t in outcome.trials) or "none"
         raise _StageFailed(f"no architecture learned the task (tried: {tried})")
