@@ -90,7 +90,7 @@ def test_step_margins_equal_those_over_every_state(kind: LeafKind) -> None:
     rng = random.Random(kind)
     for _ in range(30):
         if kind == "ratio":
-            states: list[Value] = sorted(rng.sample(range(12), rng.randint(2, 12)))
+            states: list[Value] = list(sorted(rng.sample(range(12), rng.randint(2, 12))))
         else:
             numbers = {Fraction(rng.randint(-50, 50), rng.randint(1, 6)) for _ in range(20)}
             states = [n if n.denominator > 1 else int(n) for n in sorted(numbers)]
