@@ -52,11 +52,11 @@ def add(*parts: tuple[float, Functional]) -> Functional:
 
 def indicator(leaf: Leaf, states: set[int], one: int) -> Functional:
     """1 on the given states of a one-hot leaf, 0 on the others (none = all-zero one-hot)."""
-    defined = {i: leaf.state_dim(i) for i in range(len(leaf.states))}
-    if any(defined[s] is None for s in states):
-        excluded = [d for i, d in defined.items() if i not in states and d is not None]
+    if any(leaf.state_dim(s) is None for s in states):
+        everywhere = (leaf.state_dim(i) for i in range(len(leaf.states)) if i not in states)
+        excluded = [d for d in everywhere if d is not None]
         return add((1.0, {one: 1.0}), *((-1.0, {d: 1.0}) for d in excluded))
-    return {d: 1.0 for s in states if (d := defined[s]) is not None}
+    return {d: 1.0 for s in states if (d := leaf.state_dim(s)) is not None}
 
 
 @dataclass(frozen=True)
