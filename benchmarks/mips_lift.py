@@ -12,9 +12,9 @@ the certificate's agreement (program vs machine) and the compiled transformer vs
 (``rasp_ir.api.verify`` on ``--samples`` random inputs of length max_len: mismatch count).
 
 Compilation is skipped, and the row says "skipped (budget)", when the planned residual width
-exceeds ``--max-d-model`` (sum_all_100's one-hot sums take minutes); a program the torch backend
-refuses says "unsupported" with the reason. Verification lowers the program once more (not
-timed). Prints a Markdown table and writes
+exceeds ``--max-d-model`` (sum_all_100's one-hot sums are thousands of dimensions wide, slow to
+run on a CPU); a program the torch backend refuses says "unsupported" with the reason.
+Verification lowers the program once more (not timed). Prints a Markdown table and writes
 benchmarks/results/mips_lift.{json,md} with the torch thread count and the ``uptime`` load
 averages before and after (the machine may be shared).
 """

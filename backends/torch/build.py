@@ -66,12 +66,20 @@ def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransform
         for layer in range(1, n_layers + 1):
             for slot, head in enumerate(heads[layer]):
                 _set_head(plan, model, layer - 1, slot, head)
-            for slot, unit in enumerate(mlps[layer]):
-                for dim, weight in unit.inp.items():
-                    model.mlp_in[layer - 1, dim, slot] = weight
-                for dim, weight in unit.out.items():
-                    model.mlp_out[layer - 1, slot, dim] = weight
+            _set_units(model, layer - 1, mlps[layer])
     return model
+
+
+def _set_units(model: CompiledTransformer, layer: int, units: list[Unit]) -> None:
+    """The input and output weights of every hidden unit, one indexed write per matrix (each
+    (dimension, unit) pair is written once)."""
+    inp = [(d, slot, w) for slot, unit in enumerate(units) for d, w in unit.inp.items()]
+    out = [(slot, d, w) for slot, unit in enumerate(units) for d, w in unit.out.items()]
+    for matrix, entries in ((model.mlp_in[layer], inp), (model.mlp_out[layer], out)):
+        if entries:
+            rows, columns, weights = zip(*entries, strict=True)
+            values = torch.tensor(weights, dtype=torch.float64).to(torch.float32)
+            matrix[list(rows), list(columns)] = values
 
 
 def _suppress_at_bos(plan: Plan, units: list[Unit]) -> list[Unit]:

@@ -12,16 +12,26 @@ import warnings
 from fractions import Fraction
 from itertools import pairwise
 
-from rasp_ir.api import Diagnostic, RaspError, Value, check_program, ir, optimize
+from rasp_ir.api import (
+    CheckResult,
+    Diagnostic,
+    RaspError,
+    Value,
+    check_program,
+    ir,
+    optimize,
+)
 from rasp_ir.backends.torch.build import build_model
 from rasp_ir.backends.torch.lower import _Problems, plan_program
 from rasp_ir.backends.torch.model import CompiledTransformer
 from rasp_ir.backends.torch.plan import Plan, unsupported_error
 
 
-def plan(program: ir.Program) -> Plan:
-    """The compile plan of ``program``; :class:`RaspError` for errors and unsupported constructs."""
-    checked = check_program(program)
+def plan(program: ir.Program, checked: CheckResult | None = None) -> Plan:
+    """The compile plan of ``program`` (``checked``: its check, when already done);
+    :class:`RaspError` for errors and unsupported constructs."""
+    if checked is None:
+        checked = check_program(program)
     if checked.errors:
         raise RaspError(checked.diagnostics)
     program = optimize(program)
@@ -73,15 +83,16 @@ def float32_problems(
 def compile_program(program: ir.Program) -> CompiledTransformer:
     """Compile ``program`` to a transformer whose outputs equal the interpreter's."""
     started = time.perf_counter()
-    notes = causal_warnings(program)
+    checked = check_program(program)
+    notes = causal_warnings(program, checked)
     for note in notes:
         warnings.warn(note, stacklevel=2)
-    model = build_model(plan(program), notes)
+    model = build_model(plan(program, checked), notes)
     model.info.report["compile_seconds"] = time.perf_counter() - started
     return model
 
 
-def causal_warnings(program: ir.Program) -> tuple[str, ...]:
+def causal_warnings(program: ir.Program, checked: CheckResult | None = None) -> tuple[str, ...]:
     """Under ``%causal``, reading ``length`` sees the prefix length (tracr issue #19)."""
-    diagnostics = check_program(program).warnings
+    diagnostics = (checked or check_program(program)).warnings
     return tuple(d.message for d in diagnostics if d.code == "causal-length")

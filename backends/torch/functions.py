@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -50,10 +51,18 @@ class Leaf:
 
     def state_dim(self, state: int) -> int | None:
         """The one-hot dimension of a state (None for the undefined state)."""
-        defined = [i for i, v in enumerate(self.states) if v is not None]
-        if self.states[state] is None:
-            return None
-        return self.dims[defined.index(state)]
+        place = self._defined_places[state]
+        return None if place is None else self.dims[place]
+
+    @cached_property
+    def _defined_places(self) -> tuple[int | None, ...]:
+        """The place of every state among the defined ones (None for the undefined state)."""
+        places: list[int | None] = []
+        count = 0
+        for value in self.states:
+            places.append(None if value is None else count)
+            count += value is not None
+        return tuple(places)
 
     def number(self, state: int) -> Fraction:
         """The numeric value of a state of a numeric leaf."""
@@ -62,6 +71,11 @@ class Leaf:
             raise TypeError(f"state {value!r} of {self.name} is not a number")
         assert isinstance(value, (int, Fraction))
         return Fraction(value)
+
+    @cached_property
+    def sorted_numbers(self) -> tuple[Fraction, ...]:
+        """The numeric values of every state, in increasing order (a numeric leaf only)."""
+        return tuple(sorted(self.number(i) for i in range(len(self.states))))
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,8 +18,10 @@ numerical MLPs are exact on their inferred value sets only (rasp-semantics §16.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import product
 
 import numpy as np
@@ -50,11 +52,11 @@ def add(*parts: tuple[float, Functional]) -> Functional:
 
 def indicator(leaf: Leaf, states: set[int], one: int) -> Functional:
     """1 on the given states of a one-hot leaf, 0 on the others (none = all-zero one-hot)."""
-    defined = {i: leaf.state_dim(i) for i in range(len(leaf.states))}
-    if any(defined[s] is None for s in states):
-        excluded = [d for i, d in defined.items() if i not in states and d is not None]
+    if any(leaf.state_dim(s) is None for s in states):
+        everywhere = (leaf.state_dim(i) for i in range(len(leaf.states)) if i not in states)
+        excluded = [d for d in everywhere if d is not None]
         return add((1.0, {one: 1.0}), *((-1.0, {d: 1.0}) for d in excluded))
-    return {d: 1.0 for s in states if (d := defined[s]) is not None}
+    return {d: 1.0 for s in states if (d := leaf.state_dim(s)) is not None}
 
 
 @dataclass(frozen=True)
@@ -67,23 +69,37 @@ class Step:
 
 
 def step(leaf: Leaf, below: int, above: int, one: int) -> Step:
-    """The threshold halfway between two adjacent states of a numeric leaf."""
+    """The threshold halfway between two adjacent states of a numeric leaf.
+
+    ``margin`` and ``largest`` are the smallest and largest ``|z|`` over the states, exact
+    (Fractions) until the final rounding; for one-dimensional leaves with many states they
+    come from the states nearest to and farthest from the threshold (sorted once per leaf).
+    """
     theta = (leaf.number(below) + leaf.number(above)) / 2
-    numbers = [leaf.number(i) for i in range(len(leaf.states))]
+    numbers = leaf.sorted_numbers
     if leaf.kind == "scalar":
-        values = [v - theta for v in numbers]
+        # |v - theta| over the states
+        margin, largest = _distances(numbers, theta)
         z = {leaf.dims[0]: 1.0, one: -float(theta)}
     elif leaf.kind == "ratio":
-        values = [1 - (theta + 1) / (w + 1) for w in numbers]
+        # a count's channel: at most max_len + 1 states
+        values = [abs(1 - (theta + 1) / (w + 1)) for w in numbers]
+        margin, largest = min(values), max(values)
         z = {one: 1.0, leaf.dims[0]: -float(theta + 1)}
     else:
-        counts = range(1, leaf.max_count + 2)
-        values = [(s - theta) / k for s in numbers for k in counts]
-        values += [s - theta for s in numbers]
+        # |s - theta| / k over the states and the counts k = 1..max_count + 1, and |s - theta|:
+        # the smallest has the largest k, the largest k = 1
+        nearest, largest = _distances(numbers, theta)
+        margin = nearest / (leaf.max_count + 1)
         z = {leaf.dims[0]: 1.0, leaf.dims[1]: -float(theta)}
-    margin = min(abs(v) for v in values)
-    largest = max(abs(v) for v in values)
     return Step(z, float(margin), float(largest))
+
+
+def _distances(numbers: tuple[Fraction, ...], theta: Fraction) -> tuple[Fraction, Fraction]:
+    """The smallest and the largest ``|v - theta|`` over the sorted ``numbers`` (exact)."""
+    at = bisect_left(numbers, theta)
+    nearest = min(abs(v - theta) for v in numbers[max(at - 1, 0) : at + 1])
+    return nearest, max(abs(numbers[0] - theta), abs(numbers[-1] - theta))
 
 
 def build_units(table: Table, encode: Callable[[int], Functional], one: int) -> list[Unit]:

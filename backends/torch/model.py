@@ -154,9 +154,8 @@ class CompiledTransformer(nn.Module):
                 row.append(code)
             rows.append(row)
         width = max((len(r) for r in rows), default=1)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        for b, row in enumerate(rows):
-            ids[b, : len(row)] = torch.tensor(row, dtype=torch.long)
+        padded = [row + [pad] * (width - len(row)) for row in rows]
+        ids = torch.tensor(padded, dtype=torch.long).reshape(len(rows), width)
         lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
         return ids, lengths
 
@@ -199,9 +198,9 @@ def _decode(
             defined.append(None)
         if read.shape[-1] == 0:
             return [[None] * (int(n) - 1) for n in lengths]
-        best = read.argmax(dim=-1)
-        for b, n in enumerate(lengths.tolist()):
-            rows.append([defined[int(i)] for i in best[b, : n - 1]])
+        best = read.argmax(dim=-1).tolist()
+        for codes, n in zip(best, lengths.tolist(), strict=True):
+            rows.append([defined[i] for i in codes[: n - 1]])
         return rows
     numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
     # The values are sorted: the nearest one is a neighbour of the insertion point, which keeps
@@ -219,8 +218,9 @@ def _decode(
         worst = float(errors.max()) if errors.numel() else 0.0
         if worst >= gap / 2:
             raise AssertionError(f"{decoder.name}: read value off by {worst} (half gap {gap / 2})")
-    for b, n in enumerate(lengths.tolist()):
-        rows.append([_exact(decoder.values[int(i)]) for i in nearest[b, : n - 1]])
+    exact = [_exact(v) for v in decoder.values]
+    for codes, n in zip(nearest.tolist(), lengths.tolist(), strict=True):
+        rows.append([exact[i] for i in codes[: n - 1]])
     return rows
 
 

@@ -413,6 +413,8 @@ class _Encoder:
         self.rep = rep
         self.values = values
         self.dims = dims
+        defined = [i for i, v in enumerate(values) if v is not None]
+        self._places = {code: place for place, code in enumerate(defined)}
 
     def __call__(self, code: int) -> Functional:
         value = self.values[code]
@@ -421,8 +423,7 @@ class _Encoder:
             return {self.dims[0]: number} if number else {}
         if value is None:
             return {}
-        defined = [i for i, v in enumerate(self.values) if v is not None]
-        return {self.dims[defined.index(code)]: 1.0}
+        return {self.dims[self._places[code]]: 1.0}
 
 
 def encoder(task: MlpTask) -> _Encoder:

@@ -18,8 +18,8 @@ pytest.importorskip("torch")
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "machines"
 DATA = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in EXAMPLES.glob("*.json")}
-# Affine examples over at most 10 symbols: sum_all_100's total takes 793 values at length 8,
-# and compiling its map on the CPU takes over a minute.
+# Affine examples over at most 10 symbols: every input up to length 3 is a million inputs over
+# sum_all_100's 100 symbols (tests/backends/torch/test_large_alphabets.py checks it on samples).
 AFFINE = sorted(
     name
     for name, data in DATA.items()
