@@ -75,6 +75,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--polish-steps", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--context",
+        default="",
+        help="how the --work folder was made (earlier runs), for the report",
+    )
     return parser.parse_args(argv)
 
 
@@ -116,6 +121,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "eval_every": args.eval_every,
             "polish_steps": args.polish_steps,
         },
+        "context": args.context,
         "wall_seconds_this_run": round(time.perf_counter() - started, 1),
         "task_seconds_total": round(sum(r["seconds"]["total"] for r in results), 1),
         "load_before": load_before,
@@ -135,6 +141,7 @@ def table(report: dict[str, Any]) -> str:
         "",
         f"`{report['command']}`; {report['date']}; {report['machine']}; torch "
         f"{report['torch']}, {report['threads']} thread(s); settings {report['settings']}.",
+        *([f"How the results were made: {report['context']}"] if report["context"] else []),
         "",
         f"**{solved} of {len(rows)} tasks solved** (verified machine). On these tasks the anchor "
         f"has {anchor_mips} MIPS successes for certain (plus some of the '?'), GPT-4 "
