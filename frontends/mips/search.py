@@ -37,6 +37,7 @@ from rasp_ir.api import RaspError
 
 from .architecture import SPACE_SIZE, Architecture
 from .extract import alphabet_symbols
+from .json_files import write_json_atomically
 from .task_spec import Task
 from .train import TrainSettings, train_rnn
 
@@ -231,12 +232,7 @@ class _Searcher:
     def save(self, smallest: Architecture | None, complete: bool) -> SearchOutcome:
         """Write ``search.json`` (header and outcome) and return the outcome."""
         outcome = self.outcome(smallest, complete)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        data = self.header() | outcome.to_json()
-        path = self.out_dir / "search.json"
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
+        write_json_atomically(self.out_dir / "search.json", self.header() | outcome.to_json())
         return outcome
 
 

@@ -53,11 +53,12 @@ from .affine import AffineMachine, save_affine
 from .extract import alphabet_symbols, extract_machine
 from .extract_affine import extract_affine
 from .extract_behaviour import MAX_CONTINUATIONS
+from .json_files import write_json_atomically
 from .machine import FiniteMachine, save_machine
 from .run_files import Run, load_run
 from .search import SearchOutcome, Trial, search
 from .task_spec import Task, make_split
-from .train import TrainSettings
+from .train import TrainSettings, seed_dir
 
 MAX_FINITE_SYMBOLS = 256
 """Alphabets larger than this are not tabulated as finite machines."""
@@ -171,11 +172,7 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
 
 def write_result(out_dir: Path, result: SolveResult) -> None:
     """Write ``result.json`` (through a temporary file, so a reader never sees half)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "result.json"
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    write_json_atomically(out_dir / "result.json", result.to_json())
 
 
 def _timed(result: SolveResult, stage: str, work: Callable[[], Result]) -> Result:
@@ -218,11 +215,6 @@ def _search(task: Task, out_dir: Path, settings: SolveSettings, result: SolveRes
     return trial
 
 
-def _seed_dir(out_dir: Path, trial: Trial, seed: int) -> Path:
-    run_dir = out_dir / "search" / trial.run_dir
-    return run_dir if len(trial.seeds) == 1 else run_dir / f"seed-{seed}"
-
-
 @dataclass(frozen=True)
 class Verified:
     """A machine that passed verification: its file, the machine and the RNN run it came from
@@ -244,7 +236,7 @@ def _extract_verified(
     attempts: list[str] = []
     machine_path = out_dir / "machine.json"
     for seed in trial.perfect_seeds():
-        run_dir = _seed_dir(out_dir, trial, seed)
+        run_dir = seed_dir(out_dir / "search" / trial.run_dir, trial.seeds, seed)
         run = load_run(run_dir)
         for method, machine in _candidates(run, task, attempts):
             _save(machine, machine_path)

@@ -127,8 +127,7 @@ def solve_command(args: argparse.Namespace) -> int:
 
 def suite_command(args: argparse.Namespace) -> int:
     """Run the suite (this process's share under torchrun); rank 0 writes the summary."""
-
-    from .suite import distributed_rank, run_suite, write_summary
+    from .suite import collect, distributed_rank, run_suite, write_summary
 
     names = [n.strip() for n in args.tasks.split(",")] if args.tasks else list(TASKS)
     for name in names:
@@ -138,14 +137,11 @@ def suite_command(args: argparse.Namespace) -> int:
         import torch.distributed as dist
 
         dist.init_process_group("gloo")
-    settings = functools.partial(solve_settings, args)
-    results = run_suite(names, args.output, settings, rank, world, out)
+    run_suite(names, args.output, functools.partial(solve_settings, args), rank, world, out)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
     if rank == 0:
-        from .suite import collect
-
         results = collect(names, args.output)
         path = write_summary(results, args.output)
         solved = sum(1 for r in results if r["solved"])

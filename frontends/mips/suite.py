@@ -17,6 +17,7 @@ from typing import Any
 
 from rasp_ir.api import RaspError
 
+from .json_files import write_json_atomically
 from .solve import SolveSettings, solve
 from .task_spec import Task
 from .tasks import get_task
@@ -125,8 +126,7 @@ def _transformer_cell(shape: dict[str, int]) -> str:
 def write_summary(results: Sequence[dict[str, Any]], out_dir: Path) -> Path:
     """``summary.json`` (the results) and ``summary.md`` (a table) in ``out_dir``; the table's
     path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "summary.json").write_text(json.dumps(list(results), indent=2) + "\n")
+    write_json_atomically(out_dir / "summary.json", list(results))
     solved = sum(1 for r in results if r["solved"])
     lines = [
         f"{solved} of {len(results)} tasks solved (a verified machine)",

@@ -102,6 +102,12 @@ class TrainResult:
         return max(self.seeds, key=lambda result: result.test_accuracy)
 
 
+def seed_dir(run_dir: Path, seeds: Sequence[int], seed: int) -> Path:
+    """The folder of ``seed``'s checkpoint in a run of ``seeds``: the run folder itself for
+    one seed, ``seed-S`` inside it for several."""
+    return run_dir if len(seeds) == 1 else run_dir / f"seed-{seed}"
+
+
 def robust_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``½·log(1 + (ŷ − y)²)`` averaged over every dimension after the first (seed): ``(S,)``."""
     loss = 0.5 * torch.log1p((prediction - target) ** 2)
@@ -279,7 +285,7 @@ def train_rnn(
     seconds = time.perf_counter() - started
     results = []
     for index, seed in enumerate(seeds):
-        path = run_dir / "model" if len(seeds) == 1 else run_dir / f"seed-{seed}" / "model"
+        path = seed_dir(run_dir, seeds, seed) / "model"
         result = SeedResult(
             seed, accuracy[index], accuracy[index] == 1.0, history[-1]["loss"][index], path
         )
