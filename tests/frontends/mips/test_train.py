@@ -3,6 +3,7 @@ deterministic, population seeds are independent, bad settings are refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -116,3 +117,17 @@ def test_a_seed_trained_in_a_population_matches_it_trained_alone(tmp_path: Path)
     together = checkpoint.load(tmp_path / "both" / "seed-4" / "model")[0].state_dict()
     alone = checkpoint.load(tmp_path / "alone" / "model")[0].state_dict()
     assert all(torch.allclose(together[k], alone[k], atol=1e-5) for k in alone)
+
+
+def test_stopping_at_a_perfect_seed_polishes_it_first(tmp_path: Path) -> None:
+    task = get_task("Parity_All")
+    early = dataclasses.replace(QUICK, steps=600, stop_when_perfect=True)
+    stopped = train_rnn(task, tmp_path / "stopped", PARITY, early, progress=False)
+    assert stopped.seeds[0].perfect and stopped.steps < 500
+    polish = dataclasses.replace(early, polish_steps=50)
+    polished = train_rnn(task, tmp_path / "polished", PARITY, polish, progress=False)
+    assert polished.steps == stopped.steps + 50
+    history = json.loads((tmp_path / "polished" / "metrics.json").read_text())["history"]
+    assert history[-1]["step"] == polished.steps
+    with pytest.raises(RaspError, match="polish_steps must be 0 or more"):
+        TrainSettings(polish_steps=-1)

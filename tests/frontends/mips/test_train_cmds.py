@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from rasp_ir.api import RaspError
+from rasp_ir.cli.main import main
 from rasp_ir.frontends.mips import checkpoint
 from rasp_ir.frontends.mips.train_cmds import register_train_commands
 
@@ -67,3 +68,15 @@ def test_bad_options_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     if not torch.cuda.is_available():
         with pytest.raises(RaspError, match="no CUDA device"):
             _run(["train", "Parity_All", "-o", str(tmp_path), "--device", "cuda"])
+
+
+def test_training_commands_set_the_thread_count(tmp_path: Path) -> None:
+    before = torch.get_num_threads()
+    try:
+        command = ["mips", "train", "Parity_All", "-o", str(tmp_path), "--steps", "5"]
+        assert main([*command, "--dataset-size", "200", "--threads", "2", "--quiet"]) == 0
+        assert torch.get_num_threads() == 2
+        assert main([*command, "--dataset-size", "200", "--quiet"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
