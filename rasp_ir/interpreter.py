@@ -3,18 +3,18 @@ out, exactly. It is the oracle every backend is checked against.
 
 Execution is vectorised over the batch: an s-op is an integer array of *codes* (indices into its
 inferred value set, shape ``batch x length``), a selector a boolean array ``batch x queries x
-keys``. Maps and predicates are looked up in tables built once per program
-(:mod:`rasp_ir.tables`), numerical aggregates sum scaled integers, so no value is ever rounded.
-Ragged batches are padded to the longest example; padded keys are never selected and padded
-positions never raise.
+keys``. An :class:`Executable` infers value sets and fixes the evaluation order once per
+program; maps and predicates are looked up in tables it builds once (:mod:`rasp_ir.prepared`),
+numerical aggregates sum scaled integers, so no value is ever rounded. Ragged batches are padded
+to the longest example; padded keys are never selected and padded positions never raise.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from itertools import chain
 from typing import Any, NoReturn
 
@@ -37,23 +37,19 @@ from rasp_ir.ir import (
     SelectorOr,
     SelectorWidth,
 )
+from rasp_ir.prepared import INT64_SAFE, PreparedTables
 from rasp_ir.rules import rule_for
 from rasp_ir.tables import (
     ValueKey,
-    code_of,
     distinct_inputs,
     map_error,
-    map_table,
-    none_code,
-    predicate_table,
 )
 from rasp_ir.term_columns import Coded, evaluate_columns
 from rasp_ir.values import Value, describe_value, normalize_number, value_key
-from rasp_ir.valuesets import ENUMERATION_LIMIT, ValueSetResult, infer_value_sets, mean_mode
+from rasp_ir.valuesets import ValueSetResult, infer_value_sets, mean_mode
 
 Codes = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
-INT64_SAFE = 1 << 62
 
 
 class Evaluation:
@@ -66,12 +62,14 @@ class Evaluation:
         lengths: npt.NDArray[np.int64],
         codes: dict[str, Codes],
         selectors: dict[str, Mask],
+        tables: PreparedTables | None = None,
     ) -> None:
         self.program = program
         self.lengths = lengths
         self._sets = value_sets
         self._codes = codes
         self._selectors = selectors
+        self._tables = tables if tables is not None else PreparedTables(value_sets)
 
     def codes(self, name: str) -> Codes:
         """Codes of an s-op, shape ``batch x length`` (padded positions hold arbitrary codes)."""
@@ -83,9 +81,7 @@ class Evaluation:
 
     def values(self, name: str) -> list[list[Value]]:
         """The values of an s-op, one list per example, as long as that example (BOS included)."""
-        table = np.empty(len(self._sets[name]), dtype=object)
-        table[:] = list(self._sets[name])
-        rows: list[list[Value]] = table[self._codes[name]].tolist()
+        rows: list[list[Value]] = self._tables.values(name)[self._codes[name]].tolist()
         if bool((self.lengths == self._codes[name].shape[1]).all()):
             return rows
         return [row[:n] for row, n in zip(rows, self.lengths.tolist(), strict=True)]
@@ -113,30 +109,80 @@ def interpret(
 ) -> Evaluation:
     """Evaluate every binding of ``program`` on a batch of content-token sequences.
 
-    Raises :class:`RaspError` when value-set inference reports errors, when an input has a
-    token outside the vocabulary (``input-token``) or too many tokens (``input-length``), and
-    on run-time errors: an undefined key or query (``undefined-select``), a categorical mean of
-    distinct values (``cat-mean``).
+    Prepares the program anew on every call; to run one program on many batches, build an
+    :class:`Executable` once and call it. Raises :class:`RaspError` as :class:`Executable` and
+    its call do.
     """
-    inferred = value_sets if value_sets is not None else infer_value_sets(program)
-    if errors_only(inferred.diagnostics):
-        raise RaspError(inferred.diagnostics)
-    positions = program.header.positions
-    if inferred.sets["indices"] != tuple(range(positions)) or inferred.sets["length"] != tuple(
-        range(1, positions + 1)
-    ):
-        raise ValueError("value sets of indices and length must be those infer_value_sets gives")
-    tokens, lengths = _encode_inputs(program, inferred.sets["tokens"], inputs)
-    state = _State(program, inferred.sets, lengths, tokens.shape[1])
-    state.codes["tokens"] = tokens
-    state.codes.update(_position_codes(state))
-    for binding in program.bindings:
-        if type(binding.node) in _SELECTOR_RULES:
-            state.selectors[binding.name] = _SELECTOR_RULES[type(binding.node)](state, binding)
-        else:
-            rule = rule_for(_SOP_RULES, binding, "the reference interpreter")
-            state.codes[binding.name] = rule(state, binding)
-    return Evaluation(program, dict(inferred.sets), lengths, state.codes, state.selectors)
+    return Executable(program, value_sets=value_sets)(inputs)
+
+
+class Executable:
+    """A program ready to run: value sets, token codes, the rule of every binding and (on first
+    use) every table, computed once; then called on any number of batches.
+
+    Raises :class:`RaspError` when value-set inference reports errors or an op has no rule.
+    """
+
+    def __init__(self, program: Program, *, value_sets: ValueSetResult | None = None) -> None:
+        inferred = value_sets if value_sets is not None else infer_value_sets(program)
+        if errors_only(inferred.diagnostics):
+            raise RaspError(inferred.diagnostics)
+        positions = program.header.positions
+        if inferred.sets["indices"] != tuple(range(positions)) or inferred.sets["length"] != tuple(
+            range(1, positions + 1)
+        ):
+            raise ValueError(
+                "value sets of indices and length must be those infer_value_sets gives"
+            )
+        self.program = program
+        self.sets = dict(inferred.sets)
+        self.tables = PreparedTables(self.sets)
+        self._steps = [_step(binding) for binding in program.bindings]
+        self._encoder = _TokenEncoder(program, self.tables)
+
+    def __call__(self, inputs: Sequence[Sequence[Value]]) -> Evaluation:
+        """Every binding's values on a batch of content-token sequences.
+
+        Raises :class:`RaspError` when an input has a token outside the vocabulary
+        (``input-token``) or too many tokens (``input-length``), and on run-time errors: an
+        undefined key or query (``undefined-select``), a categorical mean of distinct values
+        (``cat-mean``).
+        """
+        tokens, lengths = self._encoder.encode(inputs)
+        return self.evaluate_codes(tokens, lengths)
+
+    def vocab_codes(self) -> Codes:
+        """The token code of each vocabulary entry, in the header's order (for callers that
+        encode inputs themselves, see :meth:`evaluate_codes`)."""
+        return self._encoder.vocab_codes
+
+    def evaluate_codes(self, tokens: Codes, lengths: npt.NDArray[np.int64]) -> Evaluation:
+        """Evaluate on token codes ``batch x width`` (BOS included at position 0 when declared,
+        padding anywhere past each example's length) and positions per example."""
+        state = _State(self.program, self.sets, self.tables, lengths, tokens.shape[1])
+        state.codes["tokens"] = tokens
+        state.codes.update(_position_codes(state))
+        for binding, selector_rule, sop_rule in self._steps:
+            if selector_rule is not None:
+                state.selectors[binding.name] = selector_rule(state, binding)
+            elif sop_rule is not None:
+                state.codes[binding.name] = sop_rule(state, binding)
+        return Evaluation(
+            self.program, self.sets, lengths, state.codes, state.selectors, self.tables
+        )
+
+
+_Step = tuple[
+    Binding, "Callable[[_State, Binding], Mask] | None", "Callable[[_State, Binding], Codes] | None"
+]
+
+
+def _step(binding: Binding) -> _Step:
+    """A binding with its selector rule or its s-op rule."""
+    selector_rule = _SELECTOR_RULES.get(type(binding.node))
+    if selector_rule is not None:
+        return binding, selector_rule, None
+    return binding, None, rule_for(_SOP_RULES, binding, "the reference interpreter")
 
 
 @dataclass
@@ -145,62 +191,82 @@ class _State:
 
     program: Program
     sets: dict[str, tuple[Value, ...]]
+    tables: PreparedTables
     lengths: npt.NDArray[np.int64]
     width: int
 
     def __post_init__(self) -> None:
         positions = np.arange(self.width)
         self.valid: Mask = positions[None, :] < self.lengths[:, None]
-        allowed = self.valid[:, :, None] & self.valid[:, None, :]
-        if self.program.header.causal:
-            allowed &= np.tri(self.width, dtype=np.bool_)[None]
-        self.allowed: Mask = allowed
-        self.masks = self.program.header.causal or not bool(self.valid.all())
+        full = len(self.lengths) == 0 or int(self.lengths.min()) == self.width
+        self.masks = self.program.header.causal or not full
         self.codes: dict[str, Codes] = {}
         self.selectors: dict[str, Mask] = {}
 
+    @cached_property
+    def allowed(self) -> Mask:
+        """Which (query, key) pairs a selector may select: both real, key not after query
+        when causal."""
+        allowed = self.valid[:, :, None] & self.valid[:, None, :]
+        if self.program.header.causal:
+            allowed &= np.tri(self.width, dtype=np.bool_)[None]
+        return allowed
 
-def _encode_inputs(
-    program: Program, token_set: tuple[Value, ...], inputs: Sequence[Sequence[Value]]
-) -> tuple[Codes, npt.NDArray[np.int64]]:
-    """Token codes ``batch x length`` (BOS prepended) and positions per example."""
-    header = program.header
-    content = np.fromiter(map(len, inputs), dtype=np.int64, count=len(inputs))
-    too_long = np.flatnonzero(content > header.max_len)
-    if len(too_long):
-        b = int(too_long[0])
-        raise RaspError.single(
-            "input-length",
-            f"example {b} has {content[b]} tokens, more than max_len {header.max_len}",
-            hint="shorten the input or raise max_len in the program header",
+
+class _TokenEncoder:
+    """Content-token lists in, token codes ``batch x width`` (BOS prepended) and positions per
+    example out; the vocabulary's codes are looked up once per program."""
+
+    def __init__(self, program: Program, tables: PreparedTables) -> None:
+        header = program.header
+        self.program = program
+        vocab = {value_key(v) for v in header.vocab}
+        self.codes = {k: c for k, c in tables.codes("tokens").items() if k in vocab}
+        self.by_token = {v: self.codes[value_key(v)] for v in header.vocab}
+        self.vocab_codes: Codes = np.array(
+            [self.codes[value_key(v)] for v in header.vocab], dtype=np.int64
         )
-    vocab = {value_key(v) for v in header.vocab}
-    codes = {k: c for k, c in code_of(token_set).items() if k in vocab}
-    flat = list(chain.from_iterable(inputs))
-    by_token = {v: codes[value_key(v)] for v in header.vocab}
-    # Plain dict lookup is exact unless a boolean meets a number (Python has True == 1): never
-    # with an all-string vocabulary, and not when neither side holds booleans.
-    only_strings = all(isinstance(v, str) for v in header.vocab)
-    if only_strings or (
-        set(map(type, flat)) <= {str, int, Fraction}
-        and not any(isinstance(v, bool) for v in header.vocab)
-    ):
-        lookup: Callable[[Value], int] = by_token.__getitem__
-    else:
-        lookup = lambda token: codes[value_key(token)]  # noqa: E731
-    try:
-        found = np.fromiter(map(lookup, flat), dtype=np.int64, count=len(flat))
-    except (KeyError, TypeError):
-        _raise_input_token(program, inputs, codes)
-    offset = 0 if header.bos is None else 1
-    lengths = content + offset
-    width = int(lengths.max()) if len(lengths) else 0
-    positions = np.arange(width)[None, :]
-    token_codes = np.zeros((len(inputs), width), dtype=np.int64)
-    token_codes[(positions >= offset) & (positions < lengths[:, None])] = found
-    if header.bos is not None:
-        token_codes[:, 0] = code_of(token_set)[value_key(header.bos)]
-    return token_codes, lengths
+        # Plain dict lookup is exact unless a boolean meets a number (Python has True == 1):
+        # never with an all-string vocabulary, and not when neither side holds booleans.
+        self.only_strings = all(isinstance(v, str) for v in header.vocab)
+        self.bool_vocab = any(isinstance(v, bool) for v in header.vocab)
+        self.bos = None if header.bos is None else tables.codes("tokens")[value_key(header.bos)]
+
+    def encode(self, inputs: Sequence[Sequence[Value]]) -> tuple[Codes, npt.NDArray[np.int64]]:
+        """Token codes ``batch x width`` and positions per example (BOS included)."""
+        max_len = self.program.header.max_len
+        content = [len(example) for example in inputs]
+        longest = max(content, default=0)
+        if longest > max_len:
+            b = next(b for b, n in enumerate(content) if n > max_len)
+            raise RaspError.single(
+                "input-length",
+                f"example {b} has {content[b]} tokens, more than max_len {max_len}",
+                hint="shorten the input or raise max_len in the program header",
+            )
+        flat = list(chain.from_iterable(inputs))
+        if self.only_strings or (
+            not self.bool_vocab and set(map(type, flat)) <= {str, int, Fraction}
+        ):
+            lookup: Callable[[Value], int] = self.by_token.__getitem__
+        else:
+            lookup = lambda token: self.codes[value_key(token)]  # noqa: E731
+        try:
+            found = np.fromiter(map(lookup, flat), dtype=np.int64, count=len(flat))
+        except (KeyError, TypeError):
+            _raise_input_token(self.program, inputs, self.codes)
+        offset = 0 if self.bos is None else 1
+        lengths = np.array(content, dtype=np.int64) + offset
+        width = longest + offset if inputs else 0
+        token_codes = np.zeros((len(inputs), width), dtype=np.int64)
+        if len(flat) == len(inputs) * longest:
+            token_codes[:, offset:] = found.reshape(len(inputs), longest)
+        else:
+            positions = np.arange(width)[None, :]
+            token_codes[(positions >= offset) & (positions < lengths[:, None])] = found
+        if self.bos is not None:
+            token_codes[:, 0] = self.bos
+        return token_codes, lengths
 
 
 def _raise_input_token(
@@ -228,14 +294,12 @@ def _raise_input_token(
 
 def _position_codes(state: _State) -> dict[str, Codes]:
     """Codes of ``indices`` (0..P-1) and ``length`` (1..P, prefix length when causal)."""
-    batch = len(state.lengths)
-    indices = np.broadcast_to(np.arange(state.width, dtype=np.int64), (batch, state.width))
+    indices = np.empty((len(state.lengths), state.width), dtype=np.int64)
+    indices[:] = np.arange(state.width, dtype=np.int64)
     if state.program.header.causal:
-        length = indices
-    else:
-        n = np.maximum(state.lengths - 1, 0)[:, None]
-        length = np.broadcast_to(n, (batch, state.width))
-    return {"indices": indices, "length": length}
+        return {"indices": indices, "length": indices}
+    n = np.maximum(state.lengths - 1, 0)[:, None]
+    return {"indices": indices, "length": np.repeat(n, state.width, axis=1)}
 
 
 def _full(state: _State, binding: Binding) -> Codes:
@@ -245,13 +309,13 @@ def _full(state: _State, binding: Binding) -> Codes:
 def _map(state: _State, binding: Binding) -> Codes:
     assert isinstance(binding.node, Map)
     names = distinct_inputs(binding.node)
-    input_sets = [state.sets[name] for name in names]
-    if math.prod(len(s) for s in input_sets) > ENUMERATION_LIMIT:
+    table = state.tables.map_table(binding)
+    if table is None:
         return _map_observed(state, binding, names)
-    table = map_table(binding, input_sets, state.sets[binding.name])
     if not names:
         return np.full((len(state.lengths), state.width), table[()], dtype=np.int64)
-    return table[tuple(state.codes[name] for name in names)]
+    mapped: Codes = table[tuple(state.codes[name] for name in names)]
+    return mapped
 
 
 def _map_observed(state: _State, binding: Binding, names: tuple[str, ...]) -> Codes:
@@ -275,7 +339,7 @@ def _map_columns(
     combination at a time and reports the failure)."""
     node = binding.node
     assert isinstance(node, Map)
-    undefined = [none_code(state.sets[n]) for n in names]
+    undefined = [state.tables.none_code(n) for n in names]
     if any(u is not None and bool((combos[:, i] == u).any()) for i, u in enumerate(undefined)):
         return None
     columns = {n: Coded(combos[:, i], state.sets[n]) for i, n in enumerate(names)}
@@ -286,7 +350,7 @@ def _map_columns(
         return None
     if result is None:
         return None
-    codes = code_of(state.sets[binding.name])
+    codes = state.tables.codes(binding.name)
     table = np.array([_result_code(codes, binding, v) for v in result.values], dtype=np.int64)
     return table[result.codes] if len(table) else np.zeros(len(combos), dtype=np.int64)
 
@@ -297,7 +361,7 @@ def _map_one_by_one(
     """The map's result codes on ``combos``, applying the function to each in turn."""
     node = binding.node
     assert isinstance(node, Map)
-    codes = code_of(state.sets[binding.name])
+    codes = state.tables.codes(binding.name)
     results = np.zeros(len(combos), dtype=np.int64)
     for row, combo in enumerate(combos.tolist()):
         by_name = {n: state.sets[n][c] for n, c in zip(names, combo, strict=True)}
@@ -329,10 +393,7 @@ def _matches(state: _State, binding: Binding) -> Mask:
     """``predicate(key_j, query_i)`` on allowed pairs; raises on an undefined key or query."""
     node = binding.node
     assert isinstance(node, (Select, SelectClosest))
-    for role, name in (("key", node.keys), ("query", node.queries)):
-        undefined = none_code(state.sets[name])
-        if undefined is None:
-            continue
+    for role, name, undefined in state.tables.undefined_operands(binding):
         hits = np.argwhere((state.codes[name] == undefined) & state.valid)
         if len(hits):
             b, i = (int(x) for x in hits[0])
@@ -343,12 +404,10 @@ def _matches(state: _State, binding: Binding) -> Mask:
                 binding.span,
                 f"give {name!r} a default so that it is defined everywhere",
             )
-    table = predicate_table(
-        node.predicate, state.sets[node.keys], state.sets[node.queries], span=binding.span
-    )
+    table = state.tables.predicate_table(binding)
     keys, queries = state.codes[node.keys], state.codes[node.queries]
-    pairs = (keys * table.shape[1])[:, None, :] + queries[:, :, None]
-    matches: Mask = np.take(table.ravel(), pairs)
+    pairs = (keys * len(state.sets[node.queries]))[:, None, :] + queries[:, :, None]
+    matches: Mask = table.take(pairs)
     if state.masks:
         matches &= state.allowed
     return matches
@@ -402,7 +461,7 @@ def _aggregate(state: _State, binding: Binding) -> Codes:
     assert isinstance(node, Aggregate)
     selector = state.selectors[node.selector]
     live = _count(selector) > 0
-    out_codes = code_of(state.sets[binding.name])
+    out_codes = state.tables.codes(binding.name)
     default = out_codes.get(value_key(node.default))
     if default is None and bool((~live & state.valid).any()):
         raise AssertionError(f"aggregate {binding.name!r}: empty row but no default in its set")
@@ -422,8 +481,7 @@ def _reduce_codes(
 ) -> None:
     """Categorical mean, max and min on codes (a set is sorted, so codes order like values)."""
     sop_set = state.sets[node.sop]
-    out_codes = code_of(state.sets[binding.name])
-    translate = np.array([out_codes[value_key(v)] for v in sop_set], dtype=np.int64)
+    translate = state.tables.translation(binding)
     sop = state.codes[node.sop]
     if node.reduce == "mean":
         picked = _common_code(binding, node, selector, live, sop, sop_set)
@@ -492,16 +550,9 @@ def _reduce_numbers(
 ) -> None:
     """Exact mean or sum: integer sums of values scaled by the lcm of their denominators,
     turned into codes once per distinct (count, sum)."""
-    # Value-set inference has rejected non-numbers here; 0 only keeps the codes aligned.
-    numbers = [
-        Fraction(v) if isinstance(v, (int, Fraction)) else Fraction(0) for v in state.sets[node.sop]
-    ]
-    scale = math.lcm(*(x.denominator for x in numbers)) if numbers else 1
-    scaled = [int(x * scale) for x in numbers]
-    bound = max((abs(w) for w in scaled), default=0) * max(state.width, 1)
-    dtype: type = np.int64 if bound < INT64_SAFE else object
-    weights: npt.NDArray[Any] = np.array(scaled, dtype=dtype)[state.codes[node.sop]]
-    if dtype is object:
+    scale, scaled = state.tables.scaled_numbers(node.sop, state.width)
+    weights: npt.NDArray[Any] = scaled[state.codes[node.sop]]
+    if scaled.dtype == object:
         sums = (selector * weights[:, None, :]).sum(axis=-1)
     else:
         sums = np.einsum("bij,bj->bi", selector, weights)
@@ -510,7 +561,7 @@ def _reduce_numbers(
     else:
         counts = _count(selector)
         groups = [(live & (counts == k), int(k) * scale) for k in np.unique(counts[live])]
-    out_codes = code_of(state.sets[binding.name])
+    out_codes = state.tables.codes(binding.name)
     for rows, divisor in groups:
         distinct, inverse = np.unique(sums[rows], return_inverse=True)
         lookup = [

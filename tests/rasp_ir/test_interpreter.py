@@ -352,6 +352,7 @@ def test_overflow_fallbacks_give_the_same_results(monkeypatch: pytest.MonkeyPatc
     inputs = [list("xax"), [], list("bxxyx"), list("a")]
     fast = interpret(prog, inputs).outputs()
     monkeypatch.setattr("rasp_ir.interpreter.INT64_SAFE", 1)
+    monkeypatch.setattr("rasp_ir.prepared.INT64_SAFE", 1)
     assert interpret(prog, inputs).outputs() == fast
     bindings = [
         selector("all", Select("tokens", "tokens", Comparison("true"))),
