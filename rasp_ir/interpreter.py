@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
+from rasp_ir.batch_inputs import TokenBatch
 from rasp_ir.diagnostics import RaspError, errors_only
 from rasp_ir.expr import ExprError, apply_lambda
 from rasp_ir.ir import (
@@ -151,10 +152,15 @@ class Executable:
         tokens, lengths = self._encoder.encode(inputs)
         return self.evaluate_codes(tokens, lengths)
 
-    def vocab_codes(self) -> Codes:
-        """The token code of each vocabulary entry, in the header's order (for callers that
-        encode inputs themselves, see :meth:`evaluate_codes`)."""
-        return self._encoder.vocab_codes
+    def run_batch(self, batch: TokenBatch) -> Evaluation:
+        """Every binding's values on inputs read by :mod:`rasp_ir.batch_inputs` (checked
+        against this program's header)."""
+        offset = 0 if self._encoder.bos is None else 1
+        tokens = np.empty((len(batch), batch.indices.shape[1] + offset), dtype=np.int64)
+        tokens[:, offset:] = self._encoder.vocab_codes[batch.indices]
+        if self._encoder.bos is not None:
+            tokens[:, 0] = self._encoder.bos
+        return self.evaluate_codes(tokens, batch.lengths + offset)
 
     def evaluate_codes(self, tokens: Codes, lengths: npt.NDArray[np.int64]) -> Evaluation:
         """Evaluate on token codes ``batch x width`` (BOS included at position 0 when declared,
@@ -404,10 +410,16 @@ def _matches(state: _State, binding: Binding) -> Mask:
                 binding.span,
                 f"give {name!r} a default so that it is defined everywhere",
             )
-    table = state.tables.predicate_table(binding)
     keys, queries = state.codes[node.keys], state.codes[node.queries]
-    pairs = (keys * len(state.sets[node.queries]))[:, None, :] + queries[:, :, None]
-    matches: Mask = table.take(pairs)
+    ranked = state.tables.rank_comparison(binding)
+    matches: Mask
+    if ranked is not None:
+        compare, key_ranks, query_ranks = ranked
+        matches = compare(key_ranks[keys][:, None, :], query_ranks[queries][:, :, None])
+    else:
+        table = state.tables.predicate_table(binding)
+        pairs = (keys * len(state.sets[node.queries]))[:, None, :] + queries[:, :, None]
+        matches = table.take(pairs)
     if state.masks:
         matches &= state.allowed
     return matches

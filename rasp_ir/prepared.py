@@ -16,12 +16,22 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from rasp_ir.ir import Aggregate, Binding, Map, Select, SelectClosest
-from rasp_ir.tables import ValueKey, code_of, distinct_inputs, map_table, predicate_table
+from rasp_ir.ir import Aggregate, Binding, Comparison, Map, Select, SelectClosest
+from rasp_ir.tables import (
+    RANK_OPS,
+    ValueKey,
+    code_of,
+    comparison_ranks,
+    distinct_inputs,
+    map_table,
+    predicate_table,
+)
 from rasp_ir.values import Value, value_key
 from rasp_ir.valuesets import ENUMERATION_LIMIT
 
 Built = TypeVar("Built")
+Ranks = npt.NDArray[np.int64]
+RankComparison = tuple[Callable[[Ranks, Ranks], Any], Ranks, Ranks]
 INT64_SAFE = 1 << 62
 
 
@@ -84,6 +94,25 @@ class PreparedTables:
             return table.ravel()
 
         return self._once("predicate", binding.name, build)
+
+    def rank_comparison(self, binding: Binding) -> RankComparison | None:
+        """For a select whose predicate is an ordering or equality decided by ranks and whose
+        keys and queries are always defined: the comparison and the rank of each key code and
+        query code; else None (the caller looks the predicate up in its table)."""
+        node = binding.node
+        assert isinstance(node, (Select, SelectClosest))
+
+        def build() -> RankComparison | None:
+            predicate = node.predicate
+            if not isinstance(predicate, Comparison) or predicate.op not in RANK_OPS:
+                return None
+            key_set, query_set = self.sets[node.keys], self.sets[node.queries]
+            if None in key_set or None in query_set:
+                return None
+            ranks = comparison_ranks(predicate.op, key_set, query_set)
+            return None if ranks is None else (RANK_OPS[predicate.op], *ranks)
+
+        return self._once("ranks", binding.name, build)
 
     def undefined_operands(self, binding: Binding) -> list[tuple[str, str, int]]:
         """For a select: ``(role, name, code of none)`` of each of its keys and queries whose

@@ -130,23 +130,36 @@ def _compare_by_rank(
     Equality is rank equality for any values; ordering follows the ranks when every defined
     value is a number, or every one is a string.
     """
-    defined = [v for v in (*key_set, *query_set) if v is not None]
-    ordered = all(is_number(v) for v in defined) or all(isinstance(v, str) for v in defined)
     if op in ("true", "false"):
         table = np.full((len(key_set), len(query_set)), op == "true", dtype=np.bool_)
-    elif op in ("==", "!=") or ordered:
-        ranks = code_of(canonical_values(defined))
-        keys = np.array([ranks.get(value_key(v), -1) for v in key_set], dtype=np.int64)
-        queries = np.array([ranks.get(value_key(v), -1) for v in query_set], dtype=np.int64)
-        table = _RANK_OPS[op](keys[:, None], queries[None, :])
     else:
-        return None
+        ranks = comparison_ranks(op, key_set, query_set)
+        if ranks is None:
+            return None
+        keys, queries = ranks
+        table = RANK_OPS[op](keys[:, None], queries[None, :])
     table[[v is None for v in key_set], :] = False
     table[:, [v is None for v in query_set]] = False
     return table
 
 
-_RANK_OPS: dict[str, Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Any]] = {
+def comparison_ranks(
+    op: str, key_set: Sequence[Value], query_set: Sequence[Value]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Ranks of the keys and of the queries in their joint canonical order (-1 for ``None``)
+    such that ``RANK_OPS[op](key rank, query rank)`` is the comparison; ``None`` when ranks do
+    not decide ``op`` (see :func:`predicate_table`)."""
+    defined = [v for v in (*key_set, *query_set) if v is not None]
+    ordered = all(is_number(v) for v in defined) or all(isinstance(v, str) for v in defined)
+    if op not in ("==", "!=") and not ordered:
+        return None
+    ranks = code_of(canonical_values(defined))
+    keys = np.array([ranks.get(value_key(v), -1) for v in key_set], dtype=np.int64)
+    queries = np.array([ranks.get(value_key(v), -1) for v in query_set], dtype=np.int64)
+    return keys, queries
+
+
+RANK_OPS: dict[str, Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Any]] = {
     "==": np.equal,
     "!=": np.not_equal,
     "<": np.less,
