@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.rasp_ir.cli.conftest import HALVES, REVERSE, Result
 
@@ -139,3 +143,34 @@ def test_runtime_errors_are_diagnostics(rasp: Rasp, program: Write) -> None:
     assert (result.code, result.out) == (1, "")
     assert "error: categorical aggregate 'reverse' averages distinct values" in result.err
     assert "Traceback" not in result.err
+
+
+def test_jsonl_prints_one_object_per_input(rasp: Rasp, program: Write) -> None:
+    batch = program('[1, 2]\n["3"]\n[]\n', "inputs.jsonl")
+    result = rasp("run", program(HALVES), "--batch", batch, "--jsonl")
+    assert result.code == 0
+    assert result.out.splitlines() == [
+        '{"one": [false, true, false], "half": [0, 0.5, 1]}',
+        '{"one": [false, false], "half": [0, 0.5]}',
+        '{"one": [false], "half": [0]}',
+    ]
+    single = rasp("run", program(REVERSE), "--chars", "ab", "--jsonl")
+    assert single.out == '{"reverse": ["b", "a"]}\n'
+
+
+def test_batch_dash_reads_standard_input(
+    rasp: Rasp, program: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('["a", "b", "c"]\n\n["d"]\n'))
+    result = rasp("run", program(REVERSE), "--batch", "-")
+    assert (result.code, result.out) == (0, '["c", "b", "a"]\n["d"]\n')
+    monkeypatch.setattr("sys.stdin", io.StringIO('["a"]\n["A"]\n'))
+    first = _first_error(rasp("run", program(REVERSE), "--batch", "-"))
+    assert first.startswith('<stdin>:2:1: error: token "A" at position 0 is not in the vocabulary')
+
+
+def test_ragged_batch_output_matches_json_dumps(rasp: Rasp, program: Write) -> None:
+    rows = [list("abc"), [], list("hello"), ["a"], list("zyxwvuts")]
+    batch = program("\n".join(json.dumps(row) for row in rows), "inputs.jsonl")
+    result = rasp("run", program(REVERSE), "--batch", batch)
+    assert result.out.splitlines() == [json.dumps(row[::-1]) for row in rows]
