@@ -22,7 +22,7 @@ import numpy.typing as npt
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.inputs import check_input, json_tokens, typed_tokens
-from rasp_ir.interpreter import Evaluation, interpret
+from rasp_ir.interpreter import Evaluation, Executable
 from rasp_ir.syntax import as_token, as_tree, parse_program, parse_tree
 from rasp_ir.values import Value, format_value
 
@@ -35,6 +35,7 @@ DEFAULT_EXAMPLE = "hello"
 HEADER_ORDER = ("vocab", "max_len", "bos", "causal")
 EXPRESSION_NAME = "_it"
 PROMPT, CONTINUATION = ">> ", ".. "
+KEPT_PROGRAMS = 8
 EXAMPLE_HINT = "set an example that fits the header with :example"
 
 _SOURCE = "<repl-source>"
@@ -82,6 +83,9 @@ class ReplSession:
     def __init__(self) -> None:
         self.finished = False
         self.pending: list[str] = []
+        # Programs the session has run, by source text (so that error locations stay right),
+        # ready to run again on a new example or to show a value again.
+        self._executables: dict[str, Executable] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -182,9 +186,18 @@ class ReplSession:
         tokens = typed_tokens(self.example, program.header.vocab)
         check_input(tokens, program.header, "the session", hint=EXAMPLE_HINT)
         try:
-            return interpret(program, [tokens])
+            return self._executable(program, _layout(header, statements)[0])([tokens])
         except RaspError as error:
             raise _relocated(error, _layout(header, statements)[1]) from None
+
+    def _executable(self, program: ir.Program, source: str) -> Executable:
+        """``program`` (parsed from ``source``) ready to run, prepared once and kept for the
+        last few programs."""
+        executable = self._executables.pop(source, None) or Executable(program)
+        self._executables[source] = executable
+        if len(self._executables) > KEPT_PROGRAMS:
+            del self._executables[next(iter(self._executables))]
+        return executable
 
     def _inputs_note(self, program: ir.Program, new: list[_Chunk]) -> str:
         """The values of the s-ops the newest statement reads ('' when they do not evaluate)."""

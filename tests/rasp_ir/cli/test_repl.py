@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from rasp_ir.cli.repl_session import ReplSession, entry_complete
+from rasp_ir.interpreter import Executable
+from rasp_ir.ir import Program
 
 Transcript = list[tuple[str, str]]
 
@@ -114,6 +116,31 @@ def test_an_empty_line_submits_an_unfinished_entry() -> None:
         "  hint: end each statement with ';'"
     )
     assert session.prompt == ">> "
+
+
+def test_a_program_is_prepared_once_and_reused_across_examples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prepared: list[Program] = []
+
+    class Counting(Executable):
+        def __init__(self, program: Program) -> None:
+            prepared.append(program)
+            super().__init__(program)
+
+    monkeypatch.setattr("rasp_ir.cli.repl_session.Executable", Counting)
+    session = play(REVERSE)
+    count = len(prepared)
+    play(
+        [
+            (':example "abc"', ""),
+            (":show reverse", 'reverse = ["c", "b", "a"]'),
+            (":example xyz", ""),
+            (":show reverse", 'reverse = ["z", "y", "x"]'),
+        ],
+        session,
+    )
+    assert len(prepared) == count
 
 
 def test_example_command() -> None:
