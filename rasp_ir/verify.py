@@ -1,10 +1,12 @@
 """A program and any backend in, a report out: the backend's outputs against the interpreter's.
 
 Inputs are every sequence over the vocabulary up to a length (exhaustive) and/or random
-sequences of the maximum length (seeded samples). Both sides run on batches; an input on which
-the interpreter raises (e.g. a categorical mean of distinct values) must make the backend raise
-too. Values are compared position by position with :func:`~rasp_ir.values.value_key`, so
-``True`` and ``1`` differ and undefined values must match.
+sequences of the maximum length (seeded samples). Both sides run on large batches (the program
+is prepared for the interpreter once); a batch on which a side raises is halved until the
+failing inputs are found. An input on which the interpreter raises (e.g. a categorical mean of
+distinct values) must make the backend raise too. Values are compared as with
+:func:`~rasp_ir.values.value_key`, so ``True`` and ``1`` differ and undefined values must match:
+a whole output of a batch at once (equal lists, equal types), input by input where that fails.
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, product
+from itertools import chain, islice, product
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.interpreter import interpret
+from rasp_ir.interpreter import Executable
 from rasp_ir.optimize import eliminate_dead_code
 from rasp_ir.registry import Backend, BatchRunner, Outputs, require_supported
 from rasp_ir.values import Value, value_key
 
 MAX_INPUTS = 2_000_000
-BATCH = 2048
+BATCH = 1 << 15
 KEPT_MISMATCHES = 100
 
 
@@ -71,8 +73,7 @@ def exhaustive_inputs(program: ir.Program, max_len: int) -> Iterator[list[Value]
     """Every sequence over the vocabulary of length 0..``max_len``, shortest first."""
     vocab = program.header.vocab
     for n in range(max_len + 1):
-        for tokens in product(vocab, repeat=n):
-            yield list(tokens)
+        yield from map(list, product(vocab, repeat=n))
 
 
 def sampled_inputs(program: ir.Program, count: int, seed: int = 0) -> list[list[Value]]:
@@ -124,21 +125,21 @@ def verify(
     # interpreter would raise in dead code is not a disagreement.
     program = eliminate_dead_code(program)
     run = backend.runner(program, backend.lower(program))
-    report = VerifyReport(backend.name)
+    checker = _Checker(Executable(program), run, VerifyReport(backend.name))
     for source in batches:
         while batch := list(islice(source, BATCH)):
-            _check_batch(program, run, batch, report)
-    return report
+            checker.check(batch)
+    return checker.report
 
 
 Outcome = Outputs | str
 
 
-def _outcome(program: ir.Program, run: BatchRunner | None, batch: list[list[Value]]) -> Outcome:
-    """The outputs on ``batch`` (interpreter when ``run`` is None), or the error message."""
+def _outcome(run: Executable | BatchRunner, batch: list[list[Value]]) -> Outcome:
+    """The outputs of ``run`` (the interpreter or a backend) on ``batch``, or the error."""
     try:
-        if run is None:
-            return interpret(program, batch).outputs()
+        if isinstance(run, Executable):
+            return run(batch).outputs()
         return run(batch)
     except RaspError as error:
         return "; ".join(d.message for d in error.diagnostics)
@@ -146,27 +147,56 @@ def _outcome(program: ir.Program, run: BatchRunner | None, batch: list[list[Valu
         return f"{type(error).__name__}: {error}"
 
 
-def _check_batch(
-    program: ir.Program, run: BatchRunner, batch: list[list[Value]], report: VerifyReport
-) -> None:
-    expected, got = _outcome(program, None, batch), _outcome(program, run, batch)
-    if isinstance(expected, str) or isinstance(got, str):
-        if len(batch) > 1:  # find the inputs that fail, one at a time
-            for tokens in batch:
-                _check_batch(program, run, [tokens], report)
+class _Checker:
+    """Checks batches with the interpreter (``expect``) and a backend (``run``) into
+    ``report``."""
+
+    def __init__(self, expect: Executable, run: BatchRunner, report: VerifyReport) -> None:
+        self.expect = expect
+        self.run = run
+        self.report = report
+        # Outputs whose values are all strings or undefined: there list equality is exact (no
+        # True == 1, no 1 == Fraction(1)), elsewhere the types are compared too.
+        self.equality_is_exact = {
+            name: all(v is None or isinstance(v, str) for v in expect.sets[name])
+            for name in expect.program.outputs
+            if name in expect.sets
+        }
+
+    def check(self, batch: list[list[Value]]) -> None:
+        """Compare both sides on ``batch``; where one raises, on each half in turn."""
+        expected, got = _outcome(self.expect, batch), _outcome(self.run, batch)
+        if isinstance(expected, str) or isinstance(got, str):
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                self.check(batch[:middle])
+                self.check(batch[middle:])
+                return
+            self.report.checked += 1
+            self.report.errors += isinstance(expected, str)
+            if isinstance(expected, str) != isinstance(got, str):
+                self.report.add(Mismatch(tuple(batch[0]), "", _first(expected), _first(got)))
             return
-        report.checked += 1
-        report.errors += isinstance(expected, str)
-        if isinstance(expected, str) != isinstance(got, str):
-            report.add(Mismatch(tuple(batch[0]), "", _first(expected), _first(got)))
-        return
-    report.checked += len(batch)
-    for name, want_rows in expected.items():
-        got_rows: Sequence[list[Value]] | None = got.get(name)
-        for b, want in enumerate(want_rows):
-            have = got_rows[b] if got_rows is not None and b < len(got_rows) else "missing"
-            if isinstance(have, str) or not _same(want, have):
-                report.add(Mismatch(tuple(batch[b]), name, want, have))
+        self.report.checked += len(batch)
+        for name, want_rows in expected.items():
+            got_rows: Sequence[list[Value]] | None = got.get(name)
+            if got_rows is not None and self._agree(name, want_rows, got_rows):
+                continue
+            for b, want in enumerate(want_rows):
+                have = got_rows[b] if got_rows is not None and b < len(got_rows) else "missing"
+                if isinstance(have, str) or not _same(want, have):
+                    self.report.add(Mismatch(tuple(batch[b]), name, want, have))
+
+    def _agree(
+        self, name: str, want_rows: list[list[Value]], got_rows: Sequence[list[Value]]
+    ) -> bool:
+        """True when every row of an output agrees (False: compare row by row)."""
+        if want_rows != got_rows:
+            return False
+        if self.equality_is_exact.get(name, False):
+            return True
+        want_types = list(map(type, chain.from_iterable(want_rows)))
+        return want_types == list(map(type, chain.from_iterable(got_rows)))
 
 
 def _first(outcome: Outcome) -> list[Value] | str:

@@ -14,12 +14,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from itertools import chain
+from typing import Any, NoReturn
 
+import numpy as np
 import torch
 from torch import nn
 
 from rasp_ir.api import RaspError, Value, describe_value, value_key
+from rasp_ir.backends.torch.fast_forward import final_residual, plan_steps
+from rasp_ir.backends.torch.threads import small_work_threads
 
 PAD = "<pad>"
 
@@ -133,33 +137,41 @@ class CompiledTransformer(nn.Module):
 
     def encode(self, inputs: Sequence[Sequence[Value]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (sink first, the program's BOS next when it has one) and lengths."""
+        content = [len(example) for example in inputs]
+        longest = max(content, default=0)
+        if longest > self.info.max_len:
+            b = next(b for b, n in enumerate(content) if n > self.info.max_len)
+            raise RaspError.single(
+                "input-length",
+                f"example {b} has {content[b]} tokens, more than max_len {self.info.max_len}",
+            )
         index = {value_key(v): i + 1 for i, v in enumerate(self.info.vocab)}
-        pad = len(self.info.vocab) + 1
-        prefix = [] if self.info.bos is None else [index[value_key(self.info.bos)]]
-        rows: list[list[int]] = []
-        for b, example in enumerate(inputs):
-            if len(example) > self.info.max_len:
-                raise RaspError.single(
-                    "input-length",
-                    f"example {b} has {len(example)} tokens, more than max_len {self.info.max_len}",
-                )
-            row = [0, *prefix]
-            for token in example:
-                code = index.get(value_key(token))
-                if code is None or (self.info.bos is not None and code == prefix[0]):
-                    raise RaspError.single(
-                        "input-token",
-                        f"token {describe_value(token)} at example {b} is not in the vocabulary",
-                    )
-                row.append(code)
-            rows.append(row)
-        width = max((len(r) for r in rows), default=1)
-        padded = [row + [pad] * (width - len(row)) for row in rows]
-        ids = torch.tensor(padded, dtype=torch.long).reshape(len(rows), width)
-        lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+        # The BOS is never an input token.
+        bos = self.info.bos
+        prefix = [] if bos is None else [index.pop(value_key(bos))]
+        flat = list(chain.from_iterable(inputs))
+        if all(isinstance(v, str) for v in self.info.vocab):
+            # Strings only: a plain dict lookup is exact (no True == 1 to keep apart).
+            by_string = {key[1]: i for key, i in index.items()}
+            codes = [by_string[t] if isinstance(t, str) else -1 for t in flat]
+        else:
+            codes = [index.get(value_key(t), -1) for t in flat]
+        found = torch.tensor(codes, dtype=torch.long)
+        if bool((found < 0).any()):
+            _raise_input_token(inputs, index)
+        start = 1 + len(prefix)
+        width = start + longest if inputs else 1
+        ids = torch.full((len(inputs), width), len(self.info.vocab) + 1, dtype=torch.long)
+        ids[:, :start] = torch.tensor([0, *prefix], dtype=torch.long)
+        lengths = torch.tensor(content, dtype=torch.long) + start
+        if len(flat) == len(inputs) * longest:
+            ids[:, start:] = found.reshape(len(inputs), longest)
+        else:
+            positions = torch.arange(width)[None, :]
+            ids[(positions >= start) & (positions < lengths[:, None])] = found
         return ids, lengths
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def run(
         self,
         inputs: Sequence[Sequence[Value]],
@@ -173,11 +185,28 @@ class CompiledTransformer(nn.Module):
         value is not within a safe distance of a value it may take (rasp-semantics §16.9).
         """
         ids, lengths = self.encode(inputs)
-        final, residuals, patterns = self.forward(ids, lengths, trace=trace)
+        if trace:
+            final, residuals, patterns = self.forward(ids, lengths, trace=True)
+        else:
+            with small_work_threads(ids.numel() * self.config.d_model):
+                final = final_residual(self, plan_steps(self), ids, lengths)
+            residuals, patterns = [], []
         outputs: dict[str, list[list[Value]]] = {}
         for decoder in self.info.decoders:
             outputs[decoder.name] = _decode(decoder, final, lengths, debug)
         return RunResult(outputs, residuals, patterns)
+
+
+def _raise_input_token(inputs: Sequence[Sequence[Value]], index: dict[Any, int]) -> NoReturn:
+    """Raise ``input-token`` for the first token outside ``index`` (the vocabulary)."""
+    for b, example in enumerate(inputs):
+        for token in example:
+            if value_key(token) not in index:
+                raise RaspError.single(
+                    "input-token",
+                    f"token {describe_value(token)} at example {b} is not in the vocabulary",
+                )
+    raise AssertionError("no token outside the vocabulary")
 
 
 def _zeros(*shape: int) -> nn.Parameter:
@@ -188,7 +217,6 @@ def _decode(
     decoder: OutputDecoder, final: torch.Tensor, lengths: torch.Tensor, debug: bool
 ) -> list[list[Value]]:
     read = final[:, 1:, list(decoder.dims)]
-    rows: list[list[Value]] = []
     if decoder.kind == "cat":
         defined: list[Value] = [v for v in decoder.values if v is not None]
         if debug:
@@ -198,10 +226,7 @@ def _decode(
             defined.append(None)
         if read.shape[-1] == 0:
             return [[None] * (int(n) - 1) for n in lengths]
-        best = read.argmax(dim=-1).tolist()
-        for codes, n in zip(best, lengths.tolist(), strict=True):
-            rows.append([defined[i] for i in codes[: n - 1]])
-        return rows
+        return _rows(defined, read.argmax(dim=-1), lengths)
     numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
     # The values are sorted: the nearest one is a neighbour of the insertion point, which keeps
     # memory at batch x length even for value sets of hundreds of thousands of numbers.
@@ -218,10 +243,18 @@ def _decode(
         worst = float(errors.max()) if errors.numel() else 0.0
         if worst >= gap / 2:
             raise AssertionError(f"{decoder.name}: read value off by {worst} (half gap {gap / 2})")
-    exact = [_exact(v) for v in decoder.values]
-    for codes, n in zip(nearest.tolist(), lengths.tolist(), strict=True):
-        rows.append([exact[i] for i in codes[: n - 1]])
-    return rows
+    return _rows([_exact(v) for v in decoder.values], nearest, lengths)
+
+
+def _rows(values: list[Value], codes: torch.Tensor, lengths: torch.Tensor) -> list[list[Value]]:
+    """``values[code]`` for each code of each row, each row cut to its length (sink and
+    padding excluded)."""
+    table = np.empty(len(values), dtype=object)
+    table[:] = values
+    rows: list[list[Value]] = table[codes.numpy()].tolist()
+    if bool((lengths == codes.shape[1] + 1).all()):
+        return rows
+    return [row[: n - 1] for row, n in zip(rows, lengths.tolist(), strict=True)]
 
 
 def _valid(lengths: torch.Tensor, width: int) -> torch.Tensor:

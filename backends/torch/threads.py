@@ -1,0 +1,32 @@
+"""How many threads torch uses for a compiled model's forward pass: the size of the work in,
+a context that sets the thread count for it out.
+
+A compiled model's tensors are small (tens of residual dimensions), so splitting one matrix
+product over threads costs more in synchronisation than it saves until the batch is large:
+measured in ``benchmarks/torch_backend.py``, one thread is faster below
+:data:`SMALL_WORK` residual floats; above it torch keeps the thread count it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+SMALL_WORK = 1 << 24
+
+
+@contextmanager
+def small_work_threads(residual_floats: int) -> Iterator[None]:
+    """Run the block on one thread when ``residual_floats`` (batch x positions x d_model) is
+    below :data:`SMALL_WORK`, restoring the thread count afterwards."""
+    previous = torch.get_num_threads()
+    if residual_floats >= SMALL_WORK or previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
