@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from rasp_ir.api import RaspError, Value, describe_value, value_key
-from rasp_ir.backends.torch.fast_forward import final_residual, plan_steps
+from rasp_ir.backends.torch.fast_forward import Step, final_residual, plan_steps
 from rasp_ir.backends.torch.threads import small_work_threads
 
 PAD = "<pad>"
@@ -94,6 +94,14 @@ class CompiledTransformer(nn.Module):
         self.mlp_in_bias = _zeros(config.n_layers, m)
         self.mlp_out = _zeros(config.n_layers, m, d)
         self.mlp_out_bias = _zeros(config.n_layers, d)
+        self._plan: tuple[tuple[int, ...], list[Step]] | None = None
+
+    def _steps(self) -> list[Step]:
+        """The forward plan (:mod:`.fast_forward`), rebuilt when a weight has changed."""
+        versions = tuple(p._version for p in self.parameters())
+        if self._plan is None or self._plan[0] != versions:
+            self._plan = (versions, plan_steps(self))
+        return self._plan[1]
 
     @property
     def residual_labels(self) -> tuple[str, ...]:
@@ -189,7 +197,7 @@ class CompiledTransformer(nn.Module):
             final, residuals, patterns = self.forward(ids, lengths, trace=True)
         else:
             with small_work_threads(ids.numel() * self.config.d_model):
-                final = final_residual(self, plan_steps(self), ids, lengths)
+                final = final_residual(self, self._steps(), ids, lengths)
             residuals, patterns = [], []
         outputs: dict[str, list[list[Value]]] = {}
         for decoder in self.info.decoders:

@@ -1,0 +1,365 @@
+"""The paths every user hits, each against a baseline measured in the same run.
+
+    .venv/bin/python benchmarks/everyday_paths.py [--batch-inputs 500000 --repeats 3]
+
+Four tables (programs from examples/, ``max_len`` overridden to ``--length``):
+
+* **one input per call**: ``Executable(program)`` built once, then called on one input, against
+  ``interpret()`` (which prepares the program on every call) and against the naive per-input
+  evaluator of ``tests/naive_evaluator.py`` (a stand-in for tracr's ``rasp.evaluate``);
+* **rasp run --batch**: the whole command in a fresh process (start, imports, parsing, reading,
+  evaluating, printing to /dev/null) on ``--batch-inputs`` random inputs, against the
+  interpreter alone in-process on the same inputs and the naive evaluator;
+* **compiled torch model**: ``CompiledTransformer.run`` (encode, forward, decode) on batches of
+  ``--torch-batch`` inputs, one thread and torch's default, against the interpreter on the same
+  batch and the model's unpruned ``forward`` (the path before this benchmark existed);
+* **rasp verify --backend torch --exhaustive**: the whole command in a fresh process, against
+  the interpreter alone on the same inputs.
+
+Times are medians of ``--repeats`` runs (wall clock); the load average (``/proc/loadavg``) is
+recorded beside each table, since a loaded machine slows everything. Writes
+benchmarks/results/everyday_paths.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from itertools import islice
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rasp_ir.interpreter import Executable, interpret  # noqa: E402
+from rasp_ir.ir import Program  # noqa: E402
+from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
+from rasp_ir.values import Value  # noqa: E402
+from rasp_ir.verify import exhaustive_inputs, input_count  # noqa: E402
+from tests.naive_evaluator import evaluate_naive  # noqa: E402
+
+PROGRAMS = ("sort", "hist", "reverse")
+TORCH_PROGRAMS = ("sort", "sort_unique", "hist", "reverse")
+RESULTS = ROOT / "benchmarks" / "results"
+NAME = "everyday_paths"
+Inputs = list[list[Value]]
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--length", type=int, default=8, help="tokens per input (= max_len)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median counts")
+    parser.add_argument("--calls", type=int, default=2000, help="one-input calls per timing")
+    parser.add_argument("--naive-inputs", type=int, default=1000, help="inputs timed naively")
+    parser.add_argument("--batch-inputs", type=int, default=500_000, help="inputs of rasp run")
+    parser.add_argument("--torch-batch", type=int, default=1000, help="inputs per model call")
+    parser.add_argument("--verify-vocab", default="a,b,c,d,e", help="--vocab of rasp verify")
+    parser.add_argument("--verify-len", type=int, default=8, help="--max-len of rasp verify")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the commands")
+    return parser.parse_args(argv)
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _median(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _program(name: str, length: int, vocab: tuple[Value, ...] | None = None) -> Program:
+    path = ROOT / "examples" / f"{name}.rasp"
+    return parse_file(path, overrides=HeaderOverrides(vocab=vocab, max_len=length))
+
+
+def _inputs(program: Program, count: int, seed: str) -> list[list[Value]]:
+    rng = random.Random(seed)
+    vocab, n = list(program.header.vocab), program.header.max_len
+    return [[rng.choice(vocab) for _ in range(n)] for _ in range(count)]
+
+
+def _naive_rate(program: Program, inputs: list[list[Value]], repeats: int) -> float:
+    seconds = _median(lambda: [evaluate_naive(program, t) for t in inputs], repeats)
+    return len(inputs) / seconds
+
+
+def _one_input(args: argparse.Namespace) -> list[dict[str, object]]:
+    rows = []
+    for name in PROGRAMS:
+        program = _program(name, args.length)
+        inputs = _inputs(program, args.calls, f"{args.seed}/{name}/one")
+        executable = Executable(program)
+
+        def prepared(executable: Executable = executable, inputs: Inputs = inputs) -> None:
+            for tokens in inputs:
+                executable([tokens]).outputs()
+
+        def unprepared(program: Program = program, inputs: Inputs = inputs) -> None:
+            for tokens in inputs[: len(inputs) // 10]:
+                interpret(program, [tokens]).outputs()
+
+        prepared_us = _median(prepared, args.repeats) / len(inputs) * 1e6
+        unprepared_us = _median(unprepared, args.repeats) / (len(inputs) // 10) * 1e6
+        naive_us = 1e6 / _naive_rate(program, inputs[: args.naive_inputs], args.repeats)
+        rows.append(
+            {
+                "program": name,
+                "executable_us": prepared_us,
+                "interpret_us": unprepared_us,
+                "naive_us": naive_us,
+                "vs_interpret": unprepared_us / prepared_us,
+                "vs_naive": naive_us / prepared_us,
+            }
+        )
+    return rows
+
+
+def _batch_run(args: argparse.Namespace, folder: Path) -> list[dict[str, object]]:
+    rows = []
+    for name in PROGRAMS:
+        program = _program(name, args.length)
+        inputs = _inputs(program, args.batch_inputs, f"{args.seed}/{name}/batch")
+        batch = folder / f"{name}.jsonl"
+        batch.write_text("".join(json.dumps(t) + "\n" for t in inputs), encoding="utf-8")
+        path = ROOT / "examples" / f"{name}.rasp"
+        command = [args.python, "-m", "rasp_ir.cli.main", "run", str(path), "--batch", str(batch)]
+        if args.length != 8:
+            command += ["--max-len", str(args.length)]
+        seconds = _median(partial(_quietly, command), args.repeats)
+        interpreter_s = _median(partial(_outputs, Executable(program), inputs), args.repeats)
+        naive = _naive_rate(program, inputs[: args.naive_inputs], args.repeats)
+        rate = len(inputs) / seconds
+        rows.append(
+            {
+                "program": name,
+                "inputs": len(inputs),
+                "command_seconds": seconds,
+                "command_inputs_per_s": rate,
+                "interpreter_inputs_per_s": len(inputs) / interpreter_s,
+                "naive_inputs_per_s": naive,
+                "vs_naive": rate / naive,
+                "of_interpreter": rate / (len(inputs) / interpreter_s),
+            }
+        )
+    return rows
+
+
+def _outputs(executable: Executable, inputs: Inputs) -> None:
+    executable(inputs).outputs()
+
+
+def _quietly(command: list[str]) -> None:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        command,
+        check=True,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _torch_models(args: argparse.Namespace) -> list[dict[str, object]]:
+    import torch
+
+    from rasp_ir.backends.torch import BACKEND
+
+    default_threads = torch.get_num_threads()
+    rows = []
+    for name in TORCH_PROGRAMS:
+        program = _program(name, args.length)
+        model = BACKEND.lower(program)
+        inputs = _inputs(program, args.torch_batch, f"{args.seed}/{name}/torch")
+        expected = Executable(program)(inputs).outputs()
+        if model.run(inputs).outputs != expected:
+            raise AssertionError(f"{name}: the compiled model disagrees with the interpreter")
+        rates = {}
+        for threads in sorted({1, default_threads}):
+            torch.set_num_threads(threads)
+            seconds = _median(partial(model.run, inputs), args.repeats)
+            rates[threads] = len(inputs) / seconds
+        torch.set_num_threads(default_threads)
+        ids, lengths = model.encode(inputs)
+        with torch.inference_mode():
+            unpruned_s = _median(partial(model.forward, ids, lengths), args.repeats)
+        interpreter_s = _median(partial(_outputs, Executable(program), inputs), args.repeats)
+        best = max(rates.values())
+        rows.append(
+            {
+                "program": name,
+                "layers": model.config.n_layers,
+                "d_model": model.config.d_model,
+                "d_mlp": model.config.d_mlp,
+                "run_inputs_per_s_1_thread": rates[1],
+                "run_inputs_per_s_default_threads": rates[default_threads],
+                "default_threads": default_threads,
+                "unpruned_forward_inputs_per_s": len(inputs) / unpruned_s,
+                "interpreter_inputs_per_s": len(inputs) / interpreter_s,
+                "of_interpreter": best / (len(inputs) / interpreter_s),
+            }
+        )
+    return rows
+
+
+def _verify(args: argparse.Namespace) -> dict[str, object]:
+    path = ROOT / "examples" / "sort.rasp"
+    command = [
+        args.python, "-m", "rasp_ir.cli.main", "verify", str(path), "--backend", "torch",
+        "--exhaustive", "--max-len", str(args.verify_len), "--vocab", args.verify_vocab,
+    ]  # fmt: skip
+    vocab = tuple(args.verify_vocab.split(","))
+    program = _program("sort", args.verify_len, vocab)
+    count = input_count(len(vocab), args.verify_len)
+    seconds = _median(partial(_quietly, command), 1)
+    executable = Executable(program)
+
+    def interpreter_only() -> None:
+        source = exhaustive_inputs(program, args.verify_len)
+        while batch := list(islice(source, 1 << 15)):
+            executable(batch).outputs()
+
+    interpreter_s = _median(interpreter_only, 1)
+    return {
+        "command": shlex.join(["rasp", *command[3:]]),
+        "inputs": count,
+        "command_seconds": seconds,
+        "command_inputs_per_s": count / seconds,
+        "interpreter_inputs_per_s": count / interpreter_s,
+        "of_interpreter": interpreter_s / seconds,
+    }
+
+
+def _tables(report: dict[str, object]) -> list[str]:
+    one, batch = report["one_input"], report["batch_run"]
+    models, verify = report["torch_models"], report["verify"]
+    assert isinstance(one, dict) and isinstance(batch, dict)
+    assert isinstance(models, dict) and isinstance(verify, dict)
+    lines = [
+        f"## One input per call (load average {one['load']})",
+        "",
+        "| program | Executable call | interpret() | naive | vs interpret() | vs naive |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in one["rows"]:
+        lines.append(
+            f"| {row['program']} | {row['executable_us']:,.0f} us | {row['interpret_us']:,.0f} us"
+            f" | {row['naive_us']:,.0f} us | {row['vs_interpret']:.1f}x | {row['vs_naive']:.1f}x |"
+        )
+    lines += [
+        "",
+        f"## rasp run --batch, whole command (load average {batch['load']})",
+        "",
+        "| program | inputs | seconds | inputs/s | interpreter inputs/s | naive inputs/s "
+        "| vs naive | of interpreter |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in batch["rows"]:
+        lines.append(
+            f"| {row['program']} | {row['inputs']:,} | {row['command_seconds']:.2f} "
+            f"| {row['command_inputs_per_s']:,.0f} | {row['interpreter_inputs_per_s']:,.0f} "
+            f"| {row['naive_inputs_per_s']:,.0f} | {row['vs_naive']:.1f}x "
+            f"| {row['of_interpreter']:.2f} |"
+        )
+    lines += [
+        "",
+        f"## Compiled torch model, run() on batches (load average {models['load']})",
+        "",
+        "| program | layers | d_model | d_mlp | 1 thread inputs/s | default threads inputs/s "
+        "| unpruned forward inputs/s | interpreter inputs/s | of interpreter |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in models["rows"]:
+        lines.append(
+            f"| {row['program']} | {row['layers']} | {row['d_model']} | {row['d_mlp']} "
+            f"| {row['run_inputs_per_s_1_thread']:,.0f} "
+            f"| {row['run_inputs_per_s_default_threads']:,.0f} ({row['default_threads']}) "
+            f"| {row['unpruned_forward_inputs_per_s']:,.0f} "
+            f"| {row['interpreter_inputs_per_s']:,.0f} | {row['of_interpreter']:.2f} |"
+        )
+    lines += [
+        "",
+        f"## rasp verify, whole command (load average {verify['load']})",
+        "",
+        f"`{verify['command']}`: {verify['inputs']:,} inputs in {verify['command_seconds']:.1f} s, "
+        f"{verify['command_inputs_per_s']:,.0f} inputs/s; the interpreter alone "
+        f"{verify['interpreter_inputs_per_s']:,.0f} inputs/s (the command runs at "
+        f"{verify['of_interpreter']:.2f} of it).",
+        "",
+    ]
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    report: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        sections: list[tuple[str, Callable[[], list[dict[str, object]]]]] = [
+            ("one_input", partial(_one_input, args)),
+            ("batch_run", partial(_batch_run, args, Path(folder))),
+            ("torch_models", partial(_torch_models, args)),
+        ]
+        for key, measure in sections:
+            load = _load()
+            report[key] = {"load": load, "rows": measure()}
+        load = _load()
+        report["verify"] = {"load": load, **_verify(args)}
+    shown_argv = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join([".venv/bin/python", f"benchmarks/{NAME}.py", *shown_argv])
+    report["environment"] = {
+        "command": command,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    report["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("results",)}
+    markdown = [
+        "# Everyday paths: one-input calls, batch runs, compiled models, verification",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"- date: {report['environment']['date']}",  # type: ignore[index]
+        f"- machine: {platform.platform()}, {os.cpu_count()} CPUs; load averages (1, 5, 15 "
+        "min) are quoted per table: other processes shared the machine",
+        f"- programs from examples/ with max_len {args.length}; medians of {args.repeats} runs",
+        "",
+        *_tables(report),
+    ]
+    text = "\n".join(markdown)
+    print(text)
+    args.results.mkdir(parents=True, exist_ok=True)
+    _write(args.results / f"{NAME}.json", json.dumps(report, indent=2) + "\n")
+    _write(args.results / f"{NAME}.md", text)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """Write atomically: a temporary file beside ``path``, then a rename."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The forward plan: pruned sublayers give the residual of the full forward pass (to float
+rounding) and the same decoded outputs; a changed weight rebuilds the plan; small work runs on
+one thread and the thread count is restored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from rasp_ir.backends.torch import compile_program
+from rasp_ir.backends.torch.fast_forward import AttentionStep, final_residual, plan_steps
+from rasp_ir.backends.torch.threads import SMALL_WORK, small_work_threads
+from tests.backends.torch.helpers import EXAMPLES, ROOT, all_inputs, example
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_the_plan_computes_the_full_residual(path: Path) -> None:
+    prog = example(path, max_len=4, vocab_size=3)
+    model = compile_program(prog)
+    ids, lengths = model.encode(all_inputs(prog, 4))
+    steps = plan_steps(model)
+    assert len(steps) <= 2 * model.config.n_layers
+    with torch.inference_mode():
+        full, _, _ = model.forward(ids, lengths)
+        planned = final_residual(model, steps, ids, lengths)
+    assert torch.allclose(planned, full, atol=1e-5, rtol=1e-6)
+    inputs = all_inputs(prog, 4)
+    assert model.run(inputs).outputs == model.run(inputs, trace=True).outputs
+
+
+def test_empty_sublayers_are_skipped_and_reads_are_cut() -> None:
+    prog = example(ROOT / "examples" / "sort.rasp", max_len=5, vocab_size=5)
+    model = compile_program(prog)
+    steps = plan_steps(model)
+    attention = [s for s in steps if isinstance(s, AttentionStep)]
+    assert attention and all(len(s.reads) < model.config.d_model for s in attention)
+
+
+def test_a_changed_weight_rebuilds_the_plan() -> None:
+    prog = example(ROOT / "examples" / "reverse.rasp", max_len=4, vocab_size=3)
+    model = compile_program(prog)
+    inputs = all_inputs(prog, 3)
+    before = model.run(inputs).outputs
+    with torch.no_grad():
+        model.w_o.zero_()
+    after = model.run(inputs).outputs
+    assert after != before
+    assert after == model.run(inputs, trace=True).outputs
+
+
+def test_small_work_runs_on_one_thread_and_restores_the_count() -> None:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with small_work_threads(SMALL_WORK - 1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with small_work_threads(SMALL_WORK):
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
