@@ -116,33 +116,48 @@ def final_residual(
     model: CompiledTransformer, steps: list[Step], ids: torch.Tensor, lengths: torch.Tensor
 ) -> torch.Tensor:
     """The residual after the last layer for ``ids`` (batch x positions, sink first) and
-    ``lengths`` (positions including the sink), computed by ``steps``."""
-    width = ids.shape[1]
+    ``lengths`` (positions including the sink), computed by ``steps``; shape batch x positions
+    x d_model (a transposed view).
+
+    The residual is kept one row per dimension (d_model x batch * positions), so that reading
+    and writing a sublayer's dimensions moves whole rows.
+    """
+    batch, width = ids.shape
     positions = torch.arange(width)
-    x = model.token_embedding[ids] + model.position_embedding[:width][None]
+    flat_ids = ids.reshape(-1)
+    flat_positions = positions.repeat(batch)
+    x = model.token_embedding.t().index_select(1, flat_ids)
+    x += model.position_embedding[:width].t().index_select(1, flat_positions)
     blocked = ~(positions[None, :] < lengths[:, None])[:, None, None, :]
     if model.config.causal:
         blocked = blocked | torch.ones(width, width, dtype=torch.bool).triu(1)[None, None]
     for step in steps:
-        read = x.index_select(2, step.reads)
+        read = x.index_select(0, step.reads)
         if isinstance(step, AttentionStep):
-            x.index_add_(2, step.writes, _attend(step, read, blocked))
+            x.index_add_(0, step.writes, _attend(step, read, blocked, batch, width))
         else:
-            hidden = torch.relu(read @ step.w_in + step.b_in)
-            x.index_add_(2, step.writes, hidden @ step.w_out + step.b_out)
-    return x
+            hidden = torch.relu(step.w_in.t() @ read + step.b_in[:, None])
+            x.index_add_(0, step.writes, step.w_out.t() @ hidden + step.b_out[:, None])
+    return x.t().reshape(batch, width, -1)
 
 
-def _attend(step: AttentionStep, read: torch.Tensor, blocked: torch.Tensor) -> torch.Tensor:
-    batch, width, _ = read.shape
+def _attend(
+    step: AttentionStep, read: torch.Tensor, blocked: torch.Tensor, batch: int, width: int
+) -> torch.Tensor:
+    """The sublayer's output, one row per written dimension (``read``: one row per read
+    dimension, columns batch x positions)."""
     heads, n_qk, n_v = step.heads, step.n_qk, step.n_v
-    projected = read @ step.qkv
+    projected = step.qkv.t() @ read
     qk = heads * n_qk
-    q = projected[..., :qk].reshape(batch, width, heads, n_qk).transpose(1, 2)
-    k = projected[..., qk : 2 * qk].reshape(batch, width, heads, n_qk).transpose(1, 2)
-    v = projected[..., 2 * qk :].reshape(batch, width, heads, n_v).transpose(1, 2)
+
+    def per_head(rows: torch.Tensor, size: int) -> torch.Tensor:
+        return rows.reshape(heads, size, batch, width).permute(2, 0, 3, 1)
+
+    q = per_head(projected[:qk], n_qk)
+    k = per_head(projected[qk : 2 * qk], n_qk)
+    v = per_head(projected[2 * qk :], n_v)
     scores = (q @ k.transpose(-1, -2)) * step.scale
     pattern = torch.softmax(scores.masked_fill(blocked, float("-inf")), dim=-1)
-    mixed = (pattern @ v).transpose(1, 2).reshape(batch, width, heads * n_v)
-    out: torch.Tensor = mixed @ step.out
+    mixed = (pattern @ v).permute(1, 3, 0, 2).reshape(heads * n_v, batch * width)
+    out: torch.Tensor = step.out.t() @ mixed
     return out
