@@ -54,6 +54,7 @@ PROGRAMS = ("sort", "hist", "reverse")
 TORCH_PROGRAMS = ("sort", "sort_unique", "hist", "reverse")
 RESULTS = ROOT / "benchmarks" / "results"
 NAME = "everyday_paths"
+SECTIONS = ("one_input", "batch_run", "torch_models", "verify")
 Inputs = list[list[Value]]
 
 
@@ -70,6 +71,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the commands")
+    parser.add_argument(
+        "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="what to measure"
+    )
     return parser.parse_args(argv)
 
 
@@ -141,8 +145,8 @@ def _batch_run(args: argparse.Namespace, folder: Path) -> list[dict[str, object]
         inputs = _inputs(program, args.batch_inputs, f"{args.seed}/{name}/batch")
         batch = folder / f"{name}.jsonl"
         batch.write_text("".join(json.dumps(t) + "\n" for t in inputs), encoding="utf-8")
-        path = ROOT / "examples" / f"{name}.rasp"
-        command = [args.python, "-m", "rasp_ir.cli.main", "run", str(path), "--batch", str(batch)]
+        path = f"examples/{name}.rasp"  # the commands run in the repository root
+        command = [args.python, "-m", "rasp_ir.cli.main", "run", path, "--batch", str(batch)]
         if args.length != 8:
             command += ["--max-len", str(args.length)]
         seconds = _median(partial(_quietly, command), args.repeats)
@@ -223,9 +227,8 @@ def _torch_models(args: argparse.Namespace) -> list[dict[str, object]]:
 
 
 def _verify(args: argparse.Namespace) -> dict[str, object]:
-    path = ROOT / "examples" / "sort.rasp"
     command = [
-        args.python, "-m", "rasp_ir.cli.main", "verify", str(path), "--backend", "torch",
+        args.python, "-m", "rasp_ir.cli.main", "verify", "examples/sort.rasp", "--backend", "torch",
         "--exhaustive", "--max-len", str(args.verify_len), "--vocab", args.verify_vocab,
     ]  # fmt: skip
     vocab = tuple(args.verify_vocab.split(","))
@@ -251,62 +254,68 @@ def _verify(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _tables(report: dict[str, object]) -> list[str]:
-    one, batch = report["one_input"], report["batch_run"]
-    models, verify = report["torch_models"], report["verify"]
-    assert isinstance(one, dict) and isinstance(batch, dict)
-    assert isinstance(models, dict) and isinstance(verify, dict)
-    lines = [
-        f"## One input per call (load average {one['load']})",
-        "",
-        "| program | Executable call | interpret() | naive | vs interpret() | vs naive |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for row in one["rows"]:
-        lines.append(
-            f"| {row['program']} | {row['executable_us']:,.0f} us | {row['interpret_us']:,.0f} us"
-            f" | {row['naive_us']:,.0f} us | {row['vs_interpret']:.1f}x | {row['vs_naive']:.1f}x |"
-        )
-    lines += [
-        "",
-        f"## rasp run --batch, whole command (load average {batch['load']})",
-        "",
-        "| program | inputs | seconds | inputs/s | interpreter inputs/s | naive inputs/s "
-        "| vs naive | of interpreter |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in batch["rows"]:
-        lines.append(
+    lines: list[str] = []
+    one = report.get("one_input")
+    if isinstance(one, dict):
+        lines += [
+            f"## One input per call (load average {one['load']})",
+            "",
+            "| program | Executable call | interpret() | naive | vs interpret() | vs naive |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {row['program']} | {row['executable_us']:,.0f} us "
+            f"| {row['interpret_us']:,.0f} us | {row['naive_us']:,.0f} us "
+            f"| {row['vs_interpret']:.1f}x | {row['vs_naive']:.1f}x |"
+            for row in one["rows"]
+        ]
+        lines.append("")
+    batch = report.get("batch_run")
+    if isinstance(batch, dict):
+        lines += [
+            f"## rasp run --batch, whole command (load average {batch['load']})",
+            "",
+            "| program | inputs | seconds | inputs/s | interpreter inputs/s | naive inputs/s "
+            "| vs naive | of interpreter |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
             f"| {row['program']} | {row['inputs']:,} | {row['command_seconds']:.2f} "
             f"| {row['command_inputs_per_s']:,.0f} | {row['interpreter_inputs_per_s']:,.0f} "
             f"| {row['naive_inputs_per_s']:,.0f} | {row['vs_naive']:.1f}x "
             f"| {row['of_interpreter']:.2f} |"
-        )
-    lines += [
-        "",
-        f"## Compiled torch model, run() on batches (load average {models['load']})",
-        "",
-        "| program | layers | d_model | d_mlp | 1 thread inputs/s | default threads inputs/s "
-        "| unpruned forward inputs/s | interpreter inputs/s | of interpreter |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in models["rows"]:
-        lines.append(
+            for row in batch["rows"]
+        ]
+        lines.append("")
+    models = report.get("torch_models")
+    if isinstance(models, dict):
+        lines += [
+            f"## Compiled torch model, run() on batches (load average {models['load']})",
+            "",
+            "| program | layers | d_model | d_mlp | 1 thread inputs/s | default threads "
+            "inputs/s | unpruned forward inputs/s | interpreter inputs/s | of interpreter |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
             f"| {row['program']} | {row['layers']} | {row['d_model']} | {row['d_mlp']} "
             f"| {row['run_inputs_per_s_1_thread']:,.0f} "
             f"| {row['run_inputs_per_s_default_threads']:,.0f} ({row['default_threads']}) "
             f"| {row['unpruned_forward_inputs_per_s']:,.0f} "
             f"| {row['interpreter_inputs_per_s']:,.0f} | {row['of_interpreter']:.2f} |"
-        )
-    lines += [
-        "",
-        f"## rasp verify, whole command (load average {verify['load']})",
-        "",
-        f"`{verify['command']}`: {verify['inputs']:,} inputs in {verify['command_seconds']:.1f} s, "
-        f"{verify['command_inputs_per_s']:,.0f} inputs/s; the interpreter alone "
-        f"{verify['interpreter_inputs_per_s']:,.0f} inputs/s (the command runs at "
-        f"{verify['of_interpreter']:.2f} of it).",
-        "",
-    ]
+            for row in models["rows"]
+        ]
+        lines.append("")
+    verify = report.get("verify")
+    if isinstance(verify, dict):
+        lines += [
+            f"## rasp verify, whole command (load average {verify['load']})",
+            "",
+            f"`{verify['command']}`: {verify['inputs']:,} inputs in "
+            f"{verify['command_seconds']:.1f} s, {verify['command_inputs_per_s']:,.0f} inputs/s; "
+            f"the interpreter alone {verify['interpreter_inputs_per_s']:,.0f} inputs/s (the "
+            f"command runs at {verify['of_interpreter']:.2f} of it).",
+            "",
+        ]
     return lines
 
 
@@ -314,16 +323,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     report: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
-        sections: list[tuple[str, Callable[[], list[dict[str, object]]]]] = [
-            ("one_input", partial(_one_input, args)),
-            ("batch_run", partial(_batch_run, args, Path(folder))),
-            ("torch_models", partial(_torch_models, args)),
-        ]
-        for key, measure in sections:
-            load = _load()
-            report[key] = {"load": load, "rows": measure()}
-        load = _load()
-        report["verify"] = {"load": load, **_verify(args)}
+        sections: dict[str, Callable[[], list[dict[str, object]]]] = {
+            "one_input": partial(_one_input, args),
+            "batch_run": partial(_batch_run, args, Path(folder)),
+            "torch_models": partial(_torch_models, args),
+        }
+        for key, measure in sections.items():
+            if key in args.sections:
+                report[key] = {"load": _load(), "rows": measure()}
+        if "verify" in args.sections:
+            report["verify"] = {"load": _load(), **_verify(args)}
     shown_argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join([".venv/bin/python", f"benchmarks/{NAME}.py", *shown_argv])
     report["environment"] = {

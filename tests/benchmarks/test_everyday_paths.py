@@ -1,0 +1,59 @@
+"""The everyday-paths benchmark runs end to end on tiny settings and writes both reports, with
+a baseline beside every figure."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "everyday_paths.py"
+TINY = ["--calls", "20", "--naive-inputs", "5", "--repeats", "1", "--torch-batch", "20"]
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("everyday_paths", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(tmp_path: Path, sections: list[str], *extra: str) -> dict[str, object]:
+    threads = torch.get_num_threads()
+    try:
+        argv = [*TINY, *extra, "--sections", *sections, "--results", str(tmp_path)]
+        _script().main(argv)
+    finally:
+        torch.set_num_threads(threads)
+    report: dict[str, object] = json.loads((tmp_path / "everyday_paths.json").read_text())
+    return report
+
+
+def test_in_process_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _run(tmp_path, ["one_input", "torch_models"], "--length", "4")
+    one, models = report["one_input"], report["torch_models"]
+    assert isinstance(one, dict) and isinstance(models, dict)
+    assert [row["program"] for row in one["rows"]] == ["sort", "hist", "reverse"]
+    assert all(row["vs_interpret"] > 0 and row["vs_naive"] > 0 for row in one["rows"])
+    assert [row["program"] for row in models["rows"]] == ["sort", "sort_unique", "hist", "reverse"]
+    markdown = (tmp_path / "everyday_paths.md").read_text()
+    assert "## One input per call (load average " in markdown
+    assert "## rasp run" not in markdown
+    assert markdown in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_command_sections(tmp_path: Path) -> None:
+    report = _run(tmp_path, ["batch_run", "verify"], "--batch-inputs", "50", "--verify-len", "2")
+    batch, verify = report["batch_run"], report["verify"]
+    assert isinstance(batch, dict) and isinstance(verify, dict)
+    assert [row["inputs"] for row in batch["rows"]] == [50, 50, 50]
+    assert verify["inputs"] == 31
+    assert verify["command"] == (
+        "rasp verify examples/sort.rasp --backend torch --exhaustive --max-len 2 --vocab a,b,c,d,e"
+    )
