@@ -193,15 +193,16 @@ class CompiledTransformer(nn.Module):
         value is not within a safe distance of a value it may take (rasp-semantics §16.9).
         """
         ids, lengths = self.encode(inputs)
-        if trace:
-            final, residuals, patterns = self.forward(ids, lengths, trace=True)
-        else:
-            with small_work_threads(ids.numel() * self.config.d_model):
+        with small_work_threads(ids.numel() * self.config.d_model):
+            if trace:
+                final, residuals, patterns = self.forward(ids, lengths, trace=True)
+            else:
                 final = final_residual(self, self._steps(), ids, lengths)
-            residuals, patterns = [], []
-        outputs: dict[str, list[list[Value]]] = {}
-        for decoder in self.info.decoders:
-            outputs[decoder.name] = _decode(decoder, final, lengths, debug)
+                residuals, patterns = [], []
+            outputs = {
+                decoder.name: _decode(decoder, final, lengths, debug)
+                for decoder in self.info.decoders
+            }
         return RunResult(outputs, residuals, patterns)
 
 
