@@ -11,7 +11,8 @@ fails when one reaches past it. What is here:
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
   and its parts, the registry's loaders and feature checks;
-- the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...).
+- the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...);
+- ``model_html``, how a compiled model shows itself in Jupyter.
 
 Importing it imports numpy, lark and networkx, never torch or triton.
 """
@@ -48,6 +49,7 @@ from rasp_ir.frontend import Frontend, Lifted, LiftOptions, check_settings
 from rasp_ir.inputs import vocab_kind
 from rasp_ir.interpreter import Evaluation, interpret, run
 from rasp_ir.ir import Binding, Header, IRError, Program
+from rasp_ir.notebook.html import model_html
 from rasp_ir.optimize import eliminate_dead_code, live_names, optimize
 from rasp_ir.printer import format_expr, format_program
 from rasp_ir.registry import (
@@ -173,6 +175,7 @@ __all__ = [
     "map_table",
     "mean_mode",
     "mean_values",
+    "model_html",
     "never_empty",
     "none_code",
     "normalize_number",
