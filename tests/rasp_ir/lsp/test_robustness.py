@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.rasp_ir.lsp.client import ROOT, LspClient
+from rasp_ir.lsp.client import LspClient
 
 pytest.importorskip("pygls")
 
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = sorted((ROOT / "examples").glob("*.rasp"))
 FAST_PREFIXES_PER_EXAMPLE = 15
 

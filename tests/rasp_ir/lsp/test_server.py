@@ -9,8 +9,8 @@ import pytest
 
 from rasp_ir.check import check_program
 from rasp_ir.diagnostics import RaspError
+from rasp_ir.lsp.client import LspClient
 from rasp_ir.syntax import parse_program
-from tests.rasp_ir.lsp.client import LspClient
 
 pytest.importorskip("pygls")
 

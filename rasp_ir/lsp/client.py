@@ -1,5 +1,6 @@
-"""A minimal LSP client for tests: starts ``rasp lsp`` as a subprocess and speaks JSON-RPC to
-it over stdio with Content-Length framing, as an editor does."""
+"""A minimal Language Server Protocol client: starts ``rasp lsp`` as a subprocess and speaks
+JSON-RPC to it over stdio with Content-Length framing, as an editor does. The tests and the
+latency benchmark drive the server through it; it needs only the standard library."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any, BinaryIO
 
-ROOT = Path(__file__).resolve().parents[3]
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+"""The folder holding this ``rasp_ir``: the server runs from the same checkout."""
 TIMEOUT = 30.0
 
 Message = dict[str, Any]
@@ -21,8 +23,10 @@ Message = dict[str, Any]
 class LspClient:
     """One server process; requests wait for their response, notifications are collected."""
 
-    def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+        self.timeout = timeout
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rasp_ir.cli.main", "lsp"],
             stdin=subprocess.PIPE,
@@ -81,7 +85,7 @@ class LspClient:
 
     def _next(self) -> Message:
         try:
-            message = self.incoming.get(timeout=TIMEOUT)
+            message = self.incoming.get(timeout=self.timeout)
         except queue.Empty:
             raise AssertionError("the server did not answer in time") from None
         if message is None:
@@ -142,7 +146,7 @@ class LspClient:
         """Shut the server down politely and wait for it to exit."""
         self.request("shutdown", None)
         self.notify("exit", None)
-        self.process.wait(timeout=TIMEOUT)
+        self.process.wait(timeout=self.timeout)
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
