@@ -248,3 +248,19 @@ def test_an_unsaved_change_to_an_imported_file_reaches_its_importer(
     client.change(lib_uri, LIB, 2)
     assert client.diagnostics(lib_uri) == []
     assert client.diagnostics(importer) == []
+
+
+def test_an_error_inside_an_imported_file_is_shown_at_the_import(
+    client: LspClient, folder: Path
+) -> None:
+    (folder / "bad_lib.rasp").write_text("hit = tokns == 1;\n", encoding="utf-8")
+    text = MAIN.replace("lib.rasp", "bad_lib.rasp")
+    uri = client.open(folder / "uses_bad.rasp", text)
+    published = client.diagnostics(uri)
+    first = published[0]
+    lib = (folder / "bad_lib.rasp").resolve()
+    assert first["code"] == "undefined"
+    assert first["message"].startswith(f"{lib}:1:7: 'tokns' is not defined")
+    assert first["range"] == _range(2, 7, 21)  # the path string of the import
+    (related,) = first["relatedInformation"]
+    assert related["location"] == {"uri": lib.as_uri(), "range": _range(0, 6, 11)}
