@@ -121,9 +121,10 @@ class RaspLanguageServer(LanguageServer):
 
 
 def _file_of(uri: str) -> str:
-    """The file name of a URI (the URI itself for a document that is not a file)."""
+    """The file name of a URI, symbolic links resolved as the resolver resolves imports (the
+    URI itself for a document that is not a file)."""
     path = to_fs_path(uri) if uri.startswith("file:") else None
-    return str(Path(path)) if path else uri
+    return str(Path(path).resolve()) if path else uri
 
 
 def _imports_file(index: FileIndex, file: str) -> bool:
