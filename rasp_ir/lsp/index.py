@@ -104,8 +104,8 @@ class FileIndex:
 
     def visible_at(self, line: int, column: int) -> dict[str, Symbol]:
         """The names in scope at ``line``:``column``: file-level names bound before it (every
-        name, when the position is past the last statement) and, inside a ``def``, its
-        parameters and locals."""
+        name, when the position is past the last statement), inside a ``def`` its parameters
+        and locals, and inside an ``fn`` literal its parameters."""
         visible: dict[str, Symbol] = {}
         for name, symbol in self.scope.items():
             if symbol.span.file != self.file or _before(symbol.extent, line, column):
@@ -117,6 +117,9 @@ class FileIndex:
                     for s in self.symbols
                     if s.owner == symbol.name and s.kind in ("parameter", "local")
                 )
+        for symbol in self.symbols:
+            if symbol.kind == "fn-parameter" and _inside(symbol.extent, line, column):
+                visible[symbol.name] = symbol
         return visible
 
 
@@ -262,14 +265,9 @@ def _word_at_or_after(text: str, word: str, start: int) -> int:
 def _def_extent(node: ast.Def) -> Span:
     """From the ``def`` name to the end of its result expression (the closing brace is not in
     the AST; the result's end is close enough for scoping and outlines)."""
-    end = _expression_end(node.result) or node.name_span
+    end = node.result.span
     start = node.name_span
     return Span(start.file, start.line, 1, end.end_line, end.end_column + 2, start.line_text)
-
-
-def _expression_end(node: ast.Expr) -> Span | None:
-    span = getattr(node, "span", None)
-    return span if isinstance(span, Span) else None
 
 
 def _before(extent: Span, line: int, column: int) -> bool:

@@ -77,3 +77,12 @@ def test_an_unreadable_import_is_the_hubs_diagnostic_at_the_import() -> None:
 def test_completion_after_a_percent_offers_only_directives() -> None:
     found = complete(None, "%ma", 1, 4, current=False)
     assert [c.label for c in found] == ["vocab", "max_len", "bos", "causal"]
+
+
+def test_completion_inside_an_fn_literal_offers_its_parameters() -> None:
+    analysis = analyse(PROGRAM, "p.rasp", _no_imports)
+    line_text = PROGRAM.splitlines()[7]
+    inside = complete(analysis.index, line_text, 8, 24, current=True)
+    assert {"t", "u", "one", "shift"} <= {c.label for c in inside}
+    after = complete(analysis.index, "", 10, 1, current=True)
+    assert "t" not in {c.label for c in after} and "big" in {c.label for c in after}
