@@ -8,9 +8,9 @@ edit changes one constant in one block (a different block each time) and is sent
 ``rasp lsp`` subprocess as ``textDocument/didChange``; "diagnostics" is the time until the
 server publishes that document's diagnostics. After each, one hover and one go-to-definition
 on a name of the edited block are timed (request to response). The baseline, measured in the
-same run on the same texts, is the hub alone in this process: ``parse_program`` and
-``check_program`` (what ``rasp check`` does), so the ratio is what the server costs beyond
-checking. Medians over the edits, with the 90th percentile. Writes
+same run on the same texts, is the hub alone in this process: parsing, resolution and
+``check_program`` (what ``rasp check`` does), each also timed on its own, so the ratio is what
+the server costs beyond checking. Medians over the edits, with the 90th percentile. Writes
 benchmarks/results/lsp_latency.{json,md}.
 """
 
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from rasp_ir.check import check_program  # noqa: E402
 from rasp_ir.lsp.client import LspClient  # noqa: E402
-from rasp_ir.syntax import parse_program  # noqa: E402
+from rasp_ir.syntax import parse_module, parse_program  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 TARGETS_MS = {"diagnostics": 100.0, "hover": 50.0, "definition": 50.0}
@@ -97,7 +97,8 @@ def _measure_in(
     path = folder / "long.rasp"
     text = program(blocks, constants)
     path.write_text(text, encoding="utf-8")
-    times: dict[str, list[float]] = {"diagnostics": [], "hover": [], "definition": [], "hub": []}
+    keys = ("diagnostics", "hover", "definition", "hub", "hub_parse", "hub_resolve", "hub_check")
+    times: dict[str, list[float]] = {key: [] for key in keys}
     client = LspClient(timeout=120.0)
     try:
         client.initialize(folder)
@@ -123,8 +124,16 @@ def _measure_in(
                 client.request(method, name)
                 times[key].append(time.perf_counter() - start)
             start = time.perf_counter()
-            check_program(parse_program(text, str(path)))
-            times["hub"].append(time.perf_counter() - start)
+            parse_module(text, str(path))
+            parsed = time.perf_counter()
+            resolved_program = parse_program(text, str(path))  # reuses the module just parsed
+            resolved = time.perf_counter()
+            check_program(resolved_program)
+            checked = time.perf_counter()
+            times["hub"].append(checked - start)
+            times["hub_parse"].append(parsed - start)
+            times["hub_resolve"].append(resolved - parsed)
+            times["hub_check"].append(checked - resolved)
     finally:
         client.close()
     lines = len(text.splitlines())
@@ -174,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     hub_p90 = _percentile(ms["hub"], 0.9)
     lines.append(f"| hub check (baseline) | {hub:.1f} ms | {hub_p90:.1f} ms | | | 1.00x |")
+    for key, label in (("hub_parse", "parse"), ("hub_resolve", "resolve"), ("hub_check", "check")):
+        part = statistics.median(ms[key])
+        p90 = _percentile(ms[key], 0.9)
+        lines.append(f"| of which {label} | {part:.1f} ms | {p90:.1f} ms | | | {part / hub:.2f}x |")
     command = "python benchmarks/lsp_latency.py " + shlex.join(argv or sys.argv[1:])
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

@@ -41,6 +41,15 @@ def test_a_tiny_benchmark_writes_both_reports(
     assert [row["measure"] for row in report["rows"]] == ["diagnostics", "hover", "definition"]
     assert report["lines"] == 59 and report["edits"] == 2
     assert all(len(values) == 2 for values in report["ms"].values())
+    assert set(report["ms"]) == {
+        "diagnostics",
+        "hover",
+        "definition",
+        "hub",
+        "hub_parse",
+        "hub_resolve",
+        "hub_check",
+    }
     markdown = (tmp_path / "lsp_latency.md").read_text()
     title = "# Language server latency\n\n"
     assert markdown.startswith(title + "| measure | median |")
