@@ -9,6 +9,7 @@ never loads the extension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasp_ir import ir
@@ -23,6 +24,10 @@ def load_ipython_extension(ipython: Any) -> None:
     """Register ``%%rasp`` and the HTML and text forms of programs and evaluations."""
 
     def rasp(line: str, cell: str) -> object:
+        """Check the cell as a RASP program, bind it to NAME, run it on an input if given.
+
+        %%rasp [NAME] [--chars STRING | --tokens TOKEN ...] [--vocab V] [--max-len N]
+        """
         return run_cell(line, cell, ipython.user_ns)
 
     ipython.register_magic_function(rasp, magic_kind="cell", magic_name="rasp")
@@ -39,7 +44,7 @@ def _evaluation_text(evaluation: Evaluation) -> str:
     return "\n\n".join(tables)
 
 
-def _pretty(render: Any) -> Any:
+def _pretty(render: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
     """An IPython text/plain printer (``(obj, p, cycle)``) writing ``render(obj)``."""
 
     def printer(obj: Any, p: Any, cycle: bool) -> None:
