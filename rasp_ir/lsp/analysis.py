@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rasp_ir.check import CheckResult, check_program
 from rasp_ir.diagnostics import Diagnostic, RaspError
+from rasp_ir.lsp.incremental import IncrementalParser
 from rasp_ir.lsp.index import FileIndex, index_module
 from rasp_ir.syntax import ast, parse_module, parse_program
 from rasp_ir.syntax.resolve import ProgramResolver, global_scope
@@ -39,19 +40,22 @@ class Analysis:
     library: bool = False
 
 
-def analyse(text: str, file: str, read_file: ReadFile) -> Analysis:
-    """The analysis of ``text``, the content of ``file``; imports are read with ``read_file``."""
+def analyse(
+    text: str, file: str, read_file: ReadFile, parser: IncrementalParser | None = None
+) -> Analysis:
+    """The analysis of ``text``, the content of ``file``; imports are read with ``read_file``.
+    ``parser`` parses the document's successive versions (re-parsing only what changed)."""
     sources = {file: text}
     try:
-        module = parse_module(text, file)
+        module = parser.parse(text, file) if parser is not None else parse_module(text, file)
     except RaspError as error:
         return Analysis(file, text, error.diagnostics, sources=sources)
     index = index_module(module, file, _ImportIndexer(read_file, sources, [Path(file)]))
     if _is_library(module):
-        diagnostics = _library_diagnostics(text, file, read_file)
+        diagnostics = _library_diagnostics(text, file, read_file, module)
         return Analysis(file, text, diagnostics, index, None, sources, library=True)
     try:
-        program = parse_program(text, file, read_file=read_file)
+        program = parse_program(text, file, read_file=read_file, module=module)
     except RaspError as error:
         return Analysis(file, text, error.diagnostics, index, None, sources)
     checked = check_program(program)
@@ -62,11 +66,13 @@ def _is_library(module: ast.Module) -> bool:
     return not module.directives and not any(isinstance(s, ast.Output) for s in module.statements)
 
 
-def _library_diagnostics(text: str, file: str, read_file: ReadFile) -> tuple[Diagnostic, ...]:
+def _library_diagnostics(
+    text: str, file: str, read_file: ReadFile, module: ast.Module
+) -> tuple[Diagnostic, ...]:
     """The resolution errors of a library file (header and output are not required of it)."""
     resolver = ProgramResolver(None, read_file)
     try:
-        resolver.resolve_file(text, file, global_scope(), main=True)
+        resolver.resolve_file(text, file, global_scope(), main=True, module=module)
     except RaspError as error:
         return error.diagnostics
     return tuple(resolver.diagnostics)

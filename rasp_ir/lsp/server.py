@@ -29,6 +29,7 @@ from rasp_ir import __version__
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.lsp import completion, hover, navigation, protocol, symbols
 from rasp_ir.lsp.analysis import Analysis, analyse
+from rasp_ir.lsp.incremental import IncrementalParser
 from rasp_ir.lsp.index import FileIndex
 
 LOG = logging.getLogger(__name__)
@@ -53,11 +54,13 @@ _SYMBOL_KINDS = {
 
 @dataclass
 class OpenDocument:
-    """An open document's latest analysis and the index of its last version that parsed."""
+    """An open document's latest analysis, the index of its last version that parsed, and the
+    parser that keeps the ASTs of its statements between versions."""
 
     uri: str
     analysis: Analysis
     last_index: FileIndex | None
+    parser: IncrementalParser
 
 
 class RaspLanguageServer(LanguageServer):
@@ -93,15 +96,16 @@ class RaspLanguageServer(LanguageServer):
     def _analyse(self, uri: str) -> None:
         text = str(self.workspace.get_text_document(uri).source)
         file = _file_of(uri)
+        previous = self.documents.get(uri)
+        parser = previous.parser if previous is not None else IncrementalParser()
         try:
-            analysis = analyse(text, file, self.read_file)
+            analysis = analyse(text, file, self.read_file, parser)
         except Exception as error:  # a bug in the hub: say so, keep serving
             LOG.exception("analysis of %s failed", uri)
             internal = Diagnostic("internal", f"internal error while checking: {error!r}")
             analysis = Analysis(file, text, (internal,), sources={file: text})
-        previous = self.documents.get(uri)
         last_index = analysis.index or (previous.last_index if previous else None)
-        self.documents[uri] = OpenDocument(uri, analysis, last_index)
+        self.documents[uri] = OpenDocument(uri, analysis, last_index, parser)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri, protocol.diagnostics(analysis, self.encoding))
         )
