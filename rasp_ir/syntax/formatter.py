@@ -101,7 +101,6 @@ class _Formatter:
         self.width = width
         tokens = trivia.tokens
         self.first_of: dict[int, int] = {t.start_pos or 0: i for i, t in enumerate(tokens)}
-        self.last_of: dict[int, int] = {t.end_pos or 0: i for i, t in enumerate(tokens)}
         # what forces a line break between tokens i and j: a trailing comment on i..j-1, an
         # own-line comment on i+1..j, a trailing comma of a set or table on i+1..j-1
         self.trailing_before = _counts_before(len(tokens), trivia.trailing)
@@ -364,17 +363,18 @@ class _Formatter:
     def _index(self, token: Token) -> int:
         return self.first_of[token.start_pos or 0]
 
-    def _first(self, node: ParseTree) -> int:
-        return self.first_of[node.meta.start_pos]
-
-    def _last(self, node: ParseTree) -> int:
-        return self.last_of[node.meta.end_pos]
+    def _first(self, node: ParseTree | Token) -> int:
+        """The index of the first token of ``node`` (every node of the tree has tokens)."""
+        while isinstance(node, Tree):
+            node = node.children[0]
+        return self._index(node)
 
     def _span(self, item: ParseTree | Token) -> tuple[int, int]:
-        if isinstance(item, Token):
-            index = self._index(item)
-            return index, index
-        return self._first(item), self._last(item)
+        """The indices of the first and the last token of ``item``."""
+        last = item
+        while isinstance(last, Tree):
+            last = last.children[-1]
+        return self._first(item), self._index(last)
 
     def _must_break(self, first: ParseTree | Token, last: ParseTree | Token | None = None) -> bool:
         """Whether the text from the start of ``first`` to the end of ``last`` (default:

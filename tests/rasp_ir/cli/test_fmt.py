@@ -145,10 +145,28 @@ def test_line_width_option(rasp: Rasp, program: Write) -> None:
     assert rasp("fmt", "--line-width", "0", path).code == 2
 
 
-def test_the_readme_check_passes_and_every_example_is_formatted(rasp: Rasp) -> None:
-    assert rasp("fmt", ROOT / "examples/reverse.rasp", "--check").code == 0
-    result = rasp("fmt", "--check", ROOT / "examples")
-    assert (result.code, result.out) == (0, "")
+def test_the_readme_commands(rasp: Rasp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    examples = sorted((ROOT / "examples").glob("*.rasp"))
+    everywhere = len(list((ROOT / "examples").rglob("*.rasp")))
+    assert rasp("fmt", "examples/reverse.rasp", "--check").code == 0
+    assert rasp("fmt", "--check", "examples/") == Result(
+        0, "", f"0 files would be reformatted, {everywhere} unchanged\n"
+    )
+    assert rasp("fmt", "--diff", "examples/reverse.rasp") == Result(
+        0, "", "0 files would be reformatted, 1 unchanged\n"
+    )
+    # --write, on a copy of the examples with one of them messed up
+    copy = tmp_path / "examples"
+    copy.mkdir()
+    for path in examples:
+        (copy / path.name).write_text(path.read_text())
+    (copy / "reverse.rasp").write_text(MESSY)
+    monkeypatch.chdir(tmp_path)
+    assert rasp("fmt", "--write", "examples/") == Result(
+        0, "", f"1 file reformatted, {len(examples) - 1} unchanged\n"
+    )
+    assert (copy / "reverse.rasp").read_text() == TIDY
 
 
 def test_expand_prints_what_the_compiler_sees(rasp: Rasp) -> None:

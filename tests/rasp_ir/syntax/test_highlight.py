@@ -135,11 +135,16 @@ def test_highlight_html_needs_no_style_sheet() -> None:
 def test_pygmentize_highlights_rasp() -> None:
     if not PYGMENTIZE.exists():
         pytest.skip("pygmentize is not installed beside this Python")
-    result = subprocess.run(
-        [str(PYGMENTIZE), "-l", "rasp", "-f", "html", str(ROOT / "examples/reverse.rasp")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert '<span class="c1"># reverse: the input read backwards.</span>' in result.stdout
-    assert '<span class="nb">select</span>' in result.stdout
+    for options, comment, builtin in [
+        # the README's command: the terminal, in colour
+        ([], "\x1b[", "select"),
+        (["-f", "html"], '<span class="c1"># reverse: the input read', '<span class="nb">select'),
+    ]:
+        result = subprocess.run(
+            [str(PYGMENTIZE), "-l", "rasp", *options, "examples/reverse.rasp"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        assert comment in result.stdout and builtin in result.stdout
