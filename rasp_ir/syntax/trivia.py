@@ -57,8 +57,8 @@ class Trivia:
 def collect_trivia(text: str, tree: ParseTree) -> Trivia:
     """The tokens of ``tree`` (a concrete syntax tree of ``text``) with the comments and blank
     lines of ``text`` attached to them."""
-    tokens = list(tree.scan_values(lambda value: isinstance(value, Token)))
-    trivia = Trivia(tokens)
+    trivia = Trivia(_tokens_in_order(tree))
+    tokens = trivia.tokens
     previous_end = 0
     for index in range(len(tokens) + 1):
         gap_end = (tokens[index].start_pos or 0) if index < len(tokens) else len(text)
@@ -78,6 +78,20 @@ def collect_trivia(text: str, tree: ParseTree) -> Trivia:
             previous_end = tokens[index].end_pos or 0
     _move_past_commas(trivia)
     return trivia
+
+
+def _tokens_in_order(tree: ParseTree) -> list[Token]:
+    """The tokens of ``tree`` from first to last, without recursion (a long chain of ``+`` is
+    a tree as deep as it is long)."""
+    tokens: list[Token] = []
+    pending: list[ParseTree | Token] = [tree]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Token):
+            tokens.append(item)
+        else:
+            pending.extend(reversed(item.children))
+    return tokens
 
 
 def _move_past_commas(trivia: Trivia) -> None:

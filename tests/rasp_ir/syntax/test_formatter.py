@@ -157,3 +157,11 @@ def test_a_layout_that_would_change_the_program_is_refused(
         (diagnostic,) = caught.value.diagnostics
         assert diagnostic.code == "format"
         assert diagnostic.message.startswith("prog.rasp: the formatted text would not mean")
+
+
+def test_a_long_operator_chain_breaks_one_operand_per_line() -> None:
+    text = "x : num = " + " + ".join(["indices"] * 1200) + ";\noutput x;\n"
+    lines = format_source(text).splitlines()
+    assert lines[0] == "x : num = indices"
+    assert lines[1:1200] == ["    + indices"] * 1198 + ["    + indices;"]
+    assert lines[1200] == "output x;"
