@@ -37,6 +37,7 @@ from rasp_ir.layout import (
     Text,
     concat,
     join,
+    render_flat,
     render_lines,
 )
 from rasp_ir.printer import LINE_WIDTH
@@ -118,7 +119,7 @@ class _Formatter:
                 self._def(node)
             else:
                 self._begin(self._first(node), indent=0, first=not self.lines)
-                self._render(self._statement_doc(node), indent=0)
+                self._render(self._statement_doc(node), indent=0, node=node)
         self._own_line_comments(len(self.trivia.tokens), indent=0, first=not self.lines)
         if not self.lines:
             return ""
@@ -131,7 +132,17 @@ class _Formatter:
         if start in self.trivia.blank_before and not (first and not wrote):
             self.lines.append(RenderedLine(""))
 
-    def _render(self, doc: Doc, *, indent: int) -> None:
+    def _render(self, doc: Doc, *, indent: int, node: ParseTree | None = None) -> None:
+        """Lay ``doc`` out; the statement ``node`` without comments or trailing commas that
+        fits on its line is printed flat without measuring its groups (the layout would print
+        it the same: every group in it fits)."""
+        if node is not None and not self._must_break(node):
+            last = self._span(node)[1]
+            if last not in self.trivia.trailing:
+                flat = render_flat(doc)
+                if indent + len(flat) <= self.width:
+                    self.lines.append(RenderedLine(" " * indent + flat))
+                    return
         self.lines.extend(render_lines(doc, self.width, indent))
 
     def _own_line_comments(self, index: int, *, indent: int, first: bool) -> bool:
@@ -170,7 +181,7 @@ class _Formatter:
         for position, item in enumerate(body[:returned]):
             binding = as_tree(item)
             self._begin(self._first(binding), indent=INDENT, first=position == 0)
-            self._render(self._statement_doc(binding), indent=INDENT)
+            self._render(self._statement_doc(binding), indent=INDENT, node=binding)
         return_token, value, semicolon = body[returned:]
         self._begin(self._index(as_token(return_token)), indent=INDENT, first=returned == 0)
         self._render(

@@ -176,3 +176,11 @@ def test_expand_prints_what_the_compiler_sees(rasp: Rasp) -> None:
     assert result == Result(0, expected, "")
     assert "def " not in result.out and "#" not in result.out
     assert rasp("expand", path, "--line-width", "30").out.count("\n") > expected.count("\n")
+
+
+def test_a_missing_file_is_reported(rasp: Rasp, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.rasp"
+    result = rasp("fmt", "--check", missing)
+    assert result.code == 1
+    assert result.err.startswith(f"error: cannot read {missing}: ")
+    assert "Traceback" not in result.err
