@@ -165,3 +165,10 @@ def test_a_long_operator_chain_breaks_one_operand_per_line() -> None:
     assert lines[0] == "x : num = indices"
     assert lines[1:1200] == ["    + indices"] * 1198 + ["    + indices;"]
     assert lines[1200] == "output x;"
+
+
+def test_a_hash_inside_a_string_is_not_a_comment() -> None:
+    text = 'x = tokens == "#a" ;   # a real one\noutput x;\n'
+    formatted = format_source(text)
+    assert formatted == 'x = tokens == "#a";  # a real one\noutput x;\n'
+    assert _comments(formatted) == ["# a real one"]
