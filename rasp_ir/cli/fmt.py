@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ from rasp_ir.syntax.formatter import format_source
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers
+
+STDIN = "-"
 
 EPILOG = """\
 The formatter changes layout only: spacing, one statement per line, def bodies indented,
@@ -29,6 +32,7 @@ examples:
   rasp fmt --check examples/         # list the files that are not formatted; exit 1 if any
   rasp fmt --diff prog.rasp          # show what would change, as a unified diff
   rasp fmt --write examples/ lib.rasp   # rewrite the files that are not formatted
+  rasp fmt - < prog.rasp             # standard input to standard output (for editors)
 """
 
 
@@ -43,7 +47,10 @@ def register(subparsers: Subparsers) -> None:
         epilog=EPILOG,
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help=".rasp files, or folders to search for them"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".rasp files, folders to search for them, or - for standard input",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -64,8 +71,8 @@ def fmt_command(args: argparse.Namespace) -> int:
     changed: list[Path] = []
     for path in files:
         try:
-            source = read_source(path)
-            formatted = format_source(source, line_width=args.line_width, path=str(path))
+            source = _read(path, args)
+            formatted = format_source(source, line_width=args.line_width, path=_name(path))
         except RaspError as error:
             report(error.diagnostics)
             failed += 1
@@ -79,6 +86,22 @@ def fmt_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(path: Path, args: argparse.Namespace) -> str:
+    """The text of ``path``, or of standard input for ``-`` (which ``--write`` cannot
+    rewrite)."""
+    if str(path) != STDIN:
+        return read_source(path)
+    if args.write:
+        raise RaspError.single(
+            "usage", "--write cannot rewrite standard input", hint="drop --write to print"
+        )
+    return sys.stdin.read()
+
+
+def _name(path: Path) -> str:
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
 def _act(args: argparse.Namespace, path: Path, source: str, formatted: str) -> None:
     """Print, list, diff or rewrite one file that was formatted."""
     if args.write:
@@ -86,13 +109,13 @@ def _act(args: argparse.Namespace, path: Path, source: str, formatted: str) -> N
             replace_text(path, formatted)
     elif args.check:
         if formatted != source:
-            out(str(path))
+            out(_name(path))
     elif args.diff:
         lines = difflib.unified_diff(
             source.splitlines(keepends=True),
             formatted.splitlines(keepends=True),
-            f"{path}",
-            f"{path} (formatted)",
+            _name(path),
+            f"{_name(path)} (formatted)",
         )
         write("".join(lines))
     else:

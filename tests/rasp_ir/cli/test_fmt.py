@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,3 +186,18 @@ def test_a_missing_file_is_reported(rasp: Rasp, tmp_path: Path) -> None:
     assert result.code == 1
     assert result.err.startswith(f"error: cannot read {missing}: ")
     assert "Traceback" not in result.err
+
+
+def test_standard_input_for_editors(rasp: Rasp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(MESSY))
+    assert rasp("fmt", "-") == Result(0, TIDY, "")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(MESSY))
+    result = rasp("fmt", "--check", "-")
+    assert (result.code, result.out) == (1, "<stdin>\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(BROKEN))
+    result = rasp("fmt", "-")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.startswith("<stdin>:3:18: error: unexpected ';' [syntax]")
+    result = rasp("fmt", "--write", "-")
+    assert result.code == 1
+    assert result.err.startswith("error: --write cannot rewrite standard input [usage]")
