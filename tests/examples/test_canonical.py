@@ -4,6 +4,7 @@ lines and columns their expected output pins."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,11 @@ def test_the_repository_has_programs_to_check() -> None:
 def test_program_is_canonical(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert format_source(text, path=str(path)) == text, f"run: rasp fmt --write {path}"
+
+
+def test_the_readme_programs_are_canonical() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listings = re.findall(r"```\n(%vocab.*?)```", readme, re.DOTALL)
+    assert listings
+    for listing in listings:
+        assert format_source(listing, path="README.md") == listing
