@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "rasp_ir.cli.run",
     "rasp_ir.cli.inspect_cmds",
     "rasp_ir.cli.fmt",
+    "rasp_ir.cli.expand",
     "rasp_ir.cli.graph",
     "rasp_ir.cli.tour",
     "rasp_ir.cli.repl",
