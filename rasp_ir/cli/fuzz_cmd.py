@@ -17,7 +17,7 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.fuzz.cases import Finding, examine
 from rasp_ir.fuzz.checks import check_names, load_check
 from rasp_ir.fuzz.findings import replay_inputs, write_finding
-from rasp_ir.fuzz.runner import Budget, fuzz
+from rasp_ir.fuzz.runner import Budget, FuzzReport, fuzz
 from rasp_ir.registry import Backend, unsupported
 from rasp_ir.syntax import HeaderOverrides
 
@@ -74,12 +74,22 @@ def register(subparsers: Subparsers) -> None:
 
 def fuzz_command(args: argparse.Namespace) -> int:
     """Fuzz (or replay one file) and print what was run and found."""
+    budget = _budget(args)
     checks = _checks(args.backends)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # backends warn about the random programs' oddities
         if args.replay is not None:
             return _replay(args.replay, checks)
-        return _fuzz(args, checks)
+        return _fuzz(args, checks, budget)
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    for name, value in (("--seconds", args.seconds), ("--shrink-seconds", args.shrink_seconds)):
+        if value <= 0:
+            raise RaspError.single("usage", f"{name} must be positive, not {value}")
+    if args.cases is not None and args.cases < 1:
+        raise RaspError.single("usage", f"--cases must be at least 1, not {args.cases}")
+    return Budget(seconds=args.seconds, cases=args.cases, shrink_seconds=args.shrink_seconds)
 
 
 def _checks(names: str | None) -> list[Backend]:
@@ -95,27 +105,29 @@ def _checks(names: str | None) -> list[Backend]:
     return [load_check(name) for name in chosen]
 
 
-def _fuzz(args: argparse.Namespace, checks: list[Backend]) -> int:
-    for name, value in (("--seconds", args.seconds), ("--shrink-seconds", args.shrink_seconds)):
-        if value <= 0:
-            raise RaspError.single("usage", f"{name} must be positive, not {value}")
-    if args.cases is not None and args.cases < 1:
-        raise RaspError.single("usage", f"--cases must be at least 1, not {args.cases}")
-    budget = Budget(seconds=args.seconds, cases=args.cases, shrink_seconds=args.shrink_seconds)
-
+def _fuzz(args: argparse.Namespace, checks: list[Backend], budget: Budget) -> int:
     def found(index: int, finding: Finding) -> None:
         path = write_finding(args.output, args.seed, index, finding)
         out(f"case {index}: the {finding.check} check {_verb(finding)}; shrunk -> {path}")
 
     report = fuzz(args.seed, checks, budget, found)
-    ran = ", ".join(
-        f"{c.name} {report.ran[c.name]}"
-        + (f" ({report.unsupported[c.name]} unsupported)" if report.unsupported[c.name] else "")
-        for c in checks
-    )
+    ran = ", ".join(f"{c.name} {report.ran[c.name]}{_skipped(report, c.name)}" for c in checks)
     out(f"seed {args.seed}: {report.cases} programs; run by {ran}")
     out(f"{len(report.findings)} findings" + (f" in {args.output}" if report.findings else ""))
     return 1 if report.findings else 0
+
+
+def _skipped(report: FuzzReport, name: str) -> str:
+    """`` (N unsupported, M refused)`` for a check that did not run every program."""
+    parts = [
+        f"{count} {what}"
+        for count, what in (
+            (report.unsupported[name], "unsupported"),
+            (report.refused[name], "refused"),
+        )
+        if count
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _verb(finding: Finding) -> str:
@@ -130,7 +142,11 @@ def _replay(path: str, checks: list[Backend]) -> int:
         if unsupported(check, program):
             out(f"{check.name}: does not support this program")
             continue
-        finding = examine(program, check, inputs)
+        try:
+            finding = examine(program, check, inputs)
+        except RaspError as error:
+            out(f"{check.name}: refuses this program ({error.diagnostics[0].message})")
+            continue
         if finding is None:
             out(f"{check.name}: agrees with the interpreter on {len(inputs)} inputs")
             continue

@@ -63,13 +63,14 @@ def examine(
     program: ir.Program, check: Backend, inputs: Sequence[Sequence[Value]]
 ) -> Finding | None:
     """What ``check`` makes of ``program`` on ``inputs``: None when it agrees with the
-    interpreter everywhere, or refuses the program with a :class:`RaspError` (unsupported
-    constructs, limits); a :class:`Finding` for a disagreement or any other exception."""
+    interpreter everywhere, a :class:`Finding` for a disagreement or any exception but a
+    :class:`RaspError`, which is raised (the check refuses the program: unsupported
+    constructs, limits)."""
     frozen = tuple(tuple(t) for t in inputs)
     try:
         report = verify_inputs(program, check, frozen)
     except RaspError:
-        return None
+        raise
     except Exception as error:  # a check may fail any way: that is what fuzzing looks for
         return Finding(check.name, program, frozen, crash=f"{type(error).__name__}: {error}")
     if report.ok:

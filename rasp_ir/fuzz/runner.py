@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from rasp_ir import ir
-from rasp_ir.fuzz.cases import Finding, examine, make_case
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.fuzz.cases import Case, Finding, examine, make_case
 from rasp_ir.fuzz.shrink import shrink
 from rasp_ir.registry import Backend, unsupported
 
@@ -26,16 +27,27 @@ class Budget:
     shrink_seconds: float = 30.0
     max_findings: int = 10
 
+    def exhausted(self, cases: int, seconds: float, findings: int) -> bool:
+        """Whether a run that has made ``cases`` cases in ``seconds`` and found ``findings``
+        distinct bugs stops here."""
+        return (
+            (self.cases is not None and cases >= self.cases)
+            or (self.seconds is not None and seconds >= self.seconds)
+            or findings >= self.max_findings
+        )
+
 
 @dataclass
 class FuzzReport:
-    """What a run did: cases generated; per check, programs run and programs it does not
-    support; the distinct findings (shrunk), each with the case that found it."""
+    """What a run did: cases generated; per check, programs run, programs it does not
+    support (by its features) and programs it refused while lowering (a limit); the distinct
+    findings (shrunk), each with the case that found it."""
 
     seed: int
     cases: int = 0
     ran: Counter[str] = field(default_factory=Counter)
     unsupported: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
     findings: list[tuple[int, Finding]] = field(default_factory=list)
 
 
@@ -52,31 +64,36 @@ def fuzz(
     began = time.monotonic()
     seen: set[tuple[object, ...]] = set()
     for index in count():
-        if budget.cases is not None and index >= budget.cases:
-            break
-        if budget.seconds is not None and time.monotonic() - began >= budget.seconds:
+        if budget.exhausted(index, time.monotonic() - began, len(report.findings)):
             break
         case = make_case(seed, index)
         report.cases += 1
         for check in checks:
-            if unsupported(check, case.program):
-                report.unsupported[check.name] += 1
-                continue
-            report.ran[check.name] += 1
-            found = examine(case.program, check, case.inputs)
+            found = _run_check(case, check, report)
             if found is None:
                 continue
             small = shrink(found, check, budget.shrink_seconds)
-            key = signature(small)
-            if key in seen:
+            if signature(small) in seen:
                 continue
-            seen.add(key)
+            seen.add(signature(small))
             report.findings.append((index, small))
             if on_finding is not None:
                 on_finding(index, small)
-        if len(report.findings) >= budget.max_findings:
-            break
     return report
+
+
+def _run_check(case: Case, check: Backend, report: FuzzReport) -> Finding | None:
+    """``check`` on ``case``, counted in ``report``; the finding if it failed."""
+    if unsupported(check, case.program):
+        report.unsupported[check.name] += 1
+        return None
+    try:
+        found = examine(case.program, check, case.inputs)
+    except RaspError:
+        report.refused[check.name] += 1
+        return None
+    report.ran[check.name] += 1
+    return found
 
 
 def signature(finding: Finding) -> tuple[object, ...]:

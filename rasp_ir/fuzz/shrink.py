@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 
 from rasp_ir import ir
+from rasp_ir.diagnostics import RaspError
 from rasp_ir.fuzz.cases import Finding, Inputs, examine, is_valid
 from rasp_ir.optimize import eliminate_dead_code, rename_operands
 from rasp_ir.registry import Backend
@@ -38,7 +39,10 @@ def shrink(finding: Finding, check: Backend, seconds: float) -> Finding:
                 break
             if not is_valid(program):
                 continue
-            found = examine(program, check, inputs)
+            try:
+                found = examine(program, check, inputs)
+            except RaspError:  # the check refuses the candidate: not the same failure
+                continue
             if found is not None and found.kind == current.kind:
                 current, improved = found, True
                 break
