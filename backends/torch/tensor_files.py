@@ -1,7 +1,8 @@
 """Tensors to a safetensors file, with the project's errors and without half-written files:
 named tensors and a path in, the file out, written to a temporary file in the same folder,
 flushed to disk and renamed over ``path`` (a reader sees the old file or the new one, never a
-part of one). A folder that does not exist, no permission or a full disk becomes a
+part of one; temporary files a killed writer left are removed by the next write). A folder
+that does not exist, no permission or a full disk becomes a
 :class:`~rasp_ir.diagnostics.RaspError` naming the file (safetensors raises its own error type).
 
 Imports torch: the torch backend and the torch-based frontends (Transformer Programs) use it.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 
 import torch
@@ -24,12 +26,7 @@ from .crash_points import crash_point
 
 def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     """Write ``tensors`` to ``path`` atomically (safetensors; no pickle)."""
-    try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise _unwritable(path, error) from None
-    os.close(handle)
-    temporary = Path(name)
+    temporary = _temporary_for(path)
     try:
         save_file(tensors, str(temporary))
         sync_file(temporary)
@@ -45,13 +42,9 @@ def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
 def write_text_atomically(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` as :func:`save_tensors` writes tensors: a temporary
     file, flushed, renamed over ``path``."""
+    temporary = _temporary_for(path)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise _unwritable(path, error) from None
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
+        with temporary.open("w", encoding="utf-8") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
@@ -82,6 +75,19 @@ def sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(handle)
+
+
+def _temporary_for(path: Path) -> Path:
+    """A new, empty temporary file beside ``path`` (``.NAME.XXXX.tmp``), after removing those
+    a killed writer of ``path`` left behind."""
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise _unwritable(path, error) from None
+    os.close(handle)
+    return Path(name)
 
 
 def _unwritable(path: Path, error: Exception) -> RaspError:

@@ -30,7 +30,8 @@ Candidate = tuple[ir.Program, Inputs]
 def shrink(finding: Finding, check: Backend, seconds: float) -> Finding:
     """The smallest failing variant of ``finding`` found within ``seconds``."""
     deadline = time.monotonic() + seconds
-    current = finding
+    # the check ran the program without its dead code: start from that
+    current = dataclasses.replace(finding, program=eliminate_dead_code(finding.program))
     improved = True
     while improved and time.monotonic() < deadline:
         improved = False
@@ -55,7 +56,7 @@ def candidates(program: ir.Program, inputs: Inputs) -> Iterator[Candidate]:
         for tokens in sorted(inputs, key=len):
             yield program, (tokens,)
     for output in program.outputs if len(program.outputs) > 1 else ():
-        yield _pruned(dataclasses.replace(program, outputs=(output,))), inputs
+        yield eliminate_dead_code(dataclasses.replace(program, outputs=(output,))), inputs
     for smaller in _without_a_binding(program):
         yield smaller, inputs
     for smaller in _simpler_headers(program, inputs):
@@ -64,10 +65,6 @@ def candidates(program: ir.Program, inputs: Inputs) -> Iterator[Candidate]:
         yield smaller, inputs
     for shorter in _simpler_inputs(program, inputs):
         yield program, shorter
-
-
-def _pruned(program: ir.Program) -> ir.Program:
-    return eliminate_dead_code(program)
 
 
 def _without_a_binding(program: ir.Program) -> Iterator[ir.Program]:
@@ -83,7 +80,7 @@ def _without_a_binding(program: ir.Program) -> Iterator[ir.Program]:
         ]
         primitives = [] if selector or binding.name in program.outputs else list(ir.PRIMITIVES)
         for replacement in [*own, *primitives]:
-            yield _pruned(_replace_binding(program, binding.name, replacement))
+            yield eliminate_dead_code(_replace_binding(program, binding.name, replacement))
 
 
 def _is_selector(program: ir.Program, name: str) -> bool:
