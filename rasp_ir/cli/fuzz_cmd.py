@@ -34,9 +34,9 @@ CHECK-seedS-caseI.rasp, with the input, both results and the command that reprod
 Exit code 1 when anything was found. The same seed gives the same cases.
 
 examples:
-  rasp fuzz --seconds 60                          # the release check: no finding on main
+  rasp fuzz --seconds 60                          # the release check: exit 0, nothing found
   rasp fuzz --seconds 20 --backends python,naive --seed 7 -o findings
-  rasp fuzz --replay findings/torch-seed0-case77.rasp --backends torch
+  rasp fuzz --replay fuzz-findings/torch-seed0-case77.rasp --backends torch
 """
 
 
