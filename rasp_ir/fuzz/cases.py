@@ -58,6 +58,15 @@ class Finding:
         """``mismatch`` or ``crash``."""
         return "crash" if self.mismatch is None else "mismatch"
 
+    @property
+    def failure(self) -> tuple[str, bool, bool]:
+        """The kind, and for a mismatch which sides raised: shrinking keeps this, so that a
+        wrong value does not turn into, say, an input only the interpreter refuses."""
+        if self.mismatch is None:
+            return (self.kind, False, True)
+        expected, got = self.mismatch.expected, self.mismatch.got
+        return (self.kind, isinstance(expected, str), isinstance(got, str))
+
 
 def examine(
     program: ir.Program, check: Backend, inputs: Sequence[Sequence[Value]]

@@ -101,7 +101,7 @@ def signature(finding: Finding) -> tuple[object, ...]:
     of failure, BOS and causal, and the node kinds (with reductions and predicate forms)."""
     header = finding.program.header
     shape = tuple(_node_shape(b.node) for b in finding.program.bindings)
-    return (finding.check, finding.kind, header.bos is not None, header.causal, shape)
+    return (finding.check, finding.failure, header.bos is not None, header.causal, shape)
 
 
 def _node_shape(node: ir.Node) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """Delta debugging: a :class:`~rasp_ir.fuzz.cases.Finding` and its check in, the smallest
-program and input found that still fail the same way out.
+program and input found that still fail the same way (:attr:`Finding.failure`) out.
 
 Greedy: the candidates below are tried in order, the first that still fails is taken, and
 the search restarts from it until no candidate fails or the time is up. Candidates, from the
@@ -44,7 +44,7 @@ def shrink(finding: Finding, check: Backend, seconds: float) -> Finding:
                 found = examine(program, check, inputs)
             except RaspError:  # the check refuses the candidate: not the same failure
                 continue
-            if found is not None and found.kind == current.kind:
+            if found is not None and found.failure == current.failure:
                 current, improved = found, True
                 break
     return current
