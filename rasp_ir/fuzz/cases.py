@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rasp_ir import ir
-from rasp_ir.check import check_program
+from rasp_ir.check import load_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.fuzz.choices import SeededChooser
 from rasp_ir.fuzz.programs import program, program_input
+from rasp_ir.printer import format_program
 from rasp_ir.registry import Backend
 from rasp_ir.values import Value
 from rasp_ir.verify import Mismatch, exhaustive_inputs, input_count, verify_inputs
@@ -89,8 +90,10 @@ def examine(
 
 
 def is_valid(candidate: ir.Program) -> bool:
-    """Whether the checker accepts ``candidate`` without errors (so it is worth running)."""
+    """Whether ``candidate``'s text parses back to it without errors from the parser or the
+    checker, so a shrunk finding is a file a user can run (the parser enforces rules, such as
+    an aggregate's encoding, that a program value can break)."""
     try:
-        return not check_program(candidate).errors
+        return load_program(text=format_program(candidate)).program == candidate
     except RaspError:
         return False

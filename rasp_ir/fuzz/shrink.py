@@ -7,7 +7,8 @@ biggest cut to the smallest: one output instead of several; a binding removed, i
 reading one of its own operands (or a primitive) instead; the header without causal masking,
 without BOS, with a shorter max_len or a smaller vocabulary; predicates, defaults and
 function bodies made simpler; the input shorter, or with fewer distinct tokens. Every
-candidate must pass the checker, so what is written is a program a user can run.
+candidate must print as text that parses back to it and passes the checker, so what
+is written is a program a user can run.
 """
 
 from __future__ import annotations

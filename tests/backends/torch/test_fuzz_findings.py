@@ -17,7 +17,7 @@ from rasp_ir.check import load_program
 from rasp_ir.fuzz.runner import Budget, fuzz
 from rasp_ir.verify import verify
 
-# Shrunk by rasp fuzz (seeds 0 and 1) from random programs.
+# Shrunk by rasp fuzz (seeds 0, 1 and 2) from random programs.
 CLOSEST_SUM = """\
 %vocab {"ab"}
 %max_len 3
@@ -26,11 +26,12 @@ h_2 = aggregate(m_0, length, default=0, reduce=sum);
 output h_2;
 """
 NUMERIC_DEFAULT_NONE = """\
-%vocab {7}
+%vocab chars "z"
 %max_len 1
-v2_0 = select(indices, indices, true);
-s_5 : num = aggregate(v2_0, indices, default=none);
-output s_5;
+s_1 = select(indices, indices, true);
+m_3 : num = 0;
+v2_5 : num = aggregate(s_1, m_3, default=none, reduce=max);
+output v2_5;
 """
 MEAN_OF_NONE = """\
 %vocab {9}
@@ -39,6 +40,16 @@ v2_0 = select_closest(indices, indices, ==);
 a_2 = none;
 s_3 = aggregate(v2_0, a_2);
 output s_3;
+"""
+EMPTY_INPUT_WITH_BOS = """\
+%vocab chars "z"
+%max_len 1
+%bos "<s>"
+sel_0 = select(indices, length, ==);
+m_1 = aggregate(sel_0, indices, default=0);
+x_3 = select(m_1, length, true);
+m_5 = aggregate(x_3, length);
+output m_5;
 """
 
 
@@ -55,6 +66,11 @@ def test_a_numerical_aggregate_with_default_none_runs() -> None:
 @pytest.mark.xfail(strict=True, reason="issue 18 (rasp fuzz): torch crashes, IndexError")
 def test_an_aggregate_of_the_constant_none_compiles() -> None:
     _agrees(MEAN_OF_NONE)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18 (rasp fuzz): torch gives null, BOS only")
+def test_a_select_on_a_default_over_the_bos_position_alone_keeps_its_value() -> None:
+    _agrees(EMPTY_INPUT_WITH_BOS)
 
 
 def _agrees(text: str) -> None:
