@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "rasp_ir.cli.repl",
     "rasp_ir.cli.compile_cmd",
     "rasp_ir.cli.verify_cmd",
+    "rasp_ir.cli.fuzz_cmd",
     "rasp_ir.cli.lift_cmd",
     "rasp_ir.cli.plugins_cmd",
 )
