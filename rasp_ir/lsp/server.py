@@ -8,8 +8,8 @@ stops the server: a failure inside a handler becomes an error response (or, for 
 an ``internal`` diagnostic) and the server goes on.
 
 A new request is one handler here, calling a function of its own module, and one entry in
-:data:`FEATURES`. ``textDocument/formatting`` is such a handler: one ``TextEdit`` replacing the
-whole document with the formatter's text, or no edit when the text does not parse.
+:data:`FEATURES`. ``textDocument/formatting`` answers with one ``TextEdit`` replacing the
+whole document with the formatter's text, or none when the text does not parse.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from rasp_ir.lsp import completion, hover, navigation, protocol, symbols
 from rasp_ir.lsp.analysis import Analysis, analyse
 from rasp_ir.lsp.incremental import IncrementalParser
 from rasp_ir.lsp.index import FileIndex
+from rasp_ir.syntax.formatter import format_source
 
 LOG = logging.getLogger(__name__)
 
@@ -246,6 +247,27 @@ def _document_symbol(
 
 
 COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=["%"])
+
+
+def on_formatting(
+    ls: RaspLanguageServer, params: types.DocumentFormattingParams
+) -> list[types.TextEdit] | None:
+    """The formatter's text as one edit replacing the whole document (``rasp fmt``'s layout
+    at its default width), no edit when it is already formatted, None when it does not
+    parse (the diagnostics already say why)."""
+    document = ls.document(params.text_document.uri)
+    text = document.analysis.text
+    try:
+        formatted = format_source(text, path=document.analysis.file)
+    except RaspError:
+        return None
+    if formatted == text:
+        return []
+    lines = text.split("\n")
+    end = protocol.position(lines, len(lines), len(lines[-1]) + 1, ls.encoding)
+    return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]
+
+
 FEATURES: dict[str, Callable[[RaspLanguageServer, Any], object]] = {
     types.TEXT_DOCUMENT_DID_OPEN: did_open,
     types.TEXT_DOCUMENT_DID_CHANGE: did_change,
@@ -256,6 +278,7 @@ FEATURES: dict[str, Callable[[RaspLanguageServer, Any], object]] = {
     types.TEXT_DOCUMENT_RENAME: on_rename,
     types.TEXT_DOCUMENT_COMPLETION: on_completion,
     types.TEXT_DOCUMENT_DOCUMENT_SYMBOL: on_document_symbol,
+    types.TEXT_DOCUMENT_FORMATTING: on_formatting,
 }
 """Each LSP method the server answers, and its handler."""
 

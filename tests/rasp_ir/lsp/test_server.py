@@ -11,6 +11,7 @@ from rasp_ir.check import check_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.lsp.client import LspClient
 from rasp_ir.syntax import parse_program
+from rasp_ir.syntax.formatter import format_source
 
 pytest.importorskip("pygls")
 
@@ -264,3 +265,26 @@ def test_an_error_inside_an_imported_file_is_shown_at_the_import(
     assert first["range"] == _range(2, 7, 21)  # the path string of the import
     (related,) = first["relatedInformation"]
     assert related["location"] == {"uri": lib.as_uri(), "range": _range(0, 6, 11)}
+
+
+def test_formatting_replaces_the_document_with_the_formatter_text(
+    client: LspClient, folder: Path
+) -> None:
+    messy = MAIN.replace("opp = length - indices - 1;", "opp=length-indices -1 ;  # mirrored")
+    uri = client.open(folder / "messy.rasp", messy)
+    client.diagnostics(uri)
+    params = {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}}
+    (edit,) = client.request("textDocument/formatting", params)
+    assert edit["newText"] == format_source(messy)
+    assert "opp = length - indices - 1;  # mirrored" in edit["newText"]
+    lines = messy.split("\n")
+    assert edit["range"] == {
+        "start": {"line": 0, "character": 0},
+        "end": {"line": len(lines) - 1, "character": len(lines[-1])},
+    }
+    client.change(uri, edit["newText"], 2)
+    client.diagnostics(uri)
+    assert client.request("textDocument/formatting", params) == []
+    client.change(uri, messy.replace("output marked;", "output marked"), 3)
+    client.diagnostics(uri)
+    assert client.request("textDocument/formatting", params) is None
