@@ -50,7 +50,8 @@ from .config import (
     paper_epochs,
 )
 from .model import SampleMode, TransformerProgram, temperatures, token_loss
-from .tasks import TASKS, Split, TaskData, make_data
+from .tasks import TASKS, Split, TaskData, TaskSpec, make_data
+from .text_data import TEXT_TASKS
 
 EVAL_BATCH = 4096
 
@@ -69,13 +70,20 @@ class RunResult:
 
 
 def default_architecture(task: str) -> Architecture:
-    """The paper's Table 1 architecture of ``task``."""
+    """The paper's architecture of ``task`` (Table 1; §14 for the NLP tasks)."""
+    if task in TEXT_TASKS:
+        return TEXT_TASKS[task].architecture
     return PAPER_ARCHITECTURES[task]
 
 
 def default_train_config(task: str, **overrides: Any) -> TrainConfig:
     """The paper's training settings for ``task``, with ``overrides`` (None values ignored)."""
-    base = TrainConfig(epochs=paper_epochs(task))
+    text = TEXT_TASKS.get(task)
+    base = (
+        TrainConfig(epochs=paper_epochs(task))
+        if text is None
+        else TrainConfig(epochs=text.epochs, batch_size=text.batch_size, lr=text.lr)
+    )
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -129,8 +137,9 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
 
 
 def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
-    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts)."""
-    spec = TASKS[task]
+    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts);
+    the NLP tasks are neither causal nor predict ``<pad>`` or ``<unk>``."""
+    spec = TASKS.get(task, TaskSpec(task, len(data.vocab), 1, data.n_ctx))
     return ModelConfig(
         vocab=data.vocab,
         classes=data.classes,
@@ -293,6 +302,7 @@ def train(
     stop_after: int | None = None,
     data_parallel: bool = True,
     threads: int | None = None,
+    data: TaskData | None = None,
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
@@ -305,16 +315,26 @@ def train(
     off (a sweep in which each process trains models of its own).
 
     ``stop_after`` ends the run after that many epochs as if it were interrupted (``last`` is
-    saved; ``resume=True`` continues it on the same schedule)."""
-    if task not in TASKS:
+    saved; ``resume=True`` continues it on the same schedule).
+
+    ``data``: the task's data when it is read from files (the NLP tasks); the algorithmic
+    tasks generate theirs."""
+    if task in TEXT_TASKS and data is None:
         raise RaspError.single(
-            "task", f"unknown task {task!r}", hint=f"tasks: {', '.join(sorted(TASKS))}"
+            "task", f"the {task} task reads its data from files", hint="pass --data-dir DIR"
         )
+    if task not in TASKS and task not in TEXT_TASKS:
+        known = ", ".join(sorted([*TASKS, *TEXT_TASKS]))
+        raise RaspError.single("task", f"unknown task {task!r}", hint=f"tasks: {known}")
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
     with training_environment(threads):
-        return _train(task, run_dir, arch, settings, resume, progress, stop_after, data_parallel)
+        if data is None:
+            data = make_data(task, settings.dataset_size, settings.seed)
+        return _train(
+            task, data, run_dir, arch, settings, resume, progress, stop_after, data_parallel
+        )
 
 
 @contextmanager
@@ -339,6 +359,7 @@ def training_environment(threads: int | None) -> Iterator[None]:
 
 def _train(
     task: str,
+    data: TaskData,
     run_dir: Path,
     arch: Architecture,
     settings: TrainConfig,
@@ -349,7 +370,6 @@ def _train(
 ) -> RunResult:
     """:func:`train` with its settings checked, inside its environment."""
     parallel = _Distributed(data_parallel)
-    data = make_data(task, settings.dataset_size, settings.seed)
     torch.manual_seed(settings.seed)
     config = model_config(task, data, arch)
     model = TransformerProgram(config)
