@@ -75,15 +75,15 @@ class LensLabels:
         return ids.reshape(len(rows), width), mask.reshape(len(rows), width)
 
     def decode(self, logits: torch.Tensor, mask: torch.Tensor) -> dict[str, list[list[Value]]]:
-        """Every output at every content position, read from the logits (batch x positions x
-        columns): the argmax over a categorical output's columns, the nearest value of its
-        value set for a numerical one; the same rule as the compiled model's decoder."""
-        skip = 1 if self.bos is None else 2
-        lengths = [int(n) - skip for n in mask.sum(dim=1).tolist()]
+        """Every output at every position after the sink (the program's BOS included, as the
+        interpreter gives it), read from the logits (batch x positions x columns): the argmax
+        over a categorical output's columns, the nearest value of its value set for a numerical
+        one; the same rule as the compiled model's decoder."""
+        lengths = [int(n) - 1 for n in mask.sum(dim=1).tolist()]
         outputs: dict[str, list[list[Value]]] = {}
         for name, values in self.outputs.items():
             where = [i for i, c in enumerate(self.columns) if c.output == name]
-            read = logits[:, skip:, where].double()
+            read = logits[:, 1:, where].double()
             if self.columns[where[0]].scalar:
                 picked = _nearest(read[..., 0], values)
                 chosen = [[values[i] for i in row] for row in picked.tolist()]

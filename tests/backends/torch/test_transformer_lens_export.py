@@ -95,6 +95,18 @@ def test_cli_exports_a_program_and_a_compiled_model(
     assert (tmp_path / "reverse-tl" / "model.safetensors").exists()
 
 
+def test_the_readme_export_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hist = str(ROOT / "examples" / "hist.rasp")
+    assert main(["export", str(REVERSE), "--to", "transformer-lens", "-o", "reverse-tl"]) == 0
+    assert main(["compile", hist, "--backend", "torch", "-o", "hist"]) == 0
+    assert main(["export", "hist", "--to", "transformer-lens", "-o", "hist-tl"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "wrote hist-tl/labels.json"
+    assert read_lens_labels("hist-tl").heads  # a saved model's heads are named too
+
+
 def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = str(tmp_path / "nothing")
     assert main(["export", missing, "--to", "transformer-lens", "-o", str(tmp_path / "x")]) == 1
