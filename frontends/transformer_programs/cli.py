@@ -105,6 +105,16 @@ def _train_parser(commands: Subparsers) -> None:
         "others read as <unk>",
     )
     parser.add_argument(
+        "--embedding-chunks",
+        type=int,
+        metavar="M",
+        help="ner, classify: the paper's factored embedding, M chunks of K values per word "
+        "(default: one-hot words)",
+    )
+    parser.add_argument(
+        "--chunk-values", type=int, metavar="K", help="values per chunk (32, the paper's NER)"
+    )
+    parser.add_argument(
         "--max-words",
         type=int,
         metavar="N",
@@ -184,6 +194,7 @@ def train_command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         threads=args.threads,
         data=data,
+        embedding=_embedding(args),
     )
     if os.environ.get("RANK", "0") != "0":
         return 0
@@ -215,6 +226,19 @@ def _text_data(args: argparse.Namespace, seed: int) -> TaskData | None:
     if args.vocab_size < 1 or (args.max_words is not None and args.max_words < 1):
         raise RaspError.single("usage", "--vocab-size and --max-words must be at least 1")
     return text.read(args.data_dir, args.vocab_size, args.max_words or text.max_words, seed)
+
+
+def _embedding(args: argparse.Namespace) -> tuple[int, int] | None:
+    """(m, k) of the factored embedding asked for, or None for one-hot tokens."""
+    if args.embedding_chunks is None and args.chunk_values is None:
+        return None
+    if args.task not in TEXT_TASKS:
+        raise RaspError.single("usage", "--embedding-chunks is for the ner and classify tasks")
+    chunks = 4 if args.embedding_chunks is None else args.embedding_chunks
+    values = 32 if args.chunk_values is None else args.chunk_values
+    if chunks < 1 or values < 2:
+        raise RaspError.single("usage", "--embedding-chunks >= 1 and --chunk-values >= 2")
+    return chunks, values
 
 
 def _corpus_parser(commands: Subparsers) -> None:

@@ -136,15 +136,20 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
     return config.architecture(), settings
 
 
-def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
+def model_config(
+    task: str, data: TaskData, arch: Architecture, embedding: tuple[int, int] | None = None
+) -> ModelConfig:
     """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts);
-    the NLP tasks are neither causal nor predict ``<pad>`` or ``<unk>``."""
+    the NLP tasks are neither causal nor predict ``<pad>`` or ``<unk>``. ``embedding``: the
+    factored embedding's (m chunks, k values) instead of one-hot tokens (k = max(N, k))."""
     spec = TASKS.get(task, TaskSpec(task, len(data.vocab), 1, data.n_ctx))
+    chunks, values = embedding or (0, len(data.vocab))
     return ModelConfig(
         vocab=data.vocab,
         classes=data.classes,
         n_ctx=data.n_ctx,
-        d_var=max(data.n_ctx, len(data.vocab)),
+        d_var=max(data.n_ctx, values),
+        embedding_chunks=chunks,
         n_layers=arch.n_layers,
         n_heads_cat=arch.n_heads_cat,
         n_heads_num=arch.n_heads_num,
@@ -303,6 +308,7 @@ def train(
     data_parallel: bool = True,
     threads: int | None = None,
     data: TaskData | None = None,
+    embedding: tuple[int, int] | None = None,
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
@@ -318,7 +324,8 @@ def train(
     saved; ``resume=True`` continues it on the same schedule).
 
     ``data``: the task's data when it is read from files (the NLP tasks); the algorithmic
-    tasks generate theirs."""
+    tasks generate theirs. ``embedding``: (m, k) of the paper's factored token embedding
+    (default: one-hot tokens)."""
     if task in TEXT_TASKS and data is None:
         raise RaspError.single(
             "task", f"the {task} task reads its data from files", hint="pass --data-dir DIR"
@@ -332,8 +339,9 @@ def train(
     with training_environment(threads):
         if data is None:
             data = make_data(task, settings.dataset_size, settings.seed)
+        config = model_config(task, data, arch, embedding)
         return _train(
-            task, data, run_dir, arch, settings, resume, progress, stop_after, data_parallel
+            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel
         )
 
 
@@ -360,8 +368,8 @@ def training_environment(threads: int | None) -> Iterator[None]:
 def _train(
     task: str,
     data: TaskData,
+    config: ModelConfig,
     run_dir: Path,
-    arch: Architecture,
     settings: TrainConfig,
     resume: bool,
     progress: bool,
@@ -371,7 +379,6 @@ def _train(
     """:func:`train` with its settings checked, inside its environment."""
     parallel = _Distributed(data_parallel)
     torch.manual_seed(settings.seed)
-    config = model_config(task, data, arch)
     model = TransformerProgram(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     meta: dict[str, Any] = {"task": task, "train": settings.to_json()}
