@@ -42,6 +42,31 @@ def test_the_readme_ner_commands(
     ]
 
 
+CLASSIFY_TRAIN = (
+    "tp train classify --data-dir toy-classify -o runs/classify --layers 1 --heads 2 --mlps 0 "
+    "--epochs 30 --batch-size 32 --lr 0.05 --embedding-chunks 1 --chunk-values 10"
+)
+CLASSIFY_LIFT = "tp lift runs/classify -o classify.rasp --exhaustive-limit 700 --samples 100"
+
+
+@pytest.mark.slow
+def test_the_readme_classify_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Slow (about 10 s of CPU); reading and encoding the CSV files are tested fast in
+    test_text_data.py, training and lifting through the NER tests."""
+    monkeypatch.chdir(tmp_path)
+    torch.set_num_threads(1)
+    assert main(["tp", "corpus", "classify", "-o", "toy-classify"]) == 0
+    assert main([*CLASSIFY_TRAIN.split(), "--quiet"]) == 0
+    trained = capsys.readouterr().out.splitlines()[-2]
+    assert trained.startswith("classify: argmax accuracy train 100.00%  val 100.00%  test 100.00%")
+    assert main(CLASSIFY_LIFT.split()) == 0
+    certificate = json.loads((tmp_path / "classify.certificate.json").read_text())
+    assert certificate["agreement"] == 1.0
+    assert "selector_width(" in (tmp_path / "classify.rasp").read_text()
+
+
 def test_text_tasks_need_their_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tp", "train", "ner", "-o", str(tmp_path / "run")]) == 1
     assert "the ner task reads its data from files" in capsys.readouterr().err
