@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from rasp_ir.api import HeaderOverrides, load_checked, parse_program
+from rasp_ir.api import HeaderOverrides, RaspError, load_checked, parse_program
 from rasp_ir.backends.torch.build import build_model
 from rasp_ir.backends.torch.compiler import causal_warnings, plan
 from rasp_ir.backends.torch.model import CompiledTransformer
@@ -37,6 +37,12 @@ def compiled_with_heads(
         program = load_checked(str(source), overrides).program
         compiled = plan(program)
         return build_model(compiled, causal_warnings(program)), head_names(compiled)
+    if overrides.vocab is not None or overrides.max_len is not None:
+        raise RaspError.single(
+            "usage",
+            f"{source} is a compiled model: its vocabulary and max_len are fixed",
+            hint="pass --vocab and --max-len with a .rasp program, or compile it again",
+        )
     model = load_model(source)
     compiled = plan(parse_program(model.info.program_text, f"{source} (its program)"))
     if not _same_weights(model, build_model(compiled)):

@@ -113,6 +113,11 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "nothing.json" in capsys.readouterr().err
     assert main(["export", str(REVERSE), "--to", "onnx", "-o", str(tmp_path / "x")]) == 1
     assert "the torch backend has no export target 'onnx'" in capsys.readouterr().err
+    save_model(compile_program(example(REVERSE, 5)), tmp_path / "rev")
+    model = str(tmp_path / "rev")
+    fixed = ["export", model, "--to", "transformer-lens", "-o", "x", "--max-len", "3"]
+    assert main(fixed) == 1
+    assert "is a compiled model: its vocabulary and max_len are fixed" in capsys.readouterr().err
     python = ["export", str(REVERSE), "--to", "transformer-lens", "-b", "python", "-o", "x"]
     assert main(python) == 1
     assert "the python backend has no export target" in capsys.readouterr().err
