@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -165,14 +166,23 @@ def _transformer_lens() -> tuple[Any, Any]:
         from transformer_lens.model_bridge.sources.native import boot
         from transformer_lens.utilities.tl_checkpoint_conversion import convert_tl_checkpoint
     except ImportError:
+        found = _installed_version("transformer-lens")
+        message = "loading a TransformerLens export needs transformer-lens 4 or later"
+        if found is not None:
+            message += f" (found {found}, which has no native TransformerBridge)"
         raise RaspError.single(
-            "missing-extra",
-            "loading a TransformerLens export needs transformer-lens",
-            hint="install the extra: pip install 'rasp-ir[lens]'",
+            "missing-extra", message, hint="install the extra: pip install 'rasp-ir[lens]'"
         ) from None
     finally:
         sys.path[:] = saved
     return boot, convert_tl_checkpoint
+
+
+def _installed_version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -198,3 +198,12 @@ def test_the_readme_snippet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert labels.decode(logits, mask) == {"reverse": [list("olleh")]}
     assert labels.heads["blocks.1.attn.0"] == "mean(flip) -> reverse"
     assert cache["blocks.1.attn.hook_pattern"].shape == (1, 1, 6, 6)
+
+
+def test_loading_without_transformer_lens_4_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "transformer_lens.model_bridge.sources.native", None)
+    with pytest.raises(RaspError, match="needs transformer-lens 4 or later") as caught:
+        load_hooked_transformer(tmp_path)
+    assert "pip install 'rasp-ir[lens]'" in caught.value.render()
