@@ -55,7 +55,8 @@ from .config import (
 )
 from .model import SampleMode, TransformerProgram, temperatures, token_loss
 from .random_states import host_random_states, restore_host_random_states
-from .tasks import TASKS, Split, TaskData, make_data
+from .tasks import TASKS, Split, TaskData, TaskSpec, make_data
+from .text_data import TEXT_TASKS
 
 EVAL_BATCH = 4096
 
@@ -74,13 +75,20 @@ class RunResult:
 
 
 def default_architecture(task: str) -> Architecture:
-    """The paper's Table 1 architecture of ``task``."""
+    """The paper's architecture of ``task`` (Table 1; §14 for the NLP tasks)."""
+    if task in TEXT_TASKS:
+        return TEXT_TASKS[task].architecture
     return PAPER_ARCHITECTURES[task]
 
 
 def default_train_config(task: str, **overrides: Any) -> TrainConfig:
     """The paper's training settings for ``task``, with ``overrides`` (None values ignored)."""
-    base = TrainConfig(epochs=paper_epochs(task))
+    text = TEXT_TASKS.get(task)
+    base = (
+        TrainConfig(epochs=paper_epochs(task))
+        if text is None
+        else TrainConfig(epochs=text.epochs, batch_size=text.batch_size, lr=text.lr)
+    )
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -133,14 +141,20 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
     return config.architecture(), settings
 
 
-def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
-    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts)."""
-    spec = TASKS[task]
+def model_config(
+    task: str, data: TaskData, arch: Architecture, embedding: tuple[int, int] | None = None
+) -> ModelConfig:
+    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts);
+    the NLP tasks are neither causal nor predict ``<pad>`` or ``<unk>``. ``embedding``: the
+    factored embedding's (m chunks, k values) instead of one-hot tokens (k = max(N, k))."""
+    spec = TASKS.get(task, TaskSpec(task, len(data.vocab), 1, data.n_ctx))
+    chunks, values = embedding or (0, len(data.vocab))
     return ModelConfig(
         vocab=data.vocab,
         classes=data.classes,
         n_ctx=data.n_ctx,
-        d_var=max(data.n_ctx, len(data.vocab)),
+        d_var=max(data.n_ctx, values),
+        embedding_chunks=chunks,
         n_layers=arch.n_layers,
         n_heads_cat=arch.n_heads_cat,
         n_heads_num=arch.n_heads_num,
@@ -298,6 +312,8 @@ def train(
     stop_after: int | None = None,
     data_parallel: bool = True,
     threads: int | None = None,
+    data: TaskData | None = None,
+    embedding: tuple[int, int] | None = None,
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
@@ -310,16 +326,28 @@ def train(
     off (a sweep in which each process trains models of its own).
 
     ``stop_after`` ends the run after that many epochs as if it were interrupted (``last`` is
-    saved; ``resume=True`` continues it on the same schedule)."""
-    if task not in TASKS:
+    saved; ``resume=True`` continues it on the same schedule).
+
+    ``data``: the task's data when it is read from files (the NLP tasks); the algorithmic
+    tasks generate theirs. ``embedding``: (m, k) of the paper's factored token embedding
+    (default: one-hot tokens)."""
+    if task in TEXT_TASKS and data is None:
         raise RaspError.single(
-            "task", f"unknown task {task!r}", hint=f"tasks: {', '.join(sorted(TASKS))}"
+            "task", f"the {task} task reads its data from files", hint="pass --data-dir DIR"
         )
+    if task not in TASKS and task not in TEXT_TASKS:
+        known = ", ".join(sorted([*TASKS, *TEXT_TASKS]))
+        raise RaspError.single("task", f"unknown task {task!r}", hint=f"tasks: {known}")
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
     with training_environment(threads):
-        return _train(task, run_dir, arch, settings, resume, progress, stop_after, data_parallel)
+        if data is None:
+            data = make_data(task, settings.dataset_size, settings.seed)
+        config = model_config(task, data, arch, embedding)
+        return _train(
+            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel
+        )
 
 
 @contextmanager
@@ -344,8 +372,9 @@ def training_environment(threads: int | None) -> Iterator[None]:
 
 def _train(
     task: str,
+    data: TaskData,
+    config: ModelConfig,
     run_dir: Path,
-    arch: Architecture,
     settings: TrainConfig,
     resume: bool,
     progress: bool,
@@ -354,9 +383,7 @@ def _train(
 ) -> RunResult:
     """:func:`train` with its settings checked, inside its environment."""
     parallel = _Distributed(data_parallel)
-    data = make_data(task, settings.dataset_size, settings.seed)
     torch.manual_seed(settings.seed)
-    config = model_config(task, data, arch)
     model = TransformerProgram(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     meta: dict[str, Any] = {"task": task, "train": settings.to_json()}

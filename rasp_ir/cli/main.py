@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "rasp_ir.cli.fuzz_cmd",
     "rasp_ir.cli.lift_cmd",
     "rasp_ir.cli.plugins_cmd",
+    "rasp_ir.cli.export_cmd",
 )
 BUILT_IN = "rasp-ir (built in)"
 
