@@ -10,7 +10,9 @@ fails when one reaches past it. What is here:
 - the reference interpreter and ``verify``;
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
-  and its parts, the registry's loaders and feature checks;
+  and its parts, the registry's loaders and feature checks, and what an optional
+  ``report_view(path)`` returns for ``rasp report`` and ``rasp explain`` (``ArtifactView``,
+  ``Curve``, ``ResidualTrace``, ``LabelledExamples``);
 - the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...).
 
 Importing it imports numpy, lark and networkx, never torch or triton.
@@ -66,6 +68,7 @@ from rasp_ir.registry import (
     save_artifact,
     unsupported,
 )
+from rasp_ir.report.view import ArtifactView, Curve, LabelledExamples, ResidualTrace
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
@@ -107,12 +110,14 @@ __all__ = [
     "CERTIFICATE_VERSION",
     "COMMAND_GROUP",
     "FRONTEND_GROUP",
+    "ArtifactView",
     "Backend",
     "BatchRunner",
     "Binding",
     "Certificate",
     "CheckResult",
     "CheckedInputs",
+    "Curve",
     "Diagnostic",
     "Disagreement",
     "Evaluation",
@@ -122,6 +127,7 @@ __all__ = [
     "Header",
     "HeaderOverrides",
     "IRError",
+    "LabelledExamples",
     "LiftOptions",
     "Lifted",
     "LiftedSource",
@@ -130,6 +136,7 @@ __all__ = [
     "Outputs",
     "Program",
     "RaspError",
+    "ResidualTrace",
     "Span",
     "Subparsers",
     "TooLarge",

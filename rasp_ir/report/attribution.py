@@ -26,7 +26,8 @@ SHOWN_UNITS = 15
 
 @dataclass(frozen=True)
 class WrongCell:
-    """One scored position where the program's output is not what the task wants."""
+    """One scored position where the program's output is not what the task wants; ``tokens``
+    as the program sees them (BOS first when it has one), so ``position`` indexes them."""
 
     example: int
     tokens: tuple[Value, ...]
@@ -72,6 +73,8 @@ def attribute_errors(checked: CheckResult, labelled: LabelledExamples) -> Attrib
     program = checked.program
     if labelled.output not in program.outputs:
         raise ValueError(f"{labelled.output!r} is not an output of the program")
+    if len(labelled.expected) != len(labelled.inputs):
+        raise ValueError("labelled examples need one row of expected values per input")
     wrong: list[WrongCell] = []
     errors: Counter[Unit] = Counter()
     cells: Counter[Unit] = Counter()
@@ -81,9 +84,9 @@ def attribute_errors(checked: CheckResult, labelled: LabelledExamples) -> Attrib
         evaluation = interpret(program, chunk, value_sets=checked.value_sets)
         builder = ConeBuilder(evaluation, checked.allocation)
         got = evaluation.values(labelled.output)
-        for offset, (tokens, want) in enumerate(
-            zip(chunk, labelled.expected[start : start + BATCH], strict=True)
-        ):
+        for offset, want in enumerate(labelled.expected[start : start + BATCH]):
+            if len(want) != int(evaluation.lengths[offset]):
+                raise ValueError(f"example {start + offset}: one expected value per position")
             for position, expected in enumerate(want):
                 if expected is None:
                     continue
@@ -92,7 +95,8 @@ def attribute_errors(checked: CheckResult, labelled: LabelledExamples) -> Attrib
                 cells.update(units)
                 value = got[offset][position]
                 if not same_value(value, expected):
-                    wrong.append(WrongCell(start + offset, tokens, position, expected, value))
+                    seen = tuple(builder.value("tokens", offset, p) for p in range(len(want)))
+                    wrong.append(WrongCell(start + offset, seen, position, expected, value))
                     errors.update(units)
     blamed = sorted(
         (UnitBlame(unit, count, cells[unit]) for unit, count in errors.items()),
