@@ -68,7 +68,7 @@ from rasp_ir.registry import (
     save_artifact,
     unsupported,
 )
-from rasp_ir.report.view import ArtifactView, Curve, LabelledExamples, ResidualTrace
+from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ResidualTrace
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table

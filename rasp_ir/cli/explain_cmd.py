@@ -17,7 +17,7 @@ from rasp_ir.values import format_value
 if TYPE_CHECKING:
     from rasp_ir.check import CheckResult
     from rasp_ir.cli.common import Subparsers
-    from rasp_ir.report.sources import Opened
+    from rasp_ir.reporting.sources import Opened
     from rasp_ir.values import Value
 
 EPILOG = """\
@@ -61,7 +61,7 @@ def register(subparsers: Subparsers) -> None:
 
 def explain_command(args: argparse.Namespace) -> int:
     """Print the cones asked for, or the error attribution."""
-    from rasp_ir.report.sources import open_artifact
+    from rasp_ir.reporting.sources import open_artifact
 
     opened = open_artifact(args.artifact, header_overrides(args))
     report(opened.checked.warnings)
@@ -90,7 +90,7 @@ def _explain_one(
     checked: CheckResult, tokens: list[Value], output: str | None, position: int | None
 ) -> str:
     from rasp_ir.interpreter import interpret
-    from rasp_ir.report.cone import Cell, ConeBuilder, format_cone
+    from rasp_ir.reporting.cone import Cell, ConeBuilder, format_cone
 
     program = checked.program
     name = output or program.outputs[0]
@@ -117,7 +117,7 @@ def _explain_one(
 
 
 def _errors(opened: Opened) -> int:
-    from rasp_ir.report.attribution import attribute_errors, format_attribution
+    from rasp_ir.reporting.attribution import attribute_errors, format_attribution
 
     labelled = opened.view.labelled
     if labelled is None:

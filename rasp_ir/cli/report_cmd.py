@@ -53,9 +53,9 @@ def register(subparsers: Subparsers) -> None:
 
 def report_command(args: argparse.Namespace) -> int:
     """Open the artifact, collect the page's content and write it."""
-    from rasp_ir.report.collect import collect
-    from rasp_ir.report.page import render_page
-    from rasp_ir.report.sources import open_artifact
+    from rasp_ir.reporting.collect import collect
+    from rasp_ir.reporting.page import render_page
+    from rasp_ir.reporting.sources import open_artifact
 
     opened = open_artifact(args.artifact, header_overrides(args))
     report(opened.checked.warnings)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rasp_ir.check import check_program
-from rasp_ir.report.attribution import attribute_errors, format_attribution
-from rasp_ir.report.cone import Unit
-from rasp_ir.report.view import LabelledExamples
+from rasp_ir.reporting.attribution import attribute_errors, format_attribution
+from rasp_ir.reporting.cone import Unit
+from rasp_ir.reporting.view import LabelledExamples
 from rasp_ir.syntax import parse_program
 from rasp_ir.values import Value
 

@@ -2,7 +2,7 @@
 and labelled examples (a task's test split) in, the wrong cells and the heads and MLP table
 rows ranked by how many errors run through them out.
 
-Every scored cell gets its dependency cone (:mod:`rasp_ir.report.cone`); a unit (a head, one
+Every scored cell gets its dependency cone (:mod:`rasp_ir.reporting.cone`); a unit (a head, one
 row of a map's table) is *on the path* of a cell when the cone runs through it. For each unit
 the report counts the wrong cells on its path and all scored cells on its path, so a row that
 is used only by wrong cells (error rate 100%) stands out from a head every cell goes through.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from rasp_ir.check import CheckResult
 from rasp_ir.interpreter import interpret
-from rasp_ir.report.cone import Cell, ConeBuilder, Unit
-from rasp_ir.report.view import LabelledExamples
+from rasp_ir.reporting.cone import Cell, ConeBuilder, Unit
+from rasp_ir.reporting.view import LabelledExamples
 from rasp_ir.values import Value, format_value, same_value
 
 BATCH = 512

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from markupsafe import Markup
 
-from rasp_ir.report.layout import NODE_HEIGHT, GraphLayout
+from rasp_ir.reporting.layout import NODE_HEIGHT, GraphLayout
 
 CELL = 18
 LABEL_CHARS = 14

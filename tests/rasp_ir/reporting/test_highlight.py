@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rasp_ir.report import highlight
-from rasp_ir.report.highlight import highlight_lines, tokens_fallback, tokens_pygments
+from rasp_ir.reporting import highlight
+from rasp_ir.reporting.highlight import highlight_lines, tokens_fallback, tokens_pygments
 from rasp_ir.syntax import parse_program
 
 TEXT = """\

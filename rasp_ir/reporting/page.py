@@ -1,4 +1,4 @@
-"""A :class:`~rasp_ir.report.collect.ReportData` in, one self-contained HTML page out: inline
+"""A :class:`~rasp_ir.reporting.collect.ReportData` in, one self-contained HTML page out: inline
 CSS, SVG and a few lines of JavaScript, nothing fetched from anywhere. Rendered by jinja2 with
 autoescaping on, so every string from the program, the inputs or the artifact is escaped; only
 the SVG drawings (escaped where they are built) are passed through as markup.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
-from rasp_ir.report.collect import ReportData
+from rasp_ir.reporting.collect import ReportData
 from rasp_ir.values import format_value
 
 STYLE = """

@@ -13,13 +13,13 @@ from markupsafe import Markup
 from rasp_ir.interpreter import Evaluation, interpret
 from rasp_ir.ir import Program, is_selector, kind_name
 from rasp_ir.layers import LENGTH_SELECTOR_TEXT, LayerAllocation
-from rasp_ir.report.attribution import Attribution, attribute_errors
-from rasp_ir.report.cone import Cell, ConeBuilder, format_cone
-from rasp_ir.report.highlight import SourceLine, highlight_lines
-from rasp_ir.report.layout import layout_graph
-from rasp_ir.report.sources import Opened
-from rasp_ir.report.svg import curve_svg, graph_svg, heatmap_svg
-from rasp_ir.report.view import ResidualTrace
+from rasp_ir.reporting.attribution import Attribution, attribute_errors
+from rasp_ir.reporting.cone import Cell, ConeBuilder, format_cone
+from rasp_ir.reporting.highlight import SourceLine, highlight_lines
+from rasp_ir.reporting.layout import layout_graph
+from rasp_ir.reporting.sources import Opened
+from rasp_ir.reporting.svg import curve_svg, graph_svg, heatmap_svg
+from rasp_ir.reporting.view import ResidualTrace
 from rasp_ir.values import Value, format_value
 
 SHOWN_SET = 24

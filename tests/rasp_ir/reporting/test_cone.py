@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rasp_ir.check import check_program, load_program
 from rasp_ir.interpreter import interpret
-from rasp_ir.report.cone import Cell, Cone, ConeBuilder, Unit, format_cone
+from rasp_ir.reporting.cone import Cell, Cone, ConeBuilder, Unit, format_cone
 from rasp_ir.syntax import parse_program
 
 EXAMPLES = Path(__file__).parents[3] / "examples"

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 
 from rasp_ir.check import check_program
-from rasp_ir.report.layout import layout_graph
-from rasp_ir.report.svg import curve_svg, graph_svg, heatmap_svg
+from rasp_ir.reporting.layout import layout_graph
+from rasp_ir.reporting.svg import curve_svg, graph_svg, heatmap_svg
 from rasp_ir.syntax import parse_program
 
 SORT = """\

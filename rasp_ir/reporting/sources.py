@@ -1,4 +1,4 @@
-"""A path in, the artifact's :class:`~rasp_ir.report.view.ArtifactView` and its checked program
+"""A path in, the artifact's :class:`~rasp_ir.reporting.view.ArtifactView` and its checked program
 out: a ``.rasp`` file directly, anything else through the installed frontends and backends that
 offer ``report_view(path)`` (a Transformer Programs run folder, a compiled torch model)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from rasp_ir.check import CheckResult, load_program
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.registry import BACKEND_GROUP, FRONTEND_GROUP, installed, load
-from rasp_ir.report.view import ArtifactView
+from rasp_ir.reporting.view import ArtifactView
 from rasp_ir.syntax import HeaderOverrides
 
 
