@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rasp_ir.api import ArtifactView, load_program
+from rasp_ir.api import ArtifactView
 from rasp_ir.cli.main import main
 from rasp_ir.frontends.transformer_programs import FRONTEND
 from rasp_ir.frontends.transformer_programs.train import RunResult
-from rasp_ir.reporting.collect import collect
-from rasp_ir.reporting.page import render_page
-from rasp_ir.reporting.sources import Opened
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +61,12 @@ def test_errors_are_attributed_over_the_test_split(
         assert "on the path of the errors (wrong / all scored positions through it):" in lines
 
 
-def test_the_report_of_a_run_has_curves_certificate_and_errors(view: ArtifactView) -> None:
-    checked = load_program(view.source, text=view.program_text)
-    assert view.labelled is not None
-    page = render_page(collect(Opened(view, checked), view.labelled.inputs[:3]))
+def test_the_report_of_a_run_has_curves_certificate_and_errors(
+    tiny_run: RunResult, tmp_path: Path
+) -> None:
+    out = tmp_path / "run.html"
+    assert main(["report", str(tiny_run.run_dir), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
     assert page.count('<figure class="training-curve">') == 4
     assert '<h2 id="certificate">Certificate</h2>' in page
     assert '<h2 id="errors">Error attribution: test split</h2>' in page

@@ -4,8 +4,11 @@ show, cones as text, and the errors a user can make."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.rasp_ir.cli.conftest import REVERSE, Result
 
@@ -107,3 +110,30 @@ def test_explain_and_report_errors_are_diagnostics(
     folder.mkdir()
     result = rasp("report", folder, "-o", tmp_path / "x.html")
     assert result.code == 1 and "no installed plugin reads it" in result.err
+
+
+def test_the_readme_commands_and_the_cone_it_shows(
+    rasp: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("See a program work") : readme.index("## Architecture")]
+    commands = section.split("```bash\n")[1].split("```")[0].splitlines()
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    monkeypatch.chdir(tmp_path)
+    start = section.index("```\ninput: ") + len("```\n")
+    shown_cone = section[start : section.index("```", start)]
+    ran = []
+    for line in commands:
+        args = shlex.split(line.split("#")[0])
+        assert args[0] == "rasp"
+        if "runs/hist" in args:
+            continue  # a training run: tests/frontends/transformer_programs/test_report_view.py
+        result = rasp(*args[1:])
+        assert result.code == 0, (line, result.err)
+        ran.append(args[1])
+        if args[1] == "explain":
+            assert result.out == shown_cone
+    assert ran == ["report", "compile", "report", "explain"]
+    for name in ("sort.html", "hist.json", "hist.safetensors", "hist.html"):
+        assert (tmp_path / name).exists()
+    assert '<figure class="residual">' in (tmp_path / "hist.html").read_text(encoding="utf-8")
