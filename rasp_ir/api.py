@@ -12,7 +12,7 @@ fails when one reaches past it. What is here:
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
   and its parts, the registry's loaders and feature checks, and what an optional
   ``report_view(path)`` returns for ``rasp report`` and ``rasp explain`` (``ArtifactView``,
-  ``Curve``, ``ResidualTrace``, ``LabelledExamples``);
+  ``Curve``, ``ModelTrace``, ``LabelledExamples``);
 - the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...).
 
 Importing it imports numpy, lark and networkx, never torch or triton.
@@ -68,7 +68,7 @@ from rasp_ir.registry import (
     save_artifact,
     unsupported,
 )
-from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ResidualTrace
+from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ModelTrace
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
@@ -132,11 +132,11 @@ __all__ = [
     "Lifted",
     "LiftedSource",
     "Mismatch",
+    "ModelTrace",
     "Number",
     "Outputs",
     "Program",
     "RaspError",
-    "ResidualTrace",
     "Span",
     "Subparsers",
     "TooLarge",

@@ -1,7 +1,8 @@
 """What ``rasp report`` and ``rasp explain`` see of a compiled model: ``MODEL`` (or
 ``MODEL.json``) in, an :class:`~rasp_ir.api.ArtifactView` out (the program it was compiled
-from, its sizes, and its residual stream after every sublayer on a batch, with the labels of
-the residual dimensions), or None when the path is not a compiled model of this backend."""
+from, its sizes, and on a batch its residual stream after every sublayer, with the labels of
+the residual dimensions, and its attention weights), or None when the path is not a compiled
+model of this backend."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rasp_ir.api import ArtifactView, ResidualTrace, Value, format_value
+from rasp_ir.api import ArtifactView, ModelTrace, Value, format_value
 
 from .model import CompiledTransformer
 from .serialize import FORMAT_VERSION, load_model, paths
@@ -40,7 +41,7 @@ def model_view(path: Path) -> ArtifactView | None:
         source=str(sidecar),
         program_text=model.info.program_text,
         facts=facts,
-        residuals=lambda inputs: residual_trace(model, inputs),
+        trace=lambda inputs: model_trace(model, inputs),
     )
 
 
@@ -56,12 +57,13 @@ def _is_ours(sidecar: Path) -> bool:
     )
 
 
-def residual_trace(model: CompiledTransformer, inputs: Sequence[Sequence[Value]]) -> ResidualTrace:
-    """The residual after the embedding and after every attention and MLP sublayer; position 0
-    is the model's attention sink, then the program's positions."""
+def model_trace(model: CompiledTransformer, inputs: Sequence[Sequence[Value]]) -> ModelTrace:
+    """The residual after the embedding and after every attention and MLP sublayer, and every
+    head's attention weights; position 0 is the model's attention sink, then the program's
+    positions."""
     with torch.no_grad():
         ids, lengths = model.encode(inputs)
-        _, residuals, _ = model.forward(ids, lengths, trace=True)
+        _, residuals, patterns = model.forward(ids, lengths, trace=True)
     stages = ["embedding"]
     for layer in range(1, model.config.n_layers + 1):
         stages += [f"L{layer} attention", f"L{layer} mlp"]
@@ -71,4 +73,5 @@ def residual_trace(model: CompiledTransformer, inputs: Sequence[Sequence[Value]]
         for x in inputs
     )
     values = np.stack([r.double().numpy() for r in residuals])
-    return ResidualTrace(tuple(stages), model.residual_labels, positions, values)
+    attention = np.stack([p.double().numpy() for p in patterns]) if patterns else None
+    return ModelTrace(tuple(stages), model.residual_labels, positions, values, attention)

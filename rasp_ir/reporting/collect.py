@@ -19,7 +19,7 @@ from rasp_ir.reporting.highlight import SourceLine, highlight_lines
 from rasp_ir.reporting.layout import layout_graph
 from rasp_ir.reporting.sources import Opened
 from rasp_ir.reporting.svg import curve_svg, graph_svg, heatmap_svg
-from rasp_ir.reporting.view import ResidualTrace
+from rasp_ir.reporting.view import ModelTrace
 from rasp_ir.values import Value, format_value
 
 SHOWN_SET = 24
@@ -54,6 +54,7 @@ class ExampleData:
     selectors: tuple[Figure, ...]
     cones: tuple[tuple[str, str], ...]
     residuals: tuple[Figure, ...]
+    attention: tuple[Figure, ...]
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def collect(opened: Opened, inputs: Sequence[Sequence[Value]]) -> ReportData:
     examples: tuple[ExampleData, ...] = ()
     if inputs:
         evaluation = interpret(program, inputs, value_sets=checked.value_sets)
-        trace = view.residuals(inputs) if view.residuals is not None else None
+        trace = view.trace(inputs) if view.trace is not None else None
         builder = ConeBuilder(evaluation, allocation)
         examples = tuple(_example(builder, evaluation, b, trace) for b in range(len(inputs)))
     certificate = view.certificate
@@ -139,7 +140,7 @@ def _value_set_rows(
 
 
 def _example(
-    builder: ConeBuilder, evaluation: Evaluation, b: int, trace: ResidualTrace | None
+    builder: ConeBuilder, evaluation: Evaluation, b: int, trace: ModelTrace | None
 ) -> ExampleData:
     program = evaluation.program
     n = int(evaluation.lengths[b])
@@ -169,11 +170,14 @@ def _example(
         for i in range(n)
     )
     residuals = _residual_figures(trace, b) if trace is not None else ()
+    attention = _attention_figures(trace, b) if trace is not None else ()
     shown = " ".join(tokens)
-    return ExampleData(b + 1, shown, positions, tuple(rows), tuple(selectors), cones, residuals)
+    return ExampleData(
+        b + 1, shown, positions, tuple(rows), tuple(selectors), cones, residuals, attention
+    )
 
 
-def _residual_figures(trace: ResidualTrace, b: int) -> tuple[Figure, ...]:
+def _residual_figures(trace: ModelTrace, b: int) -> tuple[Figure, ...]:
     positions = trace.positions[b]
     note = "rows: positions, columns: residual dimensions (hover for the label); blue > 0, red < 0"
     return tuple(
@@ -189,6 +193,30 @@ def _residual_figures(trace: ResidualTrace, b: int) -> tuple[Figure, ...]:
             ),
         )
         for s, stage in enumerate(trace.stages)
+    )
+
+
+def _attention_figures(trace: ModelTrace, b: int) -> tuple[Figure, ...]:
+    """One heatmap per layer and head of the model's attention weights on example ``b``."""
+    if trace.attention is None:
+        return ()
+    positions = trace.positions[b]
+    n = len(positions)
+    note = "rows: queries, columns: keys; the model's softmax weights"
+    layers, _, heads = trace.attention.shape[:3]
+    return tuple(
+        Figure(
+            f"L{layer + 1} head {head + 1}",
+            note,
+            heatmap_svg(
+                trace.attention[layer, b, head, :n, :n],
+                positions,
+                positions,
+                title=f"model attention, L{layer + 1} head {head + 1}",
+            ),
+        )
+        for layer in range(layers)
+        for head in range(heads)
     )
 
 

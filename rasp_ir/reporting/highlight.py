@@ -92,6 +92,7 @@ def tokens_pygments(text: str) -> list[Token] | None:
         (token.String, "string"),
         (token.Number, "number"),
         (token.Keyword, "keyword"),
+        (token.Operator.Word, "keyword"),
         (token.Name.Builtin, "builtin"),
         (token.Name, "name"),
         (token.Operator, "operator"),

@@ -148,6 +148,12 @@ marks an output); click one for its source line, hover to follow it.</p>
 <figure class="selector" data-binding="{{ figure.title }}">{{ figure.svg }}
 <figcaption>{{ figure.title }}: {{ figure.note }}</figcaption></figure>
 {% endfor %}</div>{% endif %}
+{% if example.attention %}<h3>The model's attention weights</h3>
+<p class="note">{{ example.attention[0].note }}</p>
+<div class="figures">
+{% for figure in example.attention %}
+<figure class="attention">{{ figure.svg }}<figcaption>{{ figure.title }}</figcaption></figure>
+{% endfor %}</div>{% endif %}
 {% if example.residuals %}<h3>Residual stream, layer by layer</h3>
 <p class="note">{{ example.residuals[0].note }}</p>
 <div class="figures">

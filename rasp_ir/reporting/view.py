@@ -28,15 +28,21 @@ class Curve:
 
 
 @dataclass(frozen=True)
-class ResidualTrace:
-    """A model's residual stream on a batch: ``values`` has shape stages x examples x positions
-    x d_model; ``stages`` names each stage (``embedding``, ``L1 attention``, ``L1 mlp``, ...),
-    ``labels`` each residual dimension and ``positions`` each example's positions."""
+class ModelTrace:
+    """What a model computed on a batch, beyond its outputs.
+
+    ``values``: the residual stream, shape stages x examples x positions x d_model, ``stages``
+    naming each stage (``embedding``, ``L1 attention``, ``L1 mlp``, ...) and ``labels`` each
+    residual dimension. ``positions``: each example's position labels (the model's own, such
+    as an attention sink, included). ``attention``: the attention weights, shape layers x
+    examples x heads x queries x keys, when the model has them.
+    """
 
     stages: tuple[str, ...]
     labels: tuple[str, ...]
     positions: tuple[tuple[str, ...], ...]
     values: npt.NDArray[np.float64]
+    attention: npt.NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class LabelledExamples:
     expected: tuple[tuple[Value, ...], ...]
 
 
-ResidualTracer = Callable[[Sequence[Sequence[Value]]], ResidualTrace]
+ModelTracer = Callable[[Sequence[Sequence[Value]]], ModelTrace]
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class ArtifactView:
 
     ``kind``: what it is, for people (``Transformer Programs run``). ``program_text``: the
     program's source text (parsed by the hub, so bindings link to their lines). ``facts``:
-    (label, value) pairs shown at the top. ``curves``, ``certificate``, ``residuals`` (a
+    (label, value) pairs shown at the top. ``curves``, ``certificate``, ``trace`` (a
     function of a batch of inputs) and ``labelled`` (the task's test split, for error
     attribution) are there when the artifact has them.
     """
@@ -71,5 +77,5 @@ class ArtifactView:
     facts: tuple[tuple[str, str], ...] = ()
     curves: tuple[Curve, ...] = ()
     certificate: Certificate | None = None
-    residuals: ResidualTracer | None = None
+    trace: ModelTracer | None = None
     labelled: LabelledExamples | None = None

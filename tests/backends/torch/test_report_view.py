@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from rasp_ir.backends.torch import BACKEND, save_model
-from rasp_ir.backends.torch.report_view import residual_trace
+from rasp_ir.backends.torch.report_view import model_trace
 from rasp_ir.cli.main import main
 from rasp_ir.syntax import parse_program
 
@@ -30,7 +30,7 @@ output reverse;
 def test_the_residual_stream_of_every_sublayer_with_its_labels() -> None:
     model = BACKEND.lower(program(REVERSE))
     inputs = [["a", "b", "c"], ["c"]]
-    trace = residual_trace(model, inputs)
+    trace = model_trace(model, inputs)
     layers = model.config.n_layers
     assert trace.stages == (
         "embedding",
@@ -46,6 +46,10 @@ def test_the_residual_stream_of_every_sublayer_with_its_labels() -> None:
     with torch.no_grad():
         final, _, _ = model.forward(ids, lengths)
     assert np.array_equal(trace.values[-1], final.double().numpy())
+    assert trace.attention is not None
+    assert trace.attention.shape == (layers, 2, model.config.n_heads, 5, 5)
+    rows = trace.attention[:, 0].sum(axis=-1)
+    assert np.allclose(rows, 1.0)  # softmax rows over the allowed keys
 
 
 def test_the_view_of_a_saved_model_and_its_report(
@@ -54,7 +58,7 @@ def test_the_view_of_a_saved_model_and_its_report(
     model = BACKEND.lower(program(REVERSE))
     save_model(model, tmp_path / "reverse")
     view = BACKEND.report_view(tmp_path / "reverse")
-    assert view is not None and view.residuals is not None
+    assert view is not None and view.trace is not None
     assert parse_program(view.program_text, "<saved>") == program(REVERSE)
     assert BACKEND.report_view(tmp_path / "nothing") is None
     out = tmp_path / "reverse.html"
@@ -62,6 +66,8 @@ def test_the_view_of_a_saved_model_and_its_report(
     page = out.read_text(encoding="utf-8")
     stages = 2 * model.config.n_layers + 1
     assert page.count('<figure class="residual">') == stages
-    assert page.count('<svg class="heatmap"') == stages + 1  # and the one selector, flip
+    heads = model.config.n_layers * model.config.n_heads
+    assert page.count('<figure class="attention">') == heads
+    assert page.count('<svg class="heatmap"') == stages + heads + 1  # and the selector flip
     assert main(["explain", str(tmp_path / "reverse"), "a", "b", "c", "--position", "1"]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith('reverse[1] = "c": ')
