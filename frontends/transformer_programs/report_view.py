@@ -26,8 +26,9 @@ UNSEEN = "<a label no training example has>"
 
 
 def run_view(path: Path) -> ArtifactView | None:
-    """The view of run folder ``path`` (its final model, lifted and certified), or None when
-    ``path`` holds no Transformer Programs checkpoint."""
+    """The view of run folder ``path`` (its final model, lifted and certified; a folder that
+    ``rasp tp compile`` wrote has no curves and no test split), or None when ``path`` holds no
+    Transformer Programs checkpoint."""
     sidecar = path / "model.json"
     if not path.is_dir() or not _is_ours(sidecar):
         return None
@@ -35,8 +36,9 @@ def run_view(path: Path) -> ArtifactView | None:
     config = ModelConfig.from_json(info["config"])
     lifted = lift_run(path)
     labelled = _test_split(path, config)
+    trained = (path / "metrics.json").exists()
     return ArtifactView(
-        kind="Transformer Programs run",
+        kind="Transformer Programs run" if trained else "Transformer Programs model",
         source=str(path),
         program_text=format_program(lifted.program),
         facts=_facts(info, config),
