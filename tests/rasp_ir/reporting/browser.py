@@ -149,3 +149,15 @@ def _paeth(a: int, b: int, c: int) -> int:
     if pa <= pb and pa <= pc:
         return a
     return b if pb <= pc else c
+
+
+def main() -> int:
+    """Find or install Chromium (for CI set-up: ``python -m tests.rasp_ir.reporting.browser``);
+    print its path, or the reason there is none and exit 1."""
+    browser = find_or_install_chromium()
+    print(browser.path or f"no browser: {browser.reason}")
+    return 0 if browser.path else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
