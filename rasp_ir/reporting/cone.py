@@ -73,7 +73,6 @@ class Step:
 
     cell: Cell
     value: Value | tuple[int, ...]
-    operation: str
     detail: str
     reads: tuple[Cell, ...]
     unit: Unit | None
@@ -134,15 +133,15 @@ class ConeBuilder:
         """The step that computed ``cell`` in ``example``."""
         name, i = cell.name, cell.position
         if name == "tokens":
-            return Step(cell, self.value(name, example, i), "input", "input token", (), None)
+            return Step(cell, self.value(name, example, i), "input token", (), None)
         if name == "indices":
-            return Step(cell, i, "input", "position", (), None)
+            return Step(cell, i, "position", (), None)
         if name == "length":
             value = self.value(name, example, i)
-            return Step(cell, value, "input", "input length", (), self._head_unit(name))
+            return Step(cell, value, "input length", (), self._head_unit(name))
         node = self.program.binding(name).node
         if isinstance(node, Full):
-            return Step(cell, node.value, "const", "constant", (), None)
+            return Step(cell, node.value, "constant", (), None)
         if isinstance(node, Map):
             return self._map_step(example, cell, node)
         if isinstance(node, Aggregate):
@@ -151,7 +150,7 @@ class ConeBuilder:
             width = self.value(name, example, i)
             detail = f"counts the {width} keys {node.selector} selects"
             reads = (Cell(node.selector, i),)
-            return Step(cell, width, "selector_width", detail, reads, self._head_unit(name))
+            return Step(cell, width, detail, reads, self._head_unit(name))
         return self._selector_step(example, cell)
 
     def _map_step(self, example: int, cell: Cell, node: Map) -> Step:
@@ -164,7 +163,7 @@ class ConeBuilder:
         where = "embedding" if sublayer == "embedding" else f"L{layer} mlp"
         kind: UnitKind = "embedding" if sublayer == "embedding" else "mlp"
         reads = tuple(Cell(n, cell.position) for n in names)
-        return Step(cell, value, "map", detail, reads, Unit(kind, cell.name, where, row))
+        return Step(cell, value, detail, reads, Unit(kind, cell.name, where, row))
 
     def _aggregate_step(self, example: int, cell: Cell, node: Aggregate) -> Step:
         keys = self.selected(node.selector, example, cell.position)
@@ -177,7 +176,7 @@ class ConeBuilder:
         else:
             detail = f"no key selected: the default {format_value(node.default)}"
         reads = (Cell(node.selector, cell.position), *(Cell(node.sop, j) for j in keys))
-        return Step(cell, value, "aggregate", detail, reads, self._head_unit(cell.name))
+        return Step(cell, value, detail, reads, self._head_unit(cell.name))
 
     def _selector_step(self, example: int, cell: Cell) -> Step:
         node = self.program.binding(cell.name).node
@@ -189,11 +188,11 @@ class ConeBuilder:
                 Cell(node.right, cell.position),
             )
             detail = f"{node.left} {word} {node.right}: {_selection(cell.position, keys)}"
-            return Step(cell, keys, word, detail, reads, None)
+            return Step(cell, keys, detail, reads, None)
         if isinstance(node, SelectorNot):
             reads = (Cell(node.operand, cell.position),)
             detail = f"not {node.operand}: {_selection(cell.position, keys)}"
-            return Step(cell, keys, "not", detail, reads, None)
+            return Step(cell, keys, detail, reads, None)
         assert isinstance(node, (Select, SelectClosest))
         query = format_value(self.value(node.queries, example, cell.position))
         predicate = (
@@ -207,7 +206,7 @@ class ConeBuilder:
             f"{_selection(cell.position, keys)}"
         )
         reads = (Cell(node.queries, cell.position), *(Cell(node.keys, j) for j in keys))
-        return Step(cell, keys, kind, detail, reads, None)
+        return Step(cell, keys, detail, reads, None)
 
     def _head_unit(self, name: str) -> Unit | None:
         where = self._places.get(name)
