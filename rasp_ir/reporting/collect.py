@@ -62,8 +62,6 @@ class ReportData:
     """The whole page's content."""
 
     title: str
-    kind: str
-    source: str
     facts: tuple[tuple[str, str], ...]
     lines: tuple[SourceLine, ...]
     graph: Markup
@@ -91,8 +89,6 @@ def collect(opened: Opened, inputs: Sequence[Sequence[Value]]) -> ReportData:
     attribution = attribute_errors(checked, view.labelled) if view.labelled else None
     return ReportData(
         title=f"{view.source}: {view.kind}",
-        kind=view.kind,
-        source=view.source,
         facts=view.facts,
         lines=tuple(highlight_lines(view.program_text, program, view.source)),
         graph=graph_svg(layout_graph(program, allocation)),
