@@ -82,7 +82,7 @@ def attribute_errors(checked: CheckResult, labelled: LabelledExamples) -> Attrib
     for start in range(0, len(labelled.inputs), BATCH):
         chunk = labelled.inputs[start : start + BATCH]
         evaluation = interpret(program, chunk, value_sets=checked.value_sets)
-        builder = ConeBuilder(evaluation, checked.allocation)
+        builder = ConeBuilder(evaluation, checked.allocation, describe=False)
         got = evaluation.values(labelled.output)
         for offset, want in enumerate(labelled.expected[start : start + BATCH]):
             if len(want) != int(evaluation.lengths[offset]):
@@ -91,7 +91,7 @@ def attribute_errors(checked: CheckResult, labelled: LabelledExamples) -> Attrib
                 if expected is None:
                     continue
                 scored += 1
-                units = builder.cone(offset, Cell(labelled.output, position)).units()
+                units = builder.units(offset, Cell(labelled.output, position))
                 cells.update(units)
                 value = got[offset][position]
                 if not same_value(value, expected):

@@ -95,14 +95,26 @@ class Cone:
 
 
 class ConeBuilder:
-    """Cones over one evaluated batch; values are converted once per binding and reused."""
+    """Cones over one evaluated batch; values are converted once per binding and reused.
 
-    def __init__(self, evaluation: Evaluation, allocation: LayerAllocation) -> None:
+    ``describe=False`` leaves every step's text empty: what error attribution asks for (only
+    the structure and the units), several times faster. Steps and unit sets of the example
+    asked last are kept, so that the cones of one example's positions share their work.
+    """
+
+    def __init__(
+        self, evaluation: Evaluation, allocation: LayerAllocation, *, describe: bool = True
+    ) -> None:
         self.evaluation = evaluation
         self.program: Program = evaluation.program
         self.allocation = allocation
+        self.describe = describe
         self._values: dict[str, list[list[Value]]] = {}
         self._places = _unit_places(allocation)
+        self._predicates: dict[str, str] = {}
+        self._example = -1
+        self._steps: dict[Cell, Step] = {}
+        self._units: dict[Cell, frozenset[Unit]] = {}
 
     def value(self, name: str, example: int, position: int) -> Value:
         """The value of s-op ``name`` at ``position`` of ``example``."""
@@ -123,14 +135,37 @@ class ConeBuilder:
             cell = pending.pop()
             if cell in steps:
                 continue
-            step = self.step(example, cell)
-            step = replace(step, reads=tuple(dict.fromkeys(step.reads)))
-            steps[cell] = step
-            pending.extend(reversed(step.reads))
+            steps[cell] = self.step(example, cell)
+            pending.extend(reversed(steps[cell].reads))
         return Cone(root, steps)
 
+    def units(self, example: int, cell: Cell) -> frozenset[Unit]:
+        """The units the cone of ``cell`` in ``example`` runs through (``Cone.units``, with
+        the unit sets of shared sub-cones computed once)."""
+        self._switch_to(example)
+        found = self._units.get(cell)
+        if found is None:
+            step = self.step(example, cell)
+            own = frozenset(() if step.unit is None else (step.unit,))
+            found = own.union(*(self.units(example, read) for read in step.reads))
+            self._units[cell] = found
+        return found
+
     def step(self, example: int, cell: Cell) -> Step:
-        """The step that computed ``cell`` in ``example``."""
+        """The step that computed ``cell`` in ``example`` (each cell read once)."""
+        self._switch_to(example)
+        step = self._steps.get(cell)
+        if step is None:
+            step = self._compute_step(example, cell)
+            step = replace(step, reads=tuple(dict.fromkeys(step.reads)))
+            self._steps[cell] = step
+        return step
+
+    def _switch_to(self, example: int) -> None:
+        if example != self._example:
+            self._example, self._steps, self._units = example, {}, {}
+
+    def _compute_step(self, example: int, cell: Cell) -> Step:
         name, i = cell.name, cell.position
         if name == "tokens":
             return Step(cell, self.value(name, example, i), "input token", (), None)
@@ -148,7 +183,7 @@ class ConeBuilder:
             return self._aggregate_step(example, cell, node)
         if isinstance(node, SelectorWidth):
             width = self.value(name, example, i)
-            detail = f"counts the {width} keys {node.selector} selects"
+            detail = f"counts the {width} keys {node.selector} selects" if self.describe else ""
             reads = (Cell(node.selector, i),)
             return Step(cell, width, detail, reads, self._head_unit(name))
         return self._selector_step(example, cell)
@@ -157,8 +192,10 @@ class ConeBuilder:
         names = tuple(dict.fromkeys(node.inputs))
         row = tuple(self.value(n, example, cell.position) for n in names)
         value = self.value(cell.name, example, cell.position)
-        arguments = ", ".join(f"{n}={format_value(v)}" for n, v in zip(names, row, strict=True))
-        detail = f"table row ({arguments}) -> {format_value(value)}"
+        detail = ""
+        if self.describe:
+            arguments = ", ".join(f"{n}={format_value(v)}" for n, v in zip(names, row, strict=True))
+            detail = f"table row ({arguments}) -> {format_value(value)}"
         sublayer, layer = self.allocation.placement.get(cell.name, ("mlp", 0))
         where = "embedding" if sublayer == "embedding" else f"L{layer} mlp"
         kind: UnitKind = "embedding" if sublayer == "embedding" else "mlp"
@@ -168,7 +205,9 @@ class ConeBuilder:
     def _aggregate_step(self, example: int, cell: Cell, node: Aggregate) -> Step:
         keys = self.selected(node.selector, example, cell.position)
         value = self.value(cell.name, example, cell.position)
-        if keys:
+        if not self.describe:
+            detail = ""
+        elif keys:
             shown = ", ".join(
                 f"{j}: {format_value(self.value(node.sop, example, j))}" for j in keys
             )
@@ -188,25 +227,33 @@ class ConeBuilder:
                 Cell(node.right, cell.position),
             )
             detail = f"{node.left} {word} {node.right}: {_selection(cell.position, keys)}"
-            return Step(cell, keys, detail, reads, None)
+            return Step(cell, keys, detail if self.describe else "", reads, None)
         if isinstance(node, SelectorNot):
             reads = (Cell(node.operand, cell.position),)
             detail = f"not {node.operand}: {_selection(cell.position, keys)}"
-            return Step(cell, keys, detail, reads, None)
+            return Step(cell, keys, detail if self.describe else "", reads, None)
         assert isinstance(node, (Select, SelectClosest))
+        reads = (Cell(node.queries, cell.position), *(Cell(node.keys, j) for j in keys))
+        if not self.describe:
+            return Step(cell, keys, "", reads, None)
         query = format_value(self.value(node.queries, example, cell.position))
-        predicate = (
-            node.predicate.op
-            if isinstance(node.predicate, Comparison)
-            else f"fn({', '.join(node.predicate.params)}) -> {format_expr(node.predicate.body)}"
-        )
         kind = "select_closest" if isinstance(node, SelectClosest) else "select"
         detail = (
-            f"{kind}(keys {node.keys}, query {node.queries} = {query}, {predicate}): "
-            f"{_selection(cell.position, keys)}"
+            f"{kind}(keys {node.keys}, query {node.queries} = {query}, "
+            f"{self._predicate_text(cell.name, node)}): {_selection(cell.position, keys)}"
         )
-        reads = (Cell(node.queries, cell.position), *(Cell(node.keys, j) for j in keys))
         return Step(cell, keys, detail, reads, None)
+
+    def _predicate_text(self, name: str, node: Select | SelectClosest) -> str:
+        """How the predicate of selector ``name`` is written (formatted once per selector)."""
+        if name not in self._predicates:
+            predicate = node.predicate
+            self._predicates[name] = (
+                predicate.op
+                if isinstance(predicate, Comparison)
+                else f"fn({', '.join(predicate.params)}) -> {format_expr(predicate.body)}"
+            )
+        return self._predicates[name]
 
     def _head_unit(self, name: str) -> Unit | None:
         where = self._places.get(name)
