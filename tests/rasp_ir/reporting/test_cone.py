@@ -75,3 +75,17 @@ def test_composite_selectors_and_maps_in_the_embedding() -> None:
     lines = format_cone(cone).splitlines()
     assert lines[1].startswith("  pick[1]: pick__select and pick__not: query 1 selects key 3")
     assert any("not pick__select2: query 1 selects keys 0, 2, 3" in line for line in lines)
+
+
+def test_shared_unit_sets_are_the_units_of_each_cone() -> None:
+    checked = load_program(EXAMPLES / "sort_by_freq.rasp")
+    inputs = [list("abcab"), list("zzyx"), list("q")]
+    evaluation = interpret(checked.program, inputs, value_sets=checked.value_sets)
+    full = ConeBuilder(evaluation, checked.allocation)
+    quick = ConeBuilder(evaluation, checked.allocation, describe=False)
+    output = checked.program.outputs[0]
+    for example, tokens in enumerate(inputs):
+        for position in range(len(tokens)):
+            cell = Cell(output, position)
+            assert quick.units(example, cell) == full.cone(example, cell).units()
+            assert quick.step(example, cell).detail == ""
