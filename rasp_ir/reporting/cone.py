@@ -100,8 +100,7 @@ class ConeBuilder:
     ``describe=False`` leaves every step's text empty: error attribution asks only for the
     structure and the units. Steps and unit sets of the example asked last are kept, so that
     the cones of one example's positions share their work; each selector's predicate is
-    formatted once (formatting it at every step made attribution over a test split ten times
-    slower).
+    formatted once, not at every step that reads it.
     """
 
     def __init__(
