@@ -134,7 +134,7 @@ def table(report: dict[str, Any]) -> str:
             f"{report['wrong']} wrong; a lifted program of {report['bindings']} bindings. "
             f"CPU seconds, median of {report['repeats']}.",
             "",
-            "| way | seconds | ratio |",
+            "| way | CPU seconds (median) | ratio |",
             "|---|---|---|",
             f"| a described cone per scored cell (baseline) | {report['plain_seconds']:.2f} "
             "| 1.00 |",
