@@ -5,7 +5,8 @@ Spokes (``backends/``, ``frontends/``, ``kernels/``) and third-party plugins imp
 fails when one reaches past it. What is here:
 
 - the IR (:mod:`rasp_ir.ir` as ``ir``, and its main types), values and the expression language;
-- parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...);
+- parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...)
+  and formatting source text as written (``format_source``);
 - exact value sets and the tables every backend lowers from;
 - the reference interpreter and ``verify``;
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
@@ -71,6 +72,7 @@ from rasp_ir.registry import (
 from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ModelTrace
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
+from rasp_ir.syntax.formatter import format_source
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
 from rasp_ir.values import (
     Number,
@@ -162,6 +164,7 @@ __all__ = [
     "format_expr",
     "format_number",
     "format_program",
+    "format_source",
     "format_value",
     "header_overrides",
     "infer_value_sets",

@@ -10,9 +10,9 @@ too. Values are compared position by position with :func:`~rasp_ir.values.value_
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, product
+from itertools import chain, islice, product
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
@@ -119,15 +119,24 @@ def verify(
         if samples < 0:
             raise RaspError.single("usage", f"samples must be at least 0, got {samples}")
         batches.append(iter(sampled_inputs(program, samples, seed)))
+    return verify_inputs(program, backend, chain(*batches))
+
+
+def verify_inputs(
+    program: ir.Program, backend: Backend, inputs: Iterable[Sequence[Value]]
+) -> VerifyReport:
+    """Check ``backend`` against the interpreter on ``program`` over the given ``inputs``
+    (content-token lists). Raises :class:`RaspError` for unsupported constructs and for
+    programs the backend refuses."""
     require_supported(backend, program)
     # Only what the outputs need is compared: backends drop dead bindings, so an error the
     # interpreter would raise in dead code is not a disagreement.
     program = eliminate_dead_code(program)
     run = backend.runner(program, backend.lower(program))
     report = VerifyReport(backend.name)
-    for source in batches:
-        while batch := list(islice(source, BATCH)):
-            _check_batch(program, run, batch, report)
+    source = (list(tokens) for tokens in inputs)
+    while batch := list(islice(source, BATCH)):
+        _check_batch(program, run, batch, report)
     return report
 
 

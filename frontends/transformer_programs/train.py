@@ -9,8 +9,11 @@ Per-epoch validation accuracy is that of the *argmax* model (the repo's is stoch
 epoch also records the median and largest gradient norm of its steps (before clipping). Under
 ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with DistributedDataParallel over
 gloo; otherwise one process. ``resume=True`` continues from ``RUN_DIR/last`` (model, optimiser,
-every rank's random state), reproducing an uninterrupted run launched the same way (the same
-number of processes) with the same settings (others are refused).
+every rank's torch random state, Python's and numpy's, the metrics so far; the data order is a
+function of the seed and the epoch), reproducing an uninterrupted run launched the same way (the
+same number of processes) with the same settings (others are refused) bit for bit. Every file
+is written whole or not at all (a temporary file renamed into place; a checkpoint's tensors and
+sidecar commit together), so a run killed at any moment resumes from its last epoch.
 
 Run folder: ``model.{safetensors,json}`` (final), ``best.{safetensors,json}`` (the epoch with
 the best validation accuracy, :mod:`.best_epoch`), ``last.{safetensors,json}`` (for resuming),
@@ -37,7 +40,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from rasp_ir.api import RaspError
-from rasp_ir.backends.torch.tensor_files import save_tensors
+from rasp_ir.backends.torch.crash_points import crash_point
+from rasp_ir.backends.torch.tensor_files import save_tensors, write_text_atomically
 
 from . import checkpoint
 from .best_epoch import BestEpoch
@@ -50,6 +54,7 @@ from .config import (
     paper_epochs,
 )
 from .model import SampleMode, TransformerProgram, temperatures, token_loss
+from .random_states import host_random_states, restore_host_random_states
 from .tasks import TASKS, Split, TaskData, make_data
 
 EVAL_BATCH = 4096
@@ -366,6 +371,8 @@ def _train(
     if parallel.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_data(run_dir / "data.safetensors", data)
+        if resume:  # metrics.json may lag behind last (killed between the two writes)
+            write_metrics(run_dir, task, metrics)
     steps = -(-len(data.train) // settings.batch_size)
     trainer = _Trainer(
         model,
@@ -462,6 +469,7 @@ class _Trainer:
             if settings.clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.clip_grad_norm)
             self.optimizer.step()
+            crash_point(f"epoch{epoch + 1}:step{step + 1}")
         return losses, norms
 
 
@@ -548,10 +556,18 @@ def _save_progress(
     metrics: list[dict[str, Any]],
     rng_states: list[torch.Tensor],
 ) -> None:
+    """Write ``RUN_DIR/last`` (model, optimiser, random states, the epochs' metrics: all a
+    resumed run needs, committed at once) and then ``metrics.json`` for people."""
     extra = _optimizer_tensors(model, optimizer, rng_states)
-    checkpoint.save(run_dir / "last", model, {**meta, "epoch": len(metrics)}, extra)
-    text = json.dumps({"task": meta["task"], "epochs": metrics}, indent=2) + "\n"
-    (run_dir / "metrics.json").write_text(text, encoding="utf-8")
+    state = {"epoch": len(metrics), "metrics": metrics, "random": host_random_states()}
+    checkpoint.save(run_dir / "last", model, {**meta, **state}, extra)
+    write_metrics(run_dir, meta["task"], metrics)
+
+
+def write_metrics(run_dir: Path, task: str, metrics: list[dict[str, Any]]) -> None:
+    """``RUN_DIR/metrics.json``: every epoch's row so far (atomically)."""
+    text = json.dumps({"task": task, "epochs": metrics}, indent=2) + "\n"
+    write_text_atomically(run_dir / "metrics.json", text)
 
 
 def _resume(
@@ -585,7 +601,11 @@ def _resume(
     model.load_state_dict(saved.state_dict())
     _restore_optimizer(model, optimizer, extra)
     _restore_rng(run_dir / "last.safetensors", extra, parallel.rank, parallel.world)
-    metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
+    if "random" in info.meta:
+        restore_host_random_states(info.meta["random"], str(run_dir / "last.json"))
+    metrics = info.meta.get("metrics")
+    if metrics is None:  # written before the checkpoint carried its metrics
+        metrics_path = run_dir / "metrics.json"
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
     epoch = int(info.meta.get("epoch", len(metrics)))
     return epoch, list(metrics)[:epoch]

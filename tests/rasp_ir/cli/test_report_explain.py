@@ -116,7 +116,7 @@ def test_the_readme_commands_and_the_cone_it_shows(
     rasp: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("See a program work") : readme.index("## Architecture")]
+    section = readme[readme.index("See a program work") : readme.index("on the same way.")]
     commands = section.split("```bash\n")[1].split("```")[0].splitlines()
     (tmp_path / "examples").symlink_to(EXAMPLES)
     monkeypatch.chdir(tmp_path)
