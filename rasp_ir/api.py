@@ -14,7 +14,8 @@ fails when one reaches past it. What is here:
   and its parts, the registry's loaders and feature checks, and what an optional
   ``report_view(path)`` returns for ``rasp report`` and ``rasp explain`` (``ArtifactView``,
   ``Curve``, ``ModelTrace``, ``LabelledExamples``);
-- the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...).
+- the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...);
+- ``model_html``, how a compiled model shows itself in Jupyter.
 
 Importing it imports numpy, lark and networkx, never torch or triton.
 """
@@ -51,6 +52,7 @@ from rasp_ir.frontend import Frontend, Lifted, LiftOptions, check_settings
 from rasp_ir.inputs import vocab_kind
 from rasp_ir.interpreter import Evaluation, interpret, run
 from rasp_ir.ir import Binding, Header, IRError, Program
+from rasp_ir.notebook.html import model_html
 from rasp_ir.optimize import eliminate_dead_code, live_names, optimize
 from rasp_ir.printer import format_expr, format_program
 from rasp_ir.registry import (
@@ -183,6 +185,7 @@ __all__ = [
     "map_table",
     "mean_mode",
     "mean_values",
+    "model_html",
     "never_empty",
     "none_code",
     "normalize_number",

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from rasp_ir.api import RaspError, Value, describe_value, value_key
+from rasp_ir.api import RaspError, Value, describe_value, model_html, value_key
 
 PAD = "<pad>"
 
@@ -90,6 +90,20 @@ class CompiledTransformer(nn.Module):
         self.mlp_in_bias = _zeros(config.n_layers, m)
         self.mlp_out = _zeros(config.n_layers, m, d)
         self.mlp_out_bias = _zeros(config.n_layers, d)
+
+    def _repr_html_(self) -> str:
+        """The model in Jupyter: its shape, then its program's source, layers and value sets."""
+        config = self.config
+        facts = [
+            ("layers", str(config.n_layers)),
+            ("heads per layer", str(config.n_heads)),
+            ("d_model", str(config.d_model)),
+            ("d_head", str(config.d_head)),
+            ("MLP width", str(config.d_mlp)),
+            ("parameters", f"{sum(p.numel() for p in self.parameters()):,}"),
+            ("causal", "yes" if config.causal else "no"),
+        ]
+        return model_html("compiled transformer", facts, self.info.program_text)
 
     @property
     def residual_labels(self) -> tuple[str, ...]:

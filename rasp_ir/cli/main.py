@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "rasp_ir.cli.graph",
     "rasp_ir.cli.tour",
     "rasp_ir.cli.repl",
+    "rasp_ir.cli.lsp_cmd",
     "rasp_ir.cli.compile_cmd",
     "rasp_ir.cli.verify_cmd",
     "rasp_ir.cli.fuzz_cmd",
