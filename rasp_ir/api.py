@@ -11,7 +11,9 @@ fails when one reaches past it. What is here:
 - the reference interpreter and ``verify``;
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
-  and its parts, the registry's loaders and feature checks;
+  and its parts, the registry's loaders and feature checks, and what an optional
+  ``report_view(path)`` returns for ``rasp report`` and ``rasp explain`` (``ArtifactView``,
+  ``Curve``, ``ModelTrace``, ``LabelledExamples``);
 - the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...);
 - ``model_html``, how a compiled model shows itself in Jupyter.
 
@@ -69,6 +71,7 @@ from rasp_ir.registry import (
     save_artifact,
     unsupported,
 )
+from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ModelTrace
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.syntax.formatter import format_source
@@ -111,12 +114,14 @@ __all__ = [
     "CERTIFICATE_VERSION",
     "COMMAND_GROUP",
     "FRONTEND_GROUP",
+    "ArtifactView",
     "Backend",
     "BatchRunner",
     "Binding",
     "Certificate",
     "CheckResult",
     "CheckedInputs",
+    "Curve",
     "Diagnostic",
     "Disagreement",
     "Evaluation",
@@ -126,10 +131,12 @@ __all__ = [
     "Header",
     "HeaderOverrides",
     "IRError",
+    "LabelledExamples",
     "LiftOptions",
     "Lifted",
     "LiftedSource",
     "Mismatch",
+    "ModelTrace",
     "Number",
     "Outputs",
     "Program",

@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
-from rasp_ir.api import ALL_FEATURES, BatchRunner, Outputs, Value, ir, require_supported
+from rasp_ir.api import (
+    ALL_FEATURES,
+    ArtifactView,
+    BatchRunner,
+    Outputs,
+    Value,
+    ir,
+    require_supported,
+)
 from rasp_ir.backends.torch.compiler import compile_program
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, RunResult
 from rasp_ir.backends.torch.report import compile_report
@@ -82,6 +90,13 @@ class TorchBackend:
     def report(self, program: ir.Program) -> str:
         """Layers, heads per layer, d_model, MLP width and the per-op allocation."""
         return compile_report(program)
+
+    def report_view(self, path: Path) -> ArtifactView | None:
+        """What ``rasp report`` and ``rasp explain`` show of the compiled model at ``path``
+        (``MODEL`` or ``MODEL.json``): its program and residual stream; None if it is not one."""
+        from rasp_ir.backends.torch.report_view import model_view
+
+        return model_view(Path(path))
 
 
 BACKEND = TorchBackend()

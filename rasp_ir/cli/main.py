@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "rasp_ir.cli.lift_cmd",
     "rasp_ir.cli.plugins_cmd",
     "rasp_ir.cli.export_cmd",
+    "rasp_ir.cli.report_cmd",
+    "rasp_ir.cli.explain_cmd",
 )
 BUILT_IN = "rasp-ir (built in)"
 
