@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from rasp_ir.interpreter import interpret  # noqa: E402
 from rasp_ir.ir import Program  # noqa: E402
+from rasp_ir.naive import evaluate_naive  # noqa: E402
 from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
 from rasp_ir.values import Value  # noqa: E402
-from tests.naive_evaluator import evaluate_naive  # noqa: E402
 
 PROGRAMS = ("sort", "hist", "reverse", "dyck2")
 RESULTS = ROOT / "benchmarks" / "results"

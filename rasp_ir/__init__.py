@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from rasp_ir.api import *  # noqa: F403
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext rasp_ir`` in IPython or Jupyter: the ``%%rasp`` cell magic and rich display
+    of programs and evaluations (the ``notebook`` extra)."""
+    from rasp_ir.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     """A submodule, or a name of :mod:`rasp_ir.api`, imported on first use."""
     if importlib.util.find_spec(f"{__name__}.{name}") is not None:

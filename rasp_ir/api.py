@@ -5,13 +5,17 @@ Spokes (``backends/``, ``frontends/``, ``kernels/``) and third-party plugins imp
 fails when one reaches past it. What is here:
 
 - the IR (:mod:`rasp_ir.ir` as ``ir``, and its main types), values and the expression language;
-- parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...);
+- parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...)
+  and formatting source text as written (``format_source``);
 - exact value sets and the tables every backend lowers from;
 - the reference interpreter and ``verify``;
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
-  and its parts, the registry's loaders and feature checks;
-- the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...).
+  and its parts, the registry's loaders and feature checks, and what an optional
+  ``report_view(path)`` returns for ``rasp report`` and ``rasp explain`` (``ArtifactView``,
+  ``Curve``, ``ModelTrace``, ``LabelledExamples``);
+- the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...);
+- ``model_html``, how a compiled model shows itself in Jupyter.
 
 Importing it imports numpy, lark and networkx, never torch or triton.
 """
@@ -48,6 +52,7 @@ from rasp_ir.frontend import Frontend, Lifted, LiftOptions, check_settings
 from rasp_ir.inputs import vocab_kind
 from rasp_ir.interpreter import Evaluation, interpret, run
 from rasp_ir.ir import Binding, Header, IRError, Program
+from rasp_ir.notebook.html import model_html
 from rasp_ir.optimize import eliminate_dead_code, live_names, optimize
 from rasp_ir.printer import format_expr, format_program
 from rasp_ir.registry import (
@@ -66,8 +71,10 @@ from rasp_ir.registry import (
     save_artifact,
     unsupported,
 )
+from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ModelTrace
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
+from rasp_ir.syntax.formatter import format_source
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
 from rasp_ir.values import (
     Number,
@@ -107,12 +114,14 @@ __all__ = [
     "CERTIFICATE_VERSION",
     "COMMAND_GROUP",
     "FRONTEND_GROUP",
+    "ArtifactView",
     "Backend",
     "BatchRunner",
     "Binding",
     "Certificate",
     "CheckResult",
     "CheckedInputs",
+    "Curve",
     "Diagnostic",
     "Disagreement",
     "Evaluation",
@@ -122,10 +131,12 @@ __all__ = [
     "Header",
     "HeaderOverrides",
     "IRError",
+    "LabelledExamples",
     "LiftOptions",
     "Lifted",
     "LiftedSource",
     "Mismatch",
+    "ModelTrace",
     "Number",
     "Outputs",
     "Program",
@@ -155,6 +166,7 @@ __all__ = [
     "format_expr",
     "format_number",
     "format_program",
+    "format_source",
     "format_value",
     "header_overrides",
     "infer_value_sets",
@@ -173,6 +185,7 @@ __all__ = [
     "map_table",
     "mean_mode",
     "mean_values",
+    "model_html",
     "never_empty",
     "none_code",
     "normalize_number",

@@ -1,4 +1,4 @@
-"""A document (text, line, group, nest, fill) in, its text laid out to a line width out.
+"""A document (text, line, group, nest, fill, comment) in, its text laid out to a line width out.
 
 Wadler's "prettier printer" in Lindig's strict form. A :class:`Group` prints flat (each
 :class:`Line` as its ``flat`` text) when it fits on the rest of the line, up to the next
@@ -7,6 +7,11 @@ new line indented by the enclosing :class:`Nest` levels. A :class:`Fill` packs i
 each goes on the current line if it fits there, else on a new one. Indentation depends on
 nesting only, never on the layout, so a line longer than the width is one that no layout
 could break (it prints the same at width 0).
+
+A :class:`Comment` (what the formatter keeps of a ``#`` comment) ends its line: the next text
+starts a new one, and spaces in between are dropped. A trailing comment follows the text
+before it on its line, an own-line comment starts a line of its own; neither counts towards
+the width. A group that holds a comment between two of its tokens is built ``broken``.
 """
 
 from __future__ import annotations
@@ -49,9 +54,20 @@ class Nest:
 
 @dataclass(frozen=True)
 class Group:
-    """``doc`` flat if it fits, else with each of its own line breaks broken."""
+    """``doc`` flat if it fits, else with each of its own line breaks broken (always broken
+    when ``broken``)."""
 
     doc: Doc
+    broken: bool = False
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A ``#`` comment: after the text before it on its line (``own_line`` False) or on a line
+    of its own; what follows it starts a new line."""
+
+    text: str
+    own_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,7 @@ class _FillRest:
     items: tuple[Doc, ...]
 
 
-Doc = Text | Line | Concat | Nest | Group | Fill | _FillRest
+Doc = Text | Line | Concat | Nest | Group | Fill | _FillRest | Comment
 SOFTLINE = Line("")
 
 
@@ -108,6 +124,25 @@ def render_flat(doc: Doc) -> str:
     return _Renderer(sys.maxsize).run(doc, flat=True)
 
 
+@dataclass(frozen=True)
+class RenderedLine:
+    """One output line: its text (no trailing spaces) and its trailing comment ('' if none)."""
+
+    text: str
+    comment: str = ""
+
+
+def render_lines(doc: Doc, width: int, indent: int = 0) -> list[RenderedLine]:
+    """``doc`` laid out to ``width`` columns, starting ``indent`` columns in (and nested by as
+    much), as lines whose trailing comments are kept apart, for the caller to align."""
+    renderer = _Renderer(width)
+    text = renderer.run(Nest(indent, doc), start=indent)
+    return [
+        RenderedLine(line.rstrip(), renderer.comments.get(number, ""))
+        for number, line in enumerate(text.split("\n"))
+    ]
+
+
 # (indent, flat, doc): a document still to print, where it prints
 _Item = tuple[int, bool, Doc]
 
@@ -116,6 +151,10 @@ class _Renderer:
     def __init__(self, width: int) -> None:
         self.width = width
         self.column = 0
+        self.line = 0
+        self.line_has_text = False
+        self.pending_break = False
+        self.comments: dict[int, str] = {}
         self.out: list[str] = []
         self.stack: list[_Item] = []
         self.handlers: dict[type, Callable[[int, bool, Doc], None]] = {
@@ -126,31 +165,54 @@ class _Renderer:
             Group: self._group,
             Fill: self._fill,
             _FillRest: self._fill_rest,
+            Comment: self._comment,
         }
 
-    def run(self, doc: Doc, *, flat: bool = False) -> str:
+    def run(self, doc: Doc, *, flat: bool = False, start: int = 0) -> str:
+        self.out.append(" " * start)
+        self.column = start
         self.stack.append((0, flat, doc))
         while self.stack:
             indent, flat, item = self.stack.pop()
             self.handlers[type(item)](indent, flat, item)
         return "".join(self.out)
 
-    def _emit(self, text: str) -> None:
+    def _emit(self, text: str, indent: int) -> None:
+        """Append ``text``; after a comment, spaces are dropped and other text starts a new
+        line."""
+        if self.pending_break:
+            if not text.strip():
+                return
+            self._newline(indent)
         self.out.append(text)
         self.column += len(text)
+        self.line_has_text = self.line_has_text or bool(text)
 
     def _newline(self, indent: int) -> None:
         self.out.append("\n" + " " * indent)
         self.column = indent
+        self.line += 1
+        self.line_has_text = False
+        self.pending_break = False
 
     def _text(self, indent: int, flat: bool, doc: Doc) -> None:
         assert isinstance(doc, Text)
-        self._emit(doc.text)
+        self._emit(doc.text, indent)
+
+    def _comment(self, indent: int, flat: bool, doc: Doc) -> None:
+        assert isinstance(doc, Comment)
+        if not doc.own_line:
+            self.comments[self.line] = doc.text
+        else:
+            if self.line_has_text or self.pending_break:
+                self._newline(indent)
+            self._emit(doc.text, indent)
+        self.pending_break = True
 
     def _line(self, indent: int, flat: bool, doc: Doc) -> None:
         assert isinstance(doc, Line)
         if flat:
-            self._emit(doc.flat)
+            self._emit(doc.flat, indent)
         else:
             self._newline(indent)
 
@@ -164,7 +226,7 @@ class _Renderer:
 
     def _group(self, indent: int, flat: bool, doc: Doc) -> None:
         assert isinstance(doc, Group)
-        fits = flat or self._fits((indent, True, doc.doc))
+        fits = not doc.broken and (flat or self._fits((indent, True, doc.doc)))
         self.stack.append((indent, fits, doc.doc))
 
     def _fill(self, indent: int, flat: bool, doc: Doc) -> None:
@@ -179,15 +241,16 @@ class _Renderer:
         if rest:
             self.stack.append((indent, flat, _FillRest(tuple(rest))))
         if flat or self._fits((indent, True, concat(Line(), first))):
-            self._emit(" ")
+            self._emit(" ", indent)
         else:
             self._newline(indent)
         self.stack.append((indent, flat, first))
 
     def _fits(self, first: _Item) -> bool:
         """Whether ``first``, then what follows it up to the next line break already chosen,
-        fits on the current line; groups still to decide count as flat, a fill's next item
-        as on a line of its own (the fill puts it here only if it fits)."""
+        fits on the current line; groups still to decide count as flat (unless built broken),
+        a fill's next item as on a line of its own (the fill puts it here only if it fits);
+        a trailing comment ends the line, after an own-line one the rest starts a new one."""
         remaining = self.width - self.column
         pending = [first]
         below = len(self.stack)
@@ -198,6 +261,11 @@ class _Renderer:
                 below -= 1
                 pending.append(self.stack[below])
             indent, flat, doc = pending.pop()
+            if isinstance(doc, Comment) and not doc.own_line:
+                return True
+            if isinstance(doc, Comment):  # what follows starts a new line
+                remaining = self.width - indent
+                continue
             if isinstance(doc, Text | Line):
                 if isinstance(doc, Line) and not flat:
                     return True
@@ -216,7 +284,7 @@ def _measured_parts(indent: int, flat: bool, doc: Doc) -> list[_Item]:
     if isinstance(doc, Nest):
         return [(indent + doc.indent, flat, doc.doc)]
     if isinstance(doc, Group):
-        return [(indent, True, doc.doc)]
+        return [(indent, not doc.broken, doc.doc)]
     if isinstance(doc, Fill):
         rest: list[_Item] = [(indent, flat, _FillRest(doc.items[1:]))] if doc.items[1:] else []
         return [*rest, (indent, flat, doc.items[0])]

@@ -104,7 +104,9 @@ def _annotation_doc(encoding: ir.Encoding, domain: tuple[Value, ...] | None) -> 
     """``cat``, ``num``, ``cat[6]`` or ``num{0, 0.5, 1}``."""
     if domain is None:
         return Text(encoding)
-    if domain == tuple(range(len(domain))) and domain:
+    # ``cat[n]`` means the ints 0..n-1; booleans compare equal to 0 and 1 but are not ints here
+    integers = not any(isinstance(v, bool) for v in domain)
+    if domain and integers and domain == tuple(range(len(domain))):
         return Text(f"{encoding}[{len(domain)}]")
     return concat(encoding, _value_set(domain))
 

@@ -29,6 +29,7 @@ from rasp_ir.ir import (
     Program,
     Select,
     SelectClosest,
+    SelectorAnd,
     SelectorOr,
     SelectorWidth,
 )
@@ -93,6 +94,21 @@ def never_empty(program: Program, selector: str) -> bool:
         return program.header.bos is not None
     if isinstance(node, SelectorOr):
         return never_empty(program, node.left) or never_empty(program, node.right)
+    return False
+
+
+def at_most_one_key(program: Program, selector: str) -> bool:
+    """True when every query row of ``selector`` selects at most one key: ``select_closest``
+    (the nearest match), ``select(indices, q, ==)`` (positions are distinct), and a
+    conjunction with either."""
+    node = program.binding(selector).node
+    if isinstance(node, Select):
+        equality = isinstance(node.predicate, Comparison) and node.predicate.op == "=="
+        return equality and node.keys == "indices"
+    if isinstance(node, SelectClosest):
+        return True
+    if isinstance(node, SelectorAnd):
+        return at_most_one_key(program, node.left) or at_most_one_key(program, node.right)
     return False
 
 
@@ -226,7 +242,7 @@ def _infer_aggregate(
     if not numeric:
         return canonical_values((*sop_values, *defaults))
     _check_summable(program, binding, node, sop_values, result.diagnostics)
-    positions = program.header.positions
+    positions = 1 if at_most_one_key(program, node.selector) else program.header.positions
     try:
         if node.reduce == "sum":
             reduced = sum_values(sop_values, positions)

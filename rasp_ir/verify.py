@@ -12,7 +12,7 @@ a whole output of a batch at once (equal lists, equal types), input by input whe
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, product
 
@@ -120,15 +120,24 @@ def verify(
         if samples < 0:
             raise RaspError.single("usage", f"samples must be at least 0, got {samples}")
         batches.append(iter(sampled_inputs(program, samples, seed)))
+    return verify_inputs(program, backend, chain(*batches))
+
+
+def verify_inputs(
+    program: ir.Program, backend: Backend, inputs: Iterable[Sequence[Value]]
+) -> VerifyReport:
+    """Check ``backend`` against the interpreter on ``program`` over the given ``inputs``
+    (content-token lists). Raises :class:`RaspError` for unsupported constructs and for
+    programs the backend refuses."""
     require_supported(backend, program)
     # Only what the outputs need is compared: backends drop dead bindings, so an error the
     # interpreter would raise in dead code is not a disagreement.
     program = eliminate_dead_code(program)
     run = backend.runner(program, backend.lower(program))
     checker = _Checker(Executable(program), run, VerifyReport(backend.name))
-    for source in batches:
-        while batch := list(islice(source, BATCH)):
-            checker.check(batch)
+    source = (list(tokens) for tokens in inputs)
+    while batch := list(islice(source, BATCH)):
+        checker.check(batch)
     return checker.report
 
 

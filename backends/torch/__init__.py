@@ -8,23 +8,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from types import MappingProxyType
 
-from rasp_ir.api import ALL_FEATURES, BatchRunner, Outputs, Value, ir, require_supported
+from rasp_ir.api import (
+    ALL_FEATURES,
+    ArtifactView,
+    BatchRunner,
+    Outputs,
+    Value,
+    ir,
+    require_supported,
+)
 from rasp_ir.backends.torch.compiler import compile_program
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, RunResult
 from rasp_ir.backends.torch.report import compile_report
 from rasp_ir.backends.torch.serialize import load_model, save_model
+from rasp_ir.backends.torch.transformer_lens_load import (
+    LensLabels,
+    load_hooked_transformer,
+    read_lens_labels,
+)
+from rasp_ir.backends.torch.transformer_lens_target import export_to_transformer_lens
 
 __all__ = [
     "BACKEND",
     "CHUNK_FLOATS",
     "CompiledTransformer",
+    "LensLabels",
     "ModelConfig",
     "RunResult",
     "TorchBackend",
     "compile_program",
     "compile_report",
+    "export_to_transformer_lens",
+    "load_hooked_transformer",
     "load_model",
+    "read_lens_labels",
     "save_model",
 ]
 
@@ -39,6 +58,8 @@ class TorchBackend:
     name = "torch"
     description = "compile to exact transformer weights (a torch nn.Module, safetensors on disk)"
     features = ALL_FEATURES
+    # ``rasp export --to TARGET``: a source path, a folder and header overrides in, paths out.
+    exporters = MappingProxyType({"transformer-lens": export_to_transformer_lens})
 
     def lower(self, program: ir.Program) -> CompiledTransformer:
         """The compiled model; a RaspError lists every construct that cannot be compiled."""
@@ -69,6 +90,13 @@ class TorchBackend:
     def report(self, program: ir.Program) -> str:
         """Layers, heads per layer, d_model, MLP width and the per-op allocation."""
         return compile_report(program)
+
+    def report_view(self, path: Path) -> ArtifactView | None:
+        """What ``rasp report`` and ``rasp explain`` show of the compiled model at ``path``
+        (``MODEL`` or ``MODEL.json``): its program and residual stream; None if it is not one."""
+        from rasp_ir.backends.torch.report_view import model_view
+
+        return model_view(Path(path))
 
 
 BACKEND = TorchBackend()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from safetensors.torch import load_file
 from rasp_ir import __version__
 from rasp_ir.api import RaspError
 
-from .tensor_files import save_tensors
+from .crash_points import crash_point
+from .tensor_files import save_tensors, sync_folder, write_text_atomically
 
 # Sidecar keys a checkpoint writes itself; metadata may not set them.
 RESERVED = ("format", "format_version", "config", "versions", "sha256")
@@ -40,6 +42,24 @@ def versions() -> dict[str, str]:
         "torch": torch.__version__,
         "safetensors": safetensors.__version__,
     }
+
+
+def pending_tensors(path: Path) -> Path:
+    """Where :meth:`CheckpointFormat.write` puts the new tensors of checkpoint ``path`` until
+    its sidecar is committed."""
+    return path.with_name(f"{path.name}.safetensors.pending")
+
+
+def _finish_interrupted_write(path: Path, committed: object) -> None:
+    """Move the pending tensors of checkpoint ``path`` into place when they are the ones its
+    sidecar committed (``committed``: the sidecar's SHA-256); leave anything else alone."""
+    pending = pending_tensors(path)
+    if not pending.exists() or sha256_of_file(pending) != committed:
+        return
+    try:
+        os.replace(pending, path.with_suffix(".safetensors"))
+    except OSError:  # a read-only folder: the check that follows then names the mismatch
+        return
 
 
 def state_problems(found: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> list[str]:
@@ -83,23 +103,34 @@ class CheckpointFormat:
         meta: dict[str, Any],
     ) -> None:
         """Write ``path.safetensors`` (``tensors``) and ``path.json`` (format, ``config``,
-        versions, SHA-256, then ``meta``, whose keys must not be among :data:`RESERVED`)."""
+        versions, SHA-256, then ``meta``, whose keys must not be among :data:`RESERVED`).
+
+        Never half-written, wherever the process dies: the tensors go to a pending file
+        (written whole, then renamed into place), the sidecar naming their hash replaces the
+        old one in one rename (the commit), and only then does the pending file replace the old
+        tensors. Before the commit a reader sees the old checkpoint whole; after it, the new one
+        (:meth:`read_tensors` finishes the last rename if the process died before it)."""
         clash = sorted(set(meta) & set(RESERVED))
         if clash:
             raise RaspError.single("checkpoint", f"metadata may not set {', '.join(clash)}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        weights = path.with_suffix(".safetensors")
-        save_tensors({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, weights)
+        weights, pending = path.with_suffix(".safetensors"), pending_tensors(path)
+        save_tensors({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, pending)
         sidecar = {
             "format": self.name,
             "format_version": self.version,
             "config": config,
             "versions": versions(),
-            "sha256": sha256_of_file(weights),
+            "sha256": sha256_of_file(pending),
             **meta,
         }
-        text = json.dumps(sidecar, indent=2) + "\n"
-        path.with_suffix(".json").write_text(text, encoding="utf-8")
+        write_text_atomically(path.with_suffix(".json"), json.dumps(sidecar, indent=2) + "\n")
+        crash_point(f"{path.name}:committed")
+        try:
+            os.replace(pending, weights)
+        except OSError as error:
+            raise RaspError.single("file", f"cannot write {weights}: {error}") from None
+        sync_folder(path.parent)
 
     def read_sidecar(self, path: Path) -> dict[str, Any]:
         """The checked JSON sidecar of checkpoint ``path`` (without suffix)."""
@@ -121,8 +152,10 @@ class CheckpointFormat:
         return data
 
     def read_tensors(self, path: Path, sidecar: dict[str, Any]) -> dict[str, torch.Tensor]:
-        """The tensors of checkpoint ``path``, once their file matches the sidecar's hash."""
+        """The tensors of checkpoint ``path``, once their file matches the sidecar's hash (after
+        finishing a write that was interrupted between its commit and its last rename)."""
         weights = path.with_suffix(".safetensors")
+        _finish_interrupted_write(path, sidecar.get("sha256"))
         if not weights.exists():
             raise self.refuse(weights, "no such file")
         if sidecar.get("sha256") != sha256_of_file(weights):

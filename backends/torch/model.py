@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rasp_ir.api import RaspError, Value, describe_value, value_key
+from rasp_ir.api import RaspError, Value, describe_value, model_html, value_key
 from rasp_ir.backends.torch.fast_forward import Step, final_residual, plan_steps
 from rasp_ir.backends.torch.threads import small_work_threads
 
@@ -102,6 +102,20 @@ class CompiledTransformer(nn.Module):
         if self._plan is None or self._plan[0] != versions:
             self._plan = (versions, plan_steps(self))
         return self._plan[1]
+
+    def _repr_html_(self) -> str:
+        """The model in Jupyter: its shape, then its program's source, layers and value sets."""
+        config = self.config
+        facts = [
+            ("layers", str(config.n_layers)),
+            ("heads per layer", str(config.n_heads)),
+            ("d_model", str(config.d_model)),
+            ("d_head", str(config.d_head)),
+            ("MLP width", str(config.d_mlp)),
+            ("parameters", f"{sum(p.numel() for p in self.parameters()):,}"),
+            ("causal", "yes" if config.causal else "no"),
+        ]
+        return model_html("compiled transformer", facts, self.info.program_text)
 
     @property
     def residual_labels(self) -> tuple[str, ...]:

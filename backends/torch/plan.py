@@ -180,6 +180,9 @@ class Plan:
         inputs = [self.table(n) for n in names]
         leaves = union_leaves(inputs)
         if table_size(leaves) > MAX_TABLE:
+            inputs = [self._compressed(n, t) for n, t in zip(names, inputs, strict=True)]
+            leaves = union_leaves(inputs)
+        if table_size(leaves) > MAX_TABLE:
             raise Unsupported(
                 binding,
                 f"its table over {len(leaves)} channels has more than {MAX_TABLE} entries",
@@ -190,6 +193,14 @@ class Plan:
         codes = fn[tuple(align(t, leaves) for t in inputs)]
         full = np.broadcast_to(codes, tuple(len(leaf.states) for leaf in leaves)).copy()
         return Table(leaves, full, out)
+
+    def _compressed(self, name: str, table: Table) -> Table:
+        """``table``, or, when it spans more entries than ``name`` has values (a map composed
+        over the channels it reads), the identity of ``name`` materialised in its own MLP: what
+        a map whose composed table would be too large reads instead."""
+        if table_size(table.leaves) <= len(table.values):
+            return table
+        return identity(self.require(name, "onehot"))
 
     # ------------------------------------------------------------ materialisation
 
@@ -208,7 +219,8 @@ class Plan:
         table = drop_constant_axes(table)
         ready = max((leaf.ready for leaf in table.leaves), default=0)
         embeddable = ready == 0 and len(table.leaves) <= 1
-        layer = 0 if embeddable else max(1, -(-ready // 2))
+        # An MLP of layer L reads what is ready by sublayer 2L-1 (its own layer's attention).
+        layer = 0 if embeddable else max(1, -(-(ready + 1) // 2))
         while True:
             resolved = self._resolve_numeric(table, layer, rep)
             if resolved is not None:

@@ -45,8 +45,8 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
         "format_version": FORMAT_VERSION,
         "versions": {"rasp-ir": _version("rasp-ir"), "torch": torch.__version__},
         "config": asdict(model.config),
-        "vocab": [_encode_value(v) for v in info.vocab],
-        "bos": _encode_value(info.bos),
+        "vocab": [encode_value(v) for v in info.vocab],
+        "bos": encode_value(info.bos),
         "max_len": info.max_len,
         "residual_labels": list(info.residual_labels),
         "outputs": [
@@ -54,7 +54,7 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
                 "name": d.name,
                 "kind": d.kind,
                 "dims": list(d.dims),
-                "values": [_encode_value(v) for v in d.values],
+                "values": [encode_value(v) for v in d.values],
                 "undefined": d.undefined,
             }
             for d in info.decoders
@@ -79,20 +79,20 @@ def load_model(path: str | Path) -> CompiledTransformer:
     try:
         config = ModelConfig(**document["config"])
         info = ModelInfo(
-            vocab=tuple(_decode_value(v) for v in document["vocab"]),
+            vocab=tuple(decode_value(v) for v in document["vocab"]),
             residual_labels=tuple(document["residual_labels"]),
             decoders=tuple(
                 OutputDecoder(
                     o["name"],
                     o["kind"],
                     tuple(o["dims"]),
-                    tuple(_decode_value(v) for v in o["values"]),
+                    tuple(decode_value(v) for v in o["values"]),
                     bool(o["undefined"]),
                 )
                 for o in document["outputs"]
             ),
             program_text=str(document["program"]),
-            bos=_decode_value(document["bos"]),
+            bos=decode_value(document["bos"]),
             max_len=int(document["max_len"]),
             warnings=tuple(document.get("warnings", ())),
         )
@@ -133,7 +133,8 @@ def _version(distribution: str) -> str:
         return "unknown"
 
 
-def _encode_value(value: Value) -> Any:
+def encode_value(value: Value) -> Any:
+    """A value as JSON: ``null``, or a one-key object naming its type (bool, int, fraction, str)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -145,7 +146,8 @@ def _encode_value(value: Value) -> Any:
     return {"str": value}
 
 
-def _decode_value(data: Any) -> Value:
+def decode_value(data: Any) -> Value:
+    """The value that :func:`encode_value` wrote; ``ValueError`` for anything else."""
     if data is None:
         return None
     if not isinstance(data, dict) or len(data) != 1:

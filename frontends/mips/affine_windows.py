@@ -1,6 +1,6 @@
 """Affine windows, the construction for integer-affine machines whose A is nilpotent (A^k = 0,
 as Sum_Last-k and Diff_Last2 with A a shift): a machine in, the bindings of one attention layer
-that reads back the last k-1 inputs' contributions and one map from them to the output.
+that reads back the last k-1 inputs' contributions and maps that add them up to the output.
 
 With A^k = 0 the state forgets everything older than k inputs::
 
@@ -67,7 +67,7 @@ def affine_windows(machine: AffineMachine) -> Construction:
         node = ir.Map(ir.Lambda(("i",), lookup), ("indices",))
         bindings.append(ir.Binding(START, node, "cat", comment=comment))
         terms.append(START)
-    bindings.append(_output_binding(machine, terms))
+    bindings += _output_bindings(machine, terms)
     return Construction(
         name=AFFINE_WINDOWS,
         bindings=tuple(bindings),
@@ -76,8 +76,9 @@ def affine_windows(machine: AffineMachine) -> Construction:
         summary=(
             f"Construction: affine windows. A is nilpotent (A^{k} = 0), so the output depends "
             f"only on the last {k} inputs: one attention layer reads back C A^j (B x + c) of "
-            f"the input j positions back (j < {k}; 0 before the input), and one map adds them, "
-            "what the initial state still adds at the first positions and d"
+            f"the input j positions back (j < {k}; 0 before the input), and maps add them "
+            "(pairwise beyond two terms), what the initial state still adds at the first "
+            "positions and d"
             + (f", and reduces mod {machine.modulus}." if machine.modulus is not None else ".")
         ),
         details={
@@ -131,16 +132,42 @@ def _start_terms(machine: AffineMachine, rows: list[tuple[int, ...]]) -> list[in
     return starts if any(starts) else []
 
 
-def _output_binding(machine: AffineMachine, terms: list[str]) -> ir.Binding:
+def _output_bindings(machine: AffineMachine, terms: list[str]) -> list[ir.Binding]:
     """``machine_output``: the sum of ``terms`` plus d, under the readout (a constant when no
-    term is left)."""
+    term is left). More than two terms are added by a balanced tree of pairwise maps
+    (``partial_i_j``: terms i..j, reduced mod the modulus when there is one), so every map's
+    table is the product of two value sets rather than of all k of them."""
     shown = " + ".join([*terms, str(machine.d[0])])
     comment = f"{OUTPUT}: {shown}{readout_text(machine)}"
     if not terms:
-        return ir.Binding(OUTPUT, ir.Full(machine.read(machine.d[0])), "cat", comment=comment)
-    params = tuple(f"v{i}" for i in range(len(terms)))
+        return [ir.Binding(OUTPUT, ir.Full(machine.read(machine.d[0])), "cat", comment=comment)]
+    bindings: list[ir.Binding] = []
+    level = [(name, (i, i)) for i, name in enumerate(terms)]
+    while len(level) > 2:
+        paired: list[tuple[str, tuple[int, int]]] = []
+        for left, right in zip(level[::2], level[1::2], strict=False):
+            span = (left[1][0], right[1][1])
+            name = f"partial_{span[0]}_{span[1]}"
+            covered = " + ".join(terms[span[0] : span[1] + 1])
+            bindings.append(
+                _sum_binding(machine, name, (left[0], right[0]), 0, f"{name}: {covered}")
+            )
+            paired.append((name, span))
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    inputs = tuple(name for name, _ in level)
+    bindings.append(_sum_binding(machine, OUTPUT, inputs, machine.d[0], comment))
+    return bindings
+
+
+def _sum_binding(
+    machine: AffineMachine, name: str, inputs: tuple[str, ...], offset: int, comment: str
+) -> ir.Binding:
+    """``name = map(fn(v0, v1, ...) -> v0 + v1 + ... + offset, inputs)``, under the readout."""
+    params = tuple(f"v{i}" for i in range(len(inputs)))
     total: ir.Expr = ir.Param(params[0])
     for param in params[1:]:
         total = ir.Binary("+", total, ir.Param(param))
-    body = readout_expr(machine, total, machine.d[0])
-    return ir.Binding(OUTPUT, ir.Map(ir.Lambda(params, body), tuple(terms)), "cat", comment=comment)
+    body = readout_expr(machine, total, offset)
+    return ir.Binding(name, ir.Map(ir.Lambda(params, body), inputs), "cat", comment=comment)

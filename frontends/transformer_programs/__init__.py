@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import MappingProxyType
 
-from rasp_ir.api import Lifted, LiftOptions, RaspError
+from rasp_ir.api import ArtifactView, Lifted, LiftOptions, RaspError
 
 __all__ = ["CHECKPOINTS", "FRONTEND", "TransformerProgramsFrontend"]
 
@@ -58,6 +58,13 @@ class TransformerProgramsFrontend:
             seed=options.seed,
             which=which,
         )
+
+    def report_view(self, source: Path) -> ArtifactView | None:
+        """What ``rasp report`` and ``rasp explain`` show of the run folder ``source`` (its
+        lifted program, certificate, curves and test split); None if it is not a run folder."""
+        from .report_view import run_view
+
+        return run_view(Path(source))
 
 
 FRONTEND = TransformerProgramsFrontend()

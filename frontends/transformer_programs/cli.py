@@ -25,7 +25,8 @@ from rasp_ir.api import (
 
 from . import CHECKPOINTS, FRONTEND
 from .config import TRAINING_SAMPLERS, Architecture
-from .tasks import TASKS
+from .tasks import TASKS, TaskData
+from .text_data import DEFAULT_VOCAB_SIZE, TEXT_TASKS
 
 # Torch threads for 'rasp tp train': one. A step of these models is many small operations
 # (k <= 16, a few hundred thousand parameters), too small for more threads to pay for their
@@ -38,6 +39,7 @@ examples:
   rasp tp demo -o tp-demo                 # the whole round trip on hist, a few minutes on CPU
   rasp tp train hist -o runs/hist         # the paper's configuration for hist (Table 1)
   rasp tp train sort -o runs/sort --epochs 50 --seed 1
+  rasp tp train ner --data-dir conll2003 -o runs/ner   # CoNLL files: train.txt, valid.txt, test.txt
   rasp tp lift runs/hist -o hist.rasp     # exact program + hist.certificate.json
   rasp tp compile hist.rasp -o runs/hist-compiled
   torchrun --nproc-per-node 2 -m rasp_ir.cli.main tp train sort -o runs/sort   # data parallel
@@ -60,6 +62,7 @@ def register(subparsers: Subparsers) -> None:
     _lift_parser(commands)
     _compile_parser(commands)
     _demo_parser(commands)
+    _corpus_parser(commands)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -82,10 +85,41 @@ def _train_parser(commands: Subparsers) -> None:
         "metrics.json.\n--resume continues RUN_DIR with its own settings; options that "
         "differ from them are refused.",
     )
-    parser.add_argument(
-        "task", choices=sorted(TASKS), metavar="TASK", help=", ".join(sorted(TASKS))
-    )
+    tasks = sorted([*TASKS, *TEXT_TASKS])
+    parser.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="RUN_DIR")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="ner: CoNLL files train.txt, valid.txt, test.txt (or eng.train, eng.testa, "
+        "eng.testb); classify: train.csv/.tsv, test.csv/.tsv (optional valid) with 'label' "
+        "and 'text' columns",
+    )
+    parser.add_argument(
+        "--vocab-size",
+        type=int,
+        default=DEFAULT_VOCAB_SIZE,
+        metavar="N",
+        help=f"ner, classify: the N most frequent training words ({DEFAULT_VOCAB_SIZE}); "
+        "others read as <unk>",
+    )
+    parser.add_argument(
+        "--embedding-chunks",
+        type=int,
+        metavar="M",
+        help="ner, classify: the paper's factored embedding, M chunks of K values per word "
+        "(default: one-hot words)",
+    )
+    parser.add_argument(
+        "--chunk-values", type=int, metavar="K", help="values per chunk (32, the paper's NER)"
+    )
+    parser.add_argument(
+        "--max-words",
+        type=int,
+        metavar="N",
+        help="ner, classify: words kept per example (ner 30, classify 64)",
+    )
     parser.add_argument("--layers", type=int, help="layers")
     parser.add_argument("--heads", type=int, help="attention heads per layer (cat + num)")
     parser.add_argument("--mlps", type=int, help="MLPs per layer (cat + num)")
@@ -150,6 +184,7 @@ def train_command(args: argparse.Namespace) -> int:
         "clip_grad_norm": args.clip_grad_norm,
     }
     settings = replace(base_settings, **{k: v for k, v in overrides.items() if v is not None})
+    data = _text_data(args, settings.seed)
     result = train(
         args.task,
         args.output,
@@ -158,6 +193,8 @@ def train_command(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
         threads=args.threads,
+        data=data,
+        embedding=_embedding(args),
     )
     if os.environ.get("RANK", "0") != "0":
         return 0
@@ -172,6 +209,67 @@ def train_command(args: argparse.Namespace) -> int:
             f"best validation epoch {result.best_epoch}: train {best['train']:.2%}  "
             f"val {best['val']:.2%}  test {best['test']:.2%} -> {args.output / 'best'}"
         )
+    return 0
+
+
+def _text_data(args: argparse.Namespace, seed: int) -> TaskData | None:
+    """The data of an NLP task read from ``--data-dir`` (None for the generated tasks)."""
+    text = TEXT_TASKS.get(args.task)
+    if text is None:
+        if args.data_dir is not None:
+            raise RaspError.single("usage", f"the {args.task} task generates its own data")
+        return None
+    if args.data_dir is None:
+        raise RaspError.single(
+            "usage", f"the {args.task} task reads its data from files", hint="pass --data-dir DIR"
+        )
+    if args.vocab_size < 1 or (args.max_words is not None and args.max_words < 1):
+        raise RaspError.single("usage", "--vocab-size and --max-words must be at least 1")
+    return text.read(args.data_dir, args.vocab_size, args.max_words or text.max_words, seed)
+
+
+def _embedding(args: argparse.Namespace) -> tuple[int, int] | None:
+    """(m, k) of the factored embedding asked for, or None for one-hot tokens."""
+    if args.embedding_chunks is None and args.chunk_values is None:
+        return None
+    if args.task not in TEXT_TASKS:
+        raise RaspError.single("usage", "--embedding-chunks is for the ner and classify tasks")
+    chunks = 4 if args.embedding_chunks is None else args.embedding_chunks
+    values = 32 if args.chunk_values is None else args.chunk_values
+    if chunks < 1 or values < 2:
+        raise RaspError.single("usage", "--embedding-chunks >= 1 and --chunk-values >= 2")
+    return chunks, values
+
+
+def _corpus_parser(commands: Subparsers) -> None:
+    parser = add_command(
+        commands,
+        "corpus",
+        corpus_command,
+        summary="write a small generated NER or classification corpus",
+        description="Write a generated corpus whose labels follow simple rules, to try "
+        "'rasp tp train ner|classify --data-dir' without a data set.",
+        epilog="ner: a capitalised name after in/at/from is B-LOC, after met/saw/with B-PER, "
+        "every other word O (CoNLL files train.txt, valid.txt, test.txt).\n"
+        "classify: pos when the text holds good or great, else neg (train.csv, valid.csv, "
+        "test.csv).\n\nexamples:\n  rasp tp corpus ner -o toy-ner\n"
+        "  rasp tp corpus classify -o toy-classify --size 400",
+    )
+    parser.add_argument("task", choices=sorted(TEXT_TASKS), metavar="TASK", help="ner, classify")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="DIR")
+    parser.add_argument("--size", type=int, default=400, help="examples in all (400)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def corpus_command(args: argparse.Namespace) -> int:
+    """Write the generated corpus of ``args.task`` into ``args.output``."""
+    from .text_corpus import write_classify_corpus, write_ner_corpus
+
+    if args.size < 10:
+        raise RaspError.single("usage", "--size must be at least 10 (8 : 1 : 1 splits)")
+    write = write_ner_corpus if args.task == "ner" else write_classify_corpus
+    for path in write(args.output, args.size, args.seed):
+        out(f"wrote {path}")
     return 0
 
 

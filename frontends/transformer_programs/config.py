@@ -22,6 +22,9 @@ class ModelConfig:
     ``n_ctx`` (N) is the most positions an input has, BOS included; ``d_var`` (k) is the number
     of values of every categorical variable (k >= N and k >= len(vocab)). Heads and MLPs are
     per layer. ``unembed_mask``: the ``<pad>`` and ``<unk>`` classes are never predicted.
+    ``embedding_chunks`` (m): 0 for the one-hot token embedding; otherwise the paper's factored
+    embedding (§5), which gives each word m categorical values of k each, learned (then k need
+    not cover the vocabulary).
     """
 
     vocab: tuple[str, ...]
@@ -36,12 +39,15 @@ class ModelConfig:
     d_mlp: int = 64
     causal: bool = False
     unembed_mask: bool = True
+    embedding_chunks: int = 0
 
     def __post_init__(self) -> None:
-        if self.d_var < self.n_ctx or self.d_var < len(self.vocab):
+        if self.embedding_chunks < 0:
+            raise ValueError(f"embedding_chunks must be >= 0, not {self.embedding_chunks}")
+        if self.d_var < self.n_ctx or (not self.embedding_chunks and self.d_var < len(self.vocab)):
             raise ValueError(
-                f"d_var (k = {self.d_var}) must be at least n_ctx ({self.n_ctx}) and the "
-                f"vocabulary size ({len(self.vocab)})"
+                f"d_var (k = {self.d_var}) must be at least n_ctx ({self.n_ctx}) and, with "
+                f"one-hot tokens, the vocabulary size ({len(self.vocab)})"
             )
         if not self.vocab or self.vocab[0] != PAD or not self.classes or self.classes[0] != PAD:
             raise ValueError("vocab and classes must start with <pad>")
@@ -51,9 +57,17 @@ class ModelConfig:
         if min(*counts, self.n_num_mlps) < 0 or self.n_layers < 1 or self.n_ctx < 3:
             raise ValueError("n_layers >= 1, n_ctx >= 3 and non-negative head and MLP counts")
 
+    @property
+    def n_token_vars(self) -> int:
+        """Categorical variables the token embedding gives: ``tokens`` itself (one-hot), or
+        one per chunk of the factored embedding."""
+        return self.embedding_chunks or 1
+
     def n_cat_vars(self, layer: int) -> int:
-        """Categorical variables entering ``layer`` (tokens, positions, earlier outputs)."""
-        return 2 + layer * (self.n_heads_cat + self.n_cat_mlps + self.n_num_mlps)
+        """Categorical variables entering ``layer`` (the token variables, positions, earlier
+        outputs)."""
+        per_layer = self.n_heads_cat + self.n_cat_mlps + self.n_num_mlps
+        return self.n_token_vars + 1 + layer * per_layer
 
     def n_num_vars(self, layer: int) -> int:
         """Numerical variables entering ``layer`` (``ones``, earlier numerical heads)."""

@@ -48,7 +48,7 @@ from .bindings import ValueSets, head_bindings, mlp_binding
 from .config import BOS, PAD, ModelConfig
 from .model import TransformerProgram
 from .readout import Readout, readout_exact
-from .structure import Head, Mlp, variables, with_encodings
+from .structure import Head, Mlp, embedding_name, variables, with_encodings
 
 FRONTEND_NAME = "transformer_programs"
 OUTPUT = "prediction"
@@ -153,7 +153,7 @@ def lift_model(model: TransformerProgram, task: str | None = None) -> LiftedMode
     cat, num = variables(config)
     cat = with_encodings(cat, heads)
     header = lifted_header(config)
-    bindings = [ONES]
+    bindings = [ONES, *embedding_bindings(model)]
     modules: list[str] = []
     for layer in range(config.n_layers):
         sets = _value_sets(header, bindings)
@@ -177,6 +177,28 @@ def lift_model(model: TransformerProgram, task: str | None = None) -> LiftedMode
         constant_mlps=tuple(sorted(set(constants) - {ONES.name})),
         readout_exact_float64=readout_exact(model, cat, num, sets),
     )
+
+
+def embedding_bindings(model: TransformerProgram) -> list[ir.Binding]:
+    """The factored embedding's chunks (none for one-hot tokens): ``embedding_j`` is the
+    cluster (0..k-1) the argmax model gives each input token (``<s>`` included) in chunk j, a
+    lookup table of ``tokens``."""
+    config = model.config
+    if not config.embedding_chunks:
+        return []
+    clusters = model.embedding.detach().argmax(-1).tolist()
+    words = [(i, w) for i, w in enumerate(config.vocab) if w != PAD]
+    bindings = []
+    for chunk in range(config.embedding_chunks):
+        entries = tuple(((word,), int(clusters[i][chunk])) for i, word in words)
+        body = ir.Lookup((ir.Param("token"),), entries)
+        node = ir.Map(ir.Lambda(("token",), body), ("tokens",))
+        comment = (
+            f"{embedding_name(chunk)}: chunk {chunk} of the factored embedding, the learned "
+            f"cluster (0..{config.d_var - 1}) of each word"
+        )
+        bindings.append(ir.Binding(embedding_name(chunk), node, "cat", comment=comment))
+    return bindings
 
 
 def _value_sets(header: ir.Header, bindings: Sequence[ir.Binding]) -> ValueSets:

@@ -160,6 +160,9 @@ class TransformerProgram(nn.Module):
         super().__init__()
         self.config = config
         self.layers = nn.ModuleList(Layer(config, layer) for layer in range(config.n_layers))
+        if config.embedding_chunks:
+            shape = (len(config.vocab), config.embedding_chunks, config.d_var)
+            self.embedding = _normal(*shape, scale=(config.embedding_chunks * config.d_var) ** -0.5)
         n_cat = config.n_cat_vars(config.n_layers) * config.d_var
         n_num = config.n_num_vars(config.n_layers)
         n_classes = len(config.classes)
@@ -199,12 +202,15 @@ class TransformerProgram(nn.Module):
         return mask
 
     def token_embedding(self) -> Tensor:
-        """The token variable's value for each vocabulary index, vocabulary x k: the frozen
-        logits sampled once, so every occurrence of a token in a forward pass shares one draw
-        (as the original's embedding table, §5), not one draw per position."""
+        """The token variables' values for each vocabulary index, vocabulary x variables x k:
+        one-hot tokens (frozen logits) or the factored embedding's m learned chunks, sampled
+        once, so every occurrence of a token in a forward pass shares one draw (as the
+        original's embedding table, §5), not one draw per position."""
+        if self.config.embedding_chunks:
+            return self._sample(self.embedding)
         vocab, k = len(self.config.vocab), self.config.d_var
         logits = TOKEN_LOGIT * (2 * torch.eye(vocab, k, device=self.unembed.device) - 1)
-        return self._sample(logits)
+        return self._sample(logits)[:, None]
 
     def streams(self, tokens: Tensor) -> tuple[Tensor, Tensor]:
         """The final residual streams: ``x_cat`` (batch x positions x variables x k) and
@@ -215,7 +221,8 @@ class TransformerProgram(nn.Module):
             raise ValueError(f"inputs have {width} positions, the model at most {config.n_ctx}")
         k = config.d_var
         positions = torch.arange(width, device=tokens.device).expand(batch, width)
-        x_cat = torch.stack([self.token_embedding()[tokens], F.one_hot(positions, k).to(dt)], dim=2)
+        words = self.token_embedding()[tokens]
+        x_cat = torch.cat([words, F.one_hot(positions, k).to(dt)[:, :, None]], dim=2)
         x_num = torch.ones(batch, width, 1, dtype=dt, device=tokens.device)
         mask = self.attention_mask(tokens)
         bias = self.get_buffer("bias")[:width, :width]

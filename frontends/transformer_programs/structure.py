@@ -3,9 +3,10 @@ out, shared by lifting and compiling back.
 
 Variables keep the repo's positional names (``attn_0_1_output``, ``mlp_0_0_output``,
 ``num_attn_1_0_output``); ``tokens`` and ``positions`` are the IR primitives ``tokens`` and
-``indices``, ``ones`` the constant numerical variable. A categorical variable's IR values map to
-the model's value indices through its *encoding*: ``token`` (the vocabulary string of the index)
-or ``int`` (the index itself).
+``indices``, ``ones`` the constant numerical variable; a factored embedding's chunks are
+``embedding_0``, ``embedding_1``, ... (maps of ``tokens``). A categorical variable's IR values
+map to the model's value indices through its *encoding*: ``token`` (the vocabulary string of
+the index) or ``int`` (the index itself).
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def variables(config: ModelConfig) -> tuple[list[Variable], list[Variable]]:
     every variable except ``tokens`` is ``int`` (see :func:`with_encodings`).
     """
     cat = [
-        Variable("tokens", "token", "cat", 0, "token"),
-        Variable("indices", "position", "cat", 1, "int"),
+        *token_variables(config),
+        Variable("indices", "position", "cat", config.n_token_vars, "int"),
     ]
     num = [Variable("ones", "one", "num", 0)]
     for layer in range(config.n_layers):
@@ -96,6 +97,20 @@ def variables(config: ModelConfig) -> tuple[list[Variable], list[Variable]]:
         ]
     num = [Variable(v.name, v.param, "num", i) for i, v in enumerate(num)]
     return cat, num
+
+
+def embedding_name(chunk: int) -> str:
+    """The IR name of the factored embedding's chunk ``chunk`` (the repo's ``var{j}``)."""
+    return f"embedding_{chunk}"
+
+
+def token_variables(config: ModelConfig) -> list[Variable]:
+    """The variables the token embedding gives: ``tokens`` (one-hot), or one ``int`` variable
+    per chunk of the factored embedding (its value is the word's cluster in that chunk)."""
+    if not config.embedding_chunks:
+        return [Variable("tokens", "token", "cat", 0, "token")]
+    names = [embedding_name(j) for j in range(config.embedding_chunks)]
+    return [Variable(name, name, "cat", j, "int") for j, name in enumerate(names)]
 
 
 def with_encodings(cat: list[Variable], heads: list[Head]) -> list[Variable]:

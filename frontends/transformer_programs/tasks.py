@@ -253,7 +253,7 @@ def make_data(task: str, size: int = 20_000, seed: int = 0) -> TaskData:
     classes = (PAD, *sorted({t for _, y in train for t in y} - {PAD}))
     n_ctx = max(len(x) for x, _ in train)
     val, test = _feedable(val, vocab, n_ctx), _feedable(test, vocab, n_ctx)
-    encode = _encoder(vocab, classes, n_ctx)
+    encode = encoder(vocab, classes, n_ctx)
     return TaskData(task, vocab, classes, n_ctx, encode(train), encode(val), encode(test))
 
 
@@ -262,9 +262,11 @@ def _feedable(examples: list[Example], vocab: tuple[str, ...], n_ctx: int) -> li
     return [(x, y) for x, y in examples if len(x) <= n_ctx and set(x) <= tokens]
 
 
-def _encoder(
+def encoder(
     vocab: tuple[str, ...], classes: tuple[str, ...], n_ctx: int
 ) -> Callable[[list[Example]], Split]:
+    """A function from examples to their :class:`Split` over ``vocab`` and ``classes`` (every
+    token must be in ``vocab``; a label not in ``classes`` becomes :data:`UNSEEN_LABEL`)."""
     token_index = {t: i for i, t in enumerate(vocab)}
     class_index = {t: i for i, t in enumerate(classes)}
 

@@ -9,8 +9,11 @@ Per-epoch validation accuracy is that of the *argmax* model (the repo's is stoch
 epoch also records the median and largest gradient norm of its steps (before clipping). Under
 ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with DistributedDataParallel over
 gloo; otherwise one process. ``resume=True`` continues from ``RUN_DIR/last`` (model, optimiser,
-every rank's random state), reproducing an uninterrupted run launched the same way (the same
-number of processes) with the same settings (others are refused).
+every rank's torch random state, Python's and numpy's, the metrics so far; the data order is a
+function of the seed and the epoch), reproducing an uninterrupted run launched the same way (the
+same number of processes) with the same settings (others are refused) bit for bit. Every file
+is written whole or not at all (a temporary file renamed into place; a checkpoint's tensors and
+sidecar commit together), so a run killed at any moment resumes from its last epoch.
 
 Run folder: ``model.{safetensors,json}`` (final), ``best.{safetensors,json}`` (the epoch with
 the best validation accuracy, :mod:`.best_epoch`), ``last.{safetensors,json}`` (for resuming),
@@ -37,7 +40,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from rasp_ir.api import RaspError
-from rasp_ir.backends.torch.tensor_files import save_tensors
+from rasp_ir.backends.torch.crash_points import crash_point
+from rasp_ir.backends.torch.tensor_files import save_tensors, write_text_atomically
 
 from . import checkpoint
 from .best_epoch import BestEpoch
@@ -50,7 +54,9 @@ from .config import (
     paper_epochs,
 )
 from .model import SampleMode, TransformerProgram, temperatures, token_loss
-from .tasks import TASKS, Split, TaskData, make_data
+from .random_states import host_random_states, restore_host_random_states
+from .tasks import TASKS, Split, TaskData, TaskSpec, make_data
+from .text_data import TEXT_TASKS
 
 EVAL_BATCH = 4096
 
@@ -69,13 +75,20 @@ class RunResult:
 
 
 def default_architecture(task: str) -> Architecture:
-    """The paper's Table 1 architecture of ``task``."""
+    """The paper's architecture of ``task`` (Table 1; §14 for the NLP tasks)."""
+    if task in TEXT_TASKS:
+        return TEXT_TASKS[task].architecture
     return PAPER_ARCHITECTURES[task]
 
 
 def default_train_config(task: str, **overrides: Any) -> TrainConfig:
     """The paper's training settings for ``task``, with ``overrides`` (None values ignored)."""
-    base = TrainConfig(epochs=paper_epochs(task))
+    text = TEXT_TASKS.get(task)
+    base = (
+        TrainConfig(epochs=paper_epochs(task))
+        if text is None
+        else TrainConfig(epochs=text.epochs, batch_size=text.batch_size, lr=text.lr)
+    )
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -128,14 +141,20 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
     return config.architecture(), settings
 
 
-def model_config(task: str, data: TaskData, arch: Architecture) -> ModelConfig:
-    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts)."""
-    spec = TASKS[task]
+def model_config(
+    task: str, data: TaskData, arch: Architecture, embedding: tuple[int, int] | None = None
+) -> ModelConfig:
+    """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts);
+    the NLP tasks are neither causal nor predict ``<pad>`` or ``<unk>``. ``embedding``: the
+    factored embedding's (m chunks, k values) instead of one-hot tokens (k = max(N, k))."""
+    spec = TASKS.get(task, TaskSpec(task, len(data.vocab), 1, data.n_ctx))
+    chunks, values = embedding or (0, len(data.vocab))
     return ModelConfig(
         vocab=data.vocab,
         classes=data.classes,
         n_ctx=data.n_ctx,
-        d_var=max(data.n_ctx, len(data.vocab)),
+        d_var=max(data.n_ctx, values),
+        embedding_chunks=chunks,
         n_layers=arch.n_layers,
         n_heads_cat=arch.n_heads_cat,
         n_heads_num=arch.n_heads_num,
@@ -293,6 +312,8 @@ def train(
     stop_after: int | None = None,
     data_parallel: bool = True,
     threads: int | None = None,
+    data: TaskData | None = None,
+    embedding: tuple[int, int] | None = None,
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
@@ -305,16 +326,28 @@ def train(
     off (a sweep in which each process trains models of its own).
 
     ``stop_after`` ends the run after that many epochs as if it were interrupted (``last`` is
-    saved; ``resume=True`` continues it on the same schedule)."""
-    if task not in TASKS:
+    saved; ``resume=True`` continues it on the same schedule).
+
+    ``data``: the task's data when it is read from files (the NLP tasks); the algorithmic
+    tasks generate theirs. ``embedding``: (m, k) of the paper's factored token embedding
+    (default: one-hot tokens)."""
+    if task in TEXT_TASKS and data is None:
         raise RaspError.single(
-            "task", f"unknown task {task!r}", hint=f"tasks: {', '.join(sorted(TASKS))}"
+            "task", f"the {task} task reads its data from files", hint="pass --data-dir DIR"
         )
+    if task not in TASKS and task not in TEXT_TASKS:
+        known = ", ".join(sorted([*TASKS, *TEXT_TASKS]))
+        raise RaspError.single("task", f"unknown task {task!r}", hint=f"tasks: {known}")
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
     with training_environment(threads):
-        return _train(task, run_dir, arch, settings, resume, progress, stop_after, data_parallel)
+        if data is None:
+            data = make_data(task, settings.dataset_size, settings.seed)
+        config = model_config(task, data, arch, embedding)
+        return _train(
+            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel
+        )
 
 
 @contextmanager
@@ -339,8 +372,9 @@ def training_environment(threads: int | None) -> Iterator[None]:
 
 def _train(
     task: str,
+    data: TaskData,
+    config: ModelConfig,
     run_dir: Path,
-    arch: Architecture,
     settings: TrainConfig,
     resume: bool,
     progress: bool,
@@ -349,9 +383,7 @@ def _train(
 ) -> RunResult:
     """:func:`train` with its settings checked, inside its environment."""
     parallel = _Distributed(data_parallel)
-    data = make_data(task, settings.dataset_size, settings.seed)
     torch.manual_seed(settings.seed)
-    config = model_config(task, data, arch)
     model = TransformerProgram(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     meta: dict[str, Any] = {"task": task, "train": settings.to_json()}
@@ -366,6 +398,8 @@ def _train(
     if parallel.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_data(run_dir / "data.safetensors", data)
+        if resume:  # metrics.json may lag behind last (killed between the two writes)
+            write_metrics(run_dir, task, metrics)
     steps = -(-len(data.train) // settings.batch_size)
     trainer = _Trainer(
         model,
@@ -462,6 +496,7 @@ class _Trainer:
             if settings.clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.clip_grad_norm)
             self.optimizer.step()
+            crash_point(f"epoch{epoch + 1}:step{step + 1}")
         return losses, norms
 
 
@@ -548,10 +583,18 @@ def _save_progress(
     metrics: list[dict[str, Any]],
     rng_states: list[torch.Tensor],
 ) -> None:
+    """Write ``RUN_DIR/last`` (model, optimiser, random states, the epochs' metrics: all a
+    resumed run needs, committed at once) and then ``metrics.json`` for people."""
     extra = _optimizer_tensors(model, optimizer, rng_states)
-    checkpoint.save(run_dir / "last", model, {**meta, "epoch": len(metrics)}, extra)
-    text = json.dumps({"task": meta["task"], "epochs": metrics}, indent=2) + "\n"
-    (run_dir / "metrics.json").write_text(text, encoding="utf-8")
+    state = {"epoch": len(metrics), "metrics": metrics, "random": host_random_states()}
+    checkpoint.save(run_dir / "last", model, {**meta, **state}, extra)
+    write_metrics(run_dir, meta["task"], metrics)
+
+
+def write_metrics(run_dir: Path, task: str, metrics: list[dict[str, Any]]) -> None:
+    """``RUN_DIR/metrics.json``: every epoch's row so far (atomically)."""
+    text = json.dumps({"task": task, "epochs": metrics}, indent=2) + "\n"
+    write_text_atomically(run_dir / "metrics.json", text)
 
 
 def _resume(
@@ -585,7 +628,11 @@ def _resume(
     model.load_state_dict(saved.state_dict())
     _restore_optimizer(model, optimizer, extra)
     _restore_rng(run_dir / "last.safetensors", extra, parallel.rank, parallel.world)
-    metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
+    if "random" in info.meta:
+        restore_host_random_states(info.meta["random"], str(run_dir / "last.json"))
+    metrics = info.meta.get("metrics")
+    if metrics is None:  # written before the checkpoint carried its metrics
+        metrics_path = run_dir / "metrics.json"
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
     epoch = int(info.meta.get("epoch", len(metrics)))
     return epoch, list(metrics)[:epoch]

@@ -1,5 +1,6 @@
 """Argument-parser pieces shared by the commands: a command's parser, the header options
-(``--vocab``, ``--max-len``) and loading a checked program with its warnings reported."""
+(``--vocab``, ``--max-len``), ``--line-width`` and loading a checked program with its warnings
+reported."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TypeAlias
 from rasp_ir.check import CheckResult, load_program
 from rasp_ir.cli.output import report
 from rasp_ir.inputs import parse_max_len, parse_vocab
+from rasp_ir.printer import LINE_WIDTH
 from rasp_ir.syntax import HeaderOverrides
 
 # What ``register(subparsers)`` receives: argparse's (private) sub-parsers action.
@@ -49,6 +51,28 @@ def add_header_options(parser: argparse.ArgumentParser) -> None:
         'or a JSON array (\'["a", "b"]\')',
     )
     parser.add_argument("--max-len", type=parse_max_len, metavar="N", help="override %%max_len")
+
+
+def add_line_width_option(parser: argparse.ArgumentParser) -> None:
+    """``--line-width N`` (default :data:`~rasp_ir.printer.LINE_WIDTH`), for commands that
+    lay out source text."""
+    parser.add_argument(
+        "--line-width",
+        type=_line_width,
+        default=LINE_WIDTH,
+        metavar="N",
+        help=f"break statements longer than N columns (default {LINE_WIDTH})",
+    )
+
+
+def _line_width(text: str) -> int:
+    try:
+        width = int(text)
+    except ValueError:
+        width = 0
+    if width < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of columns, got {text!r}")
+    return width
 
 
 def header_overrides(args: argparse.Namespace) -> HeaderOverrides:

@@ -20,13 +20,19 @@ COMMAND_MODULES = (
     "rasp_ir.cli.run",
     "rasp_ir.cli.inspect_cmds",
     "rasp_ir.cli.fmt",
+    "rasp_ir.cli.expand",
     "rasp_ir.cli.graph",
     "rasp_ir.cli.tour",
     "rasp_ir.cli.repl",
+    "rasp_ir.cli.lsp_cmd",
     "rasp_ir.cli.compile_cmd",
     "rasp_ir.cli.verify_cmd",
+    "rasp_ir.cli.fuzz_cmd",
     "rasp_ir.cli.lift_cmd",
     "rasp_ir.cli.plugins_cmd",
+    "rasp_ir.cli.export_cmd",
+    "rasp_ir.cli.report_cmd",
+    "rasp_ir.cli.explain_cmd",
 )
 BUILT_IN = "rasp-ir (built in)"
 

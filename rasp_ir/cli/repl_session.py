@@ -16,10 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
 from rasp_ir import ir
+from rasp_ir.binding_text import is_sop, show_binding, sop_text
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.inputs import check_input, json_tokens, typed_tokens
 from rasp_ir.interpreter import Evaluation, Executable
@@ -156,7 +154,7 @@ class ReplSession:
         prefix = f"{EXPRESSION_NAME} = "
         chunk = _Chunk(prefix + entry, REPL_FILE, 1, "binding", EXPRESSION_NAME, prefix)
         program, evaluation = self._try(self.header, [*self.statements, chunk])
-        return _show(program, evaluation, EXPRESSION_NAME, "")
+        return show_binding(program, evaluation, EXPRESSION_NAME, "")
 
     def _try(
         self, header: dict[str, _Chunk], statements: list[_Chunk]
@@ -215,7 +213,7 @@ class ReplSession:
             evaluation = self._interpret(previous, self.header, self.statements)
         except RaspError:
             return ""
-        shown = [f"  {n} = {_sop_text(evaluation, n)}" for n in read if _is_sop(previous, n)]
+        shown = [f"  {n} = {sop_text(evaluation, n)}" for n in read if is_sop(previous, n)]
         subject = "the expression" if name == EXPRESSION_NAME else name
         return "\n".join([f"{subject} reads:", *shown]) if shown else ""
 
@@ -452,52 +450,16 @@ def _moved_span(span: Span, start: int, chunk: _Chunk) -> Span:
 
 
 def _show_named(program: ir.Program, evaluation: Evaluation, name: str) -> str:
-    """:func:`_show` of a name the user gave; an error if it is not bound."""
+    """:func:`~rasp_ir.binding_text.show_binding` of a name the user gave; an error if it is
+    not bound."""
     if name not in ir.PRIMITIVES and name not in program.by_name:
         raise RaspError.single("repl", f"{name!r} is not defined", hint="see :list")
-    return _show(program, evaluation, name, name)
-
-
-def _show(program: ir.Program, evaluation: Evaluation, name: str, label: str) -> str:
-    """``name = [..]`` for an s-op, ``name =`` and a 0/1 matrix for a selector; without
-    ``label`` only the values."""
-    lead = f"{label} = " if label else ""
-    if _is_sop(program, name):
-        return lead + _sop_text(evaluation, name)
-    tokens = evaluation.values("tokens")[0]
-    matrix = evaluation.selector(name)[0][: len(tokens), : len(tokens)]
-    return (lead.rstrip() + "\n" if lead else "") + selector_matrix(tokens, matrix)
-
-
-def _is_sop(program: ir.Program, name: str) -> bool:
-    return name in ir.PRIMITIVES or not program.is_selector_name(name)
-
-
-def _sop_text(evaluation: Evaluation, name: str) -> str:
-    return "[" + ", ".join(format_value(v) for v in evaluation.values(name)[0]) + "]"
-
-
-def selector_matrix(tokens: Sequence[Value], matrix: npt.NDArray[np.bool_]) -> str:
-    """A selector as 0/1 rows (queries) under columns (keys), both labelled by ``tokens``."""
-    labels = [_token_text(v) for v in tokens]
-    width = max((len(label) for label in labels), default=1)
-    rows = [" " * width + "  " + " ".join(label.ljust(width) for label in labels).rstrip()]
-    for label, row in zip(labels, matrix.tolist(), strict=True):
-        cells = " ".join(("1" if cell else "0").ljust(width) for cell in row)
-        rows.append(f"{label.ljust(width)}  {cells}".rstrip())
-    return "\n".join(rows)
+    return show_binding(program, evaluation, name, name)
 
 
 def _raw_text(v: Value) -> str:
     """A token as text that :func:`~rasp_ir.inputs.typed_token` turns back into it."""
     return v if isinstance(v, str) else format_value(v)
-
-
-def _token_text(v: Value) -> str:
-    """A token as typed on a command line: strings bare unless that would be ambiguous."""
-    if isinstance(v, str) and v and not any(c.isspace() for c in v):
-        return v
-    return format_value(v)
 
 
 def _character_vocabulary(vocab: tuple[Value, ...]) -> bool:

@@ -4,6 +4,12 @@ Three stages, one module each: :mod:`~rasp_ir.syntax.tree` (text to Lark parse t
 errors as diagnostics), :mod:`~rasp_ir.syntax.build_ast` (parse tree to the typed AST of
 :mod:`~rasp_ir.syntax.ast`) and :mod:`~rasp_ir.syntax.resolve` (names, macros, imports, sugar,
 annotations and derived names: AST to IR).
+
+For people writing programs by hand, beside the front end: :mod:`~rasp_ir.syntax.trivia`
+(the comments and blank lines the grammar ignores, attached to tokens),
+:mod:`~rasp_ir.syntax.formatter` (``rasp fmt``: source text in, the same text tidied out) and
+:mod:`~rasp_ir.syntax.highlight` (the Pygments lexer; imports Pygments, so it is not imported
+here).
 """
 
 from rasp_ir.syntax.bindings import RESERVED

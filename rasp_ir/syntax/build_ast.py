@@ -4,6 +4,7 @@ with one method per grammar rule, each node given the span of the text it came f
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from lark import Token, Transformer_NonRecursive, v_args
@@ -17,8 +18,13 @@ Children = list[Any]
 """What a rule method receives: tokens and the AST nodes its sub-rules built."""
 
 
+@lru_cache(maxsize=16)
 def parse_module(text: str, file: str) -> ast.Module:
-    """The AST of ``text``; a :class:`~rasp_ir.diagnostics.RaspError` on bad syntax."""
+    """The AST of ``text``; a :class:`~rasp_ir.diagnostics.RaspError` on bad syntax.
+
+    The last few ASTs are kept (they are frozen values): a driver that indexes a file and then
+    resolves it, or a program that imports one library from several files, parses it once.
+    """
     module = AstBuilder(text, file).transform(parse_tree(text, file))
     assert isinstance(module, ast.Module)
     return module

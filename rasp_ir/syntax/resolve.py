@@ -45,10 +45,13 @@ class ProgramResolver(BindingResolver):
         self.import_stack: list[Path] = []
         self.imported: set[Path] = set()
 
-    def resolve_file(self, text: str, file: str, scope: Scope, *, main: bool) -> None:
+    def resolve_file(
+        self, text: str, file: str, scope: Scope, *, main: bool, module: ast.Module | None = None
+    ) -> None:
         """Resolve the statements of one file into ``scope``; only the main file's header and
-        outputs count."""
-        module = parse_module(text, file)
+        outputs count. ``module`` is the AST of ``text`` when the caller has parsed it."""
+        if module is None:
+            module = parse_module(text, file)
         for directive in module.directives if main else ():
             try:
                 self.directives.read(self, directive, lambda node: self.constant(node, {}))
@@ -178,13 +181,16 @@ def parse_program(
     *,
     overrides: HeaderOverrides | None = None,
     read_file: Callable[[Path], str] | None = None,
+    module: ast.Module | None = None,
 ) -> ir.Program:
-    """The program in ``text`` (``file`` names it in diagnostics and anchors imports).
+    """The program in ``text`` (``file`` names it in diagnostics and anchors imports);
+    ``module`` is the AST of ``text`` when the caller has it already (the language server
+    parses statement by statement).
 
     Raises :class:`RaspError` with every problem found.
     """
     resolver = ProgramResolver(overrides, read_file or (lambda p: p.read_text(encoding="utf-8")))
-    resolver.resolve_file(text, file, global_scope(), main=True)
+    resolver.resolve_file(text, file, global_scope(), main=True, module=module)
     return resolver.program()
 
 

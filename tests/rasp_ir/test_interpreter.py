@@ -32,8 +32,8 @@ from rasp_ir.ir import (
     SelectorOr,
     SelectorWidth,
 )
+from rasp_ir.naive import naive_outputs
 from rasp_ir.values import Value
-from tests.naive_evaluator import naive_outputs
 
 
 def sop(name: str, node: Node, encoding: Encoding = "cat") -> Binding:

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.interpreter import interpret
+from rasp_ir.naive import NaiveEvalError, evaluate_naive
 from rasp_ir.values import Value, value_key
 from rasp_ir.valuesets import infer_value_sets
-from tests.naive_evaluator import NaiveEvalError, evaluate_naive
 from tests.strategies import program_inputs, programs
 
 

@@ -100,6 +100,19 @@ def test_exact_fractions_and_negative_numbers_print_back() -> None:
     assert roundtrip(program) == program
 
 
+def test_a_boolean_domain_prints_as_booleans_not_as_an_int_range() -> None:
+    """Found by rasp fuzz: (False,) equals (0,), so it printed as ``cat[1]``, which reads
+    back as the int 0 and the checker then refused ``false``."""
+    program = ir.Program(
+        ir.Header((1, 2), 3),
+        (ir.Binding("f", ir.Full(False), "cat", (False, True)),),
+        ("f",),
+    )
+    text = format_program(program)
+    assert "f : cat{false, true} = false;" in text
+    assert load_program(text=text).program.binding("f").domain == (False, True)
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_programs_round_trip(program: ir.Program) -> None:

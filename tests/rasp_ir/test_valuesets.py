@@ -26,6 +26,7 @@ from rasp_ir.ir import (
     Program,
     Select,
     SelectClosest,
+    SelectorAnd,
     SelectorWidth,
 )
 from rasp_ir.values import Value, canonical_values, normalize_number, value_key
@@ -155,6 +156,30 @@ def test_max_min_sets_and_sum() -> None:
     result = infer(bindings, max_len=3)
     assert result.sets["hi"] == (-1, 0, 1, 2)
     assert result.sets["total"] == tuple(range(7))
+
+
+def test_sums_over_at_most_one_key_take_the_values_themselves() -> None:
+    # A selector that picks at most one key (an index match, the closest match, a conjunction
+    # with either) sums to one of the s-op's values or the default, not sums of several.
+    shift = Map(Lambda(("i",), Binary("-", Param("i"), Const(1))), ("indices",))
+    ten = Map(Lambda(("i",), Binary("*", Const(10), Param("i"))), ("indices",))
+    bindings = [
+        sop("previous", shift),
+        sop("tens", ten, "num"),
+        selector("back", Select("indices", "previous", Comparison("=="))),
+        selector("near", SelectClosest("tokens", "tokens", Comparison("=="))),
+        selector("both", SelectorAnd("back", "near")),
+        selector("prevs", PREVS),
+        selector("either", SelectorAnd("prevs", "back")),
+        sop("one_back", Aggregate("back", "tens", "sum", default=0), "num"),
+        sop("closest", Aggregate("near", "tens", "mean", default=0), "num"),
+        sop("anded", Aggregate("either", "tens", "sum", default=0), "num"),
+        sop("many", Aggregate("prevs", "tens", "sum", default=0), "num"),
+    ]
+    result = infer(bindings, max_len=4)
+    for name in ("one_back", "closest", "anded"):
+        assert result.sets[name] == (0, 10, 20, 30), name
+    assert result.sets["many"] == tuple(range(0, 130, 10))
 
 
 def test_map_error_reported_once_with_inputs() -> None:

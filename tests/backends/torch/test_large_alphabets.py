@@ -1,6 +1,7 @@
 """Programs over large value sets compile quickly and exactly: the programs the MIPS frontend
 lifts from integer-affine machines over the alphabet 0..99 (prefix sums with 991 values, a window
-table over 100 x 100 inputs) agree with the interpreter, and a threshold's margin (taken from
+table over 100 x 100 inputs, a sum of partial sums too large to compose into one table) agree
+with the interpreter, and a threshold's margin (taken from
 the states nearest to and farthest from it) equals the one over every state."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from rasp_ir.api import Value, load_backend, verify
 from rasp_ir.backends.torch.functions import Leaf, LeafKind
 from rasp_ir.backends.torch.mlp import step
-from rasp_ir.frontends.mips.affine import affine_from_json
+from rasp_ir.frontends.mips.affine import AffineMachine, affine_from_json
 from rasp_ir.frontends.mips.lift import construct_affine, lifted_program, load_any
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "machines"
@@ -46,6 +47,41 @@ def test_sum_last2_over_100_symbols_compiles_exactly() -> None:
     )
     program = lifted_program(machine, construct_affine(machine), 6)
     report = verify(program, load_backend("torch"), exhaustive_max_len=1, samples=100)
+    assert report.ok, report.mismatches[:3]
+
+
+def sum_last(k: int, symbols: int) -> AffineMachine:
+    """Sum_Last-k over the alphabet 0..symbols-1: z shifts the last k inputs, y sums them."""
+    return affine_from_json(
+        {
+            "format": "rasp-ir/mips-machine",
+            "format_version": 1,
+            "kind": "affine",
+            "task": f"Sum_Last{k}",
+            "alphabet": list(range(symbols)),
+            "state_dim": k,
+            "A": [[int(i == j + 1) for j in range(k)] for i in range(k)],
+            "B": [[int(i == 0)] for i in range(k)],
+            "c": [0] * k,
+            "initial": [0] * k,
+            "C": [[1] * k],
+            "d": [0],
+        }
+    )
+
+
+def test_a_map_over_maps_too_large_to_compose_reads_them_materialised() -> None:
+    # Sum_Last4 over 40 symbols: the output adds two partial sums, whose composition over the
+    # four channels they read would take 40^4 > 2,000,000 entries; each partial sum gets its
+    # own MLP instead, and the output's table is over their 79 x 79 values.
+    machine = sum_last(4, 40)
+    built = construct_affine(machine)
+    assert [b.name for b in built.bindings if b.name.startswith("partial")] == [
+        "partial_0_1",
+        "partial_2_3",
+    ]
+    program = lifted_program(machine, built, 6)
+    report = verify(program, load_backend("torch"), exhaustive_max_len=1, samples=200)
     assert report.ok, report.mismatches[:3]
 
 

@@ -1,12 +1,10 @@
-"""``rasp check``, ``rasp fmt`` and ``rasp graph`` on small programs."""
+"""``rasp check`` and ``rasp graph`` on small programs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from rasp_ir.printer import format_program
-from rasp_ir.syntax import parse_program
 from tests.rasp_ir.cli.conftest import HALVES, REVERSE, Result
 
 Rasp = Callable[..., Result]
@@ -51,55 +49,6 @@ def test_check_warnings_do_not_fail(rasp: Rasp, program: Write) -> None:
     result = rasp("check", path)
     assert result.code == 0
     assert result.err.startswith(f"{path}:6:1: warning: spare does not contribute")
-
-
-MESSY = '%vocab chars "ab"\n%max_len 4\nfirst   =   tokens==  "a" ;\noutput first;\n'
-# The printer owns the canonical form; the CLI must print exactly what it gives.
-CANONICAL = format_program(parse_program(MESSY))
-
-
-def test_fmt_prints_canonical_text(rasp: Rasp, program: Write) -> None:
-    result = rasp("fmt", program(MESSY))
-    assert (result.code, result.out, result.err) == (0, CANONICAL, "")
-    assert '\nfirst = tokens == "a";\n' in CANONICAL
-
-
-def test_fmt_check(rasp: Rasp, program: Write) -> None:
-    assert rasp("fmt", "--check", program(CANONICAL)) == Result(0, "", "")
-    path = program(CANONICAL.replace("first =", "first  ="), "messy.rasp")
-    result = rasp("fmt", "--check", path)
-    assert (result.code, result.out) == (1, "")
-    assert result.err == f"{path} is not in canonical form (rasp fmt --write {path} fixes it)\n"
-
-
-def test_fmt_write_rewrites_the_file(rasp: Rasp, program: Write) -> None:
-    path = program(CANONICAL.replace("first =", "first  ="))
-    assert rasp("fmt", "--write", path) == Result(0, "", "")
-    assert path.read_text() == CANONICAL
-
-
-def test_fmt_write_refuses_def_import_and_comments(rasp: Rasp, program: Write) -> None:
-    with_def = CANONICAL.replace(
-        'first = tokens == "a";', 'def is_a(x) { return x == "a"; }\nfirst = is_a(tokens);'
-    )
-    for text, reason in [
-        (with_def, "it has def or import statements, which the canonical form expands"),
-        (CANONICAL + "# a note\n", "it has comments, which the canonical form drops"),
-    ]:
-        path = program(text)
-        result = rasp("fmt", "--write", path)
-        assert (result.code, result.err) == (1, f"{path}: not rewritten: {reason}\n")
-        assert path.read_text() == text
-
-
-def test_fmt_of_a_broken_file_is_a_diagnostic(rasp: Rasp, program: Write) -> None:
-    path = program(CANONICAL.replace("output first;", "output second;"))
-    result = rasp("fmt", "--check", path)
-    assert result.code == 1
-    line = CANONICAL.splitlines().index("output first;") + 1
-    assert result.err.splitlines()[0] == (
-        f"{path}:{line}:8: error: 'second' is not defined [undefined]"
-    )
 
 
 def test_graph_to_stdout_and_to_a_file(rasp: Rasp, program: Write, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""A deliberately naive reference evaluator for IR programs: a second opinion for tests.
+"""A deliberately naive reference evaluator for IR programs: a second opinion beside the
+interpreter, for the tests and for ``rasp fuzz``.
 
 This module re-implements the meaning of a :class:`~rasp_ir.ir.Program` on ONE input with plain
 Python loops, lists of lists and exact :class:`~fractions.Fraction` arithmetic. It shares no

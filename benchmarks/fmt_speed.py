@@ -1,0 +1,196 @@
+"""Seconds to format a long program: ``rasp fmt`` against parsing alone.
+
+    .venv/bin/python benchmarks/fmt_speed.py [--lines 10000 1000 --repeats 3]
+
+Programs: the bodies of every example in examples/ (comments, def, long statements that
+break), their bindings renamed per copy, repeated until the file has ``--lines`` lines, under
+one header; then messed up (the spaces after commas removed, comments not aligned), so the
+formatter has work to do. Rows: parsing alone with the hub's Lark parser (the baseline; the
+ratio column is each row over it); the concrete syntax tree the formatter reads; the whole of
+``format_source`` (concrete parse, layout, and the proof that the result has the same tokens
+and comments: a second concrete parse); ``rasp fmt --check FILE`` in-process (file read
+included); and the same command in a fresh ``python -m rasp_ir.cli.main`` process (start-up,
+imports and building the parser included). Medians over ``--repeats`` runs, after one
+warm-up. ``uptime``'s load is recorded beside the figures. Prints a Markdown table and writes
+benchmarks/results/fmt_speed.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import io
+import json
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rasp_ir.cli.main import main as rasp_main  # noqa: E402
+from rasp_ir.syntax.formatter import format_source  # noqa: E402
+from rasp_ir.syntax.tree import parse_concrete_tree, parse_tree  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+HEADER = '%vocab chars "(){}abcdefghijklmnopqrstuvwxyz"\n%max_len 16\n'
+TARGET_SECONDS = 1.0
+_BOUND = re.compile(r"^(?:def\s+)?([A-Za-z_]\w*)\s*(?:\(|:|=)", re.MULTILINE)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--lines", type=int, nargs="+", default=[10_000, 1_000], help="program sizes, in lines"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median counts")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
+    args = parser.parse_args(argv)
+    if min(args.repeats, *args.lines) < 1:
+        parser.error("--lines and --repeats must be at least 1")
+    return args
+
+
+def example_bodies() -> list[str]:
+    """The statements of every example (header and output dropped), comments included."""
+    bodies = []
+    for path in sorted((ROOT / "examples").glob("*.rasp")):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(("%", "output"))]
+        bodies.append("".join(kept).strip("\n") + "\n\n")
+    return bodies
+
+
+def generated_program(lines: int) -> str:
+    """A program of at least ``lines`` lines: renamed copies of the example bodies, messy."""
+    bodies = example_bodies()
+    parts = [HEADER, "\n"]
+    count = HEADER.count("\n") + 1
+    copy = 0
+    while count < lines:
+        body = bodies[copy % len(bodies)]
+        for name in set(_BOUND.findall(body)):
+            body = re.sub(rf"\b{name}\b", f"{name}_{copy}", body)
+        parts.append(body)
+        count += body.count("\n")
+        copy += 1
+    parts.append("output reverse_10;\n" if copy > 10 else "output count_0;\n")
+    return re.sub(r" {2,}#", " #", "".join(parts)).replace(", ", ",")
+
+
+def _seconds(work: Callable[[], object], repeats: int) -> float:
+    """The median time of ``work`` over ``repeats`` runs, after one untimed run."""
+    work()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _command_in_process(path: Path) -> None:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        rasp_main(["fmt", "--check", str(path)])
+
+
+def _command_in_new_process(path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "rasp_ir.cli.main", "fmt", "--check", str(path)],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
+    """The timings of one program size."""
+    text = generated_program(lines)
+    path = folder / f"generated_{lines}.rasp"
+    path.write_text(text, encoding="utf-8")
+    formatted = format_source(text, path=str(path))
+    assert formatted != text and format_source(formatted) == formatted
+    seconds = {
+        "parse": _seconds(lambda: parse_tree(text, str(path)), repeats),
+        "concrete_parse": _seconds(lambda: parse_concrete_tree(text, str(path)), repeats),
+        "format_source": _seconds(lambda: format_source(text, path=str(path)), repeats),
+        "fmt_command": _seconds(lambda: _command_in_process(path), repeats),
+        "fmt_new_process": _seconds(lambda: _command_in_new_process(path), repeats),
+    }
+    return {
+        "lines": text.count("\n"),
+        "formatted_lines": formatted.count("\n"),
+        "bytes": len(text.encode()),
+        "seconds": seconds,
+    }
+
+
+def _load() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no uptime)"
+
+
+LABELS = {
+    "parse": "parse alone (baseline)",
+    "concrete_parse": "concrete syntax tree",
+    "format_source": "format_source (parse, layout, proof)",
+    "fmt_command": "rasp fmt --check, in-process",
+    "fmt_new_process": "rasp fmt --check, new process",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    load_before = _load()
+    with tempfile.TemporaryDirectory() as folder:
+        rows = [measure(lines, args.repeats, Path(folder)) for lines in args.lines]
+    load_after = _load()
+    sizes = " | ".join(f"{r['lines']:,} lines" for r in rows)
+    lines = [f"| step | {sizes} | ratio to parse |", "|---|" + "---:|" * (len(rows) + 1)]
+    for key, label in LABELS.items():
+        cells = " | ".join(f"{r['seconds'][key]:.2f} s" for r in rows)  # type: ignore[index]
+        first: dict[str, float] = rows[0]["seconds"]  # type: ignore[assignment]
+        lines.append(f"| {label} | {cells} | {first[key] / first['parse']:.2f}x |")
+    command = "python benchmarks/fmt_speed.py " + shlex.join(argv or sys.argv[1:])
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+    note = (
+        f"Median seconds of {args.repeats} runs; the ratio is for the first size. Target: "
+        f"rasp fmt on a 10,000-line program under {TARGET_SECONDS:.0f} s. "
+        f"`{command.strip()}` on {machine}, {datetime.date.today()}. "
+        f"Load (uptime) before: `{load_before}`; after: `{load_after}`."
+    )
+    table = "\n".join(lines)
+    print(table + "\n\n" + note)
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "fmt_speed.md").write_text(
+        "# rasp fmt: seconds to format a long program\n\n" + table + "\n\n" + note + "\n",
+        encoding="utf-8",
+    )
+    payload = {
+        "command": command.strip(),
+        "machine": machine,
+        "load_before": load_before,
+        "load_after": load_after,
+        "settings": {**vars(args), "results": str(args.results)},
+        "rows": rows,
+    }
+    (args.results / "fmt_speed.json").write_text(json.dumps(payload, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The language-server latency benchmark runs end to end on a short program and a few edits,
+and writes both reports."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytest.importorskip("pygls")
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lsp_latency.py"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("lsp_latency", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_generated_program_checks_and_has_the_lines_asked_for() -> None:
+    script = _script()
+    from rasp_ir.check import load_program
+
+    text = script.program(10, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3])
+    assert len(text.splitlines()) == 3 + 5 + 10 * 5 + 1
+    result = load_program(text=text)
+    assert result.errors == [] and len(result.program.outputs) == 10
+
+
+def test_a_tiny_benchmark_writes_both_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _script().main(["--lines", "60", "--edits", "2", "--results", str(tmp_path)])
+    report = json.loads((tmp_path / "lsp_latency.json").read_text())
+    assert [row["measure"] for row in report["rows"]] == ["diagnostics", "hover", "definition"]
+    assert report["lines"] == 59 and report["edits"] == 2
+    assert all(len(values) == 2 for values in report["ms"].values())
+    assert set(report["ms"]) == {
+        "diagnostics",
+        "hover",
+        "definition",
+        "hub",
+        "hub_parse",
+        "hub_resolve",
+        "hub_check",
+    }
+    markdown = (tmp_path / "lsp_latency.md").read_text()
+    title = "# Language server latency\n\n"
+    assert markdown.startswith(title + "| measure | median |")
+    assert markdown.removeprefix(title) in capsys.readouterr().out
