@@ -6,7 +6,7 @@ Four tables (programs from examples/, ``max_len`` overridden to ``--length``):
 
 * **one input per call**: ``Executable(program)`` built once, then called on one input, against
   ``interpret()`` (which prepares the program on every call) and against the naive per-input
-  evaluator of ``tests/naive_evaluator.py`` (a stand-in for tracr's ``rasp.evaluate``);
+  evaluator of ``rasp_ir/naive.py`` (a stand-in for tracr's ``rasp.evaluate``);
 * **rasp run --batch**: the whole command in a fresh process (start, imports, parsing, reading,
   evaluating, printing to /dev/null) on ``--batch-inputs`` random inputs, against the
   interpreter alone in-process on the same inputs and the naive evaluator;
@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 from rasp_ir.interpreter import Executable, interpret  # noqa: E402
 from rasp_ir.ir import Program  # noqa: E402
+from rasp_ir.naive import evaluate_naive  # noqa: E402
 from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
 from rasp_ir.values import Value  # noqa: E402
 from rasp_ir.verify import exhaustive_inputs, input_count  # noqa: E402
-from tests.naive_evaluator import evaluate_naive  # noqa: E402
 
 PROGRAMS = ("sort", "hist", "reverse")
 TORCH_PROGRAMS = ("sort", "sort_unique", "hist", "reverse")
