@@ -7,7 +7,7 @@ fails when one reaches past it. What is here:
 - the IR (:mod:`rasp_ir.ir` as ``ir``, and its main types), values and the expression language;
 - parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...);
 - exact value sets and the tables every backend lowers from;
-- the reference interpreter and ``verify``;
+- the reference interpreter, ``verify`` and the exhaustive checks on codes (``SpaceRunner``);
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
   and its parts, the registry's loaders and feature checks;
@@ -99,6 +99,7 @@ from rasp_ir.verify import (
     sampled_inputs,
     verify,
 )
+from rasp_ir.verify_space import CodedBatch, InterpreterSpace, SpaceRunner, space_digits
 
 __all__ = [
     "ALL_FEATURES",
@@ -113,6 +114,7 @@ __all__ = [
     "Certificate",
     "CheckResult",
     "CheckedInputs",
+    "CodedBatch",
     "Diagnostic",
     "Disagreement",
     "Evaluation",
@@ -122,6 +124,7 @@ __all__ = [
     "Header",
     "HeaderOverrides",
     "IRError",
+    "InterpreterSpace",
     "LiftOptions",
     "Lifted",
     "LiftedSource",
@@ -130,6 +133,7 @@ __all__ = [
     "Outputs",
     "Program",
     "RaspError",
+    "SpaceRunner",
     "Span",
     "Subparsers",
     "TooLarge",
@@ -191,6 +195,7 @@ __all__ = [
     "save_artifact",
     "sha256_of_path",
     "sha256_of_text",
+    "space_digits",
     "sum_values",
     "to_json",
     "unsupported",
