@@ -32,7 +32,7 @@ Impl = Literal["torch", "triton", "auto"]
 NO_VALUE = (1 << 31) - 1
 SELECT, CLOSEST = 0, 1
 # Reference path: at most this many query x key entries per chunk of the batch.
-CHUNK_ENTRIES = 1 << 22
+CHUNK_ENTRIES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,11 @@ class Leaves:
     """The leaves of a selector, stacked: ``keys``/``queries``/``chosen`` are ``leaves x batch x
     width`` int32 (``chosen`` is read for closest leaves, the codes for select leaves);
     ``tables`` holds every select leaf's predicate table flattened (``key * widths[l] +
-    query``, int8) from ``offsets[l]``; ``kinds[l]`` is :data:`SELECT` or :data:`CLOSEST`."""
+    query``, int8) from ``offsets[l]``; ``kinds[l]`` is :data:`SELECT` or :data:`CLOSEST`.
+
+    Where a select's table is a comparison of ranks (``ranked[l]`` names the operator), the
+    reference path compares ``key_ranks[l]`` with ``query_ranks[l]`` instead of reading the
+    table (the kernels read tables: a gather from cache is as cheap as a comparison there)."""
 
     keys: Tensor
     queries: Tensor
@@ -49,6 +53,9 @@ class Leaves:
     offsets: Tensor
     widths: Tensor
     kinds: tuple[int, ...]
+    ranked: tuple[str | None, ...] = ()
+    key_ranks: Tensor | None = None
+    query_ranks: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -122,24 +129,83 @@ def _chunks(batch: int, width: int) -> list[slice]:
     return [slice(start, min(batch, start + step)) for start in range(0, batch, step)]
 
 
-def _selected(leaves: Leaves, truth: Tensor, rows: slice, allowed: Tensor) -> Tensor:
+def _allowed_or_none(lengths: Tensor, width: int, causal: bool) -> Tensor | None:
+    """:func:`allowed_pairs`, or None when every pair is allowed (full-length inputs, not
+    causal: the common case of an exhaustive space), which saves a pass per operation."""
+    if not causal and bool((lengths == width).all()):
+        return None
+    return allowed_pairs(lengths, width, causal)
+
+
+def _selected(
+    leaves: Leaves, truth: list[bool], rows: slice, allowed: Tensor | None, width: int
+) -> Tensor:
     """The selector on a chunk of the batch: ``chunk x queries x keys`` booleans."""
-    width = allowed.shape[-1]
-    index: Tensor | None = None
-    for leaf, kind in enumerate(leaves.kinds):
-        if kind == CLOSEST:
-            positions = torch.arange(width, device=allowed.device, dtype=torch.int32)
-            bit = leaves.chosen[leaf, rows][:, :, None] == positions[None, None, :]
-        else:
-            keys = leaves.keys[leaf, rows].long() * leaves.widths[leaf]
-            flat = keys[:, None, :] + leaves.queries[leaf, rows][:, :, None] + leaves.offsets[leaf]
-            bit = leaves.tables[flat].bool()
-        if len(leaves.kinds) == 1:
-            return bit & allowed if truth[1] and not truth[0] else truth[bit.long()] & allowed
-        term = bit.to(torch.int32) << leaf
-        index = term if index is None else index | term
-    assert index is not None
-    return truth[index].bool() & allowed
+    bits = [_leaf_bits(leaves, leaf, rows, width) for leaf in range(len(leaves.kinds))]
+    return _truth_of(truth, bits, allowed)
+
+
+def _leaf_bits(leaves: Leaves, leaf: int, rows: slice, width: int) -> Tensor:
+    """One leaf on a chunk: ``chunk x queries x keys`` booleans (before masking)."""
+    if leaves.kinds[leaf] == CLOSEST:
+        positions = torch.arange(width, device=leaves.chosen.device, dtype=torch.int32)
+        return leaves.chosen[leaf, rows][:, :, None] == positions[None, None, :]
+    op = leaves.ranked[leaf] if leaf < len(leaves.ranked) else None
+    if op is not None and leaves.key_ranks is not None and leaves.query_ranks is not None:
+        keys = leaves.key_ranks[leaf, rows][:, None, :]
+        queries = leaves.query_ranks[leaf, rows][:, :, None]
+        return _COMPARE[op](keys, queries)
+    start = int(leaves.offsets[leaf])
+    query_count = int(leaves.widths[leaf])
+    last = leaf + 1 == len(leaves.kinds)
+    stop = leaves.tables.numel() if last else int(leaves.offsets[leaf + 1])
+    table = leaves.tables[start:stop].view(-1, query_count).bool()
+    by_query = table.t()[leaves.queries[leaf, rows].long()]  # chunk x queries x key codes
+    keys = leaves.keys[leaf, rows].long()[:, None, :].expand(-1, width, -1)
+    return torch.gather(by_query, 2, keys)
+
+
+_COMPARE = {
+    "==": torch.eq,
+    "!=": torch.ne,
+    "<": torch.lt,
+    "<=": torch.le,
+    ">": torch.gt,
+    ">=": torch.ge,
+}
+
+
+def _truth_of(truth: list[bool], bits: list[Tensor], allowed: Tensor | None) -> Tensor:
+    """``truth[sum(bits[l] << l)] & allowed`` (``allowed`` None: everywhere) by Shannon
+    expansion on the last leaf, with boolean tensor operations (no index tensor)."""
+    if not any(truth) or all(truth):
+        return _constant(all(truth), bits, allowed)
+    if len(truth) == 2:  # one leaf left: the bit itself or its negation
+        return _within(bits[0] if truth[1] else ~bits[0], allowed)
+    half = len(truth) // 2
+    low, high, bit, rest = truth[:half], truth[half:], bits[-1], bits[:-1]
+    if low == high:
+        return _truth_of(low, rest, allowed)
+    if not any(low):
+        return _truth_of(high, rest, allowed) & bit
+    if not any(high):
+        return _truth_of(low, rest, allowed) & ~bit
+    if all(high):
+        return _truth_of(low, rest, allowed) | _within(bit, allowed)
+    if all(low):
+        return _truth_of(high, rest, allowed) | _within(~bit, allowed)
+    return (_truth_of(high, rest, allowed) & bit) | (_truth_of(low, rest, allowed) & ~bit)
+
+
+def _constant(value: bool, bits: list[Tensor], allowed: Tensor | None) -> Tensor:
+    """A selector that is ``value`` on every allowed pair."""
+    if allowed is not None:
+        return allowed if value else torch.zeros_like(allowed)
+    return torch.full_like(bits[0], value)
+
+
+def _within(selected: Tensor, allowed: Tensor | None) -> Tensor:
+    return selected if allowed is None else selected & allowed
 
 
 def _selector_reduce_torch(
@@ -158,17 +224,19 @@ def _selector_reduce_torch(
     low = torch.full((batch, width), NO_VALUE, dtype=torch.int32, device=device)
     if width == 0:
         return Reduced(count, total, high, low)
-    truth_bool = truth.bool()
+    truth_list = [bool(x) for x in truth.tolist()]
     for rows in _chunks(batch, width):
-        allowed = allowed_pairs(lengths[rows], width, causal)
-        selected = _selected(leaves, truth_bool, rows, allowed)
+        allowed = _allowed_or_none(lengths[rows], width, causal)
+        selected = _selected(leaves, truth_list, rows, allowed, width)
         count[rows] = selected.sum(-1, dtype=torch.int32)
         if weights is not None:
             total[rows] = (selected * weights[rows][:, None, :]).sum(-1)
         if values is not None:
             picked = values[rows][:, None, :]
-            high[rows] = torch.where(selected, picked, -1).amax(-1)
-            low[rows] = torch.where(selected, picked, NO_VALUE).amin(-1)
+            high[rows] = torch.where(selected, picked, -1).amax(-1).to(torch.int32)
+            unset = torch.iinfo(values.dtype).max
+            low_rows = torch.where(selected, picked, unset).amin(-1).to(torch.int32)
+            low[rows] = torch.where(low_rows == unset, NO_VALUE, low_rows)
     return Reduced(count, total, high, low)
 
 

@@ -23,6 +23,7 @@ from rasp_ir.kernels.program_exec import (
     Leaves,
     select_closest,
     selector_reduce,
+    use_kernels,
 )
 
 from .plan import FullStep, Leaf, MapStep, Numbers, Plan, ReduceStep, SelectorPlan
@@ -47,6 +48,9 @@ class _Selector:
     offsets: Tensor
     widths: Tensor
     truth: Tensor
+    ranked: tuple[str | None, ...]
+    key_ranks: tuple[Tensor | None, ...]
+    query_ranks: tuple[Tensor | None, ...]
 
 
 class Executor:
@@ -91,7 +95,19 @@ class Executor:
             offsets=self._tensor(np.cumsum([0, *sizes[:-1]])),
             widths=self._tensor(np.array([leaf.table.shape[1] for leaf in leaves])),
             truth=self._tensor(selector.truth, torch.int8),
+            ranked=tuple(leaf.ranked.op if leaf.ranked else None for leaf in leaves),
+            key_ranks=tuple(self._ranks(leaf, keys=True) for leaf in leaves),
+            query_ranks=tuple(self._ranks(leaf, keys=False) for leaf in leaves),
         )
+
+    def _ranks(self, leaf: Leaf, keys: bool) -> Tensor | None:
+        """A ranked leaf's ranks of key (or query) codes, in the narrowest integer type (the
+        reference path compares them at every key x query pair)."""
+        if leaf.ranked is None:
+            return None
+        ranks = leaf.ranked.keys if keys else leaf.ranked.queries
+        both = np.concatenate([leaf.ranked.keys, leaf.ranked.queries])
+        return self._tensor(ranks, _narrowest(int(both.max(initial=0))))
 
     def describe(self, error: int) -> str:
         """The message of a nonzero error code."""
@@ -151,6 +167,19 @@ class Executor:
             keys.append(codes[leaf.keys].to(torch.int32))
             queries.append(codes[leaf.queries].to(torch.int32))
             picks.append(chosen[name] if kind == CLOSEST else queries[-1])
+        ranked: tuple[str | None, ...] = ()
+        key_ranks = query_ranks = None
+        if not use_kernels(self.device, self.impl):
+            ranked = selector.ranked
+            key_ranks = torch.stack(
+                [k if r is None else r[k] for k, r in zip(keys, selector.key_ranks, strict=True)]
+            )
+            query_ranks = torch.stack(
+                [
+                    q if r is None else r[q]
+                    for q, r in zip(queries, selector.query_ranks, strict=True)
+                ]
+            )
         return Leaves(
             keys=torch.stack(keys),
             queries=torch.stack(queries),
@@ -159,6 +188,9 @@ class Executor:
             offsets=selector.offsets,
             widths=selector.widths,
             kinds=selector.kinds,
+            ranked=ranked,
+            key_ranks=key_ranks,
+            query_ranks=query_ranks,
         )
 
     def _reduce(
@@ -178,7 +210,9 @@ class Executor:
             if step.numbers is not None:
                 weights = self._tensor(step.numbers.weights)[sop].contiguous()
             else:
-                values = sop.to(torch.int32).contiguous()
+                narrow = not use_kernels(self.device, self.impl)
+                size = len(self.plan.value_sets[step.sop])
+                values = sop.to(_narrowest(size) if narrow else torch.int32).contiguous()
         reduced = selector_reduce(
             leaves, selector.truth, lengths, self.plan.causal, values, weights, self.impl
         )
@@ -225,3 +259,10 @@ class Executor:
         if bool((live & ~exact).any()):
             raise RuntimeError("an exact aggregate value is missing from its value set")
         return self._tensor(numbers.codes)[at]
+
+
+def _narrowest(largest: int) -> torch.dtype:
+    """The narrowest signed integer type holding ``-1..largest``."""
+    if largest < 1 << 7:
+        return torch.int8
+    return torch.int16 if largest < 1 << 15 else torch.int32

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from rasp_ir.api import (
     RaspError,
     Value,
+    canonical_values,
     code_of,
     distinct_inputs,
     errors_only,
@@ -58,15 +59,26 @@ class FullStep:
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """A predicate table that is a comparison of ranks: ``table[k, q] == op(keys[k],
+    queries[q])`` wherever key and query are defined."""
+
+    op: str
+    keys: Codes
+    queries: Codes
+
+
+@dataclass(frozen=True)
 class Leaf:
     """A ``select`` (``closest`` False) or ``select_closest`` binding a selector is built from:
-    ``table[key_code, query_code]``."""
+    ``table[key_code, query_code]``, also as a comparison of ranks where it is one."""
 
     name: str
     keys: str
     queries: str
     table: npt.NDArray[np.bool_]
     closest: bool
+    ranked: Ranked | None = None
 
 
 @dataclass(frozen=True)
@@ -165,9 +177,42 @@ def build_plan(program: ir.Program) -> Plan:
 def _leaf_step(
     binding: ir.Binding, node: ir.Select | ir.SelectClosest, sets: dict[str, tuple[Value, ...]]
 ) -> list[Leaf]:
-    table = predicate_table(node.predicate, sets[node.keys], sets[node.queries], span=binding.span)
+    key_set, query_set = sets[node.keys], sets[node.queries]
+    table = predicate_table(node.predicate, key_set, query_set, span=binding.span)
     closest = isinstance(node, ir.SelectClosest)
-    return [Leaf(binding.name, node.keys, node.queries, table, closest)]
+    ranked = _ranked(node.predicate, key_set, query_set, table)
+    return [Leaf(binding.name, node.keys, node.queries, table, closest, ranked)]
+
+
+_RANK_OPS = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+def _ranked(
+    predicate: ir.Predicate,
+    key_set: tuple[Value, ...],
+    query_set: tuple[Value, ...],
+    table: npt.NDArray[np.bool_],
+) -> Ranked | None:
+    """The table as a comparison of ranks in the joint canonical order, when it is one (checked
+    entry by entry on defined keys and queries; undefined ones are rejected at run time)."""
+    if not isinstance(predicate, ir.Comparison) or predicate.op not in _RANK_OPS:
+        return None
+    defined = [v for v in (*key_set, *query_set) if v is not None]
+    ranks = code_of(canonical_values(defined))
+    keys = np.array([ranks.get(value_key(v), -1) for v in key_set], dtype=np.int64)
+    queries = np.array([ranks.get(value_key(v), -1) for v in query_set], dtype=np.int64)
+    compared = _RANK_OPS[predicate.op](keys[:, None], queries[None, :])
+    inside = (keys >= 0)[:, None] & (queries >= 0)[None, :]
+    if not bool((compared == table)[inside].all()):
+        return None
+    return Ranked(predicate.op, keys, queries)
 
 
 def _map_step(binding: ir.Binding, node: ir.Map, sets: dict[str, tuple[Value, ...]]) -> MapStep:
