@@ -230,7 +230,7 @@ class Executor:
             check = self.cat_mean_check[step.name] + 1
             errors.copy_(torch.where((errors == 0) & clash, check, errors))
         picked = reduced.low if step.kind == "min" else reduced.high
-        return torch.where(live, translate[picked.long().clamp(min=0)], step.default)
+        return torch.where(live, translate[torch.where(live, picked.long(), 0)], step.default)
 
     def _exact_number(
         self, numbers: Numbers, total: Tensor, count: Tensor, kind: str, live: Tensor
