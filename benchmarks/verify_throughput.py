@@ -45,8 +45,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rasp_ir.api import (  # noqa: E402
+    BatchRunner,
     HeaderOverrides,
     InterpreterSpace,
+    Value,
     exhaustive_inputs,
     input_count,
     interpret,
@@ -88,7 +90,7 @@ def _median_seconds(work: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def _in_batches(run: Callable[[list[list[object]]], object], inputs: list[list[object]]) -> None:
+def _in_batches(run: BatchRunner, inputs: list[list[Value]]) -> None:
     source = iter(inputs)
     while batch := list(islice(source, LIST_BATCH)):
         run(batch)
@@ -202,9 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, torch {torch.__version__}, {settings['device']}"
     )
+    vocab_names = [str(v) for v in settings["vocab"]]  # type: ignore[attr-defined]
     note = (
         f"{settings['program']} over {settings['inputs']:,} inputs (vocab "
-        f"{','.join(settings['vocab'])}, lengths 0..{settings['max_len']}); medians of "
+        f"{','.join(vocab_names)}, lengths 0..{settings['max_len']}); medians of "
         f"{args.repeats}; {args.threads} torch thread(s). `{command.strip()}` on {machine}, "
         f"{datetime.date.today()}. The load column is the 1-minute load average before and "
         "after each row: other jobs shared the machine when it was high."
