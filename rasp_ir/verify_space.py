@@ -97,9 +97,9 @@ class InterpreterSpace:
 
     def __call__(self, start: int, stop: int) -> CodedBatch:
         inputs = space_inputs(self.program, start, stop)
-        bos = self.program.header.bos is not None
-        width = max((len(x) for x in inputs), default=0) + bos
-        lengths = np.array([len(x) + bos for x in inputs], dtype=np.int64)
+        bos = int(self.program.header.bos is not None)
+        lengths = space_digits(len(self.program.header.vocab), start, stop)[1] + bos
+        width = int(lengths.max(initial=0))
         codes = {n: np.zeros((len(inputs), width), dtype=np.int64) for n in self.outputs}
         errors = np.zeros(len(inputs), dtype=np.bool_)
         self._run(inputs, 0, codes, errors)

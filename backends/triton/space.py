@@ -15,9 +15,9 @@ from rasp_ir.api import CodedBatch
 
 from .execute import Executor
 
-# Inputs per slice: large on a GPU, moderate on a CPU (memory grows with batch x length^2).
+# Inputs per slice: large on a GPU; on a CPU, small enough for the temporaries to stay in cache.
 GPU_BATCH = 1 << 20
-CPU_BATCH = 1 << 16
+CPU_BATCH = 1 << 14
 
 
 class TritonSpace:
