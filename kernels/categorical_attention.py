@@ -69,7 +69,9 @@ def categorical_attention(
     """The attended values (batch x heads x N x k): the fused kernels or the reference."""
     if not use_kernels(query.device, impl):
         return categorical_attention_reference(query, key, value, predicate, mask, bias, tau, noise)
-    result: Tensor = _FusedAttention.apply(query, key, value, predicate, mask, bias, tau, noise)
+    result: Tensor = _FusedAttention.apply(  # type: ignore[no-untyped-call]
+        query, key, value, predicate, mask, bias, tau, noise
+    )
     return result
 
 
@@ -77,7 +79,7 @@ class _FusedAttention(torch.autograd.Function):
     """The Triton forward and backward as one autograd node (float32 inside)."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         query: Tensor,
         key: Tensor,
@@ -100,7 +102,7 @@ class _FusedAttention(torch.autograd.Function):
         return out.to(value.dtype)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         from .attention_kernels import attention_backward
 
         q, k, v, p, allowed, b, n, out, stats = ctx.saved_tensors
