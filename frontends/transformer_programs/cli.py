@@ -118,6 +118,13 @@ def _train_parser(commands: Subparsers) -> None:
         help=f"torch threads per process ({TRAIN_THREADS}: these models are too small to gain "
         "from more, and under torchrun each process is one core)",
     )
+    parser.add_argument(
+        "--attention-impl",
+        choices=("auto", "torch", "triton"),
+        default="auto",
+        help="categorical attention: the fused Triton kernel (triton), the torch reference "
+        "(torch), or the kernel where CUDA is (auto, the default)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -158,6 +165,7 @@ def train_command(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
         threads=args.threads,
+        attention_impl=args.attention_impl,
     )
     if os.environ.get("RANK", "0") != "0":
         return 0

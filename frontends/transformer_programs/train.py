@@ -38,6 +38,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from rasp_ir.api import RaspError
 from rasp_ir.backends.torch.tensor_files import save_tensors
+from rasp_ir.kernels.program_exec import Impl
 
 from . import checkpoint
 from .best_epoch import BestEpoch
@@ -293,13 +294,16 @@ def train(
     stop_after: int | None = None,
     data_parallel: bool = True,
     threads: int | None = None,
+    attention_impl: Impl = "auto",
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
     evaluated on every split too.
 
     Torch runs on ``threads`` threads (None: as it is set) with denormal floats flushed to zero
-    (:func:`training_environment`); both are restored afterwards.
+    (:func:`training_environment`); both are restored afterwards. ``attention_impl`` picks the
+    categorical attention: the torch reference, the fused Triton kernel, or ``auto`` (the kernel
+    on CUDA); the kernel on a CPU needs ``TRITON_INTERPRET=1`` (a correctness tool, slow).
 
     Under torchrun the processes train one model data parallel, unless ``data_parallel`` is
     off (a sweep in which each process trains models of its own).
@@ -313,8 +317,22 @@ def train(
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
+    if attention_impl == "triton" and not torch.cuda.is_available() and not _interpreting():
+        raise RaspError.single(
+            "usage",
+            "--attention-impl triton needs a CUDA device (training runs on the CPU here)",
+            hint="use --attention-impl torch or auto, or set TRITON_INTERPRET=1 to run the "
+            "kernel in Triton's interpreter (slow: for checking, not for training)",
+        )
     with training_environment(threads):
-        return _train(task, run_dir, arch, settings, resume, progress, stop_after, data_parallel)
+        return _train(
+            task, run_dir, arch, settings, resume, progress, stop_after, data_parallel,
+            attention_impl,
+        )  # fmt: skip
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
 
 
 @contextmanager
@@ -346,6 +364,7 @@ def _train(
     progress: bool,
     stop_after: int | None,
     data_parallel: bool,
+    attention_impl: Impl,
 ) -> RunResult:
     """:func:`train` with its settings checked, inside its environment."""
     parallel = _Distributed(data_parallel)
@@ -353,6 +372,7 @@ def _train(
     torch.manual_seed(settings.seed)
     config = model_config(task, data, arch)
     model = TransformerProgram(config)
+    model.attention_impl = attention_impl
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     meta: dict[str, Any] = {"task": task, "train": settings.to_json()}
     metrics: list[dict[str, Any]] = []
