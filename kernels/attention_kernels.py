@@ -390,3 +390,125 @@ def attention_backward(
     _backward_queries[grid](*tensors, dq, dp, d_total, *common, **blocks)
     _backward_keys[grid](*tensors, d_total, dk, dv, *common, **blocks)
     return dq, dk, dv, dp
+
+
+@triton.jit
+def _numerical_queries(
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    p_ptr,
+    mask_ptr,
+    dout_ptr,
+    out_ptr,
+    dq_ptr,
+    dp_ptr,
+    heads,
+    n,
+    kdim,
+    BACKWARD: tl.constexpr,
+    BLOCK_Q: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    """Forward (``out[i] = sum_j S[i, j] v[j]``) or, with BACKWARD, ``dq`` and ``dP``."""
+    bh = tl.program_id(0)
+    b, h = bh // heads, bh % heads
+    i = tl.program_id(1) * BLOCK_Q + tl.arange(0, BLOCK_Q)
+    i_ok = i < n
+    d = tl.arange(0, BLOCK_D)
+    d_ok = d < kdim
+    base, mask_base = bh * n * kdim, b * n * n
+    pushed, q, predicate = _pushed(q_ptr, p_ptr, base, h, i, i_ok, d, d_ok, kdim)
+    dout = tl.load(dout_ptr + bh * n + i, mask=i_ok, other=0.0)
+    out = tl.zeros([BLOCK_Q], dtype=tl.float32)
+    d_pushed = tl.zeros([BLOCK_Q, BLOCK_D], dtype=tl.float32)
+    for start in range(0, n, BLOCK_K):
+        j = start + tl.arange(0, BLOCK_K)
+        j_ok = j < n
+        scores, allowed, key = _scores(
+            pushed, k_ptr, mask_ptr, base, mask_base, i, i_ok, j, j_ok, d, d_ok, n, kdim
+        )
+        value = tl.load(v_ptr + bh * n + j, mask=j_ok, other=0.0)
+        out += tl.sum(scores * value[None, :], axis=1)
+        d_scores = tl.where(allowed, dout[:, None] * value[None, :], 0.0)
+        d_pushed += tl.sum(d_scores[:, :, None] * key[None, :, :], axis=1)
+    if BACKWARD:
+        dq = tl.sum(d_pushed[:, None, :] * predicate[None, :, :], axis=2)
+        tl.store(dq_ptr + base + i[:, None] * kdim + d[None, :], dq, mask=i_ok[:, None] & d_ok)
+        dp = tl.sum(q[:, :, None] * d_pushed[:, None, :], axis=0)
+        square = d_ok[:, None] & d_ok[None, :]
+        tl.atomic_add(dp_ptr + h * kdim * kdim + d[:, None] * kdim + d[None, :], dp, mask=square)
+    else:
+        tl.store(out_ptr + bh * n + i, out, mask=i_ok)
+
+
+@triton.jit
+def _numerical_keys(
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    p_ptr,
+    mask_ptr,
+    dout_ptr,
+    dk_ptr,
+    dv_ptr,
+    heads,
+    n,
+    kdim,
+    BLOCK_Q: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    """``dk`` and ``dv`` of the numerical attention, one block of keys per program."""
+    bh = tl.program_id(0)
+    b, h = bh // heads, bh % heads
+    j = tl.program_id(1) * BLOCK_K + tl.arange(0, BLOCK_K)
+    j_ok = j < n
+    d = tl.arange(0, BLOCK_D)
+    d_ok = d < kdim
+    base, mask_base = bh * n * kdim, b * n * n
+    value = tl.load(v_ptr + bh * n + j, mask=j_ok, other=0.0)
+    dk = tl.zeros([BLOCK_K, BLOCK_D], dtype=tl.float32)
+    dv = tl.zeros([BLOCK_K], dtype=tl.float32)
+    for start in range(0, n, BLOCK_Q):
+        i = start + tl.arange(0, BLOCK_Q)
+        i_ok = i < n
+        pushed, _, _ = _pushed(q_ptr, p_ptr, base, h, i, i_ok, d, d_ok, kdim)
+        dout = tl.load(dout_ptr + bh * n + i, mask=i_ok, other=0.0)
+        scores, allowed, _ = _scores(
+            pushed, k_ptr, mask_ptr, base, mask_base, i, i_ok, j, j_ok, d, d_ok, n, kdim
+        )
+        dv += tl.sum(scores * dout[:, None], axis=0)
+        d_scores = tl.where(allowed, dout[:, None] * value[None, :], 0.0)
+        dk += tl.sum(d_scores[:, :, None] * pushed[:, None, :], axis=0)
+    tl.store(dk_ptr + base + j[:, None] * kdim + d[None, :], dk, mask=j_ok[:, None] & d_ok)
+    tl.store(dv_ptr + bh * n + j, dv, mask=j_ok)
+
+
+def numerical_forward(
+    query: Tensor, key: Tensor, value: Tensor, predicate: Tensor, mask: Tensor
+) -> Tensor:
+    """``sum_j S[i, j] value[j]`` per query (batch x heads x N)."""
+    pairs, heads, n, kdim = _launch_shape(query)
+    out = torch.empty_like(value)
+    grid = (pairs, triton.cdiv(n, BLOCK))
+    blocks = {"BLOCK_Q": BLOCK, "BLOCK_K": BLOCK, "BLOCK_D": max(2, triton.next_power_of_2(kdim))}
+    tensors = (query, key, value, predicate, mask, value, out, query, predicate)
+    _numerical_queries[grid](*tensors, heads, n, kdim, BACKWARD=False, **blocks)
+    return out
+
+
+def numerical_backward(
+    query: Tensor, key: Tensor, value: Tensor, predicate: Tensor, mask: Tensor, grad: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Gradients of the numerical attention with respect to query, key, value, predicate."""
+    pairs, heads, n, kdim = _launch_shape(query)
+    dq, dk, dv = torch.empty_like(query), torch.empty_like(key), torch.empty_like(value)
+    dp = torch.zeros_like(predicate)
+    grid = (pairs, triton.cdiv(n, BLOCK))
+    blocks = {"BLOCK_Q": BLOCK, "BLOCK_K": BLOCK, "BLOCK_D": max(2, triton.next_power_of_2(kdim))}
+    common = (query, key, value, predicate, mask, grad)
+    _numerical_queries[grid](*common, grad, dq, dp, heads, n, kdim, BACKWARD=True, **blocks)
+    _numerical_keys[grid](*common, dk, dv, heads, n, kdim, **blocks)
+    return dq, dk, dv, dp

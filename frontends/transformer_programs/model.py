@@ -12,10 +12,11 @@ spread at the first temperature).
 In ``argmax`` mode the model is evaluated in float64: one-hot values and counts are exact in
 either precision, but float64 makes the MLP argmaxes and the readout sums of float32 weights
 independent of BLAS summation order (the readout is exact when :func:`readout_exact` holds).
-The categorical-attention core is the one function :func:`categorical_attention`; while
-training, ``attention_impl`` picks the fused Triton kernel of
-:mod:`rasp_ir.kernels.categorical_attention` instead (``auto``: on CUDA when triton imports),
-with the Gumbel noise drawn exactly as :func:`sample` draws it.
+The attention cores are the functions :func:`categorical_attention` and
+:func:`numerical_attention`; while training, ``attention_impl`` picks the fused Triton kernels
+of :mod:`rasp_ir.kernels.categorical_attention` and :mod:`rasp_ir.kernels.numerical_attention`
+instead (``auto``: on CUDA when triton imports), with the Gumbel noise drawn exactly as
+:func:`sample` draws it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rasp_ir.kernels.categorical_attention import categorical_attention as fused_attention
+from rasp_ir.kernels.numerical_attention import numerical_attention as fused_count
 from rasp_ir.kernels.program_exec import Impl, use_kernels
 
 from .config import ModelConfig
@@ -263,13 +265,16 @@ class TransformerProgram(nn.Module):
             new_cat.append(attended.transpose(1, 2))
         if config.n_heads_num:
             values = torch.einsum("hv,bnv->bhn", self._sample(layer.num_value), x_num)
-            counted = numerical_attention(
+            counting = (
                 self._read_cat(layer.num_query, x_cat),
                 self._read_cat(layer.num_key, x_cat),
                 values,
                 self._sample(layer.num_predicate),
-                mask,
             )
+            if self.mode != "argmax" and use_kernels(x_cat.device, self.attention_impl):
+                counted = fused_count(*counting, mask, impl="triton")
+            else:
+                counted = numerical_attention(*counting, mask)
             new_num.append(counted.transpose(1, 2))
         x_cat, x_num = torch.cat(new_cat, dim=2), torch.cat(new_num, dim=2)
         outputs = [x_cat]

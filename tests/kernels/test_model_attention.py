@@ -1,6 +1,7 @@
-"""The Transformer Program trained through the fused attention kernel: one relaxed forward and
-backward equal to the torch reference's on the same seed (the same Gumbel draws), under the
-Triton interpreter on a CPU; and ``--attention-impl triton`` refused where it cannot run."""
+"""The Transformer Program trained through the fused attention kernels (categorical and
+numerical heads): one relaxed forward and backward equal to the torch reference's on the same
+seed (the same Gumbel draws), under the Triton interpreter on a CPU; and ``--attention-impl
+triton`` refused where it cannot run."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _step(impl: str, mode: str) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    model = random_model(3, (1, 2, 0, 1, 0), causal=True).to(DEVICE)
+    model = random_model(3, (1, 1, 1, 1, 0), causal=True).to(DEVICE)
     model.set_sampling(tau=0.5, mode=mode)  # type: ignore[arg-type]
     model.attention_impl = impl  # type: ignore[assignment]
     tokens = torch.tensor([[5, 1, 2, 3, 4, 0], [5, 3, 3, 1, 2, 4]], device=DEVICE)
