@@ -28,7 +28,12 @@ def test_forward_and_gradients_equal_the_reference(
     query, key = leaf(batch, heads, n, k), leaf(batch, heads, n, k)
     value = torch.rand(batch, heads, n, generator=generator).to(DEVICE)
     predicate = leaf(heads, k, k)
-    inputs = tuple(t.requires_grad_() for t in (query, key, value, predicate))
+    inputs = (
+        query.requires_grad_(),
+        key.requires_grad_(),
+        value.requires_grad_(),
+        predicate.requires_grad_(),
+    )
     valid = torch.arange(n)[None, :] < torch.tensor([n, max(1, n - 2)])[:batch, None]
     mask = valid[:, :, None] & valid[:, None, :]
     if causal:
