@@ -119,6 +119,13 @@ def _train_parser(commands: Subparsers) -> None:
         "from more, and under torchrun each process is one core)",
     )
     parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="cpu",
+        help="where to train: cpu (default), cuda, or auto (CUDA when present); on CUDA a run "
+        "differs from the CPU run of its seed (other random draws)",
+    )
+    parser.add_argument(
         "--attention-impl",
         choices=("auto", "torch", "triton"),
         default="auto",
@@ -166,6 +173,7 @@ def train_command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         threads=args.threads,
         attention_impl=args.attention_impl,
+        device=args.device,
     )
     if os.environ.get("RANK", "0") != "0":
         return 0
