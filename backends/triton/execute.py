@@ -71,10 +71,8 @@ class Executor:
             f"a select reads {name!r}, which is undefined (none) in this input"
             for name, _ in plan.undefined_checks
         ]
-        self.cat_mean_check = {
-            s.name: len(self.checks) + i
-            for i, s in enumerate(s for s in plan.steps if isinstance(s, ReduceStep))
-        }
+        means = [s for s in plan.steps if isinstance(s, ReduceStep) and s.kind == "mean_cat"]
+        self.cat_mean_check = {s.name: len(self.checks) + i for i, s in enumerate(means)}
         self.checks += [
             f"categorical aggregate {name!r} averages distinct values in this input"
             for name in self.cat_mean_check
