@@ -51,6 +51,7 @@ class _Selector:
     ranked: tuple[str | None, ...]
     key_ranks: tuple[Tensor | None, ...]
     query_ranks: tuple[Tensor | None, ...]
+    rank_dtype: torch.dtype
 
 
 class Executor:
@@ -96,16 +97,29 @@ class Executor:
             ranked=tuple(leaf.ranked.op if leaf.ranked else None for leaf in leaves),
             key_ranks=tuple(self._ranks(leaf, keys=True) for leaf in leaves),
             query_ranks=tuple(self._ranks(leaf, keys=False) for leaf in leaves),
+            rank_dtype=_narrowest(
+                max(
+                    (
+                        int(
+                            max(leaf.ranked.keys.max(initial=0), leaf.ranked.queries.max(initial=0))
+                        )
+                        for leaf in leaves
+                        if leaf.ranked is not None
+                    ),
+                    default=0,
+                )
+            ),
         )
 
     def _ranks(self, leaf: Leaf, keys: bool) -> Tensor | None:
-        """A ranked leaf's ranks of key (or query) codes, in the narrowest integer type (the
-        reference path compares them at every key x query pair)."""
+        """A ranked leaf's ranks of key (or query) codes; None where they are the codes
+        themselves (both sides of one set, say) and need no lookup."""
         if leaf.ranked is None:
             return None
         ranks = leaf.ranked.keys if keys else leaf.ranked.queries
-        both = np.concatenate([leaf.ranked.keys, leaf.ranked.queries])
-        return self._tensor(ranks, _narrowest(int(both.max(initial=0))))
+        if np.array_equal(ranks, np.arange(len(ranks))):
+            return None
+        return self._tensor(ranks, torch.int32)
 
     def describe(self, error: int) -> str:
         """The message of a nonzero error code."""
@@ -169,12 +183,17 @@ class Executor:
         key_ranks = query_ranks = None
         if not use_kernels(self.device, self.impl):
             ranked = selector.ranked
+            # The reference compares ranks at every key x query pair: the narrowest type pays.
+            narrow = selector.rank_dtype
             key_ranks = torch.stack(
-                [k if r is None else r[k] for k, r in zip(keys, selector.key_ranks, strict=True)]
+                [
+                    (k if r is None else r[k]).to(narrow)
+                    for k, r in zip(keys, selector.key_ranks, strict=True)
+                ]
             )
             query_ranks = torch.stack(
                 [
-                    q if r is None else r[q]
+                    (q if r is None else r[q]).to(narrow)
                     for q, r in zip(queries, selector.query_ranks, strict=True)
                 ]
             )
