@@ -33,6 +33,8 @@ Outcome = list[Value] | str
 Explain = Callable[[list[Value]], tuple[Outcome, Outcome]]
 OnMismatch = Callable[[list[Value], str, Outcome, Outcome], None]
 INTERPRETER_BATCH = 1 << 15
+# The interpreter runs best on small batches (its batch x N x N arrays stay in cache).
+INTERPRETER_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,16 @@ def space_digits(vocab_size: int, start: int, stop: int) -> tuple[Codes, Codes]:
 
 def space_inputs(program: ir.Program, start: int, stop: int) -> list[list[Value]]:
     """The inputs numbered ``start..stop-1`` as token lists."""
+    digits, lengths = space_digits(len(program.header.vocab), start, stop)
+    return _token_lists(program, digits, lengths)
+
+
+def _token_lists(program: ir.Program, digits: Codes, lengths: Codes) -> list[list[Value]]:
     vocab = np.empty(len(program.header.vocab), dtype=object)
     vocab[:] = list(program.header.vocab)
-    digits, lengths = space_digits(len(vocab), start, stop)
     rows: list[list[Value]] = vocab[digits].tolist()
+    if len(lengths) == 0 or lengths[0] == lengths[-1] == digits.shape[1]:
+        return rows  # one length: nothing to cut
     return [row[:n] for row, n in zip(rows, lengths.tolist(), strict=True)]
 
 
@@ -96,13 +104,15 @@ class InterpreterSpace:
         self.outputs = [n for n in names if not program.is_selector_name(n)]
 
     def __call__(self, start: int, stop: int) -> CodedBatch:
-        inputs = space_inputs(self.program, start, stop)
-        bos = int(self.program.header.bos is not None)
-        lengths = space_digits(len(self.program.header.vocab), start, stop)[1] + bos
+        digits, content = space_digits(len(self.program.header.vocab), start, stop)
+        lengths = content + int(self.program.header.bos is not None)
         width = int(lengths.max(initial=0))
-        codes = {n: np.zeros((len(inputs), width), dtype=np.int64) for n in self.outputs}
-        errors = np.zeros(len(inputs), dtype=np.bool_)
-        self._run(inputs, 0, codes, errors)
+        codes = {n: np.zeros((stop - start, width), dtype=np.int64) for n in self.outputs}
+        errors = np.zeros(stop - start, dtype=np.bool_)
+        for first in range(0, stop - start, INTERPRETER_CHUNK):
+            part = slice(first, first + INTERPRETER_CHUNK)
+            inputs = _token_lists(self.program, digits[part], content[part])
+            self._run(inputs, first, codes, errors)
         return CodedBatch(codes, lengths, errors)
 
     def _run(
