@@ -1,10 +1,16 @@
-"""A program and any backend in, a report out: the backend's outputs against the interpreter's.
+"""A program and any backend in, a report out: the backend's outputs against the interpreter's
+(or against a second backend's).
 
 Inputs are every sequence over the vocabulary up to a length (exhaustive) and/or random
 sequences of the maximum length (seeded samples). Both sides run on batches; an input on which
 the interpreter raises (e.g. a categorical mean of distinct values) must make the backend raise
 too. Values are compared position by position with :func:`~rasp_ir.values.value_key`, so
 ``True`` and ``1`` differ and undefined values must match.
+
+A backend with a ``space_runner(program, artifact)`` (a :class:`~rasp_ir.verify_space.
+SpaceRunner`) is checked exhaustively on codes, in large batches it enumerates itself; when the
+other side has one too, nothing runs in Python per input, so spaces of up to
+:data:`MAX_SPACE_INPUTS` inputs are allowed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice, product
+from itertools import islice, product
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
@@ -20,8 +26,11 @@ from rasp_ir.interpreter import interpret
 from rasp_ir.optimize import eliminate_dead_code
 from rasp_ir.registry import Backend, BatchRunner, Outputs, require_supported
 from rasp_ir.values import Value, value_key
+from rasp_ir.valuesets import infer_value_sets
+from rasp_ir.verify_space import InterpreterSpace, SpaceRunner, check_space
 
 MAX_INPUTS = 2_000_000
+MAX_SPACE_INPUTS = 10_000_000_000
 BATCH = 2048
 KEPT_MISMATCHES = 100
 
@@ -42,9 +51,11 @@ class Mismatch:
 
 @dataclass
 class VerifyReport:
-    """How many inputs were checked, and the disagreements (the first ``KEPT_MISMATCHES``)."""
+    """How many inputs were checked, and the disagreements (the first ``KEPT_MISMATCHES``)
+    of ``backend`` with ``against`` (the interpreter, or a second backend's name)."""
 
     backend: str
+    against: str = "interpreter"
     checked: int = 0
     errors: int = 0
     mismatch_count: int = 0
@@ -89,37 +100,37 @@ def verify(
     exhaustive_max_len: int | None = None,
     samples: int | None = None,
     seed: int = 0,
+    against: Backend | None = None,
 ) -> VerifyReport:
-    """Check ``backend`` against the interpreter on ``program``.
+    """Check ``backend`` against the interpreter (or the backend ``against``) on ``program``.
 
     ``exhaustive_max_len``: every input up to that length (refused when more than
-    :data:`MAX_INPUTS`); ``samples``: that many random inputs at ``max_len``. At least one.
+    :data:`MAX_INPUTS`, or :data:`MAX_SPACE_INPUTS` when both sides enumerate the space
+    themselves); ``samples``: that many random inputs at ``max_len``. At least one.
     Raises :class:`RaspError` for bad options, unsupported constructs and program errors.
     """
     if exhaustive_max_len is None and samples is None:
         raise RaspError.single("usage", "verify needs exhaustive_max_len or samples")
-    header = program.header
-    batches: list[Iterator[list[Value]]] = []
+    if samples is not None and samples < 0:
+        raise RaspError.single("usage", f"samples must be at least 0, got {samples}")
     if exhaustive_max_len is not None:
-        if not 0 <= exhaustive_max_len <= header.max_len:
-            raise RaspError.single(
-                "usage",
-                f"exhaustive length {exhaustive_max_len} is outside 0..max_len {header.max_len}",
-            )
-        count = input_count(len(header.vocab), exhaustive_max_len)
-        if count > MAX_INPUTS:
-            raise RaspError.single(
-                "too-many-inputs",
-                f"{count} inputs up to length {exhaustive_max_len} over {len(header.vocab)} "
-                f"tokens, more than {MAX_INPUTS}",
-                hint="use samples, a shorter length (--max-len) or a smaller --vocab",
-            )
-        batches.append(exhaustive_inputs(program, exhaustive_max_len))
+        _check_space_size(program, exhaustive_max_len, backend, against)
+    require_supported(backend, program)
+    if against is not None:
+        require_supported(against, program)
+    # Only what the outputs need is compared: backends drop dead bindings, so an error the
+    # interpreter would raise in dead code is not a disagreement.
+    live = eliminate_dead_code(program)
+    sides = [_Side(live, backend)] + ([_Side(live, against)] if against is not None else [])
+    got, expected = sides[0], sides[1] if against is not None else None
+    report = VerifyReport(backend.name, against.name if against is not None else "interpreter")
+    if exhaustive_max_len is not None:
+        _check_exhaustive(live, got, expected, exhaustive_max_len, report)
     if samples is not None:
-        if samples < 0:
-            raise RaspError.single("usage", f"samples must be at least 0, got {samples}")
-        batches.append(iter(sampled_inputs(program, samples, seed)))
-    return verify_inputs(program, backend, chain(*batches))
+        source = iter(sampled_inputs(program, samples, seed))
+        while batch := list(islice(source, BATCH)):
+            _check_batch(live, got.run, batch, report, expected.run if expected else None)
+    return report
 
 
 def verify_inputs(
@@ -129,15 +140,84 @@ def verify_inputs(
     (content-token lists). Raises :class:`RaspError` for unsupported constructs and for
     programs the backend refuses."""
     require_supported(backend, program)
-    # Only what the outputs need is compared: backends drop dead bindings, so an error the
-    # interpreter would raise in dead code is not a disagreement.
-    program = eliminate_dead_code(program)
-    run = backend.runner(program, backend.lower(program))
+    live = eliminate_dead_code(program)
+    run = backend.runner(live, backend.lower(live))
     report = VerifyReport(backend.name)
     source = (list(tokens) for tokens in inputs)
     while batch := list(islice(source, BATCH)):
-        _check_batch(program, run, batch, report)
+        _check_batch(live, run, batch, report)
     return report
+
+
+def _has_space(backend: Backend) -> bool:
+    return callable(getattr(backend, "space_runner", None))
+
+
+def _check_space_size(
+    program: ir.Program, max_len: int, backend: Backend, against: Backend | None
+) -> None:
+    """Refuse an exhaustive length outside 0..max_len, or a space larger than the limit."""
+    header = program.header
+    if not 0 <= max_len <= header.max_len:
+        raise RaspError.single(
+            "usage", f"exhaustive length {max_len} is outside 0..max_len {header.max_len}"
+        )
+    on_codes = _has_space(backend) and against is not None and _has_space(against)
+    limit = MAX_SPACE_INPUTS if on_codes else MAX_INPUTS
+    count = input_count(len(header.vocab), max_len)
+    if count > limit:
+        raise RaspError.single(
+            "too-many-inputs",
+            f"{count} inputs up to length {max_len} over {len(header.vocab)} "
+            f"tokens, more than {limit}",
+            hint="use samples, a shorter length (--max-len) or a smaller --vocab",
+        )
+
+
+class _Side:
+    """A backend with its artifact for one program: a batch runner and, where the backend has
+    one, a space runner."""
+
+    def __init__(self, program: ir.Program, backend: Backend) -> None:
+        artifact = backend.lower(program)
+        self.run = backend.runner(program, artifact)
+        make_space = getattr(backend, "space_runner", None)
+        space = make_space(program, artifact) if callable(make_space) else None
+        self.space: SpaceRunner | None = space if isinstance(space, SpaceRunner) else None
+
+
+def _check_exhaustive(
+    program: ir.Program,
+    got: _Side,
+    expected: _Side | None,
+    max_len: int,
+    report: VerifyReport,
+) -> None:
+    """Every input up to ``max_len``: on codes when ``got`` has a space runner (and so has
+    ``expected``, unless that is the interpreter), else in batches of token lists."""
+    reference = InterpreterSpace(program) if expected is None else expected.space
+    expected_run = expected.run if expected is not None else None
+    if got.space is None or reference is None:
+        source = exhaustive_inputs(program, max_len)
+        while batch := list(islice(source, BATCH)):
+            _check_batch(program, got.run, batch, report, expected_run)
+        return
+
+    def explain(tokens: list[Value]) -> tuple[list[Value] | str, list[Value] | str]:
+        expected_outcome = _outcome(program, expected_run, [tokens])
+        return _first(expected_outcome), _first(_outcome(program, got.run, [tokens]))
+
+    def on_mismatch(
+        tokens: list[Value], output: str, want: list[Value] | str, have: list[Value] | str
+    ) -> None:
+        report.add(Mismatch(tuple(tokens), output, want, have))
+
+    sets = dict(infer_value_sets(program).sets)
+    checked, rejected = check_space(
+        program, sets, got.space, reference, max_len, on_mismatch, explain
+    )
+    report.checked += checked
+    report.errors += rejected
 
 
 Outcome = Outputs | str
@@ -156,13 +236,18 @@ def _outcome(program: ir.Program, run: BatchRunner | None, batch: list[list[Valu
 
 
 def _check_batch(
-    program: ir.Program, run: BatchRunner, batch: list[list[Value]], report: VerifyReport
+    program: ir.Program,
+    run: BatchRunner,
+    batch: list[list[Value]],
+    report: VerifyReport,
+    reference: BatchRunner | None = None,
 ) -> None:
-    expected, got = _outcome(program, None, batch), _outcome(program, run, batch)
+    """Compare ``run`` with ``reference`` (the interpreter when None) on ``batch``."""
+    expected, got = _outcome(program, reference, batch), _outcome(program, run, batch)
     if isinstance(expected, str) or isinstance(got, str):
         if len(batch) > 1:  # find the inputs that fail, one at a time
             for tokens in batch:
-                _check_batch(program, run, [tokens], report)
+                _check_batch(program, run, [tokens], report, reference)
             return
         report.checked += 1
         report.errors += isinstance(expected, str)
