@@ -8,7 +8,7 @@ fails when one reaches past it. What is here:
 - parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...)
   and formatting source text as written (``format_source``);
 - exact value sets and the tables every backend lowers from;
-- the reference interpreter and ``verify``;
+- the reference interpreter, ``verify`` and the exhaustive checks on codes (``SpaceRunner``);
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
   and its parts, the registry's loaders and feature checks, and what an optional
@@ -106,6 +106,7 @@ from rasp_ir.verify import (
     sampled_inputs,
     verify,
 )
+from rasp_ir.verify_space import CodedBatch, InterpreterSpace, SpaceRunner, space_digits
 
 __all__ = [
     "ALL_FEATURES",
@@ -121,6 +122,7 @@ __all__ = [
     "Certificate",
     "CheckResult",
     "CheckedInputs",
+    "CodedBatch",
     "Curve",
     "Diagnostic",
     "Disagreement",
@@ -131,6 +133,7 @@ __all__ = [
     "Header",
     "HeaderOverrides",
     "IRError",
+    "InterpreterSpace",
     "LabelledExamples",
     "LiftOptions",
     "Lifted",
@@ -141,6 +144,7 @@ __all__ = [
     "Outputs",
     "Program",
     "RaspError",
+    "SpaceRunner",
     "Span",
     "Subparsers",
     "TooLarge",
@@ -204,6 +208,7 @@ __all__ = [
     "save_artifact",
     "sha256_of_path",
     "sha256_of_text",
+    "space_digits",
     "sum_values",
     "to_json",
     "unsupported",

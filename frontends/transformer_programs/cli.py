@@ -152,6 +152,20 @@ def _train_parser(commands: Subparsers) -> None:
         help=f"torch threads per process ({TRAIN_THREADS}: these models are too small to gain "
         "from more, and under torchrun each process is one core)",
     )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="cpu",
+        help="where to train: cpu (default), cuda, or auto (CUDA when present); on CUDA a run "
+        "differs from the CPU run of its seed (other random draws)",
+    )
+    parser.add_argument(
+        "--attention-impl",
+        choices=("auto", "torch", "triton"),
+        default="auto",
+        help="categorical attention: the fused Triton kernel (triton), the torch reference "
+        "(torch), or the kernel where CUDA is (auto, the default)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -195,6 +209,8 @@ def train_command(args: argparse.Namespace) -> int:
         threads=args.threads,
         data=data,
         embedding=_embedding(args),
+        attention_impl=args.attention_impl,
+        device=args.device,
     )
     if os.environ.get("RANK", "0") != "0":
         return 0

@@ -12,8 +12,11 @@ spread at the first temperature).
 In ``argmax`` mode the model is evaluated in float64: one-hot values and counts are exact in
 either precision, but float64 makes the MLP argmaxes and the readout sums of float32 weights
 independent of BLAS summation order (the readout is exact when :func:`readout_exact` holds).
-The categorical-attention core is the one function :func:`categorical_attention`, so a fused
-kernel can replace it.
+The attention cores are the functions :func:`categorical_attention` and
+:func:`numerical_attention`; while training, ``attention_impl`` picks the fused Triton kernels
+of :mod:`rasp_ir.kernels.categorical_attention` and :mod:`rasp_ir.kernels.numerical_attention`
+instead (``auto``: on CUDA when triton imports), with the Gumbel noise drawn exactly as
+:func:`sample` draws it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from rasp_ir.kernels.categorical_attention import categorical_attention as fused_attention
+from rasp_ir.kernels.numerical_attention import numerical_attention as fused_count
+from rasp_ir.kernels.program_exec import Impl, use_kernels
 
 from .config import ModelConfig
 
@@ -170,6 +177,7 @@ class TransformerProgram(nn.Module):
         self.register_buffer("bias", position_bias(config.n_ctx), persistent=False)
         self.tau = 1.0
         self.mode: SampleMode = "gumbel_soft"
+        self.attention_impl: Impl = "auto"
 
     def set_sampling(self, tau: float | None = None, mode: SampleMode | None = None) -> None:
         """Set the temperature and/or the sampling mode of every module at once."""
@@ -230,6 +238,18 @@ class TransformerProgram(nn.Module):
             x_cat, x_num = self._layer(self.layer(index), x_cat, x_num, mask, bias)
         return x_cat, x_num
 
+    def _fused_attention(
+        self, heads: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, bias: Tensor
+    ) -> Tensor:
+        """:func:`categorical_attention` by the fused kernel: the same Gumbel draw as
+        :func:`sample` (one ``exponential_`` over batch x heads x N x N), or none (softmax)."""
+        query = heads[0]
+        shape = (*query.shape[:-1], query.shape[2])
+        noise = torch.zeros(shape, dtype=query.dtype, device=query.device)
+        if self.mode == "gumbel_soft":
+            noise = -noise.exponential_().log()
+        return fused_attention(*heads, mask, bias, self.tau, noise, impl="triton")
+
     def _read_cat(self, logits: Tensor, x_cat: Tensor) -> Tensor:
         return torch.einsum("hv,bnvk->bhnk", self._sample(logits), x_cat)
 
@@ -239,26 +259,29 @@ class TransformerProgram(nn.Module):
         config, dt = self.config, self.dtype
         new_cat, new_num = [x_cat], [x_num]
         if config.n_heads_cat:
-            attended = categorical_attention(
+            heads = (
                 self._read_cat(layer.cat_query, x_cat),
                 self._read_cat(layer.cat_key, x_cat),
                 self._read_cat(layer.cat_value, x_cat),
                 self._sample(layer.cat_predicate),
-                mask,
-                bias,
-                self.tau,
-                self.mode,
             )
+            if self.mode != "argmax" and use_kernels(x_cat.device, self.attention_impl):
+                attended = self._fused_attention(heads, mask, bias)
+            else:
+                attended = categorical_attention(*heads, mask, bias, self.tau, self.mode)
             new_cat.append(attended.transpose(1, 2))
         if config.n_heads_num:
             values = torch.einsum("hv,bnv->bhn", self._sample(layer.num_value), x_num)
-            counted = numerical_attention(
+            counting = (
                 self._read_cat(layer.num_query, x_cat),
                 self._read_cat(layer.num_key, x_cat),
                 values,
                 self._sample(layer.num_predicate),
-                mask,
             )
+            if self.mode != "argmax" and use_kernels(x_cat.device, self.attention_impl):
+                counted = fused_count(*counting, mask, impl="triton")
+            else:
+                counted = numerical_attention(*counting, mask)
             new_num.append(counted.transpose(1, 2))
         x_cat, x_num = torch.cat(new_cat, dim=2), torch.cat(new_num, dim=2)
         outputs = [x_cat]

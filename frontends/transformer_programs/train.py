@@ -42,6 +42,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from rasp_ir.api import RaspError
 from rasp_ir.backends.torch.crash_points import crash_point
 from rasp_ir.backends.torch.tensor_files import save_tensors, write_text_atomically
+from rasp_ir.kernels.program_exec import Impl
 
 from . import checkpoint
 from .best_epoch import BestEpoch
@@ -168,11 +169,12 @@ def model_config(
 def accuracy(model: TransformerProgram, split: Split) -> float:
     """Token accuracy of the argmax model over the split's non-pad targets."""
     correct = total = 0
+    device = model.unembed.device
     for start in range(0, len(split), EVAL_BATCH):
-        x = torch.from_numpy(split.x[start : start + EVAL_BATCH])
+        x = torch.from_numpy(split.x[start : start + EVAL_BATCH]).to(device)
         y = torch.from_numpy(split.y[start : start + EVAL_BATCH])
         real = y != 0
-        correct += int(((model.predict(x) == y) & real).sum())
+        correct += int(((model.predict(x).cpu() == y) & real).sum())
         total += int(real.sum())
     return correct / max(total, 1)
 
@@ -276,7 +278,7 @@ def _restore_optimizer(
 ) -> None:
     for name, parameter in model.named_parameters():
         state = {
-            key: tensors[f"optim.{name}.{key}"]
+            key: tensors[f"optim.{name}.{key}"].to(parameter.device if key != "step" else "cpu")
             for key in ("step", "exp_avg", "exp_avg_sq")
             if f"optim.{name}.{key}" in tensors
         }
@@ -314,13 +316,20 @@ def train(
     threads: int | None = None,
     data: TaskData | None = None,
     embedding: tuple[int, int] | None = None,
+    attention_impl: Impl = "auto",
+    device: str = "cpu",
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
     evaluated on every split too.
 
     Torch runs on ``threads`` threads (None: as it is set) with denormal floats flushed to zero
-    (:func:`training_environment`); both are restored afterwards.
+    (:func:`training_environment`); both are restored afterwards. ``attention_impl`` picks the
+    categorical attention: the torch reference, the fused Triton kernel, or ``auto`` (the kernel
+    on CUDA); the kernel on a CPU needs ``TRITON_INTERPRET=1`` (a correctness tool, slow).
+    ``device``: ``cpu``, ``cuda`` or ``auto`` (CUDA when present). On CUDA the Gumbel draws come
+    from CUDA's generator, so a run differs from the CPU run of its seed, and ``resume``
+    restores weights, optimiser and the CPU random state but not CUDA's.
 
     Under torchrun the processes train one model data parallel, unless ``data_parallel`` is
     off (a sweep in which each process trains models of its own).
@@ -341,13 +350,46 @@ def train(
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
+    if attention_impl == "triton" and not torch.cuda.is_available() and not _interpreting():
+        raise RaspError.single(
+            "usage",
+            "--attention-impl triton needs a CUDA device (training runs on the CPU here)",
+            hint="use --attention-impl torch or auto, or set TRITON_INTERPRET=1 to run the "
+            "kernel in Triton's interpreter (slow: for checking, not for training)",
+        )
+    where = training_device(device, data_parallel)
     with training_environment(threads):
         if data is None:
             data = make_data(task, settings.dataset_size, settings.seed)
         config = model_config(task, data, arch, embedding)
         return _train(
-            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel
+            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel,
+            attention_impl, where,
+        )  # fmt: skip
+
+
+def training_device(name: str, data_parallel: bool = True) -> torch.device:
+    """``cpu``, ``cuda`` or ``auto`` (CUDA when present) as a device; a usage error for CUDA
+    where there is none, or under torchrun (the processes talk through gloo, on CPUs)."""
+    if name not in ("cpu", "cuda", "auto"):
+        raise RaspError.single("usage", f"unknown device {name!r}", hint="cpu, cuda or auto")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RaspError.single(
+            "usage", "--device cuda: torch sees no CUDA device", hint="use --device cpu or auto"
         )
+    if name == "cuda" and data_parallel and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise RaspError.single(
+            "usage",
+            "--device cuda under torchrun is not supported (data parallel training runs on CPUs)",
+            hint="train on one GPU without torchrun, or use --device cpu",
+        )
+    return torch.device(name)
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
 
 
 @contextmanager
@@ -380,11 +422,14 @@ def _train(
     progress: bool,
     stop_after: int | None,
     data_parallel: bool,
+    attention_impl: Impl,
+    device: torch.device,
 ) -> RunResult:
     """:func:`train` with its settings checked, inside its environment."""
     parallel = _Distributed(data_parallel)
     torch.manual_seed(settings.seed)
-    model = TransformerProgram(config)
+    model = TransformerProgram(config).to(device)
+    model.attention_impl = attention_impl
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     meta: dict[str, Any] = {"task": task, "train": settings.to_json()}
     metrics: list[dict[str, Any]] = []
@@ -409,8 +454,8 @@ def _train(
         parallel,
         data,
         temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps),
-        torch.from_numpy(data.train.x),
-        torch.from_numpy(data.train.y),
+        torch.from_numpy(data.train.x).to(device),
+        torch.from_numpy(data.train.y).to(device),
     )
     report = _progress(settings.epochs, start_epoch, progress and parallel.main)
     timings: list[float] = []

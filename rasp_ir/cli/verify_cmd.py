@@ -1,5 +1,6 @@
 """``rasp verify``: a program file and a backend name in, the backend checked against the
-reference interpreter out (how many inputs, every mismatch; exit 1 on any)."""
+reference interpreter (or ``--against`` a second backend) out (how many inputs, every mismatch;
+exit 1 on any)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,15 @@ EPILOG = f"""\
 --exhaustive checks every input of every length up to max_len (refused above 2,000,000 inputs:
 shrink them with --max-len and --vocab); --samples K checks K random inputs of length max_len.
 Without either, {DEFAULT_SAMPLES} samples. Outputs are compared at every position, undefined
-values and types included (true is not 1). Exit code 1 on any mismatch.
+values and types included (true is not 1). Exit code 1 on any mismatch. --against BACKEND
+compares with a second backend instead of the interpreter; when both enumerate the input space
+themselves (the triton backend does), --exhaustive is allowed up to 10,000,000,000 inputs.
 
 examples:
   rasp verify examples/sort.rasp --backend python --exhaustive --max-len 5 --vocab a,b,c
   rasp verify examples/sort.rasp --backend python --samples 10000 --seed 3
+  rasp verify examples/sort.rasp --backend triton --exhaustive --vocab a,b,c,d,e
+  rasp verify examples/sort.rasp --backend python --against triton --samples 10000
 """
 
 
@@ -41,6 +46,12 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="the .rasp program")
     parser.add_argument("--backend", "-b", default="python", metavar="NAME", help="default: python")
+    parser.add_argument(
+        "--against",
+        default="interpreter",
+        metavar="NAME",
+        help="what to compare with: interpreter (default) or a backend",
+    )
     parser.add_argument("--exhaustive", action="store_true", help="every input up to max_len")
     parser.add_argument("--samples", type=int, metavar="K", help="K random inputs of max_len")
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
@@ -51,17 +62,24 @@ def verify_command(args: argparse.Namespace) -> int:
     """Verify and print the count and the mismatches."""
     program = load_checked(args.file, header_overrides(args)).program
     backend = load_backend(args.backend)
+    against = None if args.against == "interpreter" else load_backend(args.against)
     samples = args.samples
     if samples is None and not args.exhaustive:
         samples = DEFAULT_SAMPLES
     exhaustive = program.header.max_len if args.exhaustive else None
     report = verify(
-        program, backend, exhaustive_max_len=exhaustive, samples=samples, seed=args.seed
+        program,
+        backend,
+        exhaustive_max_len=exhaustive,
+        samples=samples,
+        seed=args.seed,
+        against=against,
     )
     errors = f" ({report.errors} rejected by both)" if report.errors else ""
+    versus = "" if against is None else f" against the {against.name} backend"
     out(
         f"{args.file}: {report.checked} inputs checked{errors}, "
-        f"{report.mismatch_count} mismatches with the {backend.name} backend"
+        f"{report.mismatch_count} mismatches with the {backend.name} backend{versus}"
     )
     for mismatch in report.mismatches:
         out(describe(mismatch))

@@ -127,6 +127,6 @@ def test_too_many_inputs_are_refused() -> None:
         ({"exhaustive_max_len": 5}, "outside 0..max_len 4"),
     ],
 )
-def test_bad_options(sort: ir.Program, options: dict[str, int], message: str) -> None:
+def test_bad_options(sort: ir.Program, options: dict[str, Any], message: str) -> None:
     with pytest.raises(RaspError, match=message):
         verify(sort, BACKEND, **options)

@@ -16,7 +16,20 @@ from tests.rasp_ir.cli.conftest import REVERSE, Result
 
 Rasp = Callable[..., Result]
 Write = Callable[..., Path]
-COMMANDS = ["run", "check", "fmt", "expand", "graph", "tour", "repl", "lsp", "fuzz", "export", "report", "explain"]
+COMMANDS = [
+    "run",
+    "check",
+    "fmt",
+    "expand",
+    "graph",
+    "tour",
+    "repl",
+    "lsp",
+    "fuzz",
+    "export",
+    "report",
+    "explain",
+]
 SCRIPT = Path(sys.executable).with_name("rasp")
 
 

@@ -1,0 +1,125 @@
+"""The triton backend's own behaviour: every reduction and selector shape equal to the
+interpreter, rejected inputs, the input space it enumerates, and what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rasp_ir.api import RaspError, exhaustive_inputs, input_count, interpret, load_program, verify
+from rasp_ir.backends.triton import BACKEND, TritonBackend, plan
+from rasp_ir.kernels.program_exec import use_kernels
+
+REDUCTIONS = """\
+%vocab {0, 1, 2, 3}
+%max_len 5
+%causal
+prefix = select(indices, indices, <=);
+number : num = map(fn(x) -> x, tokens);
+total = aggregate(prefix, number, reduce=sum, default=0);
+mean : num = aggregate(prefix, number, default=0);
+high = aggregate(select(tokens, tokens, !=), tokens, reduce=max, default=-1);
+low = aggregate(not select(tokens, 2, >), indices, reduce=min, default=9);
+pick = aggregate(select_closest(tokens, tokens, ==), indices);
+width = selector_width(prefix and not select(tokens, tokens, ==));
+output total, mean, high, low, pick, width;
+"""
+BOS = """\
+%vocab {"a", "b", "c"}
+%max_len 4
+%bos "<s>"
+nearest = select_closest(tokens, tokens, fn(k, q) -> k != q and k != "<s>");
+copied = aggregate(nearest, tokens);
+position : num = map(fn(i) -> i, indices);
+share : num = aggregate(select(tokens, "a", ==), position, default=0);
+output copied, share;
+"""
+CAT_MEAN = """\
+%vocab {"a", "b"}
+%max_len 3
+same = aggregate(select(tokens, tokens, ==), indices);
+output same;
+"""
+UNDEFINED = """\
+%vocab {0, 1}
+%max_len 3
+maybe = map(fn(x) -> 1 if x == 1 else none, tokens);
+seen = selector_width(select(maybe, maybe, ==));
+output seen;
+"""
+
+
+@pytest.mark.parametrize("text", [REDUCTIONS, BOS], ids=["reductions", "bos"])
+def test_every_reduction_equals_the_interpreter(text: str) -> None:
+    program = load_program("p.rasp", text=text).program
+    report = verify(program, BACKEND, exhaustive_max_len=program.header.max_len, samples=200)
+    assert (report.mismatch_count, report.errors) == (0, 0)
+    assert report.checked == input_count(len(program.header.vocab), program.header.max_len) + 200
+
+
+@pytest.mark.parametrize("text", [CAT_MEAN, UNDEFINED], ids=["cat-mean", "undefined-select"])
+def test_inputs_the_interpreter_rejects_are_rejected(text: str) -> None:
+    program = load_program("p.rasp", text=text).program
+    everything = list(exhaustive_inputs(program, 3))
+    rejected = 0
+    for tokens in everything:
+        try:
+            interpret(program, [tokens])
+        except RaspError:
+            rejected += 1
+    assert rejected > 0
+    report = verify(program, BACKEND, exhaustive_max_len=3)
+    assert (report.checked, report.errors, report.mismatch_count) == (len(everything), rejected, 0)
+
+
+def test_the_batch_runner_names_the_rejected_input() -> None:
+    program = load_program("p.rasp", text=CAT_MEAN).program
+    run = BACKEND.runner(program, BACKEND.lower(program))
+    assert run([["a", "b"]]) == {"same": [[0, 1]]}
+    with pytest.raises(RaspError) as error:
+        run([["a", "b"], ["a", "b", "a"]])
+    assert error.value.diagnostics[0].message == (
+        'example 1 ["a", "b", "a"]: categorical aggregate \'same\' averages distinct values '
+        "in this input"
+    )
+    with pytest.raises(RaspError, match="outside the vocabulary"):
+        run([["z"]])
+    with pytest.raises(RaspError, match="more than max_len 3"):
+        run([["a"] * 4])
+
+
+def test_the_space_runner_enumerates_inputs_in_order_with_bos() -> None:
+    program = load_program("p.rasp", text=BOS).program
+    space = BACKEND.space_runner(program, BACKEND.lower(program))
+    tokens, lengths = space.tokens(0, input_count(3, 4))
+    sets = BACKEND.lower(program).value_sets["tokens"]
+    decoded = [
+        [sets[c] for c in row[1:n]]
+        for row, n in zip(tokens.tolist(), lengths.tolist(), strict=True)
+    ]
+    assert decoded == list(exhaustive_inputs(program, 4))
+    assert set(tokens[:, 0].tolist()) == {sets.index("<s>")}
+
+
+def test_maps_too_large_and_selectors_too_wide_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    program = load_program("p.rasp", text=REDUCTIONS).program
+    monkeypatch.setattr(plan, "LEAF_LIMIT", 1)
+    with pytest.raises(RaspError) as error:
+        BACKEND.lower(program)
+    assert error.value.diagnostics[0].message == (
+        "selector 'width__and' combines 2 selects, more than the triton backend combines (1)"
+    )
+    monkeypatch.setattr(plan, "TABLE_LIMIT", 3)
+    text = (
+        '%vocab {"a", "b"}\n%max_len 2\nx = map(fn(a, b) -> a == b, tokens, indices);\noutput x;\n'
+    )
+    with pytest.raises(RaspError, match="map 'x' has 4 input combinations, more than the triton"):
+        BACKEND.lower(load_program("p.rasp", text=text).program)
+
+
+def test_the_kernels_run_only_on_cuda_unless_asked_for() -> None:
+    assert not use_kernels(torch.device("cpu"), "auto")
+    assert use_kernels(torch.device("cpu"), "triton")
+    assert not use_kernels(torch.device("cuda"), "torch")
+    assert use_kernels(torch.device("cuda"), "auto")
+    assert TritonBackend().impl == "auto"
