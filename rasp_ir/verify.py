@@ -17,11 +17,11 @@ from itertools import islice, product
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.interpreter import interpret
+from rasp_ir.limits import MAX_INPUTS
 from rasp_ir.optimize import eliminate_dead_code
 from rasp_ir.registry import Backend, BatchRunner, Outputs, require_supported
 from rasp_ir.values import Value, value_key
 
-MAX_INPUTS = 2_000_000
 BATCH = 2048
 KEPT_MISMATCHES = 100
 

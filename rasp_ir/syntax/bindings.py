@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
+from rasp_ir.limits import MAX_DOMAIN
 from rasp_ir.syntax import ast
 from rasp_ir.syntax.calls import MAP_ALIASES, SOP_BUILTINS, UNSET
 from rasp_ir.syntax.elaborate import Elaborator
@@ -25,8 +26,6 @@ from rasp_ir.syntax.resolved import (
 from rasp_ir.syntax.state import TEMP, Context, StatementFailed
 from rasp_ir.values import Value, canonical_values
 
-MAX_DOMAIN = 1_000_000
-"""Most values a ``cat[N]`` annotation may declare."""
 RESERVED = (*ir.PRIMITIVES, *SOP_BUILTINS, *MAP_ALIASES, *EXPR_BUILTINS, "fn", "def")
 """Names a binding or ``def`` cannot take."""
 

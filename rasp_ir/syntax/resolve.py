@@ -23,6 +23,7 @@ from rasp_ir.syntax.bindings import BindingResolver
 from rasp_ir.syntax.build_ast import parse_module
 from rasp_ir.syntax.elaborate import MacroDef
 from rasp_ir.syntax.header import HeaderDirectives, HeaderOverrides
+from rasp_ir.syntax.nesting import nesting_problems
 from rasp_ir.syntax.resolved import (
     POISONED,
     Scope,
@@ -49,6 +50,9 @@ class ProgramResolver(BindingResolver):
         """Resolve the statements of one file into ``scope``; only the main file's header and
         outputs count."""
         module = parse_module(text, file)
+        too_deep = nesting_problems(module)
+        if too_deep:
+            raise RaspError(too_deep)
         for directive in module.directives if main else ():
             try:
                 self.directives.read(self, directive, lambda node: self.constant(node, {}))

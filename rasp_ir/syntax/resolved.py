@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from rasp_ir import ir
+from rasp_ir.limits import MAX_NUMBER_DIGITS
 from rasp_ir.syntax import ast
 from rasp_ir.values import Value, describe_value, value_key
 
@@ -58,11 +59,6 @@ class TupleVal:
 Resolved = SOpRef | SelRef | ConstVal | FnVal | OpVal | SetVal | TableVal | TupleVal
 Scope = dict[str, Resolved]
 """What the names of one file (or one macro expansion) stand for."""
-
-
-MAX_NUMBER_DIGITS = 1000
-"""Most digits (and largest decimal exponent) of a number literal: exact arithmetic on larger
-ones would run out of time or memory."""
 
 
 class LiteralTooLarge(ValueError):
