@@ -9,8 +9,8 @@ and the compilers all walk expressions and macro calls recursively.
 
 from __future__ import annotations
 
-MAX_SOURCE_BYTES = 16 * 1024 * 1024
-"""Largest program text (one file, or one imported file), in bytes of UTF-8."""
+MAX_SOURCE_CHARS = 16_000_000
+"""Largest program text (one file, or one imported file), in characters."""
 
 MAX_NESTING = 100
 """Deepest nesting of an expression: operators, calls, ``if``/``else``, ``not``, function
@@ -30,3 +30,15 @@ MAX_DOMAIN = 1_000_000
 
 MAX_INPUTS = 2_000_000
 """Most inputs an exhaustive ``verify`` runs."""
+
+MAX_STATEMENTS = 200_000
+"""Most statements (bindings, defs, imports, outputs) of one file."""
+
+MAX_BINDINGS = 400_000
+"""Most bindings of a program, the nested expressions it names included."""
+
+MAX_LITERAL_ITEMS = 1_000_000
+"""Most entries of one lookup table or set literal."""
+
+MAX_VOCAB = 200_000
+"""Most tokens of a vocabulary (``%vocab`` or ``--vocab``)."""

@@ -5,6 +5,8 @@ applied, defaults filled in by encoding.
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
 from rasp_ir.limits import MAX_DOMAIN
@@ -156,7 +158,7 @@ class BindingResolver(Elaborator):
         """Record the nodes ``root`` reaches in ``context`` as bindings, operands first; they
         leave ``context``, and later readers of their temporary names read the bindings."""
         names = derived_names(context.name, context.created, root)
-        renames = {**self.committed_temps, **names}
+        renames = ChainMap(names, self.committed_temps)
         for temp in postorder(context.created, root):
             node = rename(context.created.pop(temp), renames)
             final = names[temp]

@@ -1,5 +1,7 @@
-"""An AST module in, a diagnostic for every statement nested deeper than
-:data:`~rasp_ir.limits.MAX_NESTING` out: refused before anything walks the AST recursively.
+"""An AST module in, a diagnostic for every limit of :mod:`rasp_ir.limits` it exceeds out:
+too many statements, expressions nested deeper than :data:`~rasp_ir.limits.MAX_NESTING`,
+literal tables and sets larger than :data:`~rasp_ir.limits.MAX_LITERAL_ITEMS`. Checked before
+anything walks the AST recursively or starts resolving it.
 
 The walk is iterative, so it measures any depth without using Python's stack.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 
 from rasp_ir.diagnostics import Diagnostic, Span
-from rasp_ir.limits import MAX_NESTING
+from rasp_ir.limits import MAX_LITERAL_ITEMS, MAX_NESTING, MAX_STATEMENTS
 from rasp_ir.syntax import ast
 
 _EXPRESSIONS = (
@@ -32,9 +34,16 @@ _EXPRESSIONS = (
 only group them."""
 
 
-def nesting_problems(module: ast.Module) -> list[Diagnostic]:
-    """One diagnostic per statement (or directive) whose expressions nest deeper than
-    :data:`MAX_NESTING`, at the first node past the limit."""
+def ast_limit_problems(module: ast.Module, file: str) -> list[Diagnostic]:
+    """Every limit ``module`` (the AST of ``file``) exceeds, as diagnostics: the statement
+    count once, then per statement (or directive) the first node nested too deep and every
+    literal with too many items."""
+    if len(module.statements) > MAX_STATEMENTS:
+        message = (
+            f"{file} has {len(module.statements):,} statements, more than the limit of "
+            f"{MAX_STATEMENTS:,}"
+        )
+        return [Diagnostic("limit", message, None, "split the program into imported files")]
     problems = []
     for top in (*module.directives, *module.statements):
         too_deep = _first_too_deep(top)
@@ -47,7 +56,35 @@ def nesting_problems(module: ast.Module) -> list[Diagnostic]:
                     "name the inner parts as bindings of their own",
                 )
             )
+        problems.extend(_literal_problems(top))
     return problems
+
+
+def _literal_problems(top: object) -> list[Diagnostic]:
+    """A diagnostic for each table or set literal below ``top`` with too many items."""
+    problems = []
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        count = _literal_items(node)
+        if count > MAX_LITERAL_ITEMS:
+            message = (
+                f"this literal has {count:,} items, more than the limit of {MAX_LITERAL_ITEMS:,}"
+            )
+            span: Span = node.span  # type: ignore[attr-defined]
+            problems.append(Diagnostic("limit", message, span, "use a smaller table or set"))
+            continue
+        stack.extend(_children(node))
+    return problems
+
+
+def _literal_items(node: object) -> int:
+    """How many entries a table, set or tuple literal has (0 for any other node)."""
+    if isinstance(node, ast.TableLit):
+        return len(node.entries)
+    if isinstance(node, (ast.SetLit, ast.TupleLit)):
+        return len(node.items)
+    return 0
 
 
 def _first_too_deep(top: object) -> Span | None:

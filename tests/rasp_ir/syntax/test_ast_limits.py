@@ -1,6 +1,7 @@
-"""Deep nesting: past MAX_NESTING (or MAX_MACRO_DEPTH) a diagnostic at the first node past the
-limit, never a RecursionError; at the limit every stage works (check, run, fmt, graph, both
-compilers, verify, print and parse again)."""
+"""The limits checked on the AST and while resolving (rasp_ir/limits.py), each refused with
+the limit in the message. Deep nesting: past MAX_NESTING (or MAX_MACRO_DEPTH) a diagnostic at
+the first node past the limit, never a RecursionError; at the limit every stage works (check,
+run, fmt, graph, both compilers, verify, print and parse again)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rasp_ir.cli.main import main
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.limits import MAX_MACRO_DEPTH, MAX_NESTING
 from rasp_ir.printer import format_program
-from rasp_ir.syntax import parse_program
+from rasp_ir.syntax import HeaderOverrides, ast_limits, parse_file, parse_program, resolve, resolved
 
 HEADER = "%vocab {1, 2}\n%max_len 4\n"
 
@@ -119,3 +120,67 @@ def test_every_stage_handles_the_deepest_accepted_program(
     for command in commands:
         code = main([str(part) for part in command])
         assert code == 0, (command, capsys.readouterr().err)
+
+
+def _refusal(text: str, file: str = "big.rasp") -> str:
+    with pytest.raises(RaspError) as refused:
+        parse_program(text, file)
+    return refused.value.diagnostics[0].render()
+
+
+def test_too_many_statements_are_refused_before_resolving(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ast_limits, "MAX_STATEMENTS", 3)
+    text = HEADER + "".join(f"x{i} = tokens;\n" for i in range(3)) + "output x0;\n"
+    assert "big.rasp has 4 statements, more than the limit of 3" in _refusal(text)
+
+
+def test_too_many_bindings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resolve, "MAX_BINDINGS", 3)
+    text = HEADER + "x = aggregate(select(indices, indices, ==), tokens);\n"
+    text += "y = selector_width(select(tokens, tokens, ==));\noutput x, y;\n"
+    expected = "the program has 4 bindings (nested expressions included), more than the limit of 3"
+    assert expected in _refusal(text)
+
+
+@pytest.mark.parametrize("literal", ["lookup(t, {1: 2, 2: 1, 3: 3})", "t in {1, 2, 3}"])
+def test_a_literal_with_too_many_items_is_refused_at_the_literal(
+    monkeypatch: pytest.MonkeyPatch, literal: str
+) -> None:
+    monkeypatch.setattr(ast_limits, "MAX_LITERAL_ITEMS", 2)
+    line = f"x = map(fn(t) -> {literal}, tokens);"
+    rendered = _refusal(HEADER + line + "\noutput x;\n")
+    column = line.index("{") + 1
+    assert rendered.startswith(
+        f"big.rasp:3:{column}: error: this literal has 3 items, more than the limit of 2"
+    )
+
+
+def test_a_vocabulary_too_large_is_refused_from_the_file_and_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(resolved, "MAX_VOCAB", 2)
+    message = "the vocabulary has 3 tokens, more than the limit of 2"
+    assert message in _refusal('%vocab {"a", "b", "c"}\n%max_len 4\nx = tokens;\noutput x;\n')
+    with pytest.raises(RaspError) as refused:
+        parse_program(
+            HEADER + "x = tokens;\noutput x;\n", overrides=HeaderOverrides(vocab=("a", "b", "c"))
+        )
+    assert message in refused.value.diagnostics[0].message
+
+
+def test_a_text_too_long_is_refused_before_parsing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(resolve, "MAX_SOURCE_CHARS", 10)
+    text = HEADER + "x = tokens;\noutput x;\n"
+    assert f"big.rasp has {len(text)} characters, more than the limit of 10" in _refusal(text)
+    path = tmp_path / "big.rasp"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RaspError) as refused:
+        parse_file(path)
+    assert f"{path} is larger than the limit of 10 characters" in refused.value.render()
+
+
+def test_a_repeated_token_in_a_large_vocabulary_is_found_in_linear_time() -> None:
+    tokens = (*(f"t{i}" for i in range(100_000)), "t7")
+    assert resolved.vocabulary_problem(tokens) == 'the vocabulary lists "t7" more than once'
