@@ -7,13 +7,13 @@ Five shapes, each generated at every size N: ``chain`` (N bindings, each reading
 one), ``wide`` (N independent bindings, each a small map), ``table`` (one lookup table of N
 entries), ``line`` (one line: a membership test in a set of N numbers and a max of N terms) and
 ``vocab`` (a vocabulary of N tokens). Each is timed in-process in two stages, medians over
-``--repeats`` runs: ``parse`` (text -> IR: Lark, the AST, name resolution) and ``check``
+``--repeats`` runs of CPU time: ``parse`` (text -> IR: Lark, the AST, name resolution) and ``check``
 (value-set inference, warnings, layer allocation). The baseline is each shape's smallest size,
 measured in the same run: ``growth`` is the time's ratio to it divided by the size's ratio
 (1.0 = linear, 2.0 at 2x the size = quadratic). With ``--commands``, the CLI commands
 ``check``, ``fmt``, ``run``, ``graph`` and ``compile --backend python`` are timed as
-well, once each. The ``uptime`` load averages before and after are reported beside the figures:
-the machine may be shared. Prints a Markdown table and writes
+well, once each (wall time). The ``uptime`` load averages before and after are reported beside
+the figures: the machine may be shared. Prints a Markdown table and writes
 benchmarks/results/large_programs.{json,md}.
 """
 
@@ -121,11 +121,13 @@ def _uptime() -> str:
 
 
 def _median(run: Callable[[], object], repeats: int) -> float:
+    """The median CPU seconds of ``run`` (this process's; less inflated than wall time when
+    other processes share the machine)."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 
@@ -242,8 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {environment['python']}",
         f"- load before: `{load_before}`",
         f"- load after: `{load_after}`",
-        f"- median of {args.repeats} run(s); growth = (time / time at the shape's smallest "
-        "size) / (size / smallest size): 1.0 is linear",
+        f"- CPU seconds, median of {args.repeats} run(s); commands: wall seconds; growth = "
+        "(time / time at the shape's smallest size) / (size / smallest size): 1.0 is linear",
         "",
         table,
         "",
