@@ -19,6 +19,7 @@ Importing it imports numpy, lark and networkx, never torch or triton.
 from __future__ import annotations
 
 from rasp_ir import ir
+from rasp_ir.atomic_files import write_atomically, write_bytes_atomically, write_text_atomically
 from rasp_ir.certificate import (
     CERTIFICATE_FORMAT,
     CERTIFICATE_VERSION,
@@ -198,5 +199,8 @@ __all__ = [
     "verify",
     "vocab_kind",
     "write",
+    "write_atomically",
+    "write_bytes_atomically",
     "write_lifted",
+    "write_text_atomically",
 ]

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load_file
 
 from rasp_ir import __version__
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_text_atomically
 
 from .tensor_files import save_tensors
 
@@ -99,7 +99,7 @@ class CheckpointFormat:
             **meta,
         }
         text = json.dumps(sidecar, indent=2) + "\n"
-        path.with_suffix(".json").write_text(text, encoding="utf-8")
+        write_text_atomically(path.with_suffix(".json"), text)
 
     def read_sidecar(self, path: Path) -> dict[str, Any]:
         """The checked JSON sidecar of checkpoint ``path`` (without suffix)."""

@@ -19,7 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from rasp_ir.api import RaspError, Value
+from rasp_ir.api import RaspError, Value, write_text_atomically
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
 
 from .tensor_files import save_tensors
@@ -62,7 +62,7 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
         "program": info.program_text,
         "warnings": list(info.warnings),
     }
-    sidecar.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomically(sidecar, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     return weights, sidecar
 
 

@@ -13,13 +13,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_atomically
 
 
 def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
-    """Write ``tensors`` to ``path`` (safetensors; no pickle)."""
+    """Write ``tensors`` to ``path`` (safetensors; no pickle), whole or not at all."""
     try:
-        save_file(tensors, str(path))
+        write_atomically(path, lambda temporary: save_file(tensors, str(temporary)))
     except (OSError, SafetensorError) as error:
         raise RaspError.single(
             "file",

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.cli.common import add_command
 from rasp_ir.cli.output import err, write
 from rasp_ir.diagnostics import RaspError
@@ -67,7 +68,7 @@ def fmt_command(args: argparse.Namespace) -> int:
         err(f"{args.file}: not rewritten: {reason}")
         return 1
     if source != canonical:
-        path.write_text(canonical, encoding="utf-8")
+        write_text_atomically(path, canonical)
     return 0
 
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides, load_checked
 from rasp_ir.cli.output import out
 from rasp_ir.inputs import describe_vocab
+from rasp_ir.limits import MAX_INPUTS
 from rasp_ir.registry import load_backend
 from rasp_ir.values import Value, to_json
-from rasp_ir.verify import KEPT_MISMATCHES, MAX_INPUTS, Mismatch, input_count, verify
+from rasp_ir.verify import KEPT_MISMATCHES, Mismatch, input_count, verify
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers
