@@ -23,6 +23,13 @@ Importing it imports numpy, lark and networkx, never torch or triton.
 from __future__ import annotations
 
 from rasp_ir import ir
+from rasp_ir.atomic_files import (
+    atomic_path,
+    sync_folder,
+    write_atomically,
+    write_bytes_atomically,
+    write_text_atomically,
+)
 from rasp_ir.certificate import (
     CERTIFICATE_FORMAT,
     CERTIFICATE_VERSION,
@@ -155,6 +162,7 @@ __all__ = [
     "add_header_options",
     "add_lift_options",
     "apply_lambda",
+    "atomic_path",
     "canonical_values",
     "certificate_from_json",
     "check_program",
@@ -210,11 +218,15 @@ __all__ = [
     "sha256_of_text",
     "space_digits",
     "sum_values",
+    "sync_folder",
     "to_json",
     "unsupported",
     "value_key",
     "verify",
     "vocab_kind",
     "write",
+    "write_atomically",
+    "write_bytes_atomically",
     "write_lifted",
+    "write_text_atomically",
 ]

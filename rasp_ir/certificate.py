@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
+from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.values import Value, format_value
 
@@ -192,7 +193,7 @@ class Certificate:
     def write(self, path: Path) -> None:
         """Write the JSON form to ``path``; a :class:`RaspError` naming it when that fails."""
         try:
-            path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+            write_text_atomically(path, json.dumps(self.to_json(), indent=2) + "\n")
         except OSError as error:
             raise RaspError.single(
                 "file", f"cannot write {path}: {error.strerror or error}"

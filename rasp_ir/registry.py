@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from rasp_ir import ir
+from rasp_ir.atomic_files import write_bytes_atomically, write_text_atomically
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.frontend import Frontend
 from rasp_ir.values import Value
@@ -229,9 +230,9 @@ def save_artifact(backend: Backend, artifact: Any, path: Path) -> Path:
         if callable(save):
             save(artifact, path)
         elif isinstance(artifact, str):
-            path.write_text(artifact, encoding="utf-8")
+            write_text_atomically(path, artifact)
         elif isinstance(artifact, bytes):
-            path.write_bytes(artifact)
+            write_bytes_atomically(path, artifact)
         else:
             raise RaspError.single(
                 "usage", f"the {backend.name} backend cannot write its artifact to a file"

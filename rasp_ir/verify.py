@@ -25,13 +25,13 @@ from itertools import chain, islice, product
 from rasp_ir import ir
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.interpreter import Executable, interpret
+from rasp_ir.limits import MAX_INPUTS
 from rasp_ir.optimize import eliminate_dead_code
 from rasp_ir.registry import Backend, BatchRunner, Outputs, require_supported
 from rasp_ir.values import Value, value_key
 from rasp_ir.valuesets import infer_value_sets
 from rasp_ir.verify_space import InterpreterSpace, SpaceRunner, check_space
 
-MAX_INPUTS = 2_000_000
 MAX_SPACE_INPUTS = 10_000_000_000
 BATCH = 1 << 15
 KEPT_MISMATCHES = 100

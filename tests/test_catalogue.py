@@ -46,8 +46,11 @@ SAMPLES = 500
 UNSUPPORTED: dict[tuple[str, str], str] = {
     ("echo", "tp_hist.rasp"): "attn_0_0_output__select_closest uses select closest, which the "
     "echo backend does not support",
+    ("echo", "bos_closest_tokens.rasp"): "nearest_smaller__select_closest uses select closest, "
+    "which the echo backend does not support",
     ("echo", "causal_closest.rasp"): "the program uses causal, which the echo backend does not "
     "support",
+    ("tp", "bos_closest_tokens.rasp"): "a Transformer Program has one output: the readout map",
     ("tp", "causal_closest.rasp"): "others uses selector not, which the tp backend does not "
     "support",
     ("tp", "count.rasp"): "'is_a_key' is not a Transformer Programs variable",

@@ -21,10 +21,10 @@ import torch
 from safetensors.torch import load_file
 
 from rasp_ir import __version__
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, sync_folder
 
 from .crash_points import crash_point
-from .tensor_files import save_tensors, sync_folder, write_text_atomically
+from .tensor_files import save_tensors, write_text_atomically
 
 # Sidecar keys a checkpoint writes itself; metadata may not set them.
 RESERVED = ("format", "format_version", "config", "versions", "sha256")

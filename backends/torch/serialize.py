@@ -8,6 +8,7 @@ unknown format versions, missing or truncated files and tensors of the wrong sha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict
 from fractions import Fraction
@@ -19,7 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from rasp_ir.api import RaspError, Value
+from rasp_ir.api import RaspError, Value, write_text_atomically
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
 
 from .tensor_files import save_tensors
@@ -62,7 +63,7 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
         "program": info.program_text,
         "warnings": list(info.warnings),
     }
-    sidecar.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomically(sidecar, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     return weights, sidecar
 
 
@@ -96,30 +97,61 @@ def load_model(path: str | Path) -> CompiledTransformer:
             max_len=int(document["max_len"]),
             warnings=tuple(document.get("warnings", ())),
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as error:
         raise _error(f"{sidecar} is not a model description: {error}") from error
-    model = CompiledTransformer(config, info)
+    _check_config(config, sidecar)
     try:
         tensors = load_file(str(weights))
     except (OSError, SafetensorError, ValueError) as error:
         raise _error(f"cannot read {weights}: {error}") from error
-    expected = dict(model.named_parameters())
+    _check_tensors(tensors, _expected_shapes(config, info, sidecar), weights)
+    model = CompiledTransformer(config, info)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            parameter.copy_(tensors[name])
+    if len(info.residual_labels) != config.d_model:
+        raise _error(f"{sidecar}: {len(info.residual_labels)} labels for d_model {config.d_model}")
+    return model
+
+
+def _expected_shapes(
+    config: ModelConfig, info: ModelInfo, sidecar: Path
+) -> dict[str, tuple[int, ...]]:
+    """The parameter shapes ``config`` describes, from a model without memory: an edited config
+    is refused before it can ask for more memory than the weights on file take."""
+    try:
+        with torch.device("meta"):
+            meta = CompiledTransformer(config, info)
+    except (ValueError, TypeError, OverflowError, RuntimeError) as error:
+        raise _error(f"{sidecar}: the config describes no model ({error})") from None
+    return {n: tuple(p.shape) for n, p in meta.named_parameters()}
+
+
+def _check_tensors(
+    tensors: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], weights: Path
+) -> None:
+    """Refuse weights whose names, shapes or types differ from ``expected``."""
     if set(tensors) != set(expected):
         missing = sorted(set(expected) - set(tensors))
         extra = sorted(set(tensors) - set(expected))
         raise _error(f"{weights} does not match its config (missing {missing}, unexpected {extra})")
-    with torch.no_grad():
-        for name, parameter in expected.items():
-            tensor = tensors[name]
-            if tuple(tensor.shape) != tuple(parameter.shape) or tensor.dtype != torch.float32:
-                raise _error(
-                    f"{weights}: {name} has shape {tuple(tensor.shape)} ({tensor.dtype}), "
-                    f"the config says {tuple(parameter.shape)} (torch.float32)"
-                )
-            parameter.copy_(tensor)
-    if len(info.residual_labels) != config.d_model:
-        raise _error(f"{sidecar}: {len(info.residual_labels)} labels for d_model {config.d_model}")
-    return model
+    for name, shape in expected.items():
+        tensor = tensors[name]
+        if tuple(tensor.shape) != shape or tensor.dtype != torch.float32:
+            raise _error(
+                f"{weights}: {name} has shape {tuple(tensor.shape)} ({tensor.dtype}), "
+                f"the config says {shape} (torch.float32)"
+            )
+
+
+def _check_config(config: ModelConfig, sidecar: Path) -> None:
+    """Every size of ``config`` is a non-negative integer and ``causal`` a boolean."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        wanted = bool if field.name == "causal" else int
+        valid = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
+        if not valid or (wanted is int and value < 0):
+            raise _error(f"{sidecar}: config {field.name} is {value!r}, not a valid size")
 
 
 def _error(message: str) -> RaspError:

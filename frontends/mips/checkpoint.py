@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from rasp_ir.api import RaspError
 from rasp_ir.backends.torch.checkpoint_files import (
     RESERVED,
@@ -51,9 +53,16 @@ def load(path: Path) -> tuple[GeneralRNN, dict[str, Any]]:
         reason = error.diagnostics[0].message
         raise FORMAT.refuse(path.with_suffix(".json"), reason) from None
     tensors = FORMAT.read_tensors(path, data)
-    model = GeneralRNN(config)
-    problems = state_problems(tensors, model.state_dict())
+    # The config's shapes from a model without memory: an edited config is refused before it
+    # can ask for more memory than the weights on file take.
+    try:
+        with torch.device("meta"):
+            shapes = GeneralRNN(config).state_dict()
+    except (ValueError, TypeError, OverflowError, RuntimeError, SystemError) as error:
+        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid config ({error})") from None
+    problems = state_problems(tensors, shapes)
     if problems:
         raise FORMAT.refuse(path.with_suffix(".safetensors"), "; ".join(problems[:5]))
+    model = GeneralRNN(config)
     model.load_state_dict(tensors)
     return model, {k: v for k, v in data.items() if k not in RESERVED}

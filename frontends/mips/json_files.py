@@ -8,16 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_text_atomically
 
 
 def write_json_atomically(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON to ``path`` (its folder created); a RaspError naming the
     file when the file system refuses."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
+        write_text_atomically(path, json.dumps(data, indent=2) + "\n")
     except OSError as error:
         raise RaspError.single("file", f"cannot write {path}: {error.strerror or error}") from None

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_text_atomically
 
 MACHINE_FORMAT = "rasp-ir/mips-machine"
 MACHINE_VERSION = 1
@@ -230,7 +230,7 @@ def write_machine_json(data: dict[str, Any], path: Path) -> None:
     """Write a machine's JSON ``data`` to ``path``; a :class:`RaspError` when it cannot."""
     text = json.dumps(data, indent=2) + "\n"
     try:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomically(path, text)
     except OSError as error:
         raise RaspError.single("file", f"cannot write {path}: {error}") from None
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_text_atomically
 
 from .json_files import write_json_atomically
 from .solve import SolveSettings, solve
@@ -138,5 +138,5 @@ def write_summary(results: Sequence[dict[str, Any]], out_dir: Path) -> Path:
         row = summary_row(result)
         lines.append("| " + " | ".join(row[c] for c in SUMMARY_COLUMNS) + " |")
     path = out_dir / "summary.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomically(path, "\n".join(lines) + "\n")
     return path

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_text_atomically
 
 from . import checkpoint
 from .population import RNNPopulation
@@ -301,7 +301,7 @@ def train_rnn(
         "steps": history[-1]["step"],
         "history": history,
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return TrainResult(run_dir, tuple(results), len(data.x_test), seconds, history[-1]["step"])
 
 

@@ -67,11 +67,18 @@ def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Te
     except (KeyError, TypeError, ValueError) as error:
         raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
     tensors = FORMAT.read_tensors(path, data)
-    model = model_to_load(config)
     found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    problems = state_problems(found, model.state_dict())
+    # The config's shapes from a model without memory: an edited config is refused before it
+    # can ask for more memory than the weights on file take.
+    try:
+        with torch.device("meta"):
+            shapes = model_to_load(config).state_dict()
+    except (ValueError, TypeError, OverflowError, RuntimeError, ZeroDivisionError) as error:
+        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
+    problems = state_problems(found, shapes)
     if problems:
         raise FORMAT.refuse(path.with_suffix(".safetensors"), "; ".join(problems[:5]))
+    model = model_to_load(config)
     model.load_state_dict(found)
     meta = {k: v for k, v in data.items() if k not in ("format", "format_version", "config")}
     extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}

@@ -22,6 +22,7 @@ from rasp_ir.api import (
     ir,
     load_backend,
     load_program,
+    write_text_atomically,
 )
 
 from . import checkpoint
@@ -154,7 +155,7 @@ def _run_demo(
     report.step("edit + compile", demo.edit)
     table = report.table()
     echo(table)
-    (out_dir / "summary.md").write_text(table + "\n", encoding="utf-8")
+    write_text_atomically(out_dir / "summary.md", table + "\n")
     return {"rows": report.rows, "certificate": demo.lifted.certificate}
 
 
@@ -186,7 +187,7 @@ class _Demo:
         lifted = lift_run(self.run_dir, exhaustive_limit=3000, fuzz=300)
         self._lifted = lifted
         text = lifted.text
-        (self.out_dir / "program.rasp").write_text(text, encoding="utf-8")
+        write_text_atomically(self.out_dir / "program.rasp", text)
         certificate = lifted.certificate
         certificate.write(self.out_dir / "program.certificate.json")
         return (
@@ -206,7 +207,7 @@ class _Demo:
             return "skipped: the python backend is not installed yet"
         program = self.lifted.program
         source = str(backend.lower(program))
-        (self.out_dir / "program.py").write_text(source, encoding="utf-8")
+        write_text_atomically(self.out_dir / "program.py", source)
         original = self._original()
         inputs = _checked_inputs(self.lifted.certificate, original)
         lines = len(source.splitlines())
@@ -234,7 +235,7 @@ class _Demo:
         edited, what = edit_program(self.lifted.program)
         text = format_program(edited)
         program = load_program(text=text, path="edited.rasp").program
-        (self.out_dir / "edited.rasp").write_text(text, encoding="utf-8")
+        write_text_atomically(self.out_dir / "edited.rasp", text)
         compiled = compile_program(program)
         inputs = _checked_inputs(self.lifted.certificate, compiled)
         _, found = compare(compiled, program, inputs)

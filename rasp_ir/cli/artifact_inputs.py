@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from rasp_ir.cli.run import read_batch
+from rasp_ir.batch_inputs import read_batch
 from rasp_ir.diagnostics import Span
 from rasp_ir.inputs import check_input, json_tokens, typed_tokens
 from rasp_ir.ir import Header
@@ -47,5 +47,5 @@ def inputs_from_args(args: argparse.Namespace, header: Header, where: str) -> li
         check_input(tokens, header, where)
         inputs.append(tokens)
     if args.batch is not None:
-        inputs.extend(read_batch(args.batch, header, where))
+        inputs.extend(read_batch(args.batch, header, where).tokens(header.vocab))
     return inputs

@@ -5,14 +5,16 @@ reported."""
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from typing import TypeAlias
 
 from rasp_ir.check import CheckResult, load_program
-from rasp_ir.cli.output import report
-from rasp_ir.inputs import parse_max_len, parse_vocab
+from rasp_ir.cli.output import err, report
+from rasp_ir.inputs import describe_vocab, parse_max_len, parse_vocab
 from rasp_ir.printer import LINE_WIDTH
 from rasp_ir.syntax import HeaderOverrides
+from rasp_ir.values import Value
 
 # What ``register(subparsers)`` receives: argparse's (private) sub-parsers action.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -45,10 +47,10 @@ def add_header_options(parser: argparse.ArgumentParser) -> None:
     """``--vocab`` and ``--max-len``, which override the program header."""
     parser.add_argument(
         "--vocab",
-        type=parse_vocab,
+        type=vocab_option,
         metavar="V",
-        help="override %%vocab: a comma-separated list (a,b,c / 1,2,3 / true,false) "
-        'or a JSON array (\'["a", "b"]\')',
+        help="override %%vocab: a comma-separated list (a,b,c / 1,2,3 / true,false), "
+        'a word read as its characters (abc), or a JSON array (\'["a", "b"]\')',
     )
     parser.add_argument("--max-len", type=parse_max_len, metavar="N", help="override %%max_len")
 
@@ -73,6 +75,25 @@ def _line_width(text: str) -> int:
     if width < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number of columns, got {text!r}")
     return width
+
+
+def vocab_option(text: str) -> tuple[Value, ...]:
+    """A ``--vocab`` value, as :func:`parse_vocab` reads it, except that one word of several
+    characters (no comma, no space, not a number) is read as its characters, as ``--chars``
+    reads an input; a note on stderr says so and how to ask for the single token instead."""
+    vocab = parse_vocab(text)
+    word = vocab[0]
+    if len(vocab) > 1 or not isinstance(word, str) or text.strip().startswith("["):
+        return vocab
+    if len(word) < 2 or any(c.isspace() for c in word):
+        return vocab
+    chars = parse_vocab(",".join(word))
+    err(
+        f"note: --vocab {word} read as {len(chars)} one-character tokens "
+        f"({describe_vocab(chars)}); for the single token, write --vocab "
+        f"'{json.dumps([word], ensure_ascii=False)}'"
+    )
+    return chars
 
 
 def header_overrides(args: argparse.Namespace) -> HeaderOverrides:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides
 from rasp_ir.cli.output import write
 from rasp_ir.diagnostics import RaspError
@@ -50,7 +51,7 @@ def graph_command(args: argparse.Namespace) -> int:
         write(dot)
         return 0
     try:
-        Path(args.output).write_text(dot, encoding="utf-8")
+        write_text_atomically(Path(args.output), dot)
     except OSError as error:
         raise RaspError.single("file", f"cannot write {args.output}: {error}") from None
     return 0

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.cli.common import add_command
 from rasp_ir.cli.output import out
 from rasp_ir.diagnostics import RaspError
@@ -102,7 +103,7 @@ def write_lifted(lifted: Lifted, output: Path, certificate: Path | None) -> Path
     where = certificate or output.with_suffix(".certificate.json")
     text = lifted.text
     try:
-        output.write_text(text, encoding="utf-8")
+        write_text_atomically(output, text)
     except OSError as error:
         raise RaspError.single("file", f"cannot write {output}: {error.strerror}") from None
     lifted.certificate.write(where)

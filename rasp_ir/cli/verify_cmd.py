@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides, load_checked
 from rasp_ir.cli.output import out
+from rasp_ir.inputs import describe_vocab
+from rasp_ir.limits import MAX_INPUTS
 from rasp_ir.registry import load_backend
 from rasp_ir.values import Value, to_json
-from rasp_ir.verify import KEPT_MISMATCHES, Mismatch, verify
+from rasp_ir.verify import KEPT_MISMATCHES, Mismatch, input_count, verify
 
 if TYPE_CHECKING:
     from rasp_ir.cli.common import Subparsers
@@ -67,6 +69,8 @@ def verify_command(args: argparse.Namespace) -> int:
     if samples is None and not args.exhaustive:
         samples = DEFAULT_SAMPLES
     exhaustive = program.header.max_len if args.exhaustive else None
+    if exhaustive is not None:
+        _announce_input_space(args.file, program.header.vocab, exhaustive)
     report = verify(
         program,
         backend,
@@ -86,6 +90,17 @@ def verify_command(args: argparse.Namespace) -> int:
     if report.mismatch_count > len(report.mismatches):
         out(f"... and {report.mismatch_count - KEPT_MISMATCHES} more")
     return 0 if report.ok else 1
+
+
+def _announce_input_space(file: str, vocab: tuple[Value, ...], max_len: int) -> None:
+    """Say how many inputs an exhaustive run checks, before it starts (a vocabulary read
+    differently than meant shows here, not after the run); too many are refused by verify."""
+    count = input_count(len(vocab), max_len)
+    if count <= MAX_INPUTS:
+        out(
+            f"{file}: checking every input of length 0 to {max_len} over {len(vocab)} tokens "
+            f"({describe_vocab(vocab)}): {count} inputs"
+        )
 
 
 def describe(mismatch: Mismatch) -> str:

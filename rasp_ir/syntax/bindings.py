@@ -5,8 +5,11 @@ applied, defaults filled in by encoding.
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
+from rasp_ir.limits import MAX_DOMAIN
 from rasp_ir.syntax import ast
 from rasp_ir.syntax.calls import MAP_ALIASES, SOP_BUILTINS, UNSET
 from rasp_ir.syntax.elaborate import Elaborator
@@ -25,8 +28,6 @@ from rasp_ir.syntax.resolved import (
 from rasp_ir.syntax.state import TEMP, Context, StatementFailed
 from rasp_ir.values import Value, canonical_values
 
-MAX_DOMAIN = 1_000_000
-"""Most values a ``cat[N]`` annotation may declare."""
 RESERVED = (*ir.PRIMITIVES, *SOP_BUILTINS, *MAP_ALIASES, *EXPR_BUILTINS, "fn", "def")
 """Names a binding or ``def`` cannot take."""
 
@@ -157,7 +158,7 @@ class BindingResolver(Elaborator):
         """Record the nodes ``root`` reaches in ``context`` as bindings, operands first; they
         leave ``context``, and later readers of their temporary names read the bindings."""
         names = derived_names(context.name, context.created, root)
-        renames = {**self.committed_temps, **names}
+        renames = ChainMap(names, self.committed_temps)
         for temp in postorder(context.created, root):
             node = rename(context.created.pop(temp), renames)
             final = names[temp]

@@ -15,6 +15,7 @@ from typing import Any
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
+from rasp_ir.limits import MAX_MACRO_DEPTH
 from rasp_ir.syntax import ast
 from rasp_ir.syntax.calls import CALL_BUILDERS, MAP_ALIASES, SOP_BUILTINS
 from rasp_ir.syntax.exprs import EXPR_BUILTINS, TermBuilder, fold
@@ -312,6 +313,14 @@ class Elaborator(Recorder):
         name, params = definition.node.name, definition.node.params
         if name in self.macro_stack:
             raise self.error("recursion", f"def {name} calls itself", node.span)
+        if len(self.macro_stack) >= MAX_MACRO_DEPTH:
+            raise self.error(
+                "nesting",
+                f"def calls nest more than {MAX_MACRO_DEPTH} deep ({self.macro_stack[0]} -> ... "
+                f"-> {self.macro_stack[-1]} -> {name})",
+                node.span,
+                "bind intermediate results outside the defs",
+            )
         if node.keywords or len(node.positional) != len(params):
             raise self.error(
                 "arity",

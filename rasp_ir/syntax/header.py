@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, Span
+from rasp_ir.limits import MAX_LEN
 from rasp_ir.syntax import ast
 from rasp_ir.syntax.resolved import bounded_int, vocabulary_problem
 from rasp_ir.syntax.state import Recorder
 from rasp_ir.values import Value, describe_value, value_key
-
-MAX_LEN_LIMIT = 100_000
-"""Largest ``%max_len``: value sets and tables grow with it."""
 
 # Resolves a constant expression of the header (a vocabulary entry, the BOS token).
 ConstantResolver = Callable[[ast.Expr], Value]
@@ -74,9 +72,9 @@ class HeaderDirectives:
         diagnostics = recorder.diagnostics
         if overrides.vocab is not None and vocabulary_problem(overrides.vocab):
             diagnostics.append(Diagnostic("header", vocabulary_problem(overrides.vocab), None))
-        if max_len is not None and not 1 <= max_len <= MAX_LEN_LIMIT:
+        if max_len is not None and not 1 <= max_len <= MAX_LEN:
             diagnostics.append(
-                Diagnostic("header", f"the maximum length must be between 1 and {MAX_LEN_LIMIT:,}")
+                Diagnostic("header", f"the maximum length must be between 1 and {MAX_LEN:,}")
             )
         if vocab is None and "vocab" not in self.seen:
             diagnostics.append(
@@ -117,9 +115,9 @@ def _vocab(
 
 
 def _max_len(recorder: Recorder, directive: ast.MaxLenDirective) -> int:
-    value = bounded_int(directive.digits, MAX_LEN_LIMIT)
+    value = bounded_int(directive.digits, MAX_LEN)
     if value is None or value < 1:
         raise recorder.error(
-            "header", f"%max_len must be between 1 and {MAX_LEN_LIMIT:,}", directive.span
+            "header", f"%max_len must be between 1 and {MAX_LEN:,}", directive.span
         )
     return value

@@ -6,7 +6,7 @@ then derived in pre-order (``x__select``, ``x__select2``) so the printer can inl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from rasp_ir import ir
 
@@ -56,7 +56,7 @@ def postorder(created: dict[str, ir.Node], root: str) -> list[str]:
     return order
 
 
-def rename(node: ir.Node, names: dict[str, str]) -> ir.Node:
+def rename(node: ir.Node, names: Mapping[str, str]) -> ir.Node:
     """``node`` with its operands (and sugar-map parameters) renamed by ``names``."""
 
     def new(name: str) -> str:
@@ -79,7 +79,7 @@ def rename(node: ir.Node, names: dict[str, str]) -> ir.Node:
     return node
 
 
-def rename_params(fn: ir.Lambda, names: dict[str, str]) -> ir.Lambda:
+def rename_params(fn: ir.Lambda, names: Mapping[str, str]) -> ir.Lambda:
     """Sugar maps name their parameters after their inputs; keep that true after renaming."""
     if not any(p in names for p in fn.params):
         return fn
@@ -88,7 +88,7 @@ def rename_params(fn: ir.Lambda, names: dict[str, str]) -> ir.Lambda:
     )
 
 
-def rename_expr(expr: ir.Expr, names: dict[str, str]) -> ir.Expr:
+def rename_expr(expr: ir.Expr, names: Mapping[str, str]) -> ir.Expr:
     """``expr`` with parameters renamed by ``names``."""
     if isinstance(expr, ir.Param):
         return ir.Param(names.get(expr.name, expr.name))

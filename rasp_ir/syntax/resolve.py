@@ -13,12 +13,15 @@ possible are reported at once.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError
+from rasp_ir.limits import MAX_BINDINGS, MAX_SOURCE_CHARS
 from rasp_ir.syntax import ast
+from rasp_ir.syntax.ast_limits import ast_limit_problems
 from rasp_ir.syntax.bindings import BindingResolver
 from rasp_ir.syntax.build_ast import parse_module
 from rasp_ir.syntax.elaborate import MacroDef
@@ -50,8 +53,17 @@ class ProgramResolver(BindingResolver):
     ) -> None:
         """Resolve the statements of one file into ``scope``; only the main file's header and
         outputs count. ``module`` is the AST of ``text`` when the caller has parsed it."""
+        if len(text) > MAX_SOURCE_CHARS:
+            raise RaspError.single(
+                "limit",
+                f"{file} has {len(text):,} characters, more than the limit of {MAX_SOURCE_CHARS:,}",
+                hint="split the program into imported files",
+            )
         if module is None:
             module = parse_module(text, file)
+        too_large = ast_limit_problems(module, file)
+        if too_large:
+            raise RaspError(too_large)
         for directive in module.directives if main else ():
             try:
                 self.directives.read(self, directive, lambda node: self.constant(node, {}))
@@ -165,6 +177,16 @@ class ProgramResolver(BindingResolver):
                     "add a line such as 'output result;'",
                 )
             )
+        if len(self.bindings) > MAX_BINDINGS:
+            self.diagnostics.append(
+                Diagnostic(
+                    "limit",
+                    f"the program has {len(self.bindings):,} bindings (nested expressions "
+                    f"included), more than the limit of {MAX_BINDINGS:,}",
+                    None,
+                    "split it into smaller programs",
+                )
+            )
         if self.diagnostics or header is None:
             raise RaspError(self.diagnostics)
         return ir.Program(header, tuple(self.bindings), tuple(self.outputs))
@@ -190,14 +212,29 @@ def parse_program(
     Raises :class:`RaspError` with every problem found.
     """
     resolver = ProgramResolver(overrides, read_file or (lambda p: p.read_text(encoding="utf-8")))
-    resolver.resolve_file(text, file, global_scope(), main=True, module=module)
-    return resolver.program()
+    # Resolution allocates many objects and frees few: the cycle collector's passes over them
+    # cost a third of the time on large programs (benchmarks/large_programs.py).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        resolver.resolve_file(text, file, global_scope(), main=True, module=module)
+        return resolver.program()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def parse_file(path: str | Path, *, overrides: HeaderOverrides | None = None) -> ir.Program:
     """The program in the file at ``path``; unreadable files are a :class:`RaspError`."""
     location = str(path)
     try:
+        # a character is at most 4 bytes: a larger file cannot be within the limit
+        if Path(path).stat().st_size > 4 * MAX_SOURCE_CHARS:
+            raise RaspError.single(
+                "limit",
+                f"{location} is larger than the limit of {MAX_SOURCE_CHARS:,} characters",
+                hint="split the program into imported files",
+            )
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RaspError.single("file", f"cannot read {location}: {error}") from None

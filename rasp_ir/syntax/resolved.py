@@ -6,11 +6,13 @@ operator, or a set, table or tuple literal; which one decides how its context us
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from rasp_ir import ir
+from rasp_ir.limits import MAX_NUMBER_DIGITS, MAX_VOCAB
 from rasp_ir.syntax import ast
 from rasp_ir.values import Value, describe_value, value_key
 
@@ -60,11 +62,6 @@ Scope = dict[str, Resolved]
 """What the names of one file (or one macro expansion) stand for."""
 
 
-MAX_NUMBER_DIGITS = 1000
-"""Most digits (and largest decimal exponent) of a number literal: exact arithmetic on larger
-ones would run out of time or memory."""
-
-
 class LiteralTooLarge(ValueError):
     """A number literal beyond :data:`MAX_NUMBER_DIGITS`."""
 
@@ -111,9 +108,12 @@ def vocabulary_problem(values: list[Value] | tuple[Value, ...]) -> str:
     """What is wrong with a vocabulary ('' if nothing): empty, repeated or mixed values."""
     if not values:
         return "the vocabulary is empty"
+    if len(values) > MAX_VOCAB:
+        return f"the vocabulary has {len(values):,} tokens, more than the limit of {MAX_VOCAB:,}"
     keys = [value_key(v) for v in values]
     if len(set(keys)) != len(keys):
-        repeated = sorted({describe_value(v) for v in values if keys.count(value_key(v)) > 1})
+        counts = Counter(keys)
+        repeated = sorted({describe_value(v) for v in values if counts[value_key(v)] > 1})
         return f"the vocabulary lists {', '.join(repeated)} more than once"
     kinds = {_value_kind(v) for v in values}
     if None in kinds or len(kinds) > 1:

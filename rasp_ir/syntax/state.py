@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, Span
+from rasp_ir.limits import MAX_NUMBER_DIGITS
 from rasp_ir.syntax import ast
-from rasp_ir.syntax.resolved import MAX_NUMBER_DIGITS, LiteralTooLarge, literal_value
+from rasp_ir.syntax.resolved import LiteralTooLarge, literal_value
 from rasp_ir.values import Value
 
 TEMP = "\0tmp"

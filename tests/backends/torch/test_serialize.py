@@ -87,3 +87,17 @@ def test_unknown_format_version_is_refused(saved: tuple[Path, object], tmp_path:
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RaspError, match="cannot read"):
         load_model(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("value", [None, "x", 1.5, -1, 10**6, 10**30])
+@pytest.mark.parametrize("field", ["d_model", "n_layers", "d_mlp", "n_positions"])
+def test_an_edited_config_is_refused_before_building_the_model(
+    saved: tuple[Path, object], tmp_path: Path, field: str, value: object
+) -> None:
+    copy = _copy(saved[0], tmp_path)
+    sidecar = copy.with_name("copy.json")
+    document = json.loads(sidecar.read_text())
+    document["config"][field] = value
+    sidecar.write_text(json.dumps(document))
+    with pytest.raises(RaspError):
+        load_model(copy)

@@ -55,6 +55,7 @@ def test_the_readme_machine_commands(tmp_path: Path, capsys: pytest.CaptureFixtu
     verify = ["verify", str(cycle4), "--backend", "torch", "--exhaustive", "--max-len", "6"]
     assert main(verify) == 0
     assert capsys.readouterr().out == (
+        f"{cycle4}: checking every input of length 0 to 6 over 2 tokens (0, 1): 127 inputs\n"
         f"{cycle4}: 127 inputs checked, 0 mismatches with the torch backend\n"
     )
 

@@ -55,7 +55,7 @@ def _same_run(whole: Path, cut: Path) -> None:
     for name, tensor in final_whole.items():
         assert torch.equal(tensor, final_cut[name]), name
     assert _epochs(cut) == _epochs(whole)
-    assert not list(cut.glob(".*.tmp")) and not list(cut.glob("*.pending"))
+    assert not list(cut.glob(".*.partial-*")) and not list(cut.glob("*.pending"))
 
 
 def test_killed_inside_the_checkpoint_writer_and_resumed_equals_an_uninterrupted_run(

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.rasp_ir.cli.conftest import REVERSE, Result
 
 UNSUPPORTED = """\
@@ -66,7 +68,40 @@ def test_verify_exhaustive(rasp: Rasp, program: Program) -> None:
         "--vocab", "a,b,c",
     )  # fmt: skip
     assert (result.code, result.err) == (0, "")
-    assert result.out.endswith(": 40 inputs checked, 0 mismatches with the python backend\n")
+    first, last = result.out.splitlines()
+    assert first.endswith(
+        ': checking every input of length 0 to 3 over 3 tokens ("a", "b", "c"): 40 inputs'
+    )
+    assert last.endswith(": 40 inputs checked, 0 mismatches with the python backend")
+
+
+def test_verify_reads_a_word_given_as_vocab_as_its_characters(rasp: Rasp, program: Program) -> None:
+    result = rasp(
+        "verify", program(REVERSE), "--exhaustive", "--max-len", "2", "--vocab", "abcde"
+    )  # fmt: skip
+    assert result.code == 0
+    assert result.err == (
+        'note: --vocab abcde read as 5 one-character tokens ("a", "b", "c", "d", "e"); '
+        "for the single token, write --vocab '[\"abcde\"]'\n"
+    )
+    assert ": 31 inputs checked, 0 mismatches" in result.out
+
+
+@pytest.mark.parametrize(
+    ("vocab", "count"), [('["abcde"]', 3), ("abcde,f", 7), ("12", 3), ("a", 3), ("a b", 3)]
+)
+def test_verify_keeps_lists_numbers_and_json_as_they_are(
+    rasp: Rasp, program: Program, vocab: str, count: int
+) -> None:
+    result = rasp("verify", program(REVERSE), "--exhaustive", "--max-len", "2", "--vocab", vocab)
+    assert (result.code, result.err) == (0, "")
+    assert f": {count} inputs checked" in result.out
+
+
+def test_verify_refuses_a_word_with_a_repeated_character(rasp: Rasp, program: Program) -> None:
+    result = rasp("verify", program(REVERSE), "--exhaustive", "--vocab", "abca")
+    assert (result.code, result.out) == (1, "")
+    assert "--vocab lists a token more than once" in result.err
 
 
 def test_verify_samples_and_a_plugin_backend(rasp: Rasp, program: Program) -> None:
@@ -100,7 +135,7 @@ def test_verify_lists_mismatches_and_exits_1(
     monkeypatch.setattr(verify_cmd, "load_backend", lambda name: Wrapped(corrupt))
     result = rasp("verify", program(REVERSE), "--exhaustive", "--max-len", "2", "--vocab", "a,b")
     assert result.code == 1
-    assert result.out.splitlines()[1:] == [
+    assert result.out.splitlines()[2:] == [
         '  input ["b", "a"]: output reverse: expected ["a", "b"], got ["x", "x"]'
     ]
     assert ": 7 inputs checked, 1 mismatches with the corrupted backend" in result.out

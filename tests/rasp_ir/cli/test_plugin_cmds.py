@@ -121,4 +121,7 @@ def test_the_readme_plugin_backend_commands(rasp: Rasp, tmp_path: Path) -> None:
         "verify", sort, "--backend", "echo", "--exhaustive", "--max-len", "5", "--vocab", "a,b,c"
     )
     assert result.code == 0
-    assert result.out == f"{sort}: 364 inputs checked, 0 mismatches with the echo backend\n"
+    assert result.out == (
+        f'{sort}: checking every input of length 0 to 5 over 3 tokens ("a", "b", "c"): 364 inputs\n'
+        f"{sort}: 364 inputs checked, 0 mismatches with the echo backend\n"
+    )
