@@ -389,9 +389,14 @@ def _sums(
 
 
 def _numeric_default(raw: Leaf, flag: Leaf, default: Value) -> Table:
-    """``raw + default * flag``: the raw mean is 0 exactly where the head attended BOS."""
-    shift = _as_fraction(default)
-    shifted = [normalize_number(_as_fraction(s) + shift) for s in raw.states]
+    """``raw + default * flag``: the raw mean is 0 exactly where the head attended BOS; the
+    default ``none`` (a sum of a cat s-op, or over select_closest, may be undefined) where the
+    flag is set."""
+    if default is None:
+        shifted: list[Value] = [None] * len(raw.states)
+    else:
+        shift = _as_fraction(default)
+        shifted = [normalize_number(_as_fraction(s) + shift) for s in raw.states]
     out = canonical_values((*raw.states, *shifted))
     codes = code_of(out)
     grid = [

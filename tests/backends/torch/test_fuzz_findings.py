@@ -67,6 +67,14 @@ c = select_closest(tokens, tokens, fn(k, q) -> k != q);
 s : num = aggregate(c, n, reduce=sum, default=2);
 output s;
 """
+CLOSEST_SUM_MAY_BE_UNDEFINED = """\
+%vocab {"b", "ab", "z"}
+%max_len 4
+%causal
+s_0 = select_closest(length, indices, <=);
+h_1 = aggregate(s_0, indices, reduce=sum);
+output h_1;
+"""
 SELECT_ON_UNDEFINED = """\
 %vocab {"a", "b"}
 %max_len 3
@@ -101,6 +109,12 @@ def test_a_numeric_map_of_a_defaulted_aggregate_moves_the_default() -> None:
 
 def test_a_sum_over_select_closest_with_a_default_and_bos_is_the_value_or_the_default() -> None:
     _agrees(CLOSEST_SUM_WITH_DEFAULT)
+
+
+def test_a_sum_over_select_closest_without_a_default_is_undefined_on_empty_rows() -> None:
+    """A sum of a cat s-op defaults to none, which the model writes where its head found no
+    key (refused before, as a sum with a non-zero default)."""
+    _agrees(CLOSEST_SUM_MAY_BE_UNDEFINED)
 
 
 def test_a_select_on_a_value_that_may_be_undefined_is_refused_up_front() -> None:
