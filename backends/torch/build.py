@@ -8,7 +8,13 @@ import torch
 
 from rasp_ir.api import format_program
 from rasp_ir.backends.torch.mlp import Unit, add, build_units
-from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
+from rasp_ir.backends.torch.model import (
+    CompiledTransformer,
+    MeanCheck,
+    ModelConfig,
+    ModelInfo,
+    OutputDecoder,
+)
 from rasp_ir.backends.torch.plan import MARGIN, HeadPlan, MlpTask, OutputPlan, Plan, encoder
 
 
@@ -50,6 +56,7 @@ def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransform
         bos=plan.program.header.bos,
         max_len=plan.program.header.max_len,
         warnings=warnings,
+        mean_checks=tuple(MeanCheck(name, dims) for name, dims in plan.mean_checks),
     )
     model = CompiledTransformer(config, info)
     with torch.no_grad():

@@ -168,6 +168,10 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
         return
     raw = plan._leaf(raw_name, "onehot", canonical_values((*value.states, None)), fresh)
     head.values += [(src, dst, 1.0) for src, dst in zip(value.dims, raw.dims, strict=True)]
+    if node.reduce == "mean" and count > 1 and len(value.states) > 1:
+        # The interpreter raises where the selected values differ; the model checks its
+        # raw one-hot for a mixture when it runs.
+        plan.mean_checks.append((binding.name, raw.dims))
     out = canonical_values((*raw.states, node.default))
     if fix and None not in value.states:
         out = canonical_values((*(s for s in raw.states if s is not None), node.default))

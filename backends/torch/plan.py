@@ -125,6 +125,8 @@ class Plan:
         self.tables: dict[str, Table] = {}
         self.provided: dict[tuple[str, Rep], Leaf] = {}
         self.outputs: list[OutputPlan] = []
+        # Categorical means that may average distinct values: (name, raw one-hot dims).
+        self.mean_checks: list[tuple[str, tuple[int, ...]]] = []
         self.tokens = self._onehot_leaf("tokens", value_sets["tokens"], 0)
         self.indices = self._onehot_leaf("indices", value_sets["indices"], 0)
         self.tables["tokens"] = identity(self.tokens)

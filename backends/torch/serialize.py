@@ -20,7 +20,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from rasp_ir.api import RaspError, Value
-from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
+from rasp_ir.backends.torch.model import (
+    CompiledTransformer,
+    MeanCheck,
+    ModelConfig,
+    ModelInfo,
+    OutputDecoder,
+)
 
 from .tensor_files import save_tensors
 
@@ -61,6 +67,7 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
         ],
         "program": info.program_text,
         "warnings": list(info.warnings),
+        "mean_checks": [{"name": c.name, "dims": list(c.dims)} for c in info.mean_checks],
     }
     sidecar.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return weights, sidecar
@@ -95,6 +102,10 @@ def load_model(path: str | Path) -> CompiledTransformer:
             bos=_decode_value(document["bos"]),
             max_len=int(document["max_len"]),
             warnings=tuple(document.get("warnings", ())),
+            mean_checks=tuple(
+                MeanCheck(str(c["name"]), tuple(int(d) for d in c["dims"]))
+                for c in document.get("mean_checks", ())
+            ),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise _error(f"{sidecar} is not a model description: {error}") from error
@@ -117,9 +128,17 @@ def load_model(path: str | Path) -> CompiledTransformer:
                     f"the config says {tuple(parameter.shape)} (torch.float32)"
                 )
             parameter.copy_(tensor)
+    _check_residual(info, config, sidecar)
+    return model
+
+
+def _check_residual(info: ModelInfo, config: ModelConfig, sidecar: Path) -> None:
+    """Raise when the description's residual labels or mean checks disagree with d_model."""
     if len(info.residual_labels) != config.d_model:
         raise _error(f"{sidecar}: {len(info.residual_labels)} labels for d_model {config.d_model}")
-    return model
+    for check in info.mean_checks:
+        if not all(0 <= d < config.d_model for d in check.dims):
+            raise _error(f"{sidecar}: the mean check of {check.name} reads outside d_model")
 
 
 def _error(message: str) -> RaspError:
