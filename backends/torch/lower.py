@@ -146,14 +146,14 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
     fix = may_be_empty and not _zero_default(node.default, numeric)
     raw_name = f"{binding.name}#raw" if fix else binding.name
     if reduce == "sum":
-        if fix:
-            raise Unsupported(binding, "a sum with a non-zero default is not compiled")
         states = _sums(binding, _numbers(plan, node.sop, value), count, sum_values)
         raw = plan._leaf(raw_name, "sumratio", canonical_values((*states, 0)), fresh)
         head.values += [(src, raw.dims[0], w) for src, w in source] + [(plan.bos, raw.dims[1], 1.0)]
-        plan.tables[binding.name] = identity(
-            raw, canonical_values((*raw.states, *plan.sets[binding.name]))
-        )
+        out = canonical_values((*raw.states, *plan.sets[binding.name]))
+        if not fix:
+            plan.tables[binding.name] = identity(raw, out)
+            return
+        plan.tables[binding.name] = _sum_default(raw, count, node.default, out)
         return
     if numeric:
         states = _sums(binding, _numbers(plan, node.sop, value), count, mean_values)
@@ -390,6 +390,15 @@ def _sums(
     except TooLarge as error:
         raise Unsupported(binding, f"too many possible values ({error})") from error
     return result
+
+
+def _sum_default(raw: Leaf, count: int, default: Value, out: tuple[Value, ...]) -> Table:
+    """The sum, or ``default`` where the head found no key: the counting head's ratio
+    dimension ``1/(w+1)``, read as the width ``w`` of the row, is 1 exactly there."""
+    width = Leaf(f"{raw.name}#width", "ratio", tuple(range(count + 1)), raw.ready, raw.dims[1:])
+    codes = code_of(out)
+    grid = [[codes[value_key(default if w == 0 else s)] for w in width.states] for s in raw.states]
+    return Table((raw, width), np.array(grid, dtype=np.int64), out)
 
 
 def _numeric_default(raw: Leaf, flag: Leaf, default: Value) -> Table:
