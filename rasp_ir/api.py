@@ -99,6 +99,7 @@ from rasp_ir.values import (
 from rasp_ir.valuesets import (
     TooLarge,
     ValueSetResult,
+    at_most_one_key,
     infer_value_sets,
     mean_mode,
     mean_values,
@@ -162,6 +163,7 @@ __all__ = [
     "add_header_options",
     "add_lift_options",
     "apply_lambda",
+    "at_most_one_key",
     "atomic_path",
     "canonical_values",
     "certificate_from_json",

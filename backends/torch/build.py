@@ -8,8 +8,14 @@ import torch
 
 from rasp_ir.api import format_program
 from rasp_ir.backends.torch.mlp import Unit, add, build_units
-from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
-from rasp_ir.backends.torch.plan import MARGIN, HeadPlan, MlpTask, Plan, encoder
+from rasp_ir.backends.torch.model import (
+    CompiledTransformer,
+    MeanCheck,
+    ModelConfig,
+    ModelInfo,
+    OutputDecoder,
+)
+from rasp_ir.backends.torch.plan import MARGIN, HeadPlan, MlpTask, OutputPlan, Plan, encoder
 
 
 def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransformer:
@@ -41,16 +47,7 @@ def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransform
         n_positions=plan.positions + 1,
         causal=plan.program.header.causal,
     )
-    decoders = tuple(
-        OutputDecoder(
-            out.name,
-            "cat" if out.rep == "onehot" else "num",
-            out.leaf.dims,
-            out.leaf.states,
-            out.rep == "onehot" and None in out.leaf.states,
-        )
-        for out in plan.outputs
-    )
+    decoders = tuple(_decoder(out) for out in plan.outputs)
     info = ModelInfo(
         vocab=vocab,
         residual_labels=tuple(plan.labels),
@@ -59,6 +56,7 @@ def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransform
         bos=plan.program.header.bos,
         max_len=plan.program.header.max_len,
         warnings=warnings,
+        mean_checks=tuple(MeanCheck(name, dims) for name, dims in plan.mean_checks),
     )
     model = CompiledTransformer(config, info)
     with torch.no_grad():
@@ -68,6 +66,18 @@ def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransform
                 _set_head(plan, model, layer - 1, slot, head)
             _set_units(model, layer - 1, mlps[layer])
     return model
+
+
+def _decoder(out: OutputPlan) -> OutputDecoder:
+    """How to read an output. A num s-op is never undefined (the checker refuses one that can
+    be): an undefined state of its channel is one the program never reaches, such as the raw
+    channel of an aggregate whose selector never comes up empty, so it is not decoded."""
+    if out.rep == "onehot":
+        return OutputDecoder(
+            out.name, "cat", out.leaf.dims, out.leaf.states, None in out.leaf.states
+        )
+    numbers = tuple(v for v in out.leaf.states if v is not None)
+    return OutputDecoder(out.name, "num", out.leaf.dims, numbers, False)
 
 
 def _set_units(model: CompiledTransformer, layer: int, units: list[Unit]) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from rasp_ir.api import (
     TooLarge,
     Value,
+    at_most_one_key,
     canonical_values,
     code_of,
     ir,
@@ -94,7 +95,20 @@ def _map(plan: Plan, binding: ir.Binding) -> None:
 
 
 def _selector(plan: Plan, binding: ir.Binding) -> None:
-    """Selectors are compiled into the heads that use them."""
+    """Selectors are compiled into the heads that use them; a select that may compare an
+    undefined key or query is refused here (rasp-semantics §2.2)."""
+    node = binding.node
+    if not isinstance(node, (ir.Select, ir.SelectClosest)):
+        return
+    for role, name in (("key", node.keys), ("query", node.queries)):
+        # The interpreter raises on an input where it is undefined; a transformer cannot
+        # raise, and would read the undefined value as a no-match.
+        if None in plan.sets[name]:
+            raise Unsupported(
+                binding,
+                f"its {role} {name!r} can be undefined (none), an error the model cannot "
+                f"raise; give {name!r} a default so that it is defined everywhere",
+            )
 
 
 def _width(plan: Plan, binding: ir.Binding) -> None:
@@ -114,7 +128,14 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
     value, source = _value_channel(plan, node.sop, numeric)
     may_be_empty = not never_empty(program, node.selector)
     selector = program.binding(node.selector)
+    # Over a selector that picks at most one key a sum or a mean is that key's value.
+    count = 1 if at_most_one_key(program, node.selector) else plan.positions
+    reduce = node.reduce
     if isinstance(selector.node, ir.SelectClosest):
+        # The closest head attends its one key (or BOS, or the sink) with all its weight, so
+        # it moves the value itself, not the (sum, count) pair a sum's counting head reads:
+        # a sum here is compiled as the mean of one key.
+        reduce = "mean" if reduce == "sum" else reduce
         layer, head = _closest_head(plan, selector, value)
     else:
         literals = plan.literals(node.selector)
@@ -124,18 +145,18 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
     fresh = 2 * layer - 1
     fix = may_be_empty and not _zero_default(node.default, numeric)
     raw_name = f"{binding.name}#raw" if fix else binding.name
-    if node.reduce == "sum":
-        if fix:
-            raise Unsupported(binding, "a sum with a non-zero default is not compiled")
-        states = _sums(binding, _numbers(plan, node.sop, value), plan.positions, sum_values)
+    if reduce == "sum":
+        states = _sums(binding, _numbers(plan, node.sop, value), count, sum_values)
         raw = plan._leaf(raw_name, "sumratio", canonical_values((*states, 0)), fresh)
         head.values += [(src, raw.dims[0], w) for src, w in source] + [(plan.bos, raw.dims[1], 1.0)]
-        plan.tables[binding.name] = identity(
-            raw, canonical_values((*raw.states, *plan.sets[binding.name]))
-        )
+        out = canonical_values((*raw.states, *plan.sets[binding.name]))
+        if not fix:
+            plan.tables[binding.name] = identity(raw, out)
+            return
+        plan.tables[binding.name] = _sum_default(raw, count, node.default, out)
         return
     if numeric:
-        states = _sums(binding, _numbers(plan, node.sop, value), plan.positions, mean_values)
+        states = _sums(binding, _numbers(plan, node.sop, value), count, mean_values)
         raw = plan._leaf(raw_name, "scalar", canonical_values((*states, 0)), fresh)
         head.values += [(src, raw.dims[0], w) for src, w in source]
         if not fix:
@@ -147,6 +168,10 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
         return
     raw = plan._leaf(raw_name, "onehot", canonical_values((*value.states, None)), fresh)
     head.values += [(src, dst, 1.0) for src, dst in zip(value.dims, raw.dims, strict=True)]
+    if node.reduce == "mean" and count > 1 and len(value.states) > 1:
+        # The interpreter raises where the selected values differ; the model checks its
+        # raw one-hot for a mixture when it runs.
+        plan.mean_checks.append((binding.name, raw.dims))
     out = canonical_values((*raw.states, node.default))
     if fix and None not in value.states:
         out = canonical_values((*(s for s in raw.states if s is not None), node.default))
@@ -317,19 +342,27 @@ def _closest_scores(
 
 def _value_channel(plan: Plan, sop: str, numeric: bool) -> tuple[Leaf, list[tuple[int, float]]]:
     """The channel a head moves, and how it reads it: a number stored in a one-hot channel
-    (``1 if t == "x" else 0`` of tokens) is read straight from the one-hot by the value map."""
+    (``1 if t == "x" else 0`` of tokens) is read straight from the one-hot by the value map,
+    unless the channel's undefined state (the zero vector, which moves 0) stands for another
+    number, as a defaulted aggregate's raw channel does where its head found no key."""
     table = plan.table(sop)
     if numeric and len(table.leaves) == 1 and table.leaves[0].kind == "onehot":
         (leaf,) = table.leaves
         numbers = [table.values[int(c)] for c in table.codes]
-        if all(isinstance(v, (int, bool)) or is_number(v) for v in numbers):
+        readable = all(
+            number == 0 for state, number in zip(leaf.states, numbers, strict=True) if state is None
+        )
+        if readable and all(isinstance(v, (int, bool)) or is_number(v) for v in numbers):
             source = []
             for state, number in enumerate(numbers):
                 dim = leaf.state_dim(state)
                 if dim is not None and number:
                     source.append((dim, float(number)))
             return leaf, source
-    leaf = plan.require(sop, "scalar" if numeric else "onehot")
+    if not numeric:
+        # A one-hot is moved dimension by dimension (none of them for the constant none).
+        return plan.require(sop, "onehot"), []
+    leaf = plan.require(sop, "scalar")
     return leaf, [(leaf.dims[0], 1.0)]
 
 
@@ -359,10 +392,24 @@ def _sums(
     return result
 
 
+def _sum_default(raw: Leaf, count: int, default: Value, out: tuple[Value, ...]) -> Table:
+    """The sum, or ``default`` where the head found no key: the counting head's ratio
+    dimension ``1/(w+1)``, read as the width ``w`` of the row, is 1 exactly there."""
+    width = Leaf(f"{raw.name}#width", "ratio", tuple(range(count + 1)), raw.ready, raw.dims[1:])
+    codes = code_of(out)
+    grid = [[codes[value_key(default if w == 0 else s)] for w in width.states] for s in raw.states]
+    return Table((raw, width), np.array(grid, dtype=np.int64), out)
+
+
 def _numeric_default(raw: Leaf, flag: Leaf, default: Value) -> Table:
-    """``raw + default * flag``: the raw mean is 0 exactly where the head attended BOS."""
-    shift = _as_fraction(default)
-    shifted = [normalize_number(_as_fraction(s) + shift) for s in raw.states]
+    """``raw + default * flag``: the raw mean is 0 exactly where the head attended BOS; the
+    default ``none`` (a sum of a cat s-op, or over select_closest, may be undefined) where the
+    flag is set."""
+    if default is None:
+        shifted: list[Value] = [None] * len(raw.states)
+    else:
+        shift = _as_fraction(default)
+        shifted = [normalize_number(_as_fraction(s) + shift) for s in raw.states]
     out = canonical_values((*raw.states, *shifted))
     codes = code_of(out)
     grid = [

@@ -53,6 +53,15 @@ class OutputDecoder:
     undefined: bool
 
 
+@dataclass(frozen=True)
+class MeanCheck:
+    """The raw one-hot ``dims`` of categorical mean ``name``: a mixture of its directions
+    means the head averaged distinct values, an input the interpreter refuses (``cat-mean``)."""
+
+    name: str
+    dims: tuple[int, ...]
+
+
 @dataclass
 class ModelInfo:
     """Everything about the model that is not a tensor."""
@@ -65,6 +74,7 @@ class ModelInfo:
     max_len: int = 0
     warnings: tuple[str, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
+    mean_checks: tuple[MeanCheck, ...] = ()
 
 
 @dataclass
@@ -213,6 +223,8 @@ class CompiledTransformer(nn.Module):
             else:
                 final = final_residual(self, self._steps(), ids, lengths)
                 residuals, patterns = [], []
+            for check in self.info.mean_checks:
+                _refuse_mixed_mean(check, final, lengths)
             outputs = {
                 decoder.name: _decode(decoder, final, lengths, debug)
                 for decoder in self.info.decoders
@@ -278,6 +290,26 @@ def _rows(values: list[Value], codes: torch.Tensor, lengths: torch.Tensor) -> li
     if bool((lengths == codes.shape[1] + 1).all()):
         return rows
     return [row[: n - 1] for row, n in zip(rows, lengths.tolist(), strict=True)]
+
+
+def _refuse_mixed_mean(check: MeanCheck, final: torch.Tensor, lengths: torch.Tensor) -> None:
+    """Raise ``cat-mean`` at the first position whose raw one-hot is a mixture. A mean over
+    ``k`` keys puts a multiple of ``1/k`` on each direction, ``k`` at most the number of
+    positions, so a mixture has a direction at least ``1/positions`` away from 0 and from 1;
+    softmax and float32 errors stay orders of magnitude below that."""
+    if not check.dims:
+        return
+    read = final[:, 1:, list(check.dims)]
+    tolerance = 1.0 / (2 * final.shape[1] + 2)
+    mixed = ((read > tolerance) & (read < 1 - tolerance)).any(dim=-1)
+    hits = torch.nonzero(mixed & _valid(lengths, read.shape[1]))
+    if len(hits):
+        b, i = (int(x) for x in hits[0])
+        raise RaspError.single(
+            "cat-mean",
+            f"categorical aggregate {check.name!r} averages distinct values at example {b} "
+            f"position {i}; make the selector select one key, or annotate the value num",
+        )
 
 
 def _valid(lengths: torch.Tensor, width: int) -> torch.Tensor:

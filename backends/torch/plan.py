@@ -125,6 +125,8 @@ class Plan:
         self.tables: dict[str, Table] = {}
         self.provided: dict[tuple[str, Rep], Leaf] = {}
         self.outputs: list[OutputPlan] = []
+        # Categorical means that may average distinct values: (name, raw one-hot dims).
+        self.mean_checks: list[tuple[str, tuple[int, ...]]] = []
         self.tokens = self._onehot_leaf("tokens", value_sets["tokens"], 0)
         self.indices = self._onehot_leaf("indices", value_sets["indices"], 0)
         self.tables["tokens"] = identity(self.tokens)
@@ -347,10 +349,18 @@ class Plan:
         """The one-hot channel a select reads for ``name`` and the code of each of its states.
 
         A map of a single one-hot channel (``indices - 1``) is folded into the predicate
-        table instead of being materialised."""
+        table instead of being materialised, unless the channel's undefined state (the zero
+        vector, which no score can read) stands for a defined value, as a defaulted
+        aggregate's raw channel does where the head found no key."""
         table = self.table(name)
         if len(table.leaves) == 1 and table.leaves[0].kind == "onehot":
-            return table.leaves[0], [int(c) for c in table.codes]
+            (leaf,) = table.leaves
+            folded = [int(c) for c in table.codes]
+            undefined = [
+                table.values[c] for s, c in zip(leaf.states, folded, strict=True) if s is None
+            ]
+            if all(value is None for value in undefined):
+                return leaf, folded
         leaf = self.require(name, "onehot")
         codes = code_of(table.values)
         return leaf, [codes.get(value_key(s), 0) for s in leaf.states]

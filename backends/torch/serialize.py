@@ -21,7 +21,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from rasp_ir.api import RaspError, Value, write_text_atomically
-from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, ModelInfo, OutputDecoder
+from rasp_ir.backends.torch.model import (
+    CompiledTransformer,
+    MeanCheck,
+    ModelConfig,
+    ModelInfo,
+    OutputDecoder,
+)
 
 from .tensor_files import save_tensors
 
@@ -62,6 +68,7 @@ def save_model(model: CompiledTransformer, path: str | Path) -> tuple[Path, Path
         ],
         "program": info.program_text,
         "warnings": list(info.warnings),
+        "mean_checks": [{"name": c.name, "dims": list(c.dims)} for c in info.mean_checks],
     }
     write_text_atomically(sidecar, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     return weights, sidecar
@@ -96,6 +103,10 @@ def load_model(path: str | Path) -> CompiledTransformer:
             bos=decode_value(document["bos"]),
             max_len=int(document["max_len"]),
             warnings=tuple(document.get("warnings", ())),
+            mean_checks=tuple(
+                MeanCheck(str(c["name"]), tuple(int(d) for d in c["dims"]))
+                for c in document.get("mean_checks", ())
+            ),
         )
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as error:
         raise _error(f"{sidecar} is not a model description: {error}") from error
@@ -109,8 +120,7 @@ def load_model(path: str | Path) -> CompiledTransformer:
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             parameter.copy_(tensors[name])
-    if len(info.residual_labels) != config.d_model:
-        raise _error(f"{sidecar}: {len(info.residual_labels)} labels for d_model {config.d_model}")
+    _check_residual(info, config, sidecar)
     return model
 
 
@@ -152,6 +162,15 @@ def _check_config(config: ModelConfig, sidecar: Path) -> None:
         valid = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
         if not valid or (wanted is int and value < 0):
             raise _error(f"{sidecar}: config {field.name} is {value!r}, not a valid size")
+
+
+def _check_residual(info: ModelInfo, config: ModelConfig, sidecar: Path) -> None:
+    """Raise when the description's residual labels or mean checks disagree with d_model."""
+    if len(info.residual_labels) != config.d_model:
+        raise _error(f"{sidecar}: {len(info.residual_labels)} labels for d_model {config.d_model}")
+    for check in info.mean_checks:
+        if not all(0 <= d < config.d_model for d in check.dims):
+            raise _error(f"{sidecar}: the mean check of {check.name} reads outside d_model")
 
 
 def _error(message: str) -> RaspError:

@@ -76,15 +76,15 @@ def test_unsupported_constructs_are_refused_each_with_a_span() -> None:
     prog = program(
         HEADER
         + "w = selector_width(select_closest(tokens, tokens, ==));\n"
-        + 'x : num = map(fn(t) -> 1 if t == "a" else 0, tokens);\n'
-        + "s : num = aggregate(select(indices, indices, <), x, reduce=sum, default=5);\n"
+        + "c = select_closest(indices, indices, <) and select(tokens, tokens, ==);\n"
+        + "s = aggregate(c, tokens);\n"
         + "output w, s;\n"
     )
     with pytest.raises(RaspError) as caught:
         compile_program(prog)
     diagnostics = caught.value.diagnostics
     assert [d.code for d in diagnostics] == ["unsupported", "unsupported"]
-    assert [d.span.line for d in diagnostics if d.span] == [3, 5]
+    assert [d.span.line for d in diagnostics if d.span] == [3, 4]
 
 
 BOS_HEADER = '%vocab {"a", "b"}\n%max_len 4\n%bos "<s>"\n'

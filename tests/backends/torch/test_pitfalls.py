@@ -4,12 +4,15 @@ every position, undefined ones included."""
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import torch
 
-from rasp_ir.backends.torch import compile_program
+from rasp_ir.backends.torch import BACKEND, compile_program, load_model, save_model
+from rasp_ir.diagnostics import RaspError
 from rasp_ir.interpreter import interpret
+from rasp_ir.verify import verify
 from tests.backends.torch.helpers import (
     EXAMPLES,
     all_inputs,
@@ -147,3 +150,37 @@ def test_numerical_values_too_close_for_float32_are_refused() -> None:
     assert diagnostic.code == "unsupported"
     assert "too close to be told apart in float32" in diagnostic.message
     assert diagnostic.span is not None and diagnostic.span.line == 6
+
+
+CATEGORICAL_MEAN = """
+%vocab {"a", "b"}
+%max_len 4
+HEADER
+m = aggregate(select(tokens, tokens, fn(k, q) -> k != q or q == "a"), tokens, default="x");
+output m;
+"""
+
+
+@pytest.mark.parametrize("header", ["", '%bos "<s>"', "%causal"], ids=["plain", "bos", "causal"])
+def test_a_categorical_mean_of_distinct_values_raises_like_the_interpreter_16_7(
+    header: str,
+) -> None:
+    """The interpreter refuses an input where a categorical mean averages distinct values
+    (``cat-mean``); the model finds the mixed one-hot when it runs and raises the same error,
+    on exactly the same inputs, and gives the interpreter's values on every other."""
+    prog = program(CATEGORICAL_MEAN.replace("HEADER", header))
+    report = verify(prog, BACKEND, exhaustive_max_len=4)
+    assert report.ok, report.mismatches[:3]
+    assert 0 < report.errors < report.checked
+
+
+def test_a_saved_model_keeps_its_categorical_mean_check(tmp_path: Path) -> None:
+    prog = program(CATEGORICAL_MEAN.replace("HEADER", ""))
+    save_model(compile_program(prog), tmp_path / "mean")
+    loaded = load_model(tmp_path / "mean")
+    assert loaded.run([["a", "a"]]).outputs["m"] == [["a", "a"]]
+    with pytest.raises(RaspError) as caught:
+        loaded.run([["b", "a"]])
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "cat-mean"
+    assert "'m' averages distinct values at example 0 position 1" in diagnostic.message
