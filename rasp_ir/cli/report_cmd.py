@@ -4,9 +4,10 @@ self-contained HTML page out."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rasp_ir.atomic import write_text_atomically
+from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.cli.artifact_inputs import add_input_options, inputs_from_args
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides
 from rasp_ir.cli.output import err, report
@@ -65,7 +66,7 @@ def report_command(args: argparse.Namespace) -> int:
         inputs = [list(tokens) for tokens in labelled.inputs[:DEFAULT_SHOWN]]
     page = render_page(collect(opened, inputs))
     try:
-        write_text_atomically(args.output, page)
+        write_text_atomically(Path(args.output), page)
     except OSError as error:
         raise RaspError.single(
             "file", f"cannot write {args.output}: {error.strerror or error}"

@@ -6,14 +6,13 @@ disagreements on every input up to a size limit out (``rasp fuzz --replay``)."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 
 from rasp_ir import ir
+from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.fuzz.cases import Finding
 from rasp_ir.fuzz.checks import CHECKS
 from rasp_ir.printer import format_program
@@ -55,23 +54,8 @@ def write_finding(folder: Path, seed: int, index: int, finding: Finding) -> Path
     """Write ``finding`` into ``folder`` (created if needed), atomically; the file's path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / finding_name(seed, index, finding)
-    write_atomically(path, finding_text(finding, seed, index, str(path)))
+    write_text_atomically(path, finding_text(finding, seed, index, str(path)))
     return path
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """``text`` into ``path`` through a temporary file renamed over it: a reader sees the old
-    file or the whole new one, never a part."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def replay_inputs(program: ir.Program) -> Iterator[list[Value]]:

@@ -54,7 +54,11 @@ def test_verify_sort_exhaustively_with_the_triton_backend(rasp: Rasp) -> None:
     options = ("--exhaustive", "--max-len", "6", "--vocab", "a,b,c,d,e")
     result = rasp("verify", sort, "--backend", "triton", *options)
     assert result.code == 0
-    assert result.out == f"{sort}: 19531 inputs checked, 0 mismatches with the triton backend\n"
+    assert result.out == (
+        f'{sort}: checking every input of length 0 to 6 over 5 tokens ("a", "b", "c", "d", "e"): '
+        "19531 inputs\n"
+        f"{sort}: 19531 inputs checked, 0 mismatches with the triton backend\n"
+    )
 
 
 def test_verify_against_a_second_backend(rasp: Rasp) -> None:
