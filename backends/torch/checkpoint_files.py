@@ -80,6 +80,25 @@ def state_problems(found: dict[str, torch.Tensor], expected: dict[str, torch.Ten
     return problems
 
 
+def oversized_config(config: Any, tensors: dict[str, torch.Tensor]) -> list[str]:
+    """The integer fields of a sidecar's ``config`` (nested too) larger than every number the
+    tensors on file hold together: no size, width or depth of a model can exceed its own
+    parameter count, so such a config was edited, and building even a memoryless model from
+    it (a Python loop per layer) could take hours."""
+    bound = max(1, sum(t.numel() for t in tensors.values()))
+    found: list[str] = []
+    pending: list[tuple[str, Any]] = [("config", config)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, dict):
+            pending += [(f"{where}.{k}", v) for k, v in value.items()]
+        elif isinstance(value, list):
+            pending += [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, int) and not isinstance(value, bool) and value > bound:
+            found.append(f"{where} is {value}, more than the {bound} numbers the weights hold")
+    return found
+
+
 @dataclass(frozen=True)
 class CheckpointFormat:
     """One spoke's checkpoint format: its ``name`` and ``version`` (written in every sidecar),

@@ -16,6 +16,7 @@ from rasp_ir.api import RaspError
 from rasp_ir.backends.torch.checkpoint_files import (
     RESERVED,
     CheckpointFormat,
+    oversized_config,
     sha256_of_file,
     state_problems,
     versions,
@@ -53,6 +54,9 @@ def load(path: Path) -> tuple[GeneralRNN, dict[str, Any]]:
         reason = error.diagnostics[0].message
         raise FORMAT.refuse(path.with_suffix(".json"), reason) from None
     tensors = FORMAT.read_tensors(path, data)
+    oversized = oversized_config(data.get("config"), tensors)
+    if oversized:
+        raise FORMAT.refuse(path.with_suffix(".json"), "; ".join(oversized[:3]))
     # The config's shapes from a model without memory: an edited config is refused before it
     # can ask for more memory than the weights on file take.
     try:

@@ -16,6 +16,7 @@ import torch
 
 from rasp_ir.backends.torch.checkpoint_files import (
     CheckpointFormat,
+    oversized_config,
     sha256_of_file,
     state_problems,
     versions,
@@ -67,6 +68,9 @@ def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Te
     except (KeyError, TypeError, ValueError) as error:
         raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
     tensors = FORMAT.read_tensors(path, data)
+    oversized = oversized_config(data["config"], tensors)
+    if oversized:
+        raise FORMAT.refuse(path.with_suffix(".json"), "; ".join(oversized[:3]))
     found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     # The config's shapes from a model without memory: an edited config is refused before it
     # can ask for more memory than the weights on file take.

@@ -131,15 +131,16 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
             f"{run_dir} holds no run to resume (no last.json)",
             hint="start the run without --resume",
         )
-    data = checkpoint.read_sidecar(run_dir / "last")
+    # The architecture comes from the checkpoint as loaded: its config checked against the
+    # weights on file before a model is built, so an edited config cannot ask for more memory.
+    _, saved, _ = checkpoint.load(run_dir / "last")
     try:
-        config = ModelConfig.from_json(data["config"])
-        settings = TrainConfig.from_json(data["train"])
+        settings = TrainConfig.from_json(saved.meta["train"])
     except (KeyError, TypeError, ValueError) as error:
         raise RaspError.single(
             "checkpoint", f"{run_dir / 'last.json'}: no usable training settings ({error})"
         ) from None
-    return config.architecture(), settings
+    return saved.config.architecture(), settings
 
 
 def model_config(
