@@ -80,12 +80,18 @@ def state_problems(found: dict[str, torch.Tensor], expected: dict[str, torch.Ten
     return problems
 
 
+SIZE_SLACK = 65_536
+"""How far a config's integers may exceed the weights' parameter count: a layer that does not
+exist (the width of a depth-1 MLP) may have any size, and up to this many loop passes build a
+memoryless model in about a second."""
+
+
 def oversized_config(config: Any, tensors: dict[str, torch.Tensor]) -> list[str]:
-    """The integer fields of a sidecar's ``config`` (nested too) larger than every number the
-    tensors on file hold together: no size, width or depth of a model can exceed its own
-    parameter count, so such a config was edited, and building even a memoryless model from
-    it (a Python loop per layer) could take hours."""
-    bound = max(1, sum(t.numel() for t in tensors.values()))
+    """The integer fields of a sidecar's ``config`` (nested too) that exceed the number of
+    numbers the tensors on file hold by more than :data:`SIZE_SLACK`: no size or depth of a
+    layer that exists exceeds its model's parameter count, so such a config was edited, and
+    building even a memoryless model from it (a Python loop per layer) could take hours."""
+    bound = sum(t.numel() for t in tensors.values()) + SIZE_SLACK
     found: list[str] = []
     pending: list[tuple[str, Any]] = [("config", config)]
     while pending:
@@ -95,7 +101,7 @@ def oversized_config(config: Any, tensors: dict[str, torch.Tensor]) -> list[str]
         elif isinstance(value, list):
             pending += [(f"{where}[{i}]", v) for i, v in enumerate(value)]
         elif isinstance(value, int) and not isinstance(value, bool) and value > bound:
-            found.append(f"{where} is {value}, more than the {bound} numbers the weights hold")
+            found.append(f"{where} is {value}, far more than the weights on file can hold")
     return found
 
 
