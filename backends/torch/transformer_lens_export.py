@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from rasp_ir.api import RaspError, Value
 from rasp_ir.backends.torch.model import PAD, CompiledTransformer
 from rasp_ir.backends.torch.serialize import encode_value
 
-from .tensor_files import save_tensors
+from .tensor_files import save_tensors, write_text_atomically
 
 LENS_FORMAT = "rasp-ir transformer-lens export"
 LENS_FORMAT_VERSION = 1
@@ -192,19 +190,12 @@ def export_transformer_lens(
     except OSError as error:
         raise RaspError.single("file", f"cannot create {folder}: {error.strerror}") from None
     weights = folder / "model.safetensors"
-    temporary = folder / ".model.safetensors.tmp"
-    save_tensors(lens_state_dict(model), temporary)
-    os.replace(temporary, weights)
+    save_tensors(lens_state_dict(model), weights)
     config = _write_json(folder / "config.json", lens_config(model))
     labels = _write_json(folder / "labels.json", lens_labels(model, heads))
     return [config, weights, labels]
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
+    write_text_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     return path

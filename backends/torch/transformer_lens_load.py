@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from rasp_ir.api import RaspError, Value, describe_value, value_key
@@ -144,7 +145,7 @@ def load_hooked_transformer(folder: str | Path) -> Any:
     weights = base / "model.safetensors"
     try:
         state = load_file(str(weights))
-    except Exception as error:  # safetensors raises its own error types for bad files
+    except (OSError, SafetensorError, ValueError) as error:
         raise _refuse(weights, f"not a readable safetensors file ({error})") from None
     try:
         bridge.load_state_dict(convert_tl_checkpoint(state, bridge.cfg), strict=True)
