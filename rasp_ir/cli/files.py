@@ -4,10 +4,10 @@ read and rewrite programs."""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from rasp_ir.atomic_files import atomic_path
 from rasp_ir.diagnostics import RaspError
 
 SOURCE_SUFFIX = ".rasp"
@@ -40,19 +40,11 @@ def source_files(paths: Iterable[str]) -> list[Path]:
 
 
 def replace_text(path: Path, text: str) -> None:
-    """Replace the contents of ``path`` by ``text`` atomically: written to a temporary file in
-    the same folder, given the file's permissions, then renamed over it (through a symbolic
-    link, onto the file it points to). A reader sees the old text or the new, never a part."""
+    """Replace the contents of ``path`` by ``text`` through the hub's atomic writer, keeping
+    the file's permissions (through a symbolic link, onto the file it points to). A reader sees
+    the old text or the new, never a part."""
     target = Path(os.path.realpath(path))
     mode = target.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+    with atomic_path(target) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="")
         os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
