@@ -28,6 +28,7 @@ from torch import Tensor
 
 from .program_exec import Impl, use_kernels
 
+# The model's constants (frontends/transformer_programs/model.py reads them from here).
 MASKED = -1e30
 NO_MATCH_EPS = 1e-10
 LOG_EPS = 1e-20

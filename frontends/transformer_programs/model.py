@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rasp_ir.kernels.categorical_attention import LOG_EPS, MASKED, NO_MATCH_EPS
 from rasp_ir.kernels.categorical_attention import categorical_attention as fused_attention
 from rasp_ir.kernels.numerical_attention import numerical_attention as fused_count
 from rasp_ir.kernels.program_exec import Impl, use_kernels
@@ -35,9 +36,6 @@ from rasp_ir.kernels.program_exec import Impl, use_kernels
 from .config import ModelConfig
 
 SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
-MASKED = -1e30
-NO_MATCH_EPS = 1e-10
-LOG_EPS = 1e-20
 TOKEN_LOGIT = 10.0
 
 
