@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from rasp_ir.api import RaspError
+from rasp_ir.api import RaspError, write_text_atomically
 
 LOC_CUES = ("in", "at", "from")
 PER_CUES = ("met", "saw", "with")
@@ -115,11 +113,7 @@ def _split(items: list[T]) -> dict[str, list[T]]:
 def _write(path: Path, text: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
+        write_text_atomically(path, text)
     except OSError as error:
         raise RaspError.single("file", f"cannot write {path}: {error.strerror}") from None
     return path
