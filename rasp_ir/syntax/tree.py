@@ -15,6 +15,7 @@ from lark.tree import Meta
 
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.grammar import grammar_text
+from rasp_ir.syntax.lalr import ConcreteParse, FastLalr
 
 ParseTree = Tree[Token]
 
@@ -69,6 +70,12 @@ def concrete_parser() -> Lark:
     )
 
 
+@cache
+def fast_concrete_parser() -> FastLalr:
+    """:func:`concrete_parser`'s tables in a faster loop (same tokens, same tree), built once."""
+    return FastLalr(concrete_parser())
+
+
 def as_tree(item: ParseTree | Token) -> ParseTree:
     """``item`` as a tree node (the grammar guarantees it)."""
     assert isinstance(item, Tree), item
@@ -118,7 +125,18 @@ def parse_tree(text: str, file: str) -> ParseTree:
 def parse_concrete_tree(text: str, file: str) -> ParseTree:
     """The concrete syntax tree of ``text`` (every token kept, comments aside); the same
     :class:`RaspError` as :func:`parse_tree` on bad syntax."""
-    return _parse(concrete_parser(), text, file)
+    return parse_concrete(text, file).tree
+
+
+def parse_concrete(text: str, file: str) -> ConcreteParse:
+    """The concrete syntax tree of ``text``, its tokens and the lexer states they were read
+    in; the same :class:`RaspError` as :func:`parse_tree` on bad syntax (the fast loop only
+    parses: Lark, run again, says what is wrong)."""
+    parsed = fast_concrete_parser().parse(text)
+    if parsed is not None:
+        return parsed
+    _parse(concrete_parser(), text, file)
+    raise AssertionError(f"{file}: Lark parses what the fast LALR loop rejected (a bug)")
 
 
 def _parse(parser: Lark, text: str, file: str) -> ParseTree:
