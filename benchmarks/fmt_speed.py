@@ -6,13 +6,15 @@ Programs: the bodies of every example in examples/ (comments, def, long statemen
 break), their bindings renamed per copy, repeated until the file has ``--lines`` lines, under
 one header; then messed up (the spaces after commas removed, comments not aligned), so the
 formatter has work to do. Rows: parsing alone with the hub's Lark parser (the baseline; the
-ratio column is each row over it); the concrete syntax tree the formatter reads; the whole of
-``format_source`` (concrete parse, layout, and the proof that the result has the same tokens
-and comments: a second concrete parse); ``rasp fmt --check FILE`` in-process (file read
-included); and the same command in a fresh ``python -m rasp_ir.cli.main`` process (start-up,
-imports and building the parser included). Medians over ``--repeats`` runs, after one
-warm-up. ``uptime``'s load is recorded beside the figures. Prints a Markdown table and writes
-benchmarks/results/fmt_speed.{json,md}.
+ratio column is each row over it); the concrete syntax tree the formatter reads, from Lark's
+own parse loop and from the formatter's (rasp_ir/syntax/lalr.py: Lark's tables in one loop);
+the whole of ``format_source`` (concrete parse, layout, and the proof that the result has the
+same tokens and comments: the output re-read with the input's lexer states); ``rasp fmt
+--check FILE`` in-process (file read included); and the same command in a fresh ``python -m
+rasp_ir.cli.main`` process (start-up, imports and building the parser included). Medians of
+wall-clock seconds over ``--repeats`` runs, after one warm-up; torch is not imported.
+``uptime``'s load is recorded beside the figures (other programs running on the machine slow
+every row). Prints a Markdown table and writes benchmarks/results/fmt_speed.{json,md}.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from rasp_ir.cli.main import main as rasp_main  # noqa: E402
 from rasp_ir.syntax.formatter import format_source  # noqa: E402
-from rasp_ir.syntax.tree import parse_concrete_tree, parse_tree  # noqa: E402
+from rasp_ir.syntax.tree import concrete_parser, parse_concrete_tree, parse_tree  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 HEADER = '%vocab chars "(){}abcdefghijklmnopqrstuvwxyz"\n%max_len 16\n'
@@ -121,6 +123,7 @@ def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
     assert formatted != text and format_source(formatted) == formatted
     seconds = {
         "parse": _seconds(lambda: parse_tree(text, str(path)), repeats),
+        "concrete_parse_lark": _seconds(lambda: concrete_parser().parse(text), repeats),
         "concrete_parse": _seconds(lambda: parse_concrete_tree(text, str(path)), repeats),
         "format_source": _seconds(lambda: format_source(text, path=str(path)), repeats),
         "fmt_command": _seconds(lambda: _command_in_process(path), repeats),
@@ -143,7 +146,8 @@ def _load() -> str:
 
 LABELS = {
     "parse": "parse alone (baseline)",
-    "concrete_parse": "concrete syntax tree",
+    "concrete_parse_lark": "concrete syntax tree, Lark's parse loop",
+    "concrete_parse": "concrete syntax tree, the formatter's loop",
     "format_source": "format_source (parse, layout, proof)",
     "fmt_command": "rasp fmt --check, in-process",
     "fmt_new_process": "rasp fmt --check, new process",

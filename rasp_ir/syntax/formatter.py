@@ -25,6 +25,7 @@ from itertools import accumulate
 
 from lark import Token, Tree
 
+from rasp_ir.collector import collector_paused
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.layout import (
     INDENT,
@@ -71,11 +72,12 @@ def format_source(text: str, *, line_width: int = LINE_WIDTH, path: str = "<stri
     parse, and (code ``format``) in the should-never-happen case that the formatted text would
     not parse back to the same tokens and comments.
     """
-    parsed = parse_concrete(text, path)
-    trivia = collect_trivia(text, parsed.tokens)
-    comments = trivia.comment_texts()
-    formatted = _Formatter(trivia, line_width).file(parsed.tree)
-    _check_same_program(parsed, comments, formatted, path)
+    with collector_paused():
+        parsed = parse_concrete(text, path)
+        trivia = collect_trivia(text, parsed.tokens)
+        comments = trivia.comment_texts()
+        formatted = _Formatter(trivia, line_width).file(parsed.tree)
+        _check_same_program(parsed, comments, formatted, path)
     return formatted
 
 

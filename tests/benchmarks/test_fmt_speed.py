@@ -41,6 +41,7 @@ def test_the_script_writes_both_reports(tmp_path: Path, capsys: pytest.CaptureFi
     (row,) = report["rows"]
     assert set(row["seconds"]) == {
         "parse",
+        "concrete_parse_lark",
         "concrete_parse",
         "format_source",
         "fmt_command",
