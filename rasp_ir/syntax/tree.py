@@ -16,6 +16,7 @@ from lark.tree import Meta
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.grammar import grammar_text
 from rasp_ir.syntax.lalr import ConcreteParse, FastLalr
+from rasp_ir.syntax.parser_tables import build_concrete_parser, stored_concrete_parser
 
 ParseTree = Tree[Token]
 
@@ -60,10 +61,10 @@ def grammar_parser() -> Lark:
 def concrete_parser() -> Lark:
     """The same parser keeping every token (brackets, keywords, ``;``): a concrete syntax tree
     for the formatter, built once. Its nodes carry no positions (their tokens do), which
-    saves a third of the parse. Not built strict, which takes twice as long (a new ``rasp
-    fmt`` process builds only this parser): :func:`grammar_parser` builds the same grammar
-    strict, and the tests build this one strict too."""
-    return Lark(grammar_text(), parser="lalr", maybe_placeholders=False, keep_all_tokens=True)
+    saves a third of the parse. Loaded from the tables stored beside the grammar
+    (:mod:`rasp_ir.syntax.parser_tables`) when they match it, else built from the grammar, not
+    strict (:func:`grammar_parser` builds the same grammar strict, the tests this one)."""
+    return stored_concrete_parser() or build_concrete_parser()
 
 
 @cache

@@ -14,7 +14,6 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
-from rasp_ir.grammar import grammar_text
 from rasp_ir.syntax.lalr import FastLalr
 from rasp_ir.syntax.tree import concrete_parser, fast_concrete_parser, grammar_parser
 from tests.strategies import mutated_program_text
@@ -43,11 +42,6 @@ def _assert_same_as_lark(text: str) -> None:
     lark_tokens = list(expected.scan_values(lambda value: isinstance(value, Token)))
     assert _positions(parsed.tokens) == _positions(lark_tokens)
     assert len(parsed.lexed_with) == len(parsed.tokens) + 1
-
-
-def test_the_concrete_parser_builds_in_strict_mode_too() -> None:
-    """It is built without ``strict`` (faster); strict, any grammar conflict would fail."""
-    Lark(grammar_text(), parser="lalr", strict=True, maybe_placeholders=False, keep_all_tokens=True)
 
 
 def test_the_programs_in_the_repository_parse_as_lark_parses_them() -> None:
