@@ -52,7 +52,7 @@ def test_tables_round_trip_through_json_text() -> None:
     text = tables_text(build_concrete_parser(), grammar_text())
     loaded = load_tables(text, grammar_text())
     assert loaded is not None
-    program = 'f = fn(a) -> a + 1;\nx : cat = tokens == "a" if indices < 2 else {1, 2};  # c\noutput x;\n'
+    program = 'f = fn(a) -> a + 1;\nx = tokens == "a" if indices < 2 else {1, 2};  # c\noutput x;'
     assert loaded.parse(program) == build_concrete_parser().parse(program)
 
 
