@@ -72,12 +72,17 @@ def format_source(text: str, *, line_width: int = LINE_WIDTH, path: str = "<stri
     parse, and (code ``format``) in the should-never-happen case that the formatted text would
     not parse back to the same tokens and comments.
     """
+    # the trees are freed (by reference counting) before the collector runs again
     with collector_paused():
-        parsed = parse_concrete(text, path)
-        trivia = collect_trivia(text, parsed.tokens)
-        comments = trivia.comment_texts()
-        formatted = _Formatter(trivia, line_width).file(parsed.tree)
-        _check_same_program(parsed, comments, formatted, path)
+        return _formatted(text, line_width, path)
+
+
+def _formatted(text: str, line_width: int, path: str) -> str:
+    parsed = parse_concrete(text, path)
+    trivia = collect_trivia(text, parsed.tokens)
+    comments = trivia.comment_texts()
+    formatted = _Formatter(trivia, line_width).file(parsed.tree)
+    _check_same_program(parsed, comments, formatted, path)
     return formatted
 
 
