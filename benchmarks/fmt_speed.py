@@ -11,10 +11,11 @@ own parse loop and from the formatter's (rasp_ir/syntax/lalr.py: Lark's tables i
 the whole of ``format_source`` (concrete parse, layout, and the proof that the result has the
 same tokens and comments: the output re-read with the input's lexer states); ``rasp fmt
 --check FILE`` in-process (file read included); and the same command in a fresh ``python -m
-rasp_ir.cli.main`` process (start-up, imports and building the parser included). Medians of
-wall-clock seconds over ``--repeats`` runs, after one warm-up; torch is not imported.
-``uptime``'s load is recorded beside the figures (other programs running on the machine slow
-every row). Prints a Markdown table and writes benchmarks/results/fmt_speed.{json,md}.
+rasp_ir.cli.main`` process (start-up, imports and loading the parser included). Medians of
+wall-clock seconds over ``--repeats`` runs, after one warm-up, and of the CPU seconds of the
+same runs for the first size (the process's and its children's: other programs on the machine
+slow the wall clock far more); torch is not imported. ``uptime``'s load is recorded beside
+the figures. Prints a Markdown table and writes benchmarks/results/fmt_speed.{json,md}.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -89,15 +91,23 @@ def generated_program(lines: int) -> str:
     return re.sub(r" {2,}#", " #", "".join(parts)).replace(", ", ",")
 
 
-def _seconds(work: Callable[[], object], repeats: int) -> float:
-    """The median time of ``work`` over ``repeats`` runs, after one untimed run."""
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished child processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _seconds(work: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """The median wall-clock and CPU seconds of ``work`` over ``repeats`` runs, after one
+    untimed run."""
     work()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu()
         work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(_cpu() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _command_in_process(path: Path) -> None:
@@ -121,7 +131,7 @@ def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
     path.write_text(text, encoding="utf-8")
     formatted = format_source(text, path=str(path))
     assert formatted != text and format_source(formatted) == formatted
-    seconds = {
+    timings = {
         "parse": _seconds(lambda: parse_tree(text, str(path)), repeats),
         "concrete_parse_lark": _seconds(lambda: concrete_parser().parse(text), repeats),
         "concrete_parse": _seconds(lambda: parse_concrete_tree(text, str(path)), repeats),
@@ -133,7 +143,8 @@ def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
         "lines": text.count("\n"),
         "formatted_lines": formatted.count("\n"),
         "bytes": len(text.encode()),
-        "seconds": seconds,
+        "seconds": {key: wall for key, (wall, _) in timings.items()},
+        "cpu_seconds": {key: cpu for key, (_, cpu) in timings.items()},
     }
 
 
@@ -161,18 +172,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [measure(lines, args.repeats, Path(folder)) for lines in args.lines]
     load_after = _load()
     sizes = " | ".join(f"{r['lines']:,} lines" for r in rows)
-    lines = [f"| step | {sizes} | ratio to parse |", "|---|" + "---:|" * (len(rows) + 1)]
+    lines = [
+        f"| step | {sizes} | CPU, {rows[0]['lines']:,} lines | ratio to parse |",
+        "|---|" + "---:|" * (len(rows) + 2),
+    ]
     for key, label in LABELS.items():
         cells = " | ".join(f"{r['seconds'][key]:.2f} s" for r in rows)  # type: ignore[index]
         first: dict[str, float] = rows[0]["seconds"]  # type: ignore[assignment]
-        lines.append(f"| {label} | {cells} | {first[key] / first['parse']:.2f}x |")
+        cpu: dict[str, float] = rows[0]["cpu_seconds"]  # type: ignore[assignment]
+        ratio = first[key] / first["parse"]
+        lines.append(f"| {label} | {cells} | {cpu[key]:.2f} s | {ratio:.2f}x |")
     command = "python benchmarks/fmt_speed.py " + shlex.join(argv or sys.argv[1:])
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"
     )
     note = (
-        f"Median seconds of {args.repeats} runs; the ratio is for the first size. Target: "
+        f"Median wall-clock seconds of {args.repeats} runs, and the CPU seconds of the same "
+        "runs (the process and its children: less sensitive to other programs on the "
+        "machine); the ratio is of wall-clock seconds, for the first size. Target: "
         f"rasp fmt on a 10,000-line program under {TARGET_SECONDS:.0f} s. "
         f"`{command.strip()}` on {machine}, {datetime.date.today()}. "
         f"Load (uptime) before: `{load_before}`; after: `{load_after}`."
