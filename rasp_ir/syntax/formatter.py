@@ -365,12 +365,12 @@ class _Formatter:
         """A token with its comments: own-line ones before it (unless not ``leading``), the
         trailing one after it."""
         token = as_token(item)
-        index = self._index(token)
+        index = self.first_of[token.start_pos or 0]
         trailing = self.trivia.trailing.get(index)
         if trailing is None and not (leading and index in self.trivia.leading):
-            return Text(str(token))
+            return Text(token.value)
         parts = [self._leading(token)] if leading else []
-        parts.append(Text(str(token)))
+        parts.append(Text(token.value))
         if trailing is not None:
             parts.append(Comment(trailing))
         return concat(*parts)
