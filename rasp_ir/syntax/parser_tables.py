@@ -1,20 +1,20 @@
-"""The concrete parser's Lark tables to JSON text and back: a new ``rasp fmt`` process loads
-them instead of analysing the grammar again, which took most of its start-up.
+"""The concrete parser's stored LALR tables in, a ready Lark parser out: a new ``rasp fmt``
+process loads them instead of analysing the grammar again, which took most of its start-up.
 
-The tables live beside the grammar (``grammar/rasp.concrete.json``), stamped with the SHA-256
-of the grammar text and Lark's version; tables that do not match (or a missing or unreadable
-file) are ignored and the grammar is analysed as before, so a stale file costs time, never a
-wrong parse (a test fails until it is rewritten). JSON, never pickle: loading runs no code.
+The tables live in ``concrete_tables_data.py`` as Python literals (what Lark's own
+serialisation gives, loaded by ``Lark.load`` from a dict): nothing is unpickled and no text is
+evaluated. They name the SHA-256 of the grammar and the Lark version they were computed from;
+when either differs from what is installed (or the module is missing) they are not used and the
+parser is built from the grammar, so stale tables cost time, never a wrong parse (a test fails
+until they are regenerated). After editing ``grammar/rasp.lark``::
 
-    python -m rasp_ir.syntax.parser_tables    # rewrite the file after editing the grammar
+    python -m rasp_ir.syntax.parser_tables
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import sys
-from importlib import resources
+import pprint
 from pathlib import Path
 from typing import Any
 
@@ -26,100 +26,65 @@ from lark.lexer import TerminalDef
 from rasp_ir.atomic_files import write_text_atomically
 from rasp_ir.grammar import grammar_text
 
-TABLES_FILE = "rasp.concrete.json"
+DATA_PATH = Path(__file__).with_name("concrete_tables_data.py")
 CONCRETE_OPTIONS: dict[str, Any] = {
     "parser": "lalr",
     "maybe_placeholders": False,
     "keep_all_tokens": True,
 }
-"""The concrete parser's options (every token kept, no positions on nodes)."""
-
-# JSON has neither tuples nor integer keys, which Lark's tables use: tagged objects stand in
-_TUPLE = "__tuple__"
-_INT_KEYS = "__int_keys__"
+"""The concrete parser's options: every token kept, no positions on nodes, not strict (the
+tests build it strict)."""
 
 
 def build_concrete_parser() -> Lark:
-    """The concrete parser, from the grammar (the slow way)."""
+    """The concrete parser, built from the grammar (the slow way)."""
     return Lark(grammar_text(), **CONCRETE_OPTIONS)
 
 
-def tables_text(parser: Lark, grammar: str) -> str:
-    """``parser``'s tables (built from ``grammar``) as JSON text, stamped for ``grammar``."""
-    data, memo = parser.memo_serialize([TerminalDef, Rule])
-    stamped = {**_stamp(grammar), "data": _to_json(data), "memo": _to_json(memo)}
-    return json.dumps(stamped, sort_keys=True, separators=(",", ":")) + "\n"
+def grammar_digest(text: str) -> str:
+    """The SHA-256 of a grammar's text, in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_tables(text: str, grammar: str) -> Lark | None:
-    """The parser whose tables ``text`` holds, if they were made from ``grammar`` with this
-    version of Lark (else ``None``)."""
-    try:
-        stored = json.loads(text)
-    except ValueError:
+def load_tables(tables: dict[str, Any], digest: str, version: str, grammar: str) -> Lark | None:
+    """The parser ``tables`` hold, if they were computed from ``grammar`` (its SHA-256 is
+    ``digest``) with this Lark (``version``); else ``None``."""
+    if (digest, version) != (grammar_digest(grammar), lark.__version__):
         return None
-    if not isinstance(stored, dict) or any(stored.get(k) != v for k, v in _stamp(grammar).items()):
-        return None
-    # what Lark.load does after unpickling (and it skips checking the terminals again)
-    data, memo = _from_json(stored["data"]), _from_json(stored["memo"])
-    loaded: Lark = Lark._load_from_dict(data, memo)  # type: ignore[no-untyped-call]
+    loaded: Lark = Lark.load(tables)
     return loaded
 
 
 def stored_concrete_parser() -> Lark | None:
-    """The concrete parser from the tables stored beside the grammar, if they match it."""
+    """The concrete parser from the stored tables, if they match the grammar and Lark."""
     try:
-        text = resources.files("rasp_ir.grammar").joinpath(TABLES_FILE).read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
+        from rasp_ir.syntax import concrete_tables_data as stored
+    except ImportError:
         return None
-    return load_tables(text, grammar_text())
+    return load_tables(stored.TABLES, stored.GRAMMAR_SHA256, stored.LARK_VERSION, grammar_text())
 
 
-def stored_tables_path() -> Path:
-    """Where the tables are stored (in the source tree)."""
-    return Path(str(resources.files("rasp_ir.grammar").joinpath(TABLES_FILE)))
+def tables_source(parser: Lark, grammar: str) -> str:
+    """The text of ``concrete_tables_data.py`` for ``parser``, built from ``grammar``."""
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
+    tables = pprint.pformat({"data": data, "memo": memo}, width=99, sort_dicts=False)
+    return (
+        "# fmt: off\n"
+        "# ruff: noqa\n"
+        '"""Generated by ``python -m rasp_ir.syntax.parser_tables`` from grammar/rasp.lark: the '
+        "concrete\nparser's LALR tables (see :mod:`rasp_ir.syntax.parser_tables`). Do not "
+        'edit."""\n\n'
+        "from typing import Any\n\n"
+        f'GRAMMAR_SHA256 = "{grammar_digest(grammar)}"\n'
+        f'LARK_VERSION = "{lark.__version__}"\n'
+        f"TABLES: dict[str, Any] = {tables}\n"
+    )
 
 
-def _stamp(grammar: str) -> dict[str, str]:
-    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()
-    return {"grammar_sha256": digest, "lark_version": lark.__version__}
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return {_TUPLE: [_to_json(item) for item in value]}
-    if isinstance(value, list):
-        return [_to_json(item) for item in value]
-    if isinstance(value, dict):
-        if all(isinstance(key, str) for key in value):
-            return {key: _to_json(item) for key, item in value.items()}
-        if all(isinstance(key, int) for key in value):
-            return {_INT_KEYS: [[key, _to_json(item)] for key, item in value.items()]}
-        raise TypeError(f"keys of mixed types in Lark's tables: {sorted(map(repr, value))}")
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise TypeError(f"cannot store {type(value).__name__} in JSON: {value!r}")
-
-
-def _from_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_from_json(item) for item in value]
-    if isinstance(value, dict):
-        if _TUPLE in value:
-            return tuple(_from_json(item) for item in value[_TUPLE])
-        if _INT_KEYS in value:
-            return {int(key): _from_json(item) for key, item in value[_INT_KEYS]}
-        return {key: _from_json(item) for key, item in value.items()}
-    return value
-
-
-def main() -> int:
-    """Rewrite the stored tables from the grammar."""
-    path = stored_tables_path()
-    write_text_atomically(path, tables_text(build_concrete_parser(), grammar_text()))
-    print(f"wrote {path}")
-    return 0
+def main() -> None:
+    """Recompute the tables from the grammar and write ``concrete_tables_data.py``."""
+    write_text_atomically(DATA_PATH, tables_source(build_concrete_parser(), grammar_text()))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
