@@ -245,6 +245,8 @@ class _Formatter:
             return self._token(item)
         kind = item.data
         children = item.children
+        if len(children) == 1:  # a name or a literal: its token
+            return self._expr(children[0])
         if kind in ("or_op", "and_op", "arith"):
             return self._chain(item)
         if kind == "ifelse":
@@ -258,17 +260,16 @@ class _Formatter:
                 children[-1],
                 prefix=self._token(children[0]),
             )
-        if kind in ("value_set", "table"):
-            return self._bracket(children[0], children[1:-1], children[-1], fill=True)
-        if kind in ("tuple_", "atom"):
-            return self._bracket(children[0], children[1:-1], children[-1])
+        if kind in ("value_set", "table", "tuple_", "atom"):
+            fill = kind in ("value_set", "table")
+            return self._bracket(children[0], children[1:-1], children[-1], fill=fill)
         if kind in ("keyword", "entry"):
             key, separator, value = children
             space = " " if kind == "entry" else ""
             return concat(self._expr(key), self._token(separator), space, self._expr(value))
         if kind == "neg":
             return concat(self._token(children[0]), self._expr(children[1]))
-        # compare, member, not_member, not_op, literals, names: tokens and operands, spaced
+        # compare, member, not_member, not_op: tokens and operands, spaced
         return join(Text(" "), [self._expr(child) for child in children])
 
     def _chain(self, node: ParseTree) -> Doc:
