@@ -61,9 +61,10 @@ def grammar_parser() -> Lark:
 def concrete_parser() -> Lark:
     """The same parser keeping every token (brackets, keywords, ``;``): a concrete syntax tree
     for the formatter, built once. Its nodes carry no positions (their tokens do), which
-    saves a third of the parse. Loaded from the tables stored beside the grammar
-    (:mod:`rasp_ir.syntax.parser_tables`) when they match it, else built from the grammar, not
-    strict (:func:`grammar_parser` builds the same grammar strict, the tests this one)."""
+    saves a third of the parse. Loaded from its stored tables
+    (:mod:`rasp_ir.syntax.parser_tables`) when they match the grammar, else built from the
+    grammar, not strict (:func:`grammar_parser` builds the same grammar strict, the tests this
+    one)."""
     return stored_concrete_parser() or build_concrete_parser()
 
 
