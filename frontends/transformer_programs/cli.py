@@ -115,6 +115,12 @@ def _train_parser(commands: Subparsers) -> None:
         "--chunk-values", type=int, metavar="K", help="values per chunk (32, the paper's NER)"
     )
     parser.add_argument(
+        "--pool",
+        action=argparse.BooleanOptionalAction,
+        help="the paper's pooled readout: the label at <s> is read from the features averaged "
+        "over the whole input (default: on for classify, off otherwise)",
+    )
+    parser.add_argument(
         "--max-words",
         type=int,
         metavar="N",
@@ -211,6 +217,7 @@ def train_command(args: argparse.Namespace) -> int:
         embedding=_embedding(args),
         attention_impl=args.attention_impl,
         device=args.device,
+        pool=args.pool,
     )
     if os.environ.get("RANK", "0") != "0":
         return 0
