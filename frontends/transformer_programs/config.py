@@ -55,6 +55,8 @@ class ModelConfig:
             raise ValueError("vocab and classes must start with <pad>")
         if BOS not in self.vocab:
             raise ValueError("the vocabulary must contain <s> (every input starts with it)")
+        if self.pool_outputs and self.causal:
+            raise ValueError("a pooled readout reads every position: it cannot be causal")
         counts = (self.n_layers, self.n_heads_cat, self.n_heads_num, self.n_cat_mlps)
         if min(*counts, self.n_num_mlps) < 0 or self.n_layers < 1 or self.n_ctx < 3:
             raise ValueError("n_layers >= 1, n_ctx >= 3 and non-negative head and MLP counts")

@@ -247,13 +247,17 @@ def fuzz_inputs(config: ModelConfig, count: int, seed: int) -> list[list[str]]:
 def model_predictions(
     model: TransformerProgram, inputs: Sequence[Sequence[str]]
 ) -> list[list[str]]:
-    """The argmax model's class at every position (``<s>`` prepended) of each input."""
+    """The argmax model's class at every position (``<s>`` prepended) of each input; for a
+    pooled readout, its label (the class at ``<s>``) at every position, as the pooled program
+    gives it."""
     index = {t: i for i, t in enumerate(model.config.vocab)}
     width = max(len(x) for x in inputs) + 1
     encoded = np.zeros((len(inputs), width), dtype=np.int64)
     for row, tokens in enumerate(inputs):
         encoded[row, : len(tokens) + 1] = [index[BOS], *(index[t] for t in tokens)]
     predicted = model.predict(torch.from_numpy(encoded)).numpy()
+    if model.config.pool_outputs:
+        predicted = np.repeat(predicted[:, :1], width, axis=1)
     classes = model.config.classes
     return [[classes[c] for c in predicted[row, : len(x) + 1]] for row, x in enumerate(inputs)]
 
@@ -383,6 +387,24 @@ def test_inputs_of(run_dir: Path, config: ModelConfig) -> list[list[str]]:
         return []
     split = load_split(path, "test")
     return [[config.vocab[int(i)] for i in row if i != 0][1:] for row in split.x]
+
+
+def run_test_inputs(run_dir: Path) -> list[list[str]]:
+    """The test split of a training run folder, read with the run's own vocabulary."""
+    data = checkpoint.read_sidecar(run_dir / "model")
+    try:
+        config = ModelConfig.from_json(data["config"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RaspError.single(
+            "checkpoint", f"{run_dir / 'model.json'}: invalid model config ({error})"
+        ) from None
+    if not (run_dir / "data.safetensors").exists():
+        raise RaspError.single(
+            "data",
+            f"{run_dir} holds no data.safetensors",
+            hint="pass the folder 'rasp tp train' wrote",
+        )
+    return test_inputs_of(run_dir, config)
 
 
 def lift_run(
