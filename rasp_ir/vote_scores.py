@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from itertools import product
 from typing import Any
 
 import numpy as np
@@ -63,15 +62,15 @@ def check_vote(binding: Binding, sets: Mapping[str, tuple[Value, ...]]) -> list[
                 f"give {undefined[0]!r} a default so that it is defined everywhere",
             )
         ]
-    if math.prod(len(sets[name]) for name in names) > CHECKED_COMBINATIONS:
+    sizes = [len(sets[name]) for name in names]
+    if math.prod(sizes) > CHECKED_COMBINATIONS:
         return []
-    for combination in product(*(sets[name] for name in names)):
-        by_name = dict(zip(names, combination, strict=True))
-        args = tuple(by_name[name] for name in node.inputs)
-        for label, fn in zip(node.labels, node.scores, strict=True):
-            problem = _score_problem(fn_value(fn, args))
-            if problem is not None:
-                return [score_error(binding, label, args, problem)]
+    grid = np.indices(sizes).reshape(len(sizes), -1)
+    columns = {name: Coded(grid[i], sets[name]) for i, name in enumerate(names)}
+    try:
+        scaled_scores(binding, columns, grid.shape[1], 1)
+    except RaspError as error:
+        return list(error.diagnostics)
     return []
 
 
@@ -101,19 +100,22 @@ def scaled_scores(
     node = binding.node
     assert isinstance(node, PooledVote)
     per_label = [_label_scores(binding, columns, rows, i) for i in range(len(node.labels))]
-    denominator = math.lcm(*(x.denominator for scores in per_label for x in scores), 1)
-    numerators = [[int(x * denominator) for x in scores] for scores in per_label]
-    bound = max((abs(n) for scores in numerators for n in scores), default=0)
+    denominator = math.lcm(*(x.denominator for _, values in per_label for x in values), 1)
+    numerators = [[int(x * denominator) for x in values] for _, values in per_label]
+    bound = max((abs(n) for label in numerators for n in label), default=0)
     dtype: type = np.int64 if bound * max(positions, 1) < INT64_SAFE else object
-    table: npt.NDArray[Any] = np.array(numerators, dtype=dtype).reshape(len(node.labels), rows)
-    return table.T
+    table: npt.NDArray[Any] = np.empty((rows, len(node.labels)), dtype=dtype)
+    for c, ((codes, _), label) in enumerate(zip(per_label, numerators, strict=True)):
+        table[:, c] = np.array(label, dtype=dtype)[codes] if rows else []
+    return table
 
 
 def _label_scores(
     binding: Binding, columns: Mapping[str, Coded], rows: int, label: int
-) -> list[Fraction]:
-    """The exact scores of one label on every row: column-wise where the function's form is
-    covered, else one row at a time (which also names a failing row)."""
+) -> tuple[npt.NDArray[np.int64], list[Fraction]]:
+    """The exact scores of one label on every row, as codes into their distinct values:
+    column-wise where the function's form is covered, else one row at a time (which also names
+    a failing row)."""
     node = binding.node
     assert isinstance(node, PooledVote)
     fn = node.scores[label]
@@ -123,8 +125,7 @@ def _label_scores(
     except ExprError:
         coded = None
     if coded is not None and all(is_number(v) for v in coded.values):
-        values = [Fraction(v) for v in coded.values]  # type: ignore[arg-type]
-        return [values[c] for c in coded.codes.tolist()]
+        return coded.codes, [Fraction(v) for v in coded.values]  # type: ignore[arg-type]
     scores = []
     for row in range(rows):
         by_name = {name: column.values[column.codes[row]] for name, column in columns.items()}
@@ -134,4 +135,4 @@ def _label_scores(
         if problem is not None:
             raise RaspError([score_error(binding, node.labels[label], args, problem)])
         scores.append(Fraction(value))  # type: ignore[arg-type]
-    return scores
+    return np.arange(rows, dtype=np.int64), scores
