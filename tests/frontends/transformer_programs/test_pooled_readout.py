@@ -5,13 +5,14 @@ and compiled back, factored embedding included."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
 
 from rasp_ir.api import RaspError, interpret, load_program, parse_program
 from rasp_ir.frontends.transformer_programs.compile_back import compile_program
-from rasp_ir.frontends.transformer_programs.config import ModelConfig
+from rasp_ir.frontends.transformer_programs.config import Architecture, ModelConfig
 from rasp_ir.frontends.transformer_programs.lift import (
     COMPARED_POOLED,
     Checks,
@@ -21,6 +22,10 @@ from rasp_ir.frontends.transformer_programs.lift import (
     model_predictions,
 )
 from rasp_ir.frontends.transformer_programs.model import TransformerProgram
+from rasp_ir.frontends.transformer_programs.tasks import make_data
+from rasp_ir.frontends.transformer_programs.text_corpus import write_classify_corpus
+from rasp_ir.frontends.transformer_programs.text_data import classify_data
+from rasp_ir.frontends.transformer_programs.train import model_config
 
 from .conftest import CLASSES, VOCAB
 
@@ -161,3 +166,13 @@ def test_what_the_architecture_cannot_express_is_refused(old: str, new: str, mes
     with pytest.raises(RaspError) as refused:
         compile_program(program)
     assert refused.value.diagnostics[0].message == message
+
+
+def test_classification_pools_unless_asked_not_to(tmp_path: Path) -> None:
+    write_classify_corpus(tmp_path, 50, 0)
+    data = classify_data(tmp_path, 100, 64, 0)
+    arch = Architecture(1, 1, 0, 0, 0)
+    assert model_config("classify", data, arch).pool_outputs
+    assert not model_config("classify", data, arch, pool=False).pool_outputs
+    assert model_config("ner", data, arch, pool=True).pool_outputs
+    assert not model_config("hist", make_data("hist", 100, 0), arch).pool_outputs
