@@ -30,7 +30,9 @@ MOOD = HEADER + POOL + f'mood = pooled_vote(pool, {GOOD}, {BAD}, tokens, labels=
 PROGRAM = MOOD + "output mood;\n"
 
 
-def every_input(words: tuple[str, ...] = ("good", "bad", "meh"), longest: int = 4) -> list:
+def every_input(
+    words: tuple[str, ...] = ("good", "bad", "meh"), longest: int = 4
+) -> list[list[str]]:
     return [list(x) for n in range(1, longest + 1) for x in itertools.product(words, repeat=n)]
 
 
