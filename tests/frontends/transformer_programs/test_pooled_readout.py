@@ -76,6 +76,7 @@ def test_random_pooled_models_lift_exactly(seed: int, chunks: int) -> None:
     certificate = lifted.certificate
     assert certificate.agreement == 1.0
     assert certificate.compared == COMPARED_POOLED
+    assert certificate.details["lifting"]["readout_exact_float64"] is True
     text = lifted.text
     assert "pool = select(indices, indices, true);" in text
     assert re.search(r"prediction = pooled_vote\(\n    pool,\n    fn\(", text)
