@@ -593,9 +593,12 @@ def _vote(state: _State, binding: Binding) -> Codes:
     names = vote_inputs(node)
     out_codes = state.tables.codes(binding.name)
     batch = len(state.lengths)
-    stacked = np.stack([state.codes[name] for name in names], axis=-1)
-    real = stacked[state.valid]
-    combos, inverse = np.unique(real, axis=0, return_inverse=True)
+    stacked = np.stack([state.codes[name] for name in names], axis=-1) if names else None
+    if stacked is None:  # no inputs: one combination, the empty one
+        combos = np.zeros((1, 0), dtype=np.int64)
+        inverse = np.zeros(int(state.valid.sum()), dtype=np.int64)
+    else:
+        combos, inverse = np.unique(stacked[state.valid], axis=0, return_inverse=True)
     columns = {n: Coded(combos[:, i], state.sets[n]) for i, n in enumerate(names)}
     table = scaled_scores(binding, columns, len(combos), state.width)
     scores = np.zeros((batch, state.width, len(node.labels)), dtype=table.dtype)

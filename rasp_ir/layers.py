@@ -110,7 +110,7 @@ def node_depth(node: Node, depth: dict[str, int]) -> int:
         return max(depth[node.selector], depth[node.sop] + 1)
     if isinstance(node, PooledVote):
         # the scores are an MLP of the inputs, pooled by a head one layer later
-        return max(depth[node.selector], *(depth[name] + 1 for name in node.inputs))
+        return max([depth[node.selector], *(depth[name] + 1 for name in node.inputs)])
     if isinstance(node, (Map, SelectorAnd, SelectorOr, SelectorNot, SelectorWidth)):
         return max((depth[name] for name in operands(node)), default=0)
     raise TypeError(f"unknown node {node!r}")

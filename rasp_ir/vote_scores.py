@@ -63,12 +63,13 @@ def check_vote(binding: Binding, sets: Mapping[str, tuple[Value, ...]]) -> list[
             )
         ]
     sizes = [len(sets[name]) for name in names]
-    if math.prod(sizes) > CHECKED_COMBINATIONS:
+    rows = math.prod(sizes)
+    if rows > CHECKED_COMBINATIONS:
         return []
-    grid = np.indices(sizes).reshape(len(sizes), -1)
+    grid = np.indices(sizes).reshape(len(sizes), rows)
     columns = {name: Coded(grid[i], sets[name]) for i, name in enumerate(names)}
     try:
-        scaled_scores(binding, columns, grid.shape[1], 1)
+        scaled_scores(binding, columns, rows, 1)
     except RaspError as error:
         return list(error.diagnostics)
     return []

@@ -370,7 +370,7 @@ def _vote(module: Module, binding: ir.Binding) -> str:
         selector=module.name(node.selector),
         scores=scores,
         targets=", ".join(element[name] for name in inputs),
-        iterable=names[0] if len(names) == 1 else f"zip({', '.join(names)})",
+        iterable=names[0] if len(names) == 1 else f"zip({', '.join(names)})" if names else "",
         labels="(" + "".join(f"{literal(v)}, " for v in node.labels) + ")",
         default=literal(node.default),
         doc=f"The first of the labels {labels} whose score summed over the selected keys (so "

@@ -245,3 +245,16 @@ def test_the_ir_refuses_scores_that_do_not_fit_the_labels() -> None:
         ir.PooledVote("pool", (score,), ("tokens",), ("a", "b"))
     with pytest.raises(ir.IRError, match="one parameter per input"):
         ir.PooledVote("pool", (score,), ("tokens", "indices"), ("a",))
+
+
+def test_a_vote_of_constant_scores_reads_no_input() -> None:
+    text = (
+        '%vocab {"a", "b"}\n%max_len 3\npool = select(indices, indices, true);\n'
+        'v = pooled_vote(pool, fn() -> 1, fn() -> 2, labels=("a", "b"));\noutput v;\n'
+    )
+    program = parse_program(text, "constant.rasp")
+    assert parse_program(format_program(program), "printed.rasp") == program
+    assert run(program, ["a", "b"])["v"] == ["b", "b"] == naive_outputs(program, ["a", "b"])["v"]
+    assert check_program(program).allocation.heads_per_layer == (1,)
+    report = verify(program, load_backend("python"), exhaustive_max_len=3)
+    assert report.ok and report.checked == 15
