@@ -28,6 +28,7 @@ from rasp_ir.ir import (
     Full,
     Map,
     Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -107,6 +108,9 @@ def node_depth(node: Node, depth: dict[str, int]) -> int:
         return max(depth[node.keys], depth[node.queries]) + 1
     if isinstance(node, Aggregate):
         return max(depth[node.selector], depth[node.sop] + 1)
+    if isinstance(node, PooledVote):
+        # the scores are an MLP of the inputs, pooled by a head one layer later
+        return max([depth[node.selector], *(depth[name] + 1 for name in node.inputs)])
     if isinstance(node, (Map, SelectorAnd, SelectorOr, SelectorNot, SelectorWidth)):
         return max((depth[name] for name in operands(node)), default=0)
     raise TypeError(f"unknown node {node!r}")
@@ -141,7 +145,7 @@ def allocate_layers(program: Program) -> LayerAllocation:
             continue
         if is_selector(node):
             placement[name] = ("attention", first_use.get(name, depth[name]))
-        elif isinstance(node, (Aggregate, SelectorWidth)):
+        elif isinstance(node, (Aggregate, SelectorWidth, PooledVote)):
             placement[name] = ("attention", depth[name])
         elif depth[name] == 0:
             placement[name] = ("embedding", 0)
@@ -166,9 +170,9 @@ def _heads(program: Program, depth: dict[str, int], live: frozenset[str]) -> dic
         )
     for binding in program.bindings:
         node = binding.node
-        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth)):
+        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth, PooledVote)):
             continue
-        pattern: Pattern = "aggregate" if isinstance(node, Aggregate) else "selector_width"
+        pattern: Pattern = "selector_width" if isinstance(node, SelectorWidth) else "aggregate"
         selector = program.binding(node.selector)
         selector_key = structural_key(rename_operands(selector.node, representative))
         key = (depth[binding.name], pattern, selector_key)
@@ -188,7 +192,7 @@ def _selector_first_use(
     first_use: dict[str, int] = {}
     for binding in program.bindings:
         node = binding.node
-        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth)):
+        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth, PooledVote)):
             continue
         layer = depth[binding.name]
         names = [node.selector]

@@ -18,6 +18,7 @@ from rasp_ir.ir import (
     Full,
     Map,
     Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -47,6 +48,9 @@ def rename_operands(node: Node, mapping: Mapping[str, str]) -> Node:
         return dataclasses.replace(node, operand=rename(node.operand))
     if isinstance(node, Aggregate):
         return dataclasses.replace(node, selector=rename(node.selector), sop=rename(node.sop))
+    if isinstance(node, PooledVote):
+        inputs = tuple(rename(n) for n in node.inputs)
+        return dataclasses.replace(node, selector=rename(node.selector), inputs=inputs)
     return dataclasses.replace(node, selector=rename(node.selector))
 
 

@@ -26,6 +26,7 @@ from rasp_ir.ir import (
     Encoding,
     Full,
     Map,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -42,6 +43,7 @@ from rasp_ir.values import (
     normalize_number,
     value_key,
 )
+from rasp_ir.vote_scores import check_vote
 
 MAX_COMBINATIONS = 2_000_000
 ENUMERATION_LIMIT = 200_000
@@ -184,6 +186,10 @@ def _infer_binding(program: Program, binding: Binding, result: ValueSetResult) -
         return tuple(range(program.header.positions + 1))
     if isinstance(node, Aggregate):
         return _infer_aggregate(program, binding, node, result)
+    if isinstance(node, PooledVote):
+        result.diagnostics.extend(check_vote(binding, result.sets))
+        defaults = () if never_empty(program, node.selector) else (node.default,)
+        return canonical_values((*node.labels, *defaults))
     raise TypeError(f"{binding.name!r} is not an s-op")
 
 
