@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 
 from rasp_ir.ir import (
@@ -76,12 +77,49 @@ def structural_representatives(program: Program) -> dict[str, str]:
     """Every binding name mapped to the first binding, in program order, that computes the same
     thing: same node once operands are replaced by their representatives, same encoding and
     same domain. Primitives are not in the table (each is its own representative)."""
+    return structural_identity(program).representative
+
+
+@dataclass(frozen=True)
+class StructuralIdentity:
+    """:func:`structural_representatives`, and each binding's :func:`structural_key` with its
+    operands replaced by their representatives (equal keys: equal representatives)."""
+
+    representative: dict[str, str]
+    keys: dict[str, object]
+
+
+class StructureMemo:
+    """Each binding's key from the last :func:`structural_identity` over a program's versions,
+    reused while the binding is the same object and its operands' representatives the same."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[Binding, tuple[str, ...], object]] = {}
+
+
+def structural_identity(program: Program, memo: StructureMemo | None = None) -> StructuralIdentity:
+    """The representatives and keys of every binding of ``program``, bottom-up in program
+    order; ``memo`` reuses the keys of unchanged bindings (same result)."""
     representative: dict[str, str] = {}
+    keys: dict[str, object] = {}
     first_with_key: dict[object, str] = {}
+    kept: dict[str, tuple[Binding, tuple[str, ...], object]] = {}
     for binding in program.bindings:
-        key = _binding_key(binding, representative)
+        if memo is None:
+            key = _binding_key(binding, representative)
+        else:
+            read = tuple(representative.get(n, n) for n in operands(binding.node))
+            last = memo.keys.get(binding.name)
+            if last is not None and last[0] is binding and last[1] == read:
+                key = last[2]
+            else:
+                key = _binding_key(binding, representative)
+            kept[binding.name] = (binding, read, key)
+        keys[binding.name] = key
         representative[binding.name] = first_with_key.setdefault(key, binding.name)
-    return representative
+    if memo is not None:
+        memo.keys = kept
+    return StructuralIdentity(representative, keys)
 
 
 def _binding_key(binding: Binding, representative: Mapping[str, str]) -> object:

@@ -21,6 +21,7 @@ from rasp_ir.syntax.build_ast import AstBuilder
 
 _SPECIAL = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|[;{}()\[\]\n]')
 _DEF = re.compile(r"def\b")
+_CODE = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,9 @@ class _Splitter:
         """Open a piece at the first code character before ``end``, if none is open."""
         if self.start is not None:
             return
-        for index in range(self.position, end):
-            if not self.text[index].isspace():
-                self._open(index)
-                return
+        code = _CODE.search(self.text, self.position, end)
+        if code is not None:
+            self._open(code.start())
 
     def _open(self, offset: int) -> None:
         self.start = offset

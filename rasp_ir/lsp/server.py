@@ -28,8 +28,7 @@ from pygls.uris import to_fs_path
 from rasp_ir import __version__
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.lsp import completion, hover, navigation, protocol, symbols
-from rasp_ir.lsp.analysis import Analysis, analyse
-from rasp_ir.lsp.incremental import IncrementalParser
+from rasp_ir.lsp.analysis import Analysis, DocumentMemo, analyse
 from rasp_ir.lsp.index import FileIndex
 from rasp_ir.syntax.formatter import format_source
 
@@ -55,13 +54,13 @@ _SYMBOL_KINDS = {
 
 @dataclass
 class OpenDocument:
-    """An open document's latest analysis, the index of its last version that parsed, and the
-    parser that keeps the ASTs of its statements between versions."""
+    """An open document's latest analysis, the analysis of its last version that parsed, and
+    what its analyses keep between versions."""
 
     uri: str
     analysis: Analysis
-    last_index: FileIndex | None
-    parser: IncrementalParser
+    last_parsed: Analysis | None
+    memo: DocumentMemo
 
 
 class RaspLanguageServer(LanguageServer):
@@ -98,15 +97,17 @@ class RaspLanguageServer(LanguageServer):
         text = str(self.workspace.get_text_document(uri).source)
         file = _file_of(uri)
         previous = self.documents.get(uri)
-        parser = previous.parser if previous is not None else IncrementalParser()
+        memo = previous.memo if previous is not None else DocumentMemo()
         try:
-            analysis = analyse(text, file, self.read_file, parser)
+            analysis = analyse(text, file, self.read_file, memo)
         except Exception as error:  # a bug in the hub: say so, keep serving
             LOG.exception("analysis of %s failed", uri)
             internal = Diagnostic("internal", f"internal error while checking: {error!r}")
-            analysis = Analysis(file, text, (internal,), sources={file: text})
-        last_index = analysis.index or (previous.last_index if previous else None)
-        self.documents[uri] = OpenDocument(uri, analysis, last_index, parser)
+            analysis = Analysis(file, text, (internal,))
+            memo = DocumentMemo()  # what it kept may be half-updated
+        parsed = analysis if analysis.module is not None else None
+        last_parsed = parsed or (previous.last_parsed if previous else None)
+        self.documents[uri] = OpenDocument(uri, analysis, last_parsed, memo)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri, protocol.diagnostics(analysis, self.encoding))
         )
@@ -209,7 +210,8 @@ def on_completion(ls: RaspLanguageServer, params: types.CompletionParams) -> typ
     lines = analysis.text.splitlines()
     line_text = lines[line - 1] if 0 < line <= len(lines) else ""
     current = analysis.index is not None
-    index = analysis.index if current else document.last_index
+    last = document.last_parsed
+    index = analysis.index if current else (last.index if last is not None else None)
     found = completion.complete(index, line_text, line, column, current=current)
     items = [
         types.CompletionItem(
