@@ -38,7 +38,13 @@ from rasp_ir.ir import (
     is_selector,
     operands,
 )
-from rasp_ir.optimize import StructureMemo, live_names, structural_identity, structural_key
+from rasp_ir.optimize import (
+    StructuralIdentity,
+    StructureMemo,
+    live_names,
+    structural_identity,
+    structural_key,
+)
 
 Pattern = Literal["aggregate", "selector_width"]
 Sublayer = Literal["attention", "mlp", "embedding", "input"]
@@ -123,7 +129,7 @@ def allocate_layers(program: Program, memo: StructureMemo | None = None) -> Laye
     depth = program_depths(program)
     live = live_names(program)
     n_layers = max((depth[name] for name in live), default=0)
-    heads = _heads(program, depth, live, structural_identity(program, memo).keys)
+    heads = _heads(program, depth, live, structural_identity(program, memo))
     first_use = _selector_first_use(program, depth, live)
     placement: dict[str, tuple[Sublayer, int]] = {}
     embedding: list[str] = []
@@ -153,21 +159,21 @@ def allocate_layers(program: Program, memo: StructureMemo | None = None) -> Laye
 
 
 def _heads(
-    program: Program, depth: dict[str, int], live: frozenset[str], keys: dict[str, object]
+    program: Program, depth: dict[str, int], live: frozenset[str], identity: StructuralIdentity
 ) -> dict[int, list[Head]]:
-    """Heads by layer, each in order of the first s-op that needs it; ``keys`` are the
-    bindings' structural keys (:func:`~rasp_ir.optimize.structural_identity`)."""
-    found: dict[tuple[int, Pattern, object], Head] = {}
+    """Heads by layer, each in order of the first s-op that needs it. Selectors are told apart
+    by their representatives (the same structural key, the same representative); ``length``'s
+    implicit selector is the first binding with its key, if there is one."""
+    found: dict[tuple[int, Pattern, str], Head] = {}
     if "length" in live:
-        found[(1, "selector_width", structural_key(LENGTH_SELECTOR))] = Head(
-            "selector_width", None, ("length",)
-        )
+        length_selector = identity.first_with(structural_key(LENGTH_SELECTOR)) or "\0length"
+        found[(1, "selector_width", length_selector)] = Head("selector_width", None, ("length",))
     for binding in program.bindings:
         node = binding.node
         if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth)):
             continue
         pattern: Pattern = "aggregate" if isinstance(node, Aggregate) else "selector_width"
-        key = (depth[binding.name], pattern, keys[node.selector])
+        key = (depth[binding.name], pattern, identity.representative[node.selector])
         head = found.get(key, Head(pattern, None, ()))
         found[key] = Head(pattern, head.selector or node.selector, (*head.computes, binding.name))
     by_layer: dict[int, list[Head]] = {}

@@ -19,7 +19,7 @@ from pathlib import Path
 from rasp_ir.check import CheckMemo, CheckResult, check_program
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.lsp.incremental import IncrementalParser
-from rasp_ir.lsp.index import FileIndex, index_module
+from rasp_ir.lsp.index import FileIndex, IndexMemo, index_module
 from rasp_ir.syntax import ast, parse_module, parse_program
 from rasp_ir.syntax.resolve import ProgramResolver, global_scope
 from rasp_ir.syntax.statement_memo import StatementMemo
@@ -37,6 +37,7 @@ class DocumentMemo:
     parser: IncrementalParser = field(default_factory=IncrementalParser)
     statements: StatementMemo = field(default_factory=StatementMemo)
     check: CheckMemo = field(default_factory=CheckMemo)
+    index: IndexMemo = field(default_factory=IndexMemo)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Analysis:
     library: bool = False
     module: ast.Module | None = None
     read_file: ReadFile | None = None
+    memo: DocumentMemo | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def _indexed(self) -> tuple[FileIndex | None, dict[str, str]]:
@@ -61,7 +63,8 @@ class Analysis:
         if self.module is None or self.read_file is None:
             return None, sources
         indexer = _ImportIndexer(self.read_file, sources, [Path(self.file)])
-        return index_module(self.module, self.file, indexer), sources
+        memo = self.memo.index if self.memo is not None else None
+        return index_module(self.module, self.file, indexer, memo), sources
 
     @property
     def index(self) -> FileIndex | None:
@@ -86,14 +89,14 @@ def analyse(
         return Analysis(file, text, error.diagnostics)
     if _is_library(module):
         diagnostics = _library_diagnostics(text, file, read_file, module)
-        return Analysis(file, text, diagnostics, None, True, module, read_file)
+        return Analysis(file, text, diagnostics, None, True, module, read_file, memo)
     statements = memo.statements if memo is not None else None
     try:
         program = parse_program(text, file, read_file=read_file, module=module, memo=statements)
     except RaspError as error:
-        return Analysis(file, text, error.diagnostics, None, False, module, read_file)
+        return Analysis(file, text, error.diagnostics, None, False, module, read_file, memo)
     checked = check_program(program, memo.check if memo is not None else None)
-    return Analysis(file, text, checked.diagnostics, checked, False, module, read_file)
+    return Analysis(file, text, checked.diagnostics, checked, False, module, read_file, memo)
 
 
 def _is_library(module: ast.Module) -> bool:

@@ -195,6 +195,8 @@ def _assert_same(incremental: Analysis, text: str, files: Files) -> None:
     assert (incremental.index is None) == (fresh.index is None)
     if incremental.index is not None and fresh.index is not None:
         assert incremental.index.occurrences == fresh.index.occurrences
+        assert incremental.index.symbols == fresh.index.symbols
+        assert incremental.index.scope == fresh.index.scope
 
 
 def _run_edits(text: str, edits: list[tuple[int, int]]) -> None:
