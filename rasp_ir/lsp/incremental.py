@@ -13,6 +13,7 @@ those of :func:`~rasp_ir.syntax.parse_module`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rasp_ir.diagnostics import RaspError
@@ -38,30 +39,96 @@ class Piece:
 
 def split_statements(text: str) -> list[Piece]:
     """The top-level pieces of ``text``, in order; trailing text without an end is a piece."""
-    return _Splitter(text).run()
+    return list(_Splitter(text).scan())
+
+
+def resplit_statements(old: str, old_pieces: list[Piece], new: str) -> list[Piece]:
+    """The pieces of ``new``, given those of ``old`` (what :func:`split_statements` gives):
+    pieces wholly before the first difference are kept; the text is cut again from there until
+    a piece ends in the common tail where an old piece ended, and the old pieces after it are
+    moved by the change in length (the cutter's state between pieces is always the same)."""
+    prefix = _common_prefix(old, new)
+    suffix = _common_suffix(old, new, min(len(old), len(new)) - prefix)
+    kept = 0
+    while kept < len(old_pieces) and old_pieces[kept].end < prefix:
+        kept += 1
+    pieces = old_pieces[:kept]
+    position, line = (pieces[-1].end, pieces[-1].end_line) if pieces else (0, 1)
+    old_ends = {piece.end: index for index, piece in enumerate(old_pieces)}
+    shift = len(new) - len(old)
+    splitter = _Splitter(new, position, line, new.rfind("\n", 0, position) + 1)
+    for piece in splitter.scan():
+        pieces.append(piece)
+        match = old_ends.get(piece.end - shift) if piece.end >= len(new) - suffix else None
+        if match is not None:
+            lines = piece.end_line - old_pieces[match].end_line
+            tail = old_pieces[match + 1 :]
+            return pieces + [_moved(p, new, shift, lines, piece.end_line) for p in tail]
+    return pieces
+
+
+def _moved(piece: Piece, new: str, shift: int, lines: int, boundary_line: int) -> Piece:
+    """An old piece of the unchanged tail, placed in the new text."""
+    if shift == 0 and lines == 0:
+        return piece
+    start = piece.start + shift
+    column = piece.column
+    if piece.line + lines == boundary_line:  # on the line the change ended on
+        column = start - new.rfind("\n", 0, start)
+    return Piece(start, piece.end + shift, piece.line + lines, column, piece.end_line + lines)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (by halving: slices compare in C)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """The length of the longest common suffix, at most ``limit``."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class _Splitter:
-    """Walks the brackets, strings, comments, ``;`` and newlines of a text, cutting pieces."""
+    """Walks the brackets, strings, comments, ``;`` and newlines of a text from ``position``
+    (between pieces, on 1-based ``line``, which starts at offset ``line_start``), cutting
+    pieces."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, position: int = 0, line: int = 1, line_start: int = 0) -> None:
         self.text = text
         self.pieces: list[Piece] = []
         self.depth = 0
-        self.line, self.line_start, self.position = 1, 0, 0
+        self.line, self.line_start, self.position = line, line_start, position
         self.start: int | None = None
         self.start_line = self.start_column = 0
         self.is_def = self.is_directive = False
 
-    def run(self) -> list[Piece]:
-        for match in _SPECIAL.finditer(self.text):
+    def scan(self) -> Iterator[Piece]:
+        """Each piece, as soon as it is cut."""
+        for match in _SPECIAL.finditer(self.text, self.position):
             self._begin_before(match.start())
             self.position = match.end()
             self._token(match.group(), match.start(), match.end())
+            if self.pieces:
+                yield from self.pieces
+                self.pieces.clear()
         self._begin_before(len(self.text))
         if self.start is not None:
             self._close(len(self.text), self.text.count("\n") + 1)
-        return self.pieces
+        yield from self.pieces
 
     def _begin_before(self, end: int) -> None:
         """Open a piece at the first code character before ``end``, if none is open."""
@@ -108,6 +175,8 @@ class IncrementalParser:
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, int, int, str], ast.Module] = {}
+        self._text = ""
+        self._pieces: list[Piece] = []
         self.reused = 0
         """How many pieces the last :meth:`parse` took from the previous version."""
 
@@ -119,7 +188,9 @@ class IncrementalParser:
         directives: list[ast.Directive] = []
         statements: list[ast.Statement] = []
         self.reused = 0
-        for piece in split_statements(text):
+        pieces = resplit_statements(self._text, self._pieces, text)
+        self._text, self._pieces = text, pieces
+        for piece in pieces:
             own_lines = "\n".join(lines[piece.line - 1 : piece.end_line])
             key = (file, piece.line, piece.column, own_lines)
             parsed = self._kept.get(key)

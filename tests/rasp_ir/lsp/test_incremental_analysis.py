@@ -217,7 +217,7 @@ EDIT = st.tuples(st.integers(0, len(EDIT_KINDS)), st.integers(0, 10_000))
 EDITS = st.lists(EDIT, min_size=1, max_size=12)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EDITS)
 def test_random_edits_of_a_program_with_macros_match_a_fresh_check(
     edits: list[tuple[int, int]],
@@ -233,7 +233,7 @@ def test_random_edits_of_a_program_that_imports_match_a_fresh_check(
     _run_edits(IMPORTING, edits)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(EXAMPLES), EDITS)
 def test_random_edits_of_the_examples_match_a_fresh_check(
     example: Path, edits: list[tuple[int, int]]
@@ -242,7 +242,7 @@ def test_random_edits_of_the_examples_match_a_fresh_check(
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from([RICH, IMPORTING, *(p.read_text(encoding="utf-8") for p in EXAMPLES)]),
     st.lists(EDIT, max_size=40),
