@@ -89,8 +89,10 @@ class RaspLanguageServer(LanguageServer):
         self._analyse(uri)
         file = _file_of(uri)
         for other in list(self.documents):
+            if other == uri:
+                continue
             index = self.documents[other].analysis.index
-            if other != uri and index is not None and _imports_file(index, file):
+            if index is not None and _imports_file(index, file):
                 self._analyse(other)
 
     def _analyse(self, uri: str) -> None:
