@@ -99,6 +99,17 @@ def analyse(
     return Analysis(file, text, checked.diagnostics, checked, False, module, read_file, memo)
 
 
+def analyse_for_index(text: str, file: str, read_file: ReadFile) -> Analysis:
+    """What an index of ``text`` needs and no more: the file parsed, not resolved or checked
+    (a file that is not open, searched for the uses of an open one's names). No diagnostics:
+    nothing of it is published."""
+    try:
+        module = parse_module(text, file)
+    except RaspError:
+        return Analysis(file, text, ())
+    return Analysis(file, text, (), None, False, module, read_file)
+
+
 def _is_library(module: ast.Module) -> bool:
     return not module.directives and not any(isinstance(s, ast.Output) for s in module.statements)
 

@@ -15,6 +15,7 @@ whole document with the formatter's text, or none when the text does not parse.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from pygls.uris import to_fs_path
 from rasp_ir import __version__
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.lsp import completion, hover, navigation, protocol, symbols
-from rasp_ir.lsp.analysis import Analysis, DocumentMemo, analyse
+from rasp_ir.lsp.analysis import Analysis, DocumentMemo, analyse, analyse_for_index
 from rasp_ir.lsp.index import FileIndex
 from rasp_ir.syntax.formatter import format_source
 
@@ -114,6 +115,29 @@ class RaspLanguageServer(LanguageServer):
             types.PublishDiagnosticsParams(uri, protocol.diagnostics(analysis, self.encoding))
         )
 
+    def other_files(self, uri: str) -> list[Analysis]:
+        """The files that may use the names of the document at ``uri``, for references and
+        renames: every other open document, and every ``.rasp`` file of the workspace that is
+        not open and has an ``import`` (read from disk, indexed but not checked)."""
+        found = [d.analysis for other, d in self.documents.items() if other != uri]
+        open_files = {_file_of(other) for other in self.documents}
+        for path in _workspace_files(self.workspace_roots()):
+            if str(path) in open_files:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "import" in text:
+                found.append(analyse_for_index(text, str(path), self.read_file))
+        return found
+
+    def workspace_roots(self) -> list[Path]:
+        """The workspace's folders (the root the client gave, and any workspace folders)."""
+        uris = [self.workspace.root_uri, *(f.uri for f in self.workspace.folders.values())]
+        paths = {Path(_file_of(u)) for u in uris if u and u.startswith("file:")}
+        return sorted(paths)
+
     def document(self, uri: str) -> OpenDocument:
         """The open document at ``uri`` (analysed now if the client never opened it)."""
         if uri not in self.documents:
@@ -133,6 +157,20 @@ def _file_of(uri: str) -> str:
     URI itself for a document that is not a file)."""
     path = to_fs_path(uri) if uri.startswith("file:") else None
     return str(Path(path).resolve()) if path else uri
+
+
+_SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
+
+
+def _workspace_files(roots: list[Path]) -> list[Path]:
+    """The ``.rasp`` files under ``roots``, hidden folders (``.git``, ``.venv``) and package
+    folders left out, each once, resolved as imports resolve them."""
+    found: set[Path] = set()
+    for root in roots:
+        for folder, folders, files in os.walk(root):
+            folders[:] = [f for f in folders if not f.startswith(".") and f not in _SKIPPED_FOLDERS]
+            found.update((Path(folder) / f).resolve() for f in files if f.endswith(".rasp"))
+    return sorted(found)
 
 
 def _imports_file(index: FileIndex, file: str) -> bool:
@@ -182,25 +220,30 @@ def on_definition(ls: RaspLanguageServer, params: types.DefinitionParams) -> typ
 def on_references(ls: RaspLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
     """Every occurrence of the name under the cursor."""
     document, line, column = ls.at(params.text_document.uri, params.position)
+    others = ls.other_files(document.uri)
     spans = navigation.references(
         document.analysis,
         line,
         column,
         include_definition=params.context.include_declaration,
+        others=others,
     )
-    return [protocol.location(s, document.analysis, ls.encoding, document.uri) for s in spans]
+    return [
+        protocol.location(s, document.analysis, ls.encoding, document.uri, others) for s in spans
+    ]
 
 
 def on_rename(ls: RaspLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
     """The edits renaming a name everywhere; an invalid-params error when it cannot be."""
     document, line, column = ls.at(params.text_document.uri, params.position)
+    others = ls.other_files(document.uri)
     try:
-        edits = navigation.rename(document.analysis, line, column, params.new_name)
+        edits = navigation.rename(document.analysis, line, column, params.new_name, others)
     except RaspError as error:
         raise JsonRpcInvalidParams(error.diagnostics[0].message) from None
     changes: dict[str, list[types.TextEdit]] = {}
     for edit in edits:
-        where = protocol.location(edit.span, document.analysis, ls.encoding, document.uri)
+        where = protocol.location(edit.span, document.analysis, ls.encoding, document.uri, others)
         changes.setdefault(where.uri, []).append(types.TextEdit(where.range, edit.text))
     return types.WorkspaceEdit(changes=changes)
 
