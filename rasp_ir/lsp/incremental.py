@@ -12,11 +12,13 @@ those of :func:`~rasp_ir.syntax.parse_module`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
-from rasp_ir.diagnostics import RaspError
+from rasp_ir.diagnostics import RaspError, Span
 from rasp_ir.syntax import ast, parse_module, parse_tree
 from rasp_ir.syntax.build_ast import AstBuilder
 
@@ -171,10 +173,12 @@ class _Splitter:
 
 
 class IncrementalParser:
-    """Parses the versions of one document, keeping the ASTs of the last version's pieces."""
+    """Parses the versions of one document, keeping the ASTs of the last version's pieces. A
+    piece whose text and column are unchanged keeps its AST; one that only moved up or down
+    (lines added or removed above it) gets it back with its spans moved."""
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[str, int, int, str], ast.Module] = {}
+        self._kept: dict[tuple[str, int, str], tuple[int, ast.Module]] = {}
         self._text = ""
         self._pieces: list[Piece] = []
         self.reused = 0
@@ -184,7 +188,7 @@ class IncrementalParser:
         """The AST of ``text``, as :func:`~rasp_ir.syntax.parse_module` gives it; a
         :class:`~rasp_ir.diagnostics.RaspError` on bad syntax."""
         lines = text.split("\n")
-        kept: dict[tuple[str, int, int, str], ast.Module] = {}
+        kept: dict[tuple[str, int, str], tuple[int, ast.Module]] = {}
         directives: list[ast.Directive] = []
         statements: list[ast.Statement] = []
         self.reused = 0
@@ -192,21 +196,52 @@ class IncrementalParser:
         self._text, self._pieces = text, pieces
         for piece in pieces:
             own_lines = "\n".join(lines[piece.line - 1 : piece.end_line])
-            key = (file, piece.line, piece.column, own_lines)
-            parsed = self._kept.get(key)
-            if parsed is None:
+            key = (file, piece.column, own_lines)
+            found = self._kept.get(key)
+            parsed: ast.Module | None
+            if found is None:
                 parsed = _parse_piece(text, file, piece)
                 if parsed is None:
                     return parse_module(text, file)
             else:
+                line, parsed = found
+                if line != piece.line:
+                    parsed = moved_lines(parsed, piece.line - line)
                 self.reused += 1
-            kept[key] = parsed
+            kept[key] = (piece.line, parsed)
             if parsed.directives and statements:
                 return parse_module(text, file)
             directives.extend(parsed.directives)
             statements.extend(parsed.statements)
         self._kept = kept
         return ast.Module(tuple(directives), tuple(statements))
+
+
+def moved_lines(node: _Node, lines: int) -> _Node:
+    """``node`` (an AST, or any part of one) with every span ``lines`` lines further down."""
+    if isinstance(node, Span):
+        moved = Span(
+            node.file,
+            node.line + lines,
+            node.column,
+            node.end_line + lines,
+            node.end_column,
+            node.line_text,
+        )
+        return moved  # type: ignore[return-value]
+    if isinstance(node, tuple):
+        return tuple(moved_lines(item, lines) for item in node)  # type: ignore[return-value]
+    names = _FIELDS.get(type(node))
+    if names is None:
+        if not dataclasses.is_dataclass(node):
+            return node
+        names = _FIELDS.setdefault(type(node), tuple(f.name for f in dataclasses.fields(node)))
+    return type(node)(*(moved_lines(getattr(node, name), lines) for name in names))
+
+
+_Node = TypeVar("_Node")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each AST node class, in order (``dataclasses.fields`` is slow)."""
 
 
 def _parse_piece(text: str, file: str, piece: Piece) -> ast.Module | None:

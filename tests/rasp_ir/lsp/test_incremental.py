@@ -133,3 +133,14 @@ def test_cutting_again_after_an_edit_gives_what_cutting_the_new_text_gives(
     edited = text[:start] + inserted + text[start + removed :]
     again = resplit_statements(text, split_statements(text), edited)
     assert again == split_statements(edited)
+
+
+def test_statements_moved_by_an_added_line_are_moved_not_parsed_again() -> None:
+    parser = IncrementalParser()
+    parser.parse(TRICKY, "f.rasp")
+    moved = "# a new first line\n" + TRICKY
+    assert parser.parse(moved, "f.rasp") == _whole(moved)
+    assert parser.reused == len(split_statements(TRICKY))
+    found = parser.parse(TRICKY, "f.rasp")  # and back
+    assert found == _whole(TRICKY) and _line_texts(found) == _line_texts(_whole(TRICKY))
+    assert parser.reused == len(split_statements(TRICKY))
