@@ -166,16 +166,25 @@ def _reuse_or_infer(
     last = memo._inferred.get(binding.name)
     if (
         last is not None
-        and last.binding is binding
         and all(a is b for a, b in zip(last.inputs, inputs, strict=True))
         and last.facts == facts
     ):
-        memo.reused += 1
-        return last
+        if last.binding is binding:
+            memo.reused += 1
+            return last
+        if not last.diagnostics and _same_computation(last.binding, binding):
+            memo.reused += 1  # only moved (lines added above): the same values, no diagnostics
+            return _Inferred(binding, inputs, facts, last.values, ())
     values, diagnostics = _infer_and_check(program, binding, sets)
     if last is not None and same_values(last.values, values):
         values = last.values
     return _Inferred(binding, inputs, facts, values, diagnostics)
+
+
+def _same_computation(a: Binding, b: Binding) -> bool:
+    """Whether two bindings compute exactly the same (wherever they are written): equal, and
+    equal in their reprs too, which keep ``True`` and ``1`` apart as ``==`` does not."""
+    return a == b and repr(a.node) == repr(b.node) and repr(a.domain) == repr(b.domain)
 
 
 def _set_inputs(node: Node) -> tuple[str, ...]:

@@ -114,13 +114,20 @@ def _first_too_deep(top: object) -> Span | None:
     return None
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each AST node class (``dataclasses.fields`` is slow)."""
+
+
 def _children(node: object) -> list[object]:
     """The AST nodes directly inside ``node``, in source order."""
-    if not is_dataclass(node):
-        return []
+    names = _FIELDS.get(type(node))
+    if names is None:
+        if not is_dataclass(node):
+            return []
+        names = _FIELDS.setdefault(type(node), tuple(f.name for f in fields(node)))
     found: list[object] = []
-    for field in fields(node):
-        value = getattr(node, field.name)
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, tuple):
             found.extend(item for item in value if is_dataclass(item))
         elif is_dataclass(value) and not isinstance(value, Span):
