@@ -24,6 +24,7 @@ from rasp_ir.diagnostics import Diagnostic, Span
 from rasp_ir.syntax import ast
 from rasp_ir.syntax.elaborate import MacroDef
 from rasp_ir.syntax.resolved import SelRef, SOpRef
+from rasp_ir.syntax.state import StatementFailed
 
 _MISSING = object()
 _ALL_KEYS = object()
@@ -215,15 +216,21 @@ class StatementMemo:
         starts = len(bindings), len(diagnostics), list.__len__(outputs)
         record = StatementRecord(statement)
         self.log.current = record
+        finished = False  # resolved, or stopped by a diagnostic; not by a bug
         try:
             resolve_afresh()
+            finished = True
+        except StatementFailed:
+            finished = True
+            raise
         finally:
             self.log.current = None
-            record.bindings = tuple(bindings[starts[0] :])
-            record.diagnostics = tuple(diagnostics[starts[1] :])
-            record.outputs = tuple(list.__getitem__(outputs, slice(starts[2], None)))
-            record.written = set()
-            self._next[id(statement)] = record
+            if finished:
+                record.bindings = tuple(bindings[starts[0] :])
+                record.diagnostics = tuple(diagnostics[starts[1] :])
+                record.outputs = tuple(list.__getitem__(outputs, slice(starts[2], None)))
+                record.written = set()
+                self._next[id(statement)] = record
 
     @staticmethod
     def _replay(
