@@ -196,6 +196,8 @@ def _extract_affine(args: argparse.Namespace, run: Run, inputs: IntArray) -> Aff
     machine = found.machine
     save_affine(machine, args.output)
     readout = "identity" if machine.modulus is None else f"mod {machine.modulus}"
+    if machine.kinks:
+        readout = f"with {len(machine.kinks)} abs term(s)"
     out(
         f"{args.output}: integer-affine machine of state dimension {machine.state_dim}, "
         f"readout {readout} ({found.states} hidden states traced, lattice denominator "
