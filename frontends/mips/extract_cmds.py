@@ -51,12 +51,19 @@ RNN's output and the integer filter stays within the tolerance (default 0.4) at 
 up to the task's length: the shift-register machine then equals the RNN's rounded outputs on
 every input of that length. The machine file has kind "affine".
 
+--method recurrence (for RNNs of any shape that compute a linear task through states that
+are on no lattice) reads no hidden state: it fits the RNN's rounded outputs on the traced
+sequences as an integer filter of the inputs, finds the shortest integer linear recurrence
+its Markov parameters satisfy (refused unless the traced length determines it), and realizes
+it in companion form, equal to the RNN's rounded outputs on every traced sequence.
+
 examples:
   rasp mips extract runs/parity -o parity.json --exhaustive 8
   rasp mips extract runs/add_mod_3 -o add_mod_3.json --tolerance 0.05 --sequences 5000
   rasp mips extract runs/parity/seed-3 -o parity.json --method behaviour --depth 4
   rasp mips extract runs/sum_last2 -o sum_last2.json --method affine
   rasp mips extract runs/prev4 -o prev4.json --method impulse
+  rasp mips extract runs/newton_spring -o spring.json --method recurrence
   rasp mips lift parity.json -o parity.rasp
 """
 
@@ -76,10 +83,11 @@ def register_extract_commands(commands: Subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="MACHINE.json")
     parser.add_argument(
         "--method",
-        choices=("geometric", "behaviour", "affine", "impulse"),
+        choices=("geometric", "behaviour", "affine", "impulse", "recurrence"),
         default="geometric",
         help="cluster states by distance or by behaviour, or read an integer-affine machine "
-        "off a lattice of states or off a linear RNN's impulse response (default: geometric)",
+        "off a lattice of states, off a linear RNN's impulse response, or off the linear "
+        "recurrence of its outputs (default: geometric)",
     )
     parser.add_argument(
         "--depth",
@@ -133,7 +141,11 @@ def extract_command(args: argparse.Namespace) -> int:
 
     run = load_run(args.run_dir)
     split = make_split(run.task, args.sequences, args.seed)
-    extractors = {"affine": _extract_affine, "impulse": _extract_impulse}
+    extractors = {
+        "affine": _extract_affine,
+        "impulse": _extract_impulse,
+        "recurrence": _extract_recurrence,
+    }
     extract = extractors.get(args.method, _extract_finite)
     machine = extract(args, run, split.x_train)
     references = ((model_reference(run.model), "RNN"), (task_reference(run.task), run.task.name))
@@ -230,5 +242,28 @@ def _extract_impulse(args: argparse.Namespace, run: Run, inputs: IntArray) -> Af
         f"(Markov parameters rounded over {found.length} steps; largest error bound "
         f"{found.max_error:.3g}): equal to the RNN's rounded outputs on every input of length "
         f"<= {found.length}"
+    )
+    return found.machine
+
+
+def _extract_recurrence(args: argparse.Namespace, run: Run, inputs: IntArray) -> AffineMachine:
+    """Extract, save and report the companion-form machine of ``run``'s outputs on
+    ``inputs``."""
+    from .affine import save_affine
+    from .extract import alphabet_symbols
+    from .extract_recurrence import extract_recurrence
+
+    found = extract_recurrence(
+        run.model,
+        inputs,
+        alphabet_symbols(run.task.alphabet),
+        task=run.task.name,
+        source=f"extracted from {args.run_dir} (recurrence of the outputs)",
+    )
+    save_affine(found.machine, args.output)
+    out(
+        f"{args.output}: companion-form machine of state dimension {found.machine.state_dim} "
+        f"(recurrence coefficients {list(found.coefficients)}), equal to the RNN's rounded "
+        f"outputs on {found.positions} traced positions"
     )
     return found.machine

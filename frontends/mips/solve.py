@@ -9,9 +9,9 @@ failure (``failed_stage`` and ``reason`` in ``result.json``), never a placeholde
    split.
 2. ``extract``: every perfect seed, and for each the methods of :func:`methods` in order:
    integer-affine (:mod:`.extract_affine`), impulse response (:mod:`.extract_impulse`, RNNs
-   linear end to end), behaviour classes and geometric clusters (finite
-   machines, alphabets of at most :data:`MAX_FINITE_SYMBOLS` symbols); the first machine that
-   passes verification is kept.
+   linear end to end), behaviour classes and geometric clusters (finite machines, alphabets
+   of at most :data:`MAX_FINITE_SYMBOLS` symbols), the linear recurrence of the RNN's outputs
+   (:mod:`.extract_recurrence`); the first machine that passes verification is kept.
 3. ``verify`` (part of ``extract``): the machine equals the task's targets on every test
    sequence, on every input up to a length where the alphabet allows, on random inputs of 2T
    and 4T, and the RNN's rounded outputs on every test sequence (``machine.verify.json``, a hub
@@ -55,6 +55,7 @@ from .extract import alphabet_symbols, extract_machine
 from .extract_affine import extract_affine
 from .extract_behaviour import MAX_CONTINUATIONS
 from .extract_impulse import extract_impulse
+from .extract_recurrence import extract_recurrence
 from .json_files import write_json_atomically
 from .machine import FiniteMachine, save_machine
 from .run_files import Run, load_run
@@ -274,15 +275,17 @@ def _save(machine: Machine, path: Path) -> None:
 def methods(run: Run, task: Task) -> list[str]:
     """The extraction methods to try on ``run``, in order: integer-affine first for a linear
     RNN (hidden MLP of depth 1), then impulse response when its readout is linear too; affine
-    last for other RNNs; the finite methods only for alphabets of at most
-    :data:`MAX_FINITE_SYMBOLS` symbols."""
+    after the finite methods for other RNNs; the finite methods only for alphabets of at most
+    :data:`MAX_FINITE_SYMBOLS` symbols; the recurrence of the RNN's outputs last for every
+    RNN (it reads no hidden state)."""
     finite = ["behaviour", "geometric"]
     if len(alphabet_symbols(task.alphabet)) > MAX_FINITE_SYMBOLS:
         finite = []
     config = run.model.config
     if config.hidden_depth != 1:
-        return [*finite, "affine"]
-    return ["affine", *(["impulse"] if config.output_depth == 1 else []), *finite]
+        return [*finite, "affine", "recurrence"]
+    impulse = ["impulse"] if config.output_depth == 1 else []
+    return ["affine", *impulse, *finite, "recurrence"]
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,10 @@ def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str
             elif plan.method == "impulse":
                 machine = extract_impulse(
                     run.model, symbols, plan.length, task=task.name, source=source
+                ).machine
+            elif plan.method == "recurrence":
+                machine = extract_recurrence(
+                    run.model, traced, symbols, task=task.name, source=source
                 ).machine
             else:
                 machine = extract_machine(

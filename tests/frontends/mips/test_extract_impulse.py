@@ -125,6 +125,7 @@ def test_solve_tries_the_impulse_response_after_the_lattice_on_linear_rnns() -> 
         "impulse",
         "behaviour",
         "geometric",
+        "recurrence",
     ]
     readout = RNNConfig(1, 1, 8, hidden_depth=1, output_depth=2, output_width=4)
     assert "impulse" not in methods(run_of(readout, "Abs_Diff"), get_task("Abs_Diff"))
