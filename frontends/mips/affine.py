@@ -17,11 +17,13 @@
 one column) or pairs of integers (``[a, b]``, two columns). ``state_dim``: n, the state's
 dimension. ``A`` (n x n), ``B`` (n x d), ``C`` (1 x n): integer matrices as lists of rows;
 ``c``, ``initial`` (n) and ``d`` (1): integer vectors. Optional: ``readout`` (``{"kind":
-"identity"}``, the default, or ``{"kind": "mod", "modulus": k}`` with k >= 1), ``max_len``,
-``task`` and ``source``.
+"identity"}``, the default; ``{"kind": "mod", "modulus": k}`` with k >= 1; or ``{"kind":
+"abs", "terms": [{"coefficient": e, "form": [a_1, ..., a_n]}, ...]}``, nonzero integers e and
+integer forms a, not all 0), ``max_len``, ``task`` and ``source``.
 
 Semantics: ``z_0 = initial``, ``z_{t+1} = A z_t + B x_t + c`` and the output at position t is
-``C z_{t+1} + d`` (reduced mod k, to 0..k-1, under a ``mod`` readout).
+``C z_{t+1} + d`` (reduced mod k, to 0..k-1, under a ``mod`` readout; plus ``sum e |a . z_{t+1}|``
+over the terms of an ``abs`` readout: |x_t - x_{t-1}| on a state holding the last two inputs).
 """
 
 from __future__ import annotations
@@ -68,14 +70,16 @@ AFFINE_OPTIONAL = ("readout", "max_len", "task", "source")
 
 Matrix = tuple[tuple[int, ...], ...]
 Vector = tuple[int, ...]
+Kink = tuple[int, Vector]
+"""One term ``e |a . z|`` of an ``abs`` readout: the coefficient e and the form a."""
 
 
 @dataclass(frozen=True)
 class AffineMachine:
     """``z_{t+1} = A z_t + B x_t + c`` from ``z_0 = initial``; the output at position t is
-    ``C z_{t+1} + d``, reduced mod ``modulus`` when there is one. ``x_t`` is the symbol as a
-    vector: ``(x,)`` for integer alphabets, ``(a, b)`` for pair alphabets. Arithmetic is exact
-    (Python integers)."""
+    ``C z_{t+1} + d``, reduced mod ``modulus`` when there is one, plus ``e |a . z_{t+1}|`` for
+    each ``(e, a)`` of ``kinks`` (never both). ``x_t`` is the symbol as a vector: ``(x,)`` for
+    integer alphabets, ``(a, b)`` for pair alphabets. Arithmetic is exact (Python integers)."""
 
     alphabet: tuple[Symbol, ...]
     A: Matrix
@@ -88,6 +92,7 @@ class AffineMachine:
     max_len: int | None = None
     task: str | None = None
     source: str | None = None
+    kinks: tuple[Kink, ...] = ()
 
     def __post_init__(self) -> None:
         n, width = len(self.initial), 2 if self.pairs else 1
@@ -103,6 +108,11 @@ class AffineMachine:
             raise ValueError("c and initial need the state's dimension (at least 1), d one entry")
         if self.modulus is not None and self.modulus < 1:
             raise ValueError("the modulus must be at least 1")
+        if self.kinks and self.modulus is not None:
+            raise ValueError("a readout is mod k or has abs terms, not both")
+        for coefficient, form in self.kinks:
+            if not coefficient or len(form) != n or not any(form):
+                raise ValueError(f"an abs term needs a nonzero coefficient and {n} entries")
 
     @property
     def state_dim(self) -> int:
@@ -149,6 +159,8 @@ class AffineMachine:
         for t in range(x.shape[1]):
             state = state @ a.T + self.inputs[x[:, t]] @ b.T + c
             values = state @ read[0] + d
+            for coefficient, form in self.kinks:
+                values = values + coefficient * np.abs(state @ np.array(form, dtype=object))
             found[:, t] = values % self.modulus if self.modulus is not None else values
         return found
 
@@ -190,6 +202,7 @@ def affine_from_json(data: object) -> AffineMachine:
         C=_matrix(data["C"], "C", 1, n),
         d=_vector(data["d"], "d", 1),
         modulus=_modulus(data.get("readout")),
+        kinks=_kinks(data.get("readout"), n),
         max_len=max_len_of(data.get("max_len")),
         task=text_of(data.get("task"), "task"),
         source=text_of(data.get("source"), "source"),
@@ -202,6 +215,9 @@ def affine_to_json(machine: AffineMachine) -> dict[str, Any]:
     readout: dict[str, Any] = {"kind": "identity"}
     if machine.modulus is not None:
         readout = {"kind": "mod", "modulus": machine.modulus}
+    if machine.kinks:
+        terms = [{"coefficient": e, "form": list(a)} for e, a in machine.kinks]
+        readout = {"kind": "abs", "terms": terms}
     data: dict[str, Any] = {
         "format": MACHINE_FORMAT,
         "format_version": MACHINE_VERSION,
@@ -256,10 +272,13 @@ def _matrix(value: object, name: str, rows: int, columns: int) -> Matrix:
 def _modulus(value: object) -> int | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or value.get("kind") not in ("identity", "mod"):
+    if not isinstance(value, dict) or value.get("kind") not in ("identity", "mod", "abs"):
         raise MachineFormatError(
-            'readout must be {"kind": "identity"} or {"kind": "mod", "modulus": k}'
+            'readout must be {"kind": "identity"}, {"kind": "mod", "modulus": k} or {"kind": '
+            '"abs", "terms": [{"coefficient": e, "form": [...]}, ...]}'
         )
+    if value["kind"] == "abs":
+        return None
     if value["kind"] == "identity":
         if set(value) != {"kind"}:
             raise MachineFormatError("an identity readout takes no other field")
@@ -270,3 +289,26 @@ def _modulus(value: object) -> int | None:
     if modulus < 1:
         raise MachineFormatError("the readout's modulus must be at least 1")
     return modulus
+
+
+def _kinks(value: object, n: int) -> tuple[Kink, ...]:
+    """The terms of an ``abs`` readout (already known to be a dict of a valid kind); none for
+    the other kinds."""
+    if not isinstance(value, dict) or value.get("kind") != "abs":
+        return ()
+    shape = f'an abs term is {{"coefficient": e, "form": [{n} integer(s)]}}, e nonzero'
+    terms = value.get("terms")
+    if set(value) != {"kind", "terms"} or not isinstance(terms, list) or not terms:
+        raise MachineFormatError(
+            'an abs readout has exactly the fields "kind" and "terms" (a nonempty list)'
+        )
+    kinks = []
+    for term in terms:
+        if not isinstance(term, dict) or set(term) != {"coefficient", "form"}:
+            raise MachineFormatError(f"{shape}, got {json.dumps(term)}")
+        coefficient = integer(term["coefficient"], "an abs term's coefficient")
+        form = _vector(term["form"], "an abs term's form", n)
+        if not coefficient or not any(form):
+            raise MachineFormatError(f"{shape} and the form not all 0, got {json.dumps(term)}")
+        kinks.append((coefficient, form))
+    return tuple(kinks)

@@ -1,7 +1,7 @@
 """Exact integer-affine fits: integer lattice coordinates of traced states, inputs and rounded
 outputs in; the integer transition ``z' = A z + B x + c`` and readout ``y = C z + d`` (or
-``y = (C z + d) mod k``) that reproduce every one of them exactly, out (or a RaspError saying
-how many do not fit).
+``y = (C z + d) mod k``, or ``y = C z + d + sum e_i |a_i . z|``) that reproduce every one of
+them exactly, out (or a RaspError saying how many do not fit).
 
 Each fit is least squares, rounded to integers, then checked exactly in integer arithmetic:
 the check decides, the least squares only proposes.
@@ -20,6 +20,9 @@ from .task_spec import IntArray
 # Mod readouts are searched by brute force over C in 0..k-1 per state coordinate.
 MAX_MOD_CANDIDATES = 1 << 16
 MOD_SAMPLE = 256
+# Abs readouts try every form with entries in {-1, 0, 1} (up to sign): states of dimension at
+# most this many.
+MAX_ABS_DIM = 5
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,13 @@ class Transition:
 
 @dataclass(frozen=True)
 class Readout:
-    """``y = C z + d`` (``C`` one row), reduced mod ``modulus`` when there is one."""
+    """``y = C z + d`` (``C`` one row), reduced mod ``modulus`` when there is one, plus
+    ``e |a . z|`` for each ``(e, a)`` of ``kinks``."""
 
     C: list[int]
     d: int
     modulus: int | None = None
+    kinks: tuple[tuple[int, tuple[int, ...]], ...] = ()
 
 
 def rounded_fit(design: IntArray, target: IntArray) -> IntArray:
@@ -103,14 +108,15 @@ def initial_state(transition: Transition, inputs: IntArray, states: IntArray) ->
 
 def fit_readout(states: IntArray, outputs: IntArray) -> Readout:
     """The integer readout ``outputs = C z + d`` exact on every state ``(N, n)``, or else one
-    mod ``k = max(outputs) + 1``; a RaspError when neither fits."""
+    mod ``k = max(outputs) + 1``, or else one with abs terms (:func:`fit_abs_readout`); a
+    RaspError when none fits."""
     theta = rounded_fit(states, outputs)
     wrong = np.flatnonzero(with_constant(states) @ theta != outputs)
     if not wrong.size:
         return Readout(theta[:-1].tolist(), int(theta[-1]))
-    modular = fit_mod_readout(states, outputs)
-    if modular is not None:
-        return modular
+    other = fit_mod_readout(states, outputs) or fit_abs_readout(states, outputs)
+    if other is not None:
+        return other
     at = int(wrong[0])
     raise RaspError.single(
         "mips-extract",
@@ -118,9 +124,9 @@ def fit_readout(states: IntArray, outputs: IntArray) -> Readout:
         f"outputs differ from the best integer fit y = C z + d (first: state "
         f"{states[at].tolist()} outputs {outputs[at]}, the fit says "
         f"{int(with_constant(states)[at] @ theta)}), and no readout mod "
-        f"{int(outputs.max()) + 1} fits either",
-        hint="tasks such as Abs_Diff read their state through a non-affine function; an "
-        "affine machine cannot express them",
+        f"{int(outputs.max()) + 1} nor one with terms e |a . z| (a in {{-1, 0, 1}}^n) fits either",
+        hint="the RNN reads its state through a function that is neither affine nor a sum of "
+        "absolute values of small forms",
     )
 
 
@@ -140,3 +146,39 @@ def fit_mod_readout(states: IntArray, outputs: IntArray) -> Readout | None:
     if not len(grid):
         return None
     return Readout(grid[0].tolist(), int(offset[0]), modulus)
+
+
+def kink_forms(states: IntArray) -> IntArray:
+    """Every form ``a`` in ``{-1, 0, 1}^n`` (first nonzero entry 1) on which ``states``
+    ``(N, n)`` take both signs: only there is ``|a . z|`` not affine on the states.
+    ``(forms, n)``; none when n exceeds :data:`MAX_ABS_DIM`."""
+    n = states.shape[1]
+    if n > MAX_ABS_DIM:
+        return np.zeros((0, n), dtype=np.int64)
+    grid = np.indices((3,) * n).reshape(n, -1).T - 1
+    leading = grid[np.arange(len(grid)), np.argmax(grid != 0, axis=1)]
+    forms = grid[leading == 1]
+    values = states @ forms.T
+    kept: IntArray = forms[np.any(values > 0, axis=0) & np.any(values < 0, axis=0)]
+    return kept
+
+
+def fit_abs_readout(states: IntArray, outputs: IntArray) -> Readout | None:
+    """The readout ``C z + d + sum e_i |a_i . z|`` over the forms of :func:`kink_forms`, with
+    integer ``C``, ``d`` and nonzero ``e_i``, exact on every state ``(N, n)``: a least-squares
+    fit, rounded, then checked exactly (None when nothing fits). The kinks pass through
+    ``z = 0``."""
+    forms = kink_forms(states)
+    if not len(forms):
+        return None
+    design = np.hstack([states, np.abs(states @ forms.T)])
+    theta = rounded_fit(design, outputs)
+    if np.any(with_constant(design) @ theta != outputs):
+        return None
+    n = states.shape[1]
+    kinks = tuple(
+        (int(e), tuple(int(v) for v in form))
+        for e, form in zip(theta[n:-1], forms, strict=True)
+        if e
+    )
+    return Readout(theta[:n].tolist(), int(theta[-1]), kinks=kinks)

@@ -26,8 +26,8 @@ RaspError saying, with numbers, why the RNN is not such a machine).
    ``h_0 = 0`` with the bias's directions ``W^k c`` among the candidates is tried instead.
 4. **Integer machine.** Integer ``A, B, c`` reproducing every traced transition after the
    first exactly, the integer initial state ``z_0`` from which they give every first state,
-   and a readout ``C, d`` (or mod ``k``) reproducing every rounded RNN output exactly
-   (:mod:`.affine_fit`).
+   and a readout ``C, d`` (or mod ``k``, or with terms ``e |a . z|``) reproducing every
+   rounded RNN output exactly (:mod:`.affine_fit`).
 5. **Check.** The machine is run on the traced inputs and must equal the RNN's rounded outputs.
 """
 
@@ -276,6 +276,7 @@ def affine_machine(
         C=(tuple(readout.C),),
         d=(readout.d,),
         modulus=readout.modulus,
+        kinks=readout.kinks,
         max_len=max_len,
         task=names[0],
         source=names[1],

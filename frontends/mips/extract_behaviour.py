@@ -14,7 +14,12 @@ up to depth ``k``, computed with the model itself, batched over states x continu
    continuation tree of depth ``k``: ``(|A|^(k+1) - 1) / (|A| - 1)`` outputs. Refused when
    ``distinct states x |A|^k`` exceeds :data:`MAX_CONTINUATIONS` (the size of the last level).
 3. **Classes** are the distinct signatures, numbered in trace order (class 0 holds ``h_0``);
-   a class's output is its signature's first entry.
+   a class's output is its signature's first entry. ``h_0``'s own output is never emitted (a
+   Moore machine outputs after each step), so unless its value recurs later in the traces it
+   is compared by its continuations only: it joins the first class with the same
+   continuations whose traced transitions agree with its own (:func:`initial_class`), and
+   stays alone otherwise. At depth 0 this is what separates the initial state of a counter
+   mod k from the state whose output its untrained readout happens to round to.
 4. **Single-valued transitions**: a (class, symbol) observed going to two classes is refused
    (a larger depth may tell those states apart).
 5. **Unobserved (class, symbol) pairs ask the RNN**: its next state from the class's first
@@ -101,6 +106,27 @@ def behaviour_classes(signatures: IntArray) -> IntArray:
     return classes
 
 
+def initial_class(
+    label: IntArray, indices: IntArray, candidates: tuple[IntArray, int], hint: str
+) -> IntArray:
+    """Labels ``(n, T+1)`` in which ``h_0`` (the first state of each row, alone in class 0)
+    has joined the first of the candidate classes (``candidates``: those with its
+    continuations, and the alphabet's size) whose observed transitions on ``indices``
+    ``(n, T)`` agree with its own wherever both are observed, classes renumbered in trace
+    order; ``label`` unchanged when none agrees. A RaspError (with ``hint``) when the
+    transitions are not single-valued even with ``h_0`` alone."""
+    alike, n_symbols = candidates
+    table, _ = transition_table(label, indices, int(label.max()) + 1, n_symbols, hint)
+    mine = table[0]
+    for candidate in alike:
+        theirs = table[candidate]
+        if np.all((mine < 0) | (theirs < 0) | (mine == theirs)):
+            joined = np.where(label == 0, candidate, label).reshape(-1)
+            renumbered: IntArray = behaviour_classes(joined[:, None]).reshape(label.shape)
+            return renumbered
+    return label
+
+
 def queried_transitions(
     model: GeneralRNN,
     table: IntArray,
@@ -160,8 +186,24 @@ def extract_by_behaviour(
     flat = states.reshape(n * steps, dim)
     distinct, inverse = np.unique(flat, axis=0, return_inverse=True)
     signatures = behaviour_signatures(model, distinct, alphabet, depth)
+    initial = int(inverse.reshape(-1)[0])
+    alone = int(np.sum(inverse == initial)) == n  # h_0 starts each sequence, recurs nowhere
+    compared = signatures.copy()
+    if alone:  # h_0's own output is never emitted: a value no output takes sets it apart
+        compared[initial, 0] = signatures[:, 0].min() - 1
     # Classes numbered in trace order: h_0 is the first traced state, so it is in class 0.
-    label = behaviour_classes(signatures[inverse.reshape(-1)])
+    label = behaviour_classes(compared[inverse.reshape(-1)])
+    hint = (
+        f"states that agree for {depth} steps behave differently later; a larger --depth may "
+        "separate them"
+    )
+    if alone:
+        _, firsts = np.unique(label, return_index=True)
+        continuations = compared[inverse.reshape(-1)[firsts], 1:]
+        alike = np.flatnonzero(np.all(continuations == compared[initial, 1:], axis=1))
+        label = initial_class(
+            label.reshape(n, steps), indices, (alike[alike > 0], len(alphabet)), hint
+        ).reshape(-1)
     k = int(label.max()) + 1
     if k > max_states:
         raise RaspError.single(
@@ -172,16 +214,11 @@ def extract_by_behaviour(
         )
     leaders = np.array([int(np.flatnonzero(label == c)[0]) for c in range(k)])
     representatives = flat[leaders]
-    output = tuple(int(v) for v in signatures[inverse.reshape(-1)[leaders], 0])
-    table, observed = transition_table(
-        label.reshape(n, steps),
-        indices,
-        k,
-        len(alphabet),
-        hint=f"states that agree for {depth} steps behave differently later; a larger --depth "
-        "may separate them",
-    )
-    class_signatures = signatures[inverse.reshape(-1)[leaders]]
+    # A class's output and signature come from a state whose output is emitted: h_0's is not.
+    speakers = np.array([int(np.flatnonzero(label == c)[-1]) for c in range(k)])
+    output = tuple(int(v) for v in signatures[inverse.reshape(-1)[speakers], 0])
+    table, observed = transition_table(label.reshape(n, steps), indices, k, len(alphabet), hint)
+    class_signatures = signatures[inverse.reshape(-1)[speakers]]
     table, queried = queried_transitions(
         model, table, (representatives, class_signatures), alphabet, depth
     )

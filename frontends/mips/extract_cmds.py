@@ -44,11 +44,26 @@ input directions W^k u generate, and refuses unless every hidden state is within
 tolerance of it; integer A, B, c and readout C, d (or mod k) must then reproduce every traced
 transition and rounded output exactly. The machine file has kind "affine".
 
+--method impulse (for RNNs linear end to end whose update is not nilpotent, so that their
+states are on no lattice) computes the Markov parameters F W^k U and the bias response from
+the weights, rounds them, and refuses unless the bound they give on the distance between the
+RNN's output and the integer filter stays within the tolerance (default 0.4) at every position
+up to the task's length: the shift-register machine then equals the RNN's rounded outputs on
+every input of that length. The machine file has kind "affine".
+
+--method recurrence (for RNNs of any shape that compute a linear task through states that
+are on no lattice) reads no hidden state: it fits the RNN's rounded outputs on the traced
+sequences as an integer filter of the inputs, finds the shortest integer linear recurrence
+its Markov parameters satisfy (refused unless the traced length determines it), and realizes
+it in companion form, equal to the RNN's rounded outputs on every traced sequence.
+
 examples:
   rasp mips extract runs/parity -o parity.json --exhaustive 8
   rasp mips extract runs/add_mod_3 -o add_mod_3.json --tolerance 0.05 --sequences 5000
   rasp mips extract runs/parity/seed-3 -o parity.json --method behaviour --depth 4
   rasp mips extract runs/sum_last2 -o sum_last2.json --method affine
+  rasp mips extract runs/prev4 -o prev4.json --method impulse
+  rasp mips extract runs/newton_spring -o spring.json --method recurrence
   rasp mips lift parity.json -o parity.rasp
 """
 
@@ -68,10 +83,11 @@ def register_extract_commands(commands: Subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="MACHINE.json")
     parser.add_argument(
         "--method",
-        choices=("geometric", "behaviour", "affine"),
+        choices=("geometric", "behaviour", "affine", "impulse", "recurrence"),
         default="geometric",
         help="cluster states by distance or by behaviour, or read an integer-affine machine "
-        "off a lattice of states (default: geometric)",
+        "off a lattice of states, off a linear RNN's impulse response, or off the linear "
+        "recurrence of its outputs (default: geometric)",
     )
     parser.add_argument(
         "--depth",
@@ -85,7 +101,7 @@ def register_extract_commands(commands: Subparsers) -> None:
         type=float,
         help="geometric: max-norm radius of a state cluster (default: 0.1); affine: the "
         "largest deviation from the lattice, in hidden units and lattice coordinates "
-        "(default: 0.4)",
+        "(default: 0.4); impulse: the largest bound on the output's error (default: 0.4)",
     )
     parser.add_argument(
         "--sequences",
@@ -125,7 +141,12 @@ def extract_command(args: argparse.Namespace) -> int:
 
     run = load_run(args.run_dir)
     split = make_split(run.task, args.sequences, args.seed)
-    extract = _extract_affine if args.method == "affine" else _extract_finite
+    extractors = {
+        "affine": _extract_affine,
+        "impulse": _extract_impulse,
+        "recurrence": _extract_recurrence,
+    }
+    extract = extractors.get(args.method, _extract_finite)
     machine = extract(args, run, split.x_train)
     references = ((model_reference(run.model), "RNN"), (task_reference(run.task), run.task.name))
     for reference, name in references:
@@ -187,6 +208,8 @@ def _extract_affine(args: argparse.Namespace, run: Run, inputs: IntArray) -> Aff
     machine = found.machine
     save_affine(machine, args.output)
     readout = "identity" if machine.modulus is None else f"mod {machine.modulus}"
+    if machine.kinks:
+        readout = f"with {len(machine.kinks)} abs term(s)"
     out(
         f"{args.output}: integer-affine machine of state dimension {machine.state_dim}, "
         f"readout {readout} ({found.states} hidden states traced, lattice denominator "
@@ -194,3 +217,53 @@ def _extract_affine(args: argparse.Namespace, run: Run, inputs: IntArray) -> Aff
         f"part {found.max_fraction:.3g}); {found.transitions} transitions reproduced exactly"
     )
     return machine
+
+
+def _extract_impulse(args: argparse.Namespace, run: Run, inputs: IntArray) -> AffineMachine:
+    """Extract, save and report the shift-register machine of ``run``'s impulse response over
+    the task's length (``inputs`` are not needed: the bound covers every input)."""
+    from .affine import save_affine
+    from .extract import alphabet_symbols
+    from .extract_impulse import DEFAULT_TOLERANCE as IMPULSE_TOLERANCE
+    from .extract_impulse import extract_impulse
+
+    tolerance = IMPULSE_TOLERANCE if args.tolerance is None else args.tolerance
+    found = extract_impulse(
+        run.model,
+        alphabet_symbols(run.task.alphabet),
+        run.task.length,
+        tolerance=tolerance,
+        task=run.task.name,
+        source=f"extracted from {args.run_dir} (impulse response) at tolerance {tolerance}",
+    )
+    save_affine(found.machine, args.output)
+    out(
+        f"{args.output}: shift-register machine of state dimension {found.machine.state_dim} "
+        f"(Markov parameters rounded over {found.length} steps; largest error bound "
+        f"{found.max_error:.3g}): equal to the RNN's rounded outputs on every input of length "
+        f"<= {found.length}"
+    )
+    return found.machine
+
+
+def _extract_recurrence(args: argparse.Namespace, run: Run, inputs: IntArray) -> AffineMachine:
+    """Extract, save and report the companion-form machine of ``run``'s outputs on
+    ``inputs``."""
+    from .affine import save_affine
+    from .extract import alphabet_symbols
+    from .extract_recurrence import extract_recurrence
+
+    found = extract_recurrence(
+        run.model,
+        inputs,
+        alphabet_symbols(run.task.alphabet),
+        task=run.task.name,
+        source=f"extracted from {args.run_dir} (recurrence of the outputs)",
+    )
+    save_affine(found.machine, args.output)
+    out(
+        f"{args.output}: companion-form machine of state dimension {found.machine.state_dim} "
+        f"(recurrence coefficients {list(found.coefficients)}), equal to the RNN's rounded "
+        f"outputs on {found.positions} traced positions"
+    )
+    return found.machine

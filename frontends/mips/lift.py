@@ -157,7 +157,15 @@ def lift_machine(
 def construct_affine(machine: AffineMachine, forced: str | None = None) -> Construction:
     """The construction of the affine ``machine``: ``prefix_sums`` when A is the identity,
     ``affine_windows`` when A is nilpotent, ``polynomial_sums`` when A is unipotent (or the
-    ``forced`` one); a :class:`RaspError` when it does not apply."""
+    ``forced`` one); a :class:`RaspError` when it does not apply, or the readout has abs
+    terms (no construction reads them yet)."""
+    if machine.kinks:
+        raise RaspError.single(
+            "mips-construction",
+            f"no construction lifts an affine machine whose readout has abs terms e |a . z| yet "
+            f"(this one has {len(machine.kinks)})",
+            hint="the machine itself is verified: `rasp mips verify` checks it against the task",
+        )
     if forced is not None and forced not in AFFINE_BUILDERS:
         raise RaspError.single(
             "mips-construction",

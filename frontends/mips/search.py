@@ -11,9 +11,10 @@ Strategies:
   monotone in the code**, which nothing guarantees (:data:`PAPER_ASSUMPTION`, written into
   the output).
 - ``ladder``: a short fixed list of architectures tried in order, stopping at the first
-  success. Tasks over small alphabets start with small nonlinear RNNs (finite machines),
-  the others with linear RNNs (integer-affine machines); both lists continue with the other
-  kind. Fast on a CPU; it finds *an* architecture, not the smallest.
+  success. Tasks over small alphabets with few output values start with small nonlinear
+  RNNs (finite machines), the others with linear RNNs (integer-affine machines: sums,
+  windows, Newton's laws, whose outputs span hundreds of values); both lists continue with
+  the other kind. Fast on a CPU; it finds *an* architecture, not the smallest.
 
 An architecture succeeds when one of its seeds is right on the **whole** test split (training
 stops there: ``stop_when_perfect``). Each trial is a run folder under ``trials/`` and is
@@ -46,7 +47,11 @@ START_CODE = 256 * 256
 GROWTH = 2**0.25
 STRATEGIES = ("ladder", "paper")
 SMALL_ALPHABET = 64
-"""Tasks with at most this many input symbols start the ladder with nonlinear RNNs."""
+"""Tasks with at most this many input symbols (and :data:`FEW_OUTPUTS` output values) start
+the ladder with nonlinear RNNs."""
+FEW_OUTPUTS = 64
+"""Tasks with more output values than this start the ladder with linear RNNs: over T steps
+such outputs come from a growing integer state, which a linear RNN holds exactly."""
 
 PAPER_ASSUMPTION = (
     "success is assumed monotone in the architecture code (reference §5): the geometric sweep "
@@ -285,9 +290,10 @@ def paper_search(attempt: Callable[[Architecture], bool]) -> Architecture | None
 
 
 def ladder(task: Task) -> tuple[Architecture, ...]:
-    """The ladder for ``task``: nonlinear rungs first over small alphabets, linear first
-    otherwise."""
-    if len(alphabet_symbols(task.alphabet)) <= SMALL_ALPHABET:
+    """The ladder for ``task``: nonlinear rungs first over small alphabets with few output
+    values, linear first otherwise."""
+    values = task.outputs.high - task.outputs.low + 1
+    if len(alphabet_symbols(task.alphabet)) <= SMALL_ALPHABET and values <= FEW_OUTPUTS:
         return NONLINEAR_RUNGS + LINEAR_RUNGS
     return LINEAR_RUNGS + NONLINEAR_RUNGS
 

@@ -8,9 +8,10 @@ failure (``failed_stage`` and ``reason`` in ``result.json``), never a placeholde
 1. ``search`` (:mod:`.search`): an architecture one of whose seeds is perfect on the whole test
    split.
 2. ``extract``: every perfect seed, and for each the methods of :func:`methods` in order:
-   integer-affine (:mod:`.extract_affine`), behaviour classes and geometric clusters (finite
-   machines, alphabets of at most :data:`MAX_FINITE_SYMBOLS` symbols); the first machine that
-   passes verification is kept.
+   integer-affine (:mod:`.extract_affine`), impulse response (:mod:`.extract_impulse`, RNNs
+   linear end to end), behaviour classes and geometric clusters (finite machines, alphabets
+   of at most :data:`MAX_FINITE_SYMBOLS` symbols), the linear recurrence of the RNN's outputs
+   (:mod:`.extract_recurrence`); the first machine that passes verification is kept.
 3. ``verify`` (part of ``extract``): the machine equals the task's targets on every test
    sequence, on every input up to a length where the alphabet allows, on random inputs of 2T
    and 4T, and the RNN's rounded outputs on every test sequence (``machine.verify.json``, a hub
@@ -53,6 +54,8 @@ from .affine import AffineMachine, save_affine
 from .extract import alphabet_symbols, extract_machine
 from .extract_affine import extract_affine
 from .extract_behaviour import MAX_CONTINUATIONS
+from .extract_impulse import extract_impulse
+from .extract_recurrence import extract_recurrence
 from .json_files import write_json_atomically
 from .machine import FiniteMachine, save_machine
 from .run_files import Run, load_run
@@ -271,12 +274,18 @@ def _save(machine: Machine, path: Path) -> None:
 
 def methods(run: Run, task: Task) -> list[str]:
     """The extraction methods to try on ``run``, in order: integer-affine first for a linear
-    RNN (hidden MLP of depth 1), last otherwise; the finite methods only for alphabets of at
-    most :data:`MAX_FINITE_SYMBOLS` symbols."""
+    RNN (hidden MLP of depth 1), then impulse response when its readout is linear too; affine
+    after the finite methods for other RNNs; the finite methods only for alphabets of at most
+    :data:`MAX_FINITE_SYMBOLS` symbols; the recurrence of the RNN's outputs last for every
+    RNN (it reads no hidden state)."""
     finite = ["behaviour", "geometric"]
     if len(alphabet_symbols(task.alphabet)) > MAX_FINITE_SYMBOLS:
         finite = []
-    return ["affine", *finite] if run.model.config.hidden_depth == 1 else [*finite, "affine"]
+    config = run.model.config
+    if config.hidden_depth != 1:
+        return [*finite, "affine", "recurrence"]
+    impulse = ["impulse"] if config.output_depth == 1 else []
+    return ["affine", *impulse, *finite, "recurrence"]
 
 
 @dataclass(frozen=True)
@@ -350,6 +359,14 @@ def _candidates(run: Run, task: Task, attempts: list[str]) -> Iterator[tuple[str
             if plan.method == "affine":
                 found = extract_affine(run.model, traced, symbols, task=task.name, source=source)
                 machine: Machine = found.machine
+            elif plan.method == "impulse":
+                machine = extract_impulse(
+                    run.model, symbols, plan.length, task=task.name, source=source
+                ).machine
+            elif plan.method == "recurrence":
+                machine = extract_recurrence(
+                    run.model, traced, symbols, task=task.name, source=source
+                ).machine
             else:
                 machine = extract_machine(
                     run.model,

@@ -438,3 +438,37 @@ def test_a_loaded_run_is_the_saved_model(tmp_path: Path) -> None:
     assert run.task.name == "Parity_Last2" and run.model.config == model.config
     x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])
     assert torch.equal(run.model(x)[0], model(x)[0])
+
+
+def offset_mod3_rnn() -> GeneralRNN:
+    """A running sum mod 3 whose states after a step are h = 3 + s (s the sum mod 3) while
+    h_0 = 0 acts as s = 0: u = h + x, h' = 3 + u - 3 [u >= 3] - 3 [u >= 6] (steps exact on
+    integers, [u >= m] = relu(u - m + 1) - relu(u - m)); y = |h - 3| with h_0 reading 2, the
+    output of s = 2, which h_0 does not behave like."""
+    model = GeneralRNN(
+        RNNConfig(1, 1, 1, hidden_depth=2, hidden_width=5, output_depth=2, output_width=2)
+    )
+    weights = {
+        "hidden.0.weight": [[1.0, 1.0]] * 5,
+        "hidden.0.bias": [0.0, -2.0, -3.0, -5.0, -6.0],
+        "hidden.2.weight": [[1.0, -3.0, 3.0, -3.0, 3.0]],
+        "hidden.2.bias": [3.0],
+        "output.0.weight": [[1.0], [-1.0]],
+        "output.0.bias": [-3.0, 3.0],
+        "output.2.weight": [[1.0, 2.0 / 3.0]],
+        "output.2.bias": [0.0],
+    }
+    model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()}, strict=True)
+    return model
+
+
+def test_the_initial_state_is_grouped_by_what_it_does_not_by_its_unemitted_output() -> None:
+    task = get_task("Add_Mod_3")
+    inputs = make_split(task, 500, 0).x_train
+    model = offset_mod3_rnn()
+    assert int(torch.round(model.readout(torch.zeros(1, 1)))[0, 0]) == 2
+    found = extract_machine(model, inputs, (0, 1, 2), method="behaviour", depth=0)
+    assert found.machine.n_states == 3 and found.clustered.n_states == 3
+    assert found.machine.output[found.machine.initial] == 0
+    long = np.random.default_rng(0).integers(0, 3, size=(200, 4 * task.length))
+    assert agreement(found.machine, task_reference(task), long, "4T").ok

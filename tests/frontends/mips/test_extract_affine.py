@@ -205,16 +205,16 @@ def test_pair_inputs_give_two_input_columns() -> None:
     assert lifted.certificate.ok
 
 
-def abs_current_rnn() -> GeneralRNN:
-    """h' = x; y = relu(h) + relu(-h) = |x| (Abs_Current): a lattice state, a non-affine
-    readout."""
-    model = GeneralRNN(RNNConfig(1, 1, 1, hidden_depth=1, output_depth=2, output_width=2))
+def relu_current_rnn() -> GeneralRNN:
+    """h' = x; y = relu(h) = (x + |x|) / 2: a lattice state, a readout neither affine nor a
+    sum of integer multiples of |a . z|."""
+    model = GeneralRNN(RNNConfig(1, 1, 1, hidden_depth=1, output_depth=2, output_width=1))
     weights = {
         "hidden.0.weight": [[0.0, 1.0]],
         "hidden.0.bias": [0.0],
-        "output.0.weight": [[1.0], [-1.0]],
-        "output.0.bias": [0.0, 0.0],
-        "output.2.weight": [[1.0, 1.0]],
+        "output.0.weight": [[1.0]],
+        "output.0.bias": [0.0],
+        "output.2.weight": [[1.0]],
         "output.2.bias": [0.0],
     }
     model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()}, strict=True)
@@ -237,7 +237,7 @@ def mod3_rnn() -> GeneralRNN:
 
 
 REFUSED = [
-    ("abs_current", abs_current_rnn(), "Abs_Current", "the readout is not affine"),
+    ("relu_current", relu_current_rnn(), "Abs_Current", "the readout is not affine"),
     ("leaky", linear_rnn([[0.5]], [1], [1]), "Sum_All", "not on the lattice"),
     ("mod3", mod3_rnn(), "Add_Mod_3", "do not move by an integer-affine map"),
 ]
@@ -282,15 +282,22 @@ def test_transitions_are_fitted_exactly_or_refused() -> None:
         fit_transition(z, x, (z + x) % 3)
 
 
-def test_readouts_are_fitted_exactly_or_mod_k_or_refused() -> None:
+def test_readouts_are_fitted_exactly_or_mod_k_or_with_abs_terms_or_refused() -> None:
     z = np.arange(-5, 20, dtype=np.int64)[:, None]
     exact = fit_readout(z, 3 * z[:, 0] - 2)
     assert (exact.C, exact.d, exact.modulus) == ([3], -2, None)
     modular = fit_readout(z, (2 * z[:, 0] + 1) % 5)
     assert (modular.C, modular.d, modular.modulus) == ([2], 1, 5)
     assert fit_mod_readout(z, np.abs(z[:, 0])) is None
+    absolute = fit_readout(z, 2 * np.abs(z[:, 0]) - z[:, 0])
+    assert (absolute.C, absolute.d, absolute.modulus, absolute.kinks) == (
+        [-1],
+        0,
+        None,
+        ((2, (1,)),),
+    )
     with pytest.raises(RaspError, match="not affine in the lattice state"):
-        fit_readout(z, np.abs(z[:, 0]))
+        fit_readout(z, np.maximum(z[:, 0], 0) // 2)
 
 
 def test_lattice_bases_are_hermite_then_size_reduced() -> None:

@@ -57,9 +57,12 @@ def test_the_paper_search_reports_no_success() -> None:
     assert paper_search(lambda architecture: False) is None
 
 
-def test_the_ladder_starts_where_the_alphabet_points() -> None:
+def test_the_ladder_starts_where_the_alphabet_and_the_outputs_point() -> None:
     assert ladder(get_task("Parity_All")) == NONLINEAR_RUNGS + LINEAR_RUNGS
     assert ladder(get_task("Sum_All")) == LINEAR_RUNGS + NONLINEAR_RUNGS
+    # 21 symbols, but positions over -550..550: a growing integer state.
+    assert ladder(get_task("Newton_Freebody")) == LINEAR_RUNGS + NONLINEAR_RUNGS
+    assert ladder(get_task("Evens_Counter")) == NONLINEAR_RUNGS + LINEAR_RUNGS
 
 
 def test_a_search_records_its_trials_and_resumes(

@@ -86,19 +86,21 @@ def test_extraction_plans_go_deeper_and_stay_within_the_trained_length() -> None
         *(("behaviour", depth, 10 - depth) for depth in range(2, 7)),
         ("geometric", None, 10),
         ("affine", None, 10),
+        ("recurrence", None, 10),
     ]
     assert plans[0].sequences == DEPTH0_SEQUENCES
     for plan in plans:
         assert plan.sequences >= MIN_SEQUENCES
         if plan.depth is not None:
             assert (plan.sequences * plan.length + 1) * 2**plan.depth <= MAX_CONTINUATIONS
-    assert plans[-3].describe() == "behaviour depth 6 on 4 steps"
+    assert plans[-4].describe() == "behaviour depth 6 on 4 steps"
     linear = extraction_plans(_run("Abs_Current", 1), get_task("Abs_Current"))
     assert [(p.method, p.depth, p.sequences) for p in linear] == [
         ("affine", None, EXTRACT_SEQUENCES),
         ("behaviour", 0, DEPTH0_SEQUENCES),
         ("behaviour", 1, 2097),
         ("geometric", None, EXTRACT_SEQUENCES),
+        ("recurrence", None, EXTRACT_SEQUENCES),
     ]
 
 
