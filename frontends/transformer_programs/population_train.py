@@ -388,3 +388,20 @@ class _PopulationTrainer:
 def _finite(values: Any) -> list[float | None]:
     """A list of floats with None where a value is not finite (JSON has no inf or nan)."""
     return [float(v) if math.isfinite(float(v)) else None for v in values]
+
+
+def saved_population(run_dir: Path) -> tuple[Architecture, TrainConfig, tuple[int, ...]] | None:
+    """The architecture, settings and seeds of the population whose ``last`` checkpoint is in
+    ``run_dir`` (what ``--resume`` continues); None when it holds no population's."""
+    path = run_dir / "last"
+    if not path.with_suffix(".json").exists() or "seeds" not in checkpoint.read_sidecar(path):
+        return None
+    saved, _, _ = checkpoint.load_population(path)
+    try:
+        settings = TrainConfig.from_json(saved.meta["train"])
+        seeds = tuple(int(seed) for seed in saved.meta["seeds"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RaspError.single(
+            "checkpoint", f"{path.with_suffix('.json')}: no usable training settings ({error})"
+        ) from None
+    return saved.config.architecture(), settings, seeds
