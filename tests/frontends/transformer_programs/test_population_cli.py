@@ -19,8 +19,10 @@ from rasp_ir.frontends.transformer_programs.population_train import train_popula
 from .test_cli import _run
 
 ROOT = Path(__file__).resolve().parents[3]
-TINY = ("--epochs", "2", "--dataset-size", "300", "--batch-size", "64")
-TINY += ("--layers", "1", "--heads", "2", "--mlps", "1", "--quiet")
+TINY = (
+    *("--epochs", "2", "--dataset-size", "300", "--batch-size", "64"),
+    *("--layers", "1", "--heads", "2", "--mlps", "1", "--quiet"),
+)
 CHECKS = ("--exhaustive-limit", "300", "--fuzz", "50")
 
 
