@@ -119,6 +119,10 @@ def load_population(
     """A population checkpoint's sidecar data, stacked weights (by parameter name) and other
     tensors; refused unless the weights are the config's, one per seed of ``meta["seeds"]``."""
     data = read_sidecar(path)
+    if "seeds" not in data:
+        raise FORMAT.refuse(
+            path.with_suffix(".json"), "a single model's checkpoint, not a population's"
+        )
     try:
         config = ModelConfig.from_json(data["config"])
         size = len([int(seed) for seed in data["seeds"]])

@@ -172,7 +172,8 @@ class Layer(nn.Module):
 
 
 class TransformerProgram(nn.Module):
-    """A Transformer Program; ``tau`` and ``mode`` set how every discrete choice is sampled."""
+    """A Transformer Program; ``tau`` and ``mode`` set how every discrete choice is sampled,
+    ``noise`` where its Gumbel noise comes from (torch's global generator by default)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

@@ -122,7 +122,7 @@ class Population:
         """Each member's :func:`~.model.token_loss` on its own batch, ``(S,)``: one vmapped
         forward pass at temperature ``tau`` with each member's own noise."""
         self._model.set_sampling(tau=tau, mode=mode)
-        noise = self._draw_noise(tuple(tokens.shape[1:])) if mode == "gumbel_soft" else []
+        noise = self.draw_noise(tuple(tokens.shape[1:])) if mode == "gumbel_soft" else []
         batched = vmap(self._member_loss)(self.weights, tokens, targets, noise)
         assert isinstance(batched, Tensor)
         return batched
@@ -140,7 +140,7 @@ class Population:
             raise AssertionError("the forward pass drew less noise than was drawn for it")
         return token_loss(logits, targets)
 
-    def _draw_noise(self, batch_shape: tuple[int, ...]) -> list[Tensor]:
+    def draw_noise(self, batch_shape: tuple[int, ...]) -> list[Tensor]:
         """Every member's Gumbel noise for one forward pass on inputs of ``batch_shape``: one
         ``(S, *shape)`` tensor per draw, member ``i``'s slice from its own generator."""
         draws = []

@@ -170,3 +170,25 @@ def test_the_fused_kernels_and_torchrun_are_refused(
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(RaspError, match="not under torchrun"):
         train_population("hist", tmp_path, (0, 1))
+
+
+def test_an_edited_or_foreign_population_checkpoint_is_refused(
+    tmp_path: Path, hist_data: TaskData
+) -> None:
+    run = tmp_path / "pop"
+    train_population(
+        "hist", run, (0, 1), ARCH, SETTINGS, progress=False, data=hist_data, stop_after=1
+    )
+    sidecar = json.loads((run / "last.json").read_text())
+    sidecar["seeds"] = [0, 1, 2]  # a member more than the weights hold
+    (run / "last.json").write_text(json.dumps(sidecar))
+    with pytest.raises(RaspError, match=r"has shape \(2, .*the config needs \(3, "):
+        train_population(
+            "hist", run, (0, 1, 2), ARCH, SETTINGS, progress=False, data=hist_data, resume=True
+        )
+    single = tmp_path / "single"
+    train("hist", single, ARCH, SETTINGS, progress=False, data=hist_data)
+    with pytest.raises(RaspError, match="a single model's checkpoint, not a population's"):
+        train_population(
+            "hist", single, (0, 1), ARCH, SETTINGS, progress=False, data=hist_data, resume=True
+        )
