@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -36,7 +34,7 @@ from torch.profiler import ProfilerActivity, profile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rasp_ir.api import write_text_atomically  # noqa: E402
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import PAPER_ARCHITECTURES  # noqa: E402
 from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
     TransformerProgram,
@@ -44,9 +42,12 @@ from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
 )
 from rasp_ir.frontends.transformer_programs.population import Population  # noqa: E402
 from rasp_ir.frontends.transformer_programs.tasks import TaskData, make_data  # noqa: E402
-from rasp_ir.frontends.transformer_programs.train import model_config, noise_seed  # noqa: E402
+from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
+    model_config,
+    noise_seed,
+    training_environment,
+)
 
-RESULTS = ROOT / "benchmarks" / "results"
 TAU = 1.0
 
 
@@ -138,11 +139,14 @@ def profile_step(step: Callable[[], None], top: int = 10) -> list[dict[str, Any]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)
+    with training_environment(args.threads):  # as rasp tp train: denormals flushed
+        return _measure(args, argv)
+
+
+def _measure(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     command = shlex.join(["python", "benchmarks/tp_population.py", *(argv or sys.argv[1:])])
     data = make_data("sort", args.dataset_size, 0)
-    load_before = os.getloadavg()
+    load_before = uptime()
     rows = []
     for batch in args.batch_sizes:
         steps_per_epoch = -(-len(data.train) // batch)
@@ -163,11 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(json.dumps(rows[-1]), flush=True)
     ops = profile_step(step)
-    load_after = os.getloadavg()
-    load = f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)"
+    load_after = uptime()
     lines = [
-        f"Command: `{command}` (CPU, {args.threads} torch thread(s), {args.members} members, "
-        f"sort at Table 1's configuration; {load}; the machine is shared with other jobs)",
+        f"Command: `{command}` ({machine()}, {args.threads} torch thread(s), {args.members} "
+        "members, sort at Table 1's configuration; the machine may be shared with other jobs)",
+        "",
+        f"- load before (`uptime`): `{load_before}`",
+        f"- load after: `{load_after}`",
         "",
         f"| batch | steps/epoch | one model s/epoch | {args.members} members s/epoch "
         "| ratio (target <= 4x) | one after another s/epoch | population vs one after another "
@@ -199,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = {
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": platform.platform(),
+        "machine": machine(),
         "torch": torch.__version__,
         "threads": args.threads,
         "load_before": load_before,
@@ -207,9 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rows": rows,
         "profile": ops,
     }
-    args.results.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(args.results / "tp_population.json", json.dumps(meta, indent=2) + "\n")
-    write_text_atomically(args.results / "tp_population.md", table)
+    write_results(args.results, "tp_population", meta, table)
     return 0
 
 
