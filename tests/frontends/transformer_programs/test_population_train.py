@@ -192,3 +192,24 @@ def test_an_edited_or_foreign_population_checkpoint_is_refused(
         train_population(
             "hist", single, (0, 1), ARCH, SETTINGS, progress=False, data=hist_data, resume=True
         )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_a_member_trains_as_the_cuda_run_of_its_seed(
+    tmp_path: Path, hist_data: TaskData
+) -> None:
+    # Each member's noise comes from its own CUDA generator, seeded as a CUDA run seeds its own.
+    train_population(
+        "hist", tmp_path / "pop", (0, 3), ARCH, SETTINGS,
+        progress=False, data=hist_data, device="cuda",
+    )  # fmt: skip
+    train(
+        "hist", tmp_path / "s3", ARCH, replace(SETTINGS, seed=3),
+        progress=False, data=hist_data, device="cuda",
+    )  # fmt: skip
+    member, alone = (
+        _weights(tmp_path / "pop" / "seed-3" / "model"),
+        _weights(tmp_path / "s3" / "model"),
+    )
+    for name, value in alone.items():
+        torch.testing.assert_close(member[name], value, rtol=1e-4, atol=1e-5)
