@@ -92,3 +92,19 @@ def test_seeds_must_be_distinct() -> None:
     population, _, _ = _sort_population()
     with pytest.raises(RaspError, match="distinct seeds"):
         Population(population.config, (3, 3), (1, 2))
+
+
+def test_chunks_of_members_lose_and_learn_as_the_whole_population() -> None:
+    def gradients(sequences_per_chunk: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        population, tokens, targets = _sort_population()
+        population.sequences_per_chunk = sequences_per_chunk
+        losses = population.losses(tokens, targets, tau=1.5, mode="gumbel_soft")
+        losses.sum().backward()  # type: ignore[no-untyped-call]
+        grads = {name: w.grad for name, w in population.weights.items() if w.grad is not None}
+        return losses.detach(), grads
+
+    whole, whole_grads = gradients(10_000)
+    chunked, chunked_grads = gradients(32)  # one member of 32 sequences per chunk
+    torch.testing.assert_close(chunked, whole, rtol=1e-6, atol=0.0)
+    for name, grad in whole_grads.items():
+        torch.testing.assert_close(chunked_grads[name], grad, rtol=1e-4, atol=1e-6)
