@@ -216,7 +216,8 @@ class _PopulationTrainer:
         began = time.perf_counter()
         losses, norms = self._steps(epoch)
         seconds = time.perf_counter() - began
-        members = [self.population.member(index) for index in range(len(self.seeds))]
+        device = self.population.device
+        members = [self.population.member(i).to(device) for i in range(len(self.seeds))]
         row = {
             "epoch": epoch + 1,
             "tau": self.schedule[epoch][-1],
