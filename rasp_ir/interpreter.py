@@ -30,6 +30,7 @@ from rasp_ir.ir import (
     Full,
     Map,
     Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -48,6 +49,7 @@ from rasp_ir.tables import (
 from rasp_ir.term_columns import Coded, evaluate_columns
 from rasp_ir.values import Value, describe_value, normalize_number, value_key
 from rasp_ir.valuesets import ValueSetResult, infer_value_sets, mean_mode
+from rasp_ir.vote_scores import scaled_scores, vote_inputs
 
 Codes = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -582,11 +584,45 @@ def _reduce_numbers(
         out[rows] = np.array(lookup, dtype=np.int64)[inverse.reshape(-1)]
 
 
+def _vote(state: _State, binding: Binding) -> Codes:
+    """The first label with the largest exact score sum over each query's selected keys (the
+    largest mean: one query's means share a divisor); the default on empty rows. Scores are
+    evaluated once per distinct input combination at real positions, never tabulated."""
+    node = binding.node
+    assert isinstance(node, PooledVote)
+    names = vote_inputs(node)
+    out_codes = state.tables.codes(binding.name)
+    batch = len(state.lengths)
+    stacked = np.stack([state.codes[name] for name in names], axis=-1) if names else None
+    if stacked is None:  # no inputs: one combination, the empty one
+        combos = np.zeros((1, 0), dtype=np.int64)
+        inverse = np.zeros(int(state.valid.sum()), dtype=np.int64)
+    else:
+        combos, inverse = np.unique(stacked[state.valid], axis=0, return_inverse=True)
+    columns = {n: Coded(combos[:, i], state.sets[n]) for i, n in enumerate(names)}
+    table = scaled_scores(binding, columns, len(combos), state.width)
+    scores = np.zeros((batch, state.width, len(node.labels)), dtype=table.dtype)
+    scores[state.valid] = table[inverse.reshape(-1)]
+    selector = state.selectors[node.selector]
+    if table.dtype == object:
+        totals = selector.astype(object) @ scores
+    else:
+        totals = np.einsum("bij,bjc->bic", selector.astype(np.int64), scores)
+    chosen = totals.argmax(axis=-1)
+    label_codes = np.array([out_codes[value_key(v)] for v in node.labels], dtype=np.int64)
+    result: Codes = label_codes[chosen]
+    empty = (_count(selector) == 0) & state.valid
+    if bool(empty.any()):
+        result[empty] = out_codes[value_key(node.default)]
+    return result
+
+
 _SOP_RULES: dict[type[Node], Callable[[_State, Binding], Codes]] = {
     Full: _full,
     Map: _map,
     SelectorWidth: _selector_width,
     Aggregate: _aggregate,
+    PooledVote: _vote,
 }
 _SELECTOR_RULES: dict[type[Node], Callable[[_State, Binding], Mask]] = {
     Select: _select,

@@ -109,6 +109,7 @@ def train_population(
     embedding: tuple[int, int] | None = None,
     attention_impl: Impl = "auto",
     device: str = "cpu",
+    pool: bool | None = None,
 ) -> PopulationResult:
     """Train one model of ``arch`` per seed of ``seeds`` on ``task``, as one batched model, into
     ``run_dir``; the arguments are :func:`~.train.train`'s (``settings.seed``: the data's seed;
@@ -127,7 +128,7 @@ def train_population(
             "a population trains in one process, not under torchrun",
             hint="run 'rasp tp train TASK --seeds ...' without torchrun",
         )
-    settings, data, config = run_setup(task, arch, settings, data, embedding)
+    settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
     where = training_device(device, data_parallel=False)
     with training_environment(threads):
         trainer = _PopulationTrainer(task, data, config, settings, tuple(seeds), where)

@@ -213,3 +213,18 @@ def test_on_cuda_a_member_trains_as_the_cuda_run_of_its_seed(
     )
     for name, value in alone.items():
         torch.testing.assert_close(member[name], value, rtol=1e-4, atol=1e-5)
+
+
+def test_a_member_with_the_pooled_readout_is_the_single_run_of_its_seed(
+    tmp_path: Path, hist_data: TaskData
+) -> None:
+    settings = replace(SETTINGS, epochs=1)
+    train_population(
+        "hist", tmp_path / "pop", (0, 2), ARCH, settings, progress=False, data=hist_data, pool=True
+    )
+    train(
+        "hist", tmp_path / "s2", ARCH, replace(settings, seed=2),
+        progress=False, data=hist_data, pool=True,
+    )  # fmt: skip
+    assert json.loads((tmp_path / "s2" / "model.json").read_text())["config"]["pool_outputs"]
+    assert _same_weights(tmp_path / "pop" / "seed-2" / "model", tmp_path / "s2" / "model")

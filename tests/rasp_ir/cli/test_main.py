@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 from collections.abc import Callable
@@ -66,7 +67,9 @@ def test_ctrl_c_exits_130_quietly(
         raise KeyboardInterrupt
 
     parser = cli_main.build_parser()
-    monkeypatch.setattr(cli_main, "build_parser", lambda: _with_handler(parser, interrupted))
+    monkeypatch.setattr(
+        cli_main, "build_parser", lambda command=None: _with_handler(parser, interrupted)
+    )
     assert rasp("run", program(REVERSE), "a") == Result(130, "", "")
 
 
@@ -91,6 +94,37 @@ def _with_handler(
 
     parser.parse_args = parse_args  # type: ignore[method-assign,assignment]
     return parser
+
+
+@pytest.mark.parametrize("module", sorted(cli_main.COMMAND_MODULES))
+def test_each_command_module_adds_the_commands_named_beside_it(module: str) -> None:
+    subparsers = argparse.ArgumentParser().add_subparsers()
+    importlib.import_module(module).register(subparsers)
+    assert tuple(subparsers.choices) == cli_main.COMMAND_MODULES[module]
+
+
+def test_a_command_alone_parses_as_in_the_whole_parser(tmp_path: Path) -> None:
+    words = ["fmt", "--check", "--line-width", "80", str(tmp_path)]
+    alone = cli_main.build_parser("fmt").parse_args(words)
+    whole = cli_main.build_parser().parse_args(words)
+    assert vars(alone) == vars(whole)
+
+
+def test_fmt_starts_without_loading_the_compiler(program: Write) -> None:
+    """``rasp fmt`` in a new process imports its own module alone: no numpy, no checker, no
+    other command (start-up was most of formatting a file)."""
+    code = (
+        "import sys\n"
+        "from rasp_ir.cli.main import main\n"
+        f"assert main(['fmt', '--check', {str(program(REVERSE))!r}]) in (0, 1)\n"
+        "roots = ('numpy', 'torch', 'triton', 'jinja2', 'networkx')\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in roots]\n"
+        "names = ('rasp_ir.check', 'rasp_ir.cli.run', 'rasp_ir.syntax.resolve')\n"
+        "heavy += [m for m in names if m in sys.modules]\n"
+        "print(sorted(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_run_never_imports_torch_or_triton(program: Write) -> None:
