@@ -5,7 +5,8 @@ A spoke registered like any third-party plugin (``pyproject.toml``): frontend
 ``transformer_programs`` (:data:`FRONTEND`), backend ``tp`` (:mod:`.backend`) and command
 ``rasp tp`` (:func:`.cli.register`). Importing this package is cheap (no torch): the frontend
 loads its modules on first use. The pieces: :mod:`.tasks` (the paper's data), :mod:`.model`
-(the model and the categorical attention core), :mod:`.train`, :mod:`.best_epoch`,
+(the model and the categorical attention core), :mod:`.train`, :mod:`.population` (many
+seeds as one batched model) and :mod:`.population_train`, :mod:`.best_epoch`,
 :mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`, :mod:`.demo` and
 :mod:`.cli`.
 """
@@ -30,7 +31,10 @@ class TransformerProgramsFrontend:
     name = "transformer_programs"
     description = "Transformer Programs: a run folder's argmax model, lifted exactly"
     settings = MappingProxyType(
-        {"checkpoint": "model (the final epoch, default) or best (the best-validation epoch)"}
+        {
+            "checkpoint": "model (the final epoch, default) or best (the best-validation epoch)",
+            "member": "a population's member, by its seed (default: the one validation selects)",
+        }
     )
 
     def lift(self, source: Path, options: LiftOptions) -> Lifted:
@@ -57,6 +61,7 @@ class TransformerProgramsFrontend:
             fuzz=options.samples,
             seed=options.seed,
             which=which,
+            member=_member(options.setting("member", "")),
         )
 
     def report_view(self, source: Path) -> ArtifactView | None:
@@ -65,6 +70,20 @@ class TransformerProgramsFrontend:
         from .report_view import run_view
 
         return run_view(Path(source))
+
+
+def _member(text: str) -> int | None:
+    """The ``member`` setting as a seed (None when not given)."""
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise RaspError.single(
+            "usage",
+            f"member {text!r} is not a seed",
+            hint="--member SEED (or --set member=SEED), a seed of the population",
+        ) from None
 
 
 FRONTEND = TransformerProgramsFrontend()

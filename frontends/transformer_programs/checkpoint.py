@@ -31,7 +31,17 @@ FORMAT = CheckpointFormat(
     what="Transformer Programs checkpoint",
     hint="re-create it with 'rasp tp train' or 'rasp tp compile'",
 )
-__all__ = ["FORMAT", "Checkpoint", "load", "read_sidecar", "save", "sha256_of_file", "versions"]
+__all__ = [
+    "FORMAT",
+    "Checkpoint",
+    "load",
+    "load_population",
+    "read_sidecar",
+    "save",
+    "save_population",
+    "sha256_of_file",
+    "versions",
+]
 
 
 @dataclass
@@ -87,3 +97,53 @@ def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Te
     meta = {k: v for k, v in data.items() if k not in ("format", "format_version", "config")}
     extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
     return model, Checkpoint(config, meta), extra
+
+
+def save_population(
+    path: Path,
+    config: ModelConfig,
+    weights: dict[str, torch.Tensor],
+    meta: dict[str, Any],
+    extra: dict[str, torch.Tensor],
+) -> None:
+    """Write a population's checkpoint ``path``: its stacked ``weights`` (each parameter of
+    the model with a leading member axis, prefixed ``model.``), ``extra`` tensors and
+    ``meta``, which names the members' ``seeds``."""
+    tensors = {f"model.{name}": weight for name, weight in weights.items()}
+    FORMAT.write(path, {**tensors, **extra}, config.to_json(), meta)
+
+
+def load_population(
+    path: Path,
+) -> tuple[Checkpoint, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """A population checkpoint's sidecar data, stacked weights (by parameter name) and other
+    tensors; refused unless the weights are the config's, one per seed of ``meta["seeds"]``."""
+    data = read_sidecar(path)
+    if "seeds" not in data:
+        raise FORMAT.refuse(
+            path.with_suffix(".json"), "a single model's checkpoint, not a population's"
+        )
+    try:
+        config = ModelConfig.from_json(data["config"])
+        size = len([int(seed) for seed in data["seeds"]])
+    except (KeyError, TypeError, ValueError) as error:
+        raise FORMAT.refuse(
+            path.with_suffix(".json"), f"invalid population config ({error})"
+        ) from None
+    tensors = FORMAT.read_tensors(path, data)
+    oversized = oversized_config(data["config"], tensors)
+    if oversized:
+        raise FORMAT.refuse(path.with_suffix(".json"), "; ".join(oversized[:3]))
+    found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        with torch.device("meta"):
+            single = model_to_load(config).state_dict()
+    except (ValueError, TypeError, OverflowError, RuntimeError, ZeroDivisionError) as error:
+        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
+    shapes = {name: value.expand(size, *value.shape) for name, value in single.items()}
+    problems = state_problems(found, shapes)
+    if problems:
+        raise FORMAT.refuse(path.with_suffix(".safetensors"), "; ".join(problems[:5]))
+    meta = {k: v for k, v in data.items() if k not in ("format", "format_version", "config")}
+    extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
+    return Checkpoint(config, meta), found, extra

@@ -24,7 +24,8 @@ from rasp_ir.api import (
 )
 
 from . import CHECKPOINTS, FRONTEND
-from .config import TRAINING_SAMPLERS, Architecture
+from .config import TRAINING_SAMPLERS, Architecture, TrainConfig
+from .population_folder import member_dir, parse_seeds
 from .tasks import TASKS, TaskData
 from .text_data import DEFAULT_VOCAB_SIZE, TEXT_TASKS
 
@@ -39,6 +40,7 @@ examples:
   rasp tp demo -o tp-demo                 # the whole round trip on hist, a few minutes on CPU
   rasp tp train hist -o runs/hist         # the paper's configuration for hist (Table 1)
   rasp tp train sort -o runs/sort --epochs 50 --seed 1
+  rasp tp train sort -o runs/sorts --seeds 0-31   # 32 seeds as one batched model
   rasp tp train ner --data-dir conll2003 -o runs/ner   # CoNLL files: train.txt, valid.txt, test.txt
   rasp tp lift runs/hist -o hist.rasp     # exact program + hist.certificate.json
   rasp tp compile hist.rasp -o runs/hist-compiled
@@ -83,7 +85,10 @@ def _train_parser(commands: Subparsers) -> None:
         "Writes RUN_DIR/model.{safetensors,json} (the final model), best.* (the epoch with "
         "the best validation accuracy),\nlast.* (for --resume), data.safetensors and "
         "metrics.json.\n--resume continues RUN_DIR with its own settings; options that "
-        "differ from them are refused.",
+        "differ from them are refused.\n--seeds trains a population: one model per seed, "
+        "batched, on the data of the first seed;\nRUN_DIR/seed-S/ holds each member's "
+        "model.* and best.*, population.json every member's accuracies and\nthe member "
+        "validation selects (what 'rasp tp lift RUN_DIR' lifts; --member SEED lifts another).",
     )
     tasks = sorted([*TASKS, *TEXT_TASKS])
     parser.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
@@ -133,6 +138,11 @@ def _train_parser(commands: Subparsers) -> None:
     parser.add_argument("--lr", type=float)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--seeds",
+        metavar="SEEDS",
+        help="train one model per seed as one batched model: 0-31, 0,3,7 or 0-3,7",
+    )
     parser.add_argument("--dataset-size", type=int, help="examples before splitting (20000)")
     parser.add_argument(
         "--sampler",
@@ -178,9 +188,15 @@ def _train_parser(commands: Subparsers) -> None:
 
 def train_command(args: argparse.Namespace) -> int:
     """Train and print the argmax model's accuracy on every split."""
+    from .population_train import saved_population
     from .train import default_architecture, default_train_config, saved_settings, train
 
-    if args.resume:
+    seeds = _seeds(args)
+    population = saved_population(args.output) if args.resume else None
+    if population is not None:
+        base, base_settings, saved_seeds = population
+        seeds = seeds or saved_seeds
+    elif args.resume:
         base, base_settings = saved_settings(args.output)
     else:
         base, base_settings = default_architecture(args.task), default_train_config(args.task)
@@ -203,8 +219,12 @@ def train_command(args: argparse.Namespace) -> int:
         "tau_end": args.tau_end,
         "clip_grad_norm": args.clip_grad_norm,
     }
+    if seeds is not None and population is None:
+        overrides["seed"] = seeds[0]  # the data's seed
     settings = replace(base_settings, **{k: v for k, v in overrides.items() if v is not None})
     data = _text_data(args, settings.seed)
+    if seeds is not None:
+        return _train_population(args, seeds, arch, settings, data)
     result = train(
         args.task,
         args.output,
@@ -232,6 +252,70 @@ def train_command(args: argparse.Namespace) -> int:
             f"best validation epoch {result.best_epoch}: train {best['train']:.2%}  "
             f"val {best['val']:.2%}  test {best['test']:.2%} -> {args.output / 'best'}"
         )
+    return 0
+
+
+def _seeds(args: argparse.Namespace) -> tuple[int, ...] | None:
+    """The seeds of ``--seeds`` (None without it); refused beside ``--seed``."""
+    if args.seeds is None:
+        return None
+    if args.seed is not None:
+        raise RaspError.single(
+            "usage",
+            "--seed and --seeds together",
+            hint="--seed S trains one model, --seeds 0-31 a population (its data from the "
+            "first seed)",
+        )
+    return parse_seeds(args.seeds)
+
+
+def _train_population(
+    args: argparse.Namespace,
+    seeds: tuple[int, ...],
+    arch: Architecture,
+    settings: TrainConfig,
+    data: TaskData | None,
+) -> int:
+    """Train the population and print every member's accuracies and the selection."""
+    from .population_train import train_population
+
+    result = train_population(
+        args.task,
+        args.output,
+        seeds,
+        arch,
+        settings,
+        resume=args.resume,
+        progress=not args.quiet,
+        threads=args.threads,
+        data=data,
+        embedding=_embedding(args),
+        attention_impl=args.attention_impl,
+        device=args.device,
+        pool=args.pool,
+    )
+    out(
+        f"{args.task}: {len(seeds)} members ({result.seconds_per_epoch:.2f} s/epoch for all) "
+        f"-> {args.output}"
+    )
+    out("    seed  final val  final test  best epoch  best val  best test")
+    for member in result.members:
+        acc, best = member.accuracy, member.best_accuracy
+        line = f"  {member.seed:>6}  {acc['val']:9.2%}  {acc['test']:10.2%}"
+        if best is not None:
+            line += f"  {member.best_epoch:>10}  {best['val']:8.2%}  {best['test']:9.2%}"
+        if member.diverged:
+            line += f"  diverged at epoch {member.diverged['epoch']}, frozen"
+        out(line)
+    for which, label in (("model", "final models"), ("best", "best epochs")):
+        if which in result.selected:
+            seed = result.selected[which]
+            chosen = next(m for m in result.members if m.seed == seed)
+            acc = chosen.accuracy if which == "model" else chosen.best_accuracy or {}
+            out(
+                f"selected by validation among the {label}: seed {seed} (val {acc['val']:.2%}, "
+                f"test {acc['test']:.2%}) -> {member_dir(args.output, seed) / which}"
+            )
     return 0
 
 
@@ -306,6 +390,8 @@ def _lift_parser(commands: Subparsers) -> None:
         "model on the test split, every input up to a length, and random inputs.",
         epilog="The certificate (PROGRAM.certificate.json) lists the inputs and the agreement;\n"
         "lifting fails (exit 1) unless program and model agree at every position.\n"
+        "In a population's folder (rasp tp train --seeds) it lifts the member validation "
+        "selects, or --member SEED.\n"
         "The same as: rasp lift --frontend transformer_programs RUN_DIR -o PROGRAM.rasp",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
@@ -316,13 +402,22 @@ def _lift_parser(commands: Subparsers) -> None:
         default="model",
         help="the final model (default) or the epoch with the best validation accuracy",
     )
+    parser.add_argument(
+        "--member",
+        type=int,
+        metavar="SEED",
+        help="a population's member, by its seed (default: the one validation selects)",
+    )
     parser.add_argument("--certificate", type=Path, metavar="FILE")
     add_lift_options(parser, max_len=False)
 
 
 def lift_command(args: argparse.Namespace) -> int:
     """Lift with the ``transformer_programs`` frontend; write the program and its certificate."""
-    options = lift_options(args, [("checkpoint", args.checkpoint)])
+    settings = [("checkpoint", args.checkpoint)]
+    if args.member is not None:
+        settings.append(("member", str(args.member)))
+    options = lift_options(args, settings)
     write_lifted(FRONTEND.lift(args.run_dir, options), args.output, args.certificate)
     return 0
 
@@ -397,6 +492,11 @@ def _demo_parser(commands: Subparsers) -> None:
     parser.add_argument("-o", "--output", type=Path, default=Path("tp-demo"), metavar="DIR")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--seeds",
+        metavar="SEEDS",
+        help="train one model per seed as one batched model: 0-31, 0,3,7 or 0-3,7",
+    )
 
 
 def demo_command(args: argparse.Namespace) -> int:

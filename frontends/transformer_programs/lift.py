@@ -48,6 +48,7 @@ from . import checkpoint
 from .bindings import ValueSets, head_bindings, mlp_binding
 from .config import BOS, PAD, ModelConfig
 from .model import TransformerProgram
+from .population_folder import member_checkpoint
 from .readout import Readout, readout_exact
 from .structure import Head, Mlp, embedding_name, variables, with_encodings
 
@@ -413,10 +414,14 @@ def lift_run(
     fuzz: int = 500,
     seed: int = 0,
     which: str = "model",
+    member: int | None = None,
 ) -> Lifted:
     """Lift a model of a run folder, certified on its test split and more: ``which`` is
-    ``model`` (the final one) or ``best`` (the best-validation epoch's)."""
-    model, info, _ = checkpoint.load(run_dir / which)
+    ``model`` (the final one) or ``best`` (the best-validation epoch's). In a population's
+    folder: that checkpoint of the member trained with seed ``member``, or of the member
+    validation selected (None)."""
+    path, member = member_checkpoint(run_dir, which, member)
+    model, info, _ = checkpoint.load(path)
     task = info.meta.get("task")
     checks = Checks(test_inputs_of(run_dir, model.config), exhaustive_limit, fuzz, seed)
     weights_sha256 = str(info.meta["sha256"])
@@ -428,5 +433,7 @@ def lift_run(
     }
     if "epoch" in info.meta:
         details["epoch"] = info.meta["epoch"]
+    if member is not None:
+        details["member_seed"] = member
     source = LiftedSource.of(run_dir, weights_sha256, details)
     return lift(model, checks, task if isinstance(task, str) else None, source)

@@ -22,6 +22,7 @@ instead (``auto``: on CUDA when triton imports), with the Gumbel noise drawn exa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -38,16 +39,27 @@ from .config import ModelConfig
 SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
 TOKEN_LOGIT = 10.0
 
+# Where Gumbel noise comes from: a tensor in, standard Gumbel noise of its shape, dtype and
+# device out. Training one model draws from torch's global generator (:func:`gumbel_noise`); a
+# population gives each member its own generator (:mod:`.population`).
+NoiseSource = Callable[[Tensor], Tensor]
 
-def sample(logits: Tensor, tau: float, mode: SampleMode) -> Tensor:
-    """A distribution over the last axis: Gumbel-softmax at ``tau``, plain softmax, or the
-    one-hot argmax (ties go to the first index)."""
+
+def gumbel_noise(like: Tensor) -> Tensor:
+    """Standard Gumbel noise shaped like ``like``, drawn from torch's global generator."""
+    return -torch.empty_like(like).exponential_().log()
+
+
+def sample(
+    logits: Tensor, tau: float, mode: SampleMode, noise: NoiseSource = gumbel_noise
+) -> Tensor:
+    """A distribution over the last axis: Gumbel-softmax at ``tau`` (its noise from
+    ``noise``), plain softmax, or the one-hot argmax (ties go to the first index)."""
     if mode == "argmax":
         return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
     if mode == "softmax":
         return torch.softmax(logits / tau, dim=-1)
-    gumbel = -torch.empty_like(logits).exponential_().log()
-    return torch.softmax((logits + gumbel) / tau, dim=-1)
+    return torch.softmax((logits + noise(logits)) / tau, dim=-1)
 
 
 def position_bias(n_ctx: int) -> Tensor:
@@ -91,6 +103,7 @@ def categorical_attention(
     bias: Tensor,
     tau: float,
     mode: SampleMode,
+    noise: NoiseSource = gumbel_noise,
 ) -> Tensor:
     """Hard (at argmax) attention with the BOS default and the nearest-match bias (§7.2).
 
@@ -103,7 +116,7 @@ def categorical_attention(
     scores = torch.cat([scores[..., :1] + bonus, scores[..., 1:]], dim=-1)
     logits = torch.log(scores + LOG_EPS) + bias.to(scores.dtype)
     logits = logits.masked_fill(~mask[:, None], MASKED)
-    attention = sample(logits / math.sqrt(query.shape[-1]), tau, mode)
+    attention = sample(logits / math.sqrt(query.shape[-1]), tau, mode, noise)
     return attention @ value
 
 
@@ -159,7 +172,8 @@ class Layer(nn.Module):
 
 
 class TransformerProgram(nn.Module):
-    """A Transformer Program; ``tau`` and ``mode`` set how every discrete choice is sampled."""
+    """A Transformer Program; ``tau`` and ``mode`` set how every discrete choice is sampled,
+    ``noise`` where its Gumbel noise comes from (torch's global generator by default)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -176,6 +190,7 @@ class TransformerProgram(nn.Module):
         self.tau = 1.0
         self.mode: SampleMode = "gumbel_soft"
         self.attention_impl: Impl = "auto"
+        self.noise: NoiseSource = gumbel_noise
 
     def set_sampling(self, tau: float | None = None, mode: SampleMode | None = None) -> None:
         """Set the temperature and/or the sampling mode of every module at once."""
@@ -196,7 +211,7 @@ class TransformerProgram(nn.Module):
         return torch.float64 if self.mode == "argmax" else torch.float32
 
     def _sample(self, logits: Tensor) -> Tensor:
-        return sample(logits.to(self.dtype), self.tau, self.mode)
+        return sample(logits.to(self.dtype), self.tau, self.mode, self.noise)
 
     def attention_mask(self, tokens: Tensor) -> Tensor:
         """Allowed (query, key) pairs: both real (not pad), and key <= query when causal."""
@@ -240,12 +255,13 @@ class TransformerProgram(nn.Module):
         self, heads: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, bias: Tensor
     ) -> Tensor:
         """:func:`categorical_attention` by the fused kernel: the same Gumbel draw as
-        :func:`sample` (one ``exponential_`` over batch x heads x N x N), or none (softmax)."""
+        :func:`sample` (one draw of batch x heads x N x N from :attr:`noise`), or none
+        (softmax)."""
         query = heads[0]
         shape = (*query.shape[:-1], query.shape[2])
         noise = torch.zeros(shape, dtype=query.dtype, device=query.device)
         if self.mode == "gumbel_soft":
-            noise = -noise.exponential_().log()
+            noise = self.noise(noise)
         return fused_attention(*heads, mask, bias, self.tau, noise, impl="triton")
 
     def _read_cat(self, logits: Tensor, x_cat: Tensor) -> Tensor:
@@ -266,7 +282,9 @@ class TransformerProgram(nn.Module):
             if self.mode != "argmax" and use_kernels(x_cat.device, self.attention_impl):
                 attended = self._fused_attention(heads, mask, bias)
             else:
-                attended = categorical_attention(*heads, mask, bias, self.tau, self.mode)
+                attended = categorical_attention(
+                    *heads, mask, bias, self.tau, self.mode, self.noise
+                )
             new_cat.append(attended.transpose(1, 2))
         if config.n_heads_num:
             values = torch.einsum("hv,bnv->bhn", self._sample(layer.num_value), x_num)

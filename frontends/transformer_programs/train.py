@@ -26,7 +26,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -244,7 +244,7 @@ class _Distributed:
         return states
 
 
-def _progress(total: int, start: int, enabled: bool) -> Callable[[int, str], None]:
+def progress_bar(total: int, start: int, enabled: bool) -> Callable[[int, str], None]:
     """A tqdm bar over the epochs on stderr (its text: loss, validation accuracy of the argmax
     model, temperature), starting at ``start`` when resuming; or nothing."""
     if not enabled:
@@ -260,7 +260,7 @@ def _progress(total: int, start: int, enabled: bool) -> Callable[[int, str], Non
     return update
 
 
-def _batches(
+def epoch_batches(
     n: int, batch_size: int, seed: int, epoch: int, rank: int, world: int
 ) -> Iterator[Any]:
     """This rank's share of each global batch of one epoch (the same order on every rank)."""
@@ -272,20 +272,24 @@ def _batches(
         yield batch[rank::world]
 
 
-def _optimizer_tensors(
-    model: TransformerProgram, optimizer: torch.optim.Optimizer, rng_states: list[torch.Tensor]
-) -> dict[str, Any]:
-    tensors: dict[str, Any] = {f"rng.torch.{rank}": state for rank, state in enumerate(rng_states)}
-    for name, parameter in model.named_parameters():
+def optimizer_tensors(
+    parameters: Iterable[tuple[str, torch.Tensor]], optimizer: torch.optim.Optimizer
+) -> dict[str, torch.Tensor]:
+    """The optimiser's state of each named parameter as tensors ``optim.NAME.KEY``."""
+    tensors: dict[str, torch.Tensor] = {}
+    for name, parameter in parameters:
         for key, value in optimizer.state.get(parameter, {}).items():
             tensors[f"optim.{name}.{key}"] = torch.as_tensor(value)
     return tensors
 
 
-def _restore_optimizer(
-    model: TransformerProgram, optimizer: torch.optim.Optimizer, tensors: dict[str, Any]
+def restore_optimizer(
+    parameters: Iterable[tuple[str, torch.Tensor]],
+    optimizer: torch.optim.Optimizer,
+    tensors: dict[str, Any],
 ) -> None:
-    for name, parameter in model.named_parameters():
+    """Give each named parameter the optimiser state :func:`optimizer_tensors` saved."""
+    for name, parameter in parameters:
         state = {
             key: tensors[f"optim.{name}.{key}"].to(parameter.device if key != "step" else "cpu")
             for key in ("step", "exp_avg", "exp_avg_sq")
@@ -350,6 +354,34 @@ def train(
     ``data``: the task's data when it is read from files (the NLP tasks); the algorithmic
     tasks generate theirs. ``embedding``: (m, k) of the paper's factored token embedding
     (default: one-hot tokens). ``pool``: the pooled readout (None: the task's own)."""
+    settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
+    if attention_impl == "triton" and not torch.cuda.is_available() and not _interpreting():
+        raise RaspError.single(
+            "usage",
+            "--attention-impl triton needs a CUDA device (training runs on the CPU here)",
+            hint="use --attention-impl torch or auto, or set TRITON_INTERPRET=1 to run the "
+            "kernel in Triton's interpreter (slow: for checking, not for training)",
+        )
+    where = training_device(device, data_parallel)
+    with training_environment(threads):
+        return _train(
+            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel,
+            attention_impl, where,
+        )  # fmt: skip
+
+
+def run_setup(
+    task: str,
+    arch: Architecture | None,
+    settings: TrainConfig | None,
+    data: TaskData | None,
+    embedding: tuple[int, int] | None,
+    pool: bool | None = None,
+) -> tuple[TrainConfig, TaskData, ModelConfig]:
+    """What a run of ``task`` trains with, checked: its settings (the paper's by default), its
+    data (generated from ``settings.seed`` unless given; the NLP tasks must be given theirs) and
+    the model config of ``arch`` (the paper's by default; ``pool``: the pooled readout, None:
+    the task's own)."""
     if task in TEXT_TASKS and data is None:
         raise RaspError.single(
             "task", f"the {task} task reads its data from files", hint="pass --data-dir DIR"
@@ -360,22 +392,9 @@ def train(
     arch = arch or default_architecture(task)
     settings = settings or default_train_config(task)
     check_settings(settings)
-    if attention_impl == "triton" and not torch.cuda.is_available() and not _interpreting():
-        raise RaspError.single(
-            "usage",
-            "--attention-impl triton needs a CUDA device (training runs on the CPU here)",
-            hint="use --attention-impl torch or auto, or set TRITON_INTERPRET=1 to run the "
-            "kernel in Triton's interpreter (slow: for checking, not for training)",
-        )
-    where = training_device(device, data_parallel)
-    with training_environment(threads):
-        if data is None:
-            data = make_data(task, settings.dataset_size, settings.seed)
-        config = model_config(task, data, arch, embedding, pool)
-        return _train(
-            task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel,
-            attention_impl, where,
-        )  # fmt: skip
+    if data is None:
+        data = make_data(task, settings.dataset_size, settings.seed)
+    return settings, data, model_config(task, data, arch, embedding, pool)
 
 
 def training_device(name: str, data_parallel: bool = True) -> torch.device:
@@ -449,7 +468,7 @@ def _train(
         start_epoch, metrics = _resume(run_dir, model, optimizer, task, config, settings, parallel)
         best = BestEpoch.resumed(run_dir)
     else:
-        torch.manual_seed(settings.seed + 7919 * (parallel.rank + 1))
+        torch.manual_seed(noise_seed(settings.seed, parallel.rank))
     if parallel.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_data(run_dir / "data.safetensors", data)
@@ -467,7 +486,7 @@ def _train(
         torch.from_numpy(data.train.x).to(device),
         torch.from_numpy(data.train.y).to(device),
     )
-    report = _progress(settings.epochs, start_epoch, progress and parallel.main)
+    report = progress_bar(settings.epochs, start_epoch, progress and parallel.main)
     timings: list[float] = []
     end = settings.epochs if stop_after is None else min(stop_after, settings.epochs)
     for epoch in range(start_epoch, end):
@@ -482,6 +501,12 @@ def _train(
         val = 100 * row["val_accuracy_argmax"]
         report(epoch + 1, f"loss {row['loss']:.4f} val {val:.2f}% tau {row['tau']:.3g}")
     return _finish(trainer, run_dir, config, meta, best, end, timings)
+
+
+def noise_seed(seed: int, rank: int = 0) -> int:
+    """The seed of the generator a run of ``seed`` draws its Gumbel noise from (process
+    ``rank`` of a data-parallel run), after the model's weights were drawn from ``seed``."""
+    return seed + 7919 * (rank + 1)
 
 
 @dataclass
@@ -524,7 +549,7 @@ class _Trainer:
         settings, parallel = self.settings, self.parallel
         losses: list[float] = []
         norms: list[float] = []
-        batches = _batches(
+        batches = epoch_batches(
             len(self.data.train),
             settings.batch_size,
             settings.seed,
@@ -533,7 +558,7 @@ class _Trainer:
             parallel.world,
         )
         for step, index in enumerate(batches):
-            self.model.set_sampling(tau=self.schedule[epoch][step], mode=_sampler(settings))
+            self.model.set_sampling(tau=self.schedule[epoch][step], mode=sampler_mode(settings))
             self.optimizer.zero_grad()
             losses.append(
                 backpropagate(
@@ -572,7 +597,7 @@ def _finish(
     result = {name: accuracy(model, data.split(name)) for name in ("train", "val", "test")}
     sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
     per_epoch = float(np.mean(timings)) if timings else 0.0
-    best_result = _best_accuracy(best, config, data, end, result)
+    best_result = best_epoch_accuracy(best, config, data, end, result)
     if parallel.main:
         final = {**meta, "accuracy_argmax": result, "sizes": sizes, "seconds_per_epoch": per_epoch}
         final["epochs_run"] = epochs
@@ -591,7 +616,7 @@ def _finish(
     )
 
 
-def _best_accuracy(
+def best_epoch_accuracy(
     best: BestEpoch, config: ModelConfig, data: TaskData, end: int, final: dict[str, float]
 ) -> dict[str, float] | None:
     """The best epoch's argmax accuracy on every split (the final model's when the last epoch
@@ -604,7 +629,7 @@ def _best_accuracy(
     return {name: accuracy(best_model, data.split(name)) for name in final}
 
 
-def _sampler(settings: TrainConfig) -> SampleMode:
+def sampler_mode(settings: TrainConfig) -> SampleMode:
     return cast(SampleMode, settings.sampler)  # one of TRAINING_SAMPLERS: check_settings
 
 
@@ -640,7 +665,8 @@ def _save_progress(
 ) -> None:
     """Write ``RUN_DIR/last`` (model, optimiser, random states, the epochs' metrics: all a
     resumed run needs, committed at once) and then ``metrics.json`` for people."""
-    extra = _optimizer_tensors(model, optimizer, rng_states)
+    extra = {f"rng.torch.{rank}": state for rank, state in enumerate(rng_states)}
+    extra.update(optimizer_tensors(model.named_parameters(), optimizer))
     state = {"epoch": len(metrics), "metrics": metrics, "random": host_random_states()}
     checkpoint.save(run_dir / "last", model, {**meta, **state}, extra)
     write_metrics(run_dir, meta["task"], metrics)
@@ -650,6 +676,23 @@ def write_metrics(run_dir: Path, task: str, metrics: list[dict[str, Any]]) -> No
     """``RUN_DIR/metrics.json``: every epoch's row so far (atomically)."""
     text = json.dumps({"task": task, "epochs": metrics}, indent=2) + "\n"
     write_text_atomically(run_dir / "metrics.json", text)
+
+
+def refuse_changed_settings(run_dir: Path, meta: dict[str, Any], settings: TrainConfig) -> None:
+    """A RaspError naming every setting of ``settings`` that differs from those the run in
+    ``run_dir`` was trained with (``meta``: its checkpoint's metadata)."""
+    before = TrainConfig.from_json(meta.get("train", {}))
+    changed = [
+        f"{name} {value} (the run has {getattr(before, name)})"
+        for name, value in asdict(settings).items()
+        if getattr(before, name) != value
+    ]
+    if changed:
+        raise RaspError.single(
+            "checkpoint",
+            f"{run_dir} was trained with other settings: {'; '.join(changed)}",
+            hint="'rasp tp train TASK -o RUN_DIR --resume' continues with the run's own settings",
+        )
 
 
 def _resume(
@@ -668,20 +711,9 @@ def _resume(
             f"{run_dir / 'last.json'} was trained with another task or architecture",
             hint="resume with the settings of the original run, or train into a new folder",
         )
-    before = TrainConfig.from_json(info.meta.get("train", {}))
-    changed = [
-        f"{name} {value} (the run has {getattr(before, name)})"
-        for name, value in asdict(settings).items()
-        if getattr(before, name) != value
-    ]
-    if changed:
-        raise RaspError.single(
-            "checkpoint",
-            f"{run_dir} was trained with other settings: {'; '.join(changed)}",
-            hint="'rasp tp train TASK -o RUN_DIR --resume' continues with the run's own settings",
-        )
+    refuse_changed_settings(run_dir, info.meta, settings)
     model.load_state_dict(saved.state_dict())
-    _restore_optimizer(model, optimizer, extra)
+    restore_optimizer(model.named_parameters(), optimizer, extra)
     _restore_rng(run_dir / "last.safetensors", extra, parallel.rank, parallel.world)
     if "random" in info.meta:
         restore_host_random_states(info.meta["random"], str(run_dir / "last.json"))

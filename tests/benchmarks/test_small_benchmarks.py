@@ -38,3 +38,13 @@ def test_the_python_backend_benchmark_writes_both_reports(tmp_path: Path) -> Non
     assert len(report["rows"]) == 5
     assert "load average" in report["load_before"]
     assert "Load (`uptime`) before" in (tmp_path / "python_backend.md").read_text()
+
+
+def test_the_tp_population_benchmark_writes_both_reports(tmp_path: Path) -> None:
+    argv = ["--members", "2", "--batch-sizes", "4", "--steps", "1", "--dataset-size", "100"]
+    assert _script("tp_population").main([*argv, "--results", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "tp_population.json").read_text())
+    assert [row["batch_size"] for row in report["rows"]] == [4]
+    assert report["rows"][0]["ratio"] > 0 and report["profile"]
+    assert "load average" in report["load_before"] and report["threads"] == 1
+    assert "- load before (`uptime`): `" in (tmp_path / "tp_population.md").read_text()

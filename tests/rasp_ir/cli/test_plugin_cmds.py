@@ -40,7 +40,7 @@ def test_frontends_lists_names_descriptions_settings_and_providers(rasp: Rasp) -
     assert "(--set output)" in tokenmap
     assert tokenmap.endswith("[rasp-ir-test-plugin]")
     tp = next(line for line in lines if line.startswith("transformer_programs "))
-    assert "(--set checkpoint)" in tp
+    assert "(--set checkpoint, member)" in tp
     assert tp.endswith("[rasp-ir]")
 
 

@@ -1,0 +1,409 @@
+"""Training a population: a task, settings and many seeds in; one batched model trained for all
+of them, and the run folder of :mod:`.population_folder` out (every member's checkpoints and
+metrics, and the member validation selects).
+
+Every member keeps what a single run of its seed has: its initial weights and Gumbel noise
+(:class:`~.population.Population`), its data order (the batches of
+:func:`~.train.epoch_batches` for its seed), its Adam state (Adam is elementwise, no weight
+decay, one parameter group: a member's slice of a stacked parameter is updated as its own
+parameter would be), its gradient norm and clipping (per member, never a shared norm), the
+temperature schedule and its best-validation epoch. The data is shared: generated from
+``settings.seed`` (the CLI's first seed). A member whose gradient is not finite is frozen at
+its last weights (the others go on) and the step is recorded. ``resume=True`` continues from
+``RUN_DIR/last`` as an uninterrupted run would (every file is written whole or not at all).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rasp_ir.api import RaspError, write_text_atomically
+from rasp_ir.backends.torch.crash_points import crash_point
+from rasp_ir.kernels.program_exec import Impl
+
+from . import checkpoint
+from .best_epoch import BestEpoch
+from .config import Architecture, ModelConfig, TrainConfig
+from .model import TransformerProgram, temperatures
+from .population import Population
+from .population_folder import POPULATION_FILE, member_dir, select_by_validation
+from .random_states import host_random_states, restore_host_random_states
+from .tasks import TaskData
+from .train import (
+    accuracy,
+    best_epoch_accuracy,
+    epoch_batches,
+    noise_seed,
+    optimizer_tensors,
+    progress_bar,
+    refuse_changed_settings,
+    restore_optimizer,
+    run_setup,
+    sampler_mode,
+    save_data,
+    training_device,
+    training_environment,
+    write_metrics,
+)
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One member's outcome: its seed, the final argmax model's accuracy on every split, its
+    best-validation epoch and that epoch's accuracies, and where it diverged (None: never)."""
+
+    seed: int
+    accuracy: dict[str, float]
+    best_epoch: int | None
+    best_accuracy: dict[str, float] | None
+    diverged: dict[str, int] | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The member's entry in ``population.json``."""
+        return {
+            "seed": self.seed,
+            "accuracy_argmax": self.accuracy,
+            "best_epoch": self.best_epoch,
+            "best_accuracy_argmax": self.best_accuracy,
+            "diverged": self.diverged,
+        }
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    """What a population run produced: its folder, every member (in the order of the seeds),
+    the seed validation selects among the final models (``model``) and among the best epochs
+    (``best``), the training seconds per epoch and the epochs."""
+
+    run_dir: Path
+    members: tuple[MemberResult, ...]
+    selected: dict[str, int]
+    seconds_per_epoch: float
+    epochs: int
+
+
+def train_population(
+    task: str,
+    run_dir: Path,
+    seeds: Sequence[int],
+    arch: Architecture | None = None,
+    settings: TrainConfig | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+    threads: int | None = None,
+    data: TaskData | None = None,
+    embedding: tuple[int, int] | None = None,
+    attention_impl: Impl = "auto",
+    device: str = "cpu",
+    pool: bool | None = None,
+) -> PopulationResult:
+    """Train one model of ``arch`` per seed of ``seeds`` on ``task``, as one batched model, into
+    ``run_dir``; the arguments are :func:`~.train.train`'s (``settings.seed``: the data's seed;
+    ``stop_after`` ends the run early as if interrupted). The attention runs on torch ops (the
+    fused kernels do not batch over members); one process (not under torchrun)."""
+    if attention_impl == "triton":
+        raise RaspError.single(
+            "usage",
+            "--attention-impl triton does not train populations (they batch the attention "
+            "over their members with torch ops)",
+            hint="leave out --attention-impl, or train one seed with --seed",
+        )
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise RaspError.single(
+            "usage",
+            "a population trains in one process, not under torchrun",
+            hint="run 'rasp tp train TASK --seeds ...' without torchrun",
+        )
+    settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
+    where = training_device(device, data_parallel=False)
+    with training_environment(threads):
+        trainer = _PopulationTrainer(task, data, config, settings, tuple(seeds), where)
+        return trainer.run(run_dir, resume, progress, stop_after)
+
+
+class _PopulationTrainer:
+    """The state of a population run: the batched model, its optimiser, the data as tensors,
+    the temperatures, each member's best epoch and which members are frozen."""
+
+    def __init__(
+        self,
+        task: str,
+        data: TaskData,
+        config: ModelConfig,
+        settings: TrainConfig,
+        seeds: tuple[int, ...],
+        device: torch.device,
+    ) -> None:
+        self.task, self.data, self.config, self.settings = task, data, config, settings
+        self.seeds = seeds
+        noise = [noise_seed(seed) for seed in seeds]
+        self.population = Population(config, seeds, noise).to(device)
+        self.optimizer = torch.optim.Adam(self.population.parameters(), lr=settings.lr)
+        steps = -(-len(data.train) // settings.batch_size)
+        self.schedule = temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps)
+        self.x_train = torch.from_numpy(data.train.x).to(device)
+        self.y_train = torch.from_numpy(data.train.y).to(device)
+        self.bests = [BestEpoch() for _ in seeds]
+        self.diverged: dict[int, dict[str, int]] = {}
+        self.metrics: list[dict[str, Any]] = []
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """What every checkpoint of the run records: task, settings and seeds."""
+        return {"task": self.task, "train": self.settings.to_json(), "seeds": list(self.seeds)}
+
+    def member_meta(self, index: int) -> dict[str, Any]:
+        """A member checkpoint's metadata: the settings of a single run of its seed on this
+        run's data, and where it comes from."""
+        seed = self.seeds[index]
+        return {
+            "task": self.task,
+            "train": replace(self.settings, seed=seed).to_json(),
+            "data_seed": self.settings.seed,
+            "population": {"seeds": list(self.seeds), "member": seed},
+        }
+
+    def frozen(self) -> torch.Tensor:
+        """Which members are frozen (diverged), ``(S,)`` bool on the weights' device."""
+        flags = [seed in self.diverged for seed in self.seeds]
+        return torch.tensor(flags, device=self.population.device)
+
+    def run(
+        self, run_dir: Path, resume: bool, progress: bool, stop_after: int | None
+    ) -> PopulationResult:
+        """Train (from ``RUN_DIR/last`` when resuming), saving after every epoch; finish."""
+        start = self._resume(run_dir) if resume else 0
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_data(run_dir / "data.safetensors", self.data)
+        if resume:  # metrics.json may lag behind last (killed between the two writes)
+            write_metrics(run_dir, self.task, self.metrics)
+        epochs = self.settings.epochs
+        end = epochs if stop_after is None else min(stop_after, epochs)
+        report = progress_bar(epochs, start, progress)
+        for epoch in range(start, end):
+            row, members = self.epoch(epoch)
+            self.metrics.append(row)
+            for index, val in enumerate(row["val_accuracy_argmax"]):
+                if self.bests[index].update(members[index], epoch + 1, val):
+                    folder = member_dir(run_dir, self.seeds[index])
+                    self.bests[index].save(folder, self.config, self.member_meta(index))
+            self._save_progress(run_dir)
+            best = max(range(len(self.seeds)), key=lambda i: row["val_accuracy_argmax"][i])
+            report(
+                epoch + 1,
+                f"best val {100 * row['val_accuracy_argmax'][best]:.2f}% (seed "
+                f"{self.seeds[best]}) tau {row['tau']:.3g}",
+            )
+        return self._finish(run_dir, end)
+
+    def epoch(self, epoch: int) -> tuple[dict[str, Any], list[TransformerProgram]]:
+        """Train one epoch; its metrics row (each member's mean loss, its argmax model's
+        validation accuracy and its median and largest gradient norm, None where not finite;
+        the seconds spent training) and the members as plain models."""
+        began = time.perf_counter()
+        losses, norms = self._steps(epoch)
+        seconds = time.perf_counter() - began
+        device = self.population.device
+        members = [self.population.member(i).to(device) for i in range(len(self.seeds))]
+        row = {
+            "epoch": epoch + 1,
+            "tau": self.schedule[epoch][-1],
+            "loss": _finite(np.mean(losses, axis=0)),
+            "grad_norm_median": _finite(np.median(norms, axis=0)),
+            "grad_norm_max": _finite(np.max(norms, axis=0)),
+            "seconds": seconds,
+        }
+        row["val_accuracy_argmax"] = [accuracy(member, self.data.val) for member in members]
+        return row, members
+
+    def _steps(self, epoch: int) -> tuple[list[list[float]], list[list[float]]]:
+        """The optimiser steps of one epoch; each step's loss and gradient norm (before
+        clipping) per member."""
+        settings, population = self.settings, self.population
+        orders = [
+            epoch_batches(len(self.data.train), settings.batch_size, seed, epoch, 0, 1)
+            for seed in self.seeds
+        ]
+        losses: list[list[float]] = []
+        norms: list[list[float]] = []
+        for step, rows in enumerate(zip(*orders, strict=True)):
+            index = torch.stack(rows).to(population.device)
+            x, y = self.x_train[index], self.y_train[index]
+            tau = self.schedule[epoch][step]
+            self.optimizer.zero_grad()
+            step_losses = [0.0] * len(self.seeds)
+            for _ in range(settings.gumbel_samples):
+                draw = population.losses(x, y, tau, sampler_mode(settings))
+                draw = draw / settings.gumbel_samples
+                draw.sum().backward()  # type: ignore[no-untyped-call]
+                step_losses = [
+                    a + float(b) for a, b in zip(step_losses, draw.detach(), strict=True)
+                ]
+            step_norms = population.gradient_norms()
+            self._freeze_diverged(step_norms, epoch, step)
+            losses.append(step_losses)
+            norms.append([float(n) for n in step_norms])
+            self._update(step_norms)
+            crash_point(f"epoch{epoch + 1}:step{step + 1}")
+        return losses, norms
+
+    def _freeze_diverged(self, norms: torch.Tensor, epoch: int, step: int) -> None:
+        """Record the members whose gradient is not finite for the first time."""
+        for seed, norm in zip(self.seeds, norms.tolist(), strict=True):
+            if not math.isfinite(norm) and seed not in self.diverged:
+                self.diverged[seed] = {"epoch": epoch + 1, "step": step + 1}
+
+    def _update(self, norms: torch.Tensor) -> None:
+        """Clip each member's gradient (when asked) and step Adam; frozen members keep their
+        weights (their gradients are zeroed and their weights put back)."""
+        population, frozen = self.population, self.frozen()
+        kept = {}
+        if bool(frozen.any()):
+            population.zero_gradients_of(frozen)
+            norms = torch.where(frozen, torch.zeros_like(norms), norms)
+            kept = {name: w[frozen].detach().clone() for name, w in population.weights.items()}
+        if self.settings.clip_grad_norm is not None:
+            population.clip_gradients(norms, self.settings.clip_grad_norm)
+        self.optimizer.step()
+        with torch.no_grad():
+            for name, weights in kept.items():
+                population.weights[name][frozen] = weights
+
+    def _save_progress(self, run_dir: Path) -> None:
+        """Write ``RUN_DIR/last`` (the population, Adam's state, the members' generators, the
+        metrics and frozen members: all a resumed run needs) and then ``metrics.json``."""
+        population = self.population
+        extra = optimizer_tensors(population.weights.items(), self.optimizer)
+        for index, state in enumerate(population.generator_states()):
+            extra[f"rng.member.{index}"] = state
+        meta = {
+            **self.meta,
+            "epoch": len(self.metrics),
+            "metrics": self.metrics,
+            "diverged": {str(seed): where for seed, where in self.diverged.items()},
+            "random": host_random_states(),
+        }
+        checkpoint.save_population(run_dir / "last", self.config, population.state(), meta, extra)
+        write_metrics(run_dir, self.task, self.metrics)
+
+    def _resume(self, run_dir: Path) -> int:
+        """Load ``RUN_DIR/last`` and the members' best epochs; the epochs already trained."""
+        path = run_dir / "last"
+        if not path.with_suffix(".json").exists():
+            raise RaspError.single(
+                "checkpoint",
+                f"{run_dir} holds no run to resume (no last.json)",
+                hint="start the run without --resume",
+            )
+        saved, weights, extra = checkpoint.load_population(path)
+        meta = saved.meta
+        if saved.config != self.config or meta.get("task") != self.task:
+            raise RaspError.single(
+                "checkpoint",
+                f"{path.with_suffix('.json')} was trained with another task or architecture",
+                hint="resume with the settings of the original run, or train into a new folder",
+            )
+        if list(meta.get("seeds", [])) != list(self.seeds):
+            raise RaspError.single(
+                "checkpoint",
+                f"{run_dir} is a population of seeds {meta.get('seeds')}, not {list(self.seeds)}",
+                hint="resume with the run's own seeds (leave out --seeds)",
+            )
+        refuse_changed_settings(run_dir, meta, self.settings)
+        try:
+            states = [extra[f"rng.member.{i}"] for i in range(len(self.seeds))]
+            epoch = int(meta["epoch"])
+            self.metrics = list(meta["metrics"])[:epoch]
+            self.diverged = {int(s): dict(w) for s, w in meta["diverged"].items()}
+        except (KeyError, TypeError, ValueError) as error:
+            raise RaspError.single(
+                "checkpoint", f"{path.with_suffix('.json')}: not a population's progress ({error})"
+            ) from None
+        self.population.restore(weights, states)
+        restore_optimizer(self.population.weights.items(), self.optimizer, extra)
+        restore_host_random_states(meta["random"], str(path.with_suffix(".json")))
+        self.bests = [BestEpoch.resumed(member_dir(run_dir, seed)) for seed in self.seeds]
+        return epoch
+
+    def _finish(self, run_dir: Path, end: int) -> PopulationResult:
+        """Evaluate every member's final model and best epoch on every split, save both, select
+        by validation and write ``population.json``."""
+        sizes = {name: len(self.data.split(name)) for name in SPLITS}
+        timings = [row["seconds"] for row in self.metrics]
+        per_epoch = float(np.mean(timings)) if timings else 0.0
+        members = []
+        for index, seed in enumerate(self.seeds):
+            model = self.population.member(index)
+            model.set_sampling(mode="argmax")
+            final = {name: accuracy(model, self.data.split(name)) for name in SPLITS}
+            best = self.bests[index]
+            best_result = best_epoch_accuracy(best, self.config, self.data, end, final)
+            folder, meta = member_dir(run_dir, seed), self.member_meta(index)
+            record = {"accuracy_argmax": final, "sizes": sizes, "seconds_per_epoch": per_epoch}
+            checkpoint.save(folder / "model", model, {**meta, **record, "epochs_run": end})
+            if best_result is not None:
+                best_record = {"accuracy_argmax": best_result, "sizes": sizes}
+                best.save(folder, self.config, {**meta, **best_record})
+            members.append(
+                MemberResult(
+                    seed,
+                    final,
+                    best.epoch if best_result is not None else None,
+                    best_result,
+                    self.diverged.get(seed),
+                )
+            )
+        entries = [member.to_json() for member in members]
+        selected = {
+            "model": select_by_validation(entries, "accuracy_argmax"),
+            "best": select_by_validation(entries, "best_accuracy_argmax"),
+        }
+        summary = {
+            **self.meta,
+            "data_seed": self.settings.seed,
+            "architecture": self.config.architecture().label(),
+            "epochs_run": end,
+            "seconds_per_epoch": per_epoch,
+            "sizes": sizes,
+            "selected": selected,
+            "members": entries,
+        }
+        write_text_atomically(run_dir / POPULATION_FILE, json.dumps(summary, indent=2) + "\n")
+        chosen = {name: seed for name, seed in selected.items() if seed is not None}
+        return PopulationResult(run_dir, tuple(members), chosen, per_epoch, end)
+
+
+def _finite(values: Any) -> list[float | None]:
+    """A list of floats with None where a value is not finite (JSON has no inf or nan)."""
+    return [float(v) if math.isfinite(float(v)) else None for v in values]
+
+
+def saved_population(run_dir: Path) -> tuple[Architecture, TrainConfig, tuple[int, ...]] | None:
+    """The architecture, settings and seeds of the population whose ``last`` checkpoint is in
+    ``run_dir`` (what ``--resume`` continues); None when it holds no population's."""
+    path = run_dir / "last"
+    if not path.with_suffix(".json").exists() or "seeds" not in checkpoint.read_sidecar(path):
+        return None
+    saved, _, _ = checkpoint.load_population(path)
+    try:
+        settings = TrainConfig.from_json(saved.meta["train"])
+        seeds = tuple(int(seed) for seed in saved.meta["seeds"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RaspError.single(
+            "checkpoint", f"{path.with_suffix('.json')}: no usable training settings ({error})"
+        ) from None
+    return saved.config.architecture(), settings, seeds

@@ -1,0 +1,142 @@
+"""``rasp tp train --seeds`` and ``rasp tp lift --member``: what a user runs and sees, the README's
+population commands among them, and the seed lists and members refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rasp_ir.diagnostics import RaspError
+from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.population_folder import parse_seeds
+from rasp_ir.frontends.transformer_programs.population_train import train_population
+
+from .test_cli import _run
+
+ROOT = Path(__file__).resolve().parents[3]
+TINY = (
+    *("--epochs", "2", "--dataset-size", "300", "--batch-size", "64"),
+    *("--layers", "1", "--heads", "2", "--mlps", "1", "--quiet"),
+)
+CHECKS = ("--exhaustive-limit", "300", "--fuzz", "50")
+
+
+@pytest.fixture(scope="module")
+def population_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("population") / "hist"
+    assert _run("tp", "train", "hist", "-o", str(run), "--seeds", "0-1,5", *TINY) == 0
+    return run
+
+
+def test_train_prints_every_member_and_the_selection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "hist"
+    assert _run("tp", "train", "hist", "-o", str(run), "--seeds", "2,7", *TINY) == 0
+    shown = capsys.readouterr().out.splitlines()
+    summary = json.loads((run / "population.json").read_text())
+    assert shown[0].startswith("hist: 2 members (") and shown[0].endswith(f"-> {run}")
+    assert shown[1] == "    seed  final val  final test  best epoch  best val  best test"
+    seeds = [int(line.split()[0]) for line in shown[2:4]]
+    assert seeds == [2, 7]
+    for line, member in zip(shown[2:4], summary["members"], strict=True):
+        assert line.split()[1] == f"{member['accuracy_argmax']['val']:.2%}"
+    model, best = summary["selected"]["model"], summary["selected"]["best"]
+    assert shown[4].startswith(f"selected by validation among the final models: seed {model} ")
+    assert shown[4].endswith(str(run / f"seed-{model}" / "model"))
+    assert shown[5].startswith(f"selected by validation among the best epochs: seed {best} ")
+    assert summary["train"]["seed"] == 2  # the data of the first seed
+
+
+def test_lift_a_member_by_its_seed(population_dir: Path, tmp_path: Path) -> None:
+    program = tmp_path / "member.rasp"
+    assert (
+        _run("tp", "lift", str(population_dir), "--member", "5", "-o", str(program), *CHECKS) == 0
+    )
+    certificate = json.loads((tmp_path / "member.certificate.json").read_text())
+    sidecar = json.loads((population_dir / "seed-5" / "model.json").read_text())
+    assert certificate["agreement"] == 1.0 and certificate["disagreement_count"] == 0
+    assert certificate["source"]["member_seed"] == 5
+    assert certificate["source"]["weights_sha256"] == sidecar["sha256"]
+    assert certificate["inputs"]["test_split"]["inputs"] == sidecar["sizes"]["test"]
+
+
+@pytest.mark.parametrize("which", ["model", "best"])
+def test_lift_without_a_member_lifts_the_one_validation_selects(
+    population_dir: Path, tmp_path: Path, which: str
+) -> None:
+    program = tmp_path / "selected.rasp"
+    argv = ("tp", "lift", str(population_dir), "-o", str(program), "--checkpoint", which)
+    assert _run(*argv, *CHECKS) == 0
+    certificate = json.loads((tmp_path / "selected.certificate.json").read_text())
+    selected = json.loads((population_dir / "population.json").read_text())["selected"][which]
+    assert certificate["agreement"] == 1.0
+    assert certificate["source"]["member_seed"] == selected
+    assert certificate["source"]["checkpoint"] == which
+
+
+def test_unknown_members_and_members_of_single_runs_are_refused(
+    population_dir: Path, run_dir: Path, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "x.rasp")
+    with pytest.raises(RaspError, match=r"no member trained with seed 4") as error:
+        _run("tp", "lift", str(population_dir), "--member", "4", "-o", out)
+    assert "a seed of the population: 0, 1, 5" in str(error.value.diagnostics[0].hint)
+    with pytest.raises(RaspError, match="holds a single run, not a population"):
+        _run("tp", "lift", str(run_dir), "--member", "0", "-o", out)
+
+
+def test_resume_a_population_from_the_command_line(tmp_path: Path) -> None:
+    run = tmp_path / "hist"
+    settings = TrainConfig(epochs=2, batch_size=64, seed=3, dataset_size=300)
+    arch = Architecture.split(1, 2, 1)
+    train_population("hist", run, (3, 4), arch, settings, progress=False, stop_after=1)
+    assert _run("tp", "train", "hist", "-o", str(run), "--resume", "--quiet") == 0
+    rows = json.loads((run / "metrics.json").read_text())["epochs"]
+    summary = json.loads((run / "population.json").read_text())
+    assert [row["epoch"] for row in rows] == [1, 2]
+    assert summary["seeds"] == [3, 4] and summary["epochs_run"] == 2
+    with pytest.raises(RaspError, match=r"population of seeds \[3, 4\], not \[3, 5\]"):
+        _run("tp", "train", "hist", "-o", str(run), "--resume", "--seeds", "3,5", "--quiet")
+
+
+def test_seed_lists() -> None:
+    assert parse_seeds("0-3") == (0, 1, 2, 3)
+    assert parse_seeds("0,3,7") == (0, 3, 7)
+    assert parse_seeds("5, 0-2") == (5, 0, 1, 2)
+    for text, message in [
+        ("3-1", "'3-1' is not a range of seeds >= 0"),
+        ("a", "'a' is not a seed or a range"),
+        ("0-2,2", "names seed 2 twice"),
+        ("", "'' is not a seed or a range"),
+    ]:
+        with pytest.raises(RaspError, match=message):
+            parse_seeds(text)
+
+
+def test_seed_and_seeds_together_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(RaspError, match="--seed and --seeds together"):
+        _run("tp", "train", "hist", "-o", str(tmp_path), "--seed", "1", "--seeds", "0-3")
+
+
+@pytest.mark.slow  # two processes, ~9 s of CPU; the fast variants are the tests above
+def test_the_readme_population_commands(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    train_line = "rasp tp train hist -o runs/hists --seeds 0-3 --epochs 3 --dataset-size 400"
+    lift_line = "rasp tp lift runs/hists -o hist.rasp --member 2"
+    assert train_line in readme and lift_line in readme
+    rasp = [sys.executable, "-m", "rasp_ir.cli.main"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    for line in (train_line, lift_line):
+        done = subprocess.run(
+            [*rasp, *line.split()[1:]],
+            cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "runs" / "hists" / "seed-3" / "best.json").exists()
+    assert "agreement 100%" in done.stdout
