@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from rasp_ir import __version__
 from rasp_ir.cli.output import report
 from rasp_ir.diagnostics import Diagnostic, RaspError
-from rasp_ir.registry import COMMAND_GROUP, installed, load_command
+from rasp_ir.registry import COMMAND_GROUP, PluginEntry, installed, load_command
 
 # The hub's own commands, one line per module; each module has register(subparsers). Every
 # other command (``rasp tp`` included) arrives through the ``rasp_ir.commands`` entry points.
@@ -34,6 +34,27 @@ COMMAND_MODULES = (
     "rasp_ir.cli.report_cmd",
     "rasp_ir.cli.explain_cmd",
 )
+# The module of each hub command, so that running one command imports only that module (a test
+# checks that these are exactly the commands the modules above add).
+HUB_COMMANDS = {
+    "run": "rasp_ir.cli.run",
+    "check": "rasp_ir.cli.inspect_cmds",
+    "fmt": "rasp_ir.cli.fmt",
+    "expand": "rasp_ir.cli.expand",
+    "graph": "rasp_ir.cli.graph",
+    "tour": "rasp_ir.cli.tour",
+    "repl": "rasp_ir.cli.repl",
+    "lsp": "rasp_ir.cli.lsp_cmd",
+    "compile": "rasp_ir.cli.compile_cmd",
+    "verify": "rasp_ir.cli.verify_cmd",
+    "fuzz": "rasp_ir.cli.fuzz_cmd",
+    "lift": "rasp_ir.cli.lift_cmd",
+    "backends": "rasp_ir.cli.plugins_cmd",
+    "frontends": "rasp_ir.cli.plugins_cmd",
+    "export": "rasp_ir.cli.export_cmd",
+    "report": "rasp_ir.cli.report_cmd",
+    "explain": "rasp_ir.cli.explain_cmd",
+}
 BUILT_IN = "rasp-ir (built in)"
 
 EPILOG = """\
@@ -47,9 +68,14 @@ Run 'rasp COMMAND --help' for a command's options and examples.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command in :data:`COMMAND_MODULES` and every installed command
-    plugin; a plugin whose name is taken, or that adds no command of its name, is an error."""
+    plugin; a plugin whose name is taken, or that adds no command of its name, is an error.
+
+    With ``command`` (the command word of the arguments), only the module adding that command is
+    imported when it is a known hub command or an installed plugin; otherwise every command is
+    added, for the top-level help and the list of valid choices.
+    """
     parser = argparse.ArgumentParser(
         prog="rasp",
         description="Run, check, format and draw RASP programs.",
@@ -58,15 +84,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
-    _add_plugin_commands(subparsers)
+    plugins = installed(COMMAND_GROUP)
+    if command in HUB_COMMANDS:
+        importlib.import_module(HUB_COMMANDS[command]).register(subparsers)
+        _add_plugin_commands(subparsers, {n: e for n, e in plugins.items() if n == command})
+    elif command in plugins:
+        _add_plugin_commands(subparsers, {command: plugins[command]})
+    else:
+        for module_name in COMMAND_MODULES:
+            importlib.import_module(module_name).register(subparsers)
+        _add_plugin_commands(subparsers, plugins)
     return parser
 
 
-def _add_plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_plugin_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    plugins: dict[str, PluginEntry],
+) -> None:
+    """Add the command ``plugins``; one named like a command already added is an error."""
     built_in = set(subparsers.choices)
-    for name, entry in sorted(installed(COMMAND_GROUP).items()):
+    for name, entry in sorted(plugins.items()):
         if name in built_in:
             raise RaspError.single(
                 "plugin",
@@ -84,10 +121,17 @@ def _add_plugin_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
             )
 
 
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: its first word not starting with ``-`` (the top-level
+    options take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command in ``argv`` (default: ``sys.argv[1:]``); the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(command_word(argv)).parse_args(argv)
         code: int = args.handler(args)
         return code
     except RaspError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 from collections.abc import Callable
@@ -66,7 +67,9 @@ def test_ctrl_c_exits_130_quietly(
         raise KeyboardInterrupt
 
     parser = cli_main.build_parser()
-    monkeypatch.setattr(cli_main, "build_parser", lambda: _with_handler(parser, interrupted))
+    monkeypatch.setattr(
+        cli_main, "build_parser", lambda command=None: _with_handler(parser, interrupted)
+    )
     assert rasp("run", program(REVERSE), "a") == Result(130, "", "")
 
 
@@ -91,6 +94,30 @@ def _with_handler(
 
     parser.parse_args = parse_args  # type: ignore[method-assign,assignment]
     return parser
+
+
+def test_each_hub_command_is_found_in_its_module() -> None:
+    """HUB_COMMANDS names exactly the commands COMMAND_MODULES add, each with its module."""
+    found: dict[str, str] = {}
+    for module_name in cli_main.COMMAND_MODULES:
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module_name).register(subparsers)
+        found.update(dict.fromkeys(subparsers.choices, module_name))
+    assert found == cli_main.HUB_COMMANDS
+
+
+def test_a_command_imports_only_its_own_module(program: Write) -> None:
+    code = (
+        "import sys\n"
+        "from rasp_ir.cli.main import main\n"
+        f"assert main(['run', {str(program(REVERSE))!r}, 'a']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('rasp_ir.cli.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = done.stdout.splitlines()[-1]
+    assert "'rasp_ir.cli.run'" in loaded
+    assert "'rasp_ir.cli.fmt'" not in loaded
+    assert "'rasp_ir.cli.fuzz_cmd'" not in loaded
 
 
 def test_run_never_imports_torch_or_triton(program: Write) -> None:
