@@ -15,6 +15,7 @@ from lark.tree import Meta
 
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.grammar import grammar_text
+from rasp_ir.syntax.lalr_tables import built_parser, stored_parser
 
 ParseTree = Tree[Token]
 
@@ -44,15 +45,10 @@ _FRIENDLY = {
 
 @cache
 def grammar_parser() -> Lark:
-    """The LALR parser of ``grammar/rasp.lark`` (strict: grammar conflicts are errors), built
-    once."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    """The LALR parser of ``grammar/rasp.lark`` (strict: grammar conflicts are errors), made
+    once: from the stored tables of :mod:`rasp_ir.syntax.lalr_tables` while they match the
+    grammar, else built."""
+    return stored_parser() or built_parser()
 
 
 @cache
