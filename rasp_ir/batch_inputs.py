@@ -103,17 +103,17 @@ def _read_plain_arrays(lines: list[str], header: Header) -> TokenBatch | None:
         return None
     if len(inputs) != len(lines):
         return None
-    flat = list(chain.from_iterable(inputs))
     kind = vocab_kind(header.vocab)
-    if kind != "str" and not set(map(type, flat)) <= _TYPES_OF_KIND[kind]:
-        return None
-    try:
-        found = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
-    except (KeyError, TypeError):
+    if kind != "str" and not set(map(type, chain.from_iterable(inputs))) <= _TYPES_OF_KIND[kind]:
         return None
     lengths = np.fromiter(map(len, inputs), dtype=np.int64, count=len(inputs))
     longest = int(lengths.max()) if len(lengths) else 0
     if longest > header.max_len:
+        return None
+    tokens = chain.from_iterable(inputs)
+    try:
+        found = np.fromiter(map(codes.__getitem__, tokens), dtype=np.int64, count=lengths.sum())
+    except (KeyError, TypeError):
         return None
     return _padded(found, lengths, longest)
 
