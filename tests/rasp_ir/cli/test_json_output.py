@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from rasp_ir import text_rows
 from rasp_ir.check import load_program
-from rasp_ir.cli import json_output
 from rasp_ir.cli.json_output import output_text
 from rasp_ir.interpreter import Evaluation, Executable
 from rasp_ir.values import to_json
@@ -45,7 +45,7 @@ def _expected(evaluation: Evaluation, names: list[str], jsonl: bool) -> str:
 def test_output_text_is_json_dumps_of_every_row(
     jsonl: bool, block_bytes: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(json_output, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(text_rows, "BLOCK_BYTES", block_bytes)
     evaluation = _evaluation()
     names = ["tokens", "count", "share", "first"]
     text = output_text(evaluation, names, jsonl=jsonl)
