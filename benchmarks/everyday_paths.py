@@ -354,9 +354,31 @@ def _tables(report: dict[str, object]) -> list[str]:
     return lines
 
 
+def _rows(measure: Callable[[], list[dict[str, object]]]) -> dict[str, object]:
+    return {"rows": measure()}
+
+
+def _measured(measure: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """What ``measure`` gives, with the date and the load averages at its start and end."""
+    start = _load()
+    found = measure()
+    date = datetime.datetime.now(datetime.UTC).isoformat(timespec="minutes")
+    return {"load": f"{start}, then {_load()}; {date}", **found}
+
+
+def _earlier_sections(args: argparse.Namespace) -> dict[str, object]:
+    """The sections of the last results that this run does not measure (``--sections``), each
+    with its own load and date, so that a partial run keeps the other tables."""
+    path = args.results / f"{NAME}.json"
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text(encoding="utf-8"))
+    return {key: earlier[key] for key in SECTIONS if key in earlier and key not in args.sections}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-    report: dict[str, object] = {}
+    report = _earlier_sections(args)
     with tempfile.TemporaryDirectory() as folder:
         sections: dict[str, Callable[[], list[dict[str, object]]]] = {
             "one_input": partial(_one_input, args),
@@ -365,9 +387,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         for key, measure in sections.items():
             if key in args.sections:
-                report[key] = {"load": _load(), "rows": measure()}
+                report[key] = _measured(partial(_rows, measure))
         if "verify" in args.sections:
-            report["verify"] = {"load": _load(), **_verify(args)}
+            report["verify"] = _measured(partial(_verify, args))
     shown_argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join([".venv/bin/python", f"benchmarks/{NAME}.py", *shown_argv])
     report["environment"] = {
