@@ -12,7 +12,7 @@ rule of each op kind lives in :mod:`rasp_ir.evaluation_steps`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from itertools import chain
 from typing import NoReturn
@@ -163,10 +163,8 @@ class Executable:
         state.codes["tokens"] = tokens
         state.codes["indices"] = self._positions.value(state, "indices", BatchState.indices)
         state.codes["length"] = self._positions.value(state, "length", BatchState.length)
-        for index in range(len(self._binders)):
-            name, is_selector, step = (
-                self._steps[index] if index < len(self._steps) else self._bind(index)
-            )
+        steps = self._steps if len(self._steps) == len(self._binders) else self._binding_steps()
+        for name, is_selector, step in steps:
             if is_selector:
                 state.selectors[name] = step(state)
             else:
@@ -174,6 +172,12 @@ class Executable:
         return Evaluation(
             self.program, self.sets, lengths, state.codes, state.selectors, self.tables
         )
+
+    def _binding_steps(self) -> Iterator[tuple[str, bool, Step]]:
+        """Every binding's step, binding each on first use: in order, as it is evaluated (a
+        table that cannot be built fails at its binding, after the bindings before it ran)."""
+        for index in range(len(self._binders)):
+            yield self._steps[index] if index < len(self._steps) else self._bind(index)
 
     def _bind(self, index: int) -> tuple[str, bool, Step]:
         """Bind the step of binding ``index`` (every earlier one is bound) and keep it."""
