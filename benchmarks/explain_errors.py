@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, uptime, write_results  # noqa: E402
 from rasp_ir.check import CheckResult  # noqa: E402
 from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
     default_architecture,
@@ -43,8 +42,6 @@ from rasp_ir.reporting.cone import Cell, ConeBuilder, Unit  # noqa: E402
 from rasp_ir.reporting.sources import open_artifact  # noqa: E402
 from rasp_ir.reporting.view import LabelledExamples  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
-
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -54,10 +51,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--results", type=Path, default=RESULTS)
     return parser.parse_args(argv)
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def plain_blame(checked: CheckResult, labelled: LabelledExamples) -> dict[Unit, tuple[int, int]]:
@@ -92,7 +85,7 @@ def _seconds(work: Callable[[], object], repeats: int) -> tuple[float, object]:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Train, lift once, time both ways; the report."""
     torch.set_num_threads(1)
-    load_before = _uptime()
+    load_before = uptime()
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder) / args.task
         settings = default_train_config(
@@ -120,7 +113,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "speedup": plain / shared if shared else None,
         "same_blame": same,
         "load_before": load_before,
-        "load_after": _uptime(),
+        "load_after": uptime(),
     }
 
 
@@ -155,9 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report = measure(args)
     text = table(report)
     print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "explain_errors.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.results / "explain_errors.md").write_text(text)
+    write_results(args.results, "explain_errors", report, text)
 
 
 if __name__ == "__main__":

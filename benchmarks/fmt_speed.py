@@ -6,13 +6,16 @@ Programs: the bodies of every example in examples/ (comments, def, long statemen
 break), their bindings renamed per copy, repeated until the file has ``--lines`` lines, under
 one header; then messed up (the spaces after commas removed, comments not aligned), so the
 formatter has work to do. Rows: parsing alone with the hub's Lark parser (the baseline; the
-ratio column is each row over it); the concrete syntax tree the formatter reads; the whole of
-``format_source`` (concrete parse, layout, and the proof that the result has the same tokens
-and comments: a second concrete parse); ``rasp fmt --check FILE`` in-process (file read
-included); and the same command in a fresh ``python -m rasp_ir.cli.main`` process (start-up,
-imports and building the parser included). Medians over ``--repeats`` runs, after one
-warm-up. ``uptime``'s load is recorded beside the figures. Prints a Markdown table and writes
-benchmarks/results/fmt_speed.{json,md}.
+ratio column is each row over it); the concrete syntax tree the formatter reads, from Lark's
+own parse loop and from the formatter's (rasp_ir/syntax/lalr.py: Lark's tables in one loop);
+the whole of ``format_source`` (concrete parse, layout, and the proof that the result has the
+same tokens and comments: the output re-read with the input's lexer states); ``rasp fmt
+--check FILE`` in-process (file read included); and the same command in a fresh ``python -m
+rasp_ir.cli.main`` process (start-up, imports and loading the parser included). Medians of
+wall-clock seconds over ``--repeats`` runs, after one warm-up, and of the CPU seconds of the
+same runs for the first size (the process's and its children's: other programs on the machine
+slow the wall clock far more); torch is not imported. ``uptime``'s load is recorded beside
+the figures. Prints a Markdown table and writes benchmarks/results/fmt_speed.{json,md}.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -39,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from rasp_ir.cli.main import main as rasp_main  # noqa: E402
 from rasp_ir.syntax.formatter import format_source  # noqa: E402
-from rasp_ir.syntax.tree import parse_concrete_tree, parse_tree  # noqa: E402
+from rasp_ir.syntax.tree import concrete_parser, parse_concrete_tree, parse_tree  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 HEADER = '%vocab chars "(){}abcdefghijklmnopqrstuvwxyz"\n%max_len 16\n'
@@ -87,15 +91,23 @@ def generated_program(lines: int) -> str:
     return re.sub(r" {2,}#", " #", "".join(parts)).replace(", ", ",")
 
 
-def _seconds(work: Callable[[], object], repeats: int) -> float:
-    """The median time of ``work`` over ``repeats`` runs, after one untimed run."""
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished child processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _seconds(work: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """The median wall-clock and CPU seconds of ``work`` over ``repeats`` runs, after one
+    untimed run."""
     work()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu()
         work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(_cpu() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _command_in_process(path: Path) -> None:
@@ -119,8 +131,9 @@ def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
     path.write_text(text, encoding="utf-8")
     formatted = format_source(text, path=str(path))
     assert formatted != text and format_source(formatted) == formatted
-    seconds = {
+    timings = {
         "parse": _seconds(lambda: parse_tree(text, str(path)), repeats),
+        "concrete_parse_lark": _seconds(lambda: concrete_parser().parse(text), repeats),
         "concrete_parse": _seconds(lambda: parse_concrete_tree(text, str(path)), repeats),
         "format_source": _seconds(lambda: format_source(text, path=str(path)), repeats),
         "fmt_command": _seconds(lambda: _command_in_process(path), repeats),
@@ -130,7 +143,8 @@ def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
         "lines": text.count("\n"),
         "formatted_lines": formatted.count("\n"),
         "bytes": len(text.encode()),
-        "seconds": seconds,
+        "seconds": {key: wall for key, (wall, _) in timings.items()},
+        "cpu_seconds": {key: cpu for key, (_, cpu) in timings.items()},
     }
 
 
@@ -143,7 +157,8 @@ def _load() -> str:
 
 LABELS = {
     "parse": "parse alone (baseline)",
-    "concrete_parse": "concrete syntax tree",
+    "concrete_parse_lark": "concrete syntax tree, Lark's parse loop",
+    "concrete_parse": "concrete syntax tree, the formatter's loop",
     "format_source": "format_source (parse, layout, proof)",
     "fmt_command": "rasp fmt --check, in-process",
     "fmt_new_process": "rasp fmt --check, new process",
@@ -157,18 +172,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [measure(lines, args.repeats, Path(folder)) for lines in args.lines]
     load_after = _load()
     sizes = " | ".join(f"{r['lines']:,} lines" for r in rows)
-    lines = [f"| step | {sizes} | ratio to parse |", "|---|" + "---:|" * (len(rows) + 1)]
+    lines = [
+        f"| step | {sizes} | CPU, {rows[0]['lines']:,} lines | ratio to parse |",
+        "|---|" + "---:|" * (len(rows) + 2),
+    ]
     for key, label in LABELS.items():
         cells = " | ".join(f"{r['seconds'][key]:.2f} s" for r in rows)  # type: ignore[index]
         first: dict[str, float] = rows[0]["seconds"]  # type: ignore[assignment]
-        lines.append(f"| {label} | {cells} | {first[key] / first['parse']:.2f}x |")
+        cpu: dict[str, float] = rows[0]["cpu_seconds"]  # type: ignore[assignment]
+        ratio = first[key] / first["parse"]
+        lines.append(f"| {label} | {cells} | {cpu[key]:.2f} s | {ratio:.2f}x |")
     command = "python benchmarks/fmt_speed.py " + shlex.join(argv or sys.argv[1:])
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"
     )
     note = (
-        f"Median seconds of {args.repeats} runs; the ratio is for the first size. Target: "
+        f"Median wall-clock seconds of {args.repeats} runs, and the CPU seconds of the same "
+        "runs (the process and its children: less sensitive to other programs on the "
+        "machine); the ratio is of wall-clock seconds, for the first size. Target: "
         f"rasp fmt on a 10,000-line program under {TARGET_SECONDS:.0f} s. "
         f"`{command.strip()}` on {machine}, {datetime.date.today()}. "
         f"Load (uptime) before: `{load_before}`; after: `{load_after}`."

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
 import random
 import shlex
 import statistics
@@ -33,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.interpreter import interpret  # noqa: E402
 from rasp_ir.ir import Program  # noqa: E402
 from rasp_ir.naive import evaluate_naive  # noqa: E402
@@ -40,7 +38,6 @@ from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
 from rasp_ir.values import Value  # noqa: E402
 
 PROGRAMS = ("sort", "hist", "reverse", "dyck2")
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -143,7 +140,9 @@ def _table(rows: list[dict[str, object]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
+    load_before = uptime()
     rows = [_measure(name, args) for name in PROGRAMS]
+    load_after = uptime()
     table = _table(rows)
     print(table)
 
@@ -152,12 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     environment = {
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
+        "machine": machine(),
         "numpy": np.__version__,
+        "load_before": load_before,
+        "load_after": load_after,
     }
     settings = {
         "inputs": args.inputs,
@@ -167,29 +164,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check_inputs": args.check_inputs,
         "seed": args.seed,
     }
-    args.results.mkdir(parents=True, exist_ok=True)
     report = {"environment": environment, "settings": settings, "results": rows}
-    (args.results / "interpreter.json").write_text(
-        json.dumps(report, indent=2) + "\n", encoding="utf-8"
-    )
     markdown = [
         "# Vectorised interpreter vs naive evaluator",
         "",
         f"Command: `{command}`",
         "",
         f"- date: {environment['date']}",
-        f"- machine: {environment['platform']} ({environment['machine']}), "
-        f"{environment['cpu_count']} CPUs",
-        f"- python {environment['python']}, numpy {environment['numpy']}",
+        f"- machine: {environment['machine']}, numpy {environment['numpy']}",
+        f"- load before: `{load_before}`",
+        f"- load after: `{load_after}`",
         f"- {args.inputs} random inputs of length {args.length} per program "
         f"(max_len overridden to {args.length}); the naive rate is measured on the first "
         f"{args.naive_inputs}; median of {args.repeats} runs; both evaluators agreed on "
         f"every output of {args.check_inputs} inputs before timing",
         "",
         table,
-        "",
     ]
-    (args.results / "interpreter.md").write_text("\n".join(markdown), encoding="utf-8")
+    write_results(args.results, "interpreter", report, "\n".join(markdown))
     return 0
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import platform
 import shlex
 import statistics
 import sys
@@ -34,12 +32,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, load_1min, machine, write_results  # noqa: E402
 from rasp_ir.kernels.categorical_attention import (  # noqa: E402
     categorical_attention,
     categorical_attention_reference,
 )
 
-RESULTS = ROOT / "benchmarks" / "results"
 TAU = 0.5
 Inputs = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 Attention = Callable[..., torch.Tensor]
@@ -117,13 +115,6 @@ def _median_ms(work: Callable[[], object], repeats: int, warmup: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def _load() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "unknown"
-
-
 def _fused(
     query: torch.Tensor,
     key: torch.Tensor,
@@ -171,7 +162,7 @@ def _measure_shape(
     """One row: milliseconds per step of each way at one shape."""
     tensors, extra = _inputs(args.batch, heads, n, k, device)
     row: dict[str, object] = {"batch": args.batch, "n": n, "k": k, "heads": heads}
-    row["load"] = _load()
+    row["load"] = load_1min()
     ways: list[tuple[str, Attention]] = [("eager_ms", categorical_attention_reference)]
     if compiled is not None:
         ways.append(("compiled_ms", compiled))
@@ -214,11 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU (no fused kernel)"
     command = "python benchmarks/kernels.py " + shlex.join(argv or sys.argv[1:])
-    machine = f"{platform.machine()}, Python {platform.python_version()}, torch "
-    machine += f"{torch.__version__}, {name}"
+    where = f"{machine()}, torch {torch.__version__}, {name}"
     note = (
         f"Milliseconds per forward + backward step (median of {args.repeats}); ratios = "
-        f"reference time / fused time. `{command.strip()}` on {machine}, "
+        f"reference time / fused time. `{command.strip()}` on {where}, "
         f"{datetime.date.today()}. The load column is the 1-minute load average when the row "
         "started: other jobs shared the machine when it was high."
     )
@@ -226,18 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table + "\n\n" + note)
     stem = "kernels_cuda" if device.type == "cuda" else "kernels"
     markdown = "# Categorical attention: fused kernel vs torch reference\n\n"
-    _write(args.results / f"{stem}.md", markdown + table + "\n\n" + note + "\n")
-    payload = {"command": command.strip(), "machine": machine, "device": name, "rows": rows}
-    _write(args.results / f"{stem}.json", json.dumps(payload, indent=2) + "\n")
+    payload = {"command": command.strip(), "machine": where, "device": name, "rows": rows}
+    write_results(args.results, stem, payload, markdown + table + "\n\n" + note)
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,8 @@ import argparse
 import contextlib
 import datetime
 import io
-import json
-import os
-import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,12 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.check import check_program  # noqa: E402
 from rasp_ir.cli.main import main as rasp_main  # noqa: E402
 from rasp_ir.syntax import parse_program  # noqa: E402
 from rasp_ir.syntax.tree import grammar_parser  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 HEADER = '%vocab {"a", "b", "c"}\n%max_len 8\n'
 
 
@@ -111,13 +107,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--repeats and --sizes must be at least 1")
     args.sizes = sorted(set(args.sizes))
     return args
-
-
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unavailable"
 
 
 def _median(run: Callable[[], object], repeats: int) -> float:
@@ -206,7 +195,7 @@ def _table(rows: list[dict[str, object]], commands: bool) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     grammar_parser()
-    load_before = _uptime()
+    load_before = uptime()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for shape in args.shapes:
@@ -214,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows.append(_measure(shape, n, args, Path(folder)))
                 print(f"{shape} {n}: parse {rows[-1]['parse_s']:.2f} s", file=sys.stderr)
     _add_growth(rows)
-    load_after = _uptime()
+    load_after = uptime()
     table = _table(rows, args.commands)
     print(table)
 
@@ -223,34 +212,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     environment = {
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
+        "machine": machine(),
         "load_before": load_before,
         "load_after": load_after,
     }
-    args.results.mkdir(parents=True, exist_ok=True)
     report = {"environment": environment, "repeats": args.repeats, "results": rows}
-    (args.results / "large_programs.json").write_text(
-        json.dumps(report, indent=2) + "\n", encoding="utf-8"
-    )
     markdown = [
         "# Large programs: parse and check time against size",
         "",
         f"Command: `{command}`",
         "",
         f"- date: {environment['date']}",
-        f"- machine: {environment['platform']}, {environment['cpu_count']} CPUs, "
-        f"python {environment['python']}",
+        f"- machine: {environment['machine']}",
         f"- load before: `{load_before}`",
         f"- load after: `{load_after}`",
         f"- CPU seconds, median of {args.repeats} run(s); commands: wall seconds; growth = "
         "(time / time at the shape's smallest size) / (size / smallest size): 1.0 is linear",
         "",
         table,
-        "",
     ]
-    (args.results / "large_programs.md").write_text("\n".join(markdown), encoding="utf-8")
+    write_results(args.results, "large_programs", report, "\n".join(markdown))
     return 0
 
 

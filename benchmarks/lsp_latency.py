@@ -7,7 +7,9 @@ numerical mean and a comparison, and a ``def`` used throughout; it checks withou
 edit changes one constant in one block (a different block each time) and is sent to a real
 ``rasp lsp`` subprocess as ``textDocument/didChange``; "diagnostics" is the time until the
 server publishes that document's diagnostics. After each, one hover and one go-to-definition
-on a name of the edited block are timed (request to response). The baseline, measured in the
+on a name of the edited block are timed (request to response). Then ``--line-edits`` edits
+add a comment line in a random block or take it away again, which moves every statement below
+it: "diagnostics, lines moved" times those. The baseline, measured in the
 same run on the same texts, is the hub alone in this process: parsing, resolution and
 ``check_program`` (what ``rasp check`` does), each also timed on its own, so the ratio is what
 the server costs beyond checking. Medians over the edits, with the 90th percentile. Writes
@@ -39,7 +41,12 @@ from rasp_ir.lsp.client import LspClient  # noqa: E402
 from rasp_ir.syntax import parse_module, parse_program  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-TARGETS_MS = {"diagnostics": 100.0, "hover": 50.0, "definition": 50.0}
+TARGETS_MS = {
+    "diagnostics": 100.0,
+    "hover": 50.0,
+    "definition": 50.0,
+    "diagnostics_lines_moved": 100.0,
+}
 HEADER = ['%vocab chars "abcd"', "%max_len 6", ""]
 MACRO = ["def above(x, k) {", "    hit = x > k;", "    return hit;", "}", ""]
 BLOCK_LINES = 5
@@ -49,11 +56,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1000, help="lines of the program")
     parser.add_argument("--edits", type=int, default=100, help="changes timed; medians over them")
+    parser.add_argument(
+        "--line-edits", type=int, default=20, help="edits that add or remove a line, timed apart"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
     args = parser.parse_args(argv)
-    if args.lines < 40 or args.edits < 1:
-        parser.error("--lines must be at least 40 and --edits at least 1")
+    if args.lines < 40 or args.edits < 1 or args.line_edits < 1:
+        parser.error("--lines must be at least 40, --edits and --line-edits at least 1")
     return args
 
 
@@ -97,7 +107,7 @@ def _measure_in(
     path = folder / "long.rasp"
     text = program(blocks, constants)
     path.write_text(text, encoding="utf-8")
-    keys = ("diagnostics", "hover", "definition", "hub", "hub_parse", "hub_resolve", "hub_check")
+    keys = (*TARGETS_MS, "hub", "hub_parse", "hub_resolve", "hub_check")
     times: dict[str, list[float]] = {key: [] for key in keys}
     client = LspClient(timeout=120.0)
     try:
@@ -134,12 +144,28 @@ def _measure_in(
             times["hub_parse"].append(parsed - start)
             times["hub_resolve"].append(resolved - parsed)
             times["hub_check"].append(checked - resolved)
+        program_lines = len(text.splitlines())
+        version, added_at = args.edits + 2, None
+        for _ in range(args.line_edits):
+            text_lines = text.split("\n")
+            if added_at is None:  # add a line above a random block
+                added_at = len(HEADER) + len(MACRO) + rng.randrange(blocks) * BLOCK_LINES
+                text_lines.insert(added_at, "# an added line")
+            else:  # and take it away again
+                del text_lines[added_at]
+                added_at = None
+            text = "\n".join(text_lines)
+            start = time.perf_counter()
+            client.change(uri, text, version)
+            client.diagnostics(uri)
+            times["diagnostics_lines_moved"].append(time.perf_counter() - start)
+            version += 1
     finally:
         client.close()
-    lines = len(text.splitlines())
     return {
-        "lines": lines,
+        "lines": program_lines,
         "edits": args.edits,
+        "line_edits": args.line_edits,
         "ms": {k: [round(v * 1000, 2) for v in values] for k, values in times.items()},
     }
 
@@ -193,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {platform.python_version()}"
     )
     note = (
-        f"{measured['lines']}-line program, median over {measured['edits']} edits. "
+        f"{measured['lines']}-line program, median over {measured['edits']} edits "
+        f"({measured['line_edits']} for lines moved). "
         f"`{command.strip()}` on {machine}, {datetime.date.today()}. "
         f"Load (`uptime`) before: {load_before}; after: {load_after}."
     )

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,12 +32,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.frontends.mips import checkpoint  # noqa: E402
 from rasp_ir.frontends.mips.rnn import RNNConfig  # noqa: E402
 from rasp_ir.frontends.mips.tasks import Task, get_task  # noqa: E402
 from rasp_ir.frontends.mips.train import TrainResult, TrainSettings, train_rnn  # noqa: E402
-
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,10 +51,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--results", type=Path, default=RESULTS)
     return parser.parse_args(argv)
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _largest_difference(together: TrainResult, alone: list[TrainResult]) -> float:
@@ -96,7 +88,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     task = get_task(args.task)
     config = RNNConfig(task.alphabet.width, task.outputs.width, args.hidden)
     seeds = list(range(args.seeds))
-    load_before = _uptime()
+    load_before = uptime()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         warm_up = TrainSettings(steps=5, batch_size=16, dataset_size=100)
@@ -116,10 +108,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "rows": rows,
         "torch_threads": torch.get_num_threads(),
         "load_before": load_before,
-        "load_after": _uptime(),
+        "load_after": uptime(),
         "torch": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        "machine": machine(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
@@ -161,9 +152,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report = measure(args)
     text = table(report)
     print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "mips_training_speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.results / "mips_training_speed.md").write_text(text)
+    write_results(args.results, "mips_training_speed", report, text)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -28,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.backends.python import BACKEND, load_module  # noqa: E402
 from rasp_ir.check import load_program  # noqa: E402
 from rasp_ir.interpreter import interpret  # noqa: E402
@@ -35,7 +33,6 @@ from rasp_ir.valuesets import infer_value_sets  # noqa: E402
 from rasp_ir.verify import sampled_inputs, verify  # noqa: E402
 
 PROGRAMS = ("sort", "hist", "reverse", "dyck2", "shuffle_dyck2")
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -87,7 +84,9 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
+    load_before = uptime()
     rows = [measure(name, args) for name in PROGRAMS]
+    load_after = uptime()
     header = (
         "| program | max_len | module, one at a time | interpreter, one at a time | ratio "
         "| module, batched | interpreter, batched | ratio |"
@@ -108,28 +107,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {mb:,.0f}/s | {ib:,.0f}/s | {mb / ib:.2f}x |"
         )
     command = "python benchmarks/python_backend.py " + shlex.join(argv or sys.argv[1:])
-    machine = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}"
-    )
+    where = machine()
     note = (
         f"Inputs per second (median of {args.repeats}); ratio = module / interpreter. "
-        f"`{command.strip()}` on {machine}, {datetime.date.today()}."
+        f"`{command.strip()}` on {where}, {datetime.date.today()}. Load (`uptime`) before: "
+        f"`{load_before}`; after: `{load_after}`."
     )
     table = "\n".join(lines)
     print(table + "\n\n" + note)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "python_backend.md").write_text(
-        "# Python backend: emitted module vs interpreter\n\n" + table + "\n\n" + note + "\n",
-        encoding="utf-8",
-    )
     payload = {
         "command": command.strip(),
-        "machine": machine,
+        "machine": where,
+        "load_before": load_before,
+        "load_after": load_after,
         "settings": {**vars(args), "results": str(args.results)},
         "rows": rows,
     }
-    (args.results / "python_backend.json").write_text(json.dumps(payload, indent=2) + "\n")
+    markdown = "# Python backend: emitted module vs interpreter\n\n" + table + "\n\n" + note
+    write_results(args.results, "python_backend", payload, markdown)
     return 0
 
 

@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -44,6 +41,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, load_1min, machine, write_results  # noqa: E402
 from rasp_ir.api import (  # noqa: E402
     BatchRunner,
     HeaderOverrides,
@@ -59,7 +57,6 @@ from rasp_ir.backends.python import BACKEND as PYTHON  # noqa: E402
 from rasp_ir.backends.torch import BACKEND as TORCH  # noqa: E402
 from rasp_ir.backends.triton import TritonBackend  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 LIST_BATCH = 2048
 
 
@@ -94,13 +91,6 @@ def _in_batches(run: BatchRunner, inputs: list[list[Value]]) -> None:
     source = iter(inputs)
     while batch := list(islice(source, LIST_BATCH)):
         run(batch)
-
-
-def _load() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "unknown"
 
 
 def measure(args: argparse.Namespace) -> tuple[dict[str, object], list[dict[str, object]]]:
@@ -159,7 +149,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, object], list[dict[str,
     ]
     rows = []
     for name, inputs, work in ways:
-        load_before = _load()
+        load_before = load_1min()
         seconds = _median_seconds(work, args.repeats)
         rows.append(
             {
@@ -167,7 +157,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, object], list[dict[str,
                 "inputs": inputs,
                 "seconds": seconds,
                 "rate": inputs / seconds,
-                "load": f"{load_before} -> {_load()}",
+                "load": f"{load_before} -> {load_1min()}",
             }
         )
     baseline = float(rows[0]["rate"])  # type: ignore[arg-type]
@@ -200,34 +190,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {r['ratio']:.2f}x | {r['load']} |"
         )
     command = "python benchmarks/verify_throughput.py " + shlex.join(argv or sys.argv[1:])
-    machine = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, torch {torch.__version__}, {settings['device']}"
-    )
+    where = f"{machine()}, torch {torch.__version__}, {settings['device']}"
     vocab_names = [str(v) for v in settings["vocab"]]  # type: ignore[attr-defined]
     note = (
         f"{settings['program']} over {settings['inputs']:,} inputs (vocab "
         f"{','.join(vocab_names)}, lengths 0..{settings['max_len']}); medians of "
-        f"{args.repeats}; {args.threads} torch thread(s). `{command.strip()}` on {machine}, "
+        f"{args.repeats}; {args.threads} torch thread(s). `{command.strip()}` on {where}, "
         f"{datetime.date.today()}. The load column is the 1-minute load average before and "
         "after each row: other jobs shared the machine when it was high."
     )
     table = "\n".join(lines)
     print(table + "\n\n" + note)
     stem = "verify_throughput" + ("_cuda" if "CPU" not in str(settings["device"]) else "")
-    payload = {"command": command.strip(), "machine": machine, "settings": settings, "rows": rows}
-    markdown = "# Exhaustive verification throughput\n\n" + table + "\n\n" + note + "\n"
-    _write(args.results / f"{stem}.md", markdown)
-    _write(args.results / f"{stem}.json", json.dumps(payload, indent=2) + "\n")
+    payload = {"command": command.strip(), "machine": where, "settings": settings, "rows": rows}
+    markdown = "# Exhaustive verification throughput\n\n" + table + "\n\n" + note
+    write_results(args.results, stem, payload, markdown)
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 if __name__ == "__main__":

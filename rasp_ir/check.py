@@ -6,26 +6,33 @@ inference (map failures, declared domains, numerical misuse) plus the static war
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError, errors_only
 from rasp_ir.layers import LayerAllocation, allocate_layers
-from rasp_ir.optimize import live_names
+from rasp_ir.optimize import StructureMemo, live_names
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.values import value_key
-from rasp_ir.valuesets import ValueSetResult, infer_value_sets
+from rasp_ir.valuesets import ValueSetMemo, ValueSetResult, infer_value_sets
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What the checker found: value sets, the layer allocation and all diagnostics."""
+    """What the checker found: value sets, all diagnostics and the layer allocation (computed
+    when first asked for: the diagnostics do not depend on it)."""
 
     program: ir.Program
     value_sets: ValueSetResult
-    allocation: LayerAllocation
     diagnostics: tuple[Diagnostic, ...]
+    structure_memo: StructureMemo | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def allocation(self) -> LayerAllocation:
+        """Every live name's layer and sublayer (:func:`~rasp_ir.layers.allocate_layers`)."""
+        return allocate_layers(self.program, self.structure_memo)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -38,15 +45,27 @@ class CheckResult:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def check_program(program: ir.Program) -> CheckResult:
-    """Check ``program``; never raises for problems in the program itself."""
-    value_sets = infer_value_sets(program)
+@dataclass
+class CheckMemo:
+    """What checking one program's successive versions keeps between them (the language server
+    checks on every change): value sets and structural keys of unchanged bindings."""
+
+    value_sets: ValueSetMemo = field(default_factory=ValueSetMemo)
+    structure: StructureMemo = field(default_factory=StructureMemo)
+
+
+def check_program(program: ir.Program, memo: CheckMemo | None = None) -> CheckResult:
+    """Check ``program``; never raises for problems in the program itself. ``memo`` reuses
+    what an earlier version's check found about the bindings unchanged since (incremental
+    resolution keeps them the same objects); the result is the same as without it."""
+    memo_sets, memo_structure = (memo.value_sets, memo.structure) if memo else (None, None)
+    value_sets = infer_value_sets(program, memo_sets)
     diagnostics = list(value_sets.diagnostics)
     diagnostics.extend(_undefined_select_warnings(program, value_sets))
     diagnostics.extend(_categorical_mean_warnings(program, value_sets))
     diagnostics.extend(_causal_warnings(program))
     diagnostics.extend(_unused_warnings(program))
-    return CheckResult(program, value_sets, allocate_layers(program), tuple(diagnostics))
+    return CheckResult(program, value_sets, tuple(diagnostics), memo_structure)
 
 
 def load_program(

@@ -27,6 +27,7 @@ from rasp_ir.ir import (
     Full,
     Map,
     Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -40,6 +41,7 @@ from rasp_ir.tables import ValueKey, distinct_inputs, map_error
 from rasp_ir.term_columns import Coded, evaluate_columns
 from rasp_ir.values import Value, describe_value, normalize_number, value_key
 from rasp_ir.valuesets import mean_mode
+from rasp_ir.vote_scores import scaled_scores, vote_inputs
 
 Codes = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -493,11 +495,47 @@ def _bind_numeric_aggregate(context: StepContext, binding: Binding, node: Aggreg
     return numeric
 
 
+def _bind_pooled_vote(context: StepContext, binding: Binding) -> Step:
+    """The first label with the largest exact score sum over each query's selected keys (the
+    largest mean: one query's means share a divisor); the default on empty rows. Scores are
+    evaluated once per distinct input combination at real positions, never tabulated."""
+    node = binding.node
+    assert isinstance(node, PooledVote)
+    names = vote_inputs(node)
+    out_codes = context.tables.codes(binding.name)
+    label_codes = np.array([out_codes[value_key(v)] for v in node.labels], dtype=np.int64)
+
+    def pooled_vote(state: BatchState) -> Codes:
+        if names:
+            stacked = np.stack([state.codes[name] for name in names], axis=-1)
+            combos, inverse = np.unique(stacked[state.valid], axis=0, return_inverse=True)
+        else:  # no inputs: one combination, the empty one
+            combos = np.zeros((1, 0), dtype=np.int64)
+            inverse = np.zeros(int(state.valid.sum()), dtype=np.int64)
+        columns = {n: Coded(combos[:, i], context.sets[n]) for i, n in enumerate(names)}
+        table = scaled_scores(binding, columns, len(combos), state.width)
+        scores = np.zeros((*state.shape, len(node.labels)), dtype=table.dtype)
+        scores[state.valid] = table[inverse.reshape(-1)]
+        selector = state.selectors[node.selector]
+        if table.dtype == object:
+            totals = selector.astype(object) @ scores
+        else:
+            totals = np.einsum("bij,bjc->bic", selector.astype(np.int64), scores)
+        result: Codes = label_codes[totals.argmax(axis=-1)]
+        empty = (count(selector) == 0) & state.valid
+        if bool(empty.any()):
+            result[empty] = out_codes[value_key(node.default)]
+        return result
+
+    return pooled_vote
+
+
 SOP_BINDERS: dict[type[Node], Binder] = {
     Full: _bind_full,
     Map: _bind_map,
     SelectorWidth: _bind_selector_width,
     Aggregate: _bind_aggregate,
+    PooledVote: _bind_pooled_vote,
 }
 SELECTOR_BINDERS: dict[type[Node], Binder] = {
     Select: _bind_matches,

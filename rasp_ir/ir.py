@@ -152,7 +152,31 @@ class SelectorWidth:
     selector: str
 
 
-SOpNode = Full | Map | Aggregate | SelectorWidth
+@dataclass(frozen=True)
+class PooledVote:
+    """A pooled weighted vote (Transformer Programs' pooled classification readout): at each
+    key position the ``scores`` functions, one per label, give a number from the ``inputs``
+    there; each query takes the label whose mean score over its selected keys is largest, the
+    first in ``labels`` on ties, and ``default`` when it selects no key.
+
+    Means over one query's keys share their divisor, so they rank as the sums do: the vote is
+    the first largest exact sum, computed without tabulating the means.
+    """
+
+    selector: str
+    scores: tuple[Lambda, ...]
+    inputs: tuple[str, ...]
+    labels: tuple[Value, ...]
+    default: Value = None
+
+    def __post_init__(self) -> None:
+        if len(self.scores) != len(self.labels) or not self.labels:
+            raise IRError("a vote needs one score function per label, and at least one label")
+        if any(len(fn.params) != len(self.inputs) for fn in self.scores):
+            raise IRError("every score function of a vote takes one parameter per input")
+
+
+SOpNode = Full | Map | Aggregate | SelectorWidth | PooledVote
 SelectorNode = Select | SelectClosest | SelectorAnd | SelectorOr | SelectorNot
 Node = SOpNode | SelectorNode
 SELECTOR_NODES = (Select, SelectClosest, SelectorAnd, SelectorOr, SelectorNot)
@@ -177,6 +201,8 @@ def operands(node: Node) -> tuple[str, ...]:
         return (node.operand,)
     if isinstance(node, Aggregate):
         return (node.selector, node.sop)
+    if isinstance(node, PooledVote):
+        return (node.selector, *node.inputs)
     return (node.selector,)
 
 
@@ -192,6 +218,7 @@ def kind_name(node: Node) -> str:
         SelectorNot: "not",
         Aggregate: "aggregate",
         SelectorWidth: "selector_width",
+        PooledVote: "pooled_vote",
     }
     return names[type(node)]
 

@@ -14,7 +14,7 @@ patterns (§16.6):
 * a head is an attention pattern: in one layer, aggregates over structurally identical
   selectors share a head (one pattern moves several values); a selector width is a pattern of
   its own (it always attends to BOS), shared only with other widths of the same selector.
-  Structural identity is that of :func:`rasp_ir.optimize.structural_representatives`.
+  Structural identity is that of :func:`rasp_ir.optimize.structural_identity`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from rasp_ir.ir import (
     Full,
     Map,
     Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -39,10 +40,11 @@ from rasp_ir.ir import (
     operands,
 )
 from rasp_ir.optimize import (
+    StructuralIdentity,
+    StructureMemo,
     live_names,
-    rename_operands,
+    structural_identity,
     structural_key,
-    structural_representatives,
 )
 
 Pattern = Literal["aggregate", "selector_width"]
@@ -107,6 +109,9 @@ def node_depth(node: Node, depth: dict[str, int]) -> int:
         return max(depth[node.keys], depth[node.queries]) + 1
     if isinstance(node, Aggregate):
         return max(depth[node.selector], depth[node.sop] + 1)
+    if isinstance(node, PooledVote):
+        # the scores are an MLP of the inputs, pooled by a head one layer later
+        return max([depth[node.selector], *(depth[name] + 1 for name in node.inputs)])
     if isinstance(node, (Map, SelectorAnd, SelectorOr, SelectorNot, SelectorWidth)):
         return max((depth[name] for name in operands(node)), default=0)
     raise TypeError(f"unknown node {node!r}")
@@ -122,12 +127,13 @@ def program_depths(program: Program) -> dict[str, int]:
     return {name: d for name, d in depth.items() if name not in primitives or name in read}
 
 
-def allocate_layers(program: Program) -> LayerAllocation:
-    """Place every live name of ``program`` at its minimum depth and count heads per layer."""
+def allocate_layers(program: Program, memo: StructureMemo | None = None) -> LayerAllocation:
+    """Place every live name of ``program`` at its minimum depth and count heads per layer;
+    ``memo`` reuses the structural keys of bindings unchanged since its last use."""
     depth = program_depths(program)
     live = live_names(program)
     n_layers = max((depth[name] for name in live), default=0)
-    heads = _heads(program, depth, live)
+    heads = _heads(program, depth, live, structural_identity(program, memo))
     first_use = _selector_first_use(program, depth, live)
     placement: dict[str, tuple[Sublayer, int]] = {}
     embedding: list[str] = []
@@ -141,7 +147,7 @@ def allocate_layers(program: Program) -> LayerAllocation:
             continue
         if is_selector(node):
             placement[name] = ("attention", first_use.get(name, depth[name]))
-        elif isinstance(node, (Aggregate, SelectorWidth)):
+        elif isinstance(node, (Aggregate, SelectorWidth, PooledVote)):
             placement[name] = ("attention", depth[name])
         elif depth[name] == 0:
             placement[name] = ("embedding", 0)
@@ -156,22 +162,22 @@ def allocate_layers(program: Program) -> LayerAllocation:
     return LayerAllocation(depth, n_layers, layers, tuple(embedding), placement)
 
 
-def _heads(program: Program, depth: dict[str, int], live: frozenset[str]) -> dict[int, list[Head]]:
-    """Heads by layer, each in order of the first s-op that needs it."""
-    representative = structural_representatives(program)
-    found: dict[tuple[int, Pattern, object], Head] = {}
+def _heads(
+    program: Program, depth: dict[str, int], live: frozenset[str], identity: StructuralIdentity
+) -> dict[int, list[Head]]:
+    """Heads by layer, each in order of the first s-op that needs it. Selectors are told apart
+    by their representatives (the same structural key, the same representative); ``length``'s
+    implicit selector is the first binding with its key, if there is one."""
+    found: dict[tuple[int, Pattern, str], Head] = {}
     if "length" in live:
-        found[(1, "selector_width", structural_key(LENGTH_SELECTOR))] = Head(
-            "selector_width", None, ("length",)
-        )
+        length_selector = identity.first_with(structural_key(LENGTH_SELECTOR)) or "\0length"
+        found[(1, "selector_width", length_selector)] = Head("selector_width", None, ("length",))
     for binding in program.bindings:
         node = binding.node
-        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth)):
+        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth, PooledVote)):
             continue
-        pattern: Pattern = "aggregate" if isinstance(node, Aggregate) else "selector_width"
-        selector = program.binding(node.selector)
-        selector_key = structural_key(rename_operands(selector.node, representative))
-        key = (depth[binding.name], pattern, selector_key)
+        pattern: Pattern = "selector_width" if isinstance(node, SelectorWidth) else "aggregate"
+        key = (depth[binding.name], pattern, identity.representative[node.selector])
         head = found.get(key, Head(pattern, None, ()))
         found[key] = Head(pattern, head.selector or node.selector, (*head.computes, binding.name))
     by_layer: dict[int, list[Head]] = {}
@@ -188,7 +194,7 @@ def _selector_first_use(
     first_use: dict[str, int] = {}
     for binding in program.bindings:
         node = binding.node
-        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth)):
+        if binding.name not in live or not isinstance(node, (Aggregate, SelectorWidth, PooledVote)):
             continue
         layer = depth[binding.name]
         names = [node.selector]

@@ -87,6 +87,7 @@ class _FillRest:
 
 Doc = Text | Line | Concat | Nest | Group | Fill | _FillRest | Comment
 SOFTLINE = Line("")
+_SPACE = Text(" ")
 
 
 def concat(*parts: Doc | str) -> Doc:
@@ -121,7 +122,26 @@ def render(doc: Doc, width: int) -> str:
 
 def render_flat(doc: Doc) -> str:
     """``doc`` on one line (every group flat, none measured)."""
-    return _Renderer(sys.maxsize).run(doc, flat=True)
+    pieces: list[str] = []
+    pending: list[Doc] = [doc]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Text):
+            pieces.append(item.text)
+        elif isinstance(item, Concat):
+            pending.extend(reversed(item.parts))
+        elif isinstance(item, Line):
+            pieces.append(item.flat)
+        elif isinstance(item, Nest) or (isinstance(item, Group) and not item.broken):
+            pending.append(item.doc)
+        elif isinstance(item, Fill):
+            for position in range(len(item.items) - 1, -1, -1):
+                pending.append(item.items[position])
+                if position:
+                    pending.append(_SPACE)
+        else:  # a comment or a broken group breaks the line: the full renderer
+            return _Renderer(sys.maxsize).run(doc, flat=True)
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)

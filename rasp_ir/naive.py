@@ -15,7 +15,9 @@ Semantics in brief (see ``shared/reference/rasp-semantics.md``):
 * ``select_closest`` follows the Transformer Programs rule (nearest match, left wins ties,
   self only when it is the sole match, BOS when nothing matches);
 * ``aggregate``: ``default`` on empty rows; a ``cat`` mean needs all selected values equal, a
-  ``num`` mean is the exact mean; ``sum``/``max``/``min`` reduce the selected values.
+  ``num`` mean is the exact mean; ``sum``/``max``/``min`` reduce the selected values;
+* ``pooled_vote``: per query, the first label whose exact mean score over the selected keys
+  is largest.
 
 Errors raise :class:`NaiveEvalError` whose ``code`` matches the interpreter's diagnostic codes:
 ``input-token``, ``input-length``, ``undefined-select``, ``cat-mean``, ``map-error``,
@@ -45,6 +47,7 @@ from rasp_ir.ir import (
     Map,
     Member,
     Param,
+    PooledVote,
     Predicate,
     Program,
     Select,
@@ -577,6 +580,31 @@ def _run_aggregate(node: Aggregate, state: _State) -> list[Value]:
     )
 
 
+def _run_vote(node: PooledVote, state: _State) -> list[Value]:
+    """Per query, the first label whose mean score over the selected keys is largest."""
+    scores: list[list[Fraction]] = []
+    for j in range(state.n):
+        args = [state.sops[src][j] for src in node.inputs]
+        if any(a is None for a in args):
+            raise NaiveEvalError("vote-undefined", f"vote input undefined at position {j}")
+        row = [_apply(fn, args) for fn in node.scores]
+        if not all(_is_num(v) for v in row):
+            raise NaiveEvalError("vote-score", f"a vote score is not a number: {row!r}")
+        scores.append([Fraction(_num(v, "vote")) for v in row])
+    out: list[Value] = []
+    for selected in state.selectors[node.selector]:
+        keys = [j for j in range(state.n) if selected[j]]
+        if not keys:
+            out.append(node.default)
+            continue
+        means = [
+            sum((scores[j][c] for j in keys), Fraction(0)) / len(keys)
+            for c in range(len(node.labels))
+        ]
+        out.append(node.labels[means.index(max(means))])
+    return out
+
+
 def _run_selector_width(node: SelectorWidth, state: _State) -> list[Value]:
     """How many keys each query position selects."""
     return [sum(1 for x in row if x) for row in state.selectors[node.selector]]
@@ -634,6 +662,7 @@ _SOP_RULES: dict[type, Callable[[Any, _State], list[Value]]] = {
     Map: _run_map,
     Aggregate: _run_aggregate,
     SelectorWidth: _run_selector_width,
+    PooledVote: _run_vote,
 }
 _SELECTOR_RULES: dict[type, Callable[[Any, _State], Matrix]] = {
     Select: _run_select,

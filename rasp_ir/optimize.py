@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 
 from rasp_ir.ir import (
@@ -18,6 +19,7 @@ from rasp_ir.ir import (
     Full,
     Map,
     Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -47,6 +49,9 @@ def rename_operands(node: Node, mapping: Mapping[str, str]) -> Node:
         return dataclasses.replace(node, operand=rename(node.operand))
     if isinstance(node, Aggregate):
         return dataclasses.replace(node, selector=rename(node.selector), sop=rename(node.sop))
+    if isinstance(node, PooledVote):
+        inputs = tuple(rename(n) for n in node.inputs)
+        return dataclasses.replace(node, selector=rename(node.selector), inputs=inputs)
     return dataclasses.replace(node, selector=rename(node.selector))
 
 
@@ -76,12 +81,70 @@ def structural_representatives(program: Program) -> dict[str, str]:
     """Every binding name mapped to the first binding, in program order, that computes the same
     thing: same node once operands are replaced by their representatives, same encoding and
     same domain. Primitives are not in the table (each is its own representative)."""
+    return structural_identity(program).representative
+
+
+class _HashedKey:
+    """A structural key with its hash computed once: keys are deep tuples, and rehashing every
+    one at every lookup costs more than the rest of the analysis."""
+
+    __slots__ = ("hash", "key")
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+        self.hash = hash(key)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return isinstance(other, _HashedKey) and self.hash == other.hash and self.key == other.key
+
+
+@dataclass(frozen=True)
+class StructuralIdentity:
+    """:func:`structural_representatives`, and which binding is the first with a given
+    :func:`structural_key` (operands replaced by their representatives)."""
+
+    representative: dict[str, str]
+    _first_with_key: dict[_HashedKey, str]
+
+    def first_with(self, key: object) -> str | None:
+        """The first binding whose key is ``key``, if any."""
+        return self._first_with_key.get(_HashedKey(key))
+
+
+class StructureMemo:
+    """Each binding's key from the last :func:`structural_identity` over a program's versions,
+    reused while the binding is the same object and its operands' representatives the same."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[Binding, tuple[str, ...], _HashedKey]] = {}
+
+
+def structural_identity(program: Program, memo: StructureMemo | None = None) -> StructuralIdentity:
+    """The representatives of every binding of ``program``, bottom-up in program order;
+    ``memo`` reuses the keys of unchanged bindings (same result)."""
     representative: dict[str, str] = {}
-    first_with_key: dict[object, str] = {}
+    first_with_key: dict[_HashedKey, str] = {}
+    kept: dict[str, tuple[Binding, tuple[str, ...], _HashedKey]] = {}
     for binding in program.bindings:
-        key = _binding_key(binding, representative)
+        if memo is None:
+            key = _HashedKey(_binding_key(binding, representative))
+        else:
+            read = tuple(representative.get(n, n) for n in operands(binding.node))
+            last = memo.keys.get(binding.name)
+            if last is not None and last[0] is binding and last[1] == read:
+                key = last[2]
+            else:
+                key = _HashedKey(_binding_key(binding, representative))
+            kept[binding.name] = (binding, read, key)
         representative[binding.name] = first_with_key.setdefault(key, binding.name)
-    return representative
+    if memo is not None:
+        memo.keys = kept
+    return StructuralIdentity(representative, first_with_key)
 
 
 def _binding_key(binding: Binding, representative: Mapping[str, str]) -> object:

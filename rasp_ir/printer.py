@@ -220,7 +220,9 @@ class _Printer:
         return self._node(binding, context, top=False)
 
     def _prints_as_call(self, node: ir.Node) -> bool:
-        if isinstance(node, (ir.Aggregate, ir.SelectorWidth, ir.Select, ir.SelectClosest)):
+        if isinstance(
+            node, (ir.Aggregate, ir.SelectorWidth, ir.Select, ir.SelectClosest, ir.PooledVote)
+        ):
             return True
         return isinstance(node, ir.Map) and not self._is_sugar(node)
 
@@ -245,6 +247,8 @@ class _Printer:
             return concat("not ", _wrap(self._operand(node.operand, context), NOT)), NOT
         if isinstance(node, ir.Aggregate):
             return self._aggregate(binding, node, context), ATOM
+        if isinstance(node, ir.PooledVote):
+            return self._vote(node, context), ATOM
         return bracket("selector_width(", [self._operand(node.selector, context)[0]], ")"), ATOM
 
     def _aggregate(self, binding: ir.Binding, node: ir.Aggregate, context: _Context) -> Doc:
@@ -259,6 +263,18 @@ class _Printer:
         if node.reduce != "mean":
             parts.append(Text(f"reduce={node.reduce}"))
         return bracket("aggregate(", parts, ")")
+
+    def _vote(self, node: ir.PooledVote, context: _Context) -> Doc:
+        """``pooled_vote(selector, fn -> score, ..., input, ..., labels=(...), default=...)``."""
+        selector = self._operand(node.selector, context)[0]
+        inputs = [self._operand(name, context)[0] for name in node.inputs]
+        labels = [Text(format_value(v)) for v in node.labels]
+        label_doc = labels[0] if len(labels) == 1 else bracket("(", labels, ")", fill=True)
+        parts = [selector, *(_lambda_doc(fn) for fn in node.scores), *inputs]
+        parts.append(concat("labels=", label_doc))
+        if node.default is not None:
+            parts.append(Text(f"default={format_value(node.default)}"))
+        return bracket("pooled_vote(", parts, ")")
 
     def _is_sugar(self, node: ir.Map) -> bool:
         if node.default is not None or node.fn.params != node.inputs:

@@ -47,6 +47,7 @@ ALL_FEATURES: frozenset[str] = frozenset(
         "aggregate_max",
         "aggregate_min",
         "selector_width",
+        "pooled_vote",
         "length",
         "causal",
         "bos",
@@ -105,6 +106,7 @@ _NODE_FEATURES: dict[type, str] = {
     ir.SelectorOr: "selector_or",
     ir.SelectorNot: "selector_not",
     ir.SelectorWidth: "selector_width",
+    ir.PooledVote: "pooled_vote",
 }
 
 

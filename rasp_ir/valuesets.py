@@ -26,6 +26,8 @@ from rasp_ir.ir import (
     Encoding,
     Full,
     Map,
+    Node,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -42,6 +44,7 @@ from rasp_ir.values import (
     normalize_number,
     value_key,
 )
+from rasp_ir.vote_scores import check_vote
 
 MAX_COMBINATIONS = 2_000_000
 ENUMERATION_LIMIT = 200_000
@@ -61,24 +64,138 @@ class TooLarge(Exception):
     """A value set would take too much work to enumerate."""
 
 
-def infer_value_sets(program: Program) -> ValueSetResult:
-    """Value sets of ``tokens``, ``indices``, ``length`` and every s-op binding of ``program``."""
+@dataclass(frozen=True)
+class _Inferred:
+    """One binding's inference: what it read (the binding object, its input sets as objects,
+    the facts about its selector and header) and what came of it."""
+
+    binding: Binding
+    inputs: tuple[tuple[Value, ...], ...]
+    facts: tuple[object, ...]
+    values: tuple[Value, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class ValueSetMemo:
+    """Each binding's value set and diagnostics from the last inference over a program's
+    versions, reused while the binding is the same object (incremental resolution keeps it)
+    and its inputs the same sets. A set recomputed equal to the last one is handed on as the
+    last one's object, so the bindings reading it are reused: a change propagates only as far
+    as it changes value sets."""
+
+    def __init__(self) -> None:
+        self._inferred: dict[str, _Inferred] = {}
+        self._primitives: dict[str, tuple[Value, ...]] = {}
+        self.reused = 0
+        """How many bindings the last inference took from the one before."""
+
+    def primitive(self, name: str, values: tuple[Value, ...]) -> tuple[Value, ...]:
+        """``values`` as the set of primitive ``name``: the last object when it is the same."""
+        kept = self._primitives.get(name)
+        if kept is not None and same_values(kept, values):
+            return kept
+        self._primitives[name] = values
+        return values
+
+
+def same_values(a: Sequence[Value], b: Sequence[Value]) -> bool:
+    """Exactly the same values in the same order (``True`` is not ``1``)."""
+    return len(a) == len(b) and all(
+        type(x) is type(y) and x == y for x, y in zip(a, b, strict=True)
+    )
+
+
+def infer_value_sets(program: Program, memo: ValueSetMemo | None = None) -> ValueSetResult:
+    """Value sets of ``tokens``, ``indices``, ``length`` and every s-op binding of ``program``;
+    ``memo`` reuses the bindings unchanged since the last call with it (same result)."""
     header = program.header
     positions = header.positions
     bos = () if header.bos is None else (header.bos,)
     result = ValueSetResult()
-    result.sets["tokens"] = canonical_values((*header.vocab, *bos))
-    result.sets["indices"] = tuple(range(positions))
-    result.sets["length"] = tuple(range(1, positions + 1))
+    primitives = {
+        "tokens": canonical_values((*header.vocab, *bos)),
+        "indices": tuple(range(positions)),
+        "length": tuple(range(1, positions + 1)),
+    }
+    for name, values in primitives.items():
+        result.sets[name] = memo.primitive(name, values) if memo is not None else values
+    kept: dict[str, _Inferred] = {}
+    if memo is not None:
+        memo.reused = 0
     for binding in program.bindings:
         if binding.encoding is None:
             continue
-        values = _infer_binding(program, binding, result)
+        if memo is None:
+            values, diagnostics = _infer_and_check(program, binding, result.sets)
+        else:
+            inferred = _reuse_or_infer(program, binding, result.sets, memo)
+            kept[binding.name] = inferred
+            values, diagnostics = inferred.values, inferred.diagnostics
         result.sets[binding.name] = values
-        _check_domain(binding, values, result.diagnostics)
-        if binding.encoding == "num":
-            _check_numeric(binding, values, result.diagnostics)
+        result.diagnostics.extend(diagnostics)
+    if memo is not None:
+        memo._inferred = kept
     return result
+
+
+def _infer_and_check(
+    program: Program, binding: Binding, sets: dict[str, tuple[Value, ...]]
+) -> tuple[tuple[Value, ...], tuple[Diagnostic, ...]]:
+    """One binding's value set, given its inputs' in ``sets``, and the diagnostics about it."""
+    diagnostics: list[Diagnostic] = []
+    values = _infer_binding(program, binding, sets, diagnostics)
+    _check_domain(binding, values, diagnostics)
+    if binding.encoding == "num":
+        _check_numeric(binding, values, diagnostics)
+    return values, tuple(diagnostics)
+
+
+def _reuse_or_infer(
+    program: Program, binding: Binding, sets: dict[str, tuple[Value, ...]], memo: ValueSetMemo
+) -> _Inferred:
+    node = binding.node
+    inputs = tuple(sets[name] for name in _set_inputs(node))
+    facts: tuple[object, ...] = ()
+    if isinstance(node, Aggregate):
+        facts = (
+            never_empty(program, node.selector),
+            at_most_one_key(program, node.selector),
+            program.encoding_of(node.sop),
+            program.header.positions,
+        )
+    elif isinstance(node, SelectorWidth):
+        facts = (program.header.positions,)
+    last = memo._inferred.get(binding.name)
+    if (
+        last is not None
+        and all(a is b for a, b in zip(last.inputs, inputs, strict=True))
+        and last.facts == facts
+    ):
+        if last.binding is binding:
+            memo.reused += 1
+            return last
+        if not last.diagnostics and _same_computation(last.binding, binding):
+            memo.reused += 1  # only moved (lines added above): the same values, no diagnostics
+            return _Inferred(binding, inputs, facts, last.values, ())
+    values, diagnostics = _infer_and_check(program, binding, sets)
+    if last is not None and same_values(last.values, values):
+        values = last.values
+    return _Inferred(binding, inputs, facts, values, diagnostics)
+
+
+def _same_computation(a: Binding, b: Binding) -> bool:
+    """Whether two bindings compute exactly the same (wherever they are written): equal, and
+    equal in their reprs too, which keep ``True`` and ``1`` apart as ``==`` does not."""
+    return a == b and repr(a.node) == repr(b.node) and repr(a.domain) == repr(b.domain)
+
+
+def _set_inputs(node: Node) -> tuple[str, ...]:
+    """The s-ops whose value sets the inference of ``node`` reads."""
+    if isinstance(node, Map):
+        return distinct_inputs(node)
+    if isinstance(node, Aggregate):
+        return (node.sop,)
+    return ()
 
 
 def never_empty(program: Program, selector: str) -> bool:
@@ -174,22 +291,33 @@ def _set_bits(bits: int) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.unpackbits(raw, bitorder="little"))]
 
 
-def _infer_binding(program: Program, binding: Binding, result: ValueSetResult) -> tuple[Value, ...]:
+def _infer_binding(
+    program: Program,
+    binding: Binding,
+    sets: dict[str, tuple[Value, ...]],
+    diagnostics: list[Diagnostic],
+) -> tuple[Value, ...]:
     node = binding.node
     if isinstance(node, Full):
         return (node.value,)
     if isinstance(node, Map):
-        return _infer_map(binding, node, result)
+        return _infer_map(binding, node, sets, diagnostics)
     if isinstance(node, SelectorWidth):
         return tuple(range(program.header.positions + 1))
     if isinstance(node, Aggregate):
-        return _infer_aggregate(program, binding, node, result)
+        return _infer_aggregate(program, binding, node, sets, diagnostics)
+    if isinstance(node, PooledVote):
+        diagnostics.extend(check_vote(binding, sets))
+        defaults = () if never_empty(program, node.selector) else (node.default,)
+        return canonical_values((*node.labels, *defaults))
     raise TypeError(f"{binding.name!r} is not an s-op")
 
 
-def _infer_map(binding: Binding, node: Map, result: ValueSetResult) -> tuple[Value, ...]:
+def _infer_map(
+    binding: Binding, node: Map, sets: dict[str, tuple[Value, ...]], diagnostics: list[Diagnostic]
+) -> tuple[Value, ...]:
     names = distinct_inputs(node)
-    input_sets = [result.sets[name] for name in names]
+    input_sets = [sets[name] for name in names]
     defined = [[v for v in s if v is not None] for s in input_sets]
     outputs: list[Value] = []
     if any(None in s for s in input_sets):
@@ -197,7 +325,7 @@ def _infer_map(binding: Binding, node: Map, result: ValueSetResult) -> tuple[Val
     combinations = math.prod(len(s) for s in defined)
     bound = result_bound(node.fn.body) if combinations > ENUMERATION_LIMIT else None
     if bound is not None:
-        result.diagnostics.append(
+        diagnostics.append(
             Diagnostic(
                 "map-not-enumerated",
                 f"map {binding.name!r} has {combinations} input combinations; its values are "
@@ -209,7 +337,7 @@ def _infer_map(binding: Binding, node: Map, result: ValueSetResult) -> tuple[Val
         )
         return canonical_values((*outputs, *bound))
     if combinations > MAX_COMBINATIONS:
-        result.diagnostics.append(
+        diagnostics.append(
             Diagnostic(
                 "map-too-large",
                 f"map {binding.name!r} has more than {MAX_COMBINATIONS} input combinations",
@@ -226,22 +354,26 @@ def _infer_map(binding: Binding, node: Map, result: ValueSetResult) -> tuple[Val
             outputs.append(apply_lambda(node.fn, args))
         except ExprError as error:
             if not reported:
-                result.diagnostics.append(map_error(binding, args, str(error)))
+                diagnostics.append(map_error(binding, args, str(error)))
                 reported = True
     return canonical_values(outputs)
 
 
 def _infer_aggregate(
-    program: Program, binding: Binding, node: Aggregate, result: ValueSetResult
+    program: Program,
+    binding: Binding,
+    node: Aggregate,
+    sets: dict[str, tuple[Value, ...]],
+    diagnostics: list[Diagnostic],
 ) -> tuple[Value, ...]:
-    sop_values = result.sets[node.sop]
+    sop_values = sets[node.sop]
     defaults = () if never_empty(program, node.selector) else (node.default,)
     numeric = node.reduce == "sum" or (node.reduce == "mean" and mean_mode(program, node) == "num")
     if node.reduce in ("max", "min"):
-        _check_ordered(program, binding, node, sop_values, result.diagnostics)
+        _check_ordered(program, binding, node, sop_values, diagnostics)
     if not numeric:
         return canonical_values((*sop_values, *defaults))
-    _check_summable(program, binding, node, sop_values, result.diagnostics)
+    _check_summable(program, binding, node, sop_values, diagnostics)
     positions = 1 if at_most_one_key(program, node.selector) else program.header.positions
     try:
         if node.reduce == "sum":
@@ -249,7 +381,7 @@ def _infer_aggregate(
         else:
             reduced = mean_values(sop_values, positions)
     except TooLarge as error:
-        result.diagnostics.append(
+        diagnostics.append(
             Diagnostic(
                 "aggregate-too-large",
                 f"aggregate {binding.name!r} has too many possible values ({error})",

@@ -87,6 +87,10 @@ UNSUPPORTED: dict[tuple[str, str], str] = {
         "sort_by_freq.rasp",
     ): "before_me__and uses selector and, which the tp backend does not support",
     ("tp", "sort_unique.rasp"): "'smaller' is not a Transformer Programs variable",
+    ("torch", "tp_pooled_vote.rasp"): "prediction uses pooled vote, which the torch backend does "
+    "not support",
+    ("triton", "tp_pooled_vote.rasp"): "prediction uses pooled vote, which the triton backend "
+    "does not support",
 }
 
 

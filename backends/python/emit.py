@@ -33,7 +33,7 @@ from rasp_ir.backends.python.expressions import (
 
 HELPERS = (
     "_prepare", "_in_vocab", "_VOCAB_KEYS", "_num", "_div", "_eq", "_member", "_tag",
-    "_defined", "_closest", "_selected", "_common", "_mean", "_sum", "_typed", "_json",
+    "_defined", "_closest", "_selected", "_common", "_mean", "_sum", "_vote", "_typed", "_json",
 )  # fmt: skip
 HELPER_NEEDS = {"_div": "_num", "_member": "_eq", "_mean": "_num", "_sum": "_num"}
 MODULE_NAMES = (
@@ -345,6 +345,40 @@ def _width(module: Module, binding: ir.Binding) -> str:
     )
 
 
+def _vote(module: Module, binding: ir.Binding) -> str:
+    node = binding.node
+    assert isinstance(node, ir.PooledVote)
+    inputs = list(dict.fromkeys(node.inputs))
+    element = {name: module.names.fresh(name) for name in inputs}
+    scores = []
+    for fn in node.scores:
+        scope = {
+            p: (element[name], module.types(name))
+            for p, name in zip(fn.params, node.inputs, strict=True)
+        }
+        translator = module.translator(binding, scope)
+        scores.append(translator.translate(fn.body).text)
+        module.helpers |= translator.helpers
+    module.helpers.add("_vote")
+    names = [module.name(n) for n in inputs]
+    labels = ", ".join(doc_text(describe_value(v)) for v in node.labels)
+    return render(
+        "vote",
+        comment=module.comment(binding),
+        fn=module.name(binding.name),
+        params=module.params(node),
+        selector=module.name(node.selector),
+        scores=scores,
+        targets=", ".join(element[name] for name in inputs),
+        iterable=names[0] if len(names) == 1 else f"zip({', '.join(names)})" if names else "",
+        labels="(" + "".join(f"{literal(v)}, " for v in node.labels) + ")",
+        default=literal(node.default),
+        doc=f"The first of the labels {labels} whose score summed over the selected keys (so "
+        f"whose mean) is largest; {doc_text(describe_value(node.default))} when no key is "
+        "selected.",
+    )
+
+
 RULES: dict[type[ir.Node], Rule] = {
     ir.Full: _full,
     ir.Map: _map,
@@ -355,6 +389,7 @@ RULES: dict[type[ir.Node], Rule] = {
     ir.SelectorNot: _not,
     ir.Aggregate: _aggregate,
     ir.SelectorWidth: _width,
+    ir.PooledVote: _vote,
 }
 
 

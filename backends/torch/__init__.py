@@ -57,7 +57,8 @@ class TorchBackend:
 
     name = "torch"
     description = "compile to exact transformer weights (a torch nn.Module, safetensors on disk)"
-    features = ALL_FEATURES
+    # A vote's argmax over unbounded pooled scores has no exact weights: refused, named.
+    features = ALL_FEATURES - {"pooled_vote"}
     # ``rasp export --to TARGET``: a source path, a folder and header overrides in, paths out.
     exporters = MappingProxyType({"transformer-lens": export_to_transformer_lens})
 

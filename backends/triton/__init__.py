@@ -38,7 +38,8 @@ class TritonBackend:
 
     name = "triton"
     description = "batched execution on integer codes: Triton kernels on CUDA, torch elsewhere"
-    features: frozenset[str] = ALL_FEATURES
+    # A vote's scores are evaluated per distinct input combination, not from code tables.
+    features: frozenset[str] = ALL_FEATURES - {"pooled_vote"}
 
     def __init__(self, device: torch.device | None = None, impl: Impl = "auto") -> None:
         self.device = device

@@ -26,7 +26,8 @@ from .lift import model_predictions
 from .model import TransformerProgram
 
 # What the Transformer Programs architecture expresses: categorical heads (select_closest and a
-# mean), numerical heads (selector_width or a sum over a select), MLPs as maps, BOS and causal.
+# mean), numerical heads (selector_width or a sum over a select), MLPs as maps, BOS and causal,
+# and the pooled classification readout.
 TP_FEATURES = frozenset(
     {
         "full",
@@ -36,6 +37,7 @@ TP_FEATURES = frozenset(
         "aggregate_mean_cat",
         "aggregate_sum",
         "selector_width",
+        "pooled_vote",
         "bos",
         "causal",
     }

@@ -115,6 +115,12 @@ def _train_parser(commands: Subparsers) -> None:
         "--chunk-values", type=int, metavar="K", help="values per chunk (32, the paper's NER)"
     )
     parser.add_argument(
+        "--pool",
+        action=argparse.BooleanOptionalAction,
+        help="the paper's pooled readout: the label at <s> is read from the features averaged "
+        "over the whole input (default: on for classify, off otherwise)",
+    )
+    parser.add_argument(
         "--max-words",
         type=int,
         metavar="N",
@@ -211,6 +217,7 @@ def train_command(args: argparse.Namespace) -> int:
         embedding=_embedding(args),
         attention_impl=args.attention_impl,
         device=args.device,
+        pool=args.pool,
     )
     if os.environ.get("RANK", "0") != "0":
         return 0
@@ -334,12 +341,19 @@ def _compile_parser(commands: Subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="RUN_DIR")
     parser.add_argument("--exhaustive-limit", type=int, default=5_000, metavar="N")
     parser.add_argument("--fuzz", type=int, default=500, metavar="N")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="TRAIN_RUN",
+        help="also check on the test split of a 'rasp tp train' run folder (e.g. the run the "
+        "program was lifted from: the real sentences of an NLP task)",
+    )
 
 
 def compile_command(args: argparse.Namespace) -> int:
     """Compile with the ``tp`` backend, check the model against the program, save."""
     from .backend import BACKEND
-    from .lift import compare, exhaustive_inputs, fuzz_inputs
+    from .lift import compare, exhaustive_inputs, fuzz_inputs, run_test_inputs
 
     try:
         text = args.program.read_text(encoding="utf-8")
@@ -349,7 +363,8 @@ def compile_command(args: argparse.Namespace) -> int:
     compiled = BACKEND.lower(program)
     inputs = exhaustive_inputs(compiled.model.config, args.exhaustive_limit)[0]
     inputs += fuzz_inputs(compiled.model.config, args.fuzz, 0)
-    compared, found = compare(compiled.model, program, inputs)
+    data = [] if args.data is None else run_test_inputs(args.data)
+    compared, found = compare(compiled.model, program, inputs + data)
     if found:
         raise RaspError.single(
             "tp-compile", f"the compiled model disagrees with the program at {len(found)} positions"
@@ -361,7 +376,11 @@ def compile_command(args: argparse.Namespace) -> int:
         "verified_positions": compared,
     }
     BACKEND.save(compiled, args.output, meta)
-    out(f"{args.output}: model = program on {len(inputs)} inputs ({compared} positions)")
+    of_data = f", {len(data)} of them the test split of {args.data}" if args.data else ""
+    out(
+        f"{args.output}: model = program on {len(inputs) + len(data)} inputs{of_data} "
+        f"({compared} positions)"
+    )
     return 0
 
 

@@ -4,7 +4,9 @@ model computes exactly that program out.
 The program must keep the lifted shape: bindings named ``attn_L_H_output`` (``aggregate`` of a
 ``select_closest``), ``num_attn_L_H_output`` (``selector_width`` or ``sum`` aggregate of a
 ``select``), ``mlp_L_M_output`` / ``num_mlp_L_M_output`` (a map of one or two variables, or a
-constant), ``ones``, and one output: the readout map ``lookup(argmax(score, ...), {i: class})``.
+constant), ``ones``, the factored embedding's chunks ``embedding_J`` (maps of ``tokens``), and one
+output: the readout map ``lookup(argmax(score, ...), {i: class})``, or a ``pooled_vote`` of the
+class scores over ``select(indices, indices, true)`` (the pooled readout of classification).
 Predicates and tables may be any expressions: they are tabulated over the exact value sets,
 so an edited table entry or predicate compiles as written. What a Transformer Program cannot
 express (a predicate accepting two key values for one query, a read of a later variable, a
@@ -14,6 +16,7 @@ weight that is not a float32) is refused with a message naming the binding.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -35,10 +38,13 @@ from rasp_ir.api import (
 
 from .config import BOS, PAD, UNK, ModelConfig
 from .model import TransformerProgram
-from .structure import NAME_PATTERN, Variable
+from .structure import NAME_PATTERN, Variable, embedding_name
 
 READ_LOGIT = 10.0
 PAD_CLASS_WEIGHT = -(2.0**100)
+EMBEDDING_PATTERN = re.compile(r"^embedding_(\d+)$")
+# A class score: the score's parameters mapped to the variables they read, and its expression.
+Score = tuple[dict[str, str], ir.Expr]
 
 
 class _NeedSpareValue(Exception):
@@ -57,20 +63,33 @@ class _Plan:
     program: ir.Program
     sets: dict[str, tuple[Value, ...]]
     modules: dict[tuple[str, int, int], ir.Binding] = field(default_factory=dict)
+    embeddings: dict[int, ir.Binding] = field(default_factory=dict)
     readout: ir.Binding | None = None
+
+    @property
+    def pooled(self) -> bool:
+        """True when the readout is a ``pooled_vote`` (the classification readout)."""
+        return self.readout is not None and isinstance(self.readout.node, ir.PooledVote)
 
 
 def _plan(program: ir.Program) -> _Plan:
     plan = _Plan(program, infer_value_sets(program).sets)
     if len(program.outputs) != 1:
         raise _refuse(None, "a Transformer Program has one output: the readout map")
+    output = program.by_name.get(program.outputs[0])
+    pool = output.node.selector if output and isinstance(output.node, ir.PooledVote) else None
     for binding in program.bindings:
         match = NAME_PATTERN.match(binding.name)
+        chunk = EMBEDDING_PATTERN.match(binding.name)
         if match:
             kind, layer, slot = match.group(1), int(match.group(2)), int(match.group(3))
             plan.modules[(kind, layer, slot)] = binding
+        elif chunk:
+            plan.embeddings[int(chunk.group(1))] = binding
         elif binding.name == program.outputs[0]:
             plan.readout = binding
+        elif binding.name == pool:
+            _check_pool(binding)
         elif binding.name != "ones" and "__" not in binding.name:
             raise _refuse(
                 binding,
@@ -78,9 +97,38 @@ def _plan(program: ir.Program) -> _Plan:
                 "name bindings attn_L_H_output, num_attn_L_H_output, mlp_L_M_output or "
                 "num_mlp_L_M_output, as 'rasp tp lift' does",
             )
+    _check_plan(plan)
+    return plan
+
+
+def _check_plan(plan: _Plan) -> None:
+    """What the bindings' names and places alone show the architecture cannot express."""
     if plan.readout is None:
         raise _refuse(None, "the program's output is not bound")
-    return plan
+    if sorted(plan.embeddings) != list(range(len(plan.embeddings))):
+        missing = next(j for j in range(len(plan.embeddings)) if j not in plan.embeddings)
+        raise _refuse(
+            plan.embeddings[max(plan.embeddings)],
+            f"the factored embedding has no chunk {embedding_name(missing)}",
+            "number the chunks embedding_0, embedding_1, ... as 'rasp tp lift' does",
+        )
+    if plan.pooled and plan.program.header.causal:
+        raise _refuse(plan.readout, "a pooled readout reads every position; drop %causal")
+
+
+def _check_pool(binding: ir.Binding) -> None:
+    """The selector a pooled readout averages over must select every position."""
+    node = binding.node
+    if not (
+        isinstance(node, ir.Select)
+        and (node.keys, node.queries) == ("indices", "indices")
+        and node.predicate == ir.Comparison("true")
+    ):
+        raise _refuse(
+            binding,
+            f"{binding.name}: a pooled readout averages over every position",
+            f"write {binding.name} = select(indices, indices, true);",
+        )
 
 
 def _config(plan: _Plan) -> ModelConfig:
@@ -100,7 +148,9 @@ def _config(plan: _Plan) -> ModelConfig:
         vocab=vocab,
         classes=classes if classes[0] == PAD else (PAD, *classes),
         n_ctx=n_ctx,
-        d_var=max(n_ctx, len(vocab)),
+        d_var=max(n_ctx, _factored_values(plan) if plan.embeddings else len(vocab)),
+        embedding_chunks=len(plan.embeddings),
+        pool_outputs=plan.pooled,
         n_layers=layers,
         n_heads_cat=counts.get("attn", 0),
         n_heads_num=counts.get("num_attn", 0),
@@ -112,10 +162,25 @@ def _config(plan: _Plan) -> ModelConfig:
     )
 
 
-def _readout_parts(plan: _Plan) -> tuple[ir.Map, list[ir.Expr], list[str]]:
+def _factored_values(plan: _Plan) -> int:
+    """k of a program with a factored embedding: one more than the largest integer any
+    embedding chunk or MLP gives (attention outputs copy these, positions are below N)."""
+    bindings = [*plan.embeddings.values()]
+    bindings += [b for (kind, _, _), b in plan.modules.items() if kind in ("mlp", "num_mlp")]
+    values = [v for b in bindings for v in plan.sets[b.name]]
+    return 1 + max((v for v in values if isinstance(v, int) and not isinstance(v, bool)), default=0)
+
+
+def _readout_parts(plan: _Plan) -> tuple[list[Score], list[str]]:
+    """Each class's score (in the readout's order) and the class labels."""
     binding = plan.readout
     assert binding is not None
     node = binding.node
+    if isinstance(node, ir.PooledVote):
+        if not all(isinstance(label, str) for label in node.labels):
+            raise _refuse(binding, "the pooled readout's labels must be strings")
+        pooled = [(dict(zip(fn.params, node.inputs, strict=True)), fn.body) for fn in node.scores]
+        return pooled, [str(label) for label in node.labels]
     body = node.fn.body if isinstance(node, ir.Map) else None
     if (
         not isinstance(node, ir.Map)
@@ -125,9 +190,11 @@ def _readout_parts(plan: _Plan) -> tuple[ir.Map, list[ir.Expr], list[str]]:
         or body.keys[0].func != "argmax"
     ):
         raise _refuse(
-            binding, "the readout must be map(fn(...) -> lookup(argmax(...), {...}), ...)"
+            binding,
+            "the readout must be map(fn(...) -> lookup(argmax(...), {...}), ...) or a pooled_vote",
         )
-    scores = list(body.keys[0].args)
+    inputs = dict(zip(node.fn.params, node.inputs, strict=True))
+    scores = [(inputs, score) for score in body.keys[0].args]
     by_index = {entry[0][0]: entry[1] for entry in body.entries}
     classes = []
     for i in range(len(scores)):
@@ -135,11 +202,11 @@ def _readout_parts(plan: _Plan) -> tuple[ir.Map, list[ir.Expr], list[str]]:
         if not isinstance(label, str):
             raise _refuse(binding, f"the readout's class table has no string class for index {i}")
         classes.append(label)
-    return node, scores, classes
+    return scores, classes
 
 
 def _classes(plan: _Plan) -> tuple[str, ...]:
-    return tuple(_readout_parts(plan)[2])
+    return tuple(_readout_parts(plan)[1])
 
 
 def _variables(config: ModelConfig, plan: _Plan) -> tuple[dict[str, Variable], dict[str, Variable]]:
@@ -403,16 +470,36 @@ class _Builder:
                     getattr(params, f"{prefix}_b_in")[slot, u] = b_in
                     getattr(params, f"{prefix}_w_out")[slot, :, u] = torch.tensor(w_out)
 
+    def embedding(self, model: TransformerProgram) -> None:
+        """The factored embedding's logits: each word's cluster in each chunk, at +-READ_LOGIT
+        (``<pad>`` never reaches the readout: its row stays 0)."""
+        if not self.plan.embeddings:
+            return
+        logits = torch.zeros_like(model.embedding)
+        token_set = self.plan.sets["tokens"]
+        for chunk, binding in self.plan.embeddings.items():
+            node = binding.node
+            if not isinstance(node, ir.Map) or node.inputs != ("tokens",):
+                raise _refuse(binding, f"{binding.name} must be a map of tokens")
+            codes = map_table(binding, [token_set], self.plan.sets[binding.name])
+            variable = self.cat[binding.name]
+            for token, code in zip(token_set, codes.tolist(), strict=True):
+                value = self.plan.sets[binding.name][code]
+                row = self.config.vocab.index(str(token))
+                logits[row, chunk] = -READ_LOGIT
+                logits[row, chunk, _index(variable, value, self.config, binding)] = READ_LOGIT
+        with torch.no_grad():
+            model.embedding.copy_(logits)
+
     def readout(self, model: TransformerProgram) -> None:
         """The readout weights: each class score's terms, summed exactly, as float32."""
-        node, scores, classes = _readout_parts(self.plan)
+        scores, classes = _readout_parts(self.plan)
         binding = self.plan.readout
         assert binding is not None
-        inputs = dict(zip(node.fn.params, node.inputs, strict=True))
         k = self.config.d_var
         base = self.config.n_cat_vars(self.config.n_layers) * k
         weights: dict[tuple[int, int], Fraction] = {}
-        for label, score in zip(classes, scores, strict=True):
+        for label, (inputs, score) in zip(classes, scores, strict=True):
             column = self.config.classes.index(label)
             for sign, term in _terms(score, 1):
                 for row, w in self._term_rows(binding, inputs, term, base):
@@ -547,6 +634,7 @@ def _build(plan: _Plan, config: ModelConfig) -> TransformerProgram:
         if kind in ("attn", "num_attn"):
             builder.head(model, kind, layer, slot, binding)
     builder.write_mlps(model)
+    builder.embedding(model)
     builder.readout(model)
     model.set_sampling(mode="argmax")
     return model

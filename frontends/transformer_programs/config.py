@@ -24,7 +24,8 @@ class ModelConfig:
     per layer. ``unembed_mask``: the ``<pad>`` and ``<unk>`` classes are never predicted.
     ``embedding_chunks`` (m): 0 for the one-hot token embedding; otherwise the paper's factored
     embedding (§5), which gives each word m categorical values of k each, learned (then k need
-    not cover the vocabulary).
+    not cover the vocabulary). ``pool_outputs``: the classification readout of §10, which reads
+    position 0 (where the label sits) from the features pooled over every real position.
     """
 
     vocab: tuple[str, ...]
@@ -40,6 +41,7 @@ class ModelConfig:
     causal: bool = False
     unembed_mask: bool = True
     embedding_chunks: int = 0
+    pool_outputs: bool = False
 
     def __post_init__(self) -> None:
         if self.embedding_chunks < 0:
@@ -53,6 +55,8 @@ class ModelConfig:
             raise ValueError("vocab and classes must start with <pad>")
         if BOS not in self.vocab:
             raise ValueError("the vocabulary must contain <s> (every input starts with it)")
+        if self.pool_outputs and self.causal:
+            raise ValueError("a pooled readout reads every position: it cannot be causal")
         counts = (self.n_layers, self.n_heads_cat, self.n_heads_num, self.n_cat_mlps)
         if min(*counts, self.n_num_mlps) < 0 or self.n_layers < 1 or self.n_ctx < 3:
             raise ValueError("n_layers >= 1, n_ctx >= 3 and non-negative head and MLP counts")

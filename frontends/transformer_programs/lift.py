@@ -6,10 +6,11 @@ Heads become ``select_closest``/``aggregate`` (categorical) and ``select`` with
 ``selector_width`` or a ``sum`` aggregate (numerical); MLPs become tables over the exact
 reachable input sets that value-set inference gives (numerical inputs over their whole count
 range, §17 M2); the readout is the learned linear vote written as exact decimals of its float32
-weights inside ``argmax``. Modules that cannot change the output are pruned; MLPs that are
-constant on their reachable inputs become constants. The program is built as IR values (with
-comments for people), checked and run by the reference interpreter; any disagreement with the
-model fails the lift, listing the inputs.
+weights inside ``argmax`` (pooled over every position in a ``pooled_vote`` when the model pools,
+compared with the model at ``<s>``, where its label sits). Modules that cannot change the
+output are pruned; MLPs that are constant on their reachable inputs become constants. The
+program is built as IR values (with comments for people), checked and run by the reference
+interpreter; any disagreement with the model fails the lift, listing the inputs.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ OUTPUT = "prediction"
 COMPARED = (
     "the argmax model's class and the program's output at every position of every input "
     "(BOS included)"
+)
+COMPARED_POOLED = (
+    "the argmax model's class and the program's output at <s> (position 0, where the pooled "
+    "readout puts the label) of every input"
 )
 
 
@@ -166,7 +171,10 @@ def lift_model(model: TransformerProgram, task: str | None = None) -> LiftedMode
             modules.append(mlp.name)
     sets = _value_sets(header, bindings)
     readout = Readout.from_model(model, cat, num, sets)
-    bindings.append(readout.binding(OUTPUT))
+    if config.pool_outputs:
+        bindings += readout.pooled_bindings(OUTPUT)
+    else:
+        bindings.append(readout.binding(OUTPUT))
     full = ir.Program(header, tuple(bindings), (OUTPUT,), comment=header_comment(config, task))
     program = eliminate_dead_code(full)
     live = live_names(program)
@@ -239,13 +247,17 @@ def fuzz_inputs(config: ModelConfig, count: int, seed: int) -> list[list[str]]:
 def model_predictions(
     model: TransformerProgram, inputs: Sequence[Sequence[str]]
 ) -> list[list[str]]:
-    """The argmax model's class at every position (``<s>`` prepended) of each input."""
+    """The argmax model's class at every position (``<s>`` prepended) of each input; for a
+    pooled readout, its label (the class at ``<s>``) at every position, as the pooled program
+    gives it."""
     index = {t: i for i, t in enumerate(model.config.vocab)}
     width = max(len(x) for x in inputs) + 1
     encoded = np.zeros((len(inputs), width), dtype=np.int64)
     for row, tokens in enumerate(inputs):
         encoded[row, : len(tokens) + 1] = [index[BOS], *(index[t] for t in tokens)]
     predicted = model.predict(torch.from_numpy(encoded)).numpy()
+    if model.config.pool_outputs:
+        predicted = np.repeat(predicted[:, :1], width, axis=1)
     classes = model.config.classes
     return [[classes[c] for c in predicted[row, : len(x) + 1]] for row, x in enumerate(inputs)]
 
@@ -258,8 +270,10 @@ def compare(
     value_sets: ValueSetResult | None = None,
 ) -> tuple[int, list[Disagreement]]:
     """Positions compared and the disagreements (input, position, model's class as the
-    source's value, program's value); ``value_sets``: the program's, when already inferred."""
+    source's value, program's value); ``value_sets``: the program's, when already inferred.
+    A pooled model is compared at position 0 only (its other positions carry no label)."""
     sets = value_sets if value_sets is not None else infer_value_sets(program)
+    positions = 1 if model.config.pool_outputs else None
     compared = 0
     found: list[Disagreement] = []
     for start in range(0, len(inputs), batch):
@@ -268,7 +282,8 @@ def compare(
             continue
         expected = model_predictions(model, chunk)
         got = interpret(program, chunk, value_sets=sets).outputs()[OUTPUT]
-        for tokens, want, have in zip(chunk, expected, got, strict=True):
+        for tokens, full_want, full_have in zip(chunk, expected, got, strict=True):
+            want, have = full_want[:positions], full_have[:positions]
             compared += len(want)
             found += [
                 Disagreement(tuple(tokens), position, w, h)
@@ -330,7 +345,7 @@ def certify(
         FRONTEND_NAME,
         source,
         text,
-        COMPARED,
+        COMPARED_POOLED if model.config.pool_outputs else COMPARED,
         groups,
         disagreements,
         details={**(details or {}), "program_lines": len(text.splitlines())},
@@ -372,6 +387,24 @@ def test_inputs_of(run_dir: Path, config: ModelConfig) -> list[list[str]]:
         return []
     split = load_split(path, "test")
     return [[config.vocab[int(i)] for i in row if i != 0][1:] for row in split.x]
+
+
+def run_test_inputs(run_dir: Path) -> list[list[str]]:
+    """The test split of a training run folder, read with the run's own vocabulary."""
+    data = checkpoint.read_sidecar(run_dir / "model")
+    try:
+        config = ModelConfig.from_json(data["config"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RaspError.single(
+            "checkpoint", f"{run_dir / 'model.json'}: invalid model config ({error})"
+        ) from None
+    if not (run_dir / "data.safetensors").exists():
+        raise RaspError.single(
+            "data",
+            f"{run_dir} holds no data.safetensors",
+            hint="pass the folder 'rasp tp train' wrote",
+        )
+    return test_inputs_of(run_dir, config)
 
 
 def lift_run(

@@ -301,14 +301,28 @@ class TransformerProgram(nn.Module):
         return torch.cat(outputs, dim=2), x_num
 
     def forward(self, tokens: Tensor) -> Tensor:
-        """Class logits, batch x positions x classes (masked classes at -1e30)."""
+        """Class logits, batch x positions x classes (masked classes at -1e30); with
+        ``pool_outputs``, position 0's are read from the pooled features (:meth:`pooled`)."""
         x_cat, x_num = self.streams(tokens)
         features = torch.cat([x_cat.flatten(2), x_num], dim=-1)
+        if self.config.pool_outputs:
+            features = torch.cat([self.pooled(features, tokens), features[:, 1:]], dim=1)
         logits = features @ self.unembed.to(self.dtype)
         masked = list(self.config.masked_classes())
         if masked:
             logits[..., masked] = MASKED
         return logits
+
+    def pooled(self, features: Tensor, tokens: Tensor) -> Tensor:
+        """The features of position 0 under pooling (§10), batch x 1 x features: the sum over
+        every non-pad position divided by the padded length N while training, as the paper's;
+        the sum itself in argmax mode. The readout is linear and N > 0, so both give the same
+        class, and the sum of one-hot values and counts is exact in float64, so the argmax
+        model's logits are exact whenever the readout's partial sums are
+        (:func:`~.readout.readout_exact`)."""
+        real = (tokens != 0).to(features.dtype)[..., None]
+        total = (features * real).sum(dim=1, keepdim=True)
+        return total if self.mode == "argmax" else total / self.config.n_ctx
 
     @torch.no_grad()
     def predict(self, tokens: Tensor) -> Tensor:

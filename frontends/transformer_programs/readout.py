@@ -1,10 +1,12 @@
 """The linear readout (§10) as exact data: the unembedding weights of the reachable values in,
-the readout as an IR binding and the float64 exactness bound out.
+the readout as IR bindings and the float64 exactness bound out.
 
 The readout is learned, not symbolic: each class's score is one weight per (variable, value)
 plus weight x value for numerical variables, and the first class with the largest score wins.
 Weights are the float32 parameters as exact rationals, so the program computes exactly the sums
 the model computes whenever :func:`readout_exact` holds (and the certificate checks it anyway).
+A pooled readout (classification) scores every position the same way and takes the first class
+with the largest mean score over all positions: a ``pooled_vote``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .model import TransformerProgram
 from .structure import Variable, tp_index
 
 FLOAT64_MANTISSA = 53
+POOL = "pool"
 
 
 def _exact(weights: torch.Tensor) -> list[Fraction]:
@@ -81,9 +84,9 @@ class Readout:
         found |= {t.variable.name for t in self.num if not _uniform(t.weights)}
         return found - {"ones"}
 
-    def binding(self, output: str) -> ir.Binding:
-        """The readout binding over the relevant variables, ``map(fn(...) ->
-        lookup(argmax(score, ...), {i: class}), ...)``, with a comment saying how to read it."""
+    def _scores(self) -> tuple[list[Variable], tuple[ir.Expr, ...]]:
+        """The variables the readout reads (the relevant ones, or ``tokens`` when none is)
+        and each class's score over them."""
         relevant = self.relevant()
         cat = [t for t in self.cat if t.variable.name in relevant]
         num = [t for t in self.num if t.variable.name in relevant]
@@ -91,7 +94,39 @@ class Readout:
         variables = [t.variable for t in cat] + [t.variable for t in num]
         if not variables:
             variables = [cat_or_tokens(self)]
-        scores = tuple(_score(cat, num, ones, c) for c in range(len(self.classes)))
+        return variables, tuple(_score(cat, num, ones, c) for c in range(len(self.classes)))
+
+    def pooled_bindings(self, output: str) -> list[ir.Binding]:
+        """The pooled readout: ``pool`` selects every position, and ``output`` is the
+        ``pooled_vote`` of the classes' scores over it, with comments saying how to read it."""
+        variables, scores = self._scores()
+        params = tuple(v.param for v in variables)
+        pool = ir.Binding(
+            POOL,
+            ir.Select("indices", "indices", ir.Comparison("true")),
+            None,
+            comment=f"{POOL}: every position, <s> included (what the readout averages over)",
+        )
+        node = ir.PooledVote(
+            POOL,
+            tuple(ir.Lambda(params, score) for score in scores),
+            tuple(v.name for v in variables),
+            self.classes,
+        )
+        comment = (
+            "Readout: the learned linear vote of the model (not symbolic), pooled. Each\n"
+            "position scores every class: one weight per variable value and weight * count\n"
+            "for counts (exact decimals of the float32 weights); the class with the largest\n"
+            "mean score over all positions wins (the first on ties). The label is the one at\n"
+            "<s>; every position holds it. The score functions are those of the classes in\n"
+            "the order of labels."
+        )
+        return [pool, ir.Binding(output, node, "cat", comment=comment)]
+
+    def binding(self, output: str) -> ir.Binding:
+        """The readout binding over the relevant variables, ``map(fn(...) ->
+        lookup(argmax(score, ...), {i: class}), ...)``, with a comment saying how to read it."""
+        variables, scores = self._scores()
         entries = tuple(((i,), name) for i, name in enumerate(self.classes))
         body = ir.Lookup((ir.Call("argmax", scores),), entries, ir.Const(self.classes[0]))
         fn = ir.Lambda(tuple(v.param for v in variables), body)
@@ -167,7 +202,8 @@ def readout_exact(
     sets: dict[str, tuple[Value, ...]],
 ) -> bool:
     """True when every partial sum of the model's float64 readout is exact: all weights are
-    multiples of ``2^-e`` and the largest possible |sum| is below ``2^(53-e)``."""
+    multiples of ``2^-e`` and the largest possible |sum| (over all N positions when the readout
+    pools) is below ``2^(53-e)``."""
     readout = Readout.from_model(model, cat, num, sets)
     weights = [w for t in readout.cat for row in t.weights for w in row]
     weights += [w for t in readout.num for w in t.weights]
@@ -179,4 +215,5 @@ def readout_exact(
             values = [abs(Fraction(v)) for v in sets[t.variable.name] if isinstance(v, int)]
             total += abs(t.weights[c]) * max(values, default=Fraction(0))
         largest = max(largest, total)
-    return bool(largest * 2**exponent < 2**FLOAT64_MANTISSA)
+    positions = model.config.n_ctx if model.config.pool_outputs else 1
+    return bool(largest * positions * 2**exponent < 2**FLOAT64_MANTISSA)

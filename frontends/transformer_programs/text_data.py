@@ -12,7 +12,8 @@ entity recognition) or CSV/TSV files (text classification) in, tokenised
 As the paper does, digit runs become ``@``, the vocabulary is the most frequent training
 words plus ``<pad>``, ``<s>`` and ``<unk>`` (every other word reads as ``<unk>``), and a
 sentence longer than the model's context is cut. NER predicts a tag at every word; a
-classifier predicts its label at the ``<s>`` position.
+classifier predicts its label at the ``<s>`` position, from the features pooled over the whole
+text (the paper's readout) unless training asks otherwise.
 """
 
 from __future__ import annotations
@@ -212,7 +213,8 @@ def _line_error(path: Path, number: int, line: str, column: int, message: str) -
 @dataclass(frozen=True)
 class TextTask:
     """One NLP task read from files, with the paper's settings (reference §14): its
-    architecture, epochs, batch size, learning rate and the most words kept per example."""
+    architecture, epochs, batch size, learning rate, the most words kept per example and
+    whether the readout pools (§10: the classifiers do)."""
 
     name: str
     architecture: Architecture
@@ -221,14 +223,17 @@ class TextTask:
     lr: float
     max_words: int
     read: Callable[[Path, int, int, int], TaskData]
+    pooled: bool = False
 
 
 # CoNLL: L 2, Hc 8, Mc 1, 50 epochs, batch 32, lr 1e-2, sentences of up to 30 words.
 # Classification: L 2, Hc 4, Mc 1, 10 epochs, batch 128, lr 5e-2, up to 64 words.
 TEXT_TASKS: dict[str, TextTask] = {
     "ner": TextTask("ner", Architecture(2, 8, 0, 1, 0), 50, 32, 1e-2, 30, ner_data),
-    "classify": TextTask("classify", Architecture(2, 4, 0, 1, 0), 10, 128, 5e-2, 64, classify_data),
+    "classify": TextTask(
+        "classify", Architecture(2, 4, 0, 1, 0), 10, 128, 5e-2, 64, classify_data, pooled=True
+    ),
 }
-# Tokens are one-hot (k >= vocabulary size), so the vocabulary stays small; the paper keeps
-# 10,000 words through its factored embedding (m chunks of k values), which this does not have.
+# One-hot tokens need k >= the vocabulary size, so the default vocabulary stays small; the
+# paper keeps 10,000 words through its factored embedding (--embedding-chunks M).
 DEFAULT_VOCAB_SIZE = 100

@@ -144,19 +144,27 @@ def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
 
 
 def model_config(
-    task: str, data: TaskData, arch: Architecture, embedding: tuple[int, int] | None = None
+    task: str,
+    data: TaskData,
+    arch: Architecture,
+    embedding: tuple[int, int] | None = None,
+    pool: bool | None = None,
 ) -> ModelConfig:
     """The model config of ``task`` on ``data`` (k = max(N, vocabulary size), as the scripts);
     the NLP tasks are neither causal nor predict ``<pad>`` or ``<unk>``. ``embedding``: the
-    factored embedding's (m chunks, k values) instead of one-hot tokens (k = max(N, k))."""
+    factored embedding's (m chunks, k values) instead of one-hot tokens (k = max(N, k)).
+    ``pool``: the pooled readout (§10); None: the task's own (classification pools)."""
     spec = TASKS.get(task, TaskSpec(task, len(data.vocab), 1, data.n_ctx))
     chunks, values = embedding or (0, len(data.vocab))
+    text = TEXT_TASKS.get(task)
+    pooled = (text is not None and text.pooled) if pool is None else pool
     return ModelConfig(
         vocab=data.vocab,
         classes=data.classes,
         n_ctx=data.n_ctx,
         d_var=max(data.n_ctx, values),
         embedding_chunks=chunks,
+        pool_outputs=pooled,
         n_layers=arch.n_layers,
         n_heads_cat=arch.n_heads_cat,
         n_heads_num=arch.n_heads_num,
@@ -319,6 +327,7 @@ def train(
     embedding: tuple[int, int] | None = None,
     attention_impl: Impl = "auto",
     device: str = "cpu",
+    pool: bool | None = None,
 ) -> RunResult:
     """Train ``task`` into ``run_dir`` and evaluate the argmax model on every split; the
     epoch whose argmax model had the best validation accuracy is kept as ``run_dir/best`` and
@@ -340,7 +349,7 @@ def train(
 
     ``data``: the task's data when it is read from files (the NLP tasks); the algorithmic
     tasks generate theirs. ``embedding``: (m, k) of the paper's factored token embedding
-    (default: one-hot tokens)."""
+    (default: one-hot tokens). ``pool``: the pooled readout (None: the task's own)."""
     if task in TEXT_TASKS and data is None:
         raise RaspError.single(
             "task", f"the {task} task reads its data from files", hint="pass --data-dir DIR"
@@ -362,7 +371,7 @@ def train(
     with training_environment(threads):
         if data is None:
             data = make_data(task, settings.dataset_size, settings.seed)
-        config = model_config(task, data, arch, embedding)
+        config = model_config(task, data, arch, embedding, pool)
         return _train(
             task, data, config, run_dir, settings, resume, progress, stop_after, data_parallel,
             attention_impl, where,

@@ -1,46 +1,21 @@
-"""Argument-parser pieces shared by the commands: a command's parser, the header options
-(``--vocab``, ``--max-len``), ``--line-width`` and loading a checked program with its warnings
-reported."""
+"""Argument-parser pieces shared by the commands: the header options (``--vocab``,
+``--max-len``) and loading a checked program with its warnings reported; a command's parser
+and ``--line-width`` come from :mod:`rasp_ir.cli.arguments` (and are importable from here)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
-from typing import TypeAlias
 
 from rasp_ir.check import CheckResult, load_program
+from rasp_ir.cli.arguments import Handler as Handler
+from rasp_ir.cli.arguments import Subparsers as Subparsers
+from rasp_ir.cli.arguments import add_command as add_command
+from rasp_ir.cli.arguments import add_line_width_option as add_line_width_option
 from rasp_ir.cli.output import err, report
 from rasp_ir.inputs import describe_vocab, parse_max_len, parse_vocab
-from rasp_ir.printer import LINE_WIDTH
 from rasp_ir.syntax import HeaderOverrides
 from rasp_ir.values import Value
-
-# What ``register(subparsers)`` receives: argparse's (private) sub-parsers action.
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def add_command(
-    subparsers: Subparsers,
-    name: str,
-    handler: Handler,
-    *,
-    summary: str,
-    description: str,
-    epilog: str,
-) -> argparse.ArgumentParser:
-    """A subcommand parser whose help keeps the layout of ``description`` and ``epilog``."""
-    parser = subparsers.add_parser(
-        name,
-        help=summary,
-        description=description,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.set_defaults(handler=handler)
-    return parser
 
 
 def add_header_options(parser: argparse.ArgumentParser) -> None:
@@ -53,28 +28,6 @@ def add_header_options(parser: argparse.ArgumentParser) -> None:
         'a word read as its characters (abc), or a JSON array (\'["a", "b"]\')',
     )
     parser.add_argument("--max-len", type=parse_max_len, metavar="N", help="override %%max_len")
-
-
-def add_line_width_option(parser: argparse.ArgumentParser) -> None:
-    """``--line-width N`` (default :data:`~rasp_ir.printer.LINE_WIDTH`), for commands that
-    lay out source text."""
-    parser.add_argument(
-        "--line-width",
-        type=_line_width,
-        default=LINE_WIDTH,
-        metavar="N",
-        help=f"break statements longer than N columns (default {LINE_WIDTH})",
-    )
-
-
-def _line_width(text: str) -> int:
-    try:
-        width = int(text)
-    except ValueError:
-        width = 0
-    if width < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of columns, got {text!r}")
-    return width
 
 
 def vocab_option(text: str) -> tuple[Value, ...]:

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rasp_ir.cli.common import add_command, add_line_width_option
+from rasp_ir.cli.arguments import add_command, add_line_width_option
 from rasp_ir.cli.files import read_source, replace_text, source_files
 from rasp_ir.cli.output import err, out, report, write
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.syntax.formatter import format_source
 
 if TYPE_CHECKING:
-    from rasp_ir.cli.common import Subparsers
+    from rasp_ir.cli.arguments import Subparsers
 
 STDIN = "-"
 

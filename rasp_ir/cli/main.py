@@ -14,46 +14,26 @@ from rasp_ir.cli.output import report
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.registry import COMMAND_GROUP, PluginEntry, installed, load_command
 
-# The hub's own commands, one line per module; each module has register(subparsers). Every
-# other command (``rasp tp`` included) arrives through the ``rasp_ir.commands`` entry points.
-COMMAND_MODULES = (
-    "rasp_ir.cli.run",
-    "rasp_ir.cli.inspect_cmds",
-    "rasp_ir.cli.fmt",
-    "rasp_ir.cli.expand",
-    "rasp_ir.cli.graph",
-    "rasp_ir.cli.tour",
-    "rasp_ir.cli.repl",
-    "rasp_ir.cli.lsp_cmd",
-    "rasp_ir.cli.compile_cmd",
-    "rasp_ir.cli.verify_cmd",
-    "rasp_ir.cli.fuzz_cmd",
-    "rasp_ir.cli.lift_cmd",
-    "rasp_ir.cli.plugins_cmd",
-    "rasp_ir.cli.export_cmd",
-    "rasp_ir.cli.report_cmd",
-    "rasp_ir.cli.explain_cmd",
-)
-# The module of each hub command, so that running one command imports only that module (a test
-# checks that these are exactly the commands the modules above add).
-HUB_COMMANDS = {
-    "run": "rasp_ir.cli.run",
-    "check": "rasp_ir.cli.inspect_cmds",
-    "fmt": "rasp_ir.cli.fmt",
-    "expand": "rasp_ir.cli.expand",
-    "graph": "rasp_ir.cli.graph",
-    "tour": "rasp_ir.cli.tour",
-    "repl": "rasp_ir.cli.repl",
-    "lsp": "rasp_ir.cli.lsp_cmd",
-    "compile": "rasp_ir.cli.compile_cmd",
-    "verify": "rasp_ir.cli.verify_cmd",
-    "fuzz": "rasp_ir.cli.fuzz_cmd",
-    "lift": "rasp_ir.cli.lift_cmd",
-    "backends": "rasp_ir.cli.plugins_cmd",
-    "frontends": "rasp_ir.cli.plugins_cmd",
-    "export": "rasp_ir.cli.export_cmd",
-    "report": "rasp_ir.cli.report_cmd",
-    "explain": "rasp_ir.cli.explain_cmd",
+# The hub's own commands: each module's register(subparsers) adds the commands named beside it
+# (a test checks them), so that ``rasp NAME`` imports NAME's module alone. Every other command
+# (``rasp tp`` included) arrives through the ``rasp_ir.commands`` entry points.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "rasp_ir.cli.run": ("run",),
+    "rasp_ir.cli.inspect_cmds": ("check",),
+    "rasp_ir.cli.fmt": ("fmt",),
+    "rasp_ir.cli.expand": ("expand",),
+    "rasp_ir.cli.graph": ("graph",),
+    "rasp_ir.cli.tour": ("tour",),
+    "rasp_ir.cli.repl": ("repl",),
+    "rasp_ir.cli.lsp_cmd": ("lsp",),
+    "rasp_ir.cli.compile_cmd": ("compile",),
+    "rasp_ir.cli.verify_cmd": ("verify",),
+    "rasp_ir.cli.fuzz_cmd": ("fuzz",),
+    "rasp_ir.cli.lift_cmd": ("lift",),
+    "rasp_ir.cli.plugins_cmd": ("backends", "frontends"),
+    "rasp_ir.cli.export_cmd": ("export",),
+    "rasp_ir.cli.report_cmd": ("report",),
+    "rasp_ir.cli.explain_cmd": ("explain",),
 }
 BUILT_IN = "rasp-ir (built in)"
 
@@ -71,11 +51,8 @@ Run 'rasp COMMAND --help' for a command's options and examples.
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command in :data:`COMMAND_MODULES` and every installed command
     plugin; a plugin whose name is taken, or that adds no command of its name, is an error.
-
-    With ``command`` (the command word of the arguments), only the module adding that command is
-    imported when it is a known hub command or an installed plugin; otherwise every command is
-    added, for the top-level help and the list of valid choices.
-    """
+    With ``command`` one of the hub's own, the parser of that command alone: the other
+    modules (and what they import) are not loaded, which is most of a short command's time."""
     parser = argparse.ArgumentParser(
         prog="rasp",
         description="Run, check, format and draw RASP programs.",
@@ -84,25 +61,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    built_in = {name for names in COMMAND_MODULES.values() for name in names}
     plugins = installed(COMMAND_GROUP)
-    if command in HUB_COMMANDS:
-        importlib.import_module(HUB_COMMANDS[command]).register(subparsers)
-        _add_plugin_commands(subparsers, {n: e for n, e in plugins.items() if n == command})
-    elif command in plugins:
-        _add_plugin_commands(subparsers, {command: plugins[command]})
-    else:
-        for module_name in COMMAND_MODULES:
-            importlib.import_module(module_name).register(subparsers)
+    _refuse_taken_names(built_in, plugins)
+    alone = [module for module, names in COMMAND_MODULES.items() if command in names]
+    for module_name in alone or COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    if not alone:
         _add_plugin_commands(subparsers, plugins)
     return parser
 
 
-def _add_plugin_commands(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    plugins: dict[str, PluginEntry],
-) -> None:
-    """Add the command ``plugins``; one named like a command already added is an error."""
-    built_in = set(subparsers.choices)
+def _refuse_taken_names(built_in: set[str], plugins: dict[str, PluginEntry]) -> None:
     for name, entry in sorted(plugins.items()):
         if name in built_in:
             raise RaspError.single(
@@ -111,6 +81,13 @@ def _add_plugin_commands(
                 f"(from {entry.provider})",
                 hint="uninstall the plugin or rename its entry point",
             )
+
+
+def _add_plugin_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    plugins: dict[str, PluginEntry],
+) -> None:
+    for name, entry in sorted(plugins.items()):
         load_command(name)(subparsers)
         if name not in subparsers.choices:
             raise RaspError.single(
@@ -121,17 +98,11 @@ def _add_plugin_commands(
             )
 
 
-def command_word(argv: Sequence[str]) -> str | None:
-    """The command named in ``argv``: its first word not starting with ``-`` (the top-level
-    options take no value)."""
-    return next((word for word in argv if not word.startswith("-")), None)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command in ``argv`` (default: ``sys.argv[1:]``); the exit code."""
-    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser(command_word(argv)).parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(words[0] if words else None).parse_args(words)
         code: int = args.handler(args)
         return code
     except RaspError as error:

@@ -1,7 +1,8 @@
 """Random well-formed programs: a :class:`~rasp_ir.fuzz.choices.Chooser` in, an
 :class:`~rasp_ir.ir.Program` out that mixes every node kind (maps with tables, select,
-select_closest, and/or/not of selectors, every reduction, selector_width, constants), numerical
-and categorical encodings, annotated domains, BOS and causal headers.
+select_closest, and/or/not of selectors, every reduction, selector_width, constants, and in
+about one program of eight a closing pooled_vote), numerical and categorical encodings,
+annotated domains, BOS and causal headers.
 
 Programs are typed by construction (separate number, string and boolean worlds), only select
 on s-ops that cannot be undefined, and only take categorical means over selectors that pick at
@@ -31,6 +32,7 @@ from rasp_ir.ir import (
     Header,
     Lambda,
     Map,
+    PooledVote,
     Predicate,
     Program,
     Select,
@@ -160,6 +162,10 @@ def program(chooser: Chooser, max_bindings: int = 8, annotate: bool = True) -> P
         _BINDING_FORMS[chooser.choice(forms)](scope, name)
     bound = [s.name for s in scope.sops[3:]] or ["tokens", "indices", "length"]
     outputs = distinct_choices(chooser, bound, 1, 3)
+    # rare, last and an output: the torch and triton checks skip programs with a vote
+    if scope.sels and chooser.integer(0, 7) == 0:
+        outputs.append(f"vote_{len(scope.bindings)}")
+        _add_vote(scope, outputs[-1])
     built = Program(head, tuple(scope.bindings), tuple(outputs))
     return annotate_domains(chooser, built) if annotate else built
 
@@ -293,6 +299,21 @@ def _add_aggregate(scope: Scope, name: str) -> None:
     maybe_none = default is None or sop.maybe_none
     node = Aggregate(selector.name, sop.name, reduce, default)
     scope.add_sop(Binding(name, node, sop.encoding), SOp(name, out_kind, maybe_none, sop.encoding))
+
+
+def _add_vote(scope: Scope, name: str) -> None:
+    """A ``pooled_vote`` of 1-3 string labels over 1-2 defined s-ops, every score a number;
+    ``none`` or a label on empty rows."""
+    selector = scope.chooser.choice(scope.sels)
+    defined = [s for s in scope.sops if not s.maybe_none]
+    inputs = [scope.chooser.choice(defined) for _ in range(scope.chooser.integer(1, 2))]
+    labels = tuple(distinct_choices(scope.chooser, scope.literals.strings, 1, 3))
+    params = ("x", "y")[: len(inputs)]
+    kinds = [s.kind for s in inputs]
+    scores = tuple(scope.function("num", kinds, params) for _ in labels)
+    default: Value = scope.chooser.choice([None, labels[0]])
+    node = PooledVote(selector.name, scores, tuple(s.name for s in inputs), labels, default)
+    scope.add_sop(Binding(name, node, "cat"), SOp(name, "str", default is None, "cat"))
 
 
 def _aggregate_default(scope: Scope, sop: SOp) -> Value:

@@ -1,6 +1,7 @@
 """An open document's text in, everything the editor features need out: the hub's diagnostics
 (the same as ``rasp check`` reports), the symbol index, and the checked program with its value
-sets and layer allocation when the program resolves.
+sets and layer allocation when the program resolves. Successive versions of a document are
+analysed incrementally through its :class:`DocumentMemo`.
 
 Nothing here raises for anything in the text: a syntax error leaves no index, a resolution
 error no checked program, and both become diagnostics. A file with neither a header directive
@@ -12,54 +13,101 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from rasp_ir.check import CheckResult, check_program
+from rasp_ir.check import CheckMemo, CheckResult, check_program
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.lsp.incremental import IncrementalParser
-from rasp_ir.lsp.index import FileIndex, index_module
+from rasp_ir.lsp.index import FileIndex, IndexMemo, index_module
 from rasp_ir.syntax import ast, parse_module, parse_program
 from rasp_ir.syntax.resolve import ProgramResolver, global_scope
+from rasp_ir.syntax.statement_memo import StatementMemo
 
 ReadFile = Callable[[Path], str]
 """The text of a file: an open editor's buffer when there is one, otherwise the disk's."""
 
 
+@dataclass
+class DocumentMemo:
+    """What a document's analyses keep from one version to the next, so that an edit costs what
+    it changes: the ASTs of its statements, their resolution, and what checking found about
+    each binding."""
+
+    parser: IncrementalParser = field(default_factory=IncrementalParser)
+    statements: StatementMemo = field(default_factory=StatementMemo)
+    check: CheckMemo = field(default_factory=CheckMemo)
+    index: IndexMemo = field(default_factory=IndexMemo)
+
+
 @dataclass(frozen=True)
 class Analysis:
-    """What is known about one version of one document. ``sources`` holds the text of the
-    document and of every file it imports (by file name), for converting their spans;
-    ``library`` marks a file meant for ``import``."""
+    """What is known about one version of one document; ``module`` is its AST when it parses,
+    ``library`` marks a file meant for ``import``. The symbol index is built when first asked
+    for (diagnostics do not need it, so they are published without waiting for it);
+    ``sources`` holds the text of the document and of every file it imports (by file name),
+    for converting their spans."""
 
     file: str
     text: str
     diagnostics: tuple[Diagnostic, ...]
-    index: FileIndex | None = None
     checked: CheckResult | None = None
-    sources: dict[str, str] = field(default_factory=dict)
     library: bool = False
+    module: ast.Module | None = None
+    read_file: ReadFile | None = None
+    memo: DocumentMemo | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def _indexed(self) -> tuple[FileIndex | None, dict[str, str]]:
+        sources = {self.file: self.text}
+        if self.module is None or self.read_file is None:
+            return None, sources
+        indexer = _ImportIndexer(self.read_file, sources, [Path(self.file)])
+        memo = self.memo.index if self.memo is not None else None
+        return index_module(self.module, self.file, indexer, memo), sources
+
+    @property
+    def index(self) -> FileIndex | None:
+        """The symbol index, through imports; None when the text does not parse."""
+        return self._indexed[0]
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """The texts of the document and of the files it imports, by file name."""
+        return self._indexed[1]
 
 
 def analyse(
-    text: str, file: str, read_file: ReadFile, parser: IncrementalParser | None = None
+    text: str, file: str, read_file: ReadFile, memo: DocumentMemo | None = None
 ) -> Analysis:
     """The analysis of ``text``, the content of ``file``; imports are read with ``read_file``.
-    ``parser`` parses the document's successive versions (re-parsing only what changed)."""
-    sources = {file: text}
+    ``memo`` holds what the document's previous versions found: only what the change affects
+    is parsed, resolved and checked again (the result is the same as without it)."""
     try:
-        module = parser.parse(text, file) if parser is not None else parse_module(text, file)
+        module = memo.parser.parse(text, file) if memo is not None else parse_module(text, file)
     except RaspError as error:
-        return Analysis(file, text, error.diagnostics, sources=sources)
-    index = index_module(module, file, _ImportIndexer(read_file, sources, [Path(file)]))
+        return Analysis(file, text, error.diagnostics)
     if _is_library(module):
         diagnostics = _library_diagnostics(text, file, read_file, module)
-        return Analysis(file, text, diagnostics, index, None, sources, library=True)
+        return Analysis(file, text, diagnostics, None, True, module, read_file, memo)
+    statements = memo.statements if memo is not None else None
     try:
-        program = parse_program(text, file, read_file=read_file, module=module)
+        program = parse_program(text, file, read_file=read_file, module=module, memo=statements)
     except RaspError as error:
-        return Analysis(file, text, error.diagnostics, index, None, sources)
-    checked = check_program(program)
-    return Analysis(file, text, checked.diagnostics, index, checked, sources)
+        return Analysis(file, text, error.diagnostics, None, False, module, read_file, memo)
+    checked = check_program(program, memo.check if memo is not None else None)
+    return Analysis(file, text, checked.diagnostics, checked, False, module, read_file, memo)
+
+
+def analyse_for_index(text: str, file: str, read_file: ReadFile) -> Analysis:
+    """What an index of ``text`` needs and no more: the file parsed, not resolved or checked
+    (a file that is not open, searched for the uses of an open one's names). No diagnostics:
+    nothing of it is published."""
+    try:
+        module = parse_module(text, file)
+    except RaspError:
+        return Analysis(file, text, ())
+    return Analysis(file, text, (), None, False, module, read_file)
 
 
 def _is_library(module: ast.Module) -> bool:

@@ -60,6 +60,14 @@ BUILTINS: tuple[Builtin, ...] = (
         "attends to BOS.",
     ),
     Builtin(
+        "pooled_vote",
+        "call",
+        'pooled_vote(selector, fn(x) -> score_a, fn(x) -> score_b, x_sop, labels=("a", "b"))',
+        "A pooled weighted vote (the Transformer Programs classification readout): one score "
+        "function per label, read at every key; each query takes the label with the largest "
+        "mean score over its selected keys (the first on ties), computed exactly.",
+    ),
+    Builtin(
         "map",
         "call",
         "map(fn(x, y) -> ..., x_sop, y_sop, default=...)",

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -127,11 +128,50 @@ ImportLoader = Callable[[Path], "FileIndex | None"]
 """The index of an imported file, or None when it cannot be read or parsed."""
 
 
-def index_module(module: ast.Module, file: str, load_import: ImportLoader) -> FileIndex:
-    """The index of ``module`` (the AST of ``file``); imports are indexed by ``load_import``."""
+@dataclass(frozen=True)
+class _IndexedStatement:
+    """What indexing one statement read from the file's scope (each name and the symbol found,
+    None for none) and what it added: symbols, occurrences, and the file-level names it binds."""
+
+    statement: ast.Statement
+    reads: dict[str, Symbol | None]
+    symbols: list[Symbol]
+    occurrences: list[Occurrence]
+    binds: list[Symbol]
+
+
+class IndexMemo:
+    """The indexed statements of a document's last indexed version, by AST object: a statement
+    that is the same object and finds the same symbols for the names it reads is not indexed
+    again (its occurrences then point to the same symbols)."""
+
+    def __init__(self) -> None:
+        self.statements: dict[int, _IndexedStatement] = {}
+        self.reused = 0
+        """How many statements the last indexing took from the one before."""
+
+
+def index_module(
+    module: ast.Module, file: str, load_import: ImportLoader, memo: IndexMemo | None = None
+) -> FileIndex:
+    """The index of ``module`` (the AST of ``file``); imports are indexed by ``load_import``;
+    ``memo`` reuses what an earlier version's indexing found (the same index as without)."""
     builder = _IndexBuilder(FileIndex(file), load_import)
+    kept: dict[int, _IndexedStatement] = {}
+    if memo is not None:
+        memo.reused = 0
     for statement in module.statements:
-        builder.statement(statement)
+        if memo is None or isinstance(statement, ast.Import):
+            builder.statement(statement)
+            continue
+        last = memo.statements.get(id(statement))
+        if last is not None and last.statement is statement and builder.reuse(last):
+            memo.reused += 1
+            kept[id(statement)] = last
+        else:
+            kept[id(statement)] = builder.indexed(statement)
+    if memo is not None:
+        memo.statements = kept
     builder.index.finish()
     return builder.index
 
@@ -147,13 +187,38 @@ class _IndexBuilder:
         self.index = index
         self.load_import = load_import
 
-    def define(self, symbol: Symbol, scope: dict[str, Symbol]) -> None:
+    def define(self, symbol: Symbol, scope: MutableMapping[str, Symbol]) -> None:
         self.index.symbols.append(symbol)
         self.index.occurrences.append(Occurrence(symbol.name, symbol.span, symbol, True))
         scope[symbol.name] = symbol
 
-    def use(self, name: str, span: Span, scope: dict[str, Symbol]) -> None:
+    def use(self, name: str, span: Span, scope: Mapping[str, Symbol]) -> None:
         self.index.occurrences.append(Occurrence(name, span, scope.get(name)))
+
+    def reuse(self, last: _IndexedStatement) -> bool:
+        """Add ``last``'s symbols and occurrences if its reads find the same symbols now."""
+        scope = self.index.scope
+        if any(scope.get(name) is not found for name, found in last.reads.items()):
+            return False
+        self.index.symbols.extend(last.symbols)
+        self.index.occurrences.extend(last.occurrences)
+        for symbol in last.binds:
+            scope[symbol.name] = symbol
+        return True
+
+    def indexed(self, statement: ast.Statement) -> _IndexedStatement:
+        """Index ``statement``, noting what it read from the file's scope and added."""
+        symbols_before, occurrences_before = len(self.index.symbols), len(self.index.occurrences)
+        self.statement(statement)
+        symbols = self.index.symbols[symbols_before:]
+        occurrences = self.index.occurrences[occurrences_before:]
+        reads = {
+            o.name: o.symbol
+            for o in occurrences
+            if not o.is_definition and (o.symbol is None or o.symbol.kind in ("binding", "def"))
+        }
+        binds = [s for s in symbols if s.kind in ("binding", "def")]
+        return _IndexedStatement(statement, reads, symbols, occurrences, binds)
 
     def statement(self, statement: ast.Statement) -> None:
         scope = self.index.scope
@@ -172,9 +237,9 @@ class _IndexBuilder:
             for name in statement.names:
                 self.use(name.name, name.span, scope)
 
-    def definition(self, node: ast.Def, scope: dict[str, Symbol]) -> None:
+    def definition(self, node: ast.Def, scope: MutableMapping[str, Symbol]) -> None:
         extent = _def_extent(node)
-        body_scope = dict(scope)
+        body_scope: MutableMapping[str, Symbol] = ChainMap({}, scope)
         for name, span in _names_in_parentheses(node.name_span, node.params, after_name=True):
             self.define(Symbol(name, "parameter", span, span, node.name), body_scope)
         for binding in node.body:
@@ -195,7 +260,7 @@ class _IndexBuilder:
             if not name.startswith("_"):
                 scope.setdefault(name, symbol)
 
-    def expression(self, node: ast.Argument, scope: dict[str, Symbol]) -> None:
+    def expression(self, node: ast.Argument, scope: MutableMapping[str, Symbol]) -> None:
         if isinstance(node, ast.Name):
             self.use(node.name, node.span, scope)
         elif isinstance(node, ast.Call):
@@ -205,7 +270,7 @@ class _IndexBuilder:
             for keyword in node.keywords:
                 self.expression(keyword.value, scope)
         elif isinstance(node, ast.FnLit):
-            inner = dict(scope)
+            inner: MutableMapping[str, Symbol] = ChainMap({}, scope)
             for name, span in _names_in_parentheses(node.span, node.params, after_name=False):
                 self.define(Symbol(name, "fn-parameter", span, node.span), inner)
             self.expression(node.body, inner)

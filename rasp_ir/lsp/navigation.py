@@ -1,10 +1,13 @@
 """A position in a document in, spans out: the definition of the name there (in an imported
 file too, and an ``import``'s path leads to its file), every reference to it, and the edits
-that rename it."""
+that rename it. References and renames reach the file defining the name and every other file
+given (the server gives the open documents and the workspace's files) that uses it through its
+imports."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rasp_ir.diagnostics import RaspError, Span
@@ -47,42 +50,59 @@ def definition(analysis: Analysis, line: int, column: int) -> Span | None:
 
 
 def references(
-    analysis: Analysis, line: int, column: int, *, include_definition: bool
+    analysis: Analysis,
+    line: int,
+    column: int,
+    *,
+    include_definition: bool,
+    others: Sequence[Analysis] = (),
 ) -> list[Span]:
-    """Every place in the document (and, for a name defined in an imported file, in that
-    file) where the name at the position occurs."""
+    """Every place where the name at the position occurs: in the document, in the file that
+    defines it, and in each of ``others`` (analyses of other files) that reads it through an
+    import."""
     symbol = symbol_at(analysis, line, column)
     if symbol is None:
         return []
     return [
         occurrence.span
-        for index in _indexes_holding(analysis, symbol)
+        for index in _indexes_holding(analysis, symbol, others)
         for occurrence in index.uses_of(symbol)
         if include_definition or not occurrence.is_definition
     ]
 
 
-def rename(analysis: Analysis, line: int, column: int, new_name: str) -> list[Edit]:
-    """The edits renaming the name at the position to ``new_name``; a :class:`RaspError` when
-    the position is on no renamable name or ``new_name`` cannot be used."""
+def rename(
+    analysis: Analysis, line: int, column: int, new_name: str, others: Sequence[Analysis] = ()
+) -> list[Edit]:
+    """The edits renaming the name at the position to ``new_name`` everywhere
+    :func:`references` finds it; a :class:`RaspError` when the position is on no renamable
+    name or ``new_name`` cannot be used (in any file that would change)."""
     symbol = symbol_at(analysis, line, column)
     if symbol is None or analysis.index is None:
         raise RaspError.single("rename", "there is no name of this program here")
-    _check_new_name(analysis.index, symbol, new_name)
-    return [
-        Edit(occurrence.span, new_name)
-        for index in _indexes_holding(analysis, symbol)
-        for occurrence in index.uses_of(symbol)
-    ]
+    _check_name(new_name)
+    edits: list[Edit] = []
+    for index in _indexes_holding(analysis, symbol, others):
+        uses = index.uses_of(symbol)
+        if uses:
+            _check_free(index, symbol, new_name)
+        edits.extend(Edit(occurrence.span, new_name) for occurrence in uses)
+    return edits
 
 
-def _check_new_name(index: FileIndex, symbol: Symbol, new_name: str) -> None:
+def _check_name(new_name: str) -> None:
+    """A :class:`RaspError` unless ``new_name`` is a name a binding may take."""
     if not _NAME.fullmatch(new_name) or new_name in _KEYWORDS:
         raise RaspError.single(
             "rename", f"{new_name!r} is not a name", hint="use letters, _, digits"
         )
     if new_name in RESERVED:
         raise RaspError.single("rename", f"{new_name!r} is a built-in name")
+
+
+def _check_free(index: FileIndex, symbol: Symbol, new_name: str) -> None:
+    """A :class:`RaspError` when ``new_name`` already means something else where ``index``'s
+    file uses ``symbol``."""
     taken = (
         index.scope if not symbol.owner else index.visible_at(symbol.span.line, symbol.span.column)
     )
@@ -93,15 +113,25 @@ def _check_new_name(index: FileIndex, symbol: Symbol, new_name: str) -> None:
         )
 
 
-def _indexes_holding(analysis: Analysis, symbol: Symbol) -> list[FileIndex]:
-    """The document's index, and the imported file's that defines ``symbol`` if another."""
+def _indexes_holding(
+    analysis: Analysis, symbol: Symbol, others: Sequence[Analysis]
+) -> list[FileIndex]:
+    """The document's index, the index of the file that defines ``symbol``, and those of the
+    ``others`` that import that file (directly or further down); one per file."""
     assert analysis.index is not None
-    indexes = [analysis.index]
-    if symbol.span.file != analysis.file:
-        defining = _defining_index(analysis.index, symbol.span.file)
-        if defining is not None:
-            indexes.append(defining)
-    return indexes
+    found = {analysis.file: analysis.index}
+    defining = _defining_index(analysis.index, symbol.span.file)
+    for other in others:
+        index = other.index
+        if index is None or other.file in found:
+            continue
+        if other.file == symbol.span.file:
+            defining = index
+        elif _defining_index(index, symbol.span.file) is not None:
+            found[other.file] = index
+    if defining is not None:
+        found.setdefault(defining.file, defining)
+    return list(found.values())
 
 
 def _defining_index(index: FileIndex, file: str) -> FileIndex | None:

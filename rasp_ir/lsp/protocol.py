@@ -62,10 +62,16 @@ def uri_of(file: str) -> str:
     return Path(file).resolve().as_uri()
 
 
-def location(span: Span, analysis: Analysis, encoding: str, uri: str) -> types.Location:
-    """The LSP location of a span in the document (whose URI is ``uri``) or in a file it
-    imports."""
-    lines = analysis.sources.get(span.file, span.line_text).splitlines()
+def location(
+    span: Span, analysis: Analysis, encoding: str, uri: str, others: Sequence[Analysis] = ()
+) -> types.Location:
+    """The LSP location of a span in the document (whose URI is ``uri``), in a file it
+    imports, or in the file of one of ``others`` (or one that imports)."""
+    source = analysis.sources.get(span.file)
+    for other in others:
+        if source is None and other.index is not None:
+            source = other.sources.get(span.file)
+    lines = (source if source is not None else span.line_text).splitlines()
     where = uri if span.file == analysis.file else uri_of(span.file)
     return types.Location(where, span_range(span, lines, encoding))
 

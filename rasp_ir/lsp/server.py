@@ -15,6 +15,7 @@ whole document with the formatter's text, or none when the text does not parse.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,7 @@ from pygls.uris import to_fs_path
 from rasp_ir import __version__
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.lsp import completion, hover, navigation, protocol, symbols
-from rasp_ir.lsp.analysis import Analysis, analyse
-from rasp_ir.lsp.incremental import IncrementalParser
+from rasp_ir.lsp.analysis import Analysis, DocumentMemo, analyse, analyse_for_index
 from rasp_ir.lsp.index import FileIndex
 from rasp_ir.syntax.formatter import format_source
 
@@ -55,13 +55,13 @@ _SYMBOL_KINDS = {
 
 @dataclass
 class OpenDocument:
-    """An open document's latest analysis, the index of its last version that parsed, and the
-    parser that keeps the ASTs of its statements between versions."""
+    """An open document's latest analysis, the analysis of its last version that parsed, and
+    what its analyses keep between versions."""
 
     uri: str
     analysis: Analysis
-    last_index: FileIndex | None
-    parser: IncrementalParser
+    last_parsed: Analysis | None
+    memo: DocumentMemo
 
 
 class RaspLanguageServer(LanguageServer):
@@ -90,26 +90,53 @@ class RaspLanguageServer(LanguageServer):
         self._analyse(uri)
         file = _file_of(uri)
         for other in list(self.documents):
+            if other == uri:
+                continue
             index = self.documents[other].analysis.index
-            if other != uri and index is not None and _imports_file(index, file):
+            if index is not None and _imports_file(index, file):
                 self._analyse(other)
 
     def _analyse(self, uri: str) -> None:
         text = str(self.workspace.get_text_document(uri).source)
         file = _file_of(uri)
         previous = self.documents.get(uri)
-        parser = previous.parser if previous is not None else IncrementalParser()
+        memo = previous.memo if previous is not None else DocumentMemo()
         try:
-            analysis = analyse(text, file, self.read_file, parser)
+            analysis = analyse(text, file, self.read_file, memo)
         except Exception as error:  # a bug in the hub: say so, keep serving
             LOG.exception("analysis of %s failed", uri)
             internal = Diagnostic("internal", f"internal error while checking: {error!r}")
-            analysis = Analysis(file, text, (internal,), sources={file: text})
-        last_index = analysis.index or (previous.last_index if previous else None)
-        self.documents[uri] = OpenDocument(uri, analysis, last_index, parser)
+            analysis = Analysis(file, text, (internal,))
+            memo = DocumentMemo()  # what it kept may be half-updated
+        parsed = analysis if analysis.module is not None else None
+        last_parsed = parsed or (previous.last_parsed if previous else None)
+        self.documents[uri] = OpenDocument(uri, analysis, last_parsed, memo)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri, protocol.diagnostics(analysis, self.encoding))
         )
+
+    def other_files(self, uri: str) -> list[Analysis]:
+        """The files that may use the names of the document at ``uri``, for references and
+        renames: every other open document, and every ``.rasp`` file of the workspace that is
+        not open and has an ``import`` (read from disk, indexed but not checked)."""
+        found = [d.analysis for other, d in self.documents.items() if other != uri]
+        open_files = {_file_of(other) for other in self.documents}
+        for path in _workspace_files(self.workspace_roots()):
+            if str(path) in open_files:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "import" in text:
+                found.append(analyse_for_index(text, str(path), self.read_file))
+        return found
+
+    def workspace_roots(self) -> list[Path]:
+        """The workspace's folders (the root the client gave, and any workspace folders)."""
+        uris = [self.workspace.root_uri, *(f.uri for f in self.workspace.folders.values())]
+        paths = {Path(_file_of(u)) for u in uris if u and u.startswith("file:")}
+        return sorted(paths)
 
     def document(self, uri: str) -> OpenDocument:
         """The open document at ``uri`` (analysed now if the client never opened it)."""
@@ -130,6 +157,20 @@ def _file_of(uri: str) -> str:
     URI itself for a document that is not a file)."""
     path = to_fs_path(uri) if uri.startswith("file:") else None
     return str(Path(path).resolve()) if path else uri
+
+
+_SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
+
+
+def _workspace_files(roots: list[Path]) -> list[Path]:
+    """The ``.rasp`` files under ``roots``, hidden folders (``.git``, ``.venv``) and package
+    folders left out, each once, resolved as imports resolve them."""
+    found: set[Path] = set()
+    for root in roots:
+        for folder, folders, files in os.walk(root):
+            folders[:] = [f for f in folders if not f.startswith(".") and f not in _SKIPPED_FOLDERS]
+            found.update((Path(folder) / f).resolve() for f in files if f.endswith(".rasp"))
+    return sorted(found)
 
 
 def _imports_file(index: FileIndex, file: str) -> bool:
@@ -179,25 +220,30 @@ def on_definition(ls: RaspLanguageServer, params: types.DefinitionParams) -> typ
 def on_references(ls: RaspLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
     """Every occurrence of the name under the cursor."""
     document, line, column = ls.at(params.text_document.uri, params.position)
+    others = ls.other_files(document.uri)
     spans = navigation.references(
         document.analysis,
         line,
         column,
         include_definition=params.context.include_declaration,
+        others=others,
     )
-    return [protocol.location(s, document.analysis, ls.encoding, document.uri) for s in spans]
+    return [
+        protocol.location(s, document.analysis, ls.encoding, document.uri, others) for s in spans
+    ]
 
 
 def on_rename(ls: RaspLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
     """The edits renaming a name everywhere; an invalid-params error when it cannot be."""
     document, line, column = ls.at(params.text_document.uri, params.position)
+    others = ls.other_files(document.uri)
     try:
-        edits = navigation.rename(document.analysis, line, column, params.new_name)
+        edits = navigation.rename(document.analysis, line, column, params.new_name, others)
     except RaspError as error:
         raise JsonRpcInvalidParams(error.diagnostics[0].message) from None
     changes: dict[str, list[types.TextEdit]] = {}
     for edit in edits:
-        where = protocol.location(edit.span, document.analysis, ls.encoding, document.uri)
+        where = protocol.location(edit.span, document.analysis, ls.encoding, document.uri, others)
         changes.setdefault(where.uri, []).append(types.TextEdit(where.range, edit.text))
     return types.WorkspaceEdit(changes=changes)
 
@@ -209,7 +255,8 @@ def on_completion(ls: RaspLanguageServer, params: types.CompletionParams) -> typ
     lines = analysis.text.splitlines()
     line_text = lines[line - 1] if 0 < line <= len(lines) else ""
     current = analysis.index is not None
-    index = analysis.index if current else document.last_index
+    last = document.last_parsed
+    index = analysis.index if current else (last.index if last is not None else None)
     found = completion.complete(index, line_text, line, column, current=current)
     items = [
         types.CompletionItem(

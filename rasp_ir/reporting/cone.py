@@ -13,16 +13,19 @@ head), so that error attribution can count units.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 
+from rasp_ir.expr import apply_lambda
 from rasp_ir.interpreter import Evaluation
 from rasp_ir.ir import (
     Aggregate,
     Comparison,
     Full,
     Map,
+    PooledVote,
     Program,
     Select,
     SelectClosest,
@@ -33,7 +36,7 @@ from rasp_ir.ir import (
 )
 from rasp_ir.layers import LayerAllocation
 from rasp_ir.printer import format_expr
-from rasp_ir.values import Value, format_value
+from rasp_ir.values import Value, format_value, normalize_number
 
 UnitKind = Literal["head", "mlp", "embedding"]
 
@@ -182,6 +185,8 @@ class ConeBuilder:
             return self._map_step(example, cell, node)
         if isinstance(node, Aggregate):
             return self._aggregate_step(example, cell, node)
+        if isinstance(node, PooledVote):
+            return self._vote_step(example, cell, node)
         if isinstance(node, SelectorWidth):
             width = self.value(name, example, i)
             detail = f"counts the {width} keys {node.selector} selects" if self.describe else ""
@@ -216,6 +221,32 @@ class ConeBuilder:
         else:
             detail = f"no key selected: the default {format_value(node.default)}"
         reads = (Cell(node.selector, cell.position), *(Cell(node.sop, j) for j in keys))
+        return Step(cell, value, detail, reads, self._head_unit(cell.name))
+
+    def _vote_step(self, example: int, cell: Cell, node: PooledVote) -> Step:
+        """A vote reads its selector's row and its inputs at the selected keys; the text gives
+        each label's exact mean score there."""
+        keys = self.selected(node.selector, example, cell.position)
+        value = self.value(cell.name, example, cell.position)
+        names = tuple(dict.fromkeys(node.inputs))
+        detail = ""
+        if self.describe and keys:
+            means = []
+            for label, fn in zip(node.labels, node.scores, strict=True):
+                rows = [tuple(self.value(n, example, j) for n in node.inputs) for j in keys]
+                scores = [apply_lambda(fn, row) for row in rows]
+                total = sum(
+                    (Fraction(x) for x in scores if isinstance(x, (int, Fraction))), Fraction(0)
+                )
+                mean = normalize_number(total / len(keys))
+                means.append(f"{format_value(label)} {format_value(mean)}")
+            detail = f"vote over {_plural('key', keys)}, mean scores: {', '.join(means)}"
+        elif self.describe:
+            detail = f"no key selected: the default {format_value(node.default)}"
+        reads = (
+            Cell(node.selector, cell.position),
+            *(Cell(n, j) for j in keys for n in names),
+        )
         return Step(cell, value, detail, reads, self._head_unit(cell.name))
 
     def _selector_step(self, example: int, cell: Cell) -> Step:

@@ -40,7 +40,8 @@ svg text { font-family: ui-monospace, Menlo, monospace; }
 .graph .node rect { fill: #eef3ff; stroke: #5670a8; stroke-width: 1.2; }
 .graph .kind-select rect, .graph .kind-select_closest rect, .graph .kind-and rect,
 .graph .kind-or rect, .graph .kind-not rect { fill: #fff4e5; stroke: #c27c1a; }
-.graph .kind-aggregate rect, .graph .kind-selector_width rect { fill: #e8f7ec; stroke: #2f8f4e; }
+.graph .kind-aggregate rect, .graph .kind-selector_width rect,
+.graph .kind-pooled_vote rect { fill: #e8f7ec; stroke: #2f8f4e; }
 .graph .kind-primitive rect { fill: #f3f3f3; stroke: #888; }
 .graph .output rect { stroke-width: 3; }
 .graph .node-name { font-size: 12px; text-anchor: middle; fill: #1d1d28; }

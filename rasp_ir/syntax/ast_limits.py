@@ -8,6 +8,7 @@ The walk is iterative, so it measures any depth without using Python's stack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 
 from rasp_ir.diagnostics import Diagnostic, Span
@@ -34,10 +35,14 @@ _EXPRESSIONS = (
 only group them."""
 
 
-def ast_limit_problems(module: ast.Module, file: str) -> list[Diagnostic]:
+def ast_limit_problems(
+    module: ast.Module,
+    file: str,
+    per_node: Callable[[object], list[Diagnostic]] | None = None,
+) -> list[Diagnostic]:
     """Every limit ``module`` (the AST of ``file``) exceeds, as diagnostics: the statement
-    count once, then per statement (or directive) the first node nested too deep and every
-    literal with too many items."""
+    count once, then per statement (or directive) what :func:`node_limit_problems` finds
+    (``per_node`` computes that instead when given, e.g. reusing earlier results)."""
     if len(module.statements) > MAX_STATEMENTS:
         message = (
             f"{file} has {len(module.statements):,} statements, more than the limit of "
@@ -46,17 +51,25 @@ def ast_limit_problems(module: ast.Module, file: str) -> list[Diagnostic]:
         return [Diagnostic("limit", message, None, "split the program into imported files")]
     problems = []
     for top in (*module.directives, *module.statements):
-        too_deep = _first_too_deep(top)
-        if too_deep is not None:
-            problems.append(
-                Diagnostic(
-                    "nesting",
-                    f"expressions nest more than {MAX_NESTING} deep here",
-                    too_deep,
-                    "name the inner parts as bindings of their own",
-                )
+        problems.extend((per_node or node_limit_problems)(top))
+    return problems
+
+
+def node_limit_problems(top: object) -> list[Diagnostic]:
+    """The limits one statement (or directive) exceeds: the first node nested too deep, then
+    every literal with too many items."""
+    problems = []
+    too_deep = _first_too_deep(top)
+    if too_deep is not None:
+        problems.append(
+            Diagnostic(
+                "nesting",
+                f"expressions nest more than {MAX_NESTING} deep here",
+                too_deep,
+                "name the inner parts as bindings of their own",
             )
-        problems.extend(_literal_problems(top))
+        )
+    problems.extend(_literal_problems(top))
     return problems
 
 
@@ -101,13 +114,20 @@ def _first_too_deep(top: object) -> Span | None:
     return None
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each AST node class (``dataclasses.fields`` is slow)."""
+
+
 def _children(node: object) -> list[object]:
     """The AST nodes directly inside ``node``, in source order."""
-    if not is_dataclass(node):
-        return []
+    names = _FIELDS.get(type(node))
+    if names is None:
+        if not is_dataclass(node):
+            return []
+        names = _FIELDS.setdefault(type(node), tuple(f.name for f in fields(node)))
     found: list[object] = []
-    for field in fields(node):
-        value = getattr(node, field.name)
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, tuple):
             found.extend(item for item in value if is_dataclass(item))
         elif is_dataclass(value) and not isinstance(value, Span):

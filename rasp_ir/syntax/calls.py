@@ -1,5 +1,5 @@
 """Built-in s-op calls in, IR nodes out: ``select``, ``select_closest``, ``aggregate``,
-``selector_width`` and ``map`` (also spelled ``sequence_map`` and ``zipmap``).
+``selector_width``, ``pooled_vote`` and ``map`` (also spelled ``sequence_map`` and ``zipmap``).
 
 Each builder takes its arguments already resolved (:mod:`rasp_ir.syntax.resolved` values),
 records the node it builds as a temporary of the binding's
@@ -20,10 +20,11 @@ from rasp_ir.syntax.resolved import (
     Resolved,
     SelRef,
     SOpRef,
+    TupleVal,
     describe_resolved,
 )
 from rasp_ir.syntax.state import Context, Recorder
-from rasp_ir.values import Value
+from rasp_ir.values import Value, value_key
 
 MAP_ALIASES = ("sequence_map", "zipmap")
 
@@ -192,11 +193,80 @@ def build_map(
     return SOpRef(recorder.temp(ctx, ir.Map(fn_value.fn, inputs, default), span))
 
 
+def build_pooled_vote(
+    recorder: Recorder,
+    name: str,
+    positional: list[Resolved],
+    keywords: dict[str, Resolved],
+    span: Span,
+    ctx: Context,
+) -> Resolved:
+    """``pooled_vote(selector, fn -> score, ..., sop, ..., labels=(...), default=...)``: one score
+    function per label, each taking one parameter per input s-op."""
+    usage = 'pooled_vote(selector, fn(x) -> score_a, fn(x) -> score_b, x_sop, labels=("a", "b"))'
+    scores = [v.fn for v in positional[1:] if isinstance(v, FnVal)]
+    if len(positional) < 3 or "labels" not in keywords or set(keywords) - {"labels", "default"}:
+        raise recorder.error("arity", "wrong arguments to pooled_vote", span, f"usage: {usage}")
+    selector = _selector_operand(recorder, positional[0], "the first argument of pooled_vote", span)
+    if not isinstance(positional[1], FnVal) or any(
+        isinstance(v, FnVal) for v in positional[1 + len(scores) :]
+    ):
+        raise recorder.error(
+            "type", "pooled_vote takes its score functions right after the selector", span, usage
+        )
+    inputs = tuple(
+        _sop_operand(recorder, v, "an input of pooled_vote", span, ctx)
+        for v in positional[1 + len(scores) :]
+    )
+    labels = _pooled_vote_labels(recorder, keywords["labels"], span)
+    if len(labels) != len(scores):
+        raise recorder.error(
+            "arity",
+            f"pooled_vote has {len(scores)} score function(s) but {len(labels)} label(s)",
+            span,
+            "give one score function per label, in the order of labels=(...)",
+        )
+    for fn in scores:
+        if len(fn.params) != len(inputs):
+            raise recorder.error(
+                "arity",
+                f"a score function takes {len(fn.params)} parameter(s) but pooled_vote gives it "
+                f"{len(inputs)} input(s)",
+                fn.span or span,
+            )
+    default: Value = None
+    if "default" in keywords:
+        default_arg = keywords["default"]
+        if not isinstance(default_arg, ConstVal):
+            raise recorder.error("type", "the default of pooled_vote must be a constant", span)
+        default = default_arg.value
+    node = ir.PooledVote(selector, tuple(scores), inputs, labels, default)
+    return SOpRef(recorder.temp(ctx, node, span))
+
+
+def _pooled_vote_labels(recorder: Recorder, value: Resolved, span: Span) -> tuple[Value, ...]:
+    """The labels of a vote: a tuple of distinct constants (one label: a constant)."""
+    if isinstance(value, ConstVal):
+        return (value.value,)
+    if not isinstance(value, TupleVal):
+        raise recorder.error(
+            "type",
+            "the labels of pooled_vote must be a tuple of constants, not "
+            f"{describe_resolved(value)}",
+            span,
+            'write them in order: labels=("neg", "pos")',
+        )
+    if len({value_key(v) for v in value.values}) != len(value.values):
+        raise recorder.error("duplicate", "pooled_vote names a label twice", span)
+    return value.values
+
+
 CALL_BUILDERS: dict[str, CallBuilder] = {
     "select": build_select,
     "select_closest": build_select,
     "aggregate": build_aggregate,
     "selector_width": build_selector_width,
     "map": build_map,
+    "pooled_vote": build_pooled_vote,
 }
 SOP_BUILTINS = tuple(CALL_BUILDERS)

@@ -9,6 +9,7 @@ The nodes an expression creates are recorded as temporaries of the binding's
 from __future__ import annotations
 
 import difflib
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -336,8 +337,9 @@ class Elaborator(Recorder):
             if isinstance(arg, (SOpRef, SelRef)) and arg.name.startswith(TEMP):
                 # an argument passed on from an outer call keeps the outer parameter's name
                 self.macro_arguments.setdefault(arg.name, MacroArgument(f"{prefix}__{param}", ctx))
-        local_scope = dict(definition.scope)
-        local_scope.update(zip(params, args, strict=True))
+        # the parameters over the defining file's scope as it is now (read through, not
+        # copied: incremental resolution notes only the names a body reads)
+        local_scope: Scope = ChainMap(dict(zip(params, args, strict=True)), definition.scope)
         self.macro_stack.append(name)
         try:
             for statement in definition.node.body:

@@ -15,7 +15,7 @@ from typing import Any
 from rasp_ir import ir
 from rasp_ir.diagnostics import Span
 from rasp_ir.syntax import ast
-from rasp_ir.syntax.resolved import Resolved, SetVal, TableVal
+from rasp_ir.syntax.resolved import Resolved, Scope, SetVal, TableVal
 from rasp_ir.syntax.state import Recorder
 from rasp_ir.term_eval import ExprError, evaluate
 from rasp_ir.terms import free_params
@@ -42,7 +42,7 @@ class TermBuilder:
     """
 
     recorder: Recorder
-    scope: dict[str, Resolved]
+    scope: Scope
     leaf: Callable[[ast.Argument], ir.Expr]
     constant_literal: Callable[[ast.Argument], Resolved]
 

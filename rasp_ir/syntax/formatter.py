@@ -11,9 +11,11 @@ trailing comments at the end of their line, aligned when consecutive lines have 
 and ``import``, and blank lines between statements (at most one). A set or table written with
 a trailing comma stays one item per line, as in ruff and black.
 
-Before it returns, :func:`format_source` proves the result means the same: parsed again, it
-has exactly the tokens and comments of the input, so it has the same parse tree and the same
-IR; otherwise it raises instead of returning text that would change the program.
+Before it returns, :func:`format_source` proves the result means the same: read again with the
+lexer states the input's parse went through, it has exactly the input's tokens (so the parser,
+which sees only tokens, builds the same tree, and the same IR: see
+:meth:`~rasp_ir.syntax.lalr.FastLalr.reread`) and comments; otherwise it raises instead of
+returning text that would change the program.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from itertools import accumulate
 
 from lark import Token, Tree
 
+from rasp_ir.collector import collector_paused
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.layout import (
     INDENT,
@@ -41,7 +44,14 @@ from rasp_ir.layout import (
     render_lines,
 )
 from rasp_ir.printer import LINE_WIDTH
-from rasp_ir.syntax.tree import ParseTree, as_token, as_tree, parse_concrete_tree
+from rasp_ir.syntax.lalr import ConcreteParse
+from rasp_ir.syntax.tree import (
+    ParseTree,
+    as_token,
+    as_tree,
+    fast_concrete_parser,
+    parse_concrete,
+)
 from rasp_ir.syntax.trivia import Trivia, collect_trivia
 
 COMMENT_GAP = 2
@@ -62,34 +72,33 @@ def format_source(text: str, *, line_width: int = LINE_WIDTH, path: str = "<stri
     parse, and (code ``format``) in the should-never-happen case that the formatted text would
     not parse back to the same tokens and comments.
     """
-    tree = parse_concrete_tree(text, path)
-    trivia = collect_trivia(text, tree)
-    tokens, comments = _token_values(trivia.tokens), trivia.comment_texts()
-    formatted = _Formatter(trivia, line_width).file(tree)
-    _check_same_program(tokens, comments, formatted, path)
+    # the trees are freed (by reference counting) before the collector runs again
+    with collector_paused():
+        return _formatted(text, line_width, path)
+
+
+def _formatted(text: str, line_width: int, path: str) -> str:
+    parsed = parse_concrete(text, path)
+    trivia = collect_trivia(text, parsed.tokens)
+    comments = trivia.comment_texts()
+    formatted = _Formatter(trivia, line_width).file(parsed.tree)
+    _check_same_program(parsed, comments, formatted, path)
     return formatted
 
 
 def _check_same_program(
-    tokens: list[tuple[str, str]], comments: list[str], formatted: str, path: str
+    parsed: ConcreteParse, comments: list[str], formatted: str, path: str
 ) -> None:
-    """Raise unless ``formatted`` has exactly ``tokens`` and ``comments`` (those of the input):
-    the grammar ignores whitespace, so it then parses to the same tree, and the same IR."""
-    try:
-        again = collect_trivia(formatted, parse_concrete_tree(formatted, path))
-        same = _token_values(again.tokens) == tokens and again.comment_texts() == comments
-    except RaspError:
-        same = False
-    if not same:
+    """Raise unless ``formatted`` has exactly the tokens of ``parsed`` (the input's), each
+    read in the lexer state the input's was, and exactly ``comments`` (the input's)."""
+    ignored = fast_concrete_parser().reread(formatted, parsed.tokens, parsed.lexed_with)
+    again = [text.rstrip() for kind, text in ignored or () if kind == "COMMENT"]
+    if ignored is None or again != comments:
         raise RaspError.single(
             "format",
             f"{path}: the formatted text would not mean the same program; nothing was changed",
             hint="this is a bug in the formatter: please report it with this file",
         )
-
-
-def _token_values(tokens: Sequence[Token]) -> list[tuple[str, str]]:
-    return [(token.type, str(token)) for token in tokens]
 
 
 class _Formatter:
@@ -236,6 +245,8 @@ class _Formatter:
             return self._token(item)
         kind = item.data
         children = item.children
+        if len(children) == 1:  # a name or a literal: its token
+            return self._expr(children[0])
         if kind in ("or_op", "and_op", "arith"):
             return self._chain(item)
         if kind == "ifelse":
@@ -249,17 +260,16 @@ class _Formatter:
                 children[-1],
                 prefix=self._token(children[0]),
             )
-        if kind in ("value_set", "table"):
-            return self._bracket(children[0], children[1:-1], children[-1], fill=True)
-        if kind in ("tuple_", "atom"):
-            return self._bracket(children[0], children[1:-1], children[-1])
+        if kind in ("value_set", "table", "tuple_", "atom"):
+            fill = kind in ("value_set", "table")
+            return self._bracket(children[0], children[1:-1], children[-1], fill=fill)
         if kind in ("keyword", "entry"):
             key, separator, value = children
             space = " " if kind == "entry" else ""
             return concat(self._expr(key), self._token(separator), space, self._expr(value))
         if kind == "neg":
             return concat(self._token(children[0]), self._expr(children[1]))
-        # compare, member, not_member, not_op, literals, names: tokens and operands, spaced
+        # compare, member, not_member, not_op: tokens and operands, spaced
         return join(Text(" "), [self._expr(child) for child in children])
 
     def _chain(self, node: ParseTree) -> Doc:
@@ -356,12 +366,12 @@ class _Formatter:
         """A token with its comments: own-line ones before it (unless not ``leading``), the
         trailing one after it."""
         token = as_token(item)
-        index = self._index(token)
+        index = self.first_of[token.start_pos or 0]
         trailing = self.trivia.trailing.get(index)
         if trailing is None and not (leading and index in self.trivia.leading):
-            return Text(str(token))
+            return Text(token.value)
         parts = [self._leading(token)] if leading else []
-        parts.append(Text(str(token)))
+        parts.append(Text(token.value))
         if trailing is not None:
             parts.append(Comment(trailing))
         return concat(*parts)

@@ -76,6 +76,9 @@ def rename(node: ir.Node, names: Mapping[str, str]) -> ir.Node:
         return ir.Aggregate(new(node.selector), new(node.sop), node.reduce, node.default)
     if isinstance(node, ir.SelectorWidth):
         return ir.SelectorWidth(new(node.selector))
+    if isinstance(node, ir.PooledVote):
+        inputs = tuple(new(n) for n in node.inputs)
+        return ir.PooledVote(new(node.selector), node.scores, inputs, node.labels, node.default)
     return node
 
 

@@ -21,7 +21,7 @@ from rasp_ir import ir
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.limits import MAX_BINDINGS, MAX_SOURCE_CHARS
 from rasp_ir.syntax import ast
-from rasp_ir.syntax.ast_limits import ast_limit_problems
+from rasp_ir.syntax.ast_limits import ast_limit_problems, node_limit_problems
 from rasp_ir.syntax.bindings import BindingResolver
 from rasp_ir.syntax.build_ast import parse_module
 from rasp_ir.syntax.elaborate import MacroDef
@@ -34,12 +34,21 @@ from rasp_ir.syntax.resolved import (
     macro_marker,
 )
 from rasp_ir.syntax.state import StatementFailed
+from rasp_ir.syntax.statement_memo import RecordingList, StatementMemo
 
 
 class ProgramResolver(BindingResolver):
-    """Resolves a main file (and what it imports) into one program."""
+    """Resolves a main file (and what it imports) into one program. With a ``memo``, the main
+    file's statements are resolved incrementally (:mod:`rasp_ir.syntax.statement_memo`): the
+    file-level state lives in the memo's recording containers, and :meth:`main_scope` is the
+    scope to resolve the main file into."""
 
-    def __init__(self, overrides: HeaderOverrides | None, read_file: Callable[[Path], str]):
+    def __init__(
+        self,
+        overrides: HeaderOverrides | None,
+        read_file: Callable[[Path], str],
+        memo: StatementMemo | None = None,
+    ):
         super().__init__()
         self.overrides = overrides or HeaderOverrides()
         self.read_file = read_file
@@ -47,6 +56,18 @@ class ProgramResolver(BindingResolver):
         self.directives = HeaderDirectives()
         self.import_stack: list[Path] = []
         self.imported: set[Path] = set()
+        self.memo = memo
+        if memo is not None:
+            self.binding_spans = memo.container("spans")
+            self.encodings = memo.container("encodings")
+            self.defs = memo.container("defs")
+            self.outputs = RecordingList("outputs", memo.log)
+
+    def main_scope(self) -> Scope:
+        """A new scope for the main file: the primitives, recorded when there is a memo."""
+        if self.memo is None:
+            return global_scope()
+        return self.memo.container("scope", global_scope())
 
     def resolve_file(
         self, text: str, file: str, scope: Scope, *, main: bool, module: ast.Module | None = None
@@ -61,7 +82,7 @@ class ProgramResolver(BindingResolver):
             )
         if module is None:
             module = parse_module(text, file)
-        too_large = ast_limit_problems(module, file)
+        too_large = self._limit_problems(module, file, main=main)
         if too_large:
             raise RaspError(too_large)
         for directive in module.directives if main else ():
@@ -75,7 +96,36 @@ class ProgramResolver(BindingResolver):
             except StatementFailed:
                 continue
 
+    def _limit_problems(self, module: ast.Module, file: str, *, main: bool) -> list[Diagnostic]:
+        if self.memo is None or not main:
+            return ast_limit_problems(module, file)
+        memo = self.memo
+        return ast_limit_problems(
+            module, file, per_node=lambda top: memo.limit_problems(top, node_limit_problems)
+        )
+
     def _statement(self, statement: ast.Statement, file: str, scope: Scope, *, main: bool) -> None:
+        if self.memo is None or not main or isinstance(statement, ast.Import):
+            self._resolve_statement(statement, file, scope, main=main)
+            return
+        containers = {
+            "scope": scope,
+            "spans": self.binding_spans,
+            "encodings": self.encodings,
+            "defs": self.defs,
+            "outputs": self.outputs,
+        }
+        self.memo.resolve(
+            statement,
+            containers,
+            (self.bindings, self.diagnostics, self.outputs),
+            lambda definition: MacroDef(definition.node, scope),
+            lambda: self._resolve_statement(statement, file, scope, main=main),
+        )
+
+    def _resolve_statement(
+        self, statement: ast.Statement, file: str, scope: Scope, *, main: bool
+    ) -> None:
         if isinstance(statement, ast.Binding):
             self.bind(statement, scope, prefix="")
         elif isinstance(statement, ast.Def):
@@ -204,22 +254,29 @@ def parse_program(
     overrides: HeaderOverrides | None = None,
     read_file: Callable[[Path], str] | None = None,
     module: ast.Module | None = None,
+    memo: StatementMemo | None = None,
 ) -> ir.Program:
     """The program in ``text`` (``file`` names it in diagnostics and anchors imports);
     ``module`` is the AST of ``text`` when the caller has it already (the language server
-    parses statement by statement).
+    parses statement by statement); ``memo`` holds the statements of the previous version of
+    ``text`` and reuses those unaffected by the change (the result is the same as without it).
 
     Raises :class:`RaspError` with every problem found.
     """
-    resolver = ProgramResolver(overrides, read_file or (lambda p: p.read_text(encoding="utf-8")))
+    read = read_file or (lambda p: p.read_text(encoding="utf-8"))
+    resolver = ProgramResolver(overrides, read, memo)
     # Resolution allocates many objects and frees few: the cycle collector's passes over them
     # cost a third of the time on large programs (benchmarks/large_programs.py).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        resolver.resolve_file(text, file, global_scope(), main=True, module=module)
+        if memo is not None:
+            memo.start()
+        resolver.resolve_file(text, file, resolver.main_scope(), main=True, module=module)
         return resolver.program()
     finally:
+        if memo is not None:
+            memo.finish()
         if collecting:
             gc.enable()
 

@@ -7,6 +7,7 @@ operator, or a set, table or tuple literal; which one decides how its context us
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -58,7 +59,7 @@ class TupleVal:
 
 
 Resolved = SOpRef | SelRef | ConstVal | FnVal | OpVal | SetVal | TableVal | TupleVal
-Scope = dict[str, Resolved]
+Scope = MutableMapping[str, Resolved]
 """What the names of one file (or one macro expansion) stand for."""
 
 

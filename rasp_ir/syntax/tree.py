@@ -14,8 +14,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.tree import Meta
 
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
-from rasp_ir.grammar import grammar_text
-from rasp_ir.syntax.lalr_tables import built_parser, stored_parser
+from rasp_ir.syntax.lalr import ConcreteParse, FastLalr
+from rasp_ir.syntax.parser_tables import (
+    build_concrete_parser,
+    build_ir_parser,
+    stored_concrete_parser,
+    stored_ir_parser,
+)
 
 ParseTree = Tree[Token]
 
@@ -46,23 +51,26 @@ _FRIENDLY = {
 @cache
 def grammar_parser() -> Lark:
     """The LALR parser of ``grammar/rasp.lark`` (strict: grammar conflicts are errors), made
-    once: from the stored tables of :mod:`rasp_ir.syntax.lalr_tables` while they match the
-    grammar, else built."""
-    return stored_parser() or built_parser()
+    once: loaded from its stored tables (:mod:`rasp_ir.syntax.parser_tables`) when they match
+    the grammar, else built from the grammar."""
+    return stored_ir_parser() or build_ir_parser()
 
 
 @cache
 def concrete_parser() -> Lark:
     """The same parser keeping every token (brackets, keywords, ``;``): a concrete syntax tree
     for the formatter, built once. Its nodes carry no positions (their tokens do), which
-    saves a third of the parse."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        maybe_placeholders=False,
-        keep_all_tokens=True,
-    )
+    saves a third of the parse. Loaded from its stored tables
+    (:mod:`rasp_ir.syntax.parser_tables`) when they match the grammar, else built from the
+    grammar, not strict (:func:`grammar_parser` builds the same grammar strict, the tests this
+    one)."""
+    return stored_concrete_parser() or build_concrete_parser()
+
+
+@cache
+def fast_concrete_parser() -> FastLalr:
+    """:func:`concrete_parser`'s tables in a faster loop (same tokens, same tree), built once."""
+    return FastLalr(concrete_parser())
 
 
 def as_tree(item: ParseTree | Token) -> ParseTree:
@@ -114,7 +122,18 @@ def parse_tree(text: str, file: str) -> ParseTree:
 def parse_concrete_tree(text: str, file: str) -> ParseTree:
     """The concrete syntax tree of ``text`` (every token kept, comments aside); the same
     :class:`RaspError` as :func:`parse_tree` on bad syntax."""
-    return _parse(concrete_parser(), text, file)
+    return parse_concrete(text, file).tree
+
+
+def parse_concrete(text: str, file: str) -> ConcreteParse:
+    """The concrete syntax tree of ``text``, its tokens and the lexer states they were read
+    in; the same :class:`RaspError` as :func:`parse_tree` on bad syntax (the fast loop only
+    parses: Lark, run again, says what is wrong)."""
+    parsed = fast_concrete_parser().parse(text)
+    if parsed is not None:
+        return parsed
+    _parse(concrete_parser(), text, file)
+    raise AssertionError(f"{file}: Lark parses what the fast LALR loop rejected (a bug)")
 
 
 def _parse(parser: Lark, text: str, file: str) -> ParseTree:

@@ -1,5 +1,5 @@
-"""Source text and its concrete syntax tree in, the tokens with their comments and blank lines
-out: what the grammar ignores but a formatter must keep.
+"""Source text and its tokens in, the tokens with their comments and blank lines out: what the
+grammar ignores but a formatter must keep.
 
 A ``#`` comment runs to the end of its line, so each one is either *trailing* (after a token
 on that token's line) or *own-line* (first on its line), and belongs to the token after it.
@@ -10,11 +10,10 @@ or semicolon joins the line above), unless that token has comments of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lark import Token
-
-from rasp_ir.syntax.tree import ParseTree
 
 _COMMENT = re.compile(r"#[^\n]*")
 _JOINS_LINE_ABOVE = frozenset({"COMMA", "SEMICOLON"})
@@ -54,11 +53,10 @@ class Trivia:
         return texts
 
 
-def collect_trivia(text: str, tree: ParseTree) -> Trivia:
-    """The tokens of ``tree`` (a concrete syntax tree of ``text``) with the comments and blank
-    lines of ``text`` attached to them."""
-    trivia = Trivia(_tokens_in_order(tree))
-    tokens = trivia.tokens
+def collect_trivia(text: str, tokens: Sequence[Token]) -> Trivia:
+    """``tokens`` (every token of ``text``, in order) with the comments and blank lines of
+    ``text`` attached to them."""
+    trivia = Trivia(list(tokens))
     previous_end = 0
     for index in range(len(tokens) + 1):
         gap_end = (tokens[index].start_pos or 0) if index < len(tokens) else len(text)
@@ -78,20 +76,6 @@ def collect_trivia(text: str, tree: ParseTree) -> Trivia:
             previous_end = tokens[index].end_pos or 0
     _move_past_commas(trivia)
     return trivia
-
-
-def _tokens_in_order(tree: ParseTree) -> list[Token]:
-    """The tokens of ``tree`` from first to last, without recursion (a long chain of ``+`` is
-    a tree as deep as it is long)."""
-    tokens: list[Token] = []
-    pending: list[ParseTree | Token] = [tree]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, Token):
-            tokens.append(item)
-        else:
-            pending.extend(reversed(item.children))
-    return tokens
 
 
 def _move_past_commas(trivia: Trivia) -> None:

@@ -36,10 +36,13 @@ def test_the_generated_program_checks_and_has_the_lines_asked_for() -> None:
 def test_a_tiny_benchmark_writes_both_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _script().main(["--lines", "60", "--edits", "2", "--results", str(tmp_path)])
+    script = _script()
+    script.main(["--lines", "60", "--edits", "2", "--line-edits", "3", "--results", str(tmp_path)])
     report = json.loads((tmp_path / "lsp_latency.json").read_text())
-    assert [row["measure"] for row in report["rows"]] == ["diagnostics", "hover", "definition"]
-    assert report["lines"] == 59 and report["edits"] == 2
+    measures = ["diagnostics", "hover", "definition", "diagnostics_lines_moved"]
+    assert [row["measure"] for row in report["rows"]] == measures
+    assert report["lines"] == 59 and report["edits"] == 2 and report["line_edits"] == 3
+    assert len(report["ms"].pop("diagnostics_lines_moved")) == 3
     assert all(len(values) == 2 for values in report["ms"].values())
     assert set(report["ms"]) == {
         "diagnostics",

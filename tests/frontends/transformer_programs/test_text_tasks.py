@@ -5,6 +5,7 @@ the data's test split; bad data and options are clear errors."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,16 @@ CLASSIFY_TRAIN = (
     "--epochs 30 --batch-size 32 --lr 0.05 --embedding-chunks 1 --chunk-values 10"
 )
 CLASSIFY_LIFT = "tp lift runs/classify -o classify.rasp --exhaustive-limit 700 --samples 100"
+CLASSIFY_COMPILE = "tp compile classify.rasp -o runs/classify-back --data runs/classify"
 
 
 @pytest.mark.slow
 def test_the_readme_classify_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Slow (about 10 s of CPU); reading and encoding the CSV files are tested fast in
-    test_text_data.py, training and lifting through the NER tests."""
+    """Slow (about 15 s of CPU); reading and encoding the CSV files are tested fast in
+    test_text_data.py, training and lifting through the NER tests, the pooled readout's lift
+    and compile-back on hand-set models in test_pooled_readout.py."""
     monkeypatch.chdir(tmp_path)
     torch.set_num_threads(1)
     assert main(["tp", "corpus", "classify", "-o", "toy-classify"]) == 0
@@ -64,7 +67,19 @@ def test_the_readme_classify_commands(
     assert main(CLASSIFY_LIFT.split()) == 0
     certificate = json.loads((tmp_path / "classify.certificate.json").read_text())
     assert certificate["agreement"] == 1.0
-    assert "selector_width(" in (tmp_path / "classify.rasp").read_text()
+    assert certificate["inputs"]["test_split"]["inputs"] == 40
+    assert certificate["compared"].startswith(
+        "the argmax model's class and the program's output at <s>"
+    )
+    program = (tmp_path / "classify.rasp").read_text()
+    assert "pool = select(indices, indices, true);" in program
+    assert "prediction = pooled_vote(\n    pool," in program
+    clusters = dict(re.findall(r'"(good|great)": (\d+)', program))
+    assert clusters["good"] == clusters["great"]
+    capsys.readouterr()
+    assert main(CLASSIFY_COMPILE.split()) == 0
+    compiled = capsys.readouterr().out
+    assert "40 of them the test split of runs/classify" in compiled
 
 
 def test_text_tasks_need_their_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,7 @@ RULES: dict[type, Rule] = {
     ir.SelectorOr: lambda node: {"op": "or", "args": [node.left, node.right]},
     ir.Aggregate: lambda node: {"op": "aggregate", "selector": node.selector, "sop": node.sop},
     ir.SelectorWidth: lambda node: {"op": "selector_width", "selector": node.selector},
+    ir.PooledVote: lambda node: {"op": "pooled_vote", "selector": node.selector},
 }
 
 

@@ -8,9 +8,11 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from rasp_ir.diagnostics import RaspError, Span
-from rasp_ir.lsp.incremental import IncrementalParser, split_statements
+from rasp_ir.lsp.incremental import IncrementalParser, resplit_statements, split_statements
 from rasp_ir.syntax import ast, parse_module
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -113,3 +115,32 @@ def test_an_edit_inside_one_statement_reparses_only_that_statement() -> None:
     parser.parse(TRICKY.replace("x = {1, 2};", "x = {1, 3};"), "f.rasp")
     # the edited line holds two statements: both are parsed again, the other six are kept
     assert parser.reused == len(split_statements(TRICKY)) - 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([TRICKY, *(p.read_text(encoding="utf-8") for p in EXAMPLES)]),
+    st.integers(0, 10_000),
+    st.integers(0, 40),
+    st.text(alphabet=' \n;#"{}()[]%abdef=1', max_size=6),
+)
+@example(TRICKY, TRICKY.index('"a;";'), 0, "xx")  # the next statement on the line moves right
+@example(TRICKY, TRICKY.index("%max_len"), 0, "\n")  # every later statement moves down
+def test_cutting_again_after_an_edit_gives_what_cutting_the_new_text_gives(
+    text: str, at: int, removed: int, inserted: str
+) -> None:
+    start = at % (len(text) + 1)
+    edited = text[:start] + inserted + text[start + removed :]
+    again = resplit_statements(text, split_statements(text), edited)
+    assert again == split_statements(edited)
+
+
+def test_statements_moved_by_an_added_line_are_moved_not_parsed_again() -> None:
+    parser = IncrementalParser()
+    parser.parse(TRICKY, "f.rasp")
+    moved = "# a new first line\n" + TRICKY
+    assert parser.parse(moved, "f.rasp") == _whole(moved)
+    assert parser.reused == len(split_statements(TRICKY))
+    found = parser.parse(TRICKY, "f.rasp")  # and back
+    assert found == _whole(TRICKY) and _line_texts(found) == _line_texts(_whole(TRICKY))
+    assert parser.reused == len(split_statements(TRICKY))

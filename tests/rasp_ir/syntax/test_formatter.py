@@ -18,7 +18,7 @@ from rasp_ir.ir import Program
 from rasp_ir.printer import format_program
 from rasp_ir.syntax import formatter, parse_program
 from rasp_ir.syntax.formatter import format_source
-from rasp_ir.syntax.tree import ParseTree, parse_concrete_tree
+from rasp_ir.syntax.tree import ParseTree, parse_concrete, parse_concrete_tree
 from rasp_ir.syntax.trivia import collect_trivia
 from tests.strategies import programs
 
@@ -54,13 +54,13 @@ def test_the_golden_files_cover_every_construct_of_the_grammar() -> None:
 
 
 def _comments(text: str) -> list[str]:
-    return collect_trivia(text, parse_concrete_tree(text, "<test>")).comment_texts()
+    return collect_trivia(text, parse_concrete(text, "<test>").tokens).comment_texts()
 
 
 def _relayout(text: str, rng: random.Random, separators: list[str]) -> str:
     """``text`` with the layout between its tokens replaced by random ``separators``, except
     where comments or blank lines sit (those gaps stay as they are)."""
-    tokens = collect_trivia(text, parse_concrete_tree(text, "<test>")).tokens
+    tokens = parse_concrete(text, "<test>").tokens
     pieces: list[str] = []
     previous_end = 0
     for token in tokens:
@@ -149,8 +149,19 @@ def test_a_layout_that_would_change_the_program_is_refused(
     def changes_a_token(self: formatter._Formatter, tree: ParseTree) -> str:
         return original(self, tree).replace("tokens", "indices")
 
-    text = "x = tokens;  # note\noutput x;\n"
-    for broken in (drops_a_comment, changes_a_token):
+    def glues_two_tokens(self: formatter._Formatter, tree: ParseTree) -> str:
+        return original(self, tree).replace("output x", "outputx")
+
+    def moves_a_comment_into_a_string(self: formatter._Formatter, tree: ParseTree) -> str:
+        return original(self, tree).replace('"a";  # note', '"a  # note";')
+
+    text = 'x = tokens == "a";  # note\noutput x;\n'
+    for broken in (
+        drops_a_comment,
+        changes_a_token,
+        glues_two_tokens,
+        moves_a_comment_into_a_string,
+    ):
         monkeypatch.setattr(formatter._Formatter, "file", broken)
         with pytest.raises(RaspError) as caught:
             format_source(text, path="prog.rasp")

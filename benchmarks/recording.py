@@ -1,0 +1,54 @@
+"""What every benchmark records beside its figures: the machine, its load, and the results files.
+
+The machines these benchmarks run on are shared and noisy, so every table quotes the load next
+to its figures. Scripts import this module as ``benchmarks.recording`` (each puts the
+repository root on ``sys.path`` first, since they run as ``python benchmarks/NAME.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from rasp_ir.api import write_text_atomically
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def uptime() -> str:
+    """The ``uptime`` line (time, up time, users, the 1/5/15-minute load averages), or the
+    load averages from ``/proc/loadavg`` where ``uptime`` is missing, or ``"unknown"``."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        try:
+            return "load average: " + ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+        except OSError:
+            return "unknown"
+
+
+def load_1min() -> str:
+    """The 1-minute load average, as ``/proc/loadavg`` writes it, or ``"unknown"``."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
+def machine() -> str:
+    """The machine in words: processor, CPU count, Python version
+    (``"x86_64, 2 CPUs, Python 3.11.7"``)."""
+    processor = platform.processor() or platform.machine()
+    return f"{processor}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def write_results(folder: Path, stem: str, payload: object, markdown: str) -> None:
+    """Write ``folder/stem.json`` (``payload``, indented) and ``folder/stem.md`` (``markdown``,
+    ending in one newline), each atomically, creating ``folder`` if needed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(folder / f"{stem}.json", json.dumps(payload, indent=2) + "\n")
+    write_text_atomically(folder / f"{stem}.md", markdown.rstrip("\n") + "\n")
