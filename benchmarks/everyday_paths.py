@@ -16,8 +16,11 @@ Four tables (programs from examples/, ``max_len`` overridden to ``--length``):
 * **rasp verify --backend torch --exhaustive**: the whole command in a fresh process, against
   the interpreter alone on the same inputs.
 
-Times are medians of ``--repeats`` runs (wall clock); the load average (``/proc/loadavg``) is
-recorded beside each table, since a loaded machine slows everything. Writes
+Times are medians of ``--repeats`` runs (wall clock, and CPU time beside it for the hub's paths:
+on a shared machine the CPU time is what the program costs); the load average
+(``/proc/loadavg``) is recorded beside each table, since a loaded machine slows everything.
+Commands run as an installed ``rasp`` does, from bytecode caches (kept in a temporary folder,
+written by one untimed run), whatever ``PYTHONDONTWRITEBYTECODE`` says. Writes
 benchmarks/results/everyday_paths.{json,md}.
 """
 
@@ -29,6 +32,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shlex
 import statistics
 import subprocess
@@ -55,6 +59,7 @@ TORCH_PROGRAMS = ("sort", "sort_unique", "hist", "reverse")
 RESULTS = ROOT / "benchmarks" / "results"
 NAME = "everyday_paths"
 SECTIONS = ("one_input", "batch_run", "torch_models", "verify")
+PYCACHE = Path(tempfile.gettempdir()) / "rasp-ir-benchmark-pycache"
 Inputs = list[list[Value]]
 
 
@@ -91,6 +96,23 @@ def _median(run: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def _median_times(run: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``run`` (CPU time of this process and of the commands it
+    waited for)."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
+        run()
+        walls.append(time.perf_counter() - start)
+        cpus.append(_cpu_seconds() - cpu_start)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _program(name: str, length: int, vocab: tuple[Value, ...] | None = None) -> Program:
     path = ROOT / "examples" / f"{name}.rasp"
     return parse_file(path, overrides=HeaderOverrides(vocab=vocab, max_len=length))
@@ -122,13 +144,15 @@ def _one_input(args: argparse.Namespace) -> list[dict[str, object]]:
             for tokens in inputs[: len(inputs) // 10]:
                 interpret(program, [tokens]).outputs()
 
-        prepared_us = _median(prepared, args.repeats) / len(inputs) * 1e6
+        prepared_s, prepared_cpu_s = _median_times(prepared, args.repeats)
+        prepared_us = prepared_s / len(inputs) * 1e6
         unprepared_us = _median(unprepared, args.repeats) / (len(inputs) // 10) * 1e6
         naive_us = 1e6 / _naive_rate(program, inputs[: args.naive_inputs], args.repeats)
         rows.append(
             {
                 "program": name,
                 "executable_us": prepared_us,
+                "executable_cpu_us": prepared_cpu_s / len(inputs) * 1e6,
                 "interpret_us": unprepared_us,
                 "naive_us": naive_us,
                 "vs_interpret": unprepared_us / prepared_us,
@@ -149,7 +173,8 @@ def _batch_run(args: argparse.Namespace, folder: Path) -> list[dict[str, object]
         command = [args.python, "-m", "rasp_ir.cli.main", "run", path, "--batch", str(batch)]
         if args.length != 8:
             command += ["--max-len", str(args.length)]
-        seconds = _median(partial(_quietly, command), args.repeats)
+        _quietly(command)  # writes the bytecode caches
+        seconds, cpu_seconds = _median_times(partial(_quietly, command), args.repeats)
         interpreter_s = _median(partial(_outputs, Executable(program), inputs), args.repeats)
         naive = _naive_rate(program, inputs[: args.naive_inputs], args.repeats)
         rate = len(inputs) / seconds
@@ -159,6 +184,8 @@ def _batch_run(args: argparse.Namespace, folder: Path) -> list[dict[str, object]
                 "inputs": len(inputs),
                 "command_seconds": seconds,
                 "command_inputs_per_s": rate,
+                "command_cpu_seconds": cpu_seconds,
+                "command_inputs_per_cpu_s": len(inputs) / cpu_seconds,
                 "interpreter_inputs_per_s": len(inputs) / interpreter_s,
                 "naive_inputs_per_s": naive,
                 "vs_naive": rate / naive,
@@ -173,7 +200,10 @@ def _outputs(executable: Executable, inputs: Inputs) -> None:
 
 
 def _quietly(command: list[str]) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    """Run ``command`` in the repository root, output discarded, with bytecode caches kept in
+    :data:`PYCACHE` (as an installed rasp has them)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(
         command,
         check=True,
@@ -261,11 +291,13 @@ def _tables(report: dict[str, object]) -> list[str]:
         lines += [
             f"## One input per call (load average {one['load']})",
             "",
-            "| program | Executable call | interpret() | naive | vs interpret() | vs naive |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| program | Executable call | (CPU) | interpret() | naive | vs interpret() "
+            "| vs naive |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         lines += [
             f"| {row['program']} | {row['executable_us']:,.0f} us "
+            f"| {row['executable_cpu_us']:,.0f} us "
             f"| {row['interpret_us']:,.0f} us | {row['naive_us']:,.0f} us "
             f"| {row['vs_interpret']:.1f}x | {row['vs_naive']:.1f}x |"
             for row in one["rows"]
@@ -276,13 +308,14 @@ def _tables(report: dict[str, object]) -> list[str]:
         lines += [
             f"## rasp run --batch, whole command (load average {batch['load']})",
             "",
-            "| program | inputs | seconds | inputs/s | interpreter inputs/s | naive inputs/s "
-            "| vs naive | of interpreter |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| program | inputs | seconds | inputs/s | CPU seconds | inputs per CPU s "
+            "| interpreter inputs/s | naive inputs/s | vs naive | of interpreter |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         lines += [
             f"| {row['program']} | {row['inputs']:,} | {row['command_seconds']:.2f} "
-            f"| {row['command_inputs_per_s']:,.0f} | {row['interpreter_inputs_per_s']:,.0f} "
+            f"| {row['command_inputs_per_s']:,.0f} | {row['command_cpu_seconds']:.2f} "
+            f"| {row['command_inputs_per_cpu_s']:,.0f} | {row['interpreter_inputs_per_s']:,.0f} "
             f"| {row['naive_inputs_per_s']:,.0f} | {row['vs_naive']:.1f}x "
             f"| {row['of_interpreter']:.2f} |"
             for row in batch["rows"]
@@ -321,9 +354,31 @@ def _tables(report: dict[str, object]) -> list[str]:
     return lines
 
 
+def _rows(measure: Callable[[], list[dict[str, object]]]) -> dict[str, object]:
+    return {"rows": measure()}
+
+
+def _measured(measure: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """What ``measure`` gives, with the date and the load averages at its start and end."""
+    start = _load()
+    found = measure()
+    date = datetime.datetime.now(datetime.UTC).isoformat(timespec="minutes")
+    return {"load": f"{start}, then {_load()}; {date}", **found}
+
+
+def _earlier_sections(args: argparse.Namespace) -> dict[str, object]:
+    """The sections of the last results that this run does not measure (``--sections``), each
+    with its own load and date, so that a partial run keeps the other tables."""
+    path = args.results / f"{NAME}.json"
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text(encoding="utf-8"))
+    return {key: earlier[key] for key in SECTIONS if key in earlier and key not in args.sections}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-    report: dict[str, object] = {}
+    report = _earlier_sections(args)
     with tempfile.TemporaryDirectory() as folder:
         sections: dict[str, Callable[[], list[dict[str, object]]]] = {
             "one_input": partial(_one_input, args),
@@ -332,9 +387,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         for key, measure in sections.items():
             if key in args.sections:
-                report[key] = {"load": _load(), "rows": measure()}
+                report[key] = _measured(partial(_rows, measure))
         if "verify" in args.sections:
-            report["verify"] = {"load": _load(), **_verify(args)}
+            report["verify"] = _measured(partial(_verify, args))
     shown_argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join([".venv/bin/python", f"benchmarks/{NAME}.py", *shown_argv])
     report["environment"] = {
@@ -353,7 +408,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- date: {report['environment']['date']}",  # type: ignore[index]
         f"- machine: {platform.platform()}, {os.cpu_count()} CPUs; load averages (1, 5, 15 "
         "min) are quoted per table: other processes shared the machine",
-        f"- programs from examples/ with max_len {args.length}; medians of {args.repeats} runs",
+        f"- programs from examples/ with max_len {args.length}; medians of {args.repeats} runs; "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}",
+        "- commands run from bytecode caches (as installed); CPU seconds include the command's "
+        "process",
         "",
         *_tables(report),
     ]

@@ -4,9 +4,11 @@ the program's vocabulary.
 Tokens are typed and checked as :func:`rasp_ir.inputs.json_tokens` and
 :func:`rasp_ir.inputs.check_input` do for one line, but with maps built once per vocabulary and
 one JSON parse for the whole text: the batch is read on the fast path when every line is a JSON
-array of tokens written in their usual form (``"a"``, ``3`` or ``"3"``, ``true``). Any other
-text, and any problem, is read again line by line with the single-line readers, so errors name
-the line, the token and what was expected, exactly as before.
+array of tokens written in their usual form (``"a"``, ``3`` or ``"3"``, ``true``). Text exactly
+as ``json.dumps`` writes string tokens is read faster still, from its bytes
+(:mod:`rasp_ir.canonical_batch`). Any other text, and any problem, is read again line by line
+with the single-line readers, so errors name the line, the token and what was expected, exactly
+as before.
 
 Why one parse of all lines is the same as one parse per line: lines are joined with ``,\n``
 and JSON strings cannot hold a newline, so no string spans two lines; every line starts with
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from rasp_ir.canonical_batch import read_canonical
 from rasp_ir.diagnostics import RaspError, Span
 from rasp_ir.inputs import check_input, json_tokens, vocab_kind
 from rasp_ir.ir import Header
@@ -78,6 +81,10 @@ def read_batch(path: str, header: Header, program_file: str) -> TokenBatch:
 def read_batch_text(text: str, header: Header, source: str, program_file: str) -> TokenBatch:
     """The inputs in ``text``, one JSON array per non-blank line (a JSON string: its
     characters), each checked against ``header``; ``source`` names the text in errors."""
+    canonical = read_canonical(text, header.vocab, header.max_len)
+    if canonical is not None:
+        found, lengths = canonical
+        return _padded(found, lengths, int(lengths.max()) if len(lengths) else 0)
     lines = [line for line in (line.strip(JSON_BLANKS) for line in text.splitlines()) if line]
     fast = _read_plain_arrays(lines, header)
     if fast is not None:
@@ -103,17 +110,17 @@ def _read_plain_arrays(lines: list[str], header: Header) -> TokenBatch | None:
         return None
     if len(inputs) != len(lines):
         return None
-    flat = list(chain.from_iterable(inputs))
     kind = vocab_kind(header.vocab)
-    if kind != "str" and not set(map(type, flat)) <= _TYPES_OF_KIND[kind]:
-        return None
-    try:
-        found = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
-    except (KeyError, TypeError):
+    if kind != "str" and not set(map(type, chain.from_iterable(inputs))) <= _TYPES_OF_KIND[kind]:
         return None
     lengths = np.fromiter(map(len, inputs), dtype=np.int64, count=len(inputs))
     longest = int(lengths.max()) if len(lengths) else 0
     if longest > header.max_len:
+        return None
+    tokens = chain.from_iterable(inputs)
+    try:
+        found = np.fromiter(map(codes.__getitem__, tokens), dtype=np.int64, count=lengths.sum())
+    except (KeyError, TypeError):
         return None
     return _padded(found, lengths, longest)
 

@@ -14,9 +14,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.tree import Meta
 
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
-from rasp_ir.grammar import grammar_text
 from rasp_ir.syntax.lalr import ConcreteParse, FastLalr
-from rasp_ir.syntax.parser_tables import build_concrete_parser, stored_concrete_parser
+from rasp_ir.syntax.parser_tables import (
+    build_concrete_parser,
+    build_ir_parser,
+    stored_concrete_parser,
+    stored_ir_parser,
+)
 
 ParseTree = Tree[Token]
 
@@ -46,15 +50,10 @@ _FRIENDLY = {
 
 @cache
 def grammar_parser() -> Lark:
-    """The LALR parser of ``grammar/rasp.lark`` (strict: grammar conflicts are errors), built
-    once."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    """The LALR parser of ``grammar/rasp.lark`` (strict: grammar conflicts are errors), made
+    once: loaded from its stored tables (:mod:`rasp_ir.syntax.parser_tables`) when they match
+    the grammar, else built from the grammar."""
+    return stored_ir_parser() or build_ir_parser()
 
 
 @cache

@@ -57,3 +57,23 @@ def test_command_sections(tmp_path: Path) -> None:
     assert verify["command"] == (
         "rasp verify examples/sort.rasp --backend torch --exhaustive --max-len 2 --vocab a,b,c,d,e"
     )
+
+
+def test_a_partial_run_keeps_the_other_sections(tmp_path: Path) -> None:
+    earlier = {
+        "verify": {
+            "load": "1.00 1.00 1.00, then 1.00 1.00 1.00; 2026-01-01T00:00+00:00",
+            "command": "rasp verify examples/sort.rasp",
+            "inputs": 31,
+            "command_seconds": 1.0,
+            "command_inputs_per_s": 31.0,
+            "interpreter_inputs_per_s": 62.0,
+            "of_interpreter": 0.5,
+        }
+    }
+    (tmp_path / "everyday_paths.json").write_text(json.dumps(earlier))
+    report = _run(tmp_path, ["one_input"], "--length", "4")
+    assert report["verify"] == earlier["verify"]
+    markdown = (tmp_path / "everyday_paths.md").read_text()
+    assert "## One input per call (load average " in markdown
+    assert "## rasp verify, whole command (load average 1.00 1.00 1.00, then" in markdown

@@ -351,7 +351,7 @@ def test_overflow_fallbacks_give_the_same_results(monkeypatch: pytest.MonkeyPatc
     prog = program([*REVERSE, *HIST, *FRAC_PREVS], ["reverse", "hist", "frac", "big"])
     inputs = [list("xax"), [], list("bxxyx"), list("a")]
     fast = interpret(prog, inputs).outputs()
-    monkeypatch.setattr("rasp_ir.interpreter.INT64_SAFE", 1)
+    monkeypatch.setattr("rasp_ir.evaluation_steps.INT64_SAFE", 1)
     monkeypatch.setattr("rasp_ir.prepared.INT64_SAFE", 1)
     assert interpret(prog, inputs).outputs() == fast
     bindings = [
@@ -416,3 +416,9 @@ def test_a_map_too_large_to_tabulate_equals_the_naive_evaluator(score: str) -> N
     inputs = [rng.integers(0, 8, int(rng.integers(1, 9))).tolist() for _ in range(300)]
     got = interpret(program, inputs).outputs()["vote"]
     assert got == [naive_outputs(program, tokens)["vote"] for tokens in inputs]
+
+
+def test_an_empty_batch_with_bos() -> None:
+    evaluation = interpret(program(HIST, ["hist"], bos="BOS"), [])
+    assert evaluation.outputs() == {"hist": []}
+    assert evaluation.selector("same").shape == (0, 1, 1)

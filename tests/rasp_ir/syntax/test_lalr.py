@@ -16,7 +16,8 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
 from rasp_ir.syntax.lalr import FastLalr
-from rasp_ir.syntax.tree import concrete_parser, fast_concrete_parser, grammar_parser
+from rasp_ir.syntax.parser_tables import build_ir_parser
+from rasp_ir.syntax.tree import concrete_parser, fast_concrete_parser
 from tests.strategies import mutated_program_text
 
 ROOT = Path(__file__).parents[3]
@@ -70,14 +71,14 @@ def test_corner_cases_parse_or_fail_as_lark_does(text: str) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-@given(from_lark(grammar_parser()))
+@given(from_lark(build_ir_parser()))
 def test_programs_generated_from_the_grammar_parse_as_lark_parses_them(text: str) -> None:
     _assert_same_as_lark(text)
 
 
 @pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
-@given(from_lark(grammar_parser()))
+@given(from_lark(build_ir_parser()))
 def test_many_programs_generated_from_the_grammar_parse_as_lark_parses_them(text: str) -> None:
     _assert_same_as_lark(text)
 
