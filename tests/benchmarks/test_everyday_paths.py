@@ -57,3 +57,15 @@ def test_command_sections(tmp_path: Path) -> None:
     assert verify["command"] == (
         "rasp verify examples/sort.rasp --backend torch --exhaustive --max-len 2 --vocab a,b,c,d,e"
     )
+
+
+def test_sections_left_out_keep_their_previous_results(tmp_path: Path) -> None:
+    first = _run(tmp_path, ["torch_models"], "--length", "3")
+    second = _run(tmp_path, ["one_input"], "--length", "3")
+    assert second["torch_models"] == first["torch_models"]
+    assert isinstance(second["one_input"], dict)
+    markdown = (tmp_path / "everyday_paths.md").read_text()
+    assert "## One input per call" in markdown and "## Compiled torch model" in markdown
+    models = second["torch_models"]
+    assert isinstance(models, dict)
+    assert all(row["plan_forward_inputs_per_s_1_thread"] > 0 for row in models["rows"])
