@@ -109,6 +109,13 @@ class ForwardPlan:
         where = {dim: row for row, dim in enumerate(self.rows)}
         return [where[d] for d in dims]
 
+    def read(self, residual: torch.Tensor, dims: Sequence[int], batch: int) -> torch.Tensor:
+        """Model dimensions ``dims`` of a :func:`final_residual` at the program's positions
+        (the sink left out): batch x positions x dims."""
+        index = torch.tensor(self.columns(dims), dtype=torch.long)
+        picked = residual.index_select(0, index).reshape(len(dims), batch, -1)
+        return picked[:, :, 1:].permute(1, 2, 0).contiguous()
+
 
 def plan_forward(model: CompiledTransformer) -> ForwardPlan:
     """The plan of ``model`` (see the module docstring)."""
@@ -301,11 +308,12 @@ def _tabulate_attention(step: AttentionStep, table: torch.Tensor, codes: int) ->
 
 def final_residual(plan: ForwardPlan, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """The live residual rows after the last layer for ``ids`` (batch x positions, sink first)
-    and ``lengths`` (positions including the sink), computed by ``plan``; shape batch x
-    positions x len(plan.rows) (a transposed view).
+    and ``lengths`` (positions including the sink), computed by ``plan``: one row per entry of
+    ``plan.rows``, one column per position of each input (rows x batch * positions; read it
+    with :meth:`ForwardPlan.read`).
 
-    The residual is kept one row per dimension (rows x batch * positions), so that reading and
-    writing a sublayer's dimensions moves whole rows.
+    One row per dimension, so that reading and writing a sublayer's dimensions moves whole
+    rows.
     """
     batch, width = ids.shape
     positions = torch.arange(width)
@@ -323,7 +331,7 @@ def final_residual(plan: ForwardPlan, ids: torch.Tensor, lengths: torch.Tensor) 
         x.index_add_(0, first.step.writes, _attend_first(first, codes, blocked, batch, width))
     for step in plan.steps:
         _run(step, x, blocked, batch, width)
-    return x.t().reshape(batch, width, -1)
+    return x
 
 
 def _run(step: Step, x: torch.Tensor, blocked: torch.Tensor, batch: int, width: int) -> None:

@@ -11,10 +11,10 @@ the nearest value of the output's exact value set. Everything runs in float32.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, NoReturn
 
 import numpy as np
@@ -185,12 +185,13 @@ class CompiledTransformer(nn.Module):
             index.pop(value_key(bos))
         flat = list(chain.from_iterable(inputs))
         if all(isinstance(v, str) for v in self.info.vocab):
-            # Strings only: a plain dict lookup is exact (no True == 1 to keep apart).
+            # Strings only: a plain dict lookup is exact (no True == 1 to keep apart: a key is
+            # a string, and no other token equals one).
             by_string = {key[1]: i for key, i in index.items()}
-            codes = [by_string[t] if isinstance(t, str) else -1 for t in flat]
+            codes: Iterable[int] = map(by_string.get, flat, repeat(-1))
         else:
-            codes = [index.get(value_key(t), -1) for t in flat]
-        found = torch.tensor(codes, dtype=torch.long)
+            codes = (index.get(value_key(t), -1) for t in flat)
+        found = torch.from_numpy(np.fromiter(codes, dtype=np.int64, count=len(flat)))
         if bool((found < 0).any()):
             _raise_input_token(inputs, index)
         content_lengths = torch.tensor(content, dtype=torch.long)
@@ -240,10 +241,17 @@ class CompiledTransformer(nn.Module):
         with small_work_threads(ids.numel() * self.config.d_model):
             if trace:
                 final, residuals, patterns = self.forward(ids, lengths, trace=True)
-                read = _reader(final, list)
+
+                def read(dims: Sequence[int]) -> torch.Tensor:
+                    return final[:, 1:, list(dims)]
+
             else:
                 plan = self.forward_plan()
-                read = _reader(final_residual(plan, ids, lengths), plan.columns)
+                rows = final_residual(plan, ids, lengths)
+
+                def read(dims: Sequence[int]) -> torch.Tensor:
+                    return plan.read(rows, dims, len(ids))
+
                 residuals, patterns = [], []
             for check in self.info.mean_checks:
                 _refuse_mixed_mean(check, read(check.dims), lengths)
@@ -252,18 +260,6 @@ class CompiledTransformer(nn.Module):
                 for decoder in self.info.decoders
             }
         return RunResult(outputs, residuals, patterns)
-
-
-def _reader(
-    final: torch.Tensor, columns: Callable[[Sequence[int]], list[int]]
-) -> Callable[[Sequence[int]], torch.Tensor]:
-    """Model dimensions in, their values at the program's positions (batch x positions x
-    dimensions) out, from a final residual whose last axis is laid out by ``columns``."""
-
-    def read(dims: Sequence[int]) -> torch.Tensor:
-        return final[:, 1:, columns(dims)]
-
-    return read
 
 
 def _raise_input_token(inputs: Sequence[Sequence[Value]], index: dict[Any, int]) -> NoReturn:

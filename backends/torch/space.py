@@ -55,10 +55,10 @@ class TorchSpace:
         errors = torch.zeros(stop - start, dtype=torch.bool)
         codes: dict[str, np.ndarray] = {}
         with torch.inference_mode(), small_work_threads(ids.numel() * model.config.d_model):
-            final = final_residual(plan, ids, lengths)
+            rows = final_residual(plan, ids, lengths)
 
             def read(dims: tuple[int, ...]) -> torch.Tensor:
-                return final[:, 1:, plan.columns(dims)]
+                return plan.read(rows, dims, len(ids))
 
             for check in model.info.mean_checks:
                 errors |= mixed_means(check, read(check.dims), lengths).any(dim=1)
