@@ -109,11 +109,11 @@ class ForwardPlan:
         where = {dim: row for row, dim in enumerate(self.rows)}
         return [where[d] for d in dims]
 
-    def read(self, residual: torch.Tensor, dims: Sequence[int], batch: int) -> torch.Tensor:
-        """Model dimensions ``dims`` of a :func:`final_residual` at the program's positions
-        (the sink left out): batch x positions x dims."""
-        index = torch.tensor(self.columns(dims), dtype=torch.long)
-        picked = residual.index_select(0, index).reshape(len(dims), batch, -1)
+    def read(self, residual: torch.Tensor, dims: Sequence[int], ids: torch.Tensor) -> torch.Tensor:
+        """Model dimensions ``dims`` of the :func:`final_residual` of ``ids`` at the program's
+        positions (the sink left out): batch x positions x dims."""
+        index = _longs(self.columns(dims))
+        picked = residual.index_select(0, index).reshape(len(dims), *ids.shape)
         return picked[:, :, 1:].permute(1, 2, 0).contiguous()
 
 
@@ -150,9 +150,9 @@ def plan_forward(model: CompiledTransformer) -> ForwardPlan:
     # Rows only the tabulated sublayers read are not needed by a run.
     later = steps[leading:]
     rows = _touched(read_out | first_writes, later)
-    index = torch.searchsorted(torch.tensor(every), torch.tensor(rows))
+    index = torch.searchsorted(_longs(every), _longs(rows))
     if first is not None:
-        writes = torch.searchsorted(torch.tensor(rows), torch.tensor(sorted(first_writes)))
+        writes = torch.searchsorted(_longs(rows), _longs(sorted(first_writes)))
         first = replace(first, step=replace(first.step, writes=writes))
     return ForwardPlan(
         tuple(rows),
@@ -163,6 +163,10 @@ def plan_forward(model: CompiledTransformer) -> ForwardPlan:
         tuple(_in_rows(step, rows) for step in later),
         model.config.causal,
     )
+
+
+def _longs(values: Sequence[int]) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.long)
 
 
 def _touched(read_out: set[int], steps: Sequence[Step]) -> list[int]:
@@ -176,7 +180,7 @@ def _touched(read_out: set[int], steps: Sequence[Step]) -> list[int]:
 def _embeddings(model: CompiledTransformer, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """The token and position embeddings of model dimensions ``rows`` (rows x tokens, rows x
     positions)."""
-    index = torch.tensor(rows, dtype=torch.long)
+    index = _longs(rows)
     tokens = model.token_embedding.t().index_select(0, index).contiguous()
     return tokens, model.position_embedding.t().index_select(0, index).contiguous()
 
@@ -281,7 +285,7 @@ def _live_steps(steps: list[Step], read_out: set[int]) -> list[Step]:
 def _in_rows(step: S, rows: list[int]) -> S:
     """``step`` reading and writing places in ``rows`` (model dimensions, sorted) instead of
     model dimensions."""
-    where = torch.tensor(rows, dtype=torch.long)
+    where = _longs(rows)
     return replace(
         step,
         reads=torch.searchsorted(where, step.reads),

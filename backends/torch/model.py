@@ -250,7 +250,7 @@ class CompiledTransformer(nn.Module):
                 rows = final_residual(plan, ids, lengths)
 
                 def read(dims: Sequence[int]) -> torch.Tensor:
-                    return plan.read(rows, dims, len(ids))
+                    return plan.read(rows, dims, ids)
 
                 residuals, patterns = [], []
             for check in self.info.mean_checks:

@@ -58,7 +58,7 @@ class TorchSpace:
             rows = final_residual(plan, ids, lengths)
 
             def read(dims: tuple[int, ...]) -> torch.Tensor:
-                return plan.read(rows, dims, len(ids))
+                return plan.read(rows, dims, ids)
 
             for check in model.info.mean_checks:
                 errors |= mixed_means(check, read(check.dims), lengths).any(dim=1)
