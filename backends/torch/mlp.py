@@ -27,11 +27,13 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import pairwise, product
 
 import numpy as np
 import numpy.typing as npt
 
+from rasp_ir.api import is_number
 from rasp_ir.backends.torch.functions import Leaf, Table, behaviour_classes, drop_constant_axes
 
 Functional = dict[int, float]
@@ -245,13 +247,14 @@ def _gated_steps(
     codes = np.moveaxis(table.codes, axis, -1)
     others = [lf for i, lf in enumerate(table.leaves) if i != axis]
     classes = [_classes(_with_axis(codes, i), 0) for i in range(len(others))]
-    basis = _RampBasis.of(leaf)
     units: list[Unit] = []
     for combo in product(*classes):
         profile = [int(c) for c in codes[tuple(min(c) for c in combo)]]
         gate = _gate(others, combo, one) if others else {one: 1.0}
         changes = sum(a != b for a, b in pairwise(profile))
         steps = (1 if encode(profile[0]) else 0) + 2 * changes
+        # Ramps take one unit per threshold: worth trying only where steps take more.
+        basis = _ramp_basis(leaf) if len(profile) - 1 < steps else None
         ramps = None if basis is None else basis.units(profile, gate, encode, one, steps)
         units.extend(_step_units(leaf, profile, gate, encode, one) if ramps is None else ramps)
     return units
@@ -298,21 +301,6 @@ class _RampBasis:
     scales: tuple[Fraction, ...]
     largest: tuple[Fraction, ...]
 
-    @staticmethod
-    def of(leaf: Leaf) -> _RampBasis | None:
-        n = len(leaf.states)
-        if leaf.kind not in ("scalar", "ratio") or not 1 < n <= MAX_RAMP_STATES:
-            return None
-        values = np.zeros((n, n))
-        values[:, 0] = 1.0
-        scales, largest = [], []
-        for k in range(1, n):
-            z = _ramp(leaf, k)
-            values[:, k] = [float(max(v, Fraction(0)) / z[k]) for v in z]
-            scales.append(z[k])
-            largest.append(max(abs(v) for v in z))
-        return _RampBasis(leaf, values, tuple(scales), tuple(largest))
-
     def units(
         self,
         profile: list[int],
@@ -354,6 +342,26 @@ class _RampBasis:
             gated = add((1.0, unit.inp), (penalty, gate), (-penalty, {one: 1.0}))
             units.append(Unit(gated, unit.out))
         return units
+
+
+@lru_cache(maxsize=16)
+def _ramp_basis(leaf: Leaf) -> _RampBasis | None:
+    """The ramps over the states of ``leaf``; None unless it is a scalar or ratio leaf of at
+    most :data:`MAX_RAMP_STATES` numeric states (kept for the MLP's other gates)."""
+    n = len(leaf.states)
+    if leaf.kind not in ("scalar", "ratio") or not 1 < n <= MAX_RAMP_STATES:
+        return None
+    if any(isinstance(v, bool) or not is_number(v) for v in leaf.states):
+        return None
+    values = np.zeros((n, n))
+    values[:, 0] = 1.0
+    scales, largest = [], []
+    for k in range(1, n):
+        z = _ramp(leaf, k)
+        values[:, k] = [float(max(v, Fraction(0)) / z[k]) for v in z]
+        scales.append(z[k])
+        largest.append(max(abs(v) for v in z))
+    return _RampBasis(leaf, values, tuple(scales), tuple(largest))
 
 
 def _ramp(leaf: Leaf, k: int) -> list[Fraction]:
