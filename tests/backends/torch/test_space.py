@@ -37,7 +37,7 @@ def _same(want: CodedBatch, have: CodedBatch) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [*EXAMPLES, ROOT / "tests" / "catalogue" / "bos_closest_tokens.rasp"],
+    [*EXAMPLES, *sorted((ROOT / "tests" / "catalogue").glob("*.rasp"))],
     ids=lambda p: p.stem,
 )
 def test_the_space_runner_answers_the_interpreters_codes(path: Path) -> None:
