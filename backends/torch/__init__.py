@@ -23,6 +23,7 @@ from rasp_ir.backends.torch.compiler import compile_program
 from rasp_ir.backends.torch.model import CompiledTransformer, ModelConfig, RunResult
 from rasp_ir.backends.torch.report import compile_report
 from rasp_ir.backends.torch.serialize import load_model, save_model
+from rasp_ir.backends.torch.space import TorchSpace
 from rasp_ir.backends.torch.transformer_lens_load import (
     LensLabels,
     load_hooked_transformer,
@@ -83,6 +84,11 @@ class TorchBackend:
             return outputs
 
         return run
+
+    def space_runner(self, program: ir.Program, artifact: CompiledTransformer) -> TorchSpace:
+        """Slices of the exhaustive input space, run through the model's forward plan and
+        answered as codes (``rasp verify --exhaustive`` compares them with the interpreter's)."""
+        return TorchSpace(program, artifact)
 
     def save(self, artifact: CompiledTransformer, path: Path) -> None:
         """Write ``MODEL.safetensors`` and ``MODEL.json`` for ``rasp compile -o MODEL``."""

@@ -10,9 +10,14 @@ Three constructions, cheapest that applies first:
   classes, a base unit and a step pair ``ReLU(L z + 1/2 - K(1 - g)) - ReLU(L z - 1/2 - K(1 - g))``
   at every threshold where the output changes along the numeric leaf. ``z`` is a linear
   functional that is positive above the threshold with margin ``mu`` (``L = 1/mu``), ``g``
-  the AND of ``G``'s indicators; a wrong ``G`` switches the pair off.
+  the AND of ``G``'s indicators; a wrong ``G`` switches the pair off;
+* **gated ramps** (the same tables, when narrower): per ``G`` a base unit and one unit
+  ``ReLU(z_k / z_k(k) - K(1 - g))`` per threshold, read out by the exact interpolation of the
+  outputs over the states (``length - indices - 1``: 1 + (P-1) units per index instead of
+  1 + 2(P-1)).
 
-A step is exact (0 or 1) while the read value is within half a margin of a known state:
+A step is exact (0 or 1) while the read value is within half a margin of a known state; a ramp
+is within :data:`RAMP_TOLERANCE` on the known states (checked in float32 when it is built):
 numerical MLPs are exact on their inferred value sets only (rasp-semantics §16.9).
 """
 
@@ -22,15 +27,21 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import product
+from functools import lru_cache
+from itertools import pairwise, product
 
 import numpy as np
 import numpy.typing as npt
 
+from rasp_ir.api import is_number
 from rasp_ir.backends.torch.functions import Leaf, Table, behaviour_classes, drop_constant_axes
 
 Functional = dict[int, float]
 MAX_LINEAR_CELLS = 50_000_000
+# Ramps are solved in Fractions, quadratic in the states of the thresholded leaf.
+MAX_RAMP_STATES = 128
+# How far from its table a ramp readout may be on a state, computed in float32.
+RAMP_TOLERANCE = 2.0**-10
 
 
 @dataclass
@@ -240,20 +251,158 @@ def _gated_steps(
     for combo in product(*classes):
         profile = [int(c) for c in codes[tuple(min(c) for c in combo)]]
         gate = _gate(others, combo, one) if others else {one: 1.0}
-        base_out = encode(profile[0])
-        if base_out:
-            units.append(Unit(gate, base_out))
-        for k in range(len(profile) - 1):
-            if profile[k] == profile[k + 1]:
-                continue
-            threshold = step(leaf, k, k + 1, one)
-            slope = 1.0 / threshold.margin
-            penalty = slope * threshold.largest + 2.0
-            gated = add((slope, threshold.z), (penalty, gate), (-penalty, {one: 1.0}))
-            delta = add((1.0, encode(profile[k + 1])), (-1.0, encode(profile[k])))
-            units.append(Unit(add((1.0, gated), (0.5, {one: 1.0})), delta))
-            units.append(Unit(add((1.0, gated), (-0.5, {one: 1.0})), add((-1.0, delta))))
+        changes = sum(a != b for a, b in pairwise(profile))
+        steps = (1 if encode(profile[0]) else 0) + 2 * changes
+        # Ramps take one unit per threshold: worth trying only where steps take more.
+        basis = _ramp_basis(leaf) if len(profile) - 1 < steps else None
+        ramps = None if basis is None else basis.units(profile, gate, encode, one, steps)
+        units.extend(_step_units(leaf, profile, gate, encode, one) if ramps is None else ramps)
     return units
+
+
+def _step_units(
+    leaf: Leaf, profile: list[int], gate: Functional, encode: Callable[[int], Functional], one: int
+) -> list[Unit]:
+    """A base unit and a saturating step pair at every threshold where the output changes."""
+    base_out = encode(profile[0])
+    units = [Unit(gate, base_out)] if base_out else []
+    for k in range(len(profile) - 1):
+        if profile[k] == profile[k + 1]:
+            continue
+        threshold = step(leaf, k, k + 1, one)
+        slope = 1.0 / threshold.margin
+        gated = _gated(threshold, slope, gate, one)
+        delta = add((1.0, encode(profile[k + 1])), (-1.0, encode(profile[k])))
+        units.append(Unit(add((1.0, gated), (0.5, {one: 1.0})), delta))
+        units.append(Unit(add((1.0, gated), (-0.5, {one: 1.0})), add((-1.0, delta))))
+    return units
+
+
+def _gated(threshold: Step, slope: float, gate: Functional, one: int) -> Functional:
+    """``slope * z`` where the gate is 1, and at most ``-2`` wherever it is 0 or less."""
+    penalty = slope * threshold.largest + 2.0
+    return add((slope, threshold.z), (penalty, gate), (-penalty, {one: 1.0}))
+
+
+@dataclass(frozen=True)
+class _RampBasis:
+    """Ramps over the states of a numeric leaf, one per threshold ``k`` (between states
+    ``k-1`` and ``k``): ``ReLU(z_k / z_k(k))`` with ``z_k`` the functional of :func:`step`.
+
+    On the states ramp ``k`` is 0 below state ``k`` and 1 at it, so with a constant unit in
+    column 0 the states-by-units matrix ``values`` is unit lower triangular: every profile
+    along the leaf has exactly one readout (the interpolation of its outputs), found by
+    forward substitution. ``scales[k-1]`` is ``z_k(k)`` and ``largest[k-1]`` the largest
+    ``|z_k|`` on the states, both exact. Only for leaves whose functional takes one value per
+    state (``scalar`` and ``ratio``; a ``sumratio``'s depends on the count too)."""
+
+    leaf: Leaf
+    values: npt.NDArray[np.float64]
+    scales: tuple[Fraction, ...]
+    largest: tuple[Fraction, ...]
+
+    def units(
+        self,
+        profile: list[int],
+        gate: Functional,
+        encode: Callable[[int], Functional],
+        one: int,
+        narrower_than: int,
+    ) -> list[Unit] | None:
+        """A constant unit and the ramps the readout of ``profile`` needs, gated; None
+        unless they are fewer than ``narrower_than`` and within :data:`RAMP_TOLERANCE` of the
+        outputs on every state in float32 (unlike a step pair, a ramp does not saturate)."""
+        n = len(profile)
+        if n - 1 >= narrower_than:
+            return None
+        encoded = {code: encode(code) for code in set(profile)}
+        dims = sorted({d for functional in encoded.values() for d in functional})
+        targets = np.array([[encoded[code].get(d, 0.0) for d in dims] for code in profile])
+        readout = np.zeros_like(targets)
+        for s in range(n):
+            readout[s] = targets[s] - self.values[s, :s] @ readout[:s]
+        # What is zero in exact arithmetic comes out as rounding noise.
+        readout[np.abs(readout) < 1e-12 * (1.0 + float(np.abs(targets).max(initial=0.0)))] = 0.0
+        live = [k for k in range(1, n) if readout[k].any()]
+        if readout[0].any() + len(live) >= narrower_than:
+            return None
+        leaf = self.leaf
+
+        def out(k: int) -> Functional:
+            return {d: float(w) for d, w in zip(dims, readout[k], strict=True) if w}
+
+        ungated = [
+            Unit(_scaled(step(leaf, k - 1, k, one).z, self.scales[k - 1]), out(k)) for k in live
+        ]
+        if _float32_error(leaf, one, out(0), ungated, targets, dims) > RAMP_TOLERANCE:
+            return None
+        units = [Unit(gate, out(0))] if readout[0].any() else []
+        for k, unit in zip(live, ungated, strict=True):
+            penalty = float(self.largest[k - 1] / self.scales[k - 1]) + 2.0
+            gated = add((1.0, unit.inp), (penalty, gate), (-penalty, {one: 1.0}))
+            units.append(Unit(gated, unit.out))
+        return units
+
+
+@lru_cache(maxsize=16)
+def _ramp_basis(leaf: Leaf) -> _RampBasis | None:
+    """The ramps over the states of ``leaf``; None unless it is a scalar or ratio leaf of at
+    most :data:`MAX_RAMP_STATES` numeric states (kept for the MLP's other gates)."""
+    n = len(leaf.states)
+    if leaf.kind not in ("scalar", "ratio") or not 1 < n <= MAX_RAMP_STATES:
+        return None
+    if any(isinstance(v, bool) or not is_number(v) for v in leaf.states):
+        return None
+    values = np.zeros((n, n))
+    values[:, 0] = 1.0
+    scales, largest = [], []
+    for k in range(1, n):
+        z = _ramp(leaf, k)
+        values[:, k] = [float(max(v, Fraction(0)) / z[k]) for v in z]
+        scales.append(z[k])
+        largest.append(max(abs(v) for v in z))
+    return _RampBasis(leaf, values, tuple(scales), tuple(largest))
+
+
+def _ramp(leaf: Leaf, k: int) -> list[Fraction]:
+    """The functional of :func:`step` at the threshold between states ``k-1`` and ``k`` of a
+    scalar or ratio leaf, exactly, on every state."""
+    theta = (leaf.number(k - 1) + leaf.number(k)) / 2
+    numbers = [leaf.number(s) for s in range(len(leaf.states))]
+    if leaf.kind == "scalar":
+        return [v - theta for v in numbers]
+    return [1 - (theta + 1) / (w + 1) for w in numbers]
+
+
+def _float32_error(
+    leaf: Leaf,
+    one: int,
+    base: Functional,
+    units: list[Unit],
+    targets: npt.NDArray[np.float64],
+    dims: list[int],
+) -> float:
+    """The largest difference between the ungated units' output computed in float32 and the
+    ``targets`` (states x ``dims``), over every state of ``leaf`` read exactly and 8 ulps off
+    either way."""
+    reads = [one, leaf.dims[0]]
+    w_in = np.array([[u.inp.get(d, 0.0) for d in reads] for u in units], dtype=np.float32)
+    w_out = np.array([[u.out.get(d, 0.0) for d in dims] for u in units], dtype=np.float32)
+    bias = np.array([base.get(d, 0.0) for d in dims], dtype=np.float32)
+    numbers = np.array([float(leaf.number(s)) for s in range(len(leaf.states))])
+    read = numbers if leaf.kind == "scalar" else 1 / (numbers + 1)
+    worst = 0.0
+    for shift in (-8, 0, 8):
+        x = read.astype(np.float32) * np.float32(1 + shift * 2.0**-24)
+        inputs = np.stack([np.ones_like(x), x], axis=1)
+        got = np.maximum(inputs @ w_in.T, np.float32(0)) @ w_out.reshape(len(units), -1) + bias
+        worst = max(worst, float(np.abs(got - targets).max(initial=0.0)))
+    return worst
+
+
+def _scaled(functional: Functional, scale: Fraction) -> Functional:
+    """``functional / scale``."""
+    return {d: float(w / scale) for d, w in functional.items()}
 
 
 def _with_axis(codes: npt.NDArray[np.int64], axis: int) -> Table:

@@ -11,10 +11,10 @@ the nearest value of the output's exact value set. Everything runs in float32.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, NoReturn
 
 import numpy as np
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from rasp_ir.api import RaspError, Value, describe_value, model_html, value_key
-from rasp_ir.backends.torch.fast_forward import Step, final_residual, plan_steps
+from rasp_ir.backends.torch.fast_forward import ForwardPlan, final_residual, plan_forward
 from rasp_ir.backends.torch.threads import small_work_threads
 
 PAD = "<pad>"
@@ -104,13 +104,14 @@ class CompiledTransformer(nn.Module):
         self.mlp_in_bias = _zeros(config.n_layers, m)
         self.mlp_out = _zeros(config.n_layers, m, d)
         self.mlp_out_bias = _zeros(config.n_layers, d)
-        self._plan: tuple[tuple[int, ...], list[Step]] | None = None
+        self._plan: tuple[tuple[int, ...], ForwardPlan] | None = None
 
-    def _steps(self) -> list[Step]:
+    def forward_plan(self) -> ForwardPlan:
         """The forward plan (:mod:`.fast_forward`), rebuilt when a weight has changed."""
         versions = tuple(p._version for p in self.parameters())
         if self._plan is None or self._plan[0] != versions:
-            self._plan = (versions, plan_steps(self))
+            with torch.inference_mode():
+                self._plan = (versions, plan_forward(self))
         return self._plan[1]
 
     def _repr_html_(self) -> str:
@@ -180,28 +181,48 @@ class CompiledTransformer(nn.Module):
         index = {value_key(v): i + 1 for i, v in enumerate(self.info.vocab)}
         # The BOS is never an input token.
         bos = self.info.bos
-        prefix = [] if bos is None else [index.pop(value_key(bos))]
+        if bos is not None:
+            index.pop(value_key(bos))
         flat = list(chain.from_iterable(inputs))
         if all(isinstance(v, str) for v in self.info.vocab):
-            # Strings only: a plain dict lookup is exact (no True == 1 to keep apart).
+            # Strings only: a plain dict lookup is exact (no True == 1 to keep apart: a key is
+            # a string, and no other token equals one).
             by_string = {key[1]: i for key, i in index.items()}
-            codes = [by_string[t] if isinstance(t, str) else -1 for t in flat]
+            codes: Iterable[int] = map(by_string.get, flat, repeat(-1))
         else:
-            codes = [index.get(value_key(t), -1) for t in flat]
-        found = torch.tensor(codes, dtype=torch.long)
+            codes = (index.get(value_key(t), -1) for t in flat)
+        found = torch.from_numpy(np.fromiter(codes, dtype=np.int64, count=len(flat)))
         if bool((found < 0).any()):
             _raise_input_token(inputs, index)
-        start = 1 + len(prefix)
-        width = start + longest if inputs else 1
-        ids = torch.full((len(inputs), width), len(self.info.vocab) + 1, dtype=torch.long)
-        ids[:, :start] = torch.tensor([0, *prefix], dtype=torch.long)
-        lengths = torch.tensor(content, dtype=torch.long) + start
+        content_lengths = torch.tensor(content, dtype=torch.long)
         if len(flat) == len(inputs) * longest:
-            ids[:, start:] = found.reshape(len(inputs), longest)
-        else:
-            positions = torch.arange(width)[None, :]
-            ids[(positions >= start) & (positions < lengths[:, None])] = found
-        return ids, lengths
+            return self.token_ids(found.reshape(len(inputs), longest), content_lengths)
+        positions = torch.arange(longest)[None, :]
+        padded = torch.zeros((len(inputs), longest), dtype=torch.long)
+        padded[positions < content_lengths[:, None]] = found
+        return self.token_ids(padded, content_lengths)
+
+    def token_ids(
+        self, content: torch.Tensor, content_lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The model's ids and lengths (as :meth:`encode` gives them) for token ids ``content``
+        (batch x longest, in the model's numbering, anything past each row's length) and the
+        rows' lengths (content tokens only)."""
+        bos = self.info.bos
+        prefix = [] if bos is None else [self._bos_id]
+        start = 1 + len(prefix)
+        batch, longest = content.shape
+        pad = len(self.info.vocab) + 1
+        ids = torch.full((batch, start + longest), pad, dtype=torch.long)
+        ids[:, :start] = torch.tensor([0, *prefix], dtype=torch.long)
+        inside = torch.arange(longest)[None, :] < content_lengths[:, None]
+        ids[:, start:] = torch.where(inside, content, pad)
+        return ids, content_lengths + start
+
+    @property
+    def _bos_id(self) -> int:
+        keys = [value_key(v) for v in self.info.vocab]
+        return keys.index(value_key(self.info.bos)) + 1
 
     @torch.inference_mode()
     def run(
@@ -220,13 +241,22 @@ class CompiledTransformer(nn.Module):
         with small_work_threads(ids.numel() * self.config.d_model):
             if trace:
                 final, residuals, patterns = self.forward(ids, lengths, trace=True)
+
+                def read(dims: Sequence[int]) -> torch.Tensor:
+                    return final[:, 1:, list(dims)]
+
             else:
-                final = final_residual(self, self._steps(), ids, lengths)
+                plan = self.forward_plan()
+                rows = final_residual(plan, ids, lengths)
+
+                def read(dims: Sequence[int]) -> torch.Tensor:
+                    return plan.read(rows, dims, ids)
+
                 residuals, patterns = [], []
             for check in self.info.mean_checks:
-                _refuse_mixed_mean(check, final, lengths)
+                _refuse_mixed_mean(check, read(check.dims), lengths)
             outputs = {
-                decoder.name: _decode(decoder, final, lengths, debug)
+                decoder.name: _decode(decoder, read(decoder.dims), lengths, debug)
                 for decoder in self.info.decoders
             }
         return RunResult(outputs, residuals, patterns)
@@ -249,9 +279,19 @@ def _zeros(*shape: int) -> nn.Parameter:
 
 
 def _decode(
-    decoder: OutputDecoder, final: torch.Tensor, lengths: torch.Tensor, debug: bool
+    decoder: OutputDecoder, read: torch.Tensor, lengths: torch.Tensor, debug: bool
 ) -> list[list[Value]]:
-    read = final[:, 1:, list(decoder.dims)]
+    """The values of one output (``read``: its dimensions at the program's positions)."""
+    values, indices = decoded_indices(decoder, read, lengths, debug)
+    return _rows(values, indices, lengths)
+
+
+def decoded_indices(
+    decoder: OutputDecoder, read: torch.Tensor, lengths: torch.Tensor, debug: bool = False
+) -> tuple[list[Value], torch.Tensor]:
+    """The values one output can take, and the index of the value read at each position
+    (``read``: the output's dimensions at the program's positions, batch x positions x dims;
+    ``lengths`` count the sink; ``debug`` checks the reads are near a value)."""
     if decoder.kind == "cat":
         defined: list[Value] = [v for v in decoder.values if v is not None]
         if debug:
@@ -260,8 +300,8 @@ def _decode(
             read = torch.cat([read, torch.full_like(read[..., :1], 0.5)], dim=-1)
             defined.append(None)
         if read.shape[-1] == 0:
-            return [[None] * (int(n) - 1) for n in lengths]
-        return _rows(defined, read.argmax(dim=-1), lengths)
+            return [None], torch.zeros(read.shape[:2], dtype=torch.long)
+        return defined, read.argmax(dim=-1)
     numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
     # The values are sorted: the nearest one is a neighbour of the insertion point, which keeps
     # memory at batch x length even for value sets of hundreds of thousands of numbers.
@@ -278,7 +318,7 @@ def _decode(
         worst = float(errors.max()) if errors.numel() else 0.0
         if worst >= gap / 2:
             raise AssertionError(f"{decoder.name}: read value off by {worst} (half gap {gap / 2})")
-    return _rows([_exact(v) for v in decoder.values], nearest, lengths)
+    return [_exact(v) for v in decoder.values], nearest
 
 
 def _rows(values: list[Value], codes: torch.Tensor, lengths: torch.Tensor) -> list[list[Value]]:
@@ -292,17 +332,9 @@ def _rows(values: list[Value], codes: torch.Tensor, lengths: torch.Tensor) -> li
     return [row[: n - 1] for row, n in zip(rows, lengths.tolist(), strict=True)]
 
 
-def _refuse_mixed_mean(check: MeanCheck, final: torch.Tensor, lengths: torch.Tensor) -> None:
-    """Raise ``cat-mean`` at the first position whose raw one-hot is a mixture. A mean over
-    ``k`` keys puts a multiple of ``1/k`` on each direction, ``k`` at most the number of
-    positions, so a mixture has a direction at least ``1/positions`` away from 0 and from 1;
-    softmax and float32 errors stay orders of magnitude below that."""
-    if not check.dims:
-        return
-    read = final[:, 1:, list(check.dims)]
-    tolerance = 1.0 / (2 * final.shape[1] + 2)
-    mixed = ((read > tolerance) & (read < 1 - tolerance)).any(dim=-1)
-    hits = torch.nonzero(mixed & _valid(lengths, read.shape[1]))
+def _refuse_mixed_mean(check: MeanCheck, read: torch.Tensor, lengths: torch.Tensor) -> None:
+    """Raise ``cat-mean`` at the first position whose raw one-hot is a mixture."""
+    hits = torch.nonzero(mixed_means(check, read, lengths))
     if len(hits):
         b, i = (int(x) for x in hits[0])
         raise RaspError.single(
@@ -310,6 +342,19 @@ def _refuse_mixed_mean(check: MeanCheck, final: torch.Tensor, lengths: torch.Ten
             f"categorical aggregate {check.name!r} averages distinct values at example {b} "
             f"position {i}; make the selector select one key, or annotate the value num",
         )
+
+
+def mixed_means(check: MeanCheck, read: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Where (batch x positions) the raw one-hot of categorical mean ``check`` is a mixture
+    (``read``: its dimensions at the program's positions). A mean over ``k`` keys puts a
+    multiple of ``1/k`` on each direction, ``k`` at most the number of positions, so a mixture
+    has a direction at least ``1/positions`` away from 0 and from 1; softmax and float32 errors
+    stay orders of magnitude below that."""
+    if not check.dims:
+        return torch.zeros(read.shape[:2], dtype=torch.bool)
+    tolerance = 1.0 / (2 * (read.shape[1] + 1) + 2)
+    mixed = ((read > tolerance) & (read < 1 - tolerance)).any(dim=-1)
+    return mixed & _valid(lengths, read.shape[1])
 
 
 def _valid(lengths: torch.Tensor, width: int) -> torch.Tensor:

@@ -1,6 +1,7 @@
-"""The forward plan: pruned sublayers give the residual of the full forward pass (to float
-rounding) and the same decoded outputs; a changed weight rebuilds the plan; small work runs on
-one thread and the thread count is restored."""
+"""The forward plan: pruned sublayers, live rows and tabulated first layers give the residual
+of the full forward pass (to float rounding) and the same decoded outputs, tabulated or not; a
+changed weight rebuilds the plan; small work runs on one thread and the thread count is
+restored."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from rasp_ir.backends.torch import compile_program
+from rasp_ir.backends.torch import compile_program, fast_forward
 from rasp_ir.backends.torch.fast_forward import AttentionStep, final_residual, plan_steps
+from rasp_ir.backends.torch.mlp import RAMP_TOLERANCE
 from rasp_ir.backends.torch.threads import SMALL_WORK, small_work_threads
 from tests.backends.torch.helpers import EXAMPLES, ROOT, all_inputs, example
 
@@ -20,12 +22,12 @@ def test_the_plan_computes_the_full_residual(path: Path) -> None:
     prog = example(path, max_len=4, vocab_size=3)
     model = compile_program(prog)
     ids, lengths = model.encode(all_inputs(prog, 4))
-    steps = plan_steps(model)
-    assert len(steps) <= 2 * model.config.n_layers
+    plan = model.forward_plan()
+    assert len(plan_steps(model)) <= 2 * model.config.n_layers
     with torch.inference_mode():
         full, _, _ = model.forward(ids, lengths)
-        planned = final_residual(model, steps, ids, lengths)
-    assert torch.allclose(planned, full, atol=1e-5, rtol=1e-6)
+        planned = plan.read(final_residual(plan, ids, lengths), plan.rows, ids)
+    assert torch.allclose(planned, full[:, 1:, list(plan.rows)], atol=RAMP_TOLERANCE, rtol=1e-6)
     inputs = all_inputs(prog, 4)
     assert model.run(inputs).outputs == model.run(inputs, trace=True).outputs
 
@@ -36,6 +38,33 @@ def test_empty_sublayers_are_skipped_and_reads_are_cut() -> None:
     steps = plan_steps(model)
     attention = [s for s in steps if isinstance(s, AttentionStep)]
     assert attention and all(len(s.reads) < model.config.d_model for s in attention)
+
+
+def test_a_run_keeps_only_the_rows_read_after_the_tabulated_first_layer() -> None:
+    # sort's first MLP writes the one-hot of (token, index) pairs that only the first
+    # attention reads: it is tabulated, so a run never holds those rows.
+    prog = example(ROOT / "examples" / "sort.rasp", max_len=5, vocab_size=5)
+    model = compile_program(prog)
+    plan = model.forward_plan()
+    pairs = [d for d, label in enumerate(model.residual_labels) if label.startswith("before_me")]
+    assert pairs and not set(pairs) & set(plan.rows)
+    assert plan.table is not None and plan.first is not None and plan.first.scores is not None
+
+
+@pytest.mark.parametrize("limit", ["MAX_ROW_TABLE", "MAX_SCORE_TABLE"])
+@pytest.mark.parametrize("name", ["sort", "reverse", "dyck2"])
+def test_untabulated_plans_give_the_same_outputs(
+    name: str, limit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prog = example(ROOT / "examples" / f"{name}.rasp", max_len=4, vocab_size=3)
+    inputs = all_inputs(prog, 4)
+    tabulated = compile_program(prog).run(inputs).outputs
+    monkeypatch.setattr(fast_forward, limit, 0)
+    model = compile_program(prog)
+    plan = model.forward_plan()
+    assert (plan.table is None) if limit == "MAX_ROW_TABLE" else (plan.first is not None)
+    assert plan.first is None or plan.first.scores is None
+    assert model.run(inputs).outputs == tabulated
 
 
 def test_a_changed_weight_rebuilds_the_plan() -> None:

@@ -40,7 +40,8 @@ def test_solve_takes_parity_from_data_to_a_verified_transformer(tmp_path: Path) 
     facts = json.loads((tmp_path / "result.json").read_text())
     assert facts["machine"]["kind"] == "finite" and facts["machine"]["states"] == 2
     assert facts["construction"] == "counts"
-    assert facts["transformer"] == {"n_layers": 1, "n_heads": 1, "d_model": 17, "d_mlp": 21}
+    # The count's parity: a base unit and a ramp at each of its 10 thresholds.
+    assert facts["transformer"] == {"n_layers": 1, "n_heads": 1, "d_model": 17, "d_mlp": 11}
     assert set(facts["seconds"]) == {"search", "extract", "lift", "compile", "transformer", "total"}
     certificate = json.loads((tmp_path / "machine.verify.json").read_text())
     names = list(certificate["inputs"])
