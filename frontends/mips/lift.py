@@ -1,13 +1,15 @@
 """Lifting: a finite Moore machine and the lift options in, an exact RASP program whose output
 at position t is the machine's output after reading x_0..x_t, with its certificate, out.
 
-Three exact constructions (one module each); the cheapest that applies is used (fewest
+Four exact constructions (one module each); the cheapest that applies is used (fewest
 attention layers, then fewest table entries) unless the ``construction`` setting forces one:
 
 - ``windows`` (:mod:`.windows`): definite machines, whose output depends only on the last k
   inputs; one attention layer;
 - ``counts`` (:mod:`.counts`): commutative machines, whose state depends only on how often
   each symbol occurred; one attention layer;
+- ``prefix_max`` (:mod:`.prefix_max`): machines whose state is the running maximum of a key of
+  the input (Max_Seen, Min_Seen); one attention layer;
 - ``doubling`` (:mod:`.doubling`): any machine; ceil(log2(max_len)) attention layers.
 
 Integer-affine machines (kind ``"affine"``, :mod:`.affine`) are lifted by ``prefix_sums``
@@ -40,6 +42,7 @@ from .machine import (
     read_machine_json,
 )
 from .polynomial_sums import POLYNOMIAL_SUMS, polynomial_sums, unipotent_powers
+from .prefix_max import prefix_max
 from .prefix_sums import PREFIX_SUMS, prefix_sums
 from .rnn_split import SPLIT_SEQUENCES, rnn_split_reference
 from .windows import windows
@@ -51,7 +54,12 @@ DEFAULT_MAX_LEN = 10
 COMMENT_WIDTH = 96
 Builder = Callable[[FiniteMachine, int], Construction | None]
 # In order of preference between constructions of equal cost.
-BUILDERS: dict[str, Builder] = {"windows": windows, "counts": counts, "doubling": doubling}
+BUILDERS: dict[str, Builder] = {
+    "windows": windows,
+    "counts": counts,
+    "prefix_max": prefix_max,
+    "doubling": doubling,
+}
 CONSTRUCTIONS = tuple(BUILDERS)
 # The constructions of affine machines.
 AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
