@@ -94,7 +94,9 @@ def prefix_max(machine: FiniteMachine, max_len: int) -> Construction | None:
             comment=f"{running}: {described} over the inputs up to here",
         ),
     ]
-    outputs = {(k,): machine.output[s] for k, s in zip(keys, first, strict=True)}
+    outputs: dict[tuple[Value, ...], Value] = {
+        (k,): machine.output[s] for k, s in zip(keys, first, strict=True)
+    }
     comment = f"{OUTPUT}: the machine's output in the state of {running}"
     if all(key_ == (value,) for key_, value in outputs.items()):
         readout = ir.Binding(
