@@ -28,7 +28,8 @@ maximum or minimum of a key of the input, as Max_Seen and Min_Seen: 1 layer), do
 machine, ceil(log2(max_len)) layers) or quotient_doubling (any machine, doubling over the
 quotient that decides the next output, as an adder's carry: at most as many layers).
 Integer-affine machines ("kind": "affine") are lifted by prefix_sums when A is the identity and
-by affine_windows when A is nilpotent (1 layer each), and by polynomial_sums when A is unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most).
+by affine_windows when A is nilpotent (1 layer each), and by polynomial_sums when A is
+unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most).
 The same as: rasp lift --frontend mips MACHINE.json -o PROGRAM.rasp [--set construction=C]
 
 examples:
