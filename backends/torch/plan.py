@@ -40,6 +40,7 @@ from rasp_ir.api import (
     sum_values,
     value_key,
 )
+from rasp_ir.backends.torch.affine_maps import LinearForm, linear_table, materialize_linear
 from rasp_ir.backends.torch.functions import (
     MAX_TABLE,
     Leaf,
@@ -54,7 +55,7 @@ from rasp_ir.backends.torch.functions import (
     table_size,
     union_leaves,
 )
-from rasp_ir.backends.torch.mlp import Functional, is_affine
+from rasp_ir.backends.torch.mlp import Functional, Unit, is_affine
 
 Rep = Literal["onehot", "scalar"]
 MARGIN = 24.0  # logit margin between what must win and what must lose in a head
@@ -91,6 +92,8 @@ class MlpTask:
     rep: Rep
     dims: tuple[int, ...]
     values: tuple[Value, ...]
+    # Hidden units written directly (a linear map, :mod:`.affine_maps`) instead of from the table.
+    units: list[Unit] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class Plan:
         self.heads: list[HeadPlan] = []
         self.tasks: list[MlpTask] = []
         self.tables: dict[str, Table] = {}
+        # Numerical maps affine in numerical inputs, kept as functionals (:mod:`.affine_maps`).
+        self.linear: dict[str, LinearForm] = {}
         self.provided: dict[tuple[str, Rep], Leaf] = {}
         self.outputs: list[OutputPlan] = []
         # Categorical means that may average distinct values: (name, raw one-hot dims).
@@ -169,6 +174,8 @@ class Plan:
     # ------------------------------------------------------------ tables of s-ops
 
     def table(self, name: str) -> Table:
+        if name not in self.tables and name in self.linear:
+            self.tables[name] = linear_table(self, name)
         if name not in self.tables:
             if name != "length":
                 raise KeyError(name)
@@ -209,6 +216,8 @@ class Plan:
     def require(self, name: str, rep: Rep) -> Leaf:
         """A channel holding s-op ``name`` as a one-hot or a scalar."""
         key = (name, rep)
+        if key not in self.provided and rep == "scalar" and name in self.linear:
+            self.provided[key] = materialize_linear(self, name)
         if key not in self.provided:
             table = self.table(name)
             leaf = _identity_leaf(table, rep)
