@@ -58,9 +58,12 @@ def affine_windows(machine: AffineMachine) -> Construction:
     rows = [tuple(dot(machine.C[0], column) for column in zip(*p, strict=True)) for p in powers]
     bindings: list[ir.Binding] = []
     terms: list[str] = []
+    steps: dict[tuple[int, ...], str] = {}  # a step's weights -> its binding, written once
     for j, row in enumerate(rows):
         if any(step_weights(machine, row)):
-            bindings += _contribution_bindings(machine, j, row)
+            weights = tuple(step_weights(machine, row))
+            bindings += _contribution_bindings(machine, j, row, steps.get(weights))
+            steps.setdefault(weights, f"step_{j}")
             terms.append(f"back_{j}" if j else "step_0")
     starts = _start_terms(machine, rows)
     if starts:
@@ -97,22 +100,26 @@ def affine_windows(machine: AffineMachine) -> Construction:
 
 
 def _contribution_bindings(
-    machine: AffineMachine, j: int, row: tuple[int, ...]
+    machine: AffineMachine, j: int, row: tuple[int, ...], same: str | None = None
 ) -> list[ir.Binding]:
-    """``step_j = C A^j (B x + c)`` of each token and, for j >= 1, ``back_j``: ``step_j`` of
-    the input j positions back (0 before the input), with the nested names the parser
-    derives."""
-    step = f"step_{j}"
-    bindings = [
-        ir.Binding(
-            step,
-            ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
-            "num",
-            comment=f"{step}: what an input adds to the output {distance_text(j)} later"
-            if j
-            else f"{step}: what an input adds to the output at its own position",
-        )
-    ]
+    """``step_j = C A^j (B x + c)`` of each token (unless ``same`` names an earlier step with
+    the same weights, read instead) and, for j >= 1, ``back_j``: the step of the input j
+    positions back (0 before the input), with the nested names the parser derives."""
+    step = same or f"step_{j}"
+    bindings = (
+        []
+        if same
+        else [
+            ir.Binding(
+                step,
+                ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
+                "num",
+                comment=f"{step}: what an input adds to the output {distance_text(j)} later"
+                if j
+                else f"{step}: what an input adds to the output at its own position",
+            )
+        ]
+    )
     if not j:
         return bindings
     name = f"back_{j}"
