@@ -291,9 +291,13 @@ def measure_suite(args: argparse.Namespace) -> dict[str, Any]:
     load_before = _uptime()
     rows = []
     for folder, result in solved_tasks(args.suite, args.tasks):
-        length = json.loads((folder / "machine.json").read_text(encoding="utf-8")).get("max_len")
-        for max_len in (length, 4 * length) if length else (10, 40):
-            rows.append(measure_task(folder, result, max_len, args))
+        length = get_task(result.get("task", folder.name)).length
+        for max_len in (length, 4 * length):
+            try:
+                rows.append(measure_task(folder, result, max_len, args))
+            except RaspError as error:  # reported as the row, and the run goes on
+                reason = str(error).splitlines()[0]
+                rows.append({"task": folder.name, "max_len": max_len, "failed": reason})
             print(_suite_line(rows[-1]), flush=True)
     return {
         "suite": str(args.suite),
@@ -316,6 +320,8 @@ def _shape(shape: Any) -> str:
 
 
 def _suite_line(row: dict[str, Any]) -> str:
+    if "failed" in row:
+        return f"| {row['task']} | {row['max_len']} | failed: {row['failed']} |" + " - |" * 11
     compiled_row = row["torch"]
     if compiled_row["status"] != "compiled":
         reason = compiled_row.get("reason") or f"planned d_model {compiled_row['planned_d_model']}"
@@ -338,7 +344,7 @@ def _suite_line(row: dict[str, Any]) -> str:
 def suite_table(report: dict[str, Any]) -> str:
     """The suite report as Markdown."""
     rows = report["rows"]
-    compiled_rows = [r for r in rows if r["torch"]["status"] == "compiled"]
+    compiled_rows = [r for r in rows if "torch" in r and r["torch"]["status"] == "compiled"]
     exact = [r for r in compiled_rows if r["torch"]["disagreements"] == 0]
     tasks = sorted({r["task"] for r in rows})
     lines = [
