@@ -187,6 +187,8 @@ class Plan:
         assert isinstance(node, ir.Map)
         names = distinct_inputs(node)
         inputs = [self.table(n) for n in names]
+        ready = max((leaf.ready for leaf in union_leaves(inputs)), default=0)
+        inputs = [self._materialised(n, t, ready) for n, t in zip(names, inputs, strict=True)]
         leaves = union_leaves(inputs)
         if table_size(leaves) > MAX_TABLE:
             inputs = [self._compressed(n, t) for n, t in zip(names, inputs, strict=True)]
@@ -202,6 +204,17 @@ class Plan:
         codes = fn[tuple(align(t, leaves) for t in inputs)]
         full = np.broadcast_to(codes, tuple(len(leaf.states) for leaf in leaves)).copy()
         return Table(leaves, full, out)
+
+    def _materialised(self, name: str, table: Table, ready: int) -> Table:
+        """``table``, or the identity of the one-hot channel already written for ``name`` when
+        that is ready by ``ready`` (reading it delays nothing) and ``table`` spans more entries
+        than ``name`` has values: a chain of maps a head materialises at every step (the blocks
+        of a doubling construction) is then read one step back, not composed over every leaf
+        of the chain."""
+        leaf = self.provided.get((name, "onehot"))
+        if leaf is None or leaf.ready > ready or table_size(table.leaves) <= len(table.values):
+            return table
+        return identity(leaf)
 
     def _compressed(self, name: str, table: Table) -> Table:
         """``table``, or, when it spans more entries than ``name`` has values (a map composed
