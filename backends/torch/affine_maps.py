@@ -79,7 +79,12 @@ def linear_form(plan: Plan, binding: ir.Binding) -> LinearForm | None:
         parts.append((float(terms.get(param, 0)), form.functional))
     if not numeric or not _exact(plan.sets[binding.name]):
         return None
-    return LinearForm(add(*parts), tuple(leaves.values()), numeric=True)
+    functional = add(*parts)
+    if len(leaves) == 1:
+        (only,) = leaves.values()
+        if only.kind == "scalar" and functional == {only.dims[0]: 1.0}:
+            return None  # the channel itself: its table is the identity, no unit needed
+    return LinearForm(functional, tuple(leaves.values()), numeric=True)
 
 
 def input_form(plan: Plan, name: str) -> LinearForm | None:
