@@ -23,6 +23,7 @@ Importing it imports numpy, lark and networkx, never torch or triton.
 from __future__ import annotations
 
 from rasp_ir import ir
+from rasp_ir.affine_exprs import affine_coefficients
 from rasp_ir.atomic_files import (
     atomic_path,
     sync_folder,
@@ -162,6 +163,7 @@ __all__ = [
     "add_command",
     "add_header_options",
     "add_lift_options",
+    "affine_coefficients",
     "apply_lambda",
     "at_most_one_key",
     "atomic_path",

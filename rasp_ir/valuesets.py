@@ -17,6 +17,7 @@ from itertools import product
 
 import numpy as np
 
+from rasp_ir.affine_exprs import affine_values
 from rasp_ir.diagnostics import Diagnostic
 from rasp_ir.expr import ExprError, apply_lambda, result_bound
 from rasp_ir.ir import (
@@ -323,6 +324,11 @@ def _infer_map(
     if any(None in s for s in input_sets):
         outputs.append(node.default)
     combinations = math.prod(len(s) for s in defined)
+    if combinations > ENUMERATION_LIMIT:
+        sets = dict(zip(names, defined, strict=True))
+        sums = affine_values(node.fn, node.inputs, sets, MAX_COMBINATIONS)
+        if sums is not None:
+            return canonical_values((*outputs, *sums))
     bound = result_bound(node.fn.body) if combinations > ENUMERATION_LIMIT else None
     if bound is not None:
         diagnostics.append(

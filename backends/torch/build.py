@@ -27,7 +27,9 @@ def build_model(plan: Plan, warnings: tuple[str, ...] = ()) -> CompiledTransform
         if task.layer == 0:
             embedded.append(task)
         else:
-            units = build_units(task.table, encoder(task), plan.one)
+            units = task.units
+            if units is None:
+                units = build_units(task.table, encoder(task), plan.one)
             mlps[task.layer].extend(_suppress_at_bos(plan, units))
     heads: dict[int, list[HeadPlan]] = {layer: [] for layer in range(1, n_layers + 1)}
     for head in plan.heads:

@@ -31,6 +31,7 @@ from rasp_ir.api import (
     sum_values,
     value_key,
 )
+from rasp_ir.backends.torch.affine_maps import linear_form, scaled_sum_leaf
 from rasp_ir.backends.torch.functions import (
     MAX_TABLE,
     Leaf,
@@ -91,6 +92,10 @@ def _full(plan: Plan, binding: ir.Binding) -> None:
 
 
 def _map(plan: Plan, binding: ir.Binding) -> None:
+    form = linear_form(plan, binding)
+    if form is not None:
+        plan.linear[binding.name] = form
+        return
     plan.tables[binding.name] = plan.map_table(binding)
 
 
@@ -121,6 +126,11 @@ def _width(plan: Plan, binding: ir.Binding) -> None:
 
 
 def _aggregate(plan: Plan, binding: ir.Binding) -> None:
+    if not _scaled_sum(plan, binding):
+        _aggregate_by_head(plan, binding)
+
+
+def _aggregate_by_head(plan: Plan, binding: ir.Binding) -> None:
     node = binding.node
     assert isinstance(node, ir.Aggregate)
     program = plan.program
@@ -188,6 +198,27 @@ def _aggregate(plan: Plan, binding: ir.Binding) -> None:
     head.values.append((plan.bos, flag.dims[0], 1.0))
     grid = [[codes[value_key(s)], default] for s in raw.states]
     plan.tables[binding.name] = Table((raw, flag), np.array(grid, dtype=np.int64), out)
+
+
+def _scaled_sum(plan: Plan, binding: ir.Binding) -> bool:
+    """Whether the sum ``binding`` went into a scalar channel holding it exactly (a selector
+    of positions only, :func:`~.affine_maps.scaled_sum_leaf`); its default must be what the
+    head gives on an empty row, 0."""
+    node = binding.node
+    assert isinstance(node, ir.Aggregate)
+    if node.reduce != "sum" or isinstance(
+        plan.program.binding(node.selector).node, ir.SelectClosest
+    ):
+        return False
+    may_be_empty = not never_empty(plan.program, node.selector)
+    if may_be_empty and not _zero_default(node.default, True):
+        return False
+    value, source = _value_channel(plan, node.sop, True)
+    scaled = scaled_sum_leaf(plan, binding, value, source)
+    if scaled is None:
+        return False
+    plan.tables[binding.name] = identity(scaled)
+    return True
 
 
 def _reduction_head(

@@ -40,6 +40,7 @@ from rasp_ir.api import (
     sum_values,
     value_key,
 )
+from rasp_ir.backends.torch.affine_maps import LinearForm, linear_table, materialize_linear
 from rasp_ir.backends.torch.functions import (
     MAX_TABLE,
     Leaf,
@@ -54,7 +55,7 @@ from rasp_ir.backends.torch.functions import (
     table_size,
     union_leaves,
 )
-from rasp_ir.backends.torch.mlp import Functional, is_affine
+from rasp_ir.backends.torch.mlp import Functional, Unit, is_affine
 
 Rep = Literal["onehot", "scalar"]
 MARGIN = 24.0  # logit margin between what must win and what must lose in a head
@@ -91,6 +92,8 @@ class MlpTask:
     rep: Rep
     dims: tuple[int, ...]
     values: tuple[Value, ...]
+    # Hidden units written directly (a linear map, :mod:`.affine_maps`) instead of from the table.
+    units: list[Unit] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class Plan:
         self.heads: list[HeadPlan] = []
         self.tasks: list[MlpTask] = []
         self.tables: dict[str, Table] = {}
+        # Numerical maps affine in numerical inputs, kept as functionals (:mod:`.affine_maps`).
+        self.linear: dict[str, LinearForm] = {}
         self.provided: dict[tuple[str, Rep], Leaf] = {}
         self.outputs: list[OutputPlan] = []
         # Categorical means that may average distinct values: (name, raw one-hot dims).
@@ -169,6 +174,8 @@ class Plan:
     # ------------------------------------------------------------ tables of s-ops
 
     def table(self, name: str) -> Table:
+        if name not in self.tables and name in self.linear:
+            self.tables[name] = linear_table(self, name)
         if name not in self.tables:
             if name != "length":
                 raise KeyError(name)
@@ -180,6 +187,8 @@ class Plan:
         assert isinstance(node, ir.Map)
         names = distinct_inputs(node)
         inputs = [self.table(n) for n in names]
+        ready = max((leaf.ready for leaf in union_leaves(inputs)), default=0)
+        inputs = [self._materialised(n, t, ready) for n, t in zip(names, inputs, strict=True)]
         leaves = union_leaves(inputs)
         if table_size(leaves) > MAX_TABLE:
             inputs = [self._compressed(n, t) for n, t in zip(names, inputs, strict=True)]
@@ -196,6 +205,17 @@ class Plan:
         full = np.broadcast_to(codes, tuple(len(leaf.states) for leaf in leaves)).copy()
         return Table(leaves, full, out)
 
+    def _materialised(self, name: str, table: Table, ready: int) -> Table:
+        """``table``, or the identity of the one-hot channel already written for ``name`` when
+        that is ready by ``ready`` (reading it delays nothing) and ``table`` spans more entries
+        than ``name`` has values: a chain of maps a head materialises at every step (the blocks
+        of a doubling construction) is then read one step back, not composed over every leaf
+        of the chain."""
+        leaf = self.provided.get((name, "onehot"))
+        if leaf is None or leaf.ready > ready or table_size(table.leaves) <= len(table.values):
+            return table
+        return identity(leaf)
+
     def _compressed(self, name: str, table: Table) -> Table:
         """``table``, or, when it spans more entries than ``name`` has values (a map composed
         over the channels it reads), the identity of ``name`` materialised in its own MLP: what
@@ -209,6 +229,8 @@ class Plan:
     def require(self, name: str, rep: Rep) -> Leaf:
         """A channel holding s-op ``name`` as a one-hot or a scalar."""
         key = (name, rep)
+        if key not in self.provided and rep == "scalar" and name in self.linear:
+            self.provided[key] = materialize_linear(self, name)
         if key not in self.provided:
             table = self.table(name)
             leaf = _identity_leaf(table, rep)

@@ -8,8 +8,10 @@ With A^k = 0 the state forgets everything older than k inputs::
 
 so each position adds ``u_j(x) = C A^j (B x + c)`` of the input j positions back (0 before
 the input: the aggregate's default) and, at the first k-1 positions, ``C A^{t+1} z_0`` read
-off the index. The terms are categorical (each head copies one value), so their value sets
-stay those of ``u_j`` at every length; the output map is over their combinations.
+off the index. Every term is numerical: a head sums ``u_j`` over the one key j positions back,
+so its values stay those of ``u_j`` (and 0) at every length, and one affine map adds the terms
+and d (the torch backend writes such sums and maps as linear residual writes, not tables).
+Under a mod readout a last categorical map reduces the sum.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .construction import OUTPUT, Construction, distance_text
 
 AFFINE_WINDOWS = "affine_windows"
 START = "start"
+TOTAL = "total"
 
 
 def nilpotent_powers(a: Matrix) -> list[Matrix] | None:
@@ -55,9 +58,12 @@ def affine_windows(machine: AffineMachine) -> Construction:
     rows = [tuple(dot(machine.C[0], column) for column in zip(*p, strict=True)) for p in powers]
     bindings: list[ir.Binding] = []
     terms: list[str] = []
+    steps: dict[tuple[int, ...], str] = {}  # a step's weights -> its binding, written once
     for j, row in enumerate(rows):
         if any(step_weights(machine, row)):
-            bindings += _contribution_bindings(machine, j, row)
+            weights = tuple(step_weights(machine, row))
+            bindings += _contribution_bindings(machine, j, row, steps.get(weights))
+            steps.setdefault(weights, f"step_{j}")
             terms.append(f"back_{j}" if j else "step_0")
     starts = _start_terms(machine, rows)
     if starts:
@@ -65,7 +71,7 @@ def affine_windows(machine: AffineMachine) -> Construction:
         lookup = ir.Lookup((ir.Param("i"),), entries, ir.Const(0))
         comment = f"{START}: C A^(t+1) z_0, what the initial state still adds at position t"
         node = ir.Map(ir.Lambda(("i",), lookup), ("indices",))
-        bindings.append(ir.Binding(START, node, "cat", comment=comment))
+        bindings.append(ir.Binding(START, node, "num", comment=comment))
         terms.append(START)
     bindings += _output_bindings(machine, terms)
     return Construction(
@@ -76,10 +82,14 @@ def affine_windows(machine: AffineMachine) -> Construction:
         summary=(
             f"Construction: affine windows. A is nilpotent (A^{k} = 0), so the output depends "
             f"only on the last {k} inputs: one attention layer reads back C A^j (B x + c) of "
-            f"the input j positions back (j < {k}; 0 before the input), and maps add them "
-            "(pairwise beyond two terms), what the initial state still adds at the first "
-            "positions and d"
-            + (f", and reduces mod {machine.modulus}." if machine.modulus is not None else ".")
+            f"the input j positions back (j < {k}; 0 before the input), exact numerical sums "
+            "over one key, and one affine map adds them, what the initial state still adds at "
+            "the first positions and d"
+            + (
+                f"; a last map reduces the total mod {machine.modulus}."
+                if machine.modulus is not None
+                else "."
+            )
         ),
         details={
             "window": k,
@@ -90,22 +100,26 @@ def affine_windows(machine: AffineMachine) -> Construction:
 
 
 def _contribution_bindings(
-    machine: AffineMachine, j: int, row: tuple[int, ...]
+    machine: AffineMachine, j: int, row: tuple[int, ...], same: str | None = None
 ) -> list[ir.Binding]:
-    """``step_j = C A^j (B x + c)`` of each token and, for j >= 1, ``back_j``: ``step_j`` of
-    the input j positions back (0 before the input), with the nested names the parser
-    derives."""
-    step = f"step_{j}"
-    bindings = [
-        ir.Binding(
-            step,
-            ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
-            "cat",
-            comment=f"{step}: what an input adds to the output {distance_text(j)} later"
-            if j
-            else f"{step}: what an input adds to the output at its own position",
-        )
-    ]
+    """``step_j = C A^j (B x + c)`` of each token (unless ``same`` names an earlier step with
+    the same weights, read instead) and, for j >= 1, ``back_j``: the step of the input j
+    positions back (0 before the input), with the nested names the parser derives."""
+    step = same or f"step_{j}"
+    bindings = (
+        []
+        if same
+        else [
+            ir.Binding(
+                step,
+                ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
+                "num",
+                comment=f"{step}: what an input adds to the output {distance_text(j)} later"
+                if j
+                else f"{step}: what an input adds to the output at its own position",
+            )
+        ]
+    )
     if not j:
         return bindings
     name = f"back_{j}"
@@ -118,8 +132,8 @@ def _contribution_bindings(
         ),
         ir.Binding(
             name,
-            ir.Aggregate(f"{name}__select", step, default=0),
-            "cat",
+            ir.Aggregate(f"{name}__select", step, reduce="sum", default=0),
+            "num",
             comment=f"{name}: {step} of the input {distance_text(j)} back (0 before the input)",
         ),
     ]
@@ -133,41 +147,24 @@ def _start_terms(machine: AffineMachine, rows: list[tuple[int, ...]]) -> list[in
 
 
 def _output_bindings(machine: AffineMachine, terms: list[str]) -> list[ir.Binding]:
-    """``machine_output``: the sum of ``terms`` plus d, under the readout (a constant when no
-    term is left). More than two terms are added by a balanced tree of pairwise maps
-    (``partial_i_j``: terms i..j, reduced mod the modulus when there is one), so every map's
-    table is the product of two value sets rather than of all k of them."""
+    """``machine_output``: the sum of ``terms`` plus d, one affine numerical map (a constant
+    when no term is left); under a mod readout, ``total`` is that sum and ``machine_output``
+    reduces it."""
     shown = " + ".join([*terms, str(machine.d[0])])
     comment = f"{OUTPUT}: {shown}{readout_text(machine)}"
     if not terms:
         return [ir.Binding(OUTPUT, ir.Full(machine.read(machine.d[0])), "cat", comment=comment)]
-    bindings: list[ir.Binding] = []
-    level = [(name, (i, i)) for i, name in enumerate(terms)]
-    while len(level) > 2:
-        paired: list[tuple[str, tuple[int, int]]] = []
-        for left, right in zip(level[::2], level[1::2], strict=False):
-            span = (left[1][0], right[1][1])
-            name = f"partial_{span[0]}_{span[1]}"
-            covered = " + ".join(terms[span[0] : span[1] + 1])
-            bindings.append(
-                _sum_binding(machine, name, (left[0], right[0]), 0, f"{name}: {covered}")
-            )
-            paired.append((name, span))
-        if len(level) % 2:
-            paired.append(level[-1])
-        level = paired
-    inputs = tuple(name for name, _ in level)
-    bindings.append(_sum_binding(machine, OUTPUT, inputs, machine.d[0], comment))
-    return bindings
-
-
-def _sum_binding(
-    machine: AffineMachine, name: str, inputs: tuple[str, ...], offset: int, comment: str
-) -> ir.Binding:
-    """``name = map(fn(v0, v1, ...) -> v0 + v1 + ... + offset, inputs)``, under the readout."""
-    params = tuple(f"v{i}" for i in range(len(inputs)))
+    params = tuple(f"v{i}" for i in range(len(terms)))
     total: ir.Expr = ir.Param(params[0])
     for param in params[1:]:
         total = ir.Binary("+", total, ir.Param(param))
-    body = readout_expr(machine, total, offset)
-    return ir.Binding(name, ir.Map(ir.Lambda(params, body), inputs), "cat", comment=comment)
+    if machine.d[0]:
+        total = ir.Binary("+", total, ir.Const(machine.d[0]))
+    adds = ir.Map(ir.Lambda(params, total), tuple(terms))
+    if machine.modulus is None:
+        return [ir.Binding(OUTPUT, adds, "num", comment=comment)]
+    reduce = ir.Lambda(("s",), readout_expr(machine, ir.Param("s"), 0))
+    return [
+        ir.Binding(TOTAL, adds, "num", comment=f"{TOTAL}: {shown}"),
+        ir.Binding(OUTPUT, ir.Map(reduce, (TOTAL,)), "cat", comment=comment),
+    ]

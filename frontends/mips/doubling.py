@@ -9,6 +9,7 @@ reachable states, held as an integer id (0 is the identity). Only the elements w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -108,7 +109,9 @@ def doubling(machine: FiniteMachine, max_len: int) -> Construction:
     bindings = [first]
     block, size, layers = first.name, 1, 0
     while size < max_len:
-        layer, written = _doubling_layer(machine, monoid, block, size, max_len)
+        last = 2 * size >= max_len
+        output_of = (lambda m: monoid.output_of(machine, m)) if last else None
+        layer, written = doubling_layer(monoid, block, size, max_len, output_of)
         bindings += layer
         entries += written
         block, size, layers = layer[-1].name, 2 * size, layers + 1
@@ -137,13 +140,18 @@ def doubling(machine: FiniteMachine, max_len: int) -> Construction:
     )
 
 
-def _doubling_layer(
-    machine: FiniteMachine, monoid: TransitionMonoid, block: str, size: int, max_len: int
+def doubling_layer(
+    monoid: TransitionMonoid,
+    block: str,
+    size: int,
+    max_len: int,
+    readout: Callable[[int], Value] | None = None,
 ) -> tuple[list[ir.Binding], int]:
-    """The bindings that turn blocks of ``size`` inputs into blocks of ``2 * size``: the block
-    ``size`` positions earlier (the identity before the input), then a table over the pairs
-    that can meet, and how many entries it wrote. The table composes the two; in the last
-    layer, whose blocks reach back to the first input, it gives the machine's output instead."""
+    """The bindings that turn blocks of ``size`` inputs (words of at most ``max_len``) into
+    blocks of ``2 * size``: the block ``size`` positions earlier (the identity before the
+    input), then a table over the pairs that can meet, and how many entries it wrote. The table
+    composes the two; with ``readout`` (in the last layer, whose blocks reach back to the first
+    input) it gives the machine's output, ``readout`` of the composite, instead."""
     earlier = f"{block}_earlier"
     head = lookback_bindings(
         earlier,
@@ -161,7 +169,7 @@ def _doubling_layer(
         (before, later): monoid.compose(before, later) for before, later in pairs
     }
     table: dict[tuple[Value, ...], Value]
-    if 2 * size < max_len:
+    if readout is None:
         name = f"block_{2 * size}"
         table = {pair: m for pair, m in composed.items()}
         comment = (
@@ -170,7 +178,7 @@ def _doubling_layer(
         )
     else:
         name = OUTPUT
-        table = {pair: monoid.output_of(machine, m) for pair, m in composed.items()}
+        table = {pair: readout(m) for pair, m in composed.items()}
         comment = (
             f"{name}: the machine's output after {earlier} then {block} (all the inputs so "
             "far) from the initial state"

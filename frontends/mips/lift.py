@@ -1,14 +1,19 @@
 """Lifting: a finite Moore machine and the lift options in, an exact RASP program whose output
 at position t is the machine's output after reading x_0..x_t, with its certificate, out.
 
-Three exact constructions (one module each); the cheapest that applies is used (fewest
+Five exact constructions (one module each); the cheapest that applies is used (fewest
 attention layers, then fewest table entries) unless the ``construction`` setting forces one:
 
 - ``windows`` (:mod:`.windows`): definite machines, whose output depends only on the last k
   inputs; one attention layer;
 - ``counts`` (:mod:`.counts`): commutative machines, whose state depends only on how often
   each symbol occurred; one attention layer;
-- ``doubling`` (:mod:`.doubling`): any machine; ceil(log2(max_len)) attention layers.
+- ``prefix_max`` (:mod:`.prefix_max`): machines whose state is the running maximum of a key of
+  the input (Max_Seen, Min_Seen); one attention layer;
+- ``doubling`` (:mod:`.doubling`): any machine; ceil(log2(max_len)) attention layers;
+- ``quotient_doubling`` (:mod:`.quotient_doubling`): any machine, doubling over the quotient
+  that determines the next output (an adder's carry); at most as many layers, far smaller
+  tables where the quotient is small.
 
 Integer-affine machines (kind ``"affine"``, :mod:`.affine`) are lifted by ``prefix_sums``
 (:mod:`.prefix_sums`) when A is the identity and by ``affine_windows`` (:mod:`.affine_windows`)
@@ -40,7 +45,9 @@ from .machine import (
     read_machine_json,
 )
 from .polynomial_sums import POLYNOMIAL_SUMS, polynomial_sums, unipotent_powers
+from .prefix_max import prefix_max
 from .prefix_sums import PREFIX_SUMS, prefix_sums
+from .quotient_doubling import quotient_doubling
 from .rnn_split import SPLIT_SEQUENCES, rnn_split_reference
 from .windows import windows
 
@@ -51,7 +58,13 @@ DEFAULT_MAX_LEN = 10
 COMMENT_WIDTH = 96
 Builder = Callable[[FiniteMachine, int], Construction | None]
 # In order of preference between constructions of equal cost.
-BUILDERS: dict[str, Builder] = {"windows": windows, "counts": counts, "doubling": doubling}
+BUILDERS: dict[str, Builder] = {
+    "windows": windows,
+    "counts": counts,
+    "prefix_max": prefix_max,
+    "doubling": doubling,
+    "quotient_doubling": quotient_doubling,
+}
 CONSTRUCTIONS = tuple(BUILDERS)
 # The constructions of affine machines.
 AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {

@@ -23,10 +23,13 @@ With --run the certificate also compares the program with the RNN's rounded outp
 task's test split (group rnn_split: N sequences generated with --seed, as 'rasp mips verify'
 draws them), and lifting fails on any disagreement there too.
 Without --construction the cheapest construction that applies is used: windows (definite
-machines, 1 attention layer), counts (commutative machines, 1 layer) or doubling (any machine,
-ceil(log2(max_len)) layers). Integer-affine machines ("kind": "affine") are lifted by
-prefix_sums when A is the identity and by affine_windows when A is nilpotent (1 layer each),
-and by polynomial_sums when A is unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most).
+machines, 1 attention layer), counts (commutative machines, 1 layer), prefix_max (a running
+maximum or minimum of a key of the input, as Max_Seen and Min_Seen: 1 layer), doubling (any
+machine, ceil(log2(max_len)) layers) or quotient_doubling (any machine, doubling over the
+quotient that decides the next output, as an adder's carry: at most as many layers).
+Integer-affine machines ("kind": "affine") are lifted by prefix_sums when A is the identity and
+by affine_windows when A is nilpotent (1 layer each), and by polynomial_sums when A is
+unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most).
 The same as: rasp lift --frontend mips MACHINE.json -o PROGRAM.rasp [--set construction=C]
 
 examples:

@@ -6,7 +6,8 @@ With A = I the state is ``z_{t+1} = z_0 + sum_{s <= t} (B x_s + c)``, so the out
 readout is ``C z_0 + d + sum_{s <= t} (C B x_s + C c)``: the one linear combination of the
 inputs the output needs is ``w(x) = C B x + C c``, a number per token. A numerical aggregate
 ``aggregate(select(indices, indices, <=), w, reduce=sum)`` is the exact prefix sum of ``w``; a
-map adds ``C z_0 + d`` and applies the readout.
+map adds ``C z_0 + d`` and applies the readout: numerical (one linear write in the torch
+backend) under the identity readout, categorical under a mod readout.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def prefix_sums(machine: AffineMachine) -> Construction:
         ir.Binding(
             OUTPUT,
             ir.Map(ir.Lambda(("s",), readout_expr(machine, ir.Param("s"), offset)), (TOTAL,)),
-            "cat",
+            "num" if machine.modulus is None else "cat",
             comment=f"{OUTPUT}: C z + d = {TOTAL} + {offset}" + readout_text(machine),
         ),
     )

@@ -59,3 +59,34 @@ def test_a_machine_over_the_budget_is_reported_as_skipped(tmp_path: Path) -> Non
     [row] = report["rows"]
     assert row["torch"]["status"] == "skipped (budget)"
     assert "skipped (budget)" in (tmp_path / "mips_lift.md").read_text()
+
+
+def test_the_suite_mode_measures_every_solved_task_at_t_and_4t(tmp_path: Path) -> None:
+    machines = Path(__file__).resolve().parents[2] / "examples" / "machines"
+    solved = tmp_path / "suite" / "Parity_All"
+    solved.mkdir(parents=True)
+    (solved / "machine.json").write_text((machines / "parity.json").read_text())
+    shape = {"n_layers": 1, "n_heads": 1, "d_model": 17, "d_mlp": 21}
+    (solved / "result.json").write_text(json.dumps({"solved": True, "transformer": shape}))
+    unsolved = tmp_path / "suite" / "Evens_Counter"
+    unsolved.mkdir()
+    (unsolved / "result.json").write_text(json.dumps({"solved": False, "failed_stage": "search"}))
+    threads = torch.get_num_threads()
+    try:
+        _script().main(["--suite", str(tmp_path / "suite"), "--results", str(tmp_path)])
+    finally:
+        torch.set_num_threads(threads)
+    report = json.loads((tmp_path / "mips_lift_suite.json").read_text())
+    assert [(r["task"], r["max_len"]) for r in report["rows"]] == [
+        ("Parity_All", 10),
+        ("Parity_All", 40),
+    ]
+    for row in report["rows"]:
+        assert row["construction"] == "counts" and row["program_agreement"] == 1.0
+        compiled = row["torch"]
+        assert compiled["status"] == "compiled" and compiled["disagreements"] == 0
+        assert compiled["positions"] > 0 and compiled["parameters"] > 0
+    markdown = (tmp_path / "mips_lift_suite.md").read_text()
+    assert "1 solved tasks, 2 rows; 2 compiled, 2 with every position agreeing." in markdown
+    assert "| Parity_All | 40 | counts | 1 |" in markdown
+    assert "1x1, d_model 17, MLP 21 |" in markdown

@@ -193,11 +193,27 @@ def test_map_error_reported_once_with_inputs() -> None:
 
 
 def test_map_too_large_is_refused_quickly() -> None:
-    three = Map(Lambda(("a", "b", "c"), Param("a")), ("tokens", "indices", "length"))
+    body = Binary("*", Param("a"), Binary("*", Param("b"), Param("c")))
+    three = Map(Lambda(("a", "b", "c"), body), ("tokens", "indices", "length"))
     started = time.perf_counter()
     result = infer([sop("big", three)], vocab=list(range(100)), max_len=200)
     assert time.perf_counter() - started < 5
     assert codes(result) == ["map-too-large"]
+
+
+def test_an_affine_map_too_large_to_enumerate_takes_the_sum_of_its_scaled_sets() -> None:
+    # 100 * 200 * 201 combinations, but a - 2 * b + c + 1 over three ranges is one range.
+    body = Binary(
+        "+",
+        Binary("+", Binary("-", Param("a"), Binary("*", Const(2), Param("b"))), Param("c")),
+        Const(1),
+    )
+    three = Map(Lambda(("a", "b", "c"), body), ("tokens", "indices", "length"))
+    started = time.perf_counter()
+    result = infer([sop("big", three)], vocab=list(range(100)), max_len=200)
+    assert time.perf_counter() - started < 5
+    assert not result.diagnostics
+    assert result.sets["big"] == tuple(range(0 - 2 * 199 + 1 + 1, 99 + 200 + 1 + 1))
 
 
 def test_num_diagnostics() -> None:

@@ -1,6 +1,7 @@
 """Programs over large value sets compile quickly and exactly: the programs the MIPS frontend
 lifts from integer-affine machines over the alphabet 0..99 (prefix sums with 991 values, a window
-table over 100 x 100 inputs, a sum of partial sums too large to compose into one table) agree
+table over 100 x 100 inputs, a sum of partial sums too large to compose into one table, the
+linear form of Sum_Last4) agree
 with the interpreter, and a threshold's margin (taken from
 the states nearest to and farthest from it) equals the one over every state."""
 
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rasp_ir.api import Value, load_backend, verify
+from rasp_ir.api import Value, load_backend, parse_program, verify
+from rasp_ir.backends.torch import compile_program
 from rasp_ir.backends.torch.functions import Leaf, LeafKind
 from rasp_ir.backends.torch.mlp import step
 from rasp_ir.frontends.mips.affine import AffineMachine, affine_from_json
@@ -71,18 +73,35 @@ def sum_last(k: int, symbols: int) -> AffineMachine:
 
 
 def test_a_map_over_maps_too_large_to_compose_reads_them_materialised() -> None:
-    # Sum_Last4 over 40 symbols: the output adds two partial sums, whose composition over the
-    # four channels they read would take 40^4 > 2,000,000 entries; each partial sum gets its
-    # own MLP instead, and the output's table is over their 79 x 79 values.
-    machine = sum_last(4, 40)
-    built = construct_affine(machine)
-    assert [b.name for b in built.bindings if b.name.startswith("partial")] == [
-        "partial_0_1",
-        "partial_2_3",
+    # Sum_Last4 over 40 symbols with categorical copies: the output adds two categorical partial
+    # sums, whose composition over the four channels they read would take 40^4 > 2,000,000
+    # entries; each partial sum gets its own MLP instead, and the output's table is over their
+    # 79 x 79 values.
+    vocab = "{" + ", ".join(map(str, range(40))) + "}"
+    lines = [f"%vocab {vocab}", "%max_len 6"]
+    for j in range(1, 4):
+        lines.append(
+            f"back_{j} = aggregate(select(indices, indices - {j}, ==), tokens, default=0);"
+        )
+    lines += [
+        "partial_0_1 = map(fn(a, b) -> a + b, tokens, back_1);",
+        "partial_2_3 = map(fn(a, b) -> a + b, back_2, back_3);",
+        "total = map(fn(a, b) -> a + b, partial_0_1, partial_2_3);",
+        "output total;",
     ]
-    program = lifted_program(machine, built, 6)
+    program = parse_program("\n".join(lines), "<sum_last4>")
     report = verify(program, load_backend("torch"), exhaustive_max_len=1, samples=200)
     assert report.ok, report.mismatches[:3]
+
+
+def test_the_lifted_sum_last4_over_40_symbols_is_linear() -> None:
+    # The lift's numerical form: three one-key sums and one affine map, no table at all.
+    program = lifted_program(sum_last(4, 40), construct_affine(sum_last(4, 40)), 6)
+    report = verify(program, load_backend("torch"), exhaustive_max_len=1, samples=200)
+    assert report.ok, report.mismatches[:3]
+    model = compile_program(program)
+    assert (model.config.n_layers, model.config.d_mlp) == (1, 2)
+    assert model.config.d_model == 40 + 6 + 2 + 3 + 1  # tokens, positions, one, bos, sums, output
 
 
 def test_sum_all_over_20_symbols_on_every_short_input() -> None:
