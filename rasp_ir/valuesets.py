@@ -325,8 +325,8 @@ def _infer_map(
         outputs.append(node.default)
     combinations = math.prod(len(s) for s in defined)
     if combinations > ENUMERATION_LIMIT:
-        sets = dict(zip(names, defined, strict=True))
-        sums = affine_values(node.fn, node.inputs, sets, MAX_COMBINATIONS)
+        defined_sets = dict(zip(names, defined, strict=True))
+        sums = affine_values(node.fn, node.inputs, defined_sets, MAX_COMBINATIONS)
         if sums is not None:
             return canonical_values((*outputs, *sums))
     bound = result_bound(node.fn.body) if combinations > ENUMERATION_LIMIT else None
