@@ -7,15 +7,18 @@ Run: .venv/bin/python benchmarks/compile_sizes.py
 
 from __future__ import annotations
 
-import json
+import argparse
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from rasp_ir.backends.torch import compile_program
-from rasp_ir.syntax import HeaderOverrides, parse_file
-
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
+from rasp_ir.backends.torch import compile_program  # noqa: E402
+from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
 
 # tracr's compiled sizes: layers, max heads per layer, d_model, MLP width (§13.2).
 TRACR: dict[str, tuple[int, int, int, int]] = {
@@ -74,13 +77,19 @@ def markdown(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Compile every example, print the table, write the results."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
+    args = parser.parse_args(argv)
+    load_before = uptime()
     rows = [measure(path) for path in sorted((ROOT / "examples").glob("*.rasp"))]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "compile_sizes.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    load_after = uptime()
     table = markdown(rows)
-    (RESULTS / "compile_sizes.md").write_text(table, encoding="utf-8")
-    print(table, end="")
+    note = f"On {machine()}. Load (`uptime`) before: `{load_before}`; after: `{load_after}`."
+    payload = {"machine": machine(), "load_before": load_before, "load_after": load_after}
+    write_results(args.results, "compile_sizes", {**payload, "rows": rows}, table + "\n" + note)
+    print(table + "\n" + note)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ import argparse
 import contextlib
 import datetime
 import io
-import json
 import os
-import platform
 import re
 import resource
 import shlex
@@ -41,11 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.cli.main import main as rasp_main  # noqa: E402
 from rasp_ir.syntax.formatter import format_source  # noqa: E402
 from rasp_ir.syntax.tree import concrete_parser, parse_concrete_tree, parse_tree  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 HEADER = '%vocab chars "(){}abcdefghijklmnopqrstuvwxyz"\n%max_len 16\n'
 TARGET_SECONDS = 1.0
 _BOUND = re.compile(r"^(?:def\s+)?([A-Za-z_]\w*)\s*(?:\(|:|=)", re.MULTILINE)
@@ -148,13 +146,6 @@ def measure(lines: int, repeats: int, folder: Path) -> dict[str, object]:
     }
 
 
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no uptime)"
-
-
 LABELS = {
     "parse": "parse alone (baseline)",
     "concrete_parse_lark": "concrete syntax tree, Lark's parse loop",
@@ -167,10 +158,10 @@ LABELS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-    load_before = _load()
+    load_before = uptime()
     with tempfile.TemporaryDirectory() as folder:
         rows = [measure(lines, args.repeats, Path(folder)) for lines in args.lines]
-    load_after = _load()
+    load_after = uptime()
     sizes = " | ".join(f"{r['lines']:,} lines" for r in rows)
     lines = [
         f"| step | {sizes} | CPU, {rows[0]['lines']:,} lines | ratio to parse |",
@@ -183,34 +174,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         ratio = first[key] / first["parse"]
         lines.append(f"| {label} | {cells} | {cpu[key]:.2f} s | {ratio:.2f}x |")
     command = "python benchmarks/fmt_speed.py " + shlex.join(argv or sys.argv[1:])
-    machine = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}"
-    )
+    where = machine()
     note = (
         f"Median wall-clock seconds of {args.repeats} runs, and the CPU seconds of the same "
         "runs (the process and its children: less sensitive to other programs on the "
         "machine); the ratio is of wall-clock seconds, for the first size. Target: "
         f"rasp fmt on a 10,000-line program under {TARGET_SECONDS:.0f} s. "
-        f"`{command.strip()}` on {machine}, {datetime.date.today()}. "
+        f"`{command.strip()}` on {where}, {datetime.date.today()}. "
         f"Load (uptime) before: `{load_before}`; after: `{load_after}`."
     )
     table = "\n".join(lines)
     print(table + "\n\n" + note)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "fmt_speed.md").write_text(
-        "# rasp fmt: seconds to format a long program\n\n" + table + "\n\n" + note + "\n",
-        encoding="utf-8",
-    )
     payload = {
         "command": command.strip(),
-        "machine": machine,
+        "machine": where,
         "load_before": load_before,
         "load_after": load_after,
         "settings": {**vars(args), "results": str(args.results)},
         "rows": rows,
     }
-    (args.results / "fmt_speed.json").write_text(json.dumps(payload, indent=2) + "\n")
+    markdown = "# rasp fmt: seconds to format a long program\n\n" + table + "\n\n" + note
+    write_results(args.results, "fmt_speed", payload, markdown)
     return 0
 
 

@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
 import random
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.check import check_program  # noqa: E402
 from rasp_ir.lsp.client import LspClient  # noqa: E402
 from rasp_ir.syntax import parse_module, parse_program  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 TARGETS_MS = {
     "diagnostics": 100.0,
     "hover": 50.0,
@@ -170,18 +166,11 @@ def _measure_in(
     }
 
 
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-    load_before = _load()
+    load_before = uptime()
     measured = measure(args)
-    load_after = _load()
+    load_after = uptime()
     ms: dict[str, list[float]] = measured["ms"]  # type: ignore[assignment]
     hub = statistics.median(ms["hub"])
     rows = []
@@ -214,32 +203,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         p90 = _percentile(ms[key], 0.9)
         lines.append(f"| of which {label} | {part:.1f} ms | {p90:.1f} ms | | | {part / hub:.2f}x |")
     command = "python benchmarks/lsp_latency.py " + shlex.join(argv or sys.argv[1:])
-    machine = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}"
-    )
+    where = machine()
     note = (
         f"{measured['lines']}-line program, median over {measured['edits']} edits "
         f"({measured['line_edits']} for lines moved). "
-        f"`{command.strip()}` on {machine}, {datetime.date.today()}. "
+        f"`{command.strip()}` on {where}, {datetime.date.today()}. "
         f"Load (`uptime`) before: {load_before}; after: {load_after}."
     )
     table = "\n".join(lines)
     print(table + "\n\n" + note)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "lsp_latency.md").write_text(
-        "# Language server latency\n\n" + table + "\n\n" + note + "\n", encoding="utf-8"
-    )
     payload = {
         "command": command.strip(),
-        "machine": machine,
+        "machine": where,
         "load_before": load_before,
         "load_after": load_after,
         "settings": {**vars(args), "results": str(args.results)},
         "rows": rows,
         **measured,
     }
-    (args.results / "lsp_latency.json").write_text(json.dumps(payload, indent=2) + "\n")
+    markdown = "# Language server latency\n\n" + table + "\n\n" + note
+    write_results(args.results, "lsp_latency", payload, markdown)
     return 0
 
 

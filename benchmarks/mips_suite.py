@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -38,13 +36,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.frontends.mips.solve import SolveSettings  # noqa: E402
 from rasp_ir.frontends.mips.suite import run_suite, summary_row  # noqa: E402
 from rasp_ir.frontends.mips.task_spec import Task  # noqa: E402
 from rasp_ir.frontends.mips.tasks import TASKS  # noqa: E402
 from rasp_ir.frontends.mips.train import TrainSettings  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 ANCHOR = ROOT / "benchmarks" / "data" / "mips_anchor.json"
 ANCHOR_TOTALS = {"mips": 32, "gpt4": 30, "gpt4_strict": 20}
 COLUMNS = (
@@ -83,10 +81,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-
-
 def _settings(args: argparse.Namespace, task: Task) -> SolveSettings:
     train = TrainSettings(
         steps=args.steps or task.steps,
@@ -101,7 +95,7 @@ def _settings(args: argparse.Namespace, task: Task) -> SolveSettings:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) the suite; the report with every task's row and the settings."""
     torch.set_num_threads(args.threads)
-    load_before = _uptime()
+    load_before = uptime()
     started = time.perf_counter()
     results = run_suite(args.tasks, args.work, lambda task: _settings(args, task), report=print)
     anchor = json.loads(ANCHOR.read_text(encoding="utf-8"))["tasks"]
@@ -109,7 +103,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["benchmarks/mips_suite.py", *sys.argv[1:]]),
-        "machine": platform.platform(),
+        "machine": machine(),
         "torch": torch.__version__,
         "threads": args.threads,
         "settings": {
@@ -125,7 +119,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "wall_seconds_this_run": round(time.perf_counter() - started, 1),
         "task_seconds_total": round(sum(r["seconds"]["total"] for r in results), 1),
         "load_before": load_before,
-        "load_after": _uptime(),
+        "load_after": uptime(),
         "rows": rows,
     }
 
@@ -169,9 +163,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report = measure(args)
     text = table(report)
     print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "mips_suite.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.results / "mips_suite.md").write_text(text)
+    write_results(args.results, "mips_suite", report, text)
 
 
 if __name__ == "__main__":

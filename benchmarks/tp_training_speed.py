@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import multiprocessing
-import platform
 import resource
 import shlex
 import statistics
@@ -35,6 +34,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import PAPER_ARCHITECTURES  # noqa: E402
 from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
     TransformerProgram,
@@ -44,8 +44,6 @@ from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
 )
 from rasp_ir.frontends.transformer_programs.tasks import make_data  # noqa: E402
 from rasp_ir.frontends.transformer_programs.train import model_config  # noqa: E402
-
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -135,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     command = shlex.join(["python", "benchmarks/tp_training_speed.py", *(argv or sys.argv[1:])])
     context = multiprocessing.get_context("spawn")
+    load_before = uptime()
     rows = []
     for batch_size in args.batch_sizes:
         queue = context.Queue()
@@ -144,8 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(queue.get())
         process.join()
         print(json.dumps(rows[-1]), flush=True)
+    load_after = uptime()
     lines = [
         f"Command: `{command}` ({rows[0]['device']}, {args.threads} torch threads)",
+        "",
+        f"Load (`uptime`) before: `{load_before}`; after: `{load_after}`.",
         "",
         "| batch | s/step | steps/epoch | s/epoch | attention core s/step (1 layer) "
         "| core share | peak memory MiB |",
@@ -159,16 +161,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     table = "\n".join(lines) + "\n"
     print(table)
-    args.results.mkdir(parents=True, exist_ok=True)
     meta = {
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": platform.platform(),
+        "machine": machine(),
         "torch": torch.__version__,
+        "load_before": load_before,
+        "load_after": load_after,
         "rows": rows,
     }
-    (args.results / "tp_training_speed.json").write_text(json.dumps(meta, indent=2) + "\n")
-    (args.results / "tp_training_speed.md").write_text(table)
+    write_results(args.results, "tp_training_speed", meta, table)
     return 0
 
 
