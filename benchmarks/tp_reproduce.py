@@ -35,7 +35,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -51,6 +50,8 @@ import torch.distributed as dist
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime  # noqa: E402
+from rasp_ir.api import write_text_atomically  # noqa: E402
 from rasp_ir.diagnostics import RaspError  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import (  # noqa: E402
     PAPER_ACCURACY,
@@ -68,7 +69,6 @@ from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
     train,
 )
 
-RESULTS = ROOT / "benchmarks" / "results"
 SWEEP_TIMEOUT = datetime.timedelta(days=7)
 PAPER_DATASET_SIZE = TrainConfig().dataset_size
 
@@ -475,7 +475,15 @@ def render(meta: dict[str, Any]) -> str:
     for run in meta["runs"]:
         details = ", ".join(
             f"{key} {run[key]}"
-            for key in ("date", "commit", "machine", "torch", "processes")
+            for key in (
+                "date",
+                "commit",
+                "machine",
+                "torch",
+                "processes",
+                "load_before",
+                "load_after",
+            )
             if key in run
         )
         if details:
@@ -515,15 +523,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if (run["command"], run.get("date")) not in known:
                     meta["runs"].append(run)
                     known.add((run["command"], run.get("date")))
-        results_json.write_text(json.dumps(meta, indent=2) + "\n")
+        write_text_atomically(results_json, json.dumps(meta, indent=2) + "\n")
     elif not args.render:
         command = shlex.join(["python", "benchmarks/tp_reproduce.py", *(argv or sys.argv[1:])])
         run = sweep(args, command)
         if run is None:
             return 0
         meta["runs"].append(run)
-        results_json.write_text(json.dumps(meta, indent=2) + "\n")
-    (args.results / "tp_reproduce.md").write_text(render(meta))
+        write_text_atomically(results_json, json.dumps(meta, indent=2) + "\n")
+    write_text_atomically(args.results / "tp_reproduce.md", render(meta))
     return 0
 
 
@@ -545,6 +553,7 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     the other processes return None."""
     rank, world = _processes()
     torch.set_num_threads(args.threads)
+    load_before = uptime()
     jobs = [
         (task, arch, seed)
         for task in args.tasks
@@ -570,10 +579,12 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
-        "machine": platform.platform(),
+        "machine": machine(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "processes": world,
+        "load_before": load_before,
+        "load_after": uptime(),
         "rows": rows,
     }
 
