@@ -186,7 +186,7 @@ class _Formatter:
         )
         self._render(header, indent=0)
         body = children[close_paren + 2 : -1]
-        returned = _index_of(body, "RETURN")
+        returned = _index_of(body, "_RETURN")
         for position, item in enumerate(body[:returned]):
             binding = as_tree(item)
             self._begin(self._first(binding), indent=INDENT, first=position == 0)

@@ -1,18 +1,17 @@
 """RASP source text in, Pygments tokens out: the ``rasp`` lexer behind ``pygmentize -l rasp``,
 Sphinx, Jupyter and the HTML report (the ``highlight`` extra: ``pip install 'rasp-ir[highlight]'``).
 
-The keywords come from the Lark grammar (every word it spells in quotes, every ``%``
-directive) and the built-ins from the resolver's tables, so the lexer cannot drift from the
+The keywords come from the Lark grammar (its whole-word terminals: every keyword, every
+``%`` directive) and the built-ins from the resolver's tables, so the lexer cannot drift from the
 language: a new keyword is highlighted as a keyword the day the grammar gets it.
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from rasp_ir import ir
-from rasp_ir.grammar import grammar_text
+from rasp_ir.grammar import keyword_terminals
 from rasp_ir.syntax.calls import MAP_ALIASES, SOP_BUILTINS
 from rasp_ir.syntax.exprs import EXPR_BUILTINS
 
@@ -48,14 +47,19 @@ REDUCTIONS = tuple(r for r in ir.REDUCTIONS if r not in EXPR_BUILTINS)
 
 @cache
 def grammar_keywords() -> frozenset[str]:
-    """Every word the grammar spells in quotes (``def``, ``if``, ``cat``, ``chars``, ...)."""
-    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text()))
+    """Every keyword of the grammar (``def``, ``if``, ``cat``, ``chars``, ...)."""
+    return frozenset(word for word in _grammar_words() if not word.startswith("%"))
 
 
 @cache
 def grammar_directives() -> frozenset[str]:
     """Every header directive of the grammar (``%vocab``, ``%max_len``, ...)."""
-    return frozenset(re.findall(r'"(%[a-z_]+)"', grammar_text()))
+    return frozenset(word for word in _grammar_words() if word.startswith("%"))
+
+
+def _grammar_words() -> list[str]:
+    """Every word the grammar's whole-word terminals spell, directives included."""
+    return [word for words in keyword_terminals().values() for word in words]
 
 
 def _keyword_kinds() -> list[tuple[frozenset[str], object]]:

@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.tree import Meta
 
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
+from rasp_ir.grammar import keyword_terminals
 from rasp_ir.syntax.lalr import ConcreteParse, FastLalr
 from rasp_ir.syntax.parser_tables import (
     build_concrete_parser,
@@ -43,7 +44,6 @@ _FRIENDLY = {
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*', '/' or '%'",
     "MINUS": "'-'",
-    "ENCODING": "'cat' or 'num'",
     "$END": "end of file",
 }
 
@@ -241,6 +241,8 @@ def _describe_expected(accepted: set[str]) -> str:
 def _terminal_name(terminal: str) -> str:
     if terminal in _FRIENDLY:
         return _FRIENDLY[terminal]
+    if terminal in keyword_terminals():
+        return " or ".join(f"'{word}'" for word in keyword_terminals()[terminal])
     try:
         pattern = grammar_parser().get_terminal(terminal).pattern.value
     except KeyError:

@@ -58,7 +58,11 @@ def test_the_programs_in_the_repository_parse_as_lark_parses_them() -> None:
     [
         "",
         "# only a comment",
-        "x = a iffy else c;",  # Lark's contextual lexer reads 'if' 'fy' here
+        "x = a iffy else c;",  # a longer name where only keywords may follow
+        "x = a orange;\noutput x;",
+        "x = a if b elsewhere;",
+        "%causalx = 1;",
+        "x = notable if in else cat;",  # names where names are accepted
         "x = cat;\ny : cat[3] = x;\r\noutput y;",
         'x = "tab\tand # hash";  # comment\n',
         "x = tokens\noutput x;",
