@@ -46,17 +46,19 @@ def bound(largest: int, max_len: int) -> float:
     return ratio_decoding_error(sums, float(largest), max_len)
 
 
-def test_the_bound_admits_values_up_to_5_at_100_positions() -> None:
-    assert bound(5, 100) < 0.25 <= bound(6, 100)
+@pytest.mark.parametrize(("largest", "max_len"), [(5, 100), (24, 20)])
+def test_the_bound_admits_exactly_the_values_up_to(largest: int, max_len: int) -> None:
+    assert bound(largest, max_len) < 0.25 <= bound(largest + 1, max_len)
 
 
-def test_a_suffix_sum_just_inside_the_bound_is_exact() -> None:
-    prog = parse_program(suffix_sum(5, 100), "suffix.rasp")
-    model = check(prog, extreme_inputs(5, 100, 150))
+@pytest.mark.parametrize(("largest", "max_len"), [(5, 100), (24, 20)])
+def test_a_suffix_sum_just_inside_the_bound_is_exact(largest: int, max_len: int) -> None:
+    prog = parse_program(suffix_sum(largest, max_len), "suffix.rasp")
+    model = check(prog, extreme_inputs(largest, max_len, 150))
     assert {"s:sum", "s:ratio"} <= set(model.info.residual_labels)
 
 
-@pytest.mark.parametrize(("largest", "max_len"), [(6, 100), (56, 100)])
+@pytest.mark.parametrize(("largest", "max_len"), [(6, 100), (56, 100), (25, 20)])
 def test_a_suffix_sum_outside_the_bound_is_refused_at_its_line(largest: int, max_len: int) -> None:
     # At 0..56 (and 0..99) over 100 positions the ratio channel was compiled and off by one
     # at some positions.
