@@ -19,6 +19,19 @@ over at most one key (the sink and the key tie exactly: weights 1/2) must stay b
 ``2^-24 |score|`` each, so it is kept scalar only while ``4 * 2^-24 * |score| * max |S|`` is
 below a quarter of the gap between its values (measured: max |S| = 9,900 over 100 positions is
 off by at most 0.01 before decoding snaps it); otherwise the compiler keeps its ratio channel.
+
+A sum kept in a ratio channel (``sumratio``: ``A = S/(w+1)`` and ``B = 1/(w+1)`` over a row of
+``w <= P`` keys) is exact only while its decoding is (:func:`ratio_decoding_error`). Every MLP
+that reads it thresholds ``z = A - theta B`` with a step pair ``ReLU(L z + 1/2) - ReLU(L z - 1/2)``
+per threshold, ``L = 2 (P + 1) / gap`` (``|z|`` may be as small as ``gap / (2 (P + 1))``). A unit
+that fires holds ``L z <= L X`` (``X`` the largest ``|value|`` summed: ``|S| <= w X``), with a
+float32 rounding of about ``2^-24 L X``, and the read-out adds up to ``2 K`` of them (``K`` the
+sum's values less one): the output is off by about ``2 K * 2^-24 * L X``. The attention weights'
+own error, about ``2^-24 |score|`` each, is far smaller (measured: ``|A - S B| < 10^-4`` at
+``P = 100``). The compiler refuses the sum unless four times that bound stays under a quarter of
+a step. Measured on suffix sums (``select(indices, indices, >=)``) over 100 positions: values
+0..56 and 0..99 decoded off by one on random extreme inputs, 0..30 did not on 200 of them; the
+bound admits 0..5 (``tests/backends/torch/test_ratio_sums.py``).
 """
 
 from __future__ import annotations
@@ -193,6 +206,16 @@ def scaled_sum_leaf(
     head.values += [(src, leaf.dims[0], w * scale) for src, w in source]
     head.computes.append(binding.name)
     return leaf
+
+
+def ratio_decoding_error(values: tuple[Value, ...], summed: float, count: int) -> float:
+    """A bound on how far (in output steps) an MLP reading a sum from its ratio channel may be
+    off (see the module): ``values`` are the sum's, ``summed`` the largest ``|value|`` summed,
+    ``count`` the most keys a row selects. The compiler keeps the sum while it is below 1/4."""
+    numbers = sorted(Fraction(v) for v in values if v is not None)
+    gap = min((b - a for a, b in pairwise(numbers)), default=Fraction(1))
+    slope = 2 * (count + 1) / float(gap)
+    return 4 * 2 * max(len(numbers) - 1, 1) * 2.0**-24 * slope * summed
 
 
 def _compares_positions(plan: Plan, selector: str) -> bool:

@@ -31,7 +31,11 @@ from rasp_ir.api import (
     sum_values,
     value_key,
 )
-from rasp_ir.backends.torch.affine_maps import linear_form, scaled_sum_leaf
+from rasp_ir.backends.torch.affine_maps import (
+    linear_form,
+    ratio_decoding_error,
+    scaled_sum_leaf,
+)
 from rasp_ir.backends.torch.functions import (
     MAX_TABLE,
     Leaf,
@@ -156,7 +160,9 @@ def _aggregate_by_head(plan: Plan, binding: ir.Binding) -> None:
     fix = may_be_empty and not _zero_default(node.default, numeric)
     raw_name = f"{binding.name}#raw" if fix else binding.name
     if reduce == "sum":
-        states = _sums(binding, _numbers(plan, node.sop, value), count, sum_values)
+        numbers = _numbers(plan, node.sop, value)
+        states = _sums(binding, numbers, count, sum_values)
+        _check_ratio_decoding(binding, canonical_values((*states, 0)), numbers, count)
         raw = plan._leaf(raw_name, "sumratio", canonical_values((*states, 0)), fresh)
         head.values += [(src, raw.dims[0], w) for src, w in source] + [(plan.bos, raw.dims[1], 1.0)]
         out = canonical_values((*raw.states, *plan.sets[binding.name]))
@@ -219,6 +225,25 @@ def _scaled_sum(plan: Plan, binding: ir.Binding) -> bool:
         return False
     plan.tables[binding.name] = identity(scaled)
     return True
+
+
+def _check_ratio_decoding(
+    binding: ir.Binding, states: tuple[Value, ...], numbers: tuple[Value, ...], count: int
+) -> None:
+    """Refuse a sum whose ratio channel float32 cannot decode exactly
+    (:func:`~.affine_maps.ratio_decoding_error`)."""
+    summed = max((abs(float(v)) for v in numbers if v is not None), default=0.0)
+    error = ratio_decoding_error(states, summed, count)
+    if error >= 0.25:
+        raise Unsupported(
+            binding,
+            f"its sum (up to {count} values of size up to {summed:g}, {len(states)} possible "
+            f"sums) is held as a (sum, count) ratio that float32 cannot decode exactly (error "
+            f"bound {error:.2g} steps, at most 0.25 allowed); narrow the summed values or "
+            "lower %max_len (a sum over positions at or before the query, "
+            "select(indices, indices, <=) or select(indices, indices - j, ==), is held "
+            "exactly up to larger values)",
+        )
 
 
 def _reduction_head(
