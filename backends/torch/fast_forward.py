@@ -111,10 +111,11 @@ class ForwardPlan:
 
     def read(self, residual: torch.Tensor, dims: Sequence[int], ids: torch.Tensor) -> torch.Tensor:
         """Model dimensions ``dims`` of the :func:`final_residual` of ``ids`` at the program's
-        positions (the sink left out): batch x positions x dims."""
+        positions (the sink left out): batch x positions x dims, a view of a dims-first copy
+        (reducing over the dims of that layout takes whole rows at a time)."""
         index = _longs(self.columns(dims))
         picked = residual.index_select(0, index).reshape(len(dims), *ids.shape)
-        return picked[:, :, 1:].permute(1, 2, 0).contiguous()
+        return picked[:, :, 1:].permute(1, 2, 0)
 
 
 def plan_forward(model: CompiledTransformer) -> ForwardPlan:
