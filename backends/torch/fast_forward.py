@@ -111,10 +111,11 @@ class ForwardPlan:
 
     def read(self, residual: torch.Tensor, dims: Sequence[int], ids: torch.Tensor) -> torch.Tensor:
         """Model dimensions ``dims`` of the :func:`final_residual` of ``ids`` at the program's
-        positions (the sink left out): batch x positions x dims."""
+        positions (the sink left out): batch x positions x dims, a view of a dims-first copy
+        (reducing over the dims of that layout takes whole rows at a time)."""
         index = _longs(self.columns(dims))
         picked = residual.index_select(0, index).reshape(len(dims), *ids.shape)
-        return picked[:, :, 1:].permute(1, 2, 0).contiguous()
+        return picked[:, :, 1:].permute(1, 2, 0)
 
 
 def plan_forward(model: CompiledTransformer) -> ForwardPlan:
@@ -322,9 +323,7 @@ def final_residual(plan: ForwardPlan, ids: torch.Tensor, lengths: torch.Tensor) 
     batch, width = ids.shape
     positions = torch.arange(width)
     codes = (ids * plan.n_positions + positions[None, :]).reshape(-1)
-    blocked = ~(positions[None, :] < lengths[:, None])[:, None, None, :]
-    if plan.causal:
-        blocked = blocked | torch.ones(width, width, dtype=torch.bool).triu(1)[None, None]
+    blocked = _blocked(positions, lengths, plan.causal)
     if plan.table is not None:
         x = plan.table.index_select(1, codes)
     else:
@@ -338,7 +337,21 @@ def final_residual(plan: ForwardPlan, ids: torch.Tensor, lengths: torch.Tensor) 
     return x
 
 
-def _run(step: Step, x: torch.Tensor, blocked: torch.Tensor, batch: int, width: int) -> None:
+def _blocked(positions: torch.Tensor, lengths: torch.Tensor, causal: bool) -> torch.Tensor | None:
+    """Which keys each query may not see (batch x 1 x positions x positions, broadcast over
+    heads): padding, and later positions when ``causal``; None when every key is visible (a
+    batch of full-length inputs), which spares every attention a masking pass."""
+    width = len(positions)
+    padded = bool((lengths < width).any())
+    if not padded and not causal:
+        return None
+    blocked = ~(positions[None, :] < lengths[:, None])[:, None, None, :]
+    if causal:
+        blocked = blocked | torch.ones(width, width, dtype=torch.bool).triu(1)[None, None]
+    return blocked
+
+
+def _run(step: Step, x: torch.Tensor, blocked: torch.Tensor | None, batch: int, width: int) -> None:
     if isinstance(step, MlpStep):
         _mlp(step, x)
         return
@@ -347,7 +360,11 @@ def _run(step: Step, x: torch.Tensor, blocked: torch.Tensor, batch: int, width: 
 
 
 def _attend_first(
-    first: FirstAttention, codes: torch.Tensor, blocked: torch.Tensor, batch: int, width: int
+    first: FirstAttention,
+    codes: torch.Tensor,
+    blocked: torch.Tensor | None,
+    batch: int,
+    width: int,
 ) -> torch.Tensor:
     step = first.step
     if first.scores is None:
@@ -366,7 +383,7 @@ def _attend(
     step: AttentionStep,
     projected: torch.Tensor,
     scores: torch.Tensor | None,
-    blocked: torch.Tensor,
+    blocked: torch.Tensor | None,
     batch: int,
     width: int,
 ) -> torch.Tensor:
@@ -385,7 +402,9 @@ def _attend(
         scores = (q @ k.transpose(-1, -2)) * step.scale
         projected = projected[2 * qk :]
     v = per_head(projected, n_v)
-    pattern = _softmax(scores.masked_fill(blocked, float("-inf")))
+    if blocked is not None:
+        scores = scores.masked_fill(blocked, float("-inf"))
+    pattern = _softmax(scores)
     mixed = (pattern @ v).permute(1, 3, 0, 2).reshape(heads * n_v, batch * width)
     out: torch.Tensor = step.out.t() @ mixed
     return out

@@ -11,10 +11,9 @@ the nearest value of the output's exact value set. Everything runs in float32.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import chain, repeat
 from typing import Any, NoReturn
 
 import numpy as np
@@ -24,6 +23,7 @@ from torch import nn
 from rasp_ir.api import RaspError, Value, describe_value, model_html, value_key
 from rasp_ir.backends.torch.fast_forward import ForwardPlan, final_residual, plan_forward
 from rasp_ir.backends.torch.threads import small_work_threads
+from rasp_ir.backends.torch.token_codes import TokenNumbers
 
 PAD = "<pad>"
 
@@ -105,10 +105,11 @@ class CompiledTransformer(nn.Module):
         self.mlp_out = _zeros(config.n_layers, m, d)
         self.mlp_out_bias = _zeros(config.n_layers, d)
         self._plan: tuple[tuple[int, ...], ForwardPlan] | None = None
+        self._numbers: tuple[tuple[Value, ...], Value, TokenNumbers] | None = None
 
     def forward_plan(self) -> ForwardPlan:
         """The forward plan (:mod:`.fast_forward`), rebuilt when a weight has changed."""
-        versions = tuple(p._version for p in self.parameters())
+        versions = tuple(p._version for p in self._parameters.values() if p is not None)
         if self._plan is None or self._plan[0] != versions:
             with torch.inference_mode():
                 self._plan = (versions, plan_forward(self))
@@ -170,7 +171,7 @@ class CompiledTransformer(nn.Module):
 
     def encode(self, inputs: Sequence[Sequence[Value]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (sink first, the program's BOS next when it has one) and lengths."""
-        content = [len(example) for example in inputs]
+        content = list(map(len, inputs))
         longest = max(content, default=0)
         if longest > self.info.max_len:
             b = next(b for b, n in enumerate(content) if n > self.info.max_len)
@@ -178,24 +179,13 @@ class CompiledTransformer(nn.Module):
                 "input-length",
                 f"example {b} has {content[b]} tokens, more than max_len {self.info.max_len}",
             )
-        index = {value_key(v): i + 1 for i, v in enumerate(self.info.vocab)}
-        # The BOS is never an input token.
-        bos = self.info.bos
-        if bos is not None:
-            index.pop(value_key(bos))
-        flat = list(chain.from_iterable(inputs))
-        if all(isinstance(v, str) for v in self.info.vocab):
-            # Strings only: a plain dict lookup is exact (no True == 1 to keep apart: a key is
-            # a string, and no other token equals one).
-            by_string = {key[1]: i for key, i in index.items()}
-            codes: Iterable[int] = map(by_string.get, flat, repeat(-1))
-        else:
-            codes = (index.get(value_key(t), -1) for t in flat)
-        found = torch.from_numpy(np.fromiter(codes, dtype=np.int64, count=len(flat)))
+        numbers = self._token_numbers()
+        count = sum(content)
+        found = torch.from_numpy(numbers.numbers(inputs, count))
         if bool((found < 0).any()):
-            _raise_input_token(inputs, index)
+            _raise_input_token(inputs, numbers.index)
         content_lengths = torch.tensor(content, dtype=torch.long)
-        if len(flat) == len(inputs) * longest:
+        if count == len(inputs) * longest:
             return self.token_ids(found.reshape(len(inputs), longest), content_lengths)
         positions = torch.arange(longest)[None, :]
         padded = torch.zeros((len(inputs), longest), dtype=torch.long)
@@ -218,6 +208,13 @@ class CompiledTransformer(nn.Module):
         inside = torch.arange(longest)[None, :] < content_lengths[:, None]
         ids[:, start:] = torch.where(inside, content, pad)
         return ids, content_lengths + start
+
+    def _token_numbers(self) -> TokenNumbers:
+        """The vocabulary's token numbers, rebuilt when the vocabulary or the BOS is replaced."""
+        vocab, bos = self.info.vocab, self.info.bos
+        if self._numbers is None or self._numbers[0] is not vocab or self._numbers[1] is not bos:
+            self._numbers = (vocab, bos, TokenNumbers(vocab, bos))
+        return self._numbers[2]
 
     @property
     def _bos_id(self) -> int:
@@ -296,12 +293,16 @@ def decoded_indices(
         defined: list[Value] = [v for v in decoder.values if v is not None]
         if debug:
             _check_onehot(decoder, read, lengths)
-        if decoder.undefined:
-            read = torch.cat([read, torch.full_like(read[..., :1], 0.5)], dim=-1)
-            defined.append(None)
         if read.shape[-1] == 0:
             return [None], torch.zeros(read.shape[:2], dtype=torch.long)
-        return defined, read.argmax(dim=-1)
+        # The first largest direction, as argmax takes it; max also gives the largest value, and
+        # costs less than argmax over a few directions.
+        top, indices = read.max(dim=-1)
+        if decoder.undefined:
+            # The undefined direction reads 1/2 and comes last: it wins below 1/2 only.
+            indices[top < 0.5] = len(defined)
+            defined.append(None)
+        return defined, indices
     numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
     # The values are sorted: the nearest one is a neighbour of the insertion point, which keeps
     # memory at batch x length even for value sets of hundreds of thousands of numbers.

@@ -14,7 +14,7 @@ from rasp_ir.backends.torch import compile_program, fast_forward
 from rasp_ir.backends.torch.fast_forward import AttentionStep, final_residual, plan_steps
 from rasp_ir.backends.torch.mlp import RAMP_TOLERANCE
 from rasp_ir.backends.torch.threads import SMALL_WORK, small_work_threads
-from tests.backends.torch.helpers import EXAMPLES, ROOT, all_inputs, example
+from tests.backends.torch.helpers import EXAMPLES, ROOT, all_inputs, example, mismatches
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -30,6 +30,17 @@ def test_the_plan_computes_the_full_residual(path: Path) -> None:
     assert torch.allclose(planned, full[:, 1:, list(plan.rows)], atol=RAMP_TOLERANCE, rtol=1e-6)
     inputs = all_inputs(prog, 4)
     assert model.run(inputs).outputs == model.run(inputs, trace=True).outputs
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_a_batch_of_full_length_inputs_is_not_masked_and_agrees(path: Path) -> None:
+    prog = example(path, max_len=4, vocab_size=3)
+    model = compile_program(prog)
+    full = [tokens for tokens in all_inputs(prog, 4) if len(tokens) == 4]
+    ids, lengths = model.encode(full)
+    blocked = fast_forward._blocked(torch.arange(ids.shape[1]), lengths, prog.header.causal)
+    assert (blocked is None) == (not prog.header.causal)
+    assert not mismatches(prog, model, full)
 
 
 def test_empty_sublayers_are_skipped_and_reads_are_cut() -> None:
