@@ -31,7 +31,7 @@ from rasp_ir.api import (
     sum_values,
     value_key,
 )
-from rasp_ir.backends.torch.affine_maps import linear_form, scaled_sum_leaf
+from rasp_ir.backends.torch.affine_maps import absolute_leaf, linear_form, scaled_sum_leaf
 from rasp_ir.backends.torch.functions import (
     MAX_TABLE,
     Leaf,
@@ -95,6 +95,10 @@ def _map(plan: Plan, binding: ir.Binding) -> None:
     form = linear_form(plan, binding)
     if form is not None:
         plan.linear[binding.name] = form
+        return
+    absolute = absolute_leaf(plan, binding)
+    if absolute is not None:
+        plan.tables[binding.name] = identity(absolute)
         return
     plan.tables[binding.name] = plan.map_table(binding)
 

@@ -171,14 +171,7 @@ def construct_affine(machine: AffineMachine, forced: str | None = None) -> Const
     """The construction of the affine ``machine``: ``prefix_sums`` when A is the identity,
     ``affine_windows`` when A is nilpotent, ``polynomial_sums`` when A is unipotent (or the
     ``forced`` one); a :class:`RaspError` when it does not apply, or the readout has abs
-    terms (no construction reads them yet)."""
-    if machine.kinks:
-        raise RaspError.single(
-            "mips-construction",
-            f"no construction lifts an affine machine whose readout has abs terms e |a . z| yet "
-            f"(this one has {len(machine.kinks)})",
-            hint="the machine itself is verified: `rasp mips verify` checks it against the task",
-        )
+    terms and the construction is not ``affine_windows`` (the one that reads them)."""
     if forced is not None and forced not in AFFINE_BUILDERS:
         raise RaspError.single(
             "mips-construction",
@@ -187,6 +180,13 @@ def construct_affine(machine: AffineMachine, forced: str | None = None) -> Const
         )
     if forced is None:
         forced = _affine_choice(machine)
+    if machine.kinks and forced != AFFINE_WINDOWS:
+        raise RaspError.single(
+            "mips-construction",
+            f"the {forced} construction does not read a readout with abs terms e |a . z| (this "
+            f"machine has {len(machine.kinks)}); only {AFFINE_WINDOWS} does, for a nilpotent A",
+            hint="the machine itself is verified: `rasp mips verify` checks it against the task",
+        )
     return AFFINE_BUILDERS[forced](machine)
 
 
