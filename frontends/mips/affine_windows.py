@@ -64,7 +64,7 @@ def affine_windows(machine: AffineMachine) -> Construction:
         parts, _ = _window_terms(machine, form, powers, prefix, bindings, written)
         bindings += _abs_bindings(machine, number, form, parts)
         kinks.append((coefficient, f"abs_{number}"))
-    bindings += _output_bindings(machine, terms, kinks)
+    bindings += sum_output_bindings(machine, terms, kinks)
     return Construction(
         name=AFFINE_WINDOWS,
         bindings=tuple(bindings),
@@ -207,7 +207,7 @@ def _sum(params: tuple[str, ...], constant: int, coefficients: tuple[int, ...] =
     return total if not constant else ir.Binary("+", total, ir.Const(constant))
 
 
-def _output_bindings(
+def sum_output_bindings(
     machine: AffineMachine, terms: list[str], kinks: list[tuple[int, str]]
 ) -> list[ir.Binding]:
     """``machine_output``: the sum of ``terms``, e times each abs term of ``kinks`` and d, one
