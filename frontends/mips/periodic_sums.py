@@ -8,12 +8,14 @@ A^(t-s) depends only on ``m = (t - s) mod p``. So the output is::
     y_t = d + C A^((t+1) mod p) z_0 + sum_{m < p} S_m(t),
     S_m(t) = sum over s <= t with t - s = m (mod p) of C A^m (B x_s + c)
 
-Each ``S_m`` is an exact numerical aggregate over a selector of positions alone
-(``fn(key, query) -> key <= query and (query - key) % p == m``), so all p sums share one
-attention layer and the torch backend writes each into one scalar dimension; the initial
-state's term is a lookup of the position mod p. Unlike diagonalising A (its eigenvalues are
-roots of unity, not integers), every quantity stays an integer, and the program is exact at
-every length. Under a mod readout a last categorical map reduces the sum.
+Each ``S_m`` is an exact numerical aggregate over a selector of positions alone (``fn(key,
+query) -> key <= query and (query - key) % p == m``), so all sums share one attention layer and
+the torch backend writes each into one scalar dimension; residues whose ``C A^m (B x + c)`` are
+equal share one sum (``(query - key) % p in {...}``: Newton_Spring's six residues are two sums,
+of x and of -x), which keeps the heads and the value sets the hub enumerates for the output map
+few; the initial state's term is a lookup of the position mod p. Unlike diagonalising A (its
+eigenvalues are roots of unity, not integers), every quantity stays an integer, and the program
+is exact at every length. Under a mod readout a last categorical map reduces the sum.
 """
 
 from __future__ import annotations
@@ -62,15 +64,18 @@ def periodic_sums(machine: AffineMachine) -> Construction:
         )
     p = len(powers)
     rows = [tuple(dot(machine.C[0], column) for column in zip(*a, strict=True)) for a in powers]
+    residues: dict[tuple[int, ...], list[int]] = {}  # a step's weights -> its residues m
+    for m, row in enumerate(rows):
+        step = tuple(step_weights(machine, row))
+        if any(step):
+            residues.setdefault(step, []).append(m)
     bindings: list[ir.Binding] = []
     terms: list[str] = []
     weights: dict[str, list[int]] = {}
-    for m, row in enumerate(rows):
-        step = step_weights(machine, row)
-        if any(step):
-            bindings += _residue_bindings(machine, m, p, row)
-            terms.append(f"sum_{m}")
-            weights[f"step_{m}"] = step
+    for step, lags in residues.items():
+        bindings += _residue_bindings(machine, lags, p, rows[lags[0]])
+        terms.append("sum_" + "_".join(map(str, lags)))
+        weights[f"step_{lags[0]}"] = list(step)
     starts = [dot(rows[(t + 1) % p], machine.initial) for t in range(p)]
     if any(starts):
         entries = tuple(((t,), v) for t, v in enumerate(starts) if v)
@@ -89,10 +94,11 @@ def periodic_sums(machine: AffineMachine) -> Construction:
         table_entries=sum(1 for v in starts if v),
         summary=(
             f"Construction: affine periodic sums. A has finite order (A^{p} = I), so an input s "
-            f"reaches the output at t through A^((t - s) mod {p}): for each residue m < {p}, one "
-            "head of one attention layer sums C A^m (B x + c) over the inputs s <= t with t - s "
-            f"= m (mod {p}) (exact numerical sums), and one affine map adds them, what the "
-            f"initial state adds (a function of t mod {p}) and d{mod}."
+            f"reaches the output at t through A^((t - s) mod {p}): for the residues m < {p} "
+            "whose C A^m (B x + c) is the same, one head of one attention layer sums it over "
+            f"the inputs s <= t with t - s mod {p} among them (exact numerical sums), and one "
+            f"affine map adds the sums, what the initial state adds (a function of t mod {p}) "
+            f"and d{mod}."
         ),
         details={
             "order": p,
@@ -107,30 +113,34 @@ def periodic_sums(machine: AffineMachine) -> Construction:
 
 
 def _residue_bindings(
-    machine: AffineMachine, m: int, p: int, row: tuple[int, ...]
+    machine: AffineMachine, lags: list[int], p: int, row: tuple[int, ...]
 ) -> list[ir.Binding]:
-    """``step_m = C A^m (B x + c)`` of each token and ``sum_m``, its sum over the inputs s <= t
-    with t - s = m (mod p)."""
+    """``step_m = C A^m (B x + c)`` of each token (m the first of ``lags``, residues whose steps
+    are all equal) and ``sum_<lags>``, its sum over the inputs s <= t with t - s mod p in
+    ``lags``: one head for all of them."""
     key, query = ir.Param("key"), ir.Param("query")
     lag = ir.Binary("%", ir.Binary("-", query, key), ir.Const(p))
-    predicate = ir.Lambda(
-        ("key", "query"),
-        ir.Binary("and", ir.Binary("<=", key, query), ir.Binary("==", lag, ir.Const(m))),
+    residue: ir.Expr = (
+        ir.Binary("==", lag, ir.Const(lags[0])) if len(lags) == 1 else ir.Member(lag, tuple(lags))
     )
-    step, total = f"step_{m}", f"sum_{m}"
+    predicate = ir.Lambda(("key", "query"), ir.Binary("and", ir.Binary("<=", key, query), residue))
+    m = lags[0]
+    step, total = f"step_{m}", "sum_" + "_".join(map(str, lags))
+    shown = ", ".join(map(str, lags))
     return [
         ir.Binding(
             step,
             ir.Map(ir.Lambda(("x",), weight_expr(machine, row)), ("tokens",)),
             "num",
-            comment=f"{step}: what an input adds to the output through A^{m}, C A^{m} (B x + c)",
+            comment=f"{step}: what an input adds to the output through A^m, C A^m (B x + c), for "
+            f"m in {{{shown}}}",
         ),
         ir.Binding(f"{total}__select", ir.Select("indices", "indices", predicate), None),
         ir.Binding(
             total,
             ir.Aggregate(f"{total}__select", step, reduce="sum", default=0),
             "num",
-            comment=f"{total}: the exact sum of {step} over the inputs s <= t with t - s = {m} "
-            f"(mod {p})",
+            comment=f"{total}: the exact sum of {step} over the inputs s <= t with t - s mod {p} "
+            f"in {{{shown}}}",
         ),
     ]
