@@ -17,9 +17,16 @@ writes) it measures every solved task's verified ``machine.json`` instead, at th
 one lift timed; the compiled transformer checked against the machine, the task and the RNN
 (``verify_transformer``: the test split, random inputs of 2T and 4T, every position); beside
 them the transformer the suite run recorded (or the stage it failed at). It writes
-benchmarks/results/mips_lift_suite.{json,md}:
+benchmarks/results/mips_lift_suite.{json,md} (``--name`` another stem):
 
     .venv/bin/python benchmarks/mips_lift.py --suite /work/suite-runs/mips-suite [--tasks ...]
+
+The six tasks solved after that table (abs readouts, a finite-order A, Prev4 and the Newton
+tasks whose compile was slow) are measured apart, into benchmarks/results/mips_lift_new.{json,md}:
+
+    .venv/bin/python benchmarks/mips_lift.py --suite /tmp/mips-mipssolve/merged --name \
+        mips_lift_new --tasks Prev4 Abs_Diff Diff_Abs_Values Newton_Spring Newton_Freebody \
+        Newton_Gravity
 
 Compilation is skipped, and the row says "skipped (budget)", when the planned residual width
 exceeds ``--max-d-model`` (sum_all_100's one-hot sums are thousands of dimensions wide, slow to
@@ -82,6 +89,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--suite", type=Path, help="a folder of solve run folders")
     parser.add_argument("--tasks", nargs="+", help="with --suite: only these tasks")
+    parser.add_argument(
+        "--name", default="mips_lift_suite", help="with --suite: the results' file stem"
+    )
     return parser.parse_args(argv)
 
 
@@ -383,8 +393,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         report = measure_suite(args)
         text = suite_table(report)
         print(text)
-        (args.results / "mips_lift_suite.json").write_text(json.dumps(report, indent=2) + "\n")
-        (args.results / "mips_lift_suite.md").write_text(text)
+        (args.results / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (args.results / f"{args.name}.md").write_text(text)
         return
     report = measure(args)
     text = table(report)

@@ -6,7 +6,9 @@ scalar channel, a number per state of a one-hot channel, a constant, or another 
 never tabulated over the product of its inputs' values: it is the weighted sum of the dimensions
 that hold them. It is written into one scalar dimension, by two ReLU units (``ReLU(z)`` and
 ``-ReLU(-z)``) of the first MLP that sees its inputs, only where something reads it as a
-channel; chains of such maps compose into one functional first.
+channel; chains of such maps compose into one functional first. ``abs`` of such an affine
+body (an abs readout, ``|x_t - x_{t-1}|``) is written the same way, by ``ReLU(z) + ReLU(-z)``
+(:func:`absolute_leaf`).
 
 Sums over selectors of positions only (``select(indices, indices - j, ==)``,
 ``select(indices, indices, <=)``) are read the same way (:func:`scaled_sum_leaf`): their head
@@ -76,7 +78,39 @@ def linear_form(plan: Plan, binding: ir.Binding) -> LinearForm | None:
     node = binding.node
     if not isinstance(node, ir.Map) or binding.encoding != "num" or not node.inputs:
         return None
-    coefficients = affine_coefficients(node.fn.body)
+    form = _affine_form(plan, node, node.fn.body)
+    if form is None or not _exact(plan.sets[binding.name]):
+        return None
+    if len(form.leaves) == 1:
+        (only,) = form.leaves
+        if only.kind == "scalar" and form.functional == {only.dims[0]: 1.0}:
+            return None  # the channel itself: its table is the identity, no unit needed
+    return form
+
+
+def absolute_leaf(plan: Plan, binding: ir.Binding) -> Leaf | None:
+    """A scalar channel holding the ``num`` map ``binding`` when its body is ``abs(e)`` of an
+    affine ``e`` of inputs linear in the residual, at least one numerical: ``|z| = ReLU(z) +
+    ReLU(-z)``, two units of the first MLP that sees the inputs, exact. None otherwise (the
+    map is tabulated)."""
+    node = binding.node
+    if not isinstance(node, ir.Map) or binding.encoding != "num" or not node.inputs:
+        return None
+    body = node.fn.body
+    if not isinstance(body, ir.Call) or body.func != "abs" or len(body.args) != 1:
+        return None
+    form = _affine_form(plan, node, body.args[0])
+    if form is None or not _exact(plan.sets[binding.name]):
+        return None
+    leaf = _scalar_channel(plan, binding.name, form, sign=1.0)
+    plan.provided[(binding.name, "scalar")] = leaf
+    return leaf
+
+
+def _affine_form(plan: Plan, node: ir.Map, expr: ir.Expr) -> LinearForm | None:
+    """``expr``, affine in the parameters of ``node``, as a linear form of the residual: None
+    when it is not affine, an input is not linear in the residual, or no input is numerical."""
+    coefficients = affine_coefficients(expr)
     if coefficients is None:
         return None
     terms, constant = coefficients
@@ -90,14 +124,9 @@ def linear_form(plan: Plan, binding: ir.Binding) -> LinearForm | None:
         numeric = numeric or form.numeric
         leaves.update((id(leaf), leaf) for leaf in form.leaves)
         parts.append((float(terms.get(param, 0)), form.functional))
-    if not numeric or not _exact(plan.sets[binding.name]):
+    if not numeric:
         return None
-    functional = add(*parts)
-    if len(leaves) == 1:
-        (only,) = leaves.values()
-        if only.kind == "scalar" and functional == {only.dims[0]: 1.0}:
-            return None  # the channel itself: its table is the identity, no unit needed
-    return LinearForm(functional, tuple(leaves.values()), numeric=True)
+    return LinearForm(add(*parts), tuple(leaves.values()), numeric=True)
 
 
 def input_form(plan: Plan, name: str) -> LinearForm | None:
@@ -146,15 +175,21 @@ def _exact(values: tuple[Value, ...]) -> bool:
 def materialize_linear(plan: Plan, name: str) -> Leaf:
     """A scalar channel holding the linear s-op ``name``, written by two units of the first MLP
     that sees its inputs."""
+    return _scalar_channel(plan, name, plan.linear[name], sign=-1.0)
+
+
+def _scalar_channel(plan: Plan, name: str, form: LinearForm, sign: float) -> Leaf:
+    """A scalar channel for s-op ``name`` written by two units of the first MLP that sees the
+    dimensions of ``form``: ``ReLU(z) + sign * ReLU(-z)``, which is z for ``sign`` -1 and |z|
+    for ``sign`` 1."""
     from rasp_ir.backends.torch.plan import MlpTask
 
-    form = plan.linear[name]
     layer = max(1, -(-(form.ready + 1) // 2))
     values = plan.sets[name]
     leaf = plan._leaf(name, "scalar", values, 2 * layer)
     (dim,) = leaf.dims
     z = form.functional
-    units = [Unit(z, {dim: 1.0}), Unit(add((-1.0, z)), {dim: -1.0})] if z else []
+    units = [Unit(z, {dim: 1.0}), Unit(add((-1.0, z)), {dim: sign})] if z else []
     plan.tasks.append(MlpTask(layer, name, identity(leaf), "scalar", leaf.dims, values, units))
     return leaf
 

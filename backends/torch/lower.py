@@ -32,6 +32,7 @@ from rasp_ir.api import (
     value_key,
 )
 from rasp_ir.backends.torch.affine_maps import (
+    absolute_leaf,
     linear_form,
     ratio_decoding_error,
     scaled_sum_leaf,
@@ -99,6 +100,10 @@ def _map(plan: Plan, binding: ir.Binding) -> None:
     form = linear_form(plan, binding)
     if form is not None:
         plan.linear[binding.name] = form
+        return
+    absolute = absolute_leaf(plan, binding)
+    if absolute is not None:
+        plan.tables[binding.name] = identity(absolute)
         return
     plan.tables[binding.name] = plan.map_table(binding)
 

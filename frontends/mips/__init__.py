@@ -25,7 +25,8 @@ class MipsFrontend:
     settings = MappingProxyType(
         {
             "construction": "force windows | counts | doubling (finite machines), prefix_sums | "
-            "affine_windows | polynomial_sums (affine ones) (default: the cheapest that applies)"
+            "affine_windows | polynomial_sums | periodic_sums (affine ones) (default: the "
+            "cheapest that applies)"
         }
     )
 

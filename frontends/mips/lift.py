@@ -18,8 +18,9 @@ attention layers, then fewest table entries) unless the ``construction`` setting
 Integer-affine machines (kind ``"affine"``, :mod:`.affine`) are lifted by ``prefix_sums``
 (:mod:`.prefix_sums`) when A is the identity and by ``affine_windows`` (:mod:`.affine_windows`)
 when A is nilpotent (one attention layer), and by ``polynomial_sums`` (:mod:`.polynomial_sums`)
-when A is unipotent ((A - I)^k = 0: k nested prefix sums at most, one layer each); exact for
-every length.
+when A is unipotent ((A - I)^k = 0: k nested prefix sums at most, one layer each), and by
+``periodic_sums`` (:mod:`.periodic_sums`) when A has finite order (A^p = I: p sums in one layer);
+exact for every length.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .machine import (
     machine_from_json,
     read_machine_json,
 )
+from .periodic_sums import PERIODIC_SUMS, finite_order_powers, periodic_sums
 from .polynomial_sums import POLYNOMIAL_SUMS, polynomial_sums, unipotent_powers
 from .prefix_max import prefix_max
 from .prefix_sums import PREFIX_SUMS, prefix_sums
@@ -71,6 +73,7 @@ AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
     PREFIX_SUMS: prefix_sums,
     AFFINE_WINDOWS: affine_windows,
     POLYNOMIAL_SUMS: polynomial_sums,
+    PERIODIC_SUMS: periodic_sums,
 }
 AFFINE_CONSTRUCTIONS = tuple(AFFINE_BUILDERS)
 
@@ -171,14 +174,7 @@ def construct_affine(machine: AffineMachine, forced: str | None = None) -> Const
     """The construction of the affine ``machine``: ``prefix_sums`` when A is the identity,
     ``affine_windows`` when A is nilpotent, ``polynomial_sums`` when A is unipotent (or the
     ``forced`` one); a :class:`RaspError` when it does not apply, or the readout has abs
-    terms (no construction reads them yet)."""
-    if machine.kinks:
-        raise RaspError.single(
-            "mips-construction",
-            f"no construction lifts an affine machine whose readout has abs terms e |a . z| yet "
-            f"(this one has {len(machine.kinks)})",
-            hint="the machine itself is verified: `rasp mips verify` checks it against the task",
-        )
+    terms and the construction is not ``affine_windows`` (the one that reads them)."""
     if forced is not None and forced not in AFFINE_BUILDERS:
         raise RaspError.single(
             "mips-construction",
@@ -187,6 +183,13 @@ def construct_affine(machine: AffineMachine, forced: str | None = None) -> Const
         )
     if forced is None:
         forced = _affine_choice(machine)
+    if machine.kinks and forced != AFFINE_WINDOWS:
+        raise RaspError.single(
+            "mips-construction",
+            f"the {forced} construction does not read a readout with abs terms e |a . z| (this "
+            f"machine has {len(machine.kinks)}); only {AFFINE_WINDOWS} does, for a nilpotent A",
+            hint="the machine itself is verified: `rasp mips verify` checks it against the task",
+        )
     return AFFINE_BUILDERS[forced](machine)
 
 
@@ -198,14 +201,17 @@ def _affine_choice(machine: AffineMachine) -> str:
         return AFFINE_WINDOWS
     if unipotent_powers(machine.A) is not None:
         return POLYNOMIAL_SUMS
+    if finite_order_powers(machine.A) is not None:
+        return PERIODIC_SUMS
     raise RaspError.single(
         "mips-construction",
         f"no construction lifts this affine machine: its A, {[list(r) for r in machine.A]}, has "
         "an eigenvalue other than 1 and one other than 0, so it is neither unipotent "
         "((A - I)^n = 0: prefix_sums for A = I, polynomial_sums otherwise) nor nilpotent "
-        "(A^n = 0: affine_windows)",
+        "(A^n = 0: affine_windows), and it has no finite order (A^p = I: periodic_sums)",
         hint="the mips frontend lifts affine machines whose eigenvalues are all 1 (the state "
-        "accumulates, polynomially in the position) or all 0 (it remembers the last inputs)",
+        "accumulates, polynomially in the position), all 0 (it remembers the last inputs), or "
+        "whose A has finite order (it rotates)",
     )
 
 

@@ -29,7 +29,9 @@ machine, ceil(log2(max_len)) layers) or quotient_doubling (any machine, doubling
 quotient that decides the next output, as an adder's carry: at most as many layers).
 Integer-affine machines ("kind": "affine") are lifted by prefix_sums when A is the identity and
 by affine_windows when A is nilpotent (1 layer each), and by polynomial_sums when A is
-unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most).
+unipotent ((A - I)^k = 0, as Newton_Freebody: k layers at most), and by periodic_sums when A
+has finite order (A^p = I, as Newton_Spring: p sums in 1 layer). A readout with abs terms
+(Abs_Diff) is lifted by affine_windows.
 The same as: rasp lift --frontend mips MACHINE.json -o PROGRAM.rasp [--set construction=C]
 
 examples:

@@ -153,14 +153,17 @@ def _carry_binding(machine: AffineMachine, name: str, terms: list[str]) -> ir.Bi
 
 def _output_binding(machine: AffineMachine, sums: int, start: int) -> ir.Binding:
     """``machine_output``: ``total_0 + d + start`` under the readout (a constant when nothing
-    is summed)."""
+    is summed); numerical under the identity readout, so that the torch backend writes it as
+    one linear unit pair rather than a one-hot of every value the sum takes."""
     offset = machine.d[0] + start
     if not sums:
         comment = f"{OUTPUT}: {offset}{readout_text(machine)}"
         return ir.Binding(OUTPUT, ir.Full(machine.read(offset)), "cat", comment=comment)
     body = readout_expr(machine, ir.Param("s"), offset)
     comment = f"{OUTPUT}: total_0 + {offset}{readout_text(machine)}"
-    return ir.Binding(OUTPUT, ir.Map(ir.Lambda(("s",), body), ("total_0",)), "cat", comment=comment)
+    encoding: ir.Encoding = "num" if machine.modulus is None else "cat"
+    node = ir.Map(ir.Lambda(("s",), body), ("total_0",))
+    return ir.Binding(OUTPUT, node, encoding, comment=comment)
 
 
 def _summary(machine: AffineMachine, k: int, sums: int) -> str:

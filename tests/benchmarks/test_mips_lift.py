@@ -90,3 +90,9 @@ def test_the_suite_mode_measures_every_solved_task_at_t_and_4t(tmp_path: Path) -
     assert "1 solved tasks, 2 rows; 2 compiled, 2 with every position agreeing." in markdown
     assert "| Parity_All | 40 | counts | 1 |" in markdown
     assert "1x1, d_model 17, MLP 21 |" in markdown
+
+
+def test_the_suite_results_stem_defaults_to_mips_lift_suite() -> None:
+    arguments = _script()._arguments
+    assert arguments(["--suite", "runs"]).name == "mips_lift_suite"
+    assert arguments(["--suite", "runs", "--name", "mips_lift_new"]).name == "mips_lift_new"

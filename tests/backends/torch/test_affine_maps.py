@@ -122,3 +122,19 @@ def test_a_prefix_sum_too_large_to_scale_exactly_is_refused() -> None:
     )
     with pytest.raises(RaspError, match="float32 cannot decode exactly"):
         compile_program(program(text))
+
+
+@pytest.mark.parametrize("body", ["abs(v)", "abs(v - 3)", "abs(2 * v - t + 1)", "abs(-v)"])
+def test_abs_of_an_affine_body_is_two_units(body: str) -> None:
+    # |x_t - x_{t-1}| and relatives: ReLU(z) + ReLU(-z) of the form z, exact.
+    text = (
+        f"%vocab {DIGITS}\n%max_len 10\n"
+        "x : num = map(fn(t) -> t, tokens);\n"
+        "back : num = aggregate(select(indices, indices - 1, ==), x, reduce=sum, default=0);\n"
+        "v : num = map(fn(a, b) -> a - b, x, back);\n"
+        f"y : num = map(fn(v, t) -> {body}, v, x);\n"
+        "output y;"
+    )
+    prog = program(text)
+    model = check(prog, random_inputs(prog, 300))
+    assert (model.config.n_layers, model.config.d_mlp) == (1, 2)

@@ -1,19 +1,32 @@
 """Affine machines whose readout adds terms ``e |a . z|``: hand-built linear RNNs with a ReLU
 readout computing Abs_Diff and Diff_Abs_Values are extracted as such machines, equal to their
 task at T and 4T; the fit refuses what is no such sum; the JSON form round-trips and refuses
-malformed terms; the lift refuses them by name instead of printing a wrong program."""
+malformed terms; nilpotent machines with abs readouts lift by affine windows into programs and
+transformers equal to the machine on every short input, each abs term two ReLU units; other
+constructions refuse them by name instead of printing a wrong program."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from rasp_ir.api import LiftOptions, RaspError
+from rasp_ir.api import (
+    LiftOptions,
+    RaspError,
+    check_program,
+    eliminate_dead_code,
+    interpret,
+    load_backend,
+    verify,
+)
 from rasp_ir.frontends.mips.affine import AffineMachine, affine_from_json, affine_to_json
 from rasp_ir.frontends.mips.affine_fit import fit_abs_readout, kink_forms
+from rasp_ir.frontends.mips.construction import OUTPUT
 from rasp_ir.frontends.mips.extract import alphabet_symbols
 from rasp_ir.frontends.mips.extract_affine import extract_affine
 from rasp_ir.frontends.mips.lift import lift_affine
@@ -113,9 +126,72 @@ def test_malformed_abs_readouts_are_refused(readout: object, message: str) -> No
     assert message in str(error.value)
 
 
-def test_the_lift_refuses_abs_terms_by_name() -> None:
-    data = machine_data({"kind": "abs", "terms": [{"coefficient": 1, "form": [1, -1]}]})
-    with pytest.raises(
-        RaspError, match=r"readout has abs terms e \|a \. z\| yet \(this one has 1\)"
-    ):
-        lift_affine(affine_from_json(data), LiftOptions(max_len=4), SOURCE)
+SHIFT2 = ((0, 0), (1, 0))
+SHIFT3 = ((0, 0, 0), (1, 0, 0), (0, 1, 0))
+SMALL = tuple(range(-3, 4))
+# Hand-written abs readouts over a shift register (A nilpotent): |x_t - x_{t-1}|, |x_t| -
+# |x_{t-1}|, and one over three inputs with a linear part, d, an initial state the first
+# positions still see and a form over all three.
+HAND_WRITTEN = {
+    "abs_diff": AffineMachine(
+        SMALL, SHIFT2, ((1,), (0,)), (0, 0), (0, 0), ((0, 0),), (0,), kinks=((1, (1, -1)),)
+    ),
+    "diff_abs_values": AffineMachine(
+        SMALL,
+        SHIFT2,
+        ((1,), (0,)),
+        (0, 0),
+        (0, 0),
+        ((0, 0),),
+        (0,),
+        kinks=((-1, (0, 1)), (1, (1, 0))),
+    ),
+    "three_back": AffineMachine(
+        SMALL[1:-1],
+        SHIFT3,
+        ((1,), (0,), (0,)),
+        (1, 0, 0),
+        (2, -1, 3),
+        ((1, 0, -1),),
+        (4,),
+        kinks=((2, (1, -2, 1)), (-3, (0, 1, 1))),
+    ),
+}
+# Every input up to this length (three_back: its whole window and start terms, 5 symbols).
+LENGTHS = {"abs_diff": 4, "diff_abs_values": 4, "three_back": 3}
+
+
+def exhaustive(alphabet: int, max_len: int) -> list[list[int]]:
+    return [
+        list(word)
+        for n in range(1, max_len + 1)
+        for word in itertools.product(range(alphabet), repeat=n)
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(HAND_WRITTEN))
+def test_abs_readouts_lift_and_compile_exactly(name: str) -> None:
+    machine, length = HAND_WRITTEN[name], LENGTHS[name]
+    lifted = lift_affine(machine, LiftOptions(max_len=length), SOURCE)
+    assert lifted.certificate.agreement == 1.0
+    words = exhaustive(len(machine.alphabet), length)
+    tokens = [[machine.tokens[a] for a in word] for word in words]
+    expected = machine.run_tokens(tokens)
+    assert interpret(lifted.program, tokens).outputs()[OUTPUT] == expected
+    assert check_program(lifted.program).allocation.n_layers == 1
+    report = verify(lifted.program, load_backend("torch"), exhaustive_max_len=length)
+    assert report.ok, report.mismatches[:3]
+    assert report.checked == len(words) + 1  # and the empty input
+
+
+def test_an_abs_term_compiles_to_two_relu_units() -> None:
+    wide = replace(HAND_WRITTEN["abs_diff"], alphabet=tuple(range(-50, 51)))
+    program = lift_affine(wide, LiftOptions(max_len=6), SOURCE).program
+    model = load_backend("torch").lower(eliminate_dead_code(program))
+    assert model.config.d_mlp == 2  # |z| = ReLU(z) + ReLU(-z), not a table of z's 201 values
+
+
+def test_abs_readouts_of_a_state_that_accumulates_are_refused_by_name() -> None:
+    machine = replace(HAND_WRITTEN["abs_diff"], A=((1, 0), (0, 1)))
+    with pytest.raises(RaspError, match=r"the prefix_sums construction does not read a readout "):
+        lift_affine(machine, LiftOptions(max_len=4), SOURCE)

@@ -177,9 +177,9 @@ def test_nilpotent_a_are_found_with_their_index() -> None:
 
 def test_other_a_are_refused() -> None:
     shear = replace(SHIFT, A=((1, 1), (0, 1)))
-    rotation = replace(SHIFT, A=((0, -1), (1, 0)))
-    with pytest.raises(RaspError, match=r"its A, \[\[0, -1\], \[1, 0\]\], has an eigenvalue"):
-        lift_affine(rotation, LiftOptions(), SOURCE)
+    growing = replace(SHIFT, A=((2, 1), (1, 1)))  # no finite order: its entries grow
+    with pytest.raises(RaspError, match=r"its A, \[\[2, 1\], \[1, 1\]\], has an eigenvalue"):
+        lift_affine(growing, LiftOptions(), SOURCE)
     shift = r"needs A = I .* this machine's A is \[\[0, 0\], \[1, 0\]\]"
     with pytest.raises(RaspError, match=shift):
         construct_affine(SHIFT, "prefix_sums")

@@ -209,7 +209,7 @@ def test_random_unipotent_machines_lift_exactly() -> None:
         assert lift_affine(machine, options, SOURCE).certificate.ok
 
 
-@pytest.mark.parametrize("a", [((0, -1), (1, 0)), ((2,),), ((1, 0), (0, 0))])
+@pytest.mark.parametrize("a", [((0, -1), (1, 3)), ((2,),), ((1, 0), (0, 0))])
 def test_other_a_are_refused_naming_the_eigenvalues(a: Matrix) -> None:
     n = len(a)
     machine = AffineMachine(
