@@ -33,7 +33,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import resource
 import shlex
@@ -50,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, load_averages, machine, write_results  # noqa: E402
 from rasp_ir.interpreter import Executable, interpret  # noqa: E402
 from rasp_ir.ir import Program  # noqa: E402
 from rasp_ir.naive import evaluate_naive  # noqa: E402
@@ -62,7 +62,6 @@ TORCH_PROGRAMS = ("sort", "sort_unique", "hist", "reverse")
 # tracr's jitted compiled models at batch 1,000, length 8, measured earlier on this machine kind
 # (issue 17): the targets of the compiled-model table, not measured by this script.
 TRACR_JITTED = {"sort_unique": 355_000, "hist": 788_000, "reverse": 128_000}
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "everyday_paths"
 SECTIONS = ("one_input", "batch_run", "torch_models", "verify")
 PYCACHE = Path(tempfile.gettempdir()) / "rasp-ir-benchmark-pycache"
@@ -86,11 +85,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="what to measure"
     )
     return parser.parse_args(argv)
-
-
-def _load() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _median(run: Callable[[], object], repeats: int) -> float:
@@ -399,9 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         for key, measure in sections.items():
             if key in args.sections:
-                report[key] = {"load": _load(), "date": _now(), "rows": measure()}
+                report[key] = {"load": load_averages(), "date": _now(), "rows": measure()}
         if "verify" in args.sections:
-            report["verify"] = {"load": _load(), "date": _now(), **_verify(args)}
+            report["verify"] = {"load": load_averages(), "date": _now(), **_verify(args)}
     report = {
         key: report.get(key, kept.get(key)) for key in SECTIONS if key in report or key in kept
     }
@@ -410,9 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["environment"] = {
         "command": command,
         "date": _now(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
+        "machine": machine(),
     }
     report["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("results",)}
     markdown = [
@@ -421,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Command: `{command}`",
         "",
         f"- date: {report['environment']['date']}",  # type: ignore[index]
-        f"- machine: {platform.platform()}, {os.cpu_count()} CPUs; load averages (1, 5, 15 "
+        f"- machine: {machine()}; load averages (1, 5, 15 "
         "min) are quoted per table: other processes shared the machine",
         f"- programs from examples/ with max_len {args.length}; medians of {args.repeats} runs; "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}",
@@ -432,21 +424,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     text = "\n".join(markdown)
     print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    _write(args.results / f"{NAME}.json", json.dumps(report, indent=2) + "\n")
-    _write(args.results / f"{NAME}.md", text)
+    write_results(args.results, NAME, report, text)
     return 0
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically: a temporary file beside ``path``, then a rename."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 if __name__ == "__main__":

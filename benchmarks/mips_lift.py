@@ -41,9 +41,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -55,6 +53,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.api import (  # noqa: E402
     LiftOptions,
     RaspError,
@@ -71,7 +70,6 @@ from rasp_ir.frontends.mips.run_files import load_run  # noqa: E402
 from rasp_ir.frontends.mips.tasks import get_task  # noqa: E402
 from rasp_ir.frontends.mips.transformer_check import verify_transformer  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 MACHINES = ROOT / "examples" / "machines"
 LIFT_REPEATS = 3
 
@@ -93,10 +91,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--name", default="mips_lift_suite", help="with --suite: the results' file stem"
     )
     return parser.parse_args(argv)
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _lift(path: Path, max_len: int) -> tuple[Any, float]:
@@ -158,7 +152,7 @@ def measure_one(path: Path, max_len: int, args: argparse.Namespace) -> dict[str,
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every chosen machine at every max_len; the report."""
     torch.set_num_threads(args.threads)
-    load_before = _uptime()
+    load_before = uptime()
     rows = [
         measure_one(MACHINES / f"{name}.json", max_len, args)
         for name in args.machines
@@ -171,10 +165,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "max_d_model": args.max_d_model,
         "torch_threads": torch.get_num_threads(),
         "load_before": load_before,
-        "load_after": _uptime(),
+        "load_after": uptime(),
         "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        "machine": machine(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
@@ -298,7 +291,7 @@ def _compiled_for_task(
 def measure_suite(args: argparse.Namespace) -> dict[str, Any]:
     """Every solved task of ``--suite`` at T and 4T; the report."""
     torch.set_num_threads(args.threads)
-    load_before = _uptime()
+    load_before = uptime()
     rows = []
     for folder, result in solved_tasks(args.suite, args.tasks):
         length = get_task(result.get("task", folder.name)).length
@@ -315,9 +308,9 @@ def measure_suite(args: argparse.Namespace) -> dict[str, Any]:
         "max_d_model": args.max_d_model,
         "torch_threads": torch.get_num_threads(),
         "load_before": load_before,
-        "load_after": _uptime(),
+        "load_after": uptime(),
         "torch_version": torch.__version__,
-        "python": platform.python_version(),
+        "machine": machine(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
@@ -388,19 +381,16 @@ def suite_table(report: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Measure, print the table, write the results."""
     args = _arguments(argv)
-    args.results.mkdir(parents=True, exist_ok=True)
     if args.suite is not None:
         report = measure_suite(args)
         text = suite_table(report)
         print(text)
-        (args.results / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
-        (args.results / f"{args.name}.md").write_text(text)
+        write_results(args.results, args.name, report, text)
         return
     report = measure(args)
     text = table(report)
     print(text)
-    (args.results / "mips_lift.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.results / "mips_lift.md").write_text(text)
+    write_results(args.results, "mips_lift", report, text)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,15 @@ def load_1min() -> str:
         return "unknown"
 
 
+def load_averages() -> str:
+    """The 1-, 5- and 15-minute load averages, space-separated (``"1.52 2.39 4.77"``), or
+    ``"unknown"``."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def machine() -> str:
     """The machine in words: processor, CPU count, Python version
     (``"x86_64, 2 CPUs, Python 3.11.7"``)."""

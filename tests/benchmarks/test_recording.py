@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.recording import load_1min, machine, uptime, write_results
+from benchmarks.recording import load_1min, load_averages, machine, uptime, write_results
 
 
 def test_the_load_is_quoted_as_uptime_and_as_the_one_minute_average() -> None:
     assert "load average" in uptime()
     assert float(load_1min()) >= 0
+    assert len([float(x) for x in load_averages().split()]) == 3
 
 
 def test_the_machine_names_its_cpus_and_python() -> None:
