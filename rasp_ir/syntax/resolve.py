@@ -13,11 +13,11 @@ possible are reported at once.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from pathlib import Path
 
 from rasp_ir import ir
+from rasp_ir.collector import collector_paused
 from rasp_ir.diagnostics import Diagnostic, RaspError
 from rasp_ir.limits import MAX_BINDINGS, MAX_SOURCE_CHARS
 from rasp_ir.syntax import ast
@@ -265,20 +265,15 @@ def parse_program(
     """
     read = read_file or (lambda p: p.read_text(encoding="utf-8"))
     resolver = ProgramResolver(overrides, read, memo)
-    # Resolution allocates many objects and frees few: the cycle collector's passes over them
-    # cost a third of the time on large programs (benchmarks/large_programs.py).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         if memo is not None:
             memo.start()
-        resolver.resolve_file(text, file, resolver.main_scope(), main=True, module=module)
-        return resolver.program()
-    finally:
-        if memo is not None:
-            memo.finish()
-        if collecting:
-            gc.enable()
+        try:
+            resolver.resolve_file(text, file, resolver.main_scope(), main=True, module=module)
+            return resolver.program()
+        finally:
+            if memo is not None:
+                memo.finish()
 
 
 def parse_file(path: str | Path, *, overrides: HeaderOverrides | None = None) -> ir.Program:
