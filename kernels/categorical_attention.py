@@ -34,6 +34,37 @@ NO_MATCH_EPS = 1e-10
 LOG_EPS = 1e-20
 
 
+def match_scores(query: Tensor, key: Tensor, predicate: Tensor, mask: Tensor) -> Tensor:
+    """``S[b, h, i, j] = <key_j, P^T q_i>`` on allowed pairs, 0 elsewhere (batch x heads x N x
+    N), for the categorical and the numerical attention alike."""
+    pushed = torch.einsum("bhia,hac->bhic", query, predicate)
+    scores = torch.einsum("bhic,bhjc->bhij", pushed, key)
+    return scores * mask[:, None].to(scores.dtype)
+
+
+def bos_bonus(matched: Tensor) -> Tensor:
+    """The score added to the BOS key (§7.2 step 4): ``relu(1 - c / (c + 1e-10))`` of each
+    query's total match score ``c``; 1 when nothing matches, negligible otherwise.
+
+    ``relu``, as the original, not ``clamp(min=0)``: once a match saturates (``c / (c + 1e-10)``
+    rounds to exactly 1 in float32) the bonus is 0 either way, but clamp still passes the
+    gradient of ``1 - c / (c + 1e-10)``, which ``log(S + 1e-20)`` then scales by up to 1e20."""
+    return torch.relu(1 - matched / (matched + NO_MATCH_EPS))
+
+
+def attention_logits(
+    query: Tensor, key: Tensor, predicate: Tensor, mask: Tensor, bias: Tensor
+) -> Tensor:
+    """The logits the attention samples from (batch x heads x N x N): match scores with the
+    BOS bonus, ``log(S + 1e-20) + bias``, ``-1e30`` where masked, scaled by ``1/sqrt(k)``."""
+    scores = match_scores(query, key, predicate, mask)
+    bonus = bos_bonus(scores.sum(-1, keepdim=True))
+    scores = torch.cat([scores[..., :1] + bonus, scores[..., 1:]], dim=-1)
+    logits = torch.log(scores + LOG_EPS) + bias.to(scores.dtype)
+    logits = logits.masked_fill(~mask[:, None], MASKED)
+    return logits / math.sqrt(query.shape[-1])
+
+
 def categorical_attention_reference(
     query: Tensor,
     key: Tensor,
@@ -45,14 +76,8 @@ def categorical_attention_reference(
     noise: Tensor,
 ) -> Tensor:
     """The definition, in torch (see the module); differentiable by autograd."""
-    pushed = torch.einsum("bhia,hac->bhic", query, predicate)
-    scores = torch.einsum("bhic,bhjc->bhij", pushed, key) * mask[:, None].to(query.dtype)
-    matched = scores.sum(-1, keepdim=True)
-    bonus = torch.relu(1 - matched / (matched + NO_MATCH_EPS))
-    scores = torch.cat([scores[..., :1] + bonus, scores[..., 1:]], dim=-1)
-    logits = torch.log(scores + LOG_EPS) + bias.to(scores.dtype)
-    logits = logits.masked_fill(~mask[:, None], MASKED)
-    attention = torch.softmax((logits / math.sqrt(query.shape[-1]) + noise) / tau, dim=-1)
+    logits = attention_logits(query, key, predicate, mask, bias)
+    attention = torch.softmax((logits + noise) / tau, dim=-1)
     return attention @ value
 
 

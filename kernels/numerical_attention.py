@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .categorical_attention import match_scores
 from .program_exec import Impl, use_kernels
 
 
@@ -23,8 +24,7 @@ def numerical_attention_reference(
     query: Tensor, key: Tensor, value: Tensor, predicate: Tensor, mask: Tensor
 ) -> Tensor:
     """The definition, in torch; differentiable by autograd."""
-    pushed = torch.einsum("bhia,hac->bhic", query, predicate)
-    scores = torch.einsum("bhic,bhjc->bhij", pushed, key) * mask[:, None].to(query.dtype)
+    scores = match_scores(query, key, predicate, mask)
     return torch.einsum("bhij,bhj->bhi", scores, value)
 
 

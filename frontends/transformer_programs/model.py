@@ -21,7 +21,6 @@ instead (``auto``: on CUDA when triton imports), with the Gumbel noise drawn exa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Literal
 
@@ -29,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rasp_ir.kernels.categorical_attention import LOG_EPS, MASKED, NO_MATCH_EPS
+from rasp_ir.kernels.categorical_attention import MASKED, attention_logits, match_scores
 from rasp_ir.kernels.categorical_attention import categorical_attention as fused_attention
 from rasp_ir.kernels.numerical_attention import numerical_attention as fused_count
 from rasp_ir.kernels.program_exec import Impl, use_kernels
@@ -73,27 +72,6 @@ def position_bias(n_ctx: int) -> Tensor:
     return torch.where(d == 0, torch.full_like(bias, -2.0), bias)
 
 
-def match_scores(query: Tensor, key: Tensor, predicate: Tensor, mask: Tensor) -> Tensor:
-    """``S[b, h, i, j] = <key_j, P^T q_i>`` on allowed pairs, 0 elsewhere.
-
-    ``query``, ``key``: batch x heads x positions x k; ``predicate``: heads x k x k (row = query
-    value, a distribution over key values); ``mask``: batch x positions x positions.
-    """
-    pushed = torch.einsum("bhia,hac->bhic", query, predicate)
-    scores = torch.einsum("bhic,bhjc->bhij", pushed, key)
-    return scores * mask[:, None].to(scores.dtype)
-
-
-def bos_bonus(matched: Tensor) -> Tensor:
-    """The score added to the BOS key (§7.2 step 4): ``relu(1 - c / (c + 1e-10))`` of each
-    query's total match score ``c``; 1 when nothing matches, negligible otherwise.
-
-    ``relu``, as the original, not ``clamp(min=0)``: once a match saturates (``c / (c + 1e-10)``
-    rounds to exactly 1 in float32) the bonus is 0 either way, but clamp still passes the
-    gradient of ``1 - c / (c + 1e-10)``, which ``log(S + 1e-20)`` then scales by up to 1e20."""
-    return torch.relu(1 - matched / (matched + NO_MATCH_EPS))
-
-
 def categorical_attention(
     query: Tensor,
     key: Tensor,
@@ -111,13 +89,8 @@ def categorical_attention(
     k x k, ``mask`` batch x positions x positions (bool, allowed key per query), ``bias``
     positions x positions. Returns the copied values, batch x heads x positions x k.
     """
-    scores = match_scores(query, key, predicate, mask)
-    bonus = bos_bonus(scores.sum(-1, keepdim=True))
-    scores = torch.cat([scores[..., :1] + bonus, scores[..., 1:]], dim=-1)
-    logits = torch.log(scores + LOG_EPS) + bias.to(scores.dtype)
-    logits = logits.masked_fill(~mask[:, None], MASKED)
-    attention = sample(logits / math.sqrt(query.shape[-1]), tau, mode, noise)
-    return attention @ value
+    logits = attention_logits(query, key, predicate, mask, bias)
+    return sample(logits, tau, mode, noise) @ value
 
 
 def numerical_attention(

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from rasp_ir.frontends.transformer_programs.model import (
-    bos_bonus,
     categorical_attention,
     numerical_attention,
     position_bias,
     sample,
     temperatures,
 )
+from rasp_ir.kernels.categorical_attention import bos_bonus
 
 from .conftest import random_model
 
