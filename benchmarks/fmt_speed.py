@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import io
 import os
 import re
@@ -39,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
+from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
 from rasp_ir.cli.main import main as rasp_main  # noqa: E402
 from rasp_ir.syntax.formatter import format_source  # noqa: E402
 from rasp_ir.syntax.tree import concrete_parser, parse_concrete_tree, parse_tree  # noqa: E402
@@ -174,27 +173,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ratio = first[key] / first["parse"]
         lines.append(f"| {label} | {cells} | {cpu[key]:.2f} s | {ratio:.2f}x |")
     command = "python benchmarks/fmt_speed.py " + shlex.join(argv or sys.argv[1:])
-    where = machine()
     note = (
         f"Median wall-clock seconds of {args.repeats} runs, and the CPU seconds of the same "
         "runs (the process and its children: less sensitive to other programs on the "
         "machine); the ratio is of wall-clock seconds, for the first size. Target: "
-        f"rasp fmt on a 10,000-line program under {TARGET_SECONDS:.0f} s. "
-        f"`{command.strip()}` on {where}, {datetime.date.today()}. "
-        f"Load (uptime) before: `{load_before}`; after: `{load_after}`."
+        f"rasp fmt on a 10,000-line program under {TARGET_SECONDS:.0f} s."
     )
-    table = "\n".join(lines)
-    print(table + "\n\n" + note)
-    payload = {
-        "command": command.strip(),
-        "machine": where,
-        "load_before": load_before,
-        "load_after": load_after,
-        "settings": {**vars(args), "results": str(args.results)},
-        "rows": rows,
-    }
-    markdown = "# rasp fmt: seconds to format a long program\n\n" + table + "\n\n" + note
-    write_results(args.results, "fmt_speed", payload, markdown)
+    title = "rasp fmt: seconds to format a long program"
+    load = (load_before, load_after)
+    publish(args, "fmt_speed", title, "\n".join(lines), note, command.strip(), load, {"rows": rows})
     return 0
 
 

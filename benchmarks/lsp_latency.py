@@ -19,7 +19,6 @@ benchmarks/results/lsp_latency.{json,md}.
 from __future__ import annotations
 
 import argparse
-import datetime
 import random
 import shlex
 import statistics
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
+from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
 from rasp_ir.check import check_program  # noqa: E402
 from rasp_ir.lsp.client import LspClient  # noqa: E402
 from rasp_ir.syntax import parse_module, parse_program  # noqa: E402
@@ -203,26 +202,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         p90 = _percentile(ms[key], 0.9)
         lines.append(f"| of which {label} | {part:.1f} ms | {p90:.1f} ms | | | {part / hub:.2f}x |")
     command = "python benchmarks/lsp_latency.py " + shlex.join(argv or sys.argv[1:])
-    where = machine()
     note = (
         f"{measured['lines']}-line program, median over {measured['edits']} edits "
-        f"({measured['line_edits']} for lines moved). "
-        f"`{command.strip()}` on {where}, {datetime.date.today()}. "
-        f"Load (`uptime`) before: {load_before}; after: {load_after}."
+        f"({measured['line_edits']} for lines moved)."
     )
-    table = "\n".join(lines)
-    print(table + "\n\n" + note)
-    payload = {
-        "command": command.strip(),
-        "machine": where,
-        "load_before": load_before,
-        "load_after": load_after,
-        "settings": {**vars(args), "results": str(args.results)},
-        "rows": rows,
-        **measured,
-    }
-    markdown = "# Language server latency\n\n" + table + "\n\n" + note
-    write_results(args.results, "lsp_latency", payload, markdown)
+    title = "Language server latency"
+    load = (load_before, load_after)
+    results = {"rows": rows, **measured}
+    publish(args, "lsp_latency", title, "\n".join(lines), note, command.strip(), load, results)
     return 0
 
 

@@ -14,7 +14,6 @@ table and writes benchmarks/results/python_backend.{json,md}.
 from __future__ import annotations
 
 import argparse
-import datetime
 import shlex
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
+from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
 from rasp_ir.backends.python import BACKEND, load_module  # noqa: E402
 from rasp_ir.check import load_program  # noqa: E402
 from rasp_ir.interpreter import interpret  # noqa: E402
@@ -107,24 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {mb:,.0f}/s | {ib:,.0f}/s | {mb / ib:.2f}x |"
         )
     command = "python benchmarks/python_backend.py " + shlex.join(argv or sys.argv[1:])
-    where = machine()
-    note = (
-        f"Inputs per second (median of {args.repeats}); ratio = module / interpreter. "
-        f"`{command.strip()}` on {where}, {datetime.date.today()}. Load (`uptime`) before: "
-        f"`{load_before}`; after: `{load_after}`."
+    note = f"Inputs per second (median of {args.repeats}); ratio = module / interpreter."
+    title = "Python backend: emitted module vs interpreter"
+    load = (load_before, load_after)
+    publish(
+        args, "python_backend", title, "\n".join(lines), note, command.strip(), load, {"rows": rows}
     )
-    table = "\n".join(lines)
-    print(table + "\n\n" + note)
-    payload = {
-        "command": command.strip(),
-        "machine": where,
-        "load_before": load_before,
-        "load_after": load_after,
-        "settings": {**vars(args), "results": str(args.results)},
-        "rows": rows,
-    }
-    markdown = "# Python backend: emitted module vs interpreter\n\n" + table + "\n\n" + note
-    write_results(args.results, "python_backend", payload, markdown)
     return 0
 
 

@@ -7,6 +7,8 @@ repository root on ``sys.path`` first, since they run as ``python benchmarks/NAM
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import json
 import os
 import platform
@@ -61,3 +63,36 @@ def write_results(folder: Path, stem: str, payload: object, markdown: str) -> No
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomically(folder / f"{stem}.json", json.dumps(payload, indent=2) + "\n")
     write_text_atomically(folder / f"{stem}.md", markdown.rstrip("\n") + "\n")
+
+
+def publish(
+    args: argparse.Namespace,
+    stem: str,
+    title: str,
+    table: str,
+    note: str,
+    command: str,
+    load: tuple[str, str],
+    measured: dict[str, object],
+) -> None:
+    """Print and write one benchmark's results. ``note`` (what the figures are) is followed by
+    the ``command`` that ran, the machine, the date and the ``uptime`` lines
+    before and after (``load``); ``args.results/stem.json`` holds the same with the settings
+    (``args``) and ``measured`` (the rows and anything else measured), ``stem.md`` is
+    ``# title``, the table and the note."""
+    where = machine()
+    before, after = load
+    note = (
+        f"{note} `{command}` on {where}, {datetime.date.today()}. "
+        f"Load (`uptime`) before: `{before}`; after: `{after}`."
+    )
+    print(table + "\n\n" + note)
+    payload = {
+        "command": command,
+        "machine": where,
+        "load_before": before,
+        "load_after": after,
+        "settings": {**vars(args), "results": str(args.results)},
+        **measured,
+    }
+    write_results(args.results, stem, payload, f"# {title}\n\n{table}\n\n{note}")
