@@ -42,13 +42,12 @@ from .machine import (
     MACHINE_FORMAT,
     MACHINE_VERSION,
     MachineFormatError,
+    ReadsSymbols,
     Symbol,
     alphabet_of,
     integer,
-    is_pair_alphabet,
     max_len_of,
     shown,
-    symbol_tokens,
     text_of,
     write_machine_json,
 )
@@ -75,7 +74,7 @@ Kink = tuple[int, Vector]
 
 
 @dataclass(frozen=True)
-class AffineMachine:
+class AffineMachine(ReadsSymbols):
     """``z_{t+1} = A z_t + B x_t + c`` from ``z_0 = initial``; the output at position t is
     ``C z_{t+1} + d``, reduced mod ``modulus`` when there is one, plus ``e |a . z_{t+1}|`` for
     each ``(e, a)`` of ``kinks`` (never both). ``x_t`` is the symbol as a vector: ``(x,)`` for
@@ -118,16 +117,6 @@ class AffineMachine:
     def state_dim(self) -> int:
         """The dimension n of the state."""
         return len(self.initial)
-
-    @property
-    def pairs(self) -> bool:
-        """Whether the symbols are pairs of integers."""
-        return is_pair_alphabet(self.alphabet)
-
-    @property
-    def tokens(self) -> tuple[int, ...]:
-        """The token of each symbol in a lifted program (see :func:`symbol_tokens`)."""
-        return symbol_tokens(self.alphabet)
 
     @cached_property
     def inputs(self) -> npt.NDArray[Any]:

@@ -70,8 +70,25 @@ def symbol_tokens(alphabet: Sequence[Symbol]) -> tuple[int, ...]:
     return tuple(s for s in alphabet if isinstance(s, int))
 
 
+class ReadsSymbols:
+    """A machine's view of its ``alphabet``: whether the symbols are pairs, and their tokens
+    in a lifted program. The machine classes declare ``alphabet`` as a field."""
+
+    alphabet: tuple[Symbol, ...]
+
+    @property
+    def pairs(self) -> bool:
+        """Whether the symbols are pairs of integers."""
+        return is_pair_alphabet(self.alphabet)
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        """The token of each symbol in a lifted program (see :func:`symbol_tokens`)."""
+        return symbol_tokens(self.alphabet)
+
+
 @dataclass(frozen=True)
-class FiniteMachine:
+class FiniteMachine(ReadsSymbols):
     """A complete deterministic Moore machine over a finite alphabet.
 
     ``alphabet[a]`` is symbol ``a``; ``delta[s][a]`` is the state after state ``s`` reads
@@ -102,16 +119,6 @@ class FiniteMachine:
     def n_states(self) -> int:
         """How many states the machine has."""
         return len(self.state_names)
-
-    @property
-    def pairs(self) -> bool:
-        """Whether the symbols are pairs of integers."""
-        return is_pair_alphabet(self.alphabet)
-
-    @property
-    def tokens(self) -> tuple[int, ...]:
-        """The token of each symbol in a lifted program (see :func:`symbol_tokens`)."""
-        return symbol_tokens(self.alphabet)
 
     @cached_property
     def transitions(self) -> npt.NDArray[np.int64]:
