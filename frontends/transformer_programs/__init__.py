@@ -64,12 +64,14 @@ class TransformerProgramsFrontend:
             member=_member(options.setting("member", "")),
         )
 
-    def report_view(self, source: Path) -> ArtifactView | None:
+    def report_view(self, source: Path, member: int | None = None) -> ArtifactView | None:
         """What ``rasp report`` and ``rasp explain`` show of the run folder ``source`` (its
-        lifted program, certificate, curves and test split); None if it is not a run folder."""
+        lifted program, certificate, curves and test split; for a population, of member
+        ``member`` or the one validation selects, and every member's accuracies); None if it
+        is not a run folder."""
         from .report_view import run_view
 
-        return run_view(Path(source))
+        return run_view(Path(source), member)
 
 
 def _member(text: str) -> int | None:
