@@ -18,10 +18,12 @@ from types import MappingProxyType
 
 from rasp_ir.api import ArtifactView, Lifted, LiftOptions, RaspError
 
-__all__ = ["CHECKPOINTS", "FRONTEND", "TransformerProgramsFrontend"]
+__all__ = ["CHECKPOINTS", "CHECKPOINT_FORMAT", "FRONTEND", "TransformerProgramsFrontend"]
 
 # The checkpoints of a run folder that can be lifted.
 CHECKPOINTS = ("model", "best")
+# The ``format`` every checkpoint sidecar of this frontend names (single models and populations).
+CHECKPOINT_FORMAT = "rasp-ir/transformer-program"
 
 
 class TransformerProgramsFrontend:

@@ -19,6 +19,8 @@ from typing import Any
 
 from rasp_ir.api import RaspError
 
+from . import CHECKPOINT_FORMAT
+
 POPULATION_FILE = "population.json"
 # The whole population's progress, written after every epoch (what --resume reads).
 PROGRESS_FILE = "last.json"
@@ -173,12 +175,15 @@ def member_checkpoint(folder: Path, which: str, member: int | None) -> MemberChe
 
 def _refuse_unfinished(folder: Path) -> None:
     """A RaspError when ``folder`` holds a population still training (or stopped before its
-    end): ``last.json`` names seeds but there is no ``population.json`` yet."""
+    end): its ``last.json`` is a Transformer Programs population's checkpoint (it names seeds)
+    but there is no ``population.json`` yet."""
     try:
         progress = json.loads((folder / PROGRESS_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return
-    if not isinstance(progress, dict) or "seeds" not in progress:
+    if not isinstance(progress, dict) or progress.get("format") != CHECKPOINT_FORMAT:
+        return
+    if "seeds" not in progress:
         return
     raise RaspError.single(
         "checkpoint",

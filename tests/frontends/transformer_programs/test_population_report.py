@@ -193,3 +193,9 @@ def test_an_unfinished_population_says_how_to_finish_it(tmp_path: Path) -> None:
         with pytest.raises(RaspError, match="a population whose training has not finished") as e:
             call()
         assert e.value.diagnostics[0].hint == f"finish it: rasp tp train hist -o {run} --resume"
+
+
+def test_another_frontends_unfinished_population_is_not_taken_for_ours(tmp_path: Path) -> None:
+    progress = {"format": "rasp-ir/another-frontend", "seeds": [0, 1], "task": "x"}
+    (tmp_path / "last.json").write_text(json.dumps(progress), encoding="utf-8")
+    assert FRONTEND.report_view(tmp_path) is None
