@@ -13,7 +13,7 @@ fails when one reaches past it. What is here:
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
   and its parts, the registry's loaders and feature checks, and what an optional
   ``report_view(path)`` returns for ``rasp report`` and ``rasp explain`` (``ArtifactView``,
-  ``Curve``, ``ModelTrace``, ``LabelledExamples``);
+  ``Curve``, ``ModelTrace``, ``LabelledExamples``, ``SummaryTable``);
 - the helpers a command plugin needs (``add_command``, ``Subparsers``, ``out``, ``err``, ...);
 - ``model_html``, how a compiled model shows itself in Jupyter.
 
@@ -79,7 +79,13 @@ from rasp_ir.registry import (
     save_artifact,
     unsupported,
 )
-from rasp_ir.reporting.view import ArtifactView, Curve, LabelledExamples, ModelTrace
+from rasp_ir.reporting.view import (
+    ArtifactView,
+    Curve,
+    LabelledExamples,
+    ModelTrace,
+    SummaryTable,
+)
 from rasp_ir.rules import rule_for
 from rasp_ir.syntax import HeaderOverrides, parse_file, parse_program
 from rasp_ir.syntax.formatter import format_source
@@ -156,6 +162,7 @@ __all__ = [
     "SpaceRunner",
     "Span",
     "Subparsers",
+    "SummaryTable",
     "TooLarge",
     "Value",
     "ValueSetResult",

@@ -15,6 +15,7 @@ from rasp_ir.api import (
     ArtifactView,
     BatchRunner,
     Outputs,
+    RaspError,
     Value,
     ir,
     require_supported,
@@ -98,12 +99,18 @@ class TorchBackend:
         """Layers, heads per layer, d_model, MLP width and the per-op allocation."""
         return compile_report(program)
 
-    def report_view(self, path: Path) -> ArtifactView | None:
+    def report_view(self, path: Path, member: int | None = None) -> ArtifactView | None:
         """What ``rasp report`` and ``rasp explain`` show of the compiled model at ``path``
-        (``MODEL`` or ``MODEL.json``): its program and residual stream; None if it is not one."""
+        (``MODEL`` or ``MODEL.json``): its program and residual stream; None if it is not one.
+        A compiled model has no members: ``member`` is refused."""
         from rasp_ir.backends.torch.report_view import model_view
 
-        return model_view(Path(path))
+        view = model_view(Path(path))
+        if view is not None and member is not None:
+            raise RaspError.single(
+                "usage", f"{path} is a compiled model, not a population", hint="leave out --member"
+            )
+        return view
 
 
 BACKEND = TorchBackend()

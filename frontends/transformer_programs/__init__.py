@@ -18,10 +18,12 @@ from types import MappingProxyType
 
 from rasp_ir.api import ArtifactView, Lifted, LiftOptions, RaspError
 
-__all__ = ["CHECKPOINTS", "FRONTEND", "TransformerProgramsFrontend"]
+__all__ = ["CHECKPOINTS", "CHECKPOINT_FORMAT", "FRONTEND", "TransformerProgramsFrontend"]
 
 # The checkpoints of a run folder that can be lifted.
 CHECKPOINTS = ("model", "best")
+# The ``format`` every checkpoint sidecar of this frontend names (single models and populations).
+CHECKPOINT_FORMAT = "rasp-ir/transformer-program"
 
 
 class TransformerProgramsFrontend:
@@ -64,12 +66,14 @@ class TransformerProgramsFrontend:
             member=_member(options.setting("member", "")),
         )
 
-    def report_view(self, source: Path) -> ArtifactView | None:
+    def report_view(self, source: Path, member: int | None = None) -> ArtifactView | None:
         """What ``rasp report`` and ``rasp explain`` show of the run folder ``source`` (its
-        lifted program, certificate, curves and test split); None if it is not a run folder."""
+        lifted program, certificate, curves and test split; for a population, of member
+        ``member`` or the one validation selects, and every member's accuracies); None if it
+        is not a run folder."""
         from .report_view import run_view
 
-        return run_view(Path(source))
+        return run_view(Path(source), member)
 
 
 def _member(text: str) -> int | None:

@@ -22,11 +22,12 @@ from rasp_ir.backends.torch.checkpoint_files import (
     versions,
 )
 
+from . import CHECKPOINT_FORMAT
 from .config import ModelConfig
 from .model import TransformerProgram, model_to_load
 
 FORMAT = CheckpointFormat(
-    name="rasp-ir/transformer-program",
+    name=CHECKPOINT_FORMAT,
     version=1,
     what="Transformer Programs checkpoint",
     hint="re-create it with 'rasp tp train' or 'rasp tp compile'",

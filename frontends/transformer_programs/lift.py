@@ -391,21 +391,23 @@ def test_inputs_of(run_dir: Path, config: ModelConfig) -> list[list[str]]:
 
 
 def run_test_inputs(run_dir: Path) -> list[list[str]]:
-    """The test split of a training run folder, read with the run's own vocabulary."""
-    data = checkpoint.read_sidecar(run_dir / "model")
+    """The test split of a training run folder (a population's, or one of its members'), read
+    with the run's own vocabulary."""
+    found = member_checkpoint(run_dir, "model", None)
+    data = checkpoint.read_sidecar(found.path)
     try:
         config = ModelConfig.from_json(data["config"])
     except (KeyError, TypeError, ValueError) as error:
         raise RaspError.single(
-            "checkpoint", f"{run_dir / 'model.json'}: invalid model config ({error})"
+            "checkpoint", f"{found.path.with_suffix('.json')}: invalid model config ({error})"
         ) from None
-    if not (run_dir / "data.safetensors").exists():
+    if not (found.run_dir / "data.safetensors").exists():
         raise RaspError.single(
             "data",
-            f"{run_dir} holds no data.safetensors",
+            f"{found.run_dir} holds no data.safetensors",
             hint="pass the folder 'rasp tp train' wrote",
         )
-    return test_inputs_of(run_dir, config)
+    return test_inputs_of(found.run_dir, config)
 
 
 def lift_run(
@@ -419,11 +421,12 @@ def lift_run(
     """Lift a model of a run folder, certified on its test split and more: ``which`` is
     ``model`` (the final one) or ``best`` (the best-validation epoch's). In a population's
     folder: that checkpoint of the member trained with seed ``member``, or of the member
-    validation selected (None)."""
-    path, member = member_checkpoint(run_dir, which, member)
-    model, info, _ = checkpoint.load(path)
+    validation selected (None); in a member's folder (``RUN_DIR/seed-S``): that member's,
+    certified on the population's test split."""
+    found = member_checkpoint(run_dir, which, member)
+    model, info, _ = checkpoint.load(found.path)
     task = info.meta.get("task")
-    checks = Checks(test_inputs_of(run_dir, model.config), exhaustive_limit, fuzz, seed)
+    checks = Checks(test_inputs_of(found.run_dir, model.config), exhaustive_limit, fuzz, seed)
     weights_sha256 = str(info.meta["sha256"])
     details = {
         "task": task,
@@ -433,7 +436,7 @@ def lift_run(
     }
     if "epoch" in info.meta:
         details["epoch"] = info.meta["epoch"]
-    if member is not None:
-        details["member_seed"] = member
-    source = LiftedSource.of(run_dir, weights_sha256, details)
+    if found.seed is not None:
+        details["member_seed"] = found.seed
+    source = LiftedSource.of(found.run_dir, weights_sha256, details)
     return lift(model, checks, task if isinstance(task, str) else None, source)

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rasp_ir.api import RaspError
 
+from . import CHECKPOINT_FORMAT
+
 POPULATION_FILE = "population.json"
+# The whole population's progress, written after every epoch (what --resume reads).
+PROGRESS_FILE = "last.json"
 
 
 def member_dir(run_dir: Path, seed: int) -> Path:
@@ -81,20 +86,75 @@ def read_population(run_dir: Path) -> dict[str, Any] | None:
     return {**data, "seeds": seeds, "selected": selected}
 
 
-def member_checkpoint(run_dir: Path, which: str, member: int | None) -> tuple[Path, int | None]:
-    """The checkpoint ``which`` (``model`` or ``best``) to lift from ``run_dir`` and the seed of
-    its member: member ``member`` of a population, or the one validation selected; the run's own
-    checkpoint (and None) for a single run."""
-    population = read_population(run_dir)
-    if population is None:
+@dataclass(frozen=True)
+class MemberCheckpoint:
+    """A checkpoint to lift or show: ``path`` (without suffix), ``run_dir`` (the run folder that
+    holds its data and metrics: a population's folder for a member), ``seed`` (the member's, None
+    for a single run) and ``population`` (what :func:`read_population` read, None for a single
+    run)."""
+
+    path: Path
+    run_dir: Path
+    seed: int | None = None
+    population: dict[str, Any] | None = None
+
+    @property
+    def index(self) -> int | None:
+        """The member's place among the seeds (its column in ``metrics.json``)."""
+        if self.population is None or self.seed is None:
+            return None
+        return int(self.population["seeds"].index(self.seed))
+
+    def selected_as(self) -> tuple[str, ...]:
+        """The checkpoints (``model``, ``best``) for which validation selected this member."""
+        if self.population is None:
+            return ()
+        return tuple(k for k, seed in self.population["selected"].items() if seed == self.seed)
+
+
+def population_of(folder: Path) -> tuple[Path, dict[str, Any], int | None] | None:
+    """The population ``folder`` belongs to: its folder, what :func:`read_population` read, and
+    the member whose folder ``folder`` is (``RUN_DIR/seed-S``; None for ``RUN_DIR`` itself).
+    None when ``folder`` is neither; a RaspError when ``folder`` is a population whose training
+    has not finished (no ``population.json`` yet)."""
+    population = read_population(folder)
+    if population is not None:
+        return folder, population, None
+    _refuse_unfinished(folder)
+    named = folder if folder.name not in ("", "..") else folder.resolve()
+    low, dash, seed = named.name.partition("-")
+    if low != "seed" or not dash or not seed.isdigit():
+        return None
+    parent = named.parent
+    population = read_population(parent)
+    if population is None or int(seed) not in population["seeds"]:
+        return None
+    return parent, population, int(seed)
+
+
+def member_checkpoint(folder: Path, which: str, member: int | None) -> MemberCheckpoint:
+    """The checkpoint ``which`` (``model`` or ``best``) of ``folder``: for a population's folder,
+    that of member ``member`` or, when None, of the member validation selected; for a member's
+    own folder (``RUN_DIR/seed-S``), that member's (``member`` may only repeat S); for a single
+    run, the run's own (``member`` must be None)."""
+    found = population_of(folder)
+    if found is None:
         if member is not None:
             raise RaspError.single(
                 "usage",
-                f"{run_dir} holds a single run, not a population",
+                f"{folder} holds a single run, not a population",
                 hint="leave out --member",
             )
-        return run_dir / which, None
-    seeds = population["seeds"]
+        return MemberCheckpoint(folder / which, folder)
+    run_dir, population, own = found
+    if own is not None:
+        if member is not None and member != own:
+            raise RaspError.single(
+                "usage",
+                f"{folder} is the folder of member {own}, not of member {member}",
+                hint=f"leave out --member, or give the population's folder {run_dir}",
+            )
+        member = own
     if member is None:
         if which not in population["selected"]:
             raise RaspError.single(
@@ -103,11 +163,30 @@ def member_checkpoint(run_dir: Path, which: str, member: int | None) -> tuple[Pa
                 hint="name one with --member SEED",
             )
         member = population["selected"][which]
-    if member not in seeds:
-        listed = ", ".join(str(seed) for seed in seeds)
+    if member not in population["seeds"]:
+        listed = ", ".join(str(seed) for seed in population["seeds"])
         raise RaspError.single(
             "usage",
             f"{run_dir} has no member trained with seed {member}",
             hint=f"--member is a seed of the population: {listed}",
         )
-    return member_dir(run_dir, member) / which, member
+    return MemberCheckpoint(member_dir(run_dir, member) / which, run_dir, member, population)
+
+
+def _refuse_unfinished(folder: Path) -> None:
+    """A RaspError when ``folder`` holds a population still training (or stopped before its
+    end): its ``last.json`` is a Transformer Programs population's checkpoint (it names seeds)
+    but there is no ``population.json`` yet."""
+    try:
+        progress = json.loads((folder / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return
+    if not isinstance(progress, dict) or progress.get("format") != CHECKPOINT_FORMAT:
+        return
+    if "seeds" not in progress:
+        return
+    raise RaspError.single(
+        "checkpoint",
+        f"{folder} is a population whose training has not finished (no {POPULATION_FILE})",
+        hint=f"finish it: rasp tp train {progress.get('task', 'TASK')} -o {folder} --resume",
+    )

@@ -1,5 +1,6 @@
 """Inputs for the commands that look inside an artifact (``rasp report``, ``rasp explain``):
-command-line options in, typed token sequences checked against the program header out."""
+command-line options in, typed token sequences checked against the program header out; and
+which member of a population they look at (``--member``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         help="one input, one token per character; repeatable",
     )
     parser.add_argument("--batch", metavar="FILE", help="inputs, one JSON array of tokens per line")
+
+
+def add_member_option(parser: argparse.ArgumentParser) -> None:
+    """``--member SEED``: the member of a population (a run folder of many seeds) to look at."""
+    parser.add_argument(
+        "--member",
+        type=int,
+        metavar="SEED",
+        help="in a population's folder (rasp tp train --seeds), the member trained with SEED "
+        "(default: the one validation selects)",
+    )
 
 
 def inputs_from_args(args: argparse.Namespace, header: Header, where: str) -> list[list[Value]]:

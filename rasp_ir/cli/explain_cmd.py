@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rasp_ir.cli.artifact_inputs import add_input_options, inputs_from_args
+from rasp_ir.cli.artifact_inputs import add_input_options, add_member_option, inputs_from_args
 from rasp_ir.cli.common import add_command, add_header_options, header_overrides
-from rasp_ir.cli.output import out, report
+from rasp_ir.cli.output import err, out, report
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.inputs import check_input, typed_tokens
 from rasp_ir.values import format_value
@@ -34,6 +34,7 @@ examples:
   rasp explain examples/reverse.rasp --chars hello --position 0
   rasp explain examples/sort.rasp d b c a --output sort --position 1
   rasp explain runs/hist --errors
+  rasp explain runs/hists --member 2 --errors      # member 2 of a population
 """
 
 
@@ -51,6 +52,7 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("artifact", metavar="FILE.rasp|RUN_DIR|MODEL", help="what to explain")
     parser.add_argument("tokens", nargs="*", metavar="TOKEN", help="the input, one token each")
     add_input_options(parser)
+    add_member_option(parser)
     parser.add_argument("--output", metavar="NAME", help="the output to explain (default: first)")
     parser.add_argument("--position", type=int, metavar="I", help="the position (default: all)")
     parser.add_argument(
@@ -63,7 +65,9 @@ def explain_command(args: argparse.Namespace) -> int:
     """Print the cones asked for, or the error attribution."""
     from rasp_ir.reporting.sources import open_artifact
 
-    opened = open_artifact(args.artifact, header_overrides(args))
+    opened = open_artifact(args.artifact, header_overrides(args), args.member)
+    if opened.from_plugin:
+        err(f"{opened.view.source}: {opened.view.kind}")
     report(opened.checked.warnings)
     if args.errors:
         return _errors(opened)

@@ -19,7 +19,7 @@ from rasp_ir.reporting.highlight import SourceLine, highlight_lines
 from rasp_ir.reporting.layout import layout_graph
 from rasp_ir.reporting.sources import Opened
 from rasp_ir.reporting.svg import curve_svg, graph_svg, heatmap_svg
-from rasp_ir.reporting.view import ModelTrace
+from rasp_ir.reporting.view import ModelTrace, SummaryTable
 from rasp_ir.values import Value, format_value
 
 SHOWN_SET = 24
@@ -63,6 +63,7 @@ class ReportData:
 
     title: str
     facts: tuple[tuple[str, str], ...]
+    tables: tuple[SummaryTable, ...]
     lines: tuple[SourceLine, ...]
     graph: Markup
     allocation: tuple[tuple[str, str, str, str], ...]
@@ -90,6 +91,7 @@ def collect(opened: Opened, inputs: Sequence[Sequence[Value]]) -> ReportData:
     return ReportData(
         title=f"{view.source}: {view.kind}",
         facts=view.facts,
+        tables=view.tables,
         lines=tuple(highlight_lines(view.program_text, program, view.source)),
         graph=graph_svg(layout_graph(program, allocation)),
         allocation=_allocation_rows(allocation),

@@ -94,7 +94,9 @@ TEMPLATE = """<!DOCTYPE html>
 <body>
 <pre id="js-errors"></pre>
 <h1>{{ data.title }}</h1>
-<nav><a href="#program">program</a> <a href="#graph">graph</a> <a href="#allocation">layers</a>
+<nav>{% for table in data.tables %}<a href="#table-{{ loop.index }}">{{ table.title }}</a>
+{% endfor %}<a href="#program">program</a> <a href="#graph">graph</a>
+<a href="#allocation">layers</a>
 <a href="#value-sets">value sets</a>
 {% if data.examples %}<a href="#inputs">inputs</a>{% endif %}
 {% if data.curves %}<a href="#training">training</a>{% endif %}
@@ -103,6 +105,14 @@ TEMPLATE = """<!DOCTYPE html>
 {% if data.facts %}<table class="facts">
 {% for label, value in data.facts %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>
 {% endfor %}</table>{% endif %}
+{% for table in data.tables %}
+<h2 id="table-{{ loop.index }}">{{ table.title }}</h2>
+{% if table.note %}<p class="note">{{ table.note }}</p>{% endif %}
+<div class="scroll"><table class="summary">
+<tr>{% for column in table.columns %}<th>{{ column }}</th>{% endfor %}</tr>
+{% for row in table.rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</table></div>
+{% endfor %}
 
 <h2 id="program">Program</h2>
 <div class="source">

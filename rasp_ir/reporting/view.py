@@ -3,8 +3,11 @@ owns (a training run, a compiled model): plain data in, nothing out.
 
 A plugin offers a view through an optional method ``report_view(path) -> ArtifactView | None``
 on its frontend or backend object: ``None`` when the path is not one of its artifacts, a
-:class:`~rasp_ir.diagnostics.RaspError` when it is but cannot be read. The hub never imports a
-spoke for this; it asks the installed plugins through the registry.
+:class:`~rasp_ir.diagnostics.RaspError` when it is but cannot be read. When the user names a
+member of a population (``--member SEED``), the hub calls ``report_view(path, member=SEED)``:
+a plugin whose artifacts have members shows that one (and without it, the one it would pick);
+one whose artifact at ``path`` has none refuses with a RaspError. The hub never imports a spoke
+for this; it asks the installed plugins through the registry.
 """
 
 from __future__ import annotations
@@ -57,6 +60,24 @@ class LabelledExamples:
     expected: tuple[tuple[Value, ...], ...]
 
 
+@dataclass(frozen=True)
+class SummaryTable:
+    """A titled table of text cells, e.g. every member of a population: ``columns`` names the
+    columns, each row has one cell per column; ``note`` says how to read it."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"{self.title}: a row of {len(row)} cells, not {len(self.columns)}"
+                )
+
+
 ModelTracer = Callable[[Sequence[Sequence[Value]]], ModelTrace]
 
 
@@ -67,8 +88,9 @@ class ArtifactView:
     ``kind``: what it is, for people (``Transformer Programs run``). ``program_text``: the
     program's source text (parsed by the hub, so bindings link to their lines). ``facts``:
     (label, value) pairs shown at the top. ``curves``, ``certificate``, ``trace`` (a
-    function of a batch of inputs) and ``labelled`` (the task's test split, for error
-    attribution) are there when the artifact has them.
+    function of a batch of inputs), ``labelled`` (the task's test split, for error
+    attribution) and ``tables`` (e.g. a population's members) are there when the artifact has
+    them.
     """
 
     kind: str
@@ -79,3 +101,4 @@ class ArtifactView:
     certificate: Certificate | None = None
     trace: ModelTracer | None = None
     labelled: LabelledExamples | None = None
+    tables: tuple[SummaryTable, ...] = ()

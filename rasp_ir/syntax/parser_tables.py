@@ -10,13 +10,21 @@ when either differs from what is installed (or the module is missing) they are n
 parser is built from the grammar, so stale tables cost time, never a wrong parse (a test fails
 until they are regenerated). After editing ``grammar/rasp.lark``::
 
-    python -m rasp_ir.syntax.parser_tables
+    python -m rasp_ir.syntax.parser_tables           # --check: only say whether they are stale
+
+The modules are a canonical form of the tables (:func:`canonical_parse_table`): regenerating
+them for an unchanged grammar and Lark rewrites them byte for byte, so a diff of them shows a
+real change of the parser.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import pprint
+import sys
+from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +97,19 @@ def stored_ir_parser() -> Lark | None:
     return load_tables(stored.TABLES, stored.GRAMMAR_SHA256, stored.LARK_VERSION, grammar_text())
 
 
+SHIFT = 0
+"""How Lark's serialised tables mark a shift (or goto) action; 1 marks a reduce."""
+
+
 def tables_source(parser: Lark, grammar: str, which: str = "concrete") -> str:
     """The text of a tables module for ``parser`` (the ``which`` parser), built from
-    ``grammar``."""
+    ``grammar``: the same text for the same grammar and Lark, whatever order Lark's analysis
+    produced its states in (see :func:`canonical_parse_table`)."""
     data, memo = parser.memo_serialize([TerminalDef, Rule])
-    tables = pprint.pformat({"data": data, "memo": memo}, width=99, sort_dicts=False)
+    frontend = data["parser"]
+    canonical = {**frontend, "parser": canonical_parse_table(frontend["parser"])}
+    tables = {"data": {**data, "parser": canonical}, "memo": memo}
+    text = pprint.pformat(tables, width=99, sort_dicts=False)
     return (
         "# fmt: off\n"
         "# ruff: noqa\n"
@@ -103,21 +119,98 @@ def tables_source(parser: Lark, grammar: str, which: str = "concrete") -> str:
         "from typing import Any\n\n"
         f'GRAMMAR_SHA256 = "{grammar_digest(grammar)}"\n'
         f'LARK_VERSION = "{lark.__version__}"\n'
-        f"TABLES: dict[str, Any] = {tables}\n"
+        f"TABLES: dict[str, Any] = {text}\n"
     )
 
 
-def main() -> None:
-    """Recompute both parsers' tables from the grammar and write their modules."""
-    write_text_atomically(DATA_PATH, tables_source(build_concrete_parser(), grammar_text()))
-    write_ir_tables()
+def canonical_parse_table(table: dict[str, Any]) -> dict[str, Any]:
+    """Lark's serialised LALR table (``tokens``: number to terminal or rule name, ``states``:
+    number to {token number: (0, next state) for a shift or goto, (1, rule) for a reduce},
+    ``start_states``, ``end_states``) in; the same automaton out, numbered canonically.
+
+    Lark numbers states and tokens in the order its analysis met them, which varies from run
+    to run (it iterates over sets), so two generations of one grammar's tables differ in most
+    lines. Here tokens are numbered in the order of their names, and states in the order a
+    breadth-first walk meets them, from the start states (by start name), following each
+    state's shifts and gotos in the order of their tokens' names; each state's actions are
+    listed in token order. The automaton is deterministic and every state is reachable from a
+    start state, so this numbering depends only on the automaton: equal tables give equal text,
+    and the parser parses exactly as before (only numbers changed)."""
+    names: dict[int, str] = table["tokens"]
+    token_number = {name: number for number, name in enumerate(sorted(names.values()))}
+    states: dict[int, dict[int, tuple[int, Any]]] = table["states"]
+    by_name = {
+        state: sorted((names[token], action) for token, action in actions.items())
+        for state, actions in states.items()
+    }
+    number = _breadth_first_numbering(by_name, table["start_states"])
+    canonical_states = {
+        number[state]: {
+            token_number[name]: (kind, number[arg]) if kind == SHIFT else (kind, arg)
+            for name, (kind, arg) in by_name[state]
+        }
+        for state in sorted(states, key=number.__getitem__)
+    }
+    return {
+        "tokens": {number: name for name, number in token_number.items()},
+        "states": canonical_states,
+        "start_states": {name: number[s] for name, s in sorted(table["start_states"].items())},
+        "end_states": {name: number[s] for name, s in sorted(table["end_states"].items())},
+    }
 
 
-def write_ir_tables() -> None:
-    """Recompute the IR parser's tables from the grammar and write ``ir_tables_data.py``."""
-    source = tables_source(build_ir_parser(), grammar_text(), "IR")
-    write_text_atomically(IR_DATA_PATH, source)
+def _breadth_first_numbering(
+    actions: dict[int, list[tuple[str, tuple[int, Any]]]], starts: dict[str, int]
+) -> dict[int, int]:
+    """Each state's new number: the order in which a breadth-first walk from the start states
+    (by start name) meets it, following shifts in the order ``actions`` lists them."""
+    number: dict[int, int] = {}
+    queue = deque(state for _, state in sorted(starts.items()))
+    while queue:
+        state = queue.popleft()
+        if state in number:
+            continue
+        number[state] = len(number)
+        queue.extend(arg for _, (kind, arg) in actions[state] if kind == SHIFT)
+    unreached = sorted(set(actions) - set(number))
+    if unreached:
+        raise ValueError(f"LALR states {unreached[:5]} are not reachable from a start state")
+    return number
+
+
+def table_modules() -> dict[str, str]:
+    """Both stored-table modules, recomputed from the grammar: file name to text."""
+    grammar = grammar_text()
+    return {
+        DATA_PATH.name: tables_source(build_concrete_parser(), grammar),
+        IR_DATA_PATH.name: tables_source(build_ir_parser(), grammar, "IR"),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Recompute both parsers' tables from the grammar and write their modules (into the
+    package, or ``--into DIR``); with ``--check``, write nothing and exit 1 when a stored
+    module differs from what would be written."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rasp_ir.syntax.parser_tables", description=main.__doc__
+    )
+    parser.add_argument("--into", type=Path, default=DATA_PATH.parent, metavar="DIR")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, text in table_modules().items():
+        path = args.into / name
+        if args.check:
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current != text:
+                stale.append(str(path))
+            continue
+        write_text_atomically(path, text)
+    if stale:
+        sys.stderr.write(f"stale: {', '.join(stale)}; run python -m rasp_ir.syntax.parser_tables\n")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

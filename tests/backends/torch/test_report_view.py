@@ -12,6 +12,7 @@ import torch
 from rasp_ir.backends.torch import BACKEND, save_model
 from rasp_ir.backends.torch.report_view import model_trace
 from rasp_ir.cli.main import main
+from rasp_ir.diagnostics import RaspError
 from rasp_ir.syntax import parse_program
 
 from .helpers import program
@@ -61,6 +62,9 @@ def test_the_view_of_a_saved_model_and_its_report(
     assert view is not None and view.trace is not None
     assert parse_program(view.program_text, "<saved>") == program(REVERSE)
     assert BACKEND.report_view(tmp_path / "nothing") is None
+    assert BACKEND.report_view(tmp_path / "nothing", member=3) is None
+    with pytest.raises(RaspError, match="is a compiled model, not a population"):
+        BACKEND.report_view(tmp_path / "reverse", member=3)
     out = tmp_path / "reverse.html"
     assert main(["report", str(tmp_path / "reverse.json"), "--input", "a b c", "-o", str(out)]) == 0
     page = out.read_text(encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Shared fixtures: small random models and one tiny trained run (trained once per session)."""
+"""Shared fixtures: small random models, one tiny trained run and one tiny population (each
+trained once per session)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 
 from rasp_ir.frontends.transformer_programs.config import Architecture, ModelConfig, TrainConfig
 from rasp_ir.frontends.transformer_programs.model import TransformerProgram
+from rasp_ir.frontends.transformer_programs.population_train import train_population
 from rasp_ir.frontends.transformer_programs.train import RunResult, train
 
 VOCAB = ("<pad>", "0", "1", "2", "</s>", "<s>")
@@ -38,3 +40,13 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
 @pytest.fixture
 def run_dir(tiny_run: RunResult) -> Path:
     return tiny_run.run_dir
+
+
+@pytest.fixture(scope="session")
+def population_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hist, a population of seeds 0, 1 and 5 (the data of seed 0), 1 layer, two epochs."""
+    run = tmp_path_factory.mktemp("population") / "hist"
+    settings = TrainConfig(epochs=2, batch_size=64, seed=0, dataset_size=300)
+    arch = Architecture.split(1, 2, 1)
+    train_population("hist", run, (0, 1, 5), arch, settings, progress=False)
+    return run

@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 from rasp_ir.backends.torch import checkpoint_files, tensor_files
 from rasp_ir.backends.torch.crash_points import KILL_AT
 from rasp_ir.cli.main import main
-from rasp_ir.frontends.transformer_programs import checkpoint
+from rasp_ir.frontends.transformer_programs import checkpoint, population_train
 from rasp_ir.frontends.transformer_programs import train as train_module
 
 from .conftest import random_model
@@ -108,7 +108,7 @@ def _die_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
         if name == wanted and passed[name] == int(count or 1):
             raise _Killed(point)
 
-    for module in (checkpoint_files, tensor_files, train_module):
+    for module in (checkpoint_files, tensor_files, train_module, population_train):
         monkeypatch.setattr(module, "crash_point", die_at)
 
 

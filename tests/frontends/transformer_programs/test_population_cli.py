@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -24,13 +25,6 @@ TINY = (
     *("--layers", "1", "--heads", "2", "--mlps", "1", "--quiet"),
 )
 CHECKS = ("--exhaustive-limit", "300", "--fuzz", "50")
-
-
-@pytest.fixture(scope="module")
-def population_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("population") / "hist"
-    assert _run("tp", "train", "hist", "-o", str(run), "--seeds", "0-1,5", *TINY) == 0
-    return run
 
 
 def test_train_prints_every_member_and_the_selection(
@@ -124,19 +118,30 @@ def test_seed_and_seeds_together_are_refused(tmp_path: Path) -> None:
         _run("tp", "train", "hist", "-o", str(tmp_path), "--seed", "1", "--seeds", "0-3")
 
 
-@pytest.mark.slow  # two processes, ~9 s of CPU; the fast variants are the tests above
+@pytest.mark.slow  # four processes, ~20 s of CPU; the fast variants are the tests above and in
+# test_population_report.py
 def test_the_readme_population_commands(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    train_line = "rasp tp train hist -o runs/hists --seeds 0-3 --epochs 3 --dataset-size 400"
-    lift_line = "rasp tp lift runs/hists -o hist.rasp --member 2"
-    assert train_line in readme and lift_line in readme
+    section = readme[readme.index("Many seeds train as one batched model") :]
+    lines = section.split("```bash\n")[1].split("```")[0].splitlines()
+    assert lines[0] == "rasp tp train hist -o runs/hists --seeds 0-3 --epochs 3 --dataset-size 400"
     rasp = [sys.executable, "-m", "rasp_ir.cli.main"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    for line in (train_line, lift_line):
+    shown = {}
+    for line in lines:
+        args = shlex.split(line.split("#")[0])
         done = subprocess.run(
-            [*rasp, *line.split()[1:]],
+            [*rasp, *args[1:]],
             cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-    assert (tmp_path / "runs" / "hists" / "seed-3" / "best.json").exists()
-    assert "agreement 100%" in done.stdout
+        assert done.returncode == 0, (line, done.stderr)
+        shown[args[1]] = done
+    run = tmp_path / "runs" / "hists"
+    assert (run / "seed-3" / "best.json").exists()
+    assert "agreement 100%" in shown["tp"].stdout
+    page = (tmp_path / "hists.html").read_text(encoding="utf-8")
+    selected = json.loads((run / "population.json").read_text())["selected"]["model"]
+    assert f"Transformer Programs population: member seed {selected}" in page
+    assert '<h2 id="table-1">Population</h2>' in page
+    assert shown["explain"].stderr.startswith("runs/hists: Transformer Programs population: ")
+    assert shown["explain"].stdout.startswith("test split: ")

@@ -100,6 +100,7 @@ def test_explain_and_report_errors_are_diagnostics(
         (("explain", reverse, "--chars", "HI"), 'token "H" at position 0 is not in the vocab'),
         (("report", tmp_path / "nothing", "-o", tmp_path / "x.html"), "does not exist"),
         (("report", reverse, "-o", tmp_path / "no" / "x.html"), "cannot write"),
+        (("explain", reverse, "--chars", "hi", "--member", "2"), "is a program, not a population"),
     ]
     for args, message in cases:
         result = rasp(*args)
