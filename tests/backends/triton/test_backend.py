@@ -3,11 +3,20 @@ interpreter, rejected inputs, the input space it enumerates, and what it refuses
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from rasp_ir.api import RaspError, exhaustive_inputs, input_count, interpret, load_program, verify
-from rasp_ir.backends.triton import BACKEND, TritonBackend, plan
+from rasp_ir.api import (
+    InterpreterSpace,
+    RaspError,
+    exhaustive_inputs,
+    input_count,
+    interpret,
+    load_program,
+    verify,
+)
+from rasp_ir.backends.triton import BACKEND, TritonBackend, plan, space
 from rasp_ir.kernels.program_exec import use_kernels
 
 REDUCTIONS = """\
@@ -88,17 +97,40 @@ def test_the_batch_runner_names_the_rejected_input() -> None:
         run([["a"] * 4])
 
 
-def test_the_space_runner_enumerates_inputs_in_order_with_bos() -> None:
+@pytest.mark.parametrize("cycle_limit", [9, space.CYCLE_LIMIT], ids=["computed", "tabulated"])
+def test_the_space_runner_enumerates_inputs_in_order_with_bos(
+    monkeypatch: pytest.MonkeyPatch, cycle_limit: int
+) -> None:
+    monkeypatch.setattr(space, "CYCLE_LIMIT", cycle_limit)  # 9: two positions from the table
     program = load_program("p.rasp", text=BOS).program
-    space = BACKEND.space_runner(program, BACKEND.lower(program))
-    tokens, lengths = space.tokens(0, input_count(3, 4))
+    runner = BACKEND.space_runner(program, BACKEND.lower(program))
     sets = BACKEND.lower(program).value_sets["tokens"]
-    decoded = [
-        [sets[c] for c in row[1:n]]
-        for row, n in zip(tokens.tolist(), lengths.tolist(), strict=True)
-    ]
+    decoded = []
+    for length, first, count in runner.parts(0, input_count(3, 4)):
+        tokens = runner.tokens(length, first, count)
+        assert tokens.shape == (length + 1, count)
+        assert set(tokens[0].tolist()) == {sets.index("<s>")}
+        decoded += [[sets[c] for c in column[1:]] for column in tokens.t().tolist()]
     assert decoded == list(exhaustive_inputs(program, 4))
-    assert set(tokens[:, 0].tolist()) == {sets.index("<s>")}
+
+
+@pytest.mark.parametrize("cycle_limit", [4, space.CYCLE_LIMIT], ids=["computed", "tabulated"])
+def test_slices_across_lengths_equal_the_interpreter(
+    monkeypatch: pytest.MonkeyPatch, cycle_limit: int
+) -> None:
+    monkeypatch.setattr(space, "CYCLE_LIMIT", cycle_limit)
+    program = load_program("p.rasp", text=REDUCTIONS).program
+    runner = BACKEND.space_runner(program, BACKEND.lower(program))
+    reference = InterpreterSpace(program)
+    for start, stop in [(0, 1), (3, 90), (90, 1365), (700, 701), (1364, 1365)]:
+        want, have = reference(start, stop), runner(start, stop)
+        np.testing.assert_array_equal(have.lengths, want.lengths)
+        np.testing.assert_array_equal(have.errors, want.errors)
+        assert have.codes.keys() == want.codes.keys()
+        inside = np.arange(have.codes["low"].shape[1])[None, :] < want.lengths[:, None]
+        for name, codes in want.codes.items():
+            assert have.codes[name].shape == codes.shape
+            np.testing.assert_array_equal(have.codes[name][inside], codes[inside], err_msg=name)
 
 
 def test_maps_too_large_and_selectors_too_wide_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
