@@ -34,7 +34,7 @@ Impl = Literal["torch", "triton", "auto"]
 NO_VALUE = (1 << 31) - 1
 SELECT, CLOSEST = 0, 1
 # Reference path: at most this many query x key x input entries per chunk of the batch.
-CHUNK_ENTRIES = 1 << 18
+CHUNK_ENTRIES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,15 @@ def _chunks(batch: int, width: int) -> list[slice]:
     return [slice(start, min(batch, start + step)) for start in range(0, batch, step)]
 
 
-def _allowed(lengths: Tensor, width: int, causal: bool) -> Tensor | None:
-    """``queries x keys x batch`` booleans, query and key inside the input and, when causal,
-    the key at or before the query; None when every pair is allowed (full-length inputs, not
-    causal: every slice of an exhaustive space), which saves a pass per operation."""
-    if not causal and bool((lengths == width).all()):
-        return None
+def _every_pair_allowed(lengths: Tensor, width: int, causal: bool) -> bool:
+    """Whether every query may see every key: full-length inputs, not causal (every slice of
+    an exhaustive space); the ops then skip :func:`_allowed`, a pass per operation."""
+    return not causal and bool((lengths == width).all())
+
+
+def _allowed(lengths: Tensor, width: int, causal: bool) -> Tensor:
+    """``queries x keys x batch`` booleans: query and key inside the input and, when causal,
+    the key at or before the query."""
     positions = torch.arange(width, device=lengths.device)
     valid = positions[:, None] < lengths[None, :]
     allowed = valid[:, None, :] & valid[None, :, :]
@@ -158,6 +161,13 @@ def _allowed(lengths: Tensor, width: int, causal: bool) -> Tensor | None:
         before = positions[:, None] >= positions[None, :]
         allowed &= before[:, :, None].expand_as(allowed).contiguous()
     return allowed
+
+
+def _constant(
+    value: int, dtype: torch.dtype, width: int, batch: int, device: torch.device
+) -> Tensor:
+    """``value`` everywhere as a ``width x batch`` view (an output nobody asked for: no fill)."""
+    return torch.full((), value, dtype=dtype, device=device).expand(width, batch)
 
 
 def _key_positions(width: int, batch: int, dtype: torch.dtype, device: torch.device) -> Tensor:
@@ -277,9 +287,9 @@ def _selector_reduce_torch(
     batch, width = leaves.keys.shape[1:]
     device = lengths.device
     count = torch.zeros(width, batch, dtype=torch.int32, device=device)
-    total = torch.zeros(width, batch, dtype=torch.int64, device=device)
-    high = torch.full((width, batch), -1, dtype=torch.int32, device=device)
-    low = torch.full((width, batch), NO_VALUE, dtype=torch.int32, device=device)
+    total = _constant(0, torch.int64, width, batch, device)
+    high = _constant(-1, torch.int32, width, batch, device)
+    low = _constant(NO_VALUE, torch.int32, width, batch, device)
     chunks = _chunks(batch, width)
     if width == 0 or batch == 0:
         return Reduced(count.t(), total.t(), high.t(), low.t())
@@ -287,6 +297,8 @@ def _selector_reduce_torch(
     major = _by_position_leaves(leaves, chunks[0].stop)
     count_type = _unsigned_type(width)
     weighed = None if weights is None else by_position(weights)
+    if weighed is not None:
+        total = torch.zeros(width, batch, dtype=torch.int64, device=device)
     # Maxima of products with the selector: values + 1 for the largest, top - values for the
     # smallest, 0 where nothing is selected.
     above = below = None
@@ -296,13 +308,15 @@ def _selector_reduce_torch(
         kind = _unsigned_type(top)
         above = by_position(values).to(kind) + 1
         below = top - by_position(values).to(kind)
+        high = torch.empty(width, batch, dtype=torch.int32, device=device)
+        low = torch.empty(width, batch, dtype=torch.int32, device=device)
+    every_pair = _every_pair_allowed(lengths, width, causal)
     for rows in chunks:
         selected = _truth_of(
             truth_list, [_leaf_bits(major, x, rows) for x in range(len(major.kinds))]
         )
-        allowed = _allowed(lengths[rows], width, causal)
-        if allowed is not None:
-            selected = selected & allowed
+        if not every_pair:
+            selected = selected & _allowed(lengths[rows], width, causal)
         count[:, rows] = selected.sum(1, dtype=count_type)
         if weighed is not None:
             total[:, rows] = (selected * weighed[None, :, rows]).sum(1)
@@ -333,13 +347,13 @@ def _select_closest_torch(
     nearness = (missing - rank).to(kind)[:, :, None].expand(width, width, step).contiguous()
     flat = table.reshape(-1).bool()
     query_count = table.shape[1]
+    every_pair = _every_pair_allowed(lengths, width, causal)
     by_keys, by_queries = by_position(keys).long(), by_position(queries).long()
     for rows in chunks:
         index = by_keys[None, :, rows] * query_count + by_queries[:, None, rows]
         matches = flat.index_select(0, index.view(-1)).view(index.shape)
-        allowed = _allowed(lengths[rows], width, causal)
-        if allowed is not None:
-            matches = matches & allowed
+        if not every_pair:
+            matches = matches & _allowed(lengths[rows], width, causal)
         size = matches.shape[-1]
         best = missing - (matches * nearness[:, :, :size]).amax(1).long()
         picked = _position_of_rank(best, positions[:, None])

@@ -83,6 +83,14 @@ class Executor:
             for s in plan.steps
             if isinstance(s, MapStep)
         }
+        # Sop codes to result codes; None where they are the same codes (a copy, say).
+        self.translations = {
+            s.name: None
+            if np.array_equal(s.translate, np.arange(len(s.translate)))
+            else self._tensor(s.translate, self.code_types[s.name])
+            for s in plan.steps
+            if isinstance(s, ReduceStep) and s.translate is not None
+        }
         self.selectors = {
             s.name: self._selector(s.selector) for s in plan.steps if isinstance(s, ReduceStep)
         }
@@ -270,14 +278,15 @@ class Executor:
             total = reduced.total.t()
             found = self._exact_number(step.numbers, total, count.long(), step.kind, live)
             return torch.where(live, found, step.default).to(code_type)
-        assert step.translate is not None
-        translate = self._tensor(step.translate, code_type)
         high, low = reduced.high.t(), reduced.low.t()
         if step.kind == "mean_cat":
-            clash = (live & (high != low)).any(0)
+            clash = (high > low).any(0)  # empty rows have high -1, low NO_VALUE
             check = self.cat_mean_check[step.name] + 1
             errors.copy_(torch.where((errors == 0) & clash, check, errors))
         picked = low if step.kind == "min" else high
+        translate = self.translations[step.name]
+        if translate is None:
+            return torch.where(live, picked, step.default).to(code_type)
         found = _take(translate, torch.where(live, picked, 0))
         return torch.where(live, found, step.default).to(code_type)
 

@@ -23,7 +23,7 @@ from .execute import Executor
 
 # Inputs per slice: large on a GPU; on a CPU, small enough for the temporaries to stay in cache.
 GPU_BATCH = 1 << 20
-CPU_BATCH = 1 << 14
+CPU_BATCH = 1 << 16
 # Most combinations of trailing positions tabulated (the table's columns, before tiling).
 CYCLE_LIMIT = 1 << 16
 
