@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import torch
 from torch import Tensor
+
+from .selector_formula import evaluate, formula_of
 
 Impl = Literal["torch", "triton", "auto"]
 NO_VALUE = (1 << 31) - 1
@@ -247,28 +250,6 @@ _COMPARE = {
 }
 
 
-def _truth_of(truth: list[bool], bits: list[Tensor]) -> Tensor:
-    """``truth[sum(bits[l] << l)]`` by Shannon expansion on the last leaf, with boolean tensor
-    operations (no index tensor)."""
-    if not any(truth) or all(truth):
-        return torch.full_like(bits[0], all(truth))
-    if len(truth) == 2:  # one leaf left: the bit itself or its negation
-        return bits[0] if truth[1] else ~bits[0]
-    half = len(truth) // 2
-    low, high, bit, rest = truth[:half], truth[half:], bits[-1], bits[:-1]
-    if low == high:
-        return _truth_of(low, rest)
-    if not any(low):
-        return _truth_of(high, rest) & bit
-    if not any(high):
-        return _truth_of(low, rest) & ~bit
-    if all(high):
-        return _truth_of(low, rest) | bit
-    if all(low):
-        return _truth_of(high, rest) | ~bit
-    return (_truth_of(high, rest) & bit) | (_truth_of(low, rest) & ~bit)
-
-
 def _unsigned_type(largest: int) -> torch.dtype:
     """The narrowest type holding ``0..largest`` (uint8 where it can: its maxima vectorise)."""
     if largest < 1 << 8:
@@ -286,44 +267,45 @@ def _selector_reduce_torch(
 ) -> Reduced:
     batch, width = leaves.keys.shape[1:]
     device = lengths.device
-    count = torch.zeros(width, batch, dtype=torch.int32, device=device)
+    count = torch.empty(width, batch, dtype=torch.int32, device=device)
     total = _constant(0, torch.int64, width, batch, device)
     high = _constant(-1, torch.int32, width, batch, device)
     low = _constant(NO_VALUE, torch.int32, width, batch, device)
     chunks = _chunks(batch, width)
     if width == 0 or batch == 0:
         return Reduced(count.t(), total.t(), high.t(), low.t())
-    truth_list = [bool(x) for x in truth.tolist()]
+    formula = formula_of(tuple(bool(x) for x in truth.tolist()))
     major = _by_position_leaves(leaves, chunks[0].stop)
     count_type = _unsigned_type(width)
     weighed = None if weights is None else by_position(weights)
     if weighed is not None:
-        total = torch.zeros(width, batch, dtype=torch.int64, device=device)
+        total = torch.empty(width, batch, dtype=torch.int64, device=device)
     # Maxima of products with the selector: values + 1 for the largest, top - values for the
-    # smallest, 0 where nothing is selected.
-    above = below = None
-    top = 0
+    # smallest; 0 where nothing is selected, which a table turns into NO_VALUE for the smallest.
+    above = below = lowest = None
     if values is not None:
-        top = int(values.max()) + 1
+        by_values = by_position(values)
+        top = int(by_values.max()) + 1
         kind = _unsigned_type(top)
-        above = by_position(values).to(kind) + 1
-        below = top - by_position(values).to(kind)
+        above = by_values.to(kind) + 1
+        below = top - by_values.to(kind)
+        lowest = torch.arange(top, -1, -1, dtype=torch.int32, device=device)
+        lowest[0] = NO_VALUE
         high = torch.empty(width, batch, dtype=torch.int32, device=device)
         low = torch.empty(width, batch, dtype=torch.int32, device=device)
     every_pair = _every_pair_allowed(lengths, width, causal)
     for rows in chunks:
-        selected = _truth_of(
-            truth_list, [_leaf_bits(major, x, rows) for x in range(len(major.kinds))]
-        )
+        selected = evaluate(formula, partial(_leaf_bits, major, rows=rows))
         if not every_pair:
             selected = selected & _allowed(lengths[rows], width, causal)
-        count[:, rows] = selected.sum(1, dtype=count_type)
+        flags = selected.view(torch.uint8)  # 0/1 bytes: sums and products need no cast
+        count[:, rows] = flags.sum(1, dtype=count_type)
         if weighed is not None:
-            total[:, rows] = (selected * weighed[None, :, rows]).sum(1)
-        if above is not None and below is not None:
-            high[:, rows] = (selected * above[None, :, rows]).amax(1).to(torch.int32) - 1
-            smallest = (selected * below[None, :, rows]).amax(1).to(torch.int32)
-            low[:, rows] = torch.where(smallest == 0, NO_VALUE, top - smallest)
+            total[:, rows] = (flags * weighed[None, :, rows]).sum(1)
+        if above is not None and below is not None and lowest is not None:
+            high[:, rows] = (flags * above[None, :, rows]).amax(1).to(torch.int32) - 1
+            smallest = (flags * below[None, :, rows]).amax(1).to(torch.int32)
+            low[:, rows] = lowest.index_select(0, smallest.view(-1)).view(smallest.shape)
     return Reduced(count.t(), total.t(), high.t(), low.t())
 
 

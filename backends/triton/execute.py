@@ -83,11 +83,12 @@ class Executor:
             for s in plan.steps
             if isinstance(s, MapStep)
         }
-        # Sop codes to result codes; None where they are the same codes (a copy, say).
-        self.translations = {
-            s.name: None
-            if np.array_equal(s.translate, np.arange(len(s.translate)))
-            else self._tensor(s.translate, self.code_types[s.name])
+        # Result codes of the sop codes a categorical reduction picks, and its default: first
+        # (picked -1 on empty rows) or last (a minimum picks NO_VALUE there).
+        self.results = {
+            s.name: self._tensor(
+                _with_default(s.translate, s.default, s.kind), self.code_types[s.name]
+            )
             for s in plan.steps
             if isinstance(s, ReduceStep) and s.translate is not None
         }
@@ -273,22 +274,20 @@ class Executor:
         code_type = self.code_types[step.name]
         if step.kind == "width":
             return count.to(code_type)
-        live = count > 0
         if step.numbers is not None:
+            live = count > 0
             total = reduced.total.t()
             found = self._exact_number(step.numbers, total, count.long(), step.kind, live)
             return torch.where(live, found, step.default).to(code_type)
         high, low = reduced.high.t(), reduced.low.t()
-        if step.kind == "mean_cat":
-            clash = (high > low).any(0)  # empty rows have high -1, low NO_VALUE
+        if step.kind == "mean_cat" and len(high):  # (no positions: nothing to average)
+            clash = (high - low).amax(0) > 0  # empty rows: high -1, low NO_VALUE
             check = self.cat_mean_check[step.name] + 1
             errors.copy_(torch.where((errors == 0) & clash, check, errors))
-        picked = low if step.kind == "min" else high
-        translate = self.translations[step.name]
-        if translate is None:
-            return torch.where(live, picked, step.default).to(code_type)
-        found = _take(translate, torch.where(live, picked, 0))
-        return torch.where(live, found, step.default).to(code_type)
+        table = self.results[step.name]
+        if step.kind == "min":  # NO_VALUE on empty rows: the default, last in the table
+            return _take(table, low.clamp(max=len(table) - 1))
+        return _take(table, high + 1)  # -1 on empty rows: the default, first in the table
 
     def _exact_number(
         self, numbers: Numbers, total: Tensor, count: Tensor, kind: str, live: Tensor
@@ -317,6 +316,12 @@ class Executor:
         if bool((live & ~exact).any()):
             raise RuntimeError("an exact aggregate value is missing from its value set")
         return _take(self._tensor(numbers.codes), at)
+
+
+def _with_default(translate: np.ndarray, default: int, kind: str) -> np.ndarray:
+    """``translate`` with ``default`` before it (after it for a minimum)."""
+    ends = (translate, [default]) if kind == "min" else ([default], translate)
+    return np.concatenate(ends).astype(np.int64)
 
 
 def _take(table: Tensor, index: Tensor) -> Tensor:

@@ -65,14 +65,23 @@ class TritonSpace:
         if bos is not None:
             rows.append(torch.full((1, count), bos, dtype=self.token_type, device=device))
         cycled = min(length, self.cycled)
-        numbers = torch.arange(first, first + count, device=device)
-        for position in range(length - cycled):
-            digits = numbers // self.vocab_size ** (length - 1 - position) % self.vocab_size
-            rows.append(self.vocab_codes[digits][None, :])
         period = self.vocab_size**cycled
         window = first % period
+        if length > cycled:
+            rows.append(self._leading(length - cycled, first // period, window, count, period))
         rows.append(self._cycle(cycled, window + count)[:, window : window + count])
         return torch.cat(rows)
+
+    def _leading(self, positions: int, block: int, window: int, count: int, period: int) -> Tensor:
+        """The token codes of the first ``positions`` positions (``positions x count``): they
+        stay the same over each block of ``period`` inputs, so are computed once per block (from
+        the ``block``-th, entered at input ``window``) and repeated."""
+        size, device = self.vocab_size, self.executor.device
+        blocks = torch.arange(block, block + (window + count - 1) // period + 1, device=device)
+        powers = size ** torch.arange(positions - 1, -1, -1, device=device)
+        digits = blocks[None, :] // powers[:, None] % size
+        repeated = self.vocab_codes[digits].repeat_interleave(period, dim=1)
+        return repeated[:, window : window + count]
 
     def _cycle(self, positions: int, columns: int) -> Tensor:
         """The token codes of every input of ``positions`` tokens in order, repeated to at
