@@ -40,28 +40,34 @@ SELECT, CLOSEST = 0, 1
 CHUNK_ENTRIES = 1 << 19
 
 
+PerLeaf = Tensor | tuple[Tensor, ...]
+"""One ``batch x width`` tensor per leaf: stacked (``leaves x batch x width``), or a tuple (the
+reference reads each leaf's own tensor, so a tuple saves stacking them)."""
+
+
 @dataclass(frozen=True)
 class Leaves:
-    """The leaves of a selector, stacked: ``keys``/``queries``/``chosen`` are ``leaves x batch x
-    width`` int32 (``chosen`` is read for closest leaves, the codes for select leaves);
-    ``tables`` holds every select leaf's predicate table flattened (``key * widths[l] +
-    query``, int8) from ``offsets[l]``; ``kinds[l]`` is :data:`SELECT` or :data:`CLOSEST`.
+    """The leaves of a selector: ``keys``/``queries``/``chosen`` are one ``batch x width``
+    tensor per leaf, int32 for the kernels (``chosen`` is read for closest leaves, the codes
+    for select leaves); ``tables`` holds every select leaf's predicate table flattened (``key *
+    widths[l] + query``, int8) from ``offsets[l]``; ``kinds[l]`` is :data:`SELECT` or
+    :data:`CLOSEST`.
 
     Where a select's table is a comparison of ranks (``ranked[l]`` names the operator), the
     reference path compares ``key_ranks[l]`` with ``query_ranks[l]`` instead of reading the
     table (the kernels read tables: a gather from cache is as cheap as a comparison there);
     8-bit ranks compare fastest."""
 
-    keys: Tensor
-    queries: Tensor
-    chosen: Tensor
+    keys: PerLeaf
+    queries: PerLeaf
+    chosen: PerLeaf
     tables: Tensor
     offsets: Tensor
     widths: Tensor
     kinds: tuple[int, ...]
     ranked: tuple[str | None, ...] = ()
-    key_ranks: Tensor | None = None
-    query_ranks: Tensor | None = None
+    key_ranks: PerLeaf | None = None
+    query_ranks: PerLeaf | None = None
 
 
 @dataclass(frozen=True)
@@ -181,63 +187,58 @@ def _key_positions(width: int, batch: int, dtype: torch.dtype, device: torch.dev
 
 
 @dataclass(frozen=True)
-class _ByPosition:
-    """A selector's leaves position-major: ``keys``/``queries``/``chosen`` (and the ranks, when
-    given) are ``leaves x width x batch``; ``tables[l]`` is select leaf ``l``'s flat table as
-    booleans; ``positions`` is :func:`_key_positions` in the type of ``chosen``."""
+class _Operand:
+    """One leaf position-major, as its bit is computed: ``how`` is "closest" (``queries`` the
+    chosen key of each query, ``keys`` :func:`_key_positions`), "ranked" (``keys`` and
+    ``queries`` ranks compared by ``op``) or "table" (codes, looked up in the flat boolean
+    ``table`` at ``key * query_count + query``); ``keys`` and ``queries`` are ``width x
+    batch``."""
 
-    kinds: tuple[int, ...]
-    ranked: tuple[str | None, ...]
+    how: str
     keys: Tensor
     queries: Tensor
-    chosen: Tensor
-    key_ranks: Tensor | None
-    query_ranks: Tensor | None
-    tables: tuple[Tensor | None, ...]
-    query_counts: tuple[int, ...]
-    positions: Tensor
+    op: str = ""
+    table: Tensor | None = None
+    query_count: int = 0
 
 
-def _by_position_leaves(leaves: Leaves, step: int) -> _ByPosition:
-    """``leaves`` position-major, with key positions for chunks of ``step`` inputs."""
-    width = leaves.keys.shape[-1]
+def _operands(leaves: Leaves, step: int) -> tuple[_Operand, ...]:
+    """Each leaf of ``leaves`` position-major, closest leaves with key positions for chunks of
+    ``step`` inputs; only the tensors a leaf reads are converted."""
+    width = leaves.keys[0].shape[-1]
     bounds = [*leaves.offsets.tolist(), leaves.tables.numel()]
-    tables = tuple(
-        leaves.tables[bounds[leaf] : bounds[leaf + 1]].bool() if kind == SELECT else None
-        for leaf, kind in enumerate(leaves.kinds)
-    )
-    ranked = leaves.key_ranks is not None and leaves.query_ranks is not None
-    chosen = by_position(leaves.chosen).to(narrowest_int(width))
-    return _ByPosition(
-        kinds=leaves.kinds,
-        ranked=leaves.ranked if ranked else (),
-        keys=by_position(leaves.keys),
-        queries=by_position(leaves.queries),
-        chosen=chosen,
-        key_ranks=by_position(leaves.key_ranks) if leaves.key_ranks is not None else None,
-        query_ranks=by_position(leaves.query_ranks) if leaves.query_ranks is not None else None,
-        tables=tables,
-        query_counts=tuple(int(w) for w in leaves.widths.tolist()),
-        positions=_key_positions(width, step, chosen.dtype, chosen.device),
-    )
+    widths = leaves.widths.tolist()
+    ranks = leaves.key_ranks is not None and leaves.query_ranks is not None
+    operands = []
+    for leaf, kind in enumerate(leaves.kinds):
+        op = leaves.ranked[leaf] if ranks and leaf < len(leaves.ranked) else None
+        if kind == CLOSEST:
+            chosen = by_position(leaves.chosen[leaf]).to(narrowest_int(width))
+            positions = _key_positions(width, step, chosen.dtype, chosen.device)
+            operands.append(_Operand("closest", positions, chosen))
+        elif op is not None and leaves.key_ranks is not None and leaves.query_ranks is not None:
+            keys, queries = leaves.key_ranks[leaf], leaves.query_ranks[leaf]
+            operands.append(_Operand("ranked", by_position(keys), by_position(queries), op))
+        else:
+            table = leaves.tables[bounds[leaf] : bounds[leaf + 1]].bool()
+            keys = by_position(leaves.keys[leaf]).long()
+            queries = by_position(leaves.queries[leaf])
+            operands.append(_Operand("table", keys, queries, table=table, query_count=widths[leaf]))
+    return tuple(operands)
 
 
-def _leaf_bits(leaves: _ByPosition, leaf: int, rows: slice) -> Tensor:
+def _leaf_bits(operands: tuple[_Operand, ...], leaf: int, rows: slice) -> Tensor:
     """One leaf on a chunk of the batch: ``queries x keys x chunk`` booleans (unmasked)."""
-    if leaves.kinds[leaf] == CLOSEST:
-        chosen = leaves.chosen[leaf, :, rows]
-        return chosen[:, None, :] == leaves.positions[None, :, : chosen.shape[-1]]
-    op = leaves.ranked[leaf] if leaf < len(leaves.ranked) else None
-    if op is not None and leaves.key_ranks is not None and leaves.query_ranks is not None:
-        keys = leaves.key_ranks[leaf, None, :, rows]
-        queries = leaves.query_ranks[leaf, :, None, rows]
-        return _COMPARE[op](keys, queries)
-    table = leaves.tables[leaf]
-    assert table is not None
-    query_count = leaves.query_counts[leaf]
-    keys = leaves.keys[leaf, None, :, rows].long()
-    index = keys * query_count + leaves.queries[leaf, :, None, rows]
-    return table.index_select(0, index.view(-1)).view(index.shape)
+    operand = operands[leaf]
+    queries = operand.queries[:, None, rows]
+    if operand.how == "closest":
+        return queries == operand.keys[None, :, : queries.shape[-1]]
+    keys = operand.keys[None, :, rows]
+    if operand.how == "ranked":
+        return _COMPARE[operand.op](keys, queries)
+    assert operand.table is not None
+    index = keys * operand.query_count + queries
+    return operand.table.index_select(0, index.view(-1)).view(index.shape)
 
 
 _COMPARE = {
@@ -265,7 +266,7 @@ def _selector_reduce_torch(
     values: Tensor | None,
     weights: Tensor | None,
 ) -> Reduced:
-    batch, width = leaves.keys.shape[1:]
+    batch, width = leaves.keys[0].shape
     device = lengths.device
     count = torch.empty(width, batch, dtype=torch.int32, device=device)
     total = _constant(0, torch.int64, width, batch, device)
@@ -275,7 +276,7 @@ def _selector_reduce_torch(
     if width == 0 or batch == 0:
         return Reduced(count.t(), total.t(), high.t(), low.t())
     formula = formula_of(tuple(bool(x) for x in truth.tolist()))
-    major = _by_position_leaves(leaves, chunks[0].stop)
+    operands = _operands(leaves, chunks[0].stop)
     count_type = _unsigned_type(width)
     weighed = None if weights is None else by_position(weights)
     if weighed is not None:
@@ -295,7 +296,7 @@ def _selector_reduce_torch(
         low = torch.empty(width, batch, dtype=torch.int32, device=device)
     every_pair = _every_pair_allowed(lengths, width, causal)
     for rows in chunks:
-        selected = evaluate(formula, partial(_leaf_bits, major, rows=rows))
+        selected = evaluate(formula, partial(_leaf_bits, operands, rows=rows))
         if not every_pair:
             selected = selected & _allowed(lengths[rows], width, causal)
         flags = selected.view(torch.uint8)  # 0/1 bytes: sums and products need no cast

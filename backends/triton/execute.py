@@ -16,7 +16,6 @@ contiguous ``batch x width`` int32 copies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
 
 import numpy as np
 import torch
@@ -219,34 +218,35 @@ class Executor:
             keys.append(codes[leaf.keys])
             queries.append(codes[leaf.queries])
             picks.append(chosen[name] if kind == CLOSEST else queries[-1])
-        ranked: tuple[str | None, ...] = ()
-        key_ranks = query_ranks = None
-        if not self.kernels:
-            ranked = selector.ranked
-            narrow = selector.rank_dtype
-            key_ranks = _stack(
-                [
-                    (k if r is None else _take(r, k)).to(narrow)
-                    for k, r in zip(keys, selector.key_ranks, strict=True)
-                ]
-            ).transpose(-2, -1)
-            query_ranks = _stack(
-                [
-                    (q if r is None else _take(r, q)).to(narrow)
-                    for q, r in zip(queries, selector.query_ranks, strict=True)
-                ]
-            ).transpose(-2, -1)
+        if self.kernels:
+            return Leaves(
+                keys=self._batch_major(torch.stack(keys)),
+                queries=self._batch_major(torch.stack(queries)),
+                chosen=self._batch_major(torch.stack(picks)),
+                tables=selector.tables,
+                offsets=selector.offsets,
+                widths=selector.widths,
+                kinds=selector.kinds,
+            )
+        narrow = selector.rank_dtype
+        ranks = zip(
+            selector.ranked, keys, queries, selector.key_ranks, selector.query_ranks, strict=True
+        )
+        key_ranks, query_ranks = [], []
+        for op, key, query, key_rank, query_rank in ranks:
+            key_ranks.append(_ranks_of(key, key_rank, narrow) if op else key)
+            query_ranks.append(_ranks_of(query, query_rank, narrow) if op else query)
         return Leaves(
-            keys=self._batch_major(_stack(keys)),
-            queries=self._batch_major(_stack(queries)),
-            chosen=self._batch_major(_stack(picks)),
+            keys=tuple(k.t() for k in keys),
+            queries=tuple(q.t() for q in queries),
+            chosen=tuple(c.t() for c in picks),
             tables=selector.tables,
             offsets=selector.offsets,
             widths=selector.widths,
             kinds=selector.kinds,
-            ranked=ranked,
-            key_ranks=key_ranks,
-            query_ranks=query_ranks,
+            ranked=selector.ranked,
+            key_ranks=tuple(k.t() for k in key_ranks),
+            query_ranks=tuple(q.t() for q in query_ranks),
         )
 
     def _reduce(
@@ -324,6 +324,11 @@ def _with_default(translate: np.ndarray, default: int, kind: str) -> np.ndarray:
     return np.concatenate(ends).astype(np.int64)
 
 
+def _ranks_of(codes: Tensor, ranks: Tensor | None, narrow: torch.dtype) -> Tensor:
+    """The ranks of ``codes`` (the codes themselves where ``ranks`` is None) as ``narrow``."""
+    return (codes if ranks is None else _take(ranks, codes)).to(narrow)
+
+
 def _take(table: Tensor, index: Tensor) -> Tensor:
     """``table[index]`` for a flat table (shaped as ``index``; a gather by ``index_select``,
     faster than advanced indexing on a CPU)."""
@@ -331,9 +336,3 @@ def _take(table: Tensor, index: Tensor) -> Tensor:
     if flat.dtype not in (torch.int32, torch.int64):
         flat = flat.to(torch.int32)
     return table.index_select(0, flat).view(index.shape)
-
-
-def _stack(codes: list[Tensor]) -> Tensor:
-    """Codes of several types stacked in the widest of them."""
-    widest = reduce(torch.promote_types, (c.dtype for c in codes))
-    return torch.stack([c.to(widest) for c in codes])
