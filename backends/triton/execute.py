@@ -23,9 +23,11 @@ from torch import Tensor
 
 from rasp_ir.kernels.program_exec import (
     CLOSEST,
+    NO_VALUE,
     SELECT,
     Impl,
     Leaves,
+    Reduced,
     by_position,
     narrowest_int,
     select_closest,
@@ -90,6 +92,11 @@ class Executor:
             )
             for s in plan.steps
             if isinstance(s, ReduceStep) and s.translate is not None
+        }
+        self.key_positions = {
+            s.name: self._tensor(s.key_positions, torch.int32)
+            for s in plan.steps
+            if isinstance(s, ReduceStep) and s.key_positions is not None
         }
         self.selectors = {
             s.name: self._selector(s.selector) for s in plan.steps if isinstance(s, ReduceStep)
@@ -195,11 +202,42 @@ class Executor:
         assert index is not None
         return _take(table, index)
 
-    def _batch_major(self, codes: Tensor) -> Tensor:
+    def _batch_major(self, codes: Tensor, kernel_type: torch.dtype = torch.int32) -> Tensor:
         """Position-major codes (``... x width x batch``) as the selector ops take them:
-        contiguous int32 for the kernels, a free view for the reference."""
+        contiguous ``kernel_type`` for the kernels, a free view for the reference."""
         codes = codes.transpose(-2, -1)
-        return codes.to(torch.int32).contiguous() if self.kernels else codes
+        return codes.to(kernel_type).contiguous() if self.kernels else codes
+
+    def _gathered(
+        self,
+        step: ReduceStep,
+        codes: dict[str, Tensor],
+        lengths: Tensor,
+        values: Tensor | None,
+        weights: Tensor | None,
+    ) -> Reduced:
+        """What :func:`selector_reduce` gives for a selector picking at most one key per query,
+        at ``key_positions[query code]``: that key's value and weight, gathered (no pairs; the
+        outputs nothing asks for are left meaningless)."""
+        queries = codes[self.leaves[step.selector.leaves[0]].queries]
+        width = queries.shape[0]
+        position = _take(self.key_positions[step.name], queries)
+        indices = codes["indices"]
+        live = (position < lengths[None, :]) & (indices < lengths[None, :])
+        if self.plan.causal:
+            live &= position <= indices
+        alive = live.to(torch.int32)
+        at = position.clamp(max=max(width - 1, 0)).long()
+        count = alive
+        total = torch.zeros_like(alive, dtype=torch.int64)
+        high = low = alive
+        if weights is not None:
+            total = torch.gather(weights, 0, at) * alive
+        if values is not None:
+            picked = torch.gather(values.to(torch.int32), 0, at)
+            high = (picked + 1) * alive - 1
+            low = NO_VALUE - (NO_VALUE - picked) * alive
+        return Reduced(count.t(), total.t(), high.t(), low.t())
 
     def _closest(self, leaf: Leaf, codes: dict[str, Tensor], lengths: Tensor) -> Tensor:
         keys = self._batch_major(codes[leaf.keys])
@@ -257,19 +295,25 @@ class Executor:
         lengths: Tensor,
         errors: Tensor,
     ) -> Tensor:
-        selector = self.selectors[step.name]
-        leaves = self._leaves(selector, codes, chosen)
-        values = weights = None
-        if step.sop is not None:
-            sop = codes[step.sop]
-            if step.numbers is not None:
-                weights = _take(self._tensor(step.numbers.weights), sop).t()
-                weights = weights.contiguous() if self.kernels else weights
-            else:
-                values = self._batch_major(sop)
-        reduced = selector_reduce(
-            leaves, selector.truth, lengths, self.plan.causal, values, weights, self.impl
-        )
+        weights = values = None
+        if step.numbers is not None:
+            assert step.sop is not None
+            weights = _take(self._tensor(step.numbers.weights), codes[step.sop])
+        elif step.sop is not None:
+            values = codes[step.sop]
+        if step.key_positions is not None:
+            reduced = self._gathered(step, codes, lengths, values, weights)
+        else:
+            selector = self.selectors[step.name]
+            reduced = selector_reduce(
+                self._leaves(selector, codes, chosen),
+                selector.truth,
+                lengths,
+                self.plan.causal,
+                None if values is None else self._batch_major(values),
+                None if weights is None else self._batch_major(weights, torch.int64),
+                self.impl,
+            )
         count = reduced.count.t()
         code_type = self.code_types[step.name]
         if step.kind == "width":

@@ -107,7 +107,9 @@ class Numbers:
 class ReduceStep:
     """``selector_width`` (``kind`` "width") or an aggregate (``mean_cat``, ``mean_num``,
     ``sum``, ``max``, ``min``) of ``sop``: ``translate`` turns sop codes into result codes,
-    ``default`` is the code of empty rows."""
+    ``default`` is the code of empty rows. ``key_positions`` is set when the selector is one
+    ``select`` of ``indices`` that picks at most one key per query: the position each query code
+    picks (past the longest input where it picks none), so the reduction is a gather."""
 
     name: str
     kind: str
@@ -116,6 +118,7 @@ class ReduceStep:
     translate: Codes | None = None
     default: int = 0
     numbers: Numbers | None = None
+    key_positions: Codes | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,8 @@ def build_plan(program: ir.Program) -> Plan:
         elif isinstance(node, ir.Map):
             steps.append(_map_step(binding, node, sets))
         elif isinstance(node, (ir.Aggregate, ir.SelectorWidth)):
-            steps.append(_reduce_step(program, binding, node, sets))
+            leaves = {s.name: s for s in steps if isinstance(s, Leaf)}
+            steps.append(_reduce_step(program, binding, node, sets, leaves))
     selectors = {n for n in program.outputs if program.is_selector_name(n)}
     return Plan(
         value_sets=sets,
@@ -278,10 +282,12 @@ def _reduce_step(
     binding: ir.Binding,
     node: ir.Aggregate | ir.SelectorWidth,
     sets: dict[str, tuple[Value, ...]],
+    leaves: dict[str, Leaf],
 ) -> ReduceStep:
     selector = selector_plan(program, node.selector)
+    positions = _key_positions(selector, leaves, len(sets["indices"]))
     if isinstance(node, ir.SelectorWidth):
-        return ReduceStep(binding.name, "width", selector)
+        return ReduceStep(binding.name, "width", selector, key_positions=positions)
     out_codes = code_of(sets[binding.name])
     default = out_codes.get(value_key(node.default), 0)
     kind = node.reduce
@@ -289,9 +295,22 @@ def _reduce_step(
         kind = f"mean_{mean_mode(program, node)}"
     if kind in ("sum", "mean_num"):
         numbers = _numbers(binding, sets[node.sop], sets[binding.name], sets["indices"])
-        return ReduceStep(binding.name, kind, selector, node.sop, None, default, numbers)
+        return ReduceStep(binding.name, kind, selector, node.sop, None, default, numbers, positions)
     translate = np.array([out_codes[value_key(v)] for v in sets[node.sop]], dtype=np.int64)
-    return ReduceStep(binding.name, kind, selector, node.sop, translate, default)
+    return ReduceStep(binding.name, kind, selector, node.sop, translate, default, None, positions)
+
+
+def _key_positions(selector: SelectorPlan, leaves: dict[str, Leaf], none: int) -> Codes | None:
+    """For a selector that is one ``select`` with ``indices`` as keys (whose codes are the
+    positions) and at most one true key per query in its table: the position each query code
+    picks, ``none`` where it picks none. None for any other selector."""
+    if len(selector.leaves) != 1 or selector.truth.tolist() != [False, True]:
+        return None
+    leaf = leaves[selector.leaves[0]]
+    if leaf.closest or leaf.keys != "indices" or bool((leaf.table.sum(axis=0) > 1).any()):
+        return None
+    picked = np.where(leaf.table.any(axis=0), leaf.table.argmax(axis=0), none)
+    return picked.astype(np.int64)
 
 
 def _numbers(

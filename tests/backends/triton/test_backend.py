@@ -3,6 +3,8 @@ interpreter, rejected inputs, the input space it enumerates, and what it refuses
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -56,6 +58,33 @@ maybe = map(fn(x) -> 1 if x == 1 else none, tokens);
 seen = selector_width(select(maybe, maybe, ==));
 output seen;
 """
+
+
+GATHERS = """\
+%vocab {0, 1, 2}
+%max_len 5
+back = select(indices, indices - 1, ==);
+number : num = map(fn(x) -> x, tokens);
+previous = aggregate(back, tokens, default=7);
+total = aggregate(back, number, reduce=sum, default=0);
+third = aggregate(select(indices, 2, ==), tokens, reduce=min, default=9);
+width = selector_width(back);
+output previous, total, third, width;
+"""
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_selectors_of_one_key_by_position_are_gathers(causal: bool) -> None:
+    text = GATHERS.replace("%max_len 5", "%max_len 5\n%causal" if causal else "%max_len 5")
+    program = load_program("p.rasp", text=text).program
+    steps = [s for s in BACKEND.lower(program).steps if isinstance(s, plan.ReduceStep)]
+    assert all(s.key_positions is not None for s in steps)
+    report = verify(program, BACKEND, exhaustive_max_len=5, samples=100)
+    assert (report.mismatch_count, report.errors) == (0, 0)
+    sort = load_program(Path(__file__).parents[3] / "examples" / "sort.rasp").program
+    assert all(
+        s.key_positions is None for s in BACKEND.lower(sort).steps if isinstance(s, plan.ReduceStep)
+    )
 
 
 @pytest.mark.parametrize("text", [REDUCTIONS, BOS], ids=["reductions", "bos"])
