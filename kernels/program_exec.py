@@ -258,6 +258,14 @@ def _unsigned_type(largest: int) -> torch.dtype:
     return torch.int16 if largest < 1 << 15 else torch.int32
 
 
+def _sum_type(largest: int) -> torch.dtype:
+    """The narrowest type in which sums of magnitude up to ``largest`` are exact."""
+    for kind in (torch.int16, torch.int32):
+        if largest <= torch.iinfo(kind).max:
+            return kind
+    return torch.int64
+
+
 def _selector_reduce_torch(
     leaves: Leaves,
     truth: Tensor,
@@ -281,6 +289,7 @@ def _selector_reduce_torch(
     weighed = None if weights is None else by_position(weights)
     if weighed is not None:
         total = torch.empty(width, batch, dtype=torch.int64, device=device)
+        weighed = weighed.to(_sum_type(int(weighed.abs().max()) * width))
     # Maxima of products with the selector: values + 1 for the largest, top - values for the
     # smallest; 0 where nothing is selected, which a table turns into NO_VALUE for the smallest.
     above = below = lowest = None
@@ -302,7 +311,7 @@ def _selector_reduce_torch(
         flags = selected.view(torch.uint8)  # 0/1 bytes: sums and products need no cast
         count[:, rows] = flags.sum(1, dtype=count_type)
         if weighed is not None:
-            total[:, rows] = (flags * weighed[None, :, rows]).sum(1)
+            total[:, rows] = (flags * weighed[None, :, rows]).sum(1, dtype=weighed.dtype)
         if above is not None and below is not None and lowest is not None:
             high[:, rows] = (flags * above[None, :, rows]).amax(1).to(torch.int32) - 1
             smallest = (flags * below[None, :, rows]).amax(1).to(torch.int32)

@@ -93,6 +93,11 @@ class Executor:
             for s in plan.steps
             if isinstance(s, ReduceStep) and s.translate is not None
         }
+        self.number_tables = {
+            s.name: self._tensor(s.numbers.table, self.code_types[s.name])
+            for s in plan.steps
+            if isinstance(s, ReduceStep) and s.numbers is not None and s.numbers.table is not None
+        }
         self.key_positions = {
             s.name: self._tensor(s.key_positions, torch.int32)
             for s in plan.steps
@@ -318,6 +323,8 @@ class Executor:
         code_type = self.code_types[step.name]
         if step.kind == "width":
             return count.to(code_type)
+        if step.numbers is not None and step.numbers.table is not None:
+            return self._tabulated(step, step.numbers, count, reduced.total.t())
         if step.numbers is not None:
             live = count > 0
             total = reduced.total.t()
@@ -332,6 +339,19 @@ class Executor:
         if step.kind == "min":  # NO_VALUE on empty rows: the default, last in the table
             return _take(table, low.clamp(max=len(table) - 1))
         return _take(table, high + 1)  # -1 on empty rows: the default, first in the table
+
+    def _tabulated(
+        self, step: ReduceStep, numbers: Numbers, count: Tensor, total: Tensor
+    ) -> Tensor:
+        """The result codes of an exact reduction read from its (count, total) table; raises if
+        a value is missing from the result set."""
+        rows = count.clamp(max=1) if step.kind == "sum" else count
+        # Indices stay below NUMBER_TABLE_LIMIT: int32 arithmetic is exact.
+        index = rows * numbers.span + (total.to(torch.int32) - numbers.low)
+        found = _take(self.number_tables[step.name], index)
+        if found.numel() and int(found.min()) < 0:
+            raise RuntimeError("an exact aggregate value is missing from its value set")
+        return found
 
     def _exact_number(
         self, numbers: Numbers, total: Tensor, count: Tensor, kind: str, live: Tensor

@@ -87,9 +87,17 @@ def test_selectors_of_one_key_by_position_are_gathers(causal: bool) -> None:
     )
 
 
+@pytest.mark.parametrize("table_limit", [plan.NUMBER_TABLE_LIMIT, 0], ids=["table", "search"])
 @pytest.mark.parametrize("text", [REDUCTIONS, BOS], ids=["reductions", "bos"])
-def test_every_reduction_equals_the_interpreter(text: str) -> None:
+def test_every_reduction_equals_the_interpreter(
+    monkeypatch: pytest.MonkeyPatch, text: str, table_limit: int
+) -> None:
+    # Exact numerical results come from a (count, total) table, or past its limit a search.
+    monkeypatch.setattr(plan, "NUMBER_TABLE_LIMIT", table_limit)
     program = load_program("p.rasp", text=text).program
+    steps = BACKEND.lower(program).steps
+    tables = [s.numbers.table for s in steps if isinstance(s, plan.ReduceStep) and s.numbers]
+    assert tables and all((table is not None) == (table_limit > 0) for table in tables)
     report = verify(program, BACKEND, exhaustive_max_len=program.header.max_len, samples=200)
     assert (report.mismatch_count, report.errors) == (0, 0)
     assert report.checked == input_count(len(program.header.vocab), program.header.max_len) + 200
