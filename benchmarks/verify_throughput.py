@@ -19,8 +19,9 @@ input of length 0..``--max-len`` (sort, 5, 8: 488,281 inputs). Ways:
 - ``verify triton`` and ``verify triton --against triton``: whole ``verify()`` calls.
 
 Every way is checked against the interpreter first (subsets: on the subset). Medians over
-``--repeats`` of wall-clock and of process CPU time, each with its ratio to the baseline. The load average (``uptime``) and the device (``torch.cuda.get_device_name()`` on
-CUDA) are recorded beside the figures. Writes benchmarks/results/NAME.{json,md}, NAME being
+``--repeats`` of wall-clock and of process CPU time, each with its ratio to the baseline. The
+load average (``uptime``) and the device (``torch.cuda.get_device_name()`` on CUDA) are
+recorded beside the figures. Writes benchmarks/results/NAME.{json,md}, NAME being
 ``verify_throughput`` on a CPU and ``verify_throughput_cuda`` on a GPU.
 """
 
