@@ -3,6 +3,7 @@ interpreter, rejected inputs, the input space it enumerates, and what it refuses
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,18 @@ def test_the_batch_runner_names_the_rejected_input() -> None:
         run([["z"]])
     with pytest.raises(RaspError, match="more than max_len 3"):
         run([["a"] * 4])
+
+
+def test_tokens_are_matched_as_values_not_as_python_objects() -> None:
+    text = (
+        "%vocab {0, 1, 2}\n%max_len 3\nw = selector_width(select(tokens, tokens, ==));\noutput w;\n"
+    )
+    program = load_program("p.rasp", text=text).program
+    run = BACKEND.runner(program, BACKEND.lower(program))
+    assert run([[Fraction(2), 1, 2], [0]]) == {"w": [[2, 1, 2], [1]]}
+    for outside in (True, 3, "0"):
+        with pytest.raises(RaspError, match="outside the vocabulary"):
+            run([[0], [outside]])
 
 
 @pytest.mark.parametrize("cycle_limit", [9, space.CYCLE_LIMIT], ids=["computed", "tabulated"])
