@@ -8,13 +8,13 @@ positions inside the input, key at or before the query when causal). Any ``and``
 composition of selects becomes such a table, so one op serves every selector, and the kernels
 evaluate it tile by tile without a batch x N x N selector in memory.
 
-Shapes: codes are ``batch x width`` (``int32``), leaves are stacked ``leaves x batch x width``,
-``lengths`` is ``batch``. :func:`selector_reduce` gives, per query, the number of selected keys,
-the sum of their ``weights`` (``int64``) and the largest and smallest of their ``values``
-(codes, so never negative; ``-1`` and :data:`NO_VALUE` on empty rows). :func:`select_closest`
-gives the key each query picks (``-1`` for none). The kernels take contiguous tensors; the
-torch reference takes any strides and any integer type, and runs fastest on position-major
-storage (see :func:`by_position`).
+Shapes: codes are ``batch x width`` (``int32``), one per leaf (stacked ``leaves x batch x
+width``, or a tuple), ``lengths`` is ``batch``. :func:`selector_reduce` gives, per query, the
+number of selected keys, the sum of their ``weights`` (``int64``) and the largest and smallest
+of their ``values`` (codes, so never negative; ``-1`` and :data:`NO_VALUE` on empty rows).
+:func:`select_closest` gives the key each query picks (``-1`` for none). The kernels take
+contiguous tensors; the torch reference takes any strides and any integer type, and runs
+fastest on position-major storage (see :func:`by_position`).
 
 ``impl`` picks the implementation: ``"torch"`` (the reference, any device), ``"triton"`` (the
 kernels: CUDA tensors, or CPU tensors under ``TRITON_INTERPRET=1``), ``"auto"`` (the kernels
@@ -348,7 +348,7 @@ def _select_closest_torch(
         if not every_pair:
             matches = matches & _allowed(lengths[rows], width, causal)
         size = matches.shape[-1]
-        best = missing - (matches * nearness[:, :, :size]).amax(1).long()
+        best = missing - (matches.view(torch.uint8) * nearness[:, :, :size]).amax(1).long()
         picked = _position_of_rank(best, positions[:, None])
         valid = positions[:, None] < lengths[None, rows]
         fallback = torch.zeros_like(picked) if bos else torch.full_like(picked, -1)
