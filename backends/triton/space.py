@@ -78,11 +78,9 @@ class TritonSpace:
         """The token codes of the first ``positions`` positions (``positions x count``): they
         stay the same over each block of ``period`` inputs, so are computed once per block (from
         the ``block``-th, entered at input ``window``) and repeated."""
-        size, device = self.vocab_size, self.executor.device
-        blocks = torch.arange(block, block + (window + count - 1) // period + 1, device=device)
-        powers = size ** torch.arange(positions - 1, -1, -1, device=device)
-        digits = blocks[None, :] // powers[:, None] % size
-        repeated = self.vocab_codes[digits].repeat_interleave(period, dim=1)
+        last = block + (window + count - 1) // period
+        blocks = torch.arange(block, last + 1, device=self.executor.device)
+        repeated = self._token_codes(blocks, positions).repeat_interleave(period, dim=1)
         return repeated[:, window : window + count]
 
     def _cycle(self, positions: int, columns: int) -> Tensor:
@@ -91,15 +89,19 @@ class TritonSpace:
         cycle = self._cycles.get(positions)
         if cycle is not None and cycle.shape[1] >= columns:
             return cycle
-        size, device = self.vocab_size, self.executor.device
-        period = size**positions
-        numbers = torch.arange(period, device=device)
-        powers = size ** torch.arange(positions - 1, -1, -1, device=device)
-        digits = numbers[None, :] // powers[:, None] % size
+        period = self.vocab_size**positions
+        numbers = torch.arange(period, device=self.executor.device)
         repeats = -(-max(columns, self.batch_size + period) // period)
-        cycle = self.vocab_codes[digits].repeat(1, repeats)
+        cycle = self._token_codes(numbers, positions).repeat(1, repeats)
         self._cycles[positions] = cycle
         return cycle
+
+    def _token_codes(self, numbers: Tensor, positions: int) -> Tensor:
+        """The token codes (``positions x len(numbers)``) of the inputs of ``positions``
+        tokens numbered ``numbers`` among them (base-vocabulary digits, last fastest)."""
+        size = self.vocab_size
+        powers = size ** torch.arange(positions - 1, -1, -1, device=numbers.device)
+        return self.vocab_codes[numbers[None, :] // powers[:, None] % size]
 
     def __call__(self, start: int, stop: int) -> CodedBatch:
         plan = self.executor.plan
