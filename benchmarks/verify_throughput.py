@@ -19,8 +19,9 @@ input of length 0..``--max-len`` (sort, 5, 8: 488,281 inputs). Ways:
 - ``verify triton`` and ``verify triton --against triton``: whole ``verify()`` calls.
 
 Every way is checked against the interpreter first (subsets: on the subset). Medians over
-``--repeats``. The load average (``uptime``) and the device (``torch.cuda.get_device_name()`` on
-CUDA) are recorded beside the figures. Writes benchmarks/results/NAME.{json,md}, NAME being
+``--repeats`` of wall-clock and of process CPU time, each with its ratio to the baseline. The
+load average (``uptime``) and the device (``torch.cuda.get_device_name()`` on CUDA) are
+recorded beside the figures. Writes benchmarks/results/NAME.{json,md}, NAME being
 ``verify_throughput`` on a CPU and ``verify_throughput_cuda`` on a GPU.
 """
 
@@ -76,15 +77,18 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _median_seconds(work: Callable[[], object], repeats: int) -> float:
-    times = []
+def _median_seconds(work: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median wall-clock and process CPU seconds of ``work`` (CPU time is what a shared
+    machine stretches least: with one torch thread it is the work itself)."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         work()
         if torch.cuda.is_available():
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _in_batches(run: BatchRunner, inputs: list[list[Value]]) -> None:
@@ -150,19 +154,22 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, object], list[dict[str,
     rows = []
     for name, inputs, work in ways:
         load_before = load_1min()
-        seconds = _median_seconds(work, args.repeats)
+        seconds, cpu_seconds = _median_seconds(work, args.repeats)
         rows.append(
             {
                 "way": name,
                 "inputs": inputs,
                 "seconds": seconds,
                 "rate": inputs / seconds,
+                "cpu_seconds": cpu_seconds,
+                "cpu_rate": inputs / max(cpu_seconds, 1e-9),
                 "load": f"{load_before} -> {load_1min()}",
             }
         )
-    baseline = float(rows[0]["rate"])  # type: ignore[arg-type]
+    baseline, cpu_baseline = float(rows[0]["rate"]), float(rows[0]["cpu_rate"])  # type: ignore[arg-type]
     for row in rows:
         row["ratio"] = float(row["rate"]) / baseline  # type: ignore[arg-type]
+        row["cpu_ratio"] = float(row["cpu_rate"]) / cpu_baseline  # type: ignore[arg-type]
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU (torch reference ops)"
     settings = {
         "program": args.program,
@@ -181,13 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     settings, rows = measure(args)
     lines = [
-        "| way | inputs timed | seconds | inputs/s | vs interpreter, lists | load (1 min) |",
-        "|---|---:|---:|---:|---:|---|",
+        "| way | inputs timed | seconds | inputs/s | vs interpreter, lists | CPU seconds "
+        "| CPU vs interpreter | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['way']} | {r['inputs']:,} | {r['seconds']:.3f} | {r['rate']:,.0f} "
-            f"| {r['ratio']:.2f}x | {r['load']} |"
+            f"| {r['ratio']:.2f}x | {r['cpu_seconds']:.3f} | {r['cpu_ratio']:.2f}x | {r['load']} |"
         )
     command = "python benchmarks/verify_throughput.py " + shlex.join(argv or sys.argv[1:])
     where = f"{machine()}, torch {torch.__version__}, {settings['device']}"
@@ -196,8 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{settings['program']} over {settings['inputs']:,} inputs (vocab "
         f"{','.join(vocab_names)}, lengths 0..{settings['max_len']}); medians of "
         f"{args.repeats}; {args.threads} torch thread(s). `{command.strip()}` on {where}, "
-        f"{datetime.date.today()}. The load column is the 1-minute load average before and "
-        "after each row: other jobs shared the machine when it was high."
+        f"{datetime.date.today()}. Seconds are wall-clock, CPU seconds the process's CPU time "
+        "(the work itself with one thread; a loaded machine stretches it least). The load "
+        "column is the 1-minute load average before and after each row: other jobs shared the "
+        "machine when it was high."
     )
     table = "\n".join(lines)
     print(table + "\n\n" + note)

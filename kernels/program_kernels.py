@@ -159,7 +159,11 @@ def selector_reduce_kernel(
     weights: Tensor | None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """:func:`.program_exec.selector_reduce` as one kernel launch: count, total, high, low."""
-    _, batch, width = leaves.keys.shape
+    keys, queries, chosen = (
+        torch.stack(codes) if isinstance(codes, tuple) else codes
+        for codes in (leaves.keys, leaves.queries, leaves.chosen)
+    )
+    _, batch, width = keys.shape
     device = lengths.device
     count = torch.empty(batch, width, dtype=torch.int32, device=device)
     total = torch.empty(batch, width, dtype=torch.int64, device=device)
@@ -172,9 +176,9 @@ def selector_reduce_kernel(
     block_rows, block_keys = _blocks(width)
     grid = ((rows + block_rows - 1) // block_rows,)
     _selector_reduce[grid](
-        leaves.keys,
-        leaves.queries,
-        leaves.chosen,
+        keys,
+        queries,
+        chosen,
         leaves.tables,
         leaves.offsets,
         leaves.widths,

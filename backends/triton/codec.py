@@ -32,14 +32,25 @@ def encode_batch(
             f"example {b} has {lengths[b] - bos} tokens, more than max_len {header.max_len}",
             hint="shorten the input or raise max_len in the program header",
         )
+    # A token of the vocabulary's own type and value has its key; anything else (a Fraction
+    # equal to an int, say, or a token outside) goes through value_key.
+    by_typed = {(type(v), v): int(c) for v, c in zip(header.vocab, plan.vocab_codes, strict=True)}
+    tokens = list(chain.from_iterable(batch))
     try:
-        flat = [by_key[value_key(t)] for t in chain.from_iterable(batch)]
+        flat = np.fromiter(
+            map(by_typed.__getitem__, zip(map(type, tokens), tokens, strict=True)),
+            np.int64,
+            len(tokens),
+        )
     except (KeyError, TypeError):
-        raise RaspError.single(
-            "input-token",
-            "an input has a token outside the vocabulary",
-            hint="add the token to the program's vocab or fix the input",
-        ) from None
+        try:
+            flat = np.array([by_key[value_key(t)] for t in tokens], dtype=np.int64)
+        except (KeyError, TypeError):
+            raise RaspError.single(
+                "input-token",
+                "an input has a token outside the vocabulary",
+                hint="add the token to the program's vocab or fix the input",
+            ) from None
     width = int(lengths.max()) if len(batch) else 0
     codes = np.zeros((len(batch), width), dtype=np.int64)
     positions = np.arange(width)[None, :]
@@ -74,5 +85,9 @@ def decode_outputs(plan: Plan, executed: Executed, lengths: torch.Tensor) -> Out
         table = np.empty(len(plan.value_sets[name]), dtype=object)
         table[:] = list(plan.value_sets[name])
         rows: list[list[Value]] = table[executed.codes[name].cpu().numpy()].tolist()
-        outputs[name] = [row[:n] for row, n in zip(rows, sizes, strict=True)]
+        width = len(rows[0]) if rows else 0
+        if all(n == width for n in sizes):  # one length: nothing to cut
+            outputs[name] = rows
+        else:
+            outputs[name] = [row[:n] for row, n in zip(rows, sizes, strict=True)]
     return outputs

@@ -11,7 +11,7 @@ steps of their own: each aggregate and selector width carries its selector as le
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import product
 
@@ -40,6 +40,8 @@ TABLE_LIMIT = 1 << 22
 LEAF_LIMIT = 12
 # Exact numerical means compare products of numerators and denominators in int64.
 INT64_SAFE = 1 << 62
+# Most entries of a (count, total) -> result table of an exact reduction; past it, a search.
+NUMBER_TABLE_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -94,20 +96,27 @@ class SelectorPlan:
 class Numbers:
     """An exact numerical reduction: ``weights[code]`` are the sop's values times ``scale``;
     the result ``total / divisor`` is found among ``numerators / denominators`` (ascending),
-    whose codes are ``codes``."""
+    whose codes are ``codes``. Where it is small enough, ``table[row * span + total - low]``
+    holds the result code directly: ``row`` is the count of selected keys for a mean, 0 or 1
+    (none, some) for a sum; row 0 holds the default, and -1 a value the result set lacks."""
 
     weights: Codes
     scale: int
     numerators: Codes
     denominators: Codes
     codes: Codes
+    table: Codes | None = None
+    span: int = 0
+    low: int = 0
 
 
 @dataclass(frozen=True)
 class ReduceStep:
     """``selector_width`` (``kind`` "width") or an aggregate (``mean_cat``, ``mean_num``,
     ``sum``, ``max``, ``min``) of ``sop``: ``translate`` turns sop codes into result codes,
-    ``default`` is the code of empty rows."""
+    ``default`` is the code of empty rows. ``key_positions`` is set when the selector is one
+    ``select`` of ``indices`` that picks at most one key per query: the position each query code
+    picks (past the longest input where it picks none), so the reduction is a gather."""
 
     name: str
     kind: str
@@ -116,6 +125,7 @@ class ReduceStep:
     translate: Codes | None = None
     default: int = 0
     numbers: Numbers | None = None
+    key_positions: Codes | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,8 @@ def build_plan(program: ir.Program) -> Plan:
         elif isinstance(node, ir.Map):
             steps.append(_map_step(binding, node, sets))
         elif isinstance(node, (ir.Aggregate, ir.SelectorWidth)):
-            steps.append(_reduce_step(program, binding, node, sets))
+            leaves = {s.name: s for s in steps if isinstance(s, Leaf)}
+            steps.append(_reduce_step(program, binding, node, sets, leaves))
     selectors = {n for n in program.outputs if program.is_selector_name(n)}
     return Plan(
         value_sets=sets,
@@ -278,10 +289,12 @@ def _reduce_step(
     binding: ir.Binding,
     node: ir.Aggregate | ir.SelectorWidth,
     sets: dict[str, tuple[Value, ...]],
+    leaves: dict[str, Leaf],
 ) -> ReduceStep:
     selector = selector_plan(program, node.selector)
+    positions = _key_positions(selector, leaves, len(sets["indices"]))
     if isinstance(node, ir.SelectorWidth):
-        return ReduceStep(binding.name, "width", selector)
+        return ReduceStep(binding.name, "width", selector, key_positions=positions)
     out_codes = code_of(sets[binding.name])
     default = out_codes.get(value_key(node.default), 0)
     kind = node.reduce
@@ -289,9 +302,23 @@ def _reduce_step(
         kind = f"mean_{mean_mode(program, node)}"
     if kind in ("sum", "mean_num"):
         numbers = _numbers(binding, sets[node.sop], sets[binding.name], sets["indices"])
-        return ReduceStep(binding.name, kind, selector, node.sop, None, default, numbers)
+        numbers = _with_table(numbers, kind, len(sets["indices"]), default)
+        return ReduceStep(binding.name, kind, selector, node.sop, None, default, numbers, positions)
     translate = np.array([out_codes[value_key(v)] for v in sets[node.sop]], dtype=np.int64)
-    return ReduceStep(binding.name, kind, selector, node.sop, translate, default)
+    return ReduceStep(binding.name, kind, selector, node.sop, translate, default, None, positions)
+
+
+def _key_positions(selector: SelectorPlan, leaves: dict[str, Leaf], none: int) -> Codes | None:
+    """For a selector that is one ``select`` with ``indices`` as keys (whose codes are the
+    positions) and at most one true key per query in its table: the position each query code
+    picks, ``none`` where it picks none. None for any other selector."""
+    if len(selector.leaves) != 1 or selector.truth.tolist() != [False, True]:
+        return None
+    leaf = leaves[selector.leaves[0]]
+    if leaf.closest or leaf.keys != "indices" or bool((leaf.table.sum(axis=0) > 1).any()):
+        return None
+    picked = np.where(leaf.table.any(axis=0), leaf.table.argmax(axis=0), none)
+    return picked.astype(np.int64)
 
 
 def _numbers(
@@ -328,3 +355,26 @@ def _numbers(
         denominators=np.array([x.denominator for x, _ in results], dtype=np.int64),
         codes=np.array([code for _, code in results], dtype=np.int64),
     )
+
+
+def _with_table(numbers: Numbers, kind: str, width: int, default: int) -> Numbers:
+    """``numbers`` with its (count, total) table (see :class:`Numbers`) when that has at most
+    :data:`NUMBER_TABLE_LIMIT` entries: each result value is placed at every count whose
+    total it can be, so building it costs results x counts, not entries."""
+    weights = numbers.weights.tolist()
+    low = width * min(0, *weights) if weights else 0
+    high = width * max(0, *weights) if weights else 0
+    span = high - low + 1
+    rows = width + 1 if kind == "mean_num" else 2
+    if rows * span > NUMBER_TABLE_LIMIT:
+        return numbers
+    table = np.full((rows, span), -1, dtype=np.int64)
+    table[0] = default
+    pairs = zip(numbers.numerators.tolist(), numbers.denominators.tolist(), strict=True)
+    for (numerator, denominator), code in zip(pairs, numbers.codes.tolist(), strict=True):
+        for row in range(1, rows):
+            divisor = row * numbers.scale if kind == "mean_num" else numbers.scale
+            total, remainder = divmod(numerator * divisor, denominator)
+            if remainder == 0 and low <= total <= high:
+                table[row, total - low] = code
+    return replace(numbers, table=table.reshape(-1), span=span, low=low)

@@ -36,7 +36,8 @@ def test_a_tiny_benchmark_writes_both_reports(
     assert report["settings"]["device"] == "CPU (torch reference ops)"
     ways = [row["way"] for row in report["rows"]]
     assert ways[0] == "interpreter, lists" and "triton backend, space" in ways
-    assert report["rows"][0]["ratio"] == 1.0
+    assert report["rows"][0]["ratio"] == report["rows"][0]["cpu_ratio"] == 1.0
+    assert all(row["cpu_seconds"] >= 0 for row in report["rows"])
     assert [row["inputs"] for row in report["rows"]][2:4] == [5, 5]
     markdown = (tmp_path / "verify_throughput.md").read_text()
     assert markdown.startswith("# Exhaustive verification throughput")

@@ -5,6 +5,8 @@ backend with the kernels forced."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -64,6 +66,27 @@ def test_selector_reduce_equals_the_reference(
     assert kernel.count.sum() > 0
     for field in ("count", "total", "high", "low"):
         assert torch.equal(getattr(kernel, field), getattr(reference, field)), field
+
+
+def test_one_tensor_per_leaf_equals_the_stack() -> None:
+    generator = torch.Generator().manual_seed(6)
+    batch, width, codes = 3, 6, 4
+    stacked = _random_leaves(generator, batch, width, (SELECT, CLOSEST, SELECT), codes)
+    # Position-major storage, as the triton backend's executor passes them to the reference.
+    per_leaf = replace(
+        stacked,
+        keys=tuple(k.t().contiguous().t() for k in stacked.keys),
+        queries=tuple(stacked.queries),
+        chosen=tuple(stacked.chosen),
+    )
+    truth = torch.tensor([0, 1, 1, 0, 1, 1, 0, 1], dtype=torch.int8, device=DEVICE)
+    lengths = torch.tensor([width, 2, width - 1], device=DEVICE)
+    values = torch.randint(0, 9, (batch, width), generator=generator).to(DEVICE, torch.int32)
+    expected = selector_reduce(stacked, truth, lengths, True, values, None, impl="torch")
+    for impl in ("torch", "triton"):
+        found = selector_reduce(per_leaf, truth, lengths, True, values, None, impl=impl)
+        for field in ("count", "high", "low"):
+            assert torch.equal(getattr(found, field), getattr(expected, field)), (impl, field)
 
 
 @pytest.mark.parametrize(("causal", "bos"), [(False, False), (True, True), (False, True)])
