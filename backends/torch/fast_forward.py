@@ -115,7 +115,7 @@ class ForwardPlan:
         (reducing over the dims of that layout takes whole rows at a time)."""
         index = _longs(self.columns(dims))
         picked = residual.index_select(0, index).reshape(len(dims), *ids.shape)
-        return picked[:, :, 1:].permute(1, 2, 0)
+        return picked[:, :, 1:].contiguous().permute(1, 2, 0)
 
 
 def plan_forward(model: CompiledTransformer) -> ForwardPlan:
