@@ -11,7 +11,12 @@ import pytest
 import torch
 
 from rasp_ir.backends.torch import compile_program, fast_forward
-from rasp_ir.backends.torch.fast_forward import AttentionStep, final_residual, plan_steps
+from rasp_ir.backends.torch.fast_forward import (
+    Attention,
+    AttentionStep,
+    final_residual,
+    plan_steps,
+)
 from rasp_ir.backends.torch.mlp import RAMP_TOLERANCE
 from rasp_ir.backends.torch.threads import SMALL_WORK, small_work_threads
 from tests.backends.torch.helpers import EXAMPLES, ROOT, all_inputs, example, mismatches
@@ -59,7 +64,27 @@ def test_a_run_keeps_only_the_rows_read_after_the_tabulated_first_layer() -> Non
     plan = model.forward_plan()
     pairs = [d for d, label in enumerate(model.residual_labels) if label.startswith("before_me")]
     assert pairs and not set(pairs) & set(plan.rows)
-    assert plan.table is not None and plan.first is not None and plan.first.scores is not None
+    first = plan.steps[0]
+    assert plan.table is not None and isinstance(first, Attention) and first.scores is not None
+
+
+def test_projections_of_unwritten_rows_are_looked_up_and_their_rows_left_out() -> None:
+    # sort_unique's second attention selects keys by the target the MLP writes, so its keys
+    # are computed; its queries read the indices and its values the tokens, which no sublayer
+    # of the run writes, so both are tabulated (the values with the output projection folded
+    # in), and a run holds neither the indices nor the tokens.
+    prog = example(ROOT / "examples" / "sort_unique.rasp", max_len=5, vocab_size=5)
+    model = compile_program(prog)
+    plan = model.forward_plan()
+    second = plan.steps[-1]
+    assert isinstance(second, Attention)
+    assert second.keys.table is None and len(second.keys.reads)
+    assert second.queries.table is not None and second.values.table is not None
+    assert second.scores is None and second.out is None
+    labels = [model.residual_labels[d] for d in plan.rows]
+    assert not [label for label in labels if label.startswith(("tokens", "indices"))], labels
+    inputs = all_inputs(prog, 5)
+    assert model.run(inputs).outputs == model.run(inputs, trace=True).outputs
 
 
 @pytest.mark.parametrize("limit", ["MAX_ROW_TABLE", "MAX_SCORE_TABLE"])
@@ -73,8 +98,10 @@ def test_untabulated_plans_give_the_same_outputs(
     monkeypatch.setattr(fast_forward, limit, 0)
     model = compile_program(prog)
     plan = model.forward_plan()
-    assert (plan.table is None) if limit == "MAX_ROW_TABLE" else (plan.first is not None)
-    assert plan.first is None or plan.first.scores is None
+    attention = [step for step in plan.steps if isinstance(step, Attention)]
+    assert (plan.table is None) == (limit == "MAX_ROW_TABLE")
+    assert attention and all(step.scores is None for step in attention)
+    assert (attention[0].queries.table is None) == (limit == "MAX_ROW_TABLE")
     assert model.run(inputs).outputs == tabulated
 
 
