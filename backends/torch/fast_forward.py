@@ -441,8 +441,8 @@ def _placed(step: RunStep, rows: list[int]) -> RunStep:
 
 def _mlp(step: MlpStep, x: torch.Tensor) -> None:
     """Add the MLP's output to the residual ``x`` (rows x columns) in place."""
-    hidden = torch.relu(step.w_in.t() @ x.index_select(0, step.reads) + step.b_in[:, None])
-    _add_rows(x, step.writes, step.w_out.t() @ hidden + step.b_out[:, None])
+    hidden = torch.addmm(step.b_in[:, None], step.w_in.t(), x.index_select(0, step.reads))
+    _add_rows(x, step.writes, torch.addmm(step.b_out[:, None], step.w_out.t(), hidden.relu_()))
 
 
 def final_residual(plan: ForwardPlan, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -516,7 +516,15 @@ def _attend(
     else:
         keys = per_head(step.keys.of(x, codes))
         scores = per_head(step.queries.of(x, codes)) @ keys.transpose(-1, -2)
-    mixed = _softmax(scores, blocked, step.shifted) @ per_head(step.values.of(x, codes))
+    weights = _exp_weights(scores, blocked, step.shifted)
+    totals = weights.sum(dim=-1, keepdim=True)
+    values = per_head(step.values.of(x, codes))
+    # Softmax divides the weights by their row's total; dividing the mixed values instead is the
+    # same, and fewer divisions where a head has fewer value columns than keys.
+    if values.shape[-1] < width:
+        mixed = (weights @ values).div_(totals)
+    else:
+        mixed = weights.div_(totals) @ values
     if step.out is None:
         # Values already in the written rows: the heads' outputs add up.
         return mixed.sum(dim=1).permute(2, 0, 1).reshape(len(step.writes), batch * width)
@@ -531,13 +539,18 @@ def _looked_up(scores: torch.Tensor, codes: torch.Tensor, batch: int, width: int
     heads, n_codes = scores.shape[0], scores.shape[-1]
     by_input = codes.reshape(batch, width)
     pairs = (by_input[:, :, None] * n_codes + by_input[:, None, :]).reshape(-1)
-    flat = scores.reshape(heads, -1).index_select(1, pairs)
-    return flat.reshape(heads, batch, width, width).transpose(0, 1)
+    flat = scores.reshape(heads, -1)
+    if heads == 1:
+        # A one-dimensional gather: about 1.6x faster than the same along the second axis.
+        picked = flat[0].index_select(0, pairs)
+        return picked.reshape(batch, 1, width, width)
+    return flat.index_select(1, pairs).reshape(heads, batch, width, width).transpose(0, 1)
 
 
-def _softmax(scores: torch.Tensor, blocked: torch.Tensor | None, shifted: bool) -> torch.Tensor:
-    """Softmax over the last axis of ``scores``, in place, with the ``blocked`` keys left out
-    (every row keeps one key: the sink is never blocked).
+def _exp_weights(scores: torch.Tensor, blocked: torch.Tensor | None, shifted: bool) -> torch.Tensor:
+    """Softmax's weights before they are divided by their row's total: ``exp`` of ``scores``,
+    each row shifted, computed in place; 0 for the ``blocked`` keys (every row keeps one key:
+    the sink is never blocked).
 
     Softmax is the same for any shift of a row. The row maximum is subtracted (three more
     passes, scores more than :data:`NEGLIGIBLE` below it raised to that) only where exp could
@@ -557,5 +570,4 @@ def _softmax(scores: torch.Tensor, blocked: torch.Tensor | None, shifted: bool) 
     scores.exp_()
     if blocked is not None:
         scores.masked_fill_(blocked, 0.0)
-    scores /= scores.sum(dim=-1, keepdim=True)
     return scores
