@@ -114,14 +114,19 @@ class Attention:
     """One attention sublayer of a run: its queries (scaled) and keys, or where both are
     tabulated and the table small their products for every pair of codes (``scores``: heads x
     codes x codes, each query's row shifted by its largest entry where that keeps exp in range:
-    see :func:`_shifted_scores`); its values; and its output projection ``out`` ((heads *
-    values per head) x writes), or None where it is folded into the values, which then have one
-    column per written row per head."""
+    see :func:`_shifted_scores`); where only one of them is tabulated and it depends on the
+    position alone, that one by position (``query_positions``: heads x positions x n_qk,
+    ``key_positions``: heads x n_qk x positions), which turns the scores into one product per
+    head; its values; and its output projection ``out`` ((heads * values per head) x writes), or
+    None where it is folded into the values, which then have one column per written row per
+    head."""
 
     queries: Projection
     keys: Projection
     scores: torch.Tensor | None
     shifted: bool
+    query_positions: torch.Tensor | None
+    key_positions: torch.Tensor | None
     values: Projection
     out: torch.Tensor | None
     writes: torch.Tensor
@@ -159,8 +164,12 @@ class ForwardPlan:
         """Model dimensions ``dims`` of the :func:`final_residual` of ``ids`` at the program's
         positions (the sink left out): batch x positions x dims, a view of a contiguous
         dims-first copy (reducing over the dims of that layout takes whole rows at a time)."""
-        index = _longs(self.columns(dims))
-        picked = residual.index_select(0, index).reshape(len(dims), *ids.shape)
+        rows = self.columns(dims)
+        if rows and rows[-1] - rows[0] + 1 == len(rows):
+            chosen = residual[rows[0] : rows[0] + len(rows)]  # consecutive: no gather
+        else:
+            chosen = residual.index_select(0, _longs(rows))
+        picked = chosen.reshape(len(dims), *ids.shape)
         return picked[:, :, 1:].contiguous().permute(1, 2, 0)
 
 
@@ -175,7 +184,7 @@ def plan_forward(model: CompiledTransformer) -> ForwardPlan:
     tokens, positions = _embeddings(model, every)
     codes = tokens.shape[1] * positions.shape[1]
     if len(every) * codes > MAX_ROW_TABLE:
-        computed = [_run_step(step, None, every, set()) for step in steps]
+        computed = [_run_step(step, None, every, set(), positions.shape[1]) for step in steps]
         placed = tuple(_placed(step, every) for step in computed)
         return ForwardPlan(tuple(every), tokens, positions, None, placed, model.config.causal)
     table = tokens.repeat_interleave(positions.shape[1], dim=1) + positions.repeat(
@@ -188,7 +197,7 @@ def plan_forward(model: CompiledTransformer) -> ForwardPlan:
     written: set[int] = set()
     later: list[RunStep] = []
     for step in steps[leading:]:
-        later.append(_run_step(step, table, every, written))
+        later.append(_run_step(step, table, every, written, positions.shape[1]))
         written |= set(step.writes.tolist())
     # Rows only the prefix and tabulated projections read are not needed by a run.
     rows = sorted(read_out.union(*(_run_rows(step) for step in later)))
@@ -332,11 +341,11 @@ def _in_rows(step: MlpStep, rows: list[int]) -> MlpStep:
 
 
 def _run_step(
-    step: Step, table: torch.Tensor | None, every: list[int], written: set[int]
+    step: Step, table: torch.Tensor | None, every: list[int], written: set[int], n_positions: int
 ) -> RunStep:
     """``step`` as a run computes it, in model dimensions: an attention's projections that read
     none of ``written`` (what the run's earlier sublayers write) are tabulated from ``table``
-    (the rows ``every`` for every code), when there is one."""
+    (the rows ``every`` for every code over ``n_positions`` positions), when there is one."""
     if isinstance(step, MlpStep):
         return step
     heads, qk = step.heads, step.heads * step.n_qk
@@ -353,7 +362,31 @@ def _run_step(
         scores = _tabulated_scores(queries.table, keys.table, heads)
     if scores is not None:
         scores, shifted = _shifted_scores(scores)
-    return Attention(queries, keys, scores, shifted, values_, out, step.writes, heads)
+    query_positions = key_positions = None
+    if queries.table is not None and keys.table is None:
+        by_position = _by_position(queries.table, n_positions)
+        if by_position is not None:
+            query_positions = by_position.reshape(heads, -1, n_positions).transpose(1, 2)
+    if keys.table is not None and queries.table is None:
+        by_position = _by_position(keys.table, n_positions)
+        if by_position is not None:
+            key_positions = by_position.reshape(heads, -1, n_positions)
+    return Attention(
+        queries, keys, scores, shifted, query_positions, key_positions, values_, out,
+        step.writes, heads,
+    )  # fmt: skip
+
+
+def _by_position(table: torch.Tensor, n_positions: int) -> torch.Tensor | None:
+    """A tabulated projection (columns x codes ``token * n_positions + position``) by position
+    (columns x positions) where it depends on the position alone wherever a run looks it up:
+    the sink (token 0) at position 0, every vocabulary token at the others (a padding position,
+    which nothing reads, takes the same); None where it does not."""
+    grid = table.reshape(len(table), -1, n_positions)
+    vocabulary = grid[:, 1:-1, 1:]  # neither the sink nor padding (the last token)
+    if vocabulary.shape[1] == 0 or not bool((vocabulary == vocabulary[:, :1]).all()):
+        return None
+    return torch.cat([grid[:, 0, :1], vocabulary[:, 0]], dim=1).contiguous()
 
 
 def _folded(values: torch.Tensor, out: torch.Tensor, heads: int) -> torch.Tensor:
@@ -513,6 +546,14 @@ def _attend(
 
     if step.scores is not None:
         scores = _looked_up(step.scores, codes, batch, width)
+    elif step.query_positions is not None:
+        keys = step.keys.of(x, codes).reshape(heads, -1, batch * width)
+        by_query = step.query_positions[:, :width] @ keys  # heads x queries x (batch x keys)
+        scores = by_query.reshape(heads, width, batch, width).permute(2, 0, 1, 3)
+    elif step.key_positions is not None:
+        queries = step.queries.of(x, codes).reshape(heads, -1, batch * width)
+        by_key = queries.transpose(1, 2) @ step.key_positions[:, :, :width]
+        scores = by_key.reshape(heads, batch, width, width).transpose(0, 1)
     else:
         keys = per_head(step.keys.of(x, codes))
         scores = per_head(step.queries.of(x, codes)) @ keys.transpose(-1, -2)

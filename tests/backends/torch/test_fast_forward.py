@@ -76,7 +76,8 @@ def test_projections_of_unwritten_rows_are_looked_up_and_their_rows_left_out() -
     # sort_unique's second attention selects keys by the target the MLP writes, so its keys
     # are computed; its queries read the indices and its values the tokens, which no sublayer
     # of the run writes, so both are tabulated (the values with the output projection folded
-    # in), and a run holds neither the indices nor the tokens.
+    # in), and a run holds neither the indices nor the tokens. The queries depend on the
+    # position alone, so the scores are one product of them with the keys.
     prog = example(ROOT / "examples" / "sort_unique.rasp", max_len=5, vocab_size=5)
     model = compile_program(prog)
     plan = model.forward_plan()
@@ -85,6 +86,7 @@ def test_projections_of_unwritten_rows_are_looked_up_and_their_rows_left_out() -
     assert second.keys.table is None and len(second.keys.reads)
     assert second.queries.table is not None and second.values.table is not None
     assert second.scores is None and second.out is None
+    assert second.query_positions is not None and second.key_positions is None
     labels = [model.residual_labels[d] for d in plan.rows]
     assert not [label for label in labels if label.startswith(("tokens", "indices"))], labels
     inputs = all_inputs(prog, 5)
