@@ -23,6 +23,7 @@ from torch import nn
 
 from rasp_ir.api import RaspError, Value, describe_value, model_html, value_key
 from rasp_ir.backends.torch.fast_forward import ForwardPlan, final_residual, plan_forward
+from rasp_ir.backends.torch.heap import keep_temporaries_on_heap
 from rasp_ir.backends.torch.threads import small_work_threads
 from rasp_ir.backends.torch.token_codes import TokenNumbers
 
@@ -112,6 +113,7 @@ class CompiledTransformer(nn.Module):
         """The forward plan (:mod:`.fast_forward`), rebuilt when a weight has changed."""
         versions = tuple(p._version for p in self._parameters.values() if p is not None)
         if self._plan is None or self._plan[0] != versions:
+            keep_temporaries_on_heap()
             with torch.inference_mode():
                 self._plan = (versions, plan_forward(self))
         return self._plan[1]

@@ -47,7 +47,7 @@ def test_in_process_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "## rasp run" not in markdown
     assert markdown in capsys.readouterr().out
     for row in models["rows"]:
-        assert row["encode_ms"] > 0 and row["plan_ms"] > 0
+        assert row["encode_cpu_ms"] > 0 and row["plan_cpu_ms"] > 0
         assert "compiled_plan_inputs_per_s_1_thread" not in row
     assert "| program | run() ms | encode ms | plan forward ms | rest ms |" in markdown
 
