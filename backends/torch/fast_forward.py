@@ -17,7 +17,8 @@ plan
   attention that reads only dimensions no sublayer of the run has written yet: all of the first
   attention's, and later ones such as keys of the indices or values of the tokens. Where an
   attention's queries and keys are both tabulated and the table is small, so are its scores for
-  every pair of pairs;
+  every pair of pairs; where only one of them is, and it depends on the position alone (queries
+  of the indices), the scores are one product per head instead of one per input;
 * folds an attention's output projection into its values where that leaves no more values per
   head (the values are then written out as they are mixed).
 
