@@ -13,14 +13,18 @@ Four tables (programs from examples/, ``max_len`` overridden to ``--length``):
 * **compiled torch model**: ``CompiledTransformer.run`` (encode, forward, decode) on batches of
   ``--torch-batch`` inputs, one thread and torch's default, against the interpreter on the same
   batch and the model's unpruned ``forward`` (the path before this benchmark existed); beside
-  them the forward plan alone on the encoded batch (what a jitted model's figure measures) and
-  tracr's jitted models as measured earlier on this machine kind (not rerun here);
+  them, on one thread, the forward plan alone on the encoded batch (what a jitted model's
+  figure measures), where ``run()``'s time goes (encoding, the plan, the rest: reading, the
+  mean checks and decoding), the plan under ``torch.compile`` after its warm-up (and the
+  warm-up's seconds; ``--no-torch-compile`` leaves it out), and tracr's jitted models as
+  measured earlier on this machine kind (not rerun here);
 * **rasp verify --backend torch --exhaustive**: the whole command in a fresh process, against
   the interpreter alone on the same inputs.
 
-Times are medians of ``--repeats`` runs (wall clock, and CPU time beside it for the hub's paths:
-on a shared machine the CPU time is what the program costs); the load average
-(``/proc/loadavg``) is recorded beside each table, since a loaded machine slows everything.
+Times are medians of ``--repeats`` runs (wall clock, and CPU time beside it for the hub's paths
+and the one-thread torch rows: on a shared machine the CPU time is what the program costs); the
+load average (``/proc/loadavg``) is recorded beside each table, since a loaded machine slows
+everything.
 Commands run as an installed ``rasp`` does, from bytecode caches (kept in a temporary folder,
 written by one untimed run), whatever ``PYTHONDONTWRITEBYTECODE`` says. Writes
 benchmarks/results/everyday_paths.{json,md}; sections left out with ``--sections`` keep their
@@ -45,6 +49,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,6 +61,11 @@ from rasp_ir.naive import evaluate_naive  # noqa: E402
 from rasp_ir.syntax import HeaderOverrides, parse_file  # noqa: E402
 from rasp_ir.values import Value  # noqa: E402
 from rasp_ir.verify import exhaustive_inputs, input_count  # noqa: E402
+
+if TYPE_CHECKING:
+    import torch
+
+    from rasp_ir.backends.torch.fast_forward import ForwardPlan
 
 PROGRAMS = ("sort", "hist", "reverse")
 TORCH_PROGRAMS = ("sort", "sort_unique", "hist", "reverse")
@@ -76,6 +86,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--naive-inputs", type=int, default=1000, help="inputs timed naively")
     parser.add_argument("--batch-inputs", type=int, default=500_000, help="inputs of rasp run")
     parser.add_argument("--torch-batch", type=int, default=1000, help="inputs per model call")
+    parser.add_argument(
+        "--no-torch-compile",
+        dest="torch_compile",
+        action="store_false",
+        help="leave out the forward plan under torch.compile (its warm-up takes seconds)",
+    )
     parser.add_argument("--verify-vocab", default="a,b,c,d,e", help="--vocab of rasp verify")
     parser.add_argument("--verify-len", type=int, default=8, help="--max-len of rasp verify")
     parser.add_argument("--seed", type=int, default=0)
@@ -229,17 +245,23 @@ def _torch_models(args: argparse.Namespace) -> list[dict[str, object]]:
         expected = Executable(program)(inputs).outputs()
         if model.run(inputs).outputs != expected:
             raise AssertionError(f"{name}: the compiled model disagrees with the interpreter")
-        rates = {}
+        rates, cpu_rates = {}, {}
         for threads in sorted({1, default_threads}):
             torch.set_num_threads(threads)
-            seconds = _median(partial(model.run, inputs), args.repeats)
-            rates[threads] = len(inputs) / seconds
+            seconds, cpu_seconds = _median_times(partial(model.run, inputs), args.repeats)
+            rates[threads], cpu_rates[threads] = len(inputs) / seconds, len(inputs) / cpu_seconds
         torch.set_num_threads(1)
+        run_cpu_s = len(inputs) / cpu_rates[1]
+        encode_cpu_s = _median_times(partial(model.encode, inputs), args.repeats)[1]
         ids, lengths = model.encode(inputs)
         with torch.inference_mode():
             unpruned_s = _median(partial(model.forward, ids, lengths), args.repeats)
             plan = model.forward_plan()
-            plan_s = _median(partial(final_residual, plan, ids, lengths), args.repeats)
+            timed_plan = partial(final_residual, plan, ids, lengths)
+            plan_s, plan_cpu_s = _median_times(timed_plan, args.repeats)
+            compiled = (
+                _compiled_plan(plan, ids, lengths, args.repeats) if args.torch_compile else {}
+            )
         torch.set_num_threads(default_threads)
         interpreter_s = _median(partial(_outputs, Executable(program), inputs), args.repeats)
         best = max(rates.values())
@@ -254,12 +276,43 @@ def _torch_models(args: argparse.Namespace) -> list[dict[str, object]]:
                 "default_threads": default_threads,
                 "unpruned_forward_inputs_per_s_1_thread": len(inputs) / unpruned_s,
                 "plan_forward_inputs_per_s_1_thread": len(inputs) / plan_s,
+                "run_inputs_per_cpu_s_1_thread": cpu_rates[1],
+                "plan_forward_inputs_per_cpu_s_1_thread": len(inputs) / plan_cpu_s,
+                "run_cpu_ms_1_thread": run_cpu_s * 1e3,
+                "encode_cpu_ms": encode_cpu_s * 1e3,
+                "plan_cpu_ms": plan_cpu_s * 1e3,
+                "rest_cpu_ms": (run_cpu_s - encode_cpu_s - plan_cpu_s) * 1e3,
+                **compiled,
                 "tracr_jitted_inputs_per_s": TRACR_JITTED.get(name),
                 "interpreter_inputs_per_s": len(inputs) / interpreter_s,
                 "of_interpreter": best / (len(inputs) / interpreter_s),
             }
         )
     return rows
+
+
+def _compiled_plan(
+    plan: ForwardPlan, ids: torch.Tensor, lengths: torch.Tensor, repeats: int
+) -> dict[str, object]:
+    """The forward plan under ``torch.compile`` (one thread, inference mode): the first call's
+    seconds (compilation) and the inputs per second after it; checked against the plan."""
+    import torch
+
+    from rasp_ir.backends.torch.fast_forward import final_residual
+
+    torch._dynamo.reset()  # each program compiles afresh, not on the last one's cache
+    compiled = torch.compile(final_residual, dynamic=False)
+    start = time.perf_counter()
+    residual = compiled(plan, ids, lengths)
+    warm_up_s = time.perf_counter() - start
+    if not torch.allclose(residual, final_residual(plan, ids, lengths), atol=1e-5):
+        raise AssertionError("the compiled plan disagrees with the plan")
+    seconds, cpu_seconds = _median_times(partial(compiled, plan, ids, lengths), repeats)
+    return {
+        "compiled_plan_inputs_per_s_1_thread": len(ids) / seconds,
+        "compiled_plan_inputs_per_cpu_s_1_thread": len(ids) / cpu_seconds,
+        "compile_warm_up_s": warm_up_s,
+    }
 
 
 def _verify(args: argparse.Namespace) -> dict[str, object]:
@@ -331,23 +384,31 @@ def _tables(report: dict[str, object]) -> list[str]:
         lines += [
             f"## Compiled torch model, run() on batches ({_when(models)})",
             "",
-            "| program | layers | d_model | d_mlp | 1 thread inputs/s | default threads "
-            "inputs/s | unpruned forward (1 thread) inputs/s | plan forward only (1 thread) "
-            "inputs/s | tracr jitted (earlier) inputs/s | interpreter inputs/s "
-            "| of interpreter |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| program | layers | d_model | d_mlp | 1 thread inputs/s | (per CPU s) "
+            "| default threads inputs/s | unpruned forward (1 thread) inputs/s | plan forward "
+            "only (1 thread) inputs/s | (per CPU s) | plan under torch.compile (1 thread) "
+            "inputs/s | (per CPU s) | tracr jitted (earlier) inputs/s | of tracr | (per CPU s) "
+            "| interpreter inputs/s | of interpreter |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         lines += [
             f"| {row['program']} | {row['layers']} | {row['d_model']} | {row['d_mlp']} "
             f"| {row['run_inputs_per_s_1_thread']:,.0f} "
+            f"| {_rate(row.get('run_inputs_per_cpu_s_1_thread'))} "
             f"| {row['run_inputs_per_s_default_threads']:,.0f} ({row['default_threads']}) "
             f"| {row['unpruned_forward_inputs_per_s_1_thread']:,.0f} "
             f"| {_rate(row.get('plan_forward_inputs_per_s_1_thread'))} "
+            f"| {_rate(row.get('plan_forward_inputs_per_cpu_s_1_thread'))} "
+            f"| {_rate(row.get('compiled_plan_inputs_per_s_1_thread'))} "
+            f"| {_rate(row.get('compiled_plan_inputs_per_cpu_s_1_thread'))} "
             f"| {_rate(row.get('tracr_jitted_inputs_per_s'))} "
+            f"| {_of_tracr(row, 'run_inputs_per_s_1_thread')} "
+            f"| {_of_tracr(row, 'run_inputs_per_cpu_s_1_thread')} "
             f"| {row['interpreter_inputs_per_s']:,.0f} | {row['of_interpreter']:.2f} |"
             for row in models["rows"]
         ]
         lines.append("")
+        lines += _run_breakdown(models["rows"])
     verify = report.get("verify")
     if isinstance(verify, dict):
         lines += [
@@ -360,6 +421,39 @@ def _tables(report: dict[str, object]) -> list[str]:
             "",
         ]
     return lines
+
+
+def _of_tracr(row: dict[str, object], key: str) -> str:
+    """The rate ``key`` as a multiple of tracr's jitted model, where there are both."""
+    tracr, rate = row.get("tracr_jitted_inputs_per_s"), row.get(key)
+    if not isinstance(tracr, (int, float)) or not isinstance(rate, (int, float)):
+        return "-"
+    return f"{rate / tracr:.2f}x"
+
+
+def _run_breakdown(rows: list[dict[str, object]]) -> list[str]:
+    """Where one ``run()`` call's CPU time goes (one thread; each part timed on its own, the
+    rest is reading the outputs, the mean checks and decoding), and the warm-up of
+    torch.compile."""
+    timed = [row for row in rows if "encode_cpu_ms" in row]
+    if not timed:
+        return []
+    lines = [
+        "One `run()` call on one thread, by part, in CPU milliseconds (medians, each part timed "
+        "on its own; the rest is reading the outputs' directions, the mean checks and "
+        "decoding), and the wall seconds of `torch.compile`'s first call on the plan:",
+        "",
+        "| program | run() ms | encode ms | plan forward ms | rest ms | torch.compile warm-up s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in timed:
+        warm_up = row.get("compile_warm_up_s")
+        shown = f"{warm_up:.1f}" if isinstance(warm_up, float) else "-"
+        lines.append(
+            f"| {row['program']} | {row['run_cpu_ms_1_thread']:.2f} | {row['encode_cpu_ms']:.2f} "
+            f"| {row['plan_cpu_ms']:.2f} | {row['rest_cpu_ms']:.2f} | {shown} |"
+        )
+    return [*lines, ""]
 
 
 def _when(section: dict[str, object]) -> str:

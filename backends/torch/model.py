@@ -10,6 +10,7 @@ the nearest value of the output's exact value set. Everything runs in float32.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from torch import nn
 
 from rasp_ir.api import RaspError, Value, describe_value, model_html, value_key
 from rasp_ir.backends.torch.fast_forward import ForwardPlan, final_residual, plan_forward
+from rasp_ir.backends.torch.heap import keep_temporaries_on_heap
 from rasp_ir.backends.torch.threads import small_work_threads
 from rasp_ir.backends.torch.token_codes import TokenNumbers
 
@@ -111,6 +113,7 @@ class CompiledTransformer(nn.Module):
         """The forward plan (:mod:`.fast_forward`), rebuilt when a weight has changed."""
         versions = tuple(p._version for p in self._parameters.values() if p is not None)
         if self._plan is None or self._plan[0] != versions:
+            keep_temporaries_on_heap()
             with torch.inference_mode():
                 self._plan = (versions, plan_forward(self))
         return self._plan[1]
@@ -171,20 +174,20 @@ class CompiledTransformer(nn.Module):
 
     def encode(self, inputs: Sequence[Sequence[Value]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (sink first, the program's BOS next when it has one) and lengths."""
-        content = list(map(len, inputs))
-        longest = max(content, default=0)
+        content = np.fromiter(map(len, inputs), dtype=np.int64, count=len(inputs))
+        longest = int(content.max(initial=0))
         if longest > self.info.max_len:
-            b = next(b for b, n in enumerate(content) if n > self.info.max_len)
+            b = int(np.argmax(content > self.info.max_len))
             raise RaspError.single(
                 "input-length",
                 f"example {b} has {content[b]} tokens, more than max_len {self.info.max_len}",
             )
         numbers = self._token_numbers()
-        count = sum(content)
+        count = int(content.sum())
         found = torch.from_numpy(numbers.numbers(inputs, count))
         if bool((found < 0).any()):
             _raise_input_token(inputs, numbers.index)
-        content_lengths = torch.tensor(content, dtype=torch.long)
+        content_lengths = torch.from_numpy(content)
         if count == len(inputs) * longest:
             return self.token_ids(found.reshape(len(inputs), longest), content_lengths)
         positions = torch.arange(longest)[None, :]
@@ -239,17 +242,20 @@ class CompiledTransformer(nn.Module):
             if trace:
                 final, residuals, patterns = self.forward(ids, lengths, trace=True)
 
-                def read(dims: Sequence[int]) -> torch.Tensor:
+                def columns(dims: tuple[int, ...]) -> torch.Tensor:
                     return final[:, 1:, list(dims)]
 
             else:
                 plan = self.forward_plan()
                 rows = final_residual(plan, ids, lengths)
 
-                def read(dims: Sequence[int]) -> torch.Tensor:
+                def columns(dims: tuple[int, ...]) -> torch.Tensor:
                     return plan.read(rows, dims, ids)
 
                 residuals, patterns = [], []
+            # A mean check reads the directions of the output it averages into: each set of
+            # dimensions is read once, for the check and the decoder both.
+            read = functools.cache(columns)
             for check in self.info.mean_checks:
                 _refuse_mixed_mean(check, read(check.dims), lengths)
             outputs = {
@@ -295,14 +301,13 @@ def decoded_indices(
             _check_onehot(decoder, read, lengths)
         if read.shape[-1] == 0:
             return [None], torch.zeros(read.shape[:2], dtype=torch.long)
-        # The first largest direction, as argmax takes it; max also gives the largest value, and
-        # costs less than argmax over a few directions.
-        top, indices = read.max(dim=-1)
+        directions = _directions_first(read)
+        top = directions.amax(dim=0)
         if decoder.undefined:
             # The undefined direction reads 1/2 and comes last: it wins below 1/2 only.
-            indices[top < 0.5] = len(defined)
+            top.clamp_(min=0.5)
             defined.append(None)
-        return defined, indices
+        return defined, _first_reaching(directions, top)
     numbers = torch.tensor([float(v) for v in decoder.values], dtype=torch.float64)  # type: ignore[arg-type]
     # The values are sorted: the nearest one is a neighbour of the insertion point, which keeps
     # memory at batch x length even for value sets of hundreds of thousands of numbers.
@@ -354,8 +359,34 @@ def mixed_means(check: MeanCheck, read: torch.Tensor, lengths: torch.Tensor) -> 
     if not check.dims:
         return torch.zeros(read.shape[:2], dtype=torch.bool)
     tolerance = 1.0 / (2 * (read.shape[1] + 1) + 2)
-    mixed = ((read > tolerance) & (read < 1 - tolerance)).any(dim=-1)
-    return mixed & _valid(lengths, read.shape[1])
+    # (v - t)(1 - t - v) > 0 exactly where t < v < 1 - t once v is clamped to [t, 1 - t]: a
+    # float32 difference of two distinct floats is non-zero with the right sign, and the
+    # product of two such differences stays far above float32's smallest normal number.
+    inside = _directions_first(read).clamp(tolerance, 1 - tolerance)
+    depth = (inside - tolerance).mul_((1 - tolerance) - inside).amax(dim=0)
+    return (depth > 0) & _valid(lengths, read.shape[1])
+
+
+def _directions_first(read: torch.Tensor) -> torch.Tensor:
+    """``read`` (batch x positions x directions) as directions x batch x positions: for a
+    :meth:`ForwardPlan.read` a contiguous tensor, whose reductions over directions add whole
+    rows at a time."""
+    return read.permute(2, 0, 1)
+
+
+def _first_reaching(directions: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+    """The first direction equal to ``top`` at each position (``directions``: directions x
+    batch x positions), or the number of directions where none is.
+
+    ``sign(d - top) + 1`` is 1 exactly where ``d == top`` (a float difference is 0 only
+    between equal floats) and 0 below it; each hit is weighted by a rank that falls from the
+    first direction to the last, so the largest weight is the first hit. Float arithmetic
+    only: over 26 directions x 8,000 positions on one CPU thread this takes a third of the
+    time of ``max`` with indices, which writes its indices one position at a time."""
+    count = directions.shape[0]
+    ranks = torch.arange(count, 0, -1, dtype=directions.dtype).reshape(count, 1, 1)
+    hits = (directions - top).sign_().add_(1).mul_(ranks)
+    return count - hits.amax(dim=0).long()
 
 
 def _valid(lengths: torch.Tensor, width: int) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "everyday_paths.py"
 TINY = ["--calls", "20", "--naive-inputs", "5", "--repeats", "1", "--torch-batch", "20"]
+NO_COMPILE = "--no-torch-compile"
 
 
 def _script() -> ModuleType:
@@ -35,7 +36,7 @@ def _run(tmp_path: Path, sections: list[str], *extra: str) -> dict[str, object]:
 
 
 def test_in_process_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    report = _run(tmp_path, ["one_input", "torch_models"], "--length", "4")
+    report = _run(tmp_path, ["one_input", "torch_models"], "--length", "4", NO_COMPILE)
     one, models = report["one_input"], report["torch_models"]
     assert isinstance(one, dict) and isinstance(models, dict)
     assert [row["program"] for row in one["rows"]] == ["sort", "hist", "reverse"]
@@ -45,6 +46,19 @@ def test_in_process_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "## One input per call (load average " in markdown
     assert "## rasp run" not in markdown
     assert markdown in capsys.readouterr().out
+    for row in models["rows"]:
+        assert row["encode_cpu_ms"] > 0 and row["plan_cpu_ms"] > 0
+        assert "compiled_plan_inputs_per_s_1_thread" not in row
+    assert "| program | run() ms | encode ms | plan forward ms | rest ms |" in markdown
+
+
+@pytest.mark.slow
+def test_the_forward_plan_under_torch_compile(tmp_path: Path) -> None:
+    report = _run(tmp_path, ["torch_models"], "--length", "3")
+    models = report["torch_models"]
+    assert isinstance(models, dict)
+    for row in models["rows"]:
+        assert row["compiled_plan_inputs_per_s_1_thread"] > 0 and row["compile_warm_up_s"] > 0
 
 
 @pytest.mark.slow
@@ -60,7 +74,7 @@ def test_command_sections(tmp_path: Path) -> None:
 
 
 def test_sections_left_out_keep_their_previous_results(tmp_path: Path) -> None:
-    first = _run(tmp_path, ["torch_models"], "--length", "3")
+    first = _run(tmp_path, ["torch_models"], "--length", "3", NO_COMPILE)
     second = _run(tmp_path, ["one_input"], "--length", "3")
     assert second["torch_models"] == first["torch_models"]
     assert isinstance(second["one_input"], dict)

@@ -11,7 +11,12 @@ import pytest
 import torch
 
 from rasp_ir.backends.torch import compile_program, fast_forward
-from rasp_ir.backends.torch.fast_forward import AttentionStep, final_residual, plan_steps
+from rasp_ir.backends.torch.fast_forward import (
+    Attention,
+    AttentionStep,
+    final_residual,
+    plan_steps,
+)
 from rasp_ir.backends.torch.mlp import RAMP_TOLERANCE
 from rasp_ir.backends.torch.threads import SMALL_WORK, small_work_threads
 from tests.backends.torch.helpers import EXAMPLES, ROOT, all_inputs, example, mismatches
@@ -27,7 +32,11 @@ def test_the_plan_computes_the_full_residual(path: Path) -> None:
     with torch.inference_mode():
         full, _, _ = model.forward(ids, lengths)
         planned = plan.read(final_residual(plan, ids, lengths), plan.rows, ids)
-    assert torch.allclose(planned, full[:, 1:, list(plan.rows)], atol=RAMP_TOLERANCE, rtol=1e-6)
+    # At the inputs' positions; padding positions hold off-grid values that steep ramps
+    # amplify, and nothing reads them.
+    valid = torch.arange(planned.shape[1])[None, :] < lengths[:, None] - 1
+    expected = full[:, 1:, list(plan.rows)][valid]
+    assert torch.allclose(planned[valid], expected, atol=RAMP_TOLERANCE, rtol=1e-6)
     inputs = all_inputs(prog, 4)
     assert model.run(inputs).outputs == model.run(inputs, trace=True).outputs
 
@@ -59,7 +68,29 @@ def test_a_run_keeps_only_the_rows_read_after_the_tabulated_first_layer() -> Non
     plan = model.forward_plan()
     pairs = [d for d, label in enumerate(model.residual_labels) if label.startswith("before_me")]
     assert pairs and not set(pairs) & set(plan.rows)
-    assert plan.table is not None and plan.first is not None and plan.first.scores is not None
+    first = plan.steps[0]
+    assert plan.table is not None and isinstance(first, Attention) and first.scores is not None
+
+
+def test_projections_of_unwritten_rows_are_looked_up_and_their_rows_left_out() -> None:
+    # sort_unique's second attention selects keys by the target the MLP writes, so its keys
+    # are computed; its queries read the indices and its values the tokens, which no sublayer
+    # of the run writes, so both are tabulated (the values with the output projection folded
+    # in), and a run holds neither the indices nor the tokens. The queries depend on the
+    # position alone, so the scores are one product of them with the keys.
+    prog = example(ROOT / "examples" / "sort_unique.rasp", max_len=5, vocab_size=5)
+    model = compile_program(prog)
+    plan = model.forward_plan()
+    second = plan.steps[-1]
+    assert isinstance(second, Attention)
+    assert second.keys.table is None and len(second.keys.reads)
+    assert second.queries.table is not None and second.values.table is not None
+    assert second.scores is None and second.out is None
+    assert second.query_positions is not None and second.key_positions is None
+    labels = [model.residual_labels[d] for d in plan.rows]
+    assert not [label for label in labels if label.startswith(("tokens", "indices"))], labels
+    inputs = all_inputs(prog, 5)
+    assert model.run(inputs).outputs == model.run(inputs, trace=True).outputs
 
 
 @pytest.mark.parametrize("limit", ["MAX_ROW_TABLE", "MAX_SCORE_TABLE"])
@@ -73,8 +104,10 @@ def test_untabulated_plans_give_the_same_outputs(
     monkeypatch.setattr(fast_forward, limit, 0)
     model = compile_program(prog)
     plan = model.forward_plan()
-    assert (plan.table is None) if limit == "MAX_ROW_TABLE" else (plan.first is not None)
-    assert plan.first is None or plan.first.scores is None
+    attention = [step for step in plan.steps if isinstance(step, Attention)]
+    assert (plan.table is None) == (limit == "MAX_ROW_TABLE")
+    assert attention and all(step.scores is None for step in attention)
+    assert (attention[0].queries.table is None) == (limit == "MAX_ROW_TABLE")
     assert model.run(inputs).outputs == tabulated
 
 
@@ -101,3 +134,38 @@ def test_small_work_runs_on_one_thread_and_restores_the_count() -> None:
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("magnitude", [50.0, 300.0], ids=["within-exp-range", "shifted-at-run"])
+def test_attention_weights_are_softmax_with_blocked_keys_at_zero(magnitude: float) -> None:
+    generator = torch.Generator().manual_seed(0)
+    scores = (torch.rand(64, 2, 6, 6, generator=generator) * 2 - 1) * magnitude
+    blocked = torch.rand(64, 1, 6, 6, generator=generator) < 0.4
+    blocked[..., 0] = False  # the sink
+    expected = torch.softmax(scores.masked_fill(blocked, float("-inf")), dim=-1)
+    weights = fast_forward._exp_weights(scores.clone(), blocked, shifted=False)
+    got = weights / weights.sum(dim=-1, keepdim=True)
+    assert torch.allclose(got, expected, atol=1e-6, rtol=0)
+    assert not got.masked_select(blocked.expand_as(got)).any()
+
+
+def test_score_tables_are_shifted_only_where_exp_stays_in_range() -> None:
+    near = torch.tensor([[[30.0, 40.0, -200.0], [70.0, 3.0, 1.0], [0.0, 0.0, 0.0]]])
+    shifted, done = fast_forward._shifted_scores(near)
+    assert done
+    assert torch.equal(shifted.amax(dim=-1), torch.zeros(1, 3))
+    assert float(shifted.amin()) >= -fast_forward.EXP_FLOOR
+    # Each row keeps its entries within NEGLIGIBLE of the sink's (column 0) as they were.
+    assert shifted[0, 0, 1] - shifted[0, 0, 0] == 10.0
+    assert shifted[0, 0, 2] == shifted[0, 0, 0] - fast_forward.NEGLIGIBLE
+    far = torch.tensor([[[-30.0, 0.0], [0.0, 0.0]]])
+    unshifted, done = fast_forward._shifted_scores(far)
+    assert not done and torch.equal(unshifted, far)
+
+
+def test_writes_to_rows_apart_add_like_consecutive_ones() -> None:
+    values = torch.arange(6.0).reshape(3, 2)
+    for rows in ([1, 2, 3], [0, 2, 3]):
+        x = torch.ones(5, 2)
+        fast_forward._add_rows(x, torch.tensor(rows), values)
+        assert torch.equal(x, torch.ones(5, 2).index_add_(0, torch.tensor(rows), values))
