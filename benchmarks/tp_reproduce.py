@@ -34,9 +34,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,17 +49,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.recording import RESULTS, machine, uptime  # noqa: E402
-from rasp_ir.api import write_text_atomically  # noqa: E402
-from rasp_ir.diagnostics import RaspError  # noqa: E402
+from benchmarks.tp_protocol import run_protocol  # noqa: E402
+from benchmarks.tp_protocol_table import PROTOCOL_TASKS, paper_accuracy  # noqa: E402
+from benchmarks.tp_runs import commit, lift_certified, processes  # noqa: E402
+from rasp_ir.api import RaspError, write_text_atomically  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import (  # noqa: E402
-    PAPER_ACCURACY,
     PAPER_ARCHITECTURES,
     PAPER_GRID,
     Architecture,
     TrainConfig,
     paper_epochs,
 )
-from rasp_ir.frontends.transformer_programs.lift import lift_run  # noqa: E402
+from rasp_ir.frontends.transformer_programs.population_folder import parse_seeds  # noqa: E402
+from rasp_ir.frontends.transformer_programs.recipes import RECIPE_NAMES  # noqa: E402
 from rasp_ir.frontends.transformer_programs.tasks import RASP_TASKS  # noqa: E402
 from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
     default_architecture,
@@ -69,7 +69,6 @@ from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
     train,
 )
 
-SWEEP_TIMEOUT = datetime.timedelta(days=7)
 PAPER_DATASET_SIZE = TrainConfig().dataset_size
 
 
@@ -87,8 +86,31 @@ def architecture_argument(text: str) -> Architecture:
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="+", default=list(RASP_TASKS), choices=RASP_TASKS)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument(
+        "--protocol",
+        choices=["paper"],
+        help="the paper's whole protocol on populations: every task at every grid "
+        "configuration x the seeds, selected by validation, lifted (benchmarks/tp_protocol.py)",
+    )
+    parser.add_argument(
+        "--recipe",
+        nargs="+",
+        choices=RECIPE_NAMES,
+        help="with --protocol: the training recipes to run (default: paper)",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=PROTOCOL_TASKS,
+        help="default: the Table 1 tasks (with --protocol: and induction)",
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=seeds_argument,
+        metavar="SEEDS",
+        help="seeds, ranges or lists: 0 1 2, 0-4, 0-3,7 (default: 0; with --protocol: 0-4)",
+    )
     configurations = parser.add_mutually_exclusive_group()
     configurations.add_argument(
         "--architectures",
@@ -113,7 +135,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dataset-size", type=int, default=PAPER_DATASET_SIZE)
     parser.add_argument("--exhaustive-limit", type=int, default=2_000)
     parser.add_argument("--fuzz", type=int, default=200)
-    parser.add_argument("--runs", type=Path, help="keep run folders here (default: a temp dir)")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        help="keep run folders here (default: a temp dir; with --protocol: runs/tp_protocol, "
+        "where an interrupted protocol resumes)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (these models are small: 1)"
@@ -130,7 +157,33 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="add the invocations recorded in other results files (runs made in parallel, on "
         "other machines) to this one, then re-render; trains nothing",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    beyond = {"--grid": args.grid, "--clip-grad-norm": args.clip_grad_norm, "--merge": args.merge}
+    if args.protocol and any(beyond.values()):
+        given = ", ".join(name for name, value in beyond.items() if value)
+        parser.error(f"--protocol trains the paper's grid with recipes: {given} does not apply")
+    if args.recipe and not args.protocol:
+        parser.error("--recipe goes with --protocol paper")
+    seeds = [
+        seed
+        for group in args.seeds or [(0, 1, 2, 3, 4) if args.protocol else (0,)]
+        for seed in group
+    ]
+    if len(set(seeds)) != len(seeds):
+        parser.error(f"--seeds names a seed twice: {seeds}")
+    args.seeds = seeds
+    args.tasks = args.tasks or list(PROTOCOL_TASKS if args.protocol else RASP_TASKS)
+    args.recipe = args.recipe or ["paper"]
+    return args
+
+
+def seeds_argument(text: str) -> tuple[int, ...]:
+    """Seeds as ``--seeds`` of ``rasp tp train`` reads them (``3``, ``0-4``, ``0-3,7``);
+    ``ArgumentTypeError`` naming the problem otherwise."""
+    try:
+        return parse_seeds(text)
+    except RaspError as error:
+        raise argparse.ArgumentTypeError(error.diagnostics[0].message) from None
 
 
 def architectures(task: str, args: argparse.Namespace) -> list[Architecture]:
@@ -168,12 +221,13 @@ def run_one(
         "sizes": result.sizes,
         "test_accuracy": result.accuracy["test"],
         "val_accuracy": result.accuracy["val"],
-        "paper_accuracy": PAPER_ACCURACY[task] / 100,
+        "paper_accuracy": paper_accuracy(task) / 100,
         "seconds_per_epoch": result.seconds_per_epoch,
         "train_seconds": time.perf_counter() - began,
     }
     began = time.perf_counter()
-    row.update(_lifted(run_dir, "model", args))
+    limits = (args.exhaustive_limit, args.fuzz)
+    row.update(lift_certified(run_dir, "model", run_dir / "program.rasp", *limits))
     row["lift_seconds"] = time.perf_counter() - began
     if result.best_accuracy is not None:
         row.update(
@@ -184,30 +238,11 @@ def run_one(
         if result.best_epoch == settings.epochs:  # the final model itself
             row.update(best_agreement=row["agreement"], best_program_lines=row["program_lines"])
         else:
-            lifted = _lifted(run_dir, "best", args)
+            lifted = lift_certified(run_dir, "best", run_dir / "program-best.rasp", *limits)
             row.update(
                 best_agreement=lifted["agreement"], best_program_lines=lifted["program_lines"]
             )
     return row
-
-
-def _lifted(run_dir: Path, which: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Lift and certify checkpoint ``which`` of a run; its program goes next to it (``program.rasp``
-    for the final model, ``program-best.rasp`` for the best-validation epoch)."""
-    try:
-        lifted = lift_run(run_dir, args.exhaustive_limit, args.fuzz, which=which)
-    except RaspError as error:
-        return {"agreement": None, "program_lines": None, "lift_error": str(error)}
-    certificate = lifted.certificate
-    name = "program.rasp" if which == "model" else f"program-{which}.rasp"
-    (run_dir / name).write_text(lifted.text, encoding="utf-8")
-    details = certificate.details
-    return {
-        "agreement": certificate.agreement,
-        "positions_compared": certificate.positions_compared,
-        "program_lines": details["program_lines"],
-        "pruned": len(details["lifting"]["pruned"]),
-    }
 
 
 def _architecture(row: dict[str, Any]) -> str:
@@ -500,18 +535,11 @@ def _target(task: str, gap: float) -> str:
     return "met" if gap >= -1 else "NOT met"
 
 
-def _commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
-    except OSError:
-        return None
-    return done.stdout.strip() or None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
+    command = shlex.join(["python", "benchmarks/tp_reproduce.py", *(argv or sys.argv[1:])])
+    if args.protocol:
+        return run_protocol(args, command)
     results_json = args.results / "tp_reproduce.json"
     meta = json.loads(results_json.read_text()) if results_json.exists() else {"runs": []}
     args.results.mkdir(parents=True, exist_ok=True)
@@ -525,7 +553,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     known.add((run["command"], run.get("date")))
         write_text_atomically(results_json, json.dumps(meta, indent=2) + "\n")
     elif not args.render:
-        command = shlex.join(["python", "benchmarks/tp_reproduce.py", *(argv or sys.argv[1:])])
         run = sweep(args, command)
         if run is None:
             return 0
@@ -535,23 +562,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _processes() -> tuple[int, int]:
-    """This process's rank and the number of processes (torchrun's, else 0 and 1)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world > 1 and not dist.is_initialized():
-        # the processes only meet once every run is done: wait as long as a sweep may take
-        dist.init_process_group("gloo", timeout=SWEEP_TIMEOUT)
-    return rank, world
-
-
 def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     """Train, lift and certify every (task, configuration, seed): the invocation's record.
 
     Under torchrun each process takes every WORLD_SIZE-th run (trained on its own, not data
     parallel) and process 0 gathers the rows, in the order one process would have made them;
     the other processes return None."""
-    rank, world = _processes()
+    rank, world = processes()
     torch.set_num_threads(args.threads)
     load_before = uptime()
     jobs = [
@@ -578,7 +595,7 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     return {
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": commit(),
         "machine": machine(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
