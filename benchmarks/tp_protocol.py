@@ -131,8 +131,8 @@ def _refuse_other_settings(
 
 def train_unit(unit: Unit, run_dir: Path, start: int, threads: int) -> dict[str, Any]:
     """Train ``unit`` into ``run_dir`` from epoch ``start`` (resuming its ``last`` checkpoint
-    when past 0); the session (epochs, wall seconds, seconds generating data) is added to the
-    folder's sessions file and returned."""
+    when past 0); the session (epochs, wall seconds, the optimiser steps' seconds, seconds
+    generating data) is added to the folder's sessions file and returned."""
     load = load_averages()
     began = time.perf_counter()
     data = make_data(unit.task, unit.settings.dataset_size, unit.settings.seed)
@@ -154,6 +154,7 @@ def train_unit(unit: Unit, run_dir: Path, start: int, threads: int) -> dict[str,
     session = {
         "epochs": [start, result.epochs],
         "seconds": seconds,
+        "step_seconds": _step_seconds(run_dir, start, result.epochs),
         "data_seconds": data_seconds,
         "threads": threads,
         "load_before": load,
@@ -169,6 +170,13 @@ def train_unit(unit: Unit, run_dir: Path, start: int, threads: int) -> dict[str,
         flush=True,
     )
     return session
+
+
+def _step_seconds(run_dir: Path, start: int, end: int) -> float:
+    """The seconds the optimiser steps of epochs ``start + 1`` to ``end`` took (``metrics.json``:
+    training only, without the per-epoch validation, saving and final evaluation)."""
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    return float(sum(row["seconds"] for row in metrics["epochs"] if start < row["epoch"] <= end))
 
 
 def _sessions(run_dir: Path) -> list[dict[str, Any]]:
