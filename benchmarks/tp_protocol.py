@@ -63,7 +63,7 @@ def run_protocol(args: argparse.Namespace, command: str) -> int:
     for index in share_out(costs, world)[rank]:
         start = started[index]
         if start is not None:
-            train_unit(units[index], runs / units[index].folder, start, args.threads)
+            train_unit(units[index], runs / units[index].folder, start, args.threads, rank)
     if world > 1:
         dist.barrier()  # every unit is trained
         dist.destroy_process_group()
@@ -129,10 +129,13 @@ def _refuse_other_settings(
         )
 
 
-def train_unit(unit: Unit, run_dir: Path, start: int, threads: int) -> dict[str, Any]:
+def train_unit(
+    unit: Unit, run_dir: Path, start: int, threads: int, rank: int = 0
+) -> dict[str, Any]:
     """Train ``unit`` into ``run_dir`` from epoch ``start`` (resuming its ``last`` checkpoint
-    when past 0); the session (epochs, wall seconds, the optimiser steps' seconds, seconds
-    generating data) is added to the folder's sessions file and returned."""
+    when past 0) in process ``rank``; the session (epochs, wall seconds, the optimiser steps'
+    seconds, seconds generating data, the process) is added to the folder's sessions file and
+    returned."""
     load = load_averages()
     began = time.perf_counter()
     data = make_data(unit.task, unit.settings.dataset_size, unit.settings.seed)
@@ -157,6 +160,7 @@ def train_unit(unit: Unit, run_dir: Path, start: int, threads: int) -> dict[str,
         "step_seconds": _step_seconds(run_dir, start, result.epochs),
         "data_seconds": data_seconds,
         "threads": threads,
+        "rank": rank,
         "load_before": load,
         "load_after": load_averages(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
