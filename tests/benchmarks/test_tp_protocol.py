@@ -30,7 +30,9 @@ from rasp_ir.api import RaspError
 from rasp_ir.frontends.transformer_programs.config import PAPER_GRID, Architecture
 from rasp_ir.frontends.transformer_programs.population_train import train_population
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_reproduce.py"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "tp_reproduce.py"
+README_COMMAND = "python benchmarks/tp_reproduce.py --protocol paper --tasks hist"
 TINY = ["--protocol", "paper", "--tasks", "hist", "--seeds", "0-1", "--dataset-size", "200"]
 TINY += ["--exhaustive-limit", "20", "--fuzz", "5"]
 
@@ -188,16 +190,18 @@ def _population_metrics(run_dir: Path) -> list[tuple[str, int, float, float]]:
     return found
 
 
-def test_a_tiny_protocol_selects_lifts_and_skips_finished_units_when_run_again(
+def test_the_readme_protocol_selects_lifts_and_trains_nothing_when_run_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [line for line in readme.splitlines() if line.startswith(README_COMMAND)]
+    args = line.split()[2:]
+    monkeypatch.chdir(tmp_path)
     script = _script()
-    args = [*TINY, "--epochs", "1", "--architectures", "2/4/2", "2/2/2"]
-    args += ["--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "results")]
     assert script.main(args) == 0
-    results = json.loads((tmp_path / "results" / "tp_protocol.json").read_text())
+    results = json.loads((tmp_path / "runs" / "protocol-results" / "tp_protocol.json").read_text())
     entry = results["recipes"]["paper"]["hist"]
-    metrics = _population_metrics(tmp_path / "runs")
+    metrics = _population_metrics(tmp_path / "runs" / "protocol")
     assert len(metrics) == 4
     best = max(metrics, key=lambda m: m[2])  # the first of equals, in the grid's order
     assert (entry["selected"]["architecture"], entry["selected"]["seed"]) == best[:2]
@@ -206,7 +210,7 @@ def test_a_tiny_protocol_selects_lifts_and_skips_finished_units_when_run_again(
     tests = [100 * m[3] for m in metrics]
     assert task_distribution(entry) == Distribution.of([m[3] for m in metrics], 100.0)
     assert task_distribution(entry).median == statistics.median(tests)
-    report = (tmp_path / "results" / "tp_protocol.md").read_text()
+    report = (tmp_path / "runs" / "protocol-results" / "tp_protocol.md").read_text()
     assert f"| hist | 100.00 | {best[0]}, {best[1]} |" in report
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
@@ -214,7 +218,7 @@ def test_a_tiny_protocol_selects_lifts_and_skips_finished_units_when_run_again(
 
     monkeypatch.setattr(tp_protocol, "train_population", refuse)
     assert script.main(args) == 0
-    again = json.loads((tmp_path / "results" / "tp_protocol.json").read_text())
+    again = json.loads((tmp_path / "runs" / "protocol-results" / "tp_protocol.json").read_text())
     assert again["recipes"]["paper"]["hist"]["units"] == entry["units"]
 
 
