@@ -316,5 +316,15 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     }
 
 
+def _main_or_error() -> int:
+    """:func:`main`, with a user's error (a run folder trained with other settings, say)
+    printed as the CLI prints it, exit status 1, no traceback."""
+    try:
+        return main()
+    except RaspError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_or_error())

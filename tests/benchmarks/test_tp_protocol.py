@@ -246,16 +246,21 @@ def test_an_interrupted_unit_resumes_from_its_last_epoch(
     assert [session["epochs"] for session in sessions] == [[1, 2]]
 
 
-def test_a_unit_folder_trained_with_other_settings_is_refused(tmp_path: Path) -> None:
+def test_a_unit_folder_trained_with_other_settings_is_reported_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (unit,) = plan_units(["paper"], ["hist"], [0, 1], [Architecture.split(2, 2, 2)], 1, 200)
     run_dir = tmp_path / unit.folder
     train_population("hist", run_dir, unit.seeds, unit.arch, unit.settings)
-    assert tp_protocol.epochs_started(run_dir, unit) is None
+    assert tp_protocol.epochs_started(run_dir, unit) is None  # finished: not trained again
     population = json.loads((run_dir / "population.json").read_text())
     population["train"]["lr"] = 0.5
     (run_dir / "population.json").write_text(json.dumps(population))
-    with pytest.raises(RaspError, match="trained with other settings or seeds"):
-        tp_protocol.epochs_started(run_dir, unit)
+    args = [*TINY, "--epochs", "1", "--architectures", "2/2/2", "--runs", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args, "--results", str(tmp_path / "out")])
+    assert _script()._main_or_error() == 1
+    error = capsys.readouterr().err
+    assert "trained with other settings or seeds" in error and "Traceback" not in error
 
 
 @pytest.mark.parametrize(
