@@ -84,30 +84,32 @@ def unit_distribution(unit: dict[str, Any], paper: float) -> Distribution:
     return Distribution.of([member["test"] for member in unit["members"]], paper)
 
 
-def seconds_per_epoch(unit: dict[str, Any]) -> float:
+def timed_epochs(unit: dict[str, Any]) -> int:
+    """The epochs the unit's recorded sessions trained (0 when it was only finished after
+    being stopped past its last epoch: nothing to time)."""
+    return sum(session["epochs"][1] - session["epochs"][0] for session in unit["sessions"])
+
+
+def seconds_per_epoch(unit: dict[str, Any]) -> float | None:
     """The unit's measured wall seconds per epoch (every member together), over every session
-    that trained it: training, per-epoch validation, saving and final evaluation."""
-    seconds = sum(session["seconds"] for session in unit["sessions"])
-    epochs = sum(session["epochs"][1] - session["epochs"][0] for session in unit["sessions"])
-    return seconds / epochs if epochs else 0.0
+    that trained it: training, per-epoch validation, saving and final evaluation; None when no
+    epoch was timed."""
+    epochs = timed_epochs(unit)
+    return sum(session["seconds"] for session in unit["sessions"]) / epochs if epochs else None
 
 
 def estimated_seconds(unit: dict[str, Any]) -> tuple[float, float]:
-    """The unit's wall time at the protocol's epochs, from below and from above: its data
-    generation plus either its optimiser steps' seconds per epoch times the protocol's epochs
-    and the rest of a session's time once (per-epoch validation counted once: a little low), or
-    its wall seconds per epoch times the protocol's epochs (the final evaluation counted every
-    epoch: high when few epochs were measured)."""
+    """The wall time of a unit with timed epochs at the protocol's epochs, from below and from
+    above: its data generation plus either its optimiser steps' seconds per epoch times the
+    protocol's epochs and the rest of a session's time once (per-epoch validation counted
+    once: a little low), or its wall seconds per epoch times the protocol's epochs (the final
+    evaluation counted every epoch: high when few epochs were measured)."""
     sessions = unit["sessions"]
-    if not sessions:
-        return 0.0, 0.0
-    epochs = sum(s["epochs"][1] - s["epochs"][0] for s in sessions)
+    epochs = timed_epochs(unit)
     steps = sum(float(s["step_seconds"]) for s in sessions)
     wall = sum(float(s["seconds"]) for s in sessions)
     data = statistics.mean(float(s["data_seconds"]) for s in sessions)
     target = int(unit["protocol_epochs"])
-    if not epochs:
-        return data, data
     low = data + steps / epochs * target + (wall - steps) / len(sessions)
     return low, data + wall / epochs * target
 
@@ -122,7 +124,8 @@ def estimate_line(recipe: str, entries: dict[str, dict[str, Any]]) -> str:
     """One recipe's estimate of the whole protocol's wall time at the paper's epochs, from the
     units measured (:func:`estimated_seconds`, low to high), for one process and for two (the
     deterministic split; the lifts after it)."""
-    units = [unit for entry in entries.values() for unit in entry["units"]]
+    every = [unit for entry in entries.values() for unit in entry["units"]]
+    units = [unit for unit in every if timed_epochs(unit)]
     bounds = [estimated_seconds(unit) for unit in units]
     lifts = sum(entry["lift"]["seconds"] for entry in entries.values())
     epochs = sorted({unit["protocol_epochs"] for unit in units})
@@ -140,6 +143,9 @@ def estimate_line(recipe: str, entries: dict[str, dict[str, Any]]) -> str:
         f"- `{recipe}`: {len(units)} of the whole protocol's {UNITS_PER_RECIPE} populations "
         f"measured; at {' and '.join(map(str, epochs))} epochs they take {', '.join(walls)}"
     )
+    untimed = len(every) - len(units)
+    if untimed:
+        line += f"; {untimed} more trained but without a timed epoch (resumed after their last)"
     if missing:
         line += f" (not measured, not counted: {', '.join(missing)})"
     return line + "."
@@ -147,6 +153,10 @@ def estimate_line(recipe: str, entries: dict[str, dict[str, Any]]) -> str:
 
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 360 else f"{seconds / 60:.1f} min"
+
+
+def _seconds(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.2f}"
 
 
 def _span(low: float, high: float) -> str:
@@ -254,7 +264,7 @@ def recipe_sections(recipe: str, entries: dict[str, dict[str, Any]]) -> list[str
                 f"| {entry['task']} | {unit['architecture']} "
                 f"| {seeds_text([m['seed'] for m in unit['members']])} | {' | '.join(cells)} "
                 f"| {best['seed']}, {100 * best['val']:.2f}, {100 * best['test']:.2f} "
-                f"| {diverged} | {seconds_per_epoch(unit):.2f} |"
+                f"| {diverged} | {_seconds(seconds_per_epoch(unit))} |"
             )
     return lines
 

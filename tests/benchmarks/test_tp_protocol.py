@@ -166,6 +166,14 @@ def test_the_estimate_scales_each_population_to_the_protocols_epochs() -> None:
     # two sessions: data 2 on average, steps 3 s/epoch, the other 4 s over 2 sessions
     assert estimated_seconds(KNOWN[1]) == (754.0, 1252.0)
     line = estimate_line("paper", {"hist": _entry(KNOWN)})
+    # a unit stopped past its last epoch and only finished later has no epoch to time
+    late = _unit("3/4/2", [_member(0, 0.1, 0.1)], [_session((2, 2), 30.0, 0.0, 1.0)])
+    with_late = estimate_line("paper", {"hist": _entry([*KNOWN, late])})
+    untimed = "; 1 more trained but without a timed epoch (resumed after their last)"
+    assert with_late == line.replace(" (not measured", untimed + " (not measured")
+    assert "| hist | 3/4/2 | 0 | 10.00 | 10.00 | 0/1 (0%) | 0, 10.00, 10.00 | 0 | - |" in render(
+        {"recipes": {"paper": {"hist": _entry([*KNOWN, late])}}}
+    )
     # one process: 1003 + 754 + the lift's 10 s to 1251 + 1252 + 10; two: the larger share
     assert "2 of the whole protocol's 57 populations measured; at 250 epochs" in line
     assert "1 process 0.5 to 0.7 h, 2 processes 0.3 to 0.4 h" in line
@@ -210,8 +218,13 @@ def test_the_readme_protocol_selects_lifts_and_trains_nothing_when_run_again(
     tests = [100 * m[3] for m in metrics]
     assert task_distribution(entry) == Distribution.of([m[3] for m in metrics], 100.0)
     assert task_distribution(entry).median == statistics.median(tests)
-    report = (tmp_path / "runs" / "protocol-results" / "tp_protocol.md").read_text()
+    report_file = tmp_path / "runs" / "protocol-results" / "tp_protocol.md"
+    report = report_file.read_text()
     assert f"| hist | 100.00 | {best[0]}, {best[1]} |" in report
+    report_file.unlink()
+    render_only = ["--protocol", "paper", "--render", "--results", "runs/protocol-results"]
+    assert script.main(render_only) == 0
+    assert report_file.read_text() == report
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a finished unit was trained again")
