@@ -27,6 +27,10 @@ processes, each training its own models, and the first process records them all 
 invocation: ``torchrun --nproc-per-node 16 benchmarks/tp_reproduce.py --grid --seeds 0 1 2 3 4``.
 ``--render`` only re-renders the Markdown from the JSON; ``--merge FILE...`` adds the
 invocations recorded in other results files (parallel runs) and re-renders.
+
+``--protocol paper`` runs the paper's whole protocol on populations instead (every task at
+every grid configuration, one population per configuration whose members are ``--seeds``,
+default 0-4, with ``--recipe``; :mod:`benchmarks.tp_protocol`) and writes ``tp_protocol.md``.
 """
 
 from __future__ import annotations
@@ -34,9 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,26 +53,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.recording import RESULTS, machine, uptime  # noqa: E402
-from rasp_ir.api import write_text_atomically  # noqa: E402
-from rasp_ir.diagnostics import RaspError  # noqa: E402
+from benchmarks.tp_protocol import run_protocol  # noqa: E402
+from benchmarks.tp_protocol_table import PROTOCOL_TASKS, paper_accuracy  # noqa: E402
+from benchmarks.tp_reproduce_report import PAPER_DATASET_SIZE, markdown, render  # noqa: E402
+from benchmarks.tp_runs import commit, lift_certified, processes  # noqa: E402
+from rasp_ir.api import RaspError, write_text_atomically  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import (  # noqa: E402
-    PAPER_ACCURACY,
-    PAPER_ARCHITECTURES,
     PAPER_GRID,
     Architecture,
-    TrainConfig,
-    paper_epochs,
 )
-from rasp_ir.frontends.transformer_programs.lift import lift_run  # noqa: E402
+from rasp_ir.frontends.transformer_programs.population_folder import parse_seeds  # noqa: E402
+from rasp_ir.frontends.transformer_programs.recipes import RECIPE_NAMES  # noqa: E402
 from rasp_ir.frontends.transformer_programs.tasks import RASP_TASKS  # noqa: E402
 from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
     default_architecture,
     default_train_config,
     train,
 )
-
-SWEEP_TIMEOUT = datetime.timedelta(days=7)
-PAPER_DATASET_SIZE = TrainConfig().dataset_size
 
 
 def architecture_argument(text: str) -> Architecture:
@@ -87,8 +86,31 @@ def architecture_argument(text: str) -> Architecture:
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="+", default=list(RASP_TASKS), choices=RASP_TASKS)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument(
+        "--protocol",
+        choices=["paper"],
+        help="the paper's whole protocol on populations: every task at every grid "
+        "configuration x the seeds, selected by validation, lifted (benchmarks/tp_protocol.py)",
+    )
+    parser.add_argument(
+        "--recipe",
+        nargs="+",
+        choices=RECIPE_NAMES,
+        help="with --protocol: the training recipes to run (default: paper)",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=PROTOCOL_TASKS,
+        help="default: the Table 1 tasks (with --protocol: and induction)",
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=seeds_argument,
+        metavar="SEEDS",
+        help="seeds, ranges or lists: 0 1 2, 0-4, 0-3,7 (default: 0; with --protocol: 0-4)",
+    )
     configurations = parser.add_mutually_exclusive_group()
     configurations.add_argument(
         "--architectures",
@@ -113,7 +135,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dataset-size", type=int, default=PAPER_DATASET_SIZE)
     parser.add_argument("--exhaustive-limit", type=int, default=2_000)
     parser.add_argument("--fuzz", type=int, default=200)
-    parser.add_argument("--runs", type=Path, help="keep run folders here (default: a temp dir)")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        help="keep run folders here (default: a temp dir; with --protocol: runs/tp_protocol, "
+        "where an interrupted protocol resumes)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (these models are small: 1)"
@@ -130,7 +157,33 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="add the invocations recorded in other results files (runs made in parallel, on "
         "other machines) to this one, then re-render; trains nothing",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    beyond = {"--grid": args.grid, "--clip-grad-norm": args.clip_grad_norm, "--merge": args.merge}
+    if args.protocol and any(beyond.values()):
+        given = ", ".join(name for name, value in beyond.items() if value)
+        parser.error(f"--protocol trains the paper's grid with recipes: {given} does not apply")
+    if args.recipe and not args.protocol:
+        parser.error("--recipe goes with --protocol paper")
+    seeds = [
+        seed
+        for group in args.seeds or [(0, 1, 2, 3, 4) if args.protocol else (0,)]
+        for seed in group
+    ]
+    if len(set(seeds)) != len(seeds):
+        parser.error(f"--seeds names a seed twice: {seeds}")
+    args.seeds = seeds
+    args.tasks = args.tasks or list(PROTOCOL_TASKS if args.protocol else RASP_TASKS)
+    args.recipe = args.recipe or ["paper"]
+    return args
+
+
+def seeds_argument(text: str) -> tuple[int, ...]:
+    """Seeds as ``--seeds`` of ``rasp tp train`` reads them (``3``, ``0-4``, ``0-3,7``);
+    ``ArgumentTypeError`` naming the problem otherwise."""
+    try:
+        return parse_seeds(text)
+    except RaspError as error:
+        raise argparse.ArgumentTypeError(error.diagnostics[0].message) from None
 
 
 def architectures(task: str, args: argparse.Namespace) -> list[Architecture]:
@@ -168,12 +221,13 @@ def run_one(
         "sizes": result.sizes,
         "test_accuracy": result.accuracy["test"],
         "val_accuracy": result.accuracy["val"],
-        "paper_accuracy": PAPER_ACCURACY[task] / 100,
+        "paper_accuracy": paper_accuracy(task) / 100,
         "seconds_per_epoch": result.seconds_per_epoch,
         "train_seconds": time.perf_counter() - began,
     }
     began = time.perf_counter()
-    row.update(_lifted(run_dir, "model", args))
+    limits = (args.exhaustive_limit, args.fuzz)
+    row.update(lift_certified(run_dir, "model", run_dir / "program.rasp", *limits))
     row["lift_seconds"] = time.perf_counter() - began
     if result.best_accuracy is not None:
         row.update(
@@ -184,334 +238,18 @@ def run_one(
         if result.best_epoch == settings.epochs:  # the final model itself
             row.update(best_agreement=row["agreement"], best_program_lines=row["program_lines"])
         else:
-            lifted = _lifted(run_dir, "best", args)
+            lifted = lift_certified(run_dir, "best", run_dir / "program-best.rasp", *limits)
             row.update(
                 best_agreement=lifted["agreement"], best_program_lines=lifted["program_lines"]
             )
     return row
 
 
-def _lifted(run_dir: Path, which: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Lift and certify checkpoint ``which`` of a run; its program goes next to it (``program.rasp``
-    for the final model, ``program-best.rasp`` for the best-validation epoch)."""
-    try:
-        lifted = lift_run(run_dir, args.exhaustive_limit, args.fuzz, which=which)
-    except RaspError as error:
-        return {"agreement": None, "program_lines": None, "lift_error": str(error)}
-    certificate = lifted.certificate
-    name = "program.rasp" if which == "model" else f"program-{which}.rasp"
-    (run_dir / name).write_text(lifted.text, encoding="utf-8")
-    details = certificate.details
-    return {
-        "agreement": certificate.agreement,
-        "positions_compared": certificate.positions_compared,
-        "program_lines": details["program_lines"],
-        "pruned": len(details["lifting"]["pruned"]),
-    }
-
-
-def _architecture(row: dict[str, Any]) -> str:
-    keys = ("n_layers", "n_heads_cat", "n_heads_num", "n_cat_mlps", "n_num_mlps")
-    return "/".join(str(row["architecture"][k]) for k in keys)
-
-
-def _agreement(row: dict[str, Any]) -> str:
-    if row.get("agreement") is None:
-        return "lift failed"
-    return f"{row['agreement']:.0%} ({row['positions_compared']})"
-
-
-def markdown(rows: list[dict[str, Any]], command: str) -> str:
-    """One invocation's table."""
-    lines = [
-        f"Command: `{command}`",
-        "",
-        "| task | seed | L/Hc/Hn/Mc/Mn | epochs | train/val/test | test acc (ours) | paper "
-        "| lifted agreement (positions) | program lines | s/epoch | lift s |",
-        "|---|---:|---|---:|---|---:|---:|---|---:|---:|---:|",
-    ]
-    for r in rows:
-        sizes = "/".join(str(r["sizes"][s]) for s in ("train", "val", "test"))
-        lines.append(
-            f"| {r['task']} | {r['seed']} | {_architecture(r)} | {r['epochs']} | {sizes} "
-            f"| {100 * r['test_accuracy']:.2f} | {100 * r['paper_accuracy']:.2f} "
-            f"| {_agreement(r)} | {r['program_lines']} | {r['seconds_per_epoch']:.2f} "
-            f"| {r['lift_seconds']:.1f} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _at_paper_schedule(row: dict[str, Any]) -> bool:
-    """Whether a run had the paper's epochs and data set size (early runs did not record the
-    size: they used the default)."""
-    size = row.get("dataset_size", PAPER_DATASET_SIZE)
-    return bool(row["epochs"] == paper_epochs(row["task"]) and size == PAPER_DATASET_SIZE)
-
-
-def _paper_recipe(row: dict[str, Any]) -> bool:
-    """The paper's schedule and no gradient clipping (not recorded by early runs: none)."""
-    return _at_paper_schedule(row) and row.get("clip_grad_norm") is None
-
-
-def paper_protocol(runs: list[dict[str, Any]], grid: bool = False) -> list[dict[str, Any]]:
-    """Per task, the paper's selection over every recorded run with the paper's recipe
-    (schedule, default dataset size, no gradient clipping) at the task's Table 1 configuration,
-    or with ``grid`` also at every configuration of the paper's grid: the run with the best
-    validation accuracy (ties: Table 1's configuration, then the lower seed). Each entry keeps
-    every eligible run for context."""
-    by_task: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
-    for run in runs:
-        for row in run["rows"]:
-            task = row["task"]
-            arch = Architecture(**row["architecture"])
-            eligible = {default_architecture(task), *(PAPER_GRID if grid else ())}
-            if arch in eligible and _paper_recipe(row):
-                by_task.setdefault(task, {})[(arch.label(), row["seed"])] = row
-    summary = []
-    for task in RASP_TASKS:
-        if task not in by_task:
-            continue
-        table1 = default_architecture(task).label()
-        order = sorted(
-            by_task[task].items(),
-            key=lambda item: (item[0][0] != table1, item[0][1], item[0][0]),
-        )
-        eligible_rows = [row for _, row in order]
-        summary.append(
-            {
-                "task": task,
-                "best": max(eligible_rows, key=lambda r: r["val_accuracy"]),
-                "runs": eligible_rows,
-                "all_agree": all(r.get("agreement") == 1.0 for r in eligible_rows),
-            }
-        )
-    return summary
-
-
-def _label(row: dict[str, Any]) -> str:
-    return Architecture(**row["architecture"]).label()
-
-
-def _table1_section(runs: list[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| task | seeds run | best seed (by val) | val | test (ours) | paper | ours - paper "
-        "| target | test of every seed | lifted agreement, all seeds |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|---|",
-    ]
-    for entry in paper_protocol(runs):
-        best = entry["best"]
-        gap = 100 * (best["test_accuracy"] - best["paper_accuracy"])
-        seeds = " ".join(str(r["seed"]) for r in entry["runs"])
-        every = ", ".join(f"{100 * r['test_accuracy']:.2f}" for r in entry["runs"])
-        lines.append(
-            f"| {entry['task']} | {seeds} | {best['seed']} "
-            f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
-            f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {_target(entry['task'], gap)} "
-            f"| {every} "
-            f"| {_agreement_cell(entry['all_agree'])} |"
-        )
-    return lines
-
-
-def _grid_section(runs: list[dict[str, Any]]) -> list[str]:
-    """The paper's full model selection, or nothing while every run is at Table 1's
-    configuration (the table above already says it all)."""
-    entries = paper_protocol(runs, grid=True)
-    table1 = {task: arch.label() for task, arch in PAPER_ARCHITECTURES.items()}
-    if all(_label(r) == table1[e["task"]] for e in entries for r in e["runs"]):
-        return []
-    lines = [
-        "",
-        "## The paper's model selection over its grid",
-        "",
-        "The paper chose each task's configuration by validation accuracy over a grid "
-        "(layers 2, 3 x heads 4, 8 x MLPs 2, 4 per layer, 5 seeds each); Table 1 lists the "
-        "chosen ones. Here: the best validation accuracy over every run at the paper's schedule, "
-        "at Table 1's configuration (first) and at the grid's.",
-        "",
-        "| task | runs: L/H/M x seeds | selected L/H/M | seed | val | test (ours) | paper "
-        "| ours - paper | target | best test of each L/H/M | lifted agreement, all runs |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|---|---|",
-    ]
-    for entry in entries:
-        best = entry["best"]
-        gap = 100 * (best["test_accuracy"] - best["paper_accuracy"])
-        by_label: dict[str, list[float]] = {}
-        for row in entry["runs"]:
-            by_label.setdefault(_label(row), []).append(row["test_accuracy"])
-        counts = ", ".join(f"{label} x{len(tests)}" for label, tests in by_label.items())
-        tops = ", ".join(f"{label}: {100 * max(tests):.2f}" for label, tests in by_label.items())
-        lines.append(
-            f"| {entry['task']} | {counts} | {_label(best)} | {best['seed']} "
-            f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
-            f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {_target(entry['task'], gap)} "
-            f"| {tops} | {_agreement_cell(entry['all_agree'])} |"
-        )
-    return lines
-
-
-def _best_epoch_section(runs: list[dict[str, Any]]) -> list[str]:
-    """Beyond the paper: per task, the selection of the Table 1 protocol made over the runs'
-    best-validation epochs instead of their final models (runs recorded before best epochs
-    were kept are left out; nothing while there are none)."""
-    entries = []
-    for entry in paper_protocol(runs):
-        kept = [row for row in entry["runs"] if "best_epoch" in row]
-        if kept:
-            entries.append((entry["task"], kept))
-    if not entries:
-        return []
-    lines = [
-        "",
-        "## Beyond the paper: the best-validation epoch",
-        "",
-        "The paper reports each run's final model; the targets above are judged on those. "
-        "Every run also keeps the epoch whose argmax model had the best validation accuracy "
-        "(`RUN_DIR/best`). Here, per task at Table 1's configuration and the paper's schedule, "
-        "the run whose best epoch has the highest validation accuracy, and that epoch's test "
-        "accuracy. It selects on validation data only, but it is not the paper's protocol. "
-        "Only runs recorded since best epochs were kept are counted.",
-        "",
-        "| task | seeds | selected seed | epoch | val | test (ours) | paper | ours - paper "
-        "| final model's test, same seed | best-epoch test of every seed "
-        "| lifted agreement, all best epochs |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for task, kept in entries:
-        best = max(kept, key=lambda r: r["best_val_accuracy"])
-        gap = 100 * (best["best_test_accuracy"] - best["paper_accuracy"])
-        seeds = " ".join(str(r["seed"]) for r in kept)
-        every = ", ".join(f"{100 * r['best_test_accuracy']:.2f}" for r in kept)
-        agree = all(r.get("best_agreement") == 1.0 for r in kept)
-        lines.append(
-            f"| {task} | {seeds} | {best['seed']} | {best['best_epoch']} "
-            f"| {100 * best['best_val_accuracy']:.2f} | {100 * best['best_test_accuracy']:.2f} "
-            f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} "
-            f"| {100 * best['test_accuracy']:.2f} | {every} | {_agreement_cell(agree)} |"
-        )
-    return lines
-
-
-def _clipped_section(runs: list[dict[str, Any]]) -> list[str]:
-    """Beyond the paper: runs that clipped their gradients (otherwise the paper's schedule, at
-    Table 1's configuration), per task and clipping norm: the best validation seed, and every
-    seed's test accuracy next to the same seed's without clipping."""
-    paper: dict[tuple[str, int], dict[str, Any]] = {}
-    clipped: dict[tuple[str, float], dict[int, dict[str, Any]]] = {}
-    for run in runs:
-        for row in run["rows"]:
-            if Architecture(**row["architecture"]) != default_architecture(row["task"]):
-                continue
-            clip = row.get("clip_grad_norm")
-            if _paper_recipe(row):
-                paper[(row["task"], row["seed"])] = row
-            elif clip is not None and _at_paper_schedule(row):
-                clipped.setdefault((row["task"], clip), {})[row["seed"]] = row
-    if not clipped:
-        return []
-    lines = [
-        "",
-        "## Beyond the paper: gradient clipping",
-        "",
-        "The paper's recipe except that each step's gradient is clipped to a global norm "
-        "(`--clip-grad-norm`), at Table 1's configuration. Final models, best validation seed. "
-        "In brackets: the same seed's test accuracy without clipping (the paper's recipe).",
-        "",
-        "| task | clip | seeds | best seed (by val) | val | test (ours) | paper | ours - paper "
-        "| test of every seed (without clipping) | lifted agreement, all seeds |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---|---|",
-    ]
-    order = {task: index for index, task in enumerate(RASP_TASKS)}
-    for (task, clip), by_seed in sorted(clipped.items(), key=lambda i: (order[i[0][0]], i[0][1])):
-        rows = [by_seed[seed] for seed in sorted(by_seed)]
-        best = max(rows, key=lambda r: r["val_accuracy"])
-        gap = 100 * (best["test_accuracy"] - best["paper_accuracy"])
-        every = ", ".join(
-            f"{100 * r['test_accuracy']:.2f} ({_test_of(paper.get((task, r['seed'])))})"
-            for r in rows
-        )
-        agree = all(r.get("agreement") == 1.0 for r in rows)
-        lines.append(
-            f"| {task} | {clip:g} | {' '.join(str(r['seed']) for r in rows)} | {best['seed']} "
-            f"| {100 * best['val_accuracy']:.2f} | {100 * best['test_accuracy']:.2f} "
-            f"| {100 * best['paper_accuracy']:.2f} | {gap:+.2f} | {every} "
-            f"| {_agreement_cell(agree)} |"
-        )
-    return lines
-
-
-def _agreement_cell(all_agree: bool) -> str:
-    return "100%" if all_agree else "NOT 100%"
-
-
-def _test_of(row: dict[str, Any] | None) -> str:
-    return "-" if row is None else f"{100 * row['test_accuracy']:.2f}"
-
-
-def render(meta: dict[str, Any]) -> str:
-    """The whole Markdown report: the paper's protocol first, then every invocation."""
-    lines = [
-        "# Transformer Programs: Table 1 reproduction",
-        "",
-        "Paper protocol: Table 1 configuration, 250 epochs, batch 512, Adam 5e-2, "
-        "temperature 3 -> 0.01; per task the seed with the best **validation** accuracy; "
-        "its test accuracy is reported (the paper searched a grid x 5 seeds). "
-        "Agreement: the lifted program vs the argmax model at every position of the whole test "
-        "split, every input up to a length (2,000 inputs) and 200 random inputs, for every seed. "
-        "Runs recorded before commit 1884b98 trained without sampling the token embedding (§5 of "
-        "the reference: its frozen +-10 logits pass through the sampler too, which spreads about "
-        "1% of the mass at the first temperatures); they are counted as the paper's recipe, and "
-        "the clipping section's pairs may compare runs from either side of that change.",
-        "",
-        "Target (issue 5): within one point of the paper on every task, better than the paper "
-        "on most_freq.",
-        "",
-        *_table1_section(meta["runs"]),
-        *_grid_section(meta["runs"]),
-        *_best_epoch_section(meta["runs"]),
-        *_clipped_section(meta["runs"]),
-    ]
-    lines += ["", "## Every invocation", ""]
-    for run in meta["runs"]:
-        details = ", ".join(
-            f"{key} {run[key]}"
-            for key in (
-                "date",
-                "commit",
-                "machine",
-                "torch",
-                "processes",
-                "load_before",
-                "load_after",
-            )
-            if key in run
-        )
-        if details:
-            lines += [details, ""]
-        lines += [markdown(run["rows"], run["command"])]
-    return "\n".join(lines)
-
-
-def _target(task: str, gap: float) -> str:
-    """Whether the gap (ours - paper, points) meets the target: better on most_freq, else
-    within one point."""
-    if task == "most_freq":
-        return "met (better)" if gap > 0 else "NOT met (needs better)"
-    return "met" if gap >= -1 else "NOT met"
-
-
-def _commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
-    except OSError:
-        return None
-    return done.stdout.strip() or None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
+    command = shlex.join(["python", "benchmarks/tp_reproduce.py", *(argv or sys.argv[1:])])
+    if args.protocol:
+        return run_protocol(args, command)
     results_json = args.results / "tp_reproduce.json"
     meta = json.loads(results_json.read_text()) if results_json.exists() else {"runs": []}
     args.results.mkdir(parents=True, exist_ok=True)
@@ -525,7 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     known.add((run["command"], run.get("date")))
         write_text_atomically(results_json, json.dumps(meta, indent=2) + "\n")
     elif not args.render:
-        command = shlex.join(["python", "benchmarks/tp_reproduce.py", *(argv or sys.argv[1:])])
         run = sweep(args, command)
         if run is None:
             return 0
@@ -535,23 +272,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _processes() -> tuple[int, int]:
-    """This process's rank and the number of processes (torchrun's, else 0 and 1)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world > 1 and not dist.is_initialized():
-        # the processes only meet once every run is done: wait as long as a sweep may take
-        dist.init_process_group("gloo", timeout=SWEEP_TIMEOUT)
-    return rank, world
-
-
 def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     """Train, lift and certify every (task, configuration, seed): the invocation's record.
 
     Under torchrun each process takes every WORLD_SIZE-th run (trained on its own, not data
     parallel) and process 0 gathers the rows, in the order one process would have made them;
     the other processes return None."""
-    rank, world = _processes()
+    rank, world = processes()
     torch.set_num_threads(args.threads)
     load_before = uptime()
     jobs = [
@@ -578,7 +305,7 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     return {
         "command": command,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": commit(),
         "machine": machine(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -589,5 +316,15 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     }
 
 
+def _main_or_error() -> int:
+    """:func:`main`, with a user's error (a run folder trained with other settings, say)
+    printed as the CLI prints it, exit status 1, no traceback."""
+    try:
+        return main()
+    except RaspError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_or_error())

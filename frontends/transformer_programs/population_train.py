@@ -110,11 +110,13 @@ def train_population(
     attention_impl: Impl = "auto",
     device: str = "cpu",
     pool: bool | None = None,
+    own_population: bool = False,
 ) -> PopulationResult:
     """Train one model of ``arch`` per seed of ``seeds`` on ``task``, as one batched model, into
     ``run_dir``; the arguments are :func:`~.train.train`'s (``settings.seed``: the data's seed;
     ``stop_after`` ends the run early as if interrupted). The attention runs on torch ops (the
-    fused kernels do not batch over members); one process (not under torchrun)."""
+    fused kernels do not batch over members); one process: refused under torchrun, unless
+    ``own_population`` (a sweep in which each process trains populations of its own)."""
     if attention_impl == "triton":
         raise RaspError.single(
             "usage",
@@ -122,7 +124,7 @@ def train_population(
             "over their members with torch ops)",
             hint="leave out --attention-impl, or train one seed with --seed",
         )
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not own_population:
         raise RaspError.single(
             "usage",
             "a population trains in one process, not under torchrun",

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.tp_reproduce_report import paper_protocol, render
 from rasp_ir.frontends.transformer_programs.config import Architecture
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_reproduce.py"
@@ -56,28 +57,26 @@ def _row(task: str, seed: int, val: float, test: float, **changes: Any) -> dict[
 
 
 def test_the_best_validation_seed_at_the_paper_schedule_is_reported() -> None:
-    script = _script()
     runs = [
         {"command": "a", "rows": [_row("hist", 0, 0.5, 0.5), _row("hist", 1, 0.99, 0.98)]},
         {"command": "b", "rows": [_row("hist", 2, 0.999, 1.0, epochs=20)]},
         {"command": "clipped", "rows": [_row("hist", 4, 0.999, 1.0, clip_grad_norm=1.0)]},
         {"command": "c", "rows": [_row("hist", 3, 0.99, 0.97)]},
     ]
-    (entry,) = script.paper_protocol(runs)
+    (entry,) = paper_protocol(runs)
     # seed 2 is off schedule, seed 4 clipped its gradients; seed 3 ties and loses to seed 1
     assert entry["best"]["seed"] == 1
     assert [row["seed"] for row in entry["runs"]] == [0, 1, 3]
-    report = script.render({"runs": runs})
+    report = render({"runs": runs})
     assert "| hist | 0 1 3 | 1 | 99.00 | 98.00 | 100.00 | -2.00 | NOT met |" in report
 
 
 def test_a_seed_run_again_counts_with_its_latest_run() -> None:
-    script = _script()
     runs = [
         {"command": "old", "rows": [_row("hist", 0, 0.95, 0.95), _row("hist", 1, 0.90, 0.90)]},
         {"command": "again", "rows": [_row("hist", 0, 0.80, 0.81)]},
     ]
-    (entry,) = script.paper_protocol(runs)
+    (entry,) = paper_protocol(runs)
     assert [(row["seed"], row["test_accuracy"]) for row in entry["runs"]] == [(0, 0.81), (1, 0.90)]
     assert entry["best"]["seed"] == 1
 
@@ -100,7 +99,6 @@ def _grid_row(seed: int, layers: int, heads: int, mlps: int, val: float) -> dict
 
 
 def test_the_grid_selection_takes_the_best_validation_run_of_any_grid_configuration() -> None:
-    script = _script()
     rows = [
         _grid_row(0, 1, 4, 2, 0.90),  # hist's Table 1 configuration (outside the grid)
         _grid_row(0, 2, 8, 4, 0.95),
@@ -109,20 +107,19 @@ def test_the_grid_selection_takes_the_best_validation_run_of_any_grid_configurat
         _grid_row(0, 4, 16, 8, 0.99),  # outside the grid: never selected
     ]
     runs = [{"command": "grid", "rows": rows}]
-    (table1,) = script.paper_protocol(runs)
+    (table1,) = paper_protocol(runs)
     assert [r["seed"] for r in table1["runs"]] == [0] and table1["best"]["val_accuracy"] == 0.90
-    (grid,) = script.paper_protocol(runs, grid=True)
+    (grid,) = paper_protocol(runs, grid=True)
     best = Architecture(**grid["best"]["architecture"])
     assert (best.label(), grid["best"]["seed"]) == ("3/4/2", 0)
     assert len(grid["runs"]) == 4
-    report = script.render({"runs": runs})
+    report = render({"runs": runs})
     assert "## The paper's model selection over its grid" in report
     assert "| hist | 1/4/2 x1, 2/8/4 x2, 3/4/2 x1 | 3/4/2 | 0 | 97.00 | 97.00 |" in report
 
 
 def test_the_grid_section_is_left_out_while_every_run_is_at_table_1() -> None:
-    script = _script()
-    report = script.render({"runs": [{"command": "a", "rows": [_row("hist", 0, 1.0, 1.0)]}]})
+    report = render({"runs": [{"command": "a", "rows": [_row("hist", 0, 1.0, 1.0)]}]})
     assert "over its grid" not in report
     assert "best-validation epoch" not in report  # no run recorded a best epoch
 
@@ -133,13 +130,12 @@ def _with_best(row: dict[str, Any], epoch: int, val: float, test: float) -> dict
 
 
 def test_the_best_epoch_section_selects_over_the_runs_best_validation_epochs() -> None:
-    script = _script()
     rows = [
         _row("hist", 0, 0.90, 0.90),  # recorded before best epochs were kept: not counted
         _with_best(_row("hist", 1, 0.80, 0.80), 120, 0.96, 0.95),
         _with_best(_row("hist", 2, 0.93, 0.92), 250, 0.93, 0.92),
     ]
-    report = script.render({"runs": [{"command": "a", "rows": rows}]})
+    report = render({"runs": [{"command": "a", "rows": rows}]})
     assert "| hist | 0 1 2 | 2 | 93.00 | 92.00 |" in report  # the paper's protocol: final models
     assert "## Beyond the paper: the best-validation epoch" in report
     row = "| hist | 1 2 | 1 | 120 | 96.00 | 95.00 | 100.00 | -5.00 | 80.00 | 95.00, 92.00 | 100% |"
@@ -147,7 +143,6 @@ def test_the_best_epoch_section_selects_over_the_runs_best_validation_epochs() -
 
 
 def test_clipped_runs_are_summarised_beside_the_same_seeds_without_clipping() -> None:
-    script = _script()
     rows = [
         _row("hist", 0, 0.60, 0.61),
         _row("hist", 0, 0.97, 0.96, clip_grad_norm=1.0),
@@ -155,7 +150,7 @@ def test_clipped_runs_are_summarised_beside_the_same_seeds_without_clipping() ->
         _row("hist", 1, 0.99, 0.99, clip_grad_norm=1.0, epochs=20),  # off schedule: left out
         _row("hist", 2, 0.50, 0.50, clip_grad_norm=5.0),
     ]
-    report = script.render({"runs": [{"command": "a", "rows": rows}]})
+    report = render({"runs": [{"command": "a", "rows": rows}]})
     assert "| hist | 0 | 0 | 60.00 | 61.00 |" in report  # the paper's protocol: unclipped only
     assert "## Beyond the paper: gradient clipping" in report
     assert "| hist | 1 | 0 1 | 1 | 98.00 | 97.00 | 100.00 | -3.00 | 96.00 (61.00), 97.00 (-) |" in (
