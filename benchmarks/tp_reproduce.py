@@ -296,6 +296,7 @@ def sweep(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
     if world > 1:
         parts: list[Any] | None = [None] * world if rank == 0 else None
         dist.gather_object(mine, parts, dst=0)
+        dist.barrier()  # no process closes its connections before process 0 holds every part
         dist.destroy_process_group()
         if parts is None:
             return None
