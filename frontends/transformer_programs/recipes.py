@@ -1,0 +1,39 @@
+"""Training recipes by name: a recipe's name and the task's paper settings in, the settings to
+train with out.
+
+``paper`` is the paper's recipe, unchanged. ``robust`` is this project's, beyond the paper,
+chosen from the ingredients' measured effect on the seed distribution
+(``benchmarks/tp_recipe.py``, ``benchmarks/results/tp_recipe.md``): each ingredient is a field
+of :class:`~.config.TrainConfig` whose default is the paper's behaviour, so the CLI's explicit
+options override a preset's values one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rasp_ir.api import RaspError
+
+from .config import TrainConfig
+
+RECIPE_NAMES: tuple[str, ...] = ("paper", "robust")
+
+
+def recipe_train_config(name: str, base: TrainConfig) -> TrainConfig:
+    """``base`` (a task's paper settings) under the recipe ``name``, labelled with it; a usage
+    error naming the recipes for an unknown name."""
+    if name == "paper":
+        return replace(base, recipe="paper")
+    if name == "robust":
+        return replace(
+            base,
+            recipe="robust",
+            clip_grad_norm=1.0,
+            lr_schedule="cosine",
+            restart_drop=0.1,
+            restart_patience=3,
+            restart_lr_factor=0.5,
+        )
+    raise RaspError.single(
+        "usage", f"unknown recipe {name!r}", hint=f"recipes: {', '.join(RECIPE_NAMES)}"
+    )
