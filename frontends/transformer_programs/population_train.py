@@ -368,14 +368,23 @@ class _PopulationTrainer:
         self.population.restore(weights, states)
         where = str(path.with_suffix(".json"))
         self.optimizer.restore(extra, where)
-        watches = meta.get("collapse_watches") or [None] * len(self.seeds)
-        self.watches = [
-            w.resumed(saved_watch, where)
-            for w, saved_watch in zip(self.watches, watches, strict=False)
-        ]
-        restore_host_random_states(meta["random"], str(path.with_suffix(".json")))
+        self._resume_watches(meta.get("collapse_watches"), where)
+        restore_host_random_states(meta["random"], where)
         self.bests = [BestEpoch.resumed(member_dir(run_dir, seed)) for seed in self.seeds]
         return epoch
+
+    def _resume_watches(self, saved: Any, where: str) -> None:
+        """Give each member the collapse watch saved for it (none saved: a population from
+        before restarts existed, whose watches start afresh)."""
+        if saved is None:
+            return
+        if not isinstance(saved, list) or len(saved) != len(self.seeds):
+            raise RaspError.single(
+                "checkpoint", f"{where}: collapse watches that do not match the seeds"
+            )
+        self.watches = [
+            watch.resumed(state, where) for watch, state in zip(self.watches, saved, strict=True)
+        ]
 
     def _finish(self, run_dir: Path, end: int) -> PopulationResult:
         """Evaluate every member's final model and best epoch on every split, save both, select

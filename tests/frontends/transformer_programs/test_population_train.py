@@ -252,3 +252,17 @@ def test_a_member_with_the_pooled_readout_is_the_single_run_of_its_seed(
     )  # fmt: skip
     assert json.loads((tmp_path / "s2" / "model.json").read_text())["config"]["pool_outputs"]
     assert _same_weights(tmp_path / "pop" / "seed-2" / "model", tmp_path / "s2" / "model")
+
+
+def test_edited_collapse_watches_are_refused(tmp_path: Path, hist_data: TaskData) -> None:
+    run = tmp_path / "pop"
+    settings = replace(SETTINGS, epochs=1)
+    train_population("hist", run, (0, 1), ARCH, settings, progress=False, data=hist_data)
+    sidecar = json.loads((run / "last.json").read_text())
+    assert sidecar["collapse_watches"] == [{"epochs_below": 0, "lr_factor": 1.0}] * 2
+    sidecar["collapse_watches"] = sidecar["collapse_watches"][:1]
+    (run / "last.json").write_text(json.dumps(sidecar))
+    with pytest.raises(RaspError, match="collapse watches that do not match the seeds"):
+        train_population(
+            "hist", run, (0, 1), ARCH, settings, progress=False, data=hist_data, resume=True
+        )

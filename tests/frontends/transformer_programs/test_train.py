@@ -65,6 +65,12 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
         ({"tau_init": 0.01, "tau_end": 3.0}, "0 < --tau-end <= --tau-init"),
         ({"epochs": 0}, "--epochs must be at least 1"),
         ({"lr": -1.0}, "--lr must be positive"),
+        ({"lr_schedule": "step"}, "unknown --lr-schedule 'step' (one of constant, cosine)"),
+        ({"warmup_epochs": 1}, "--warmup-epochs must be at least 0 and below --epochs (1)"),
+        ({"restart_drop": 10.0}, "--restart-drop is a fraction of the validation accuracy"),
+        ({"restart_patience": 0}, "--restart-patience must be at least 1"),
+        ({"restart_lr_factor": 2.0}, "--restart-lr-factor must be above 0 and at most 1"),
+        ({"recipe": "fast"}, "unknown recipe 'fast' (one of paper, robust)"),
     ],
 )
 def test_unusable_settings_are_refused(
