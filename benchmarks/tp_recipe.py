@@ -2,14 +2,16 @@
 one population per variant (the paper's recipe, each ingredient added to it alone, the
 ``robust`` preset), and a table of the test accuracy over the seeds out.
 
-    .venv/bin/python benchmarks/tp_recipe.py                      # full scale (overnight)
-    .venv/bin/python benchmarks/tp_recipe.py --epochs 80 --dataset-size 10000 --seeds 0-3
+    .venv/bin/python benchmarks/tp_recipe.py --jobs 2             # full scale (overnight)
+    .venv/bin/python benchmarks/tp_recipe.py --task most_freq --name tp_recipe_most_freq
+    .venv/bin/python benchmarks/tp_recipe.py --epochs 60 --dataset-size 10000 --seeds 0-3 \
+        --variants paper robust clip cosine restarts --jobs 2      # the reduced scale run here
 
 The defaults are the paper's scale: double_hist at Table 1's configuration, 250 epochs, 20,000
 examples, seeds 0-7, every variant. Fewer epochs compress the whole schedule (temperature 3 ->
 0.01, the cosine decay, the restarts' patience counted in epochs) into them. Variants run as
 populations (``rasp tp train --seeds``: every member as the single run of its seed), ``--jobs``
-of them at a time, each on ``--threads`` torch threads, into ``--runs DIR/VARIANT``: a variant
+of them at a time, each on ``--threads`` torch threads, into ``--runs DIR/TASK/VARIANT``: a variant
 whose folder already holds the finished population of the same settings and seeds is read, not
 trained again, and one that was interrupted is resumed, so the command can be run again to
 continue.
@@ -112,6 +114,7 @@ def train_variant(
     done = read_population(run_dir)
     finished = (
         done is not None
+        and done.get("task") == task
         and done["seeds"] == list(seeds)
         and TrainConfig.from_json(done["train"]) == wanted
     )
@@ -182,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = uptime()
     began = datetime.datetime.now(datetime.UTC)
     jobs = [
-        (args.task, args.runs / name, seeds, settings[name].to_json(), args.threads)
+        (args.task, args.runs / args.task / name, seeds, settings[name].to_json(), args.threads)
         for name in names
     ]
     populations = dict(zip(names, _train_all(jobs, args.jobs), strict=True))

@@ -37,7 +37,9 @@ def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: P
     )
     assert restarts["settings"]["restart_drop"] is not None
     assert restarts["settings"]["clip_grad_norm"] is None  # one ingredient at a time
-    members = json.loads((tmp_path / "runs" / "paper" / "population.json").read_text())["members"]
+    members = json.loads((tmp_path / "runs" / "hist" / "paper" / "population.json").read_text())[
+        "members"
+    ]
     tests = sorted(100 * m["accuracy_argmax"]["test"] for m in members)
     assert paper["final_test"] == {"median": tests[1], "best": tests[2], "worst": tests[0]}
     table = (results / "tp_recipe.md").read_text()
