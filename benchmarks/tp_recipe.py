@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import multiprocessing
 import shlex
 import statistics
@@ -48,6 +49,7 @@ from benchmarks.recording import (  # noqa: E402
     uptime,
     write_results,
 )
+from rasp_ir.api import RaspError, write_text_atomically  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import TrainConfig  # noqa: E402
 from rasp_ir.frontends.transformer_programs.population_folder import (  # noqa: E402
     parse_seeds,
@@ -55,18 +57,21 @@ from rasp_ir.frontends.transformer_programs.population_folder import (  # noqa: 
 )
 from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config  # noqa: E402
 
+# What the benchmark keeps beside a variant's population: the load averages when it was trained.
+VARIANT_RECORD = "tp_recipe_run.json"
+
 # A run that ends more than this far below its best epoch's validation accuracy has collapsed.
 COLLAPSE_DROP = 0.05
 
-# Each ingredient alone on top of the paper's recipe (its values are the robust preset's, so
-# that the table shows what each part of the preset does), and the preset itself.
-INGREDIENTS: dict[str, tuple[str, ...]] = {
-    "paper": (),
-    "clip": ("clip_grad_norm",),
-    "cosine": ("lr_schedule",),
-    "restarts": ("restart_drop", "restart_patience", "restart_lr_factor"),
-    "draws4": (),
-    "robust": (),
+# Each ingredient alone on top of the paper's recipe (the settings it changes), and the robust
+# preset itself (``recipe_train_config``, whatever it holds).
+INGREDIENTS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "clip": {"clip_grad_norm": 1.0},
+    "cosine": {"lr_schedule": "cosine"},
+    "restarts": {"restart_drop": 0.1, "restart_patience": 3, "restart_lr_factor": 0.5},
+    "draws4": {"gumbel_samples": 4},
+    "robust": {},
 }
 VARIANT_NOTES = {
     "paper": "the paper's recipe",
@@ -80,12 +85,9 @@ VARIANT_NOTES = {
 
 def variant_settings(name: str, base: TrainConfig) -> TrainConfig:
     """The settings of variant ``name`` on ``base`` (the paper's settings at the run's scale)."""
-    robust = recipe_train_config("robust", base)
     if name == "robust":
-        return robust
-    if name == "draws4":
-        return replace(base, gumbel_samples=4)
-    return replace(base, **{field: getattr(robust, field) for field in INGREDIENTS[name]})
+        return recipe_train_config("robust", base)
+    return replace(base, **INGREDIENTS[name])
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -107,7 +109,10 @@ def train_variant(
     task: str, run_dir: Path, seeds: tuple[int, ...], settings: dict[str, Any], threads: int
 ) -> dict[str, Any]:
     """The population of ``settings`` in ``run_dir`` (trained, resumed or read back); its
-    ``population.json`` and the load when it was done."""
+    ``population.json``, the load averages when its training ended (kept in
+    ``RUN_DIR/VARIANT_RECORD``, so that a population read back keeps its own) and whether it was
+    trained now. A folder holding another population's progress is not overwritten: resuming it
+    refuses other settings."""
     from rasp_ir.frontends.transformer_programs.population_train import train_population
 
     wanted = TrainConfig.from_json(settings)
@@ -124,8 +129,12 @@ def train_variant(
             task, run_dir, seeds, settings=wanted, resume=resume, progress=False, threads=threads
         )
         done = read_population(run_dir)
+        record = {"load_when_done": load_averages()}
+        write_text_atomically(run_dir / VARIANT_RECORD, json.dumps(record) + "\n")
     assert done is not None
-    return {**done, "load_when_done": load_averages(), "trained_now": not finished}
+    recorded = run_dir / VARIANT_RECORD
+    load = json.loads(recorded.read_text())["load_when_done"] if recorded.exists() else None
+    return {**done, "load_when_done": load, "trained_now": not finished}
 
 
 def summarise(population: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +177,16 @@ def _train_all(jobs: list[tuple[Any, ...]], at_once: int) -> list[dict[str, Any]
         return [train_variant(*job) for job in jobs]
     context = multiprocessing.get_context("spawn")  # torch in the workers, not forked
     with ProcessPoolExecutor(max_workers=at_once, mp_context=context) as pool:
-        return list(pool.map(train_variant, *zip(*jobs, strict=True)))
+        return list(pool.map(_train_variant_in_worker, *zip(*jobs, strict=True)))
+
+
+def _train_variant_in_worker(*job: Any) -> dict[str, Any]:
+    """:func:`train_variant` in a worker process, its RaspError passed back as its message (a
+    RaspError does not survive the trip between processes)."""
+    try:
+        return train_variant(*job)
+    except RaspError as error:
+        raise RuntimeError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,8 +272,9 @@ def render(payload: dict[str, Any]) -> str:
         "below its best epoch's.",
         "",
         "| variant | what | final: median | best | worst | best epoch: median | best | worst "
-        "| selected: final / best epoch | collapsed | restarts | s/epoch (all seeds) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
+        "| selected: final / best epoch | collapsed | restarts | s/epoch (all seeds) "
+        "| load when trained (1/5/15 min) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|",
     ]
     for name, row in payload["variants"].items():
         final, best = row["final_test"], row["best_epoch_test"]
@@ -265,7 +284,9 @@ def render(payload: dict[str, Any]) -> str:
             f"| {final['worst']:.2f} | {best['median']:.2f} | {best['best']:.2f} "
             f"| {best['worst']:.2f} | {row['selected_final_test']:.2f} / "
             f"{row['selected_best_test']:.2f} | {row['collapsed_share']:.0%} ({collapsed}) "
-            f"| {row['restarts']} | {row['seconds_per_epoch']:.1f} |"
+            f"| {row['restarts']} | {row['seconds_per_epoch']:.1f} "
+            f"| {row['load_when_done'] or 'not recorded'}"
+            f"{'' if row['trained_now'] else ' (read back: trained by an earlier run)'} |"
         )
     lines += ["", "Final test accuracy of every seed:", ""]
     lines.append("| variant | " + " | ".join(f"seed {s}" for s in payload["seeds"]) + " |")

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from rasp_ir.frontends.transformer_programs.config import TrainConfig
+from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_recipe.py"
 
@@ -50,14 +51,16 @@ def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: P
     again = json.loads((results / "tp_recipe.json").read_text())
     assert not any(v["trained_now"] for v in again["variants"].values())
     assert again["variants"]["paper"]["final_test"] == paper["final_test"]
+    # ... and keep the load recorded when they were trained.
+    assert again["variants"]["paper"]["load_when_done"] == paper["load_when_done"] is not None
+    assert "(read back: trained by an earlier run)" in (results / "tp_recipe.md").read_text()
 
 
-def test_an_ingredient_takes_the_robust_presets_value() -> None:
+def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
     script = _script()
     base = TrainConfig(epochs=10)
-    robust = script.variant_settings("robust", base)
-    assert script.variant_settings("clip", base) == TrainConfig(
-        epochs=10, clip_grad_norm=robust.clip_grad_norm
-    )
+    assert script.variant_settings("robust", base) == recipe_train_config("robust", base)
+    assert script.variant_settings("clip", base) == TrainConfig(epochs=10, clip_grad_norm=1.0)
+    assert script.variant_settings("cosine", base) == TrainConfig(epochs=10, lr_schedule="cosine")
     assert script.variant_settings("draws4", base).gumbel_samples == 4
     assert script.variant_settings("paper", base) == base
