@@ -43,7 +43,7 @@ examples:
   rasp tp train hist -o runs/hist         # the paper's configuration for hist (Table 1)
   rasp tp train sort -o runs/sort --epochs 50 --seed 1
   rasp tp train sort -o runs/sorts --seeds 0-31   # 32 seeds as one batched model
-  rasp tp train double_hist -o runs/dh --recipe robust   # beyond the paper: clip, restarts
+  rasp tp train double_hist -o runs/dh --recipe robust   # beyond the paper: clipping
   rasp tp train ner --data-dir conll2003 -o runs/ner   # CoNLL files: train.txt, valid.txt, test.txt
   rasp tp lift runs/hist -o hist.rasp     # exact program + hist.certificate.json
   rasp tp compile hist.rasp -o runs/hist-compiled
@@ -93,8 +93,7 @@ def _train_parser(commands: Subparsers) -> None:
         "model.* and best.*, population.json every member's accuracies and\nthe member "
         "validation selects (what 'rasp tp lift RUN_DIR' lifts; --member SEED lifts another).\n"
         "--recipe robust trains with this project's preset beyond the paper (gradient clipping "
-        "and restarts of a\ncollapsed run from its best epoch); options given beside it "
-        "override its values.",
+        "at norm 1);\noptions given beside it override its values.",
     )
     tasks = sorted([*TASKS, *TEXT_TASKS])
     parser.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
@@ -198,8 +197,8 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe",
         choices=RECIPE_NAMES,
-        help="paper (the default: the paper's recipe) or robust (gradient clipping and "
-        "restarts of collapsed runs; benchmarks/results/tp_recipe.md)",
+        help="paper (the default: the paper's recipe) or robust (gradient clipping at "
+        "norm 1; benchmarks/results/tp_recipe.md)",
     )
     parser.add_argument(
         "--lr-schedule", choices=LR_SCHEDULES, help="constant (the paper's) or cosine decay to 0"

@@ -180,12 +180,12 @@ def test_fewer_than_one_thread_is_refused(tmp_path: Path) -> None:
 def test_a_recipe_and_the_options_given_beside_it_reach_the_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
     sizes = ("--epochs", "2", "--dataset-size", "200", "--batch-size", "64", "--quiet")
-    options = ("--recipe", "robust", "--clip-grad-norm", "3", "--restart-patience", "5")
+    options = ("--recipe", "robust", "--clip-grad-norm", "3", "--restart-drop", "0.2")
     assert _run("tp", "train", "hist", "-o", str(run), *options, *sizes) == 0
     saved = TrainConfig.from_json(json.loads((run / "model.json").read_text())["train"])
     robust = recipe_train_config("robust", default_train_config("hist"))
     expected = replace(
-        robust, epochs=2, dataset_size=200, batch_size=64, clip_grad_norm=3.0, restart_patience=5
+        robust, epochs=2, dataset_size=200, batch_size=64, clip_grad_norm=3.0, restart_drop=0.2
     )
     assert saved == expected and saved.recipe == "robust"
     last = json.loads((run / "last.json").read_text())
@@ -218,4 +218,4 @@ def test_the_readme_recipe_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     assert _run(*line.split()[1:], "--quiet") == 0
     saved = json.loads((tmp_path / "runs" / "hist-robust" / "model.json").read_text())
-    assert saved["train"]["recipe"] == "robust" and saved["train"]["restart_drop"] is not None
+    assert saved["train"]["recipe"] == "robust" and saved["train"]["clip_grad_norm"] == 1.0
