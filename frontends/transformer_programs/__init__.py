@@ -6,7 +6,9 @@ A spoke registered like any third-party plugin (``pyproject.toml``): frontend
 ``rasp tp`` (:func:`.cli.register`). Importing this package is cheap (no torch): the frontend
 loads its modules on first use. The pieces: :mod:`.tasks` (the paper's data), :mod:`.model`
 (the model and the categorical attention core), :mod:`.train`, :mod:`.population` (many
-seeds as one batched model) and :mod:`.population_train`, :mod:`.best_epoch`,
+seeds as one batched model) and :mod:`.population_train`, :mod:`.recipes` (the paper's and the
+robust recipe) with :mod:`.lr_schedule`, :mod:`.collapse` and :mod:`.member_adam`,
+:mod:`.best_epoch`,
 :mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`, :mod:`.demo` and
 :mod:`.cli`.
 """

@@ -10,6 +10,7 @@ import argparse
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rasp_ir.api import (
     RaspError,
@@ -24,8 +25,9 @@ from rasp_ir.api import (
 )
 
 from . import CHECKPOINTS, FRONTEND
-from .config import TRAINING_SAMPLERS, Architecture, TrainConfig
+from .config import LR_SCHEDULES, TRAINING_SAMPLERS, Architecture, TrainConfig
 from .population_folder import member_dir, parse_seeds
+from .recipes import RECIPE_NAMES, recipe_train_config
 from .tasks import TASKS, TaskData
 from .text_data import DEFAULT_VOCAB_SIZE, TEXT_TASKS
 
@@ -41,6 +43,7 @@ examples:
   rasp tp train hist -o runs/hist         # the paper's configuration for hist (Table 1)
   rasp tp train sort -o runs/sort --epochs 50 --seed 1
   rasp tp train sort -o runs/sorts --seeds 0-31   # 32 seeds as one batched model
+  rasp tp train double_hist -o runs/dh --recipe robust   # beyond the paper: clipping
   rasp tp train ner --data-dir conll2003 -o runs/ner   # CoNLL files: train.txt, valid.txt, test.txt
   rasp tp lift runs/hist -o hist.rasp     # exact program + hist.certificate.json
   rasp tp compile hist.rasp -o runs/hist-compiled
@@ -88,7 +91,9 @@ def _train_parser(commands: Subparsers) -> None:
         "differ from them are refused.\n--seeds trains a population: one model per seed, "
         "batched, on the data of the first seed;\nRUN_DIR/seed-S/ holds each member's "
         "model.* and best.*, population.json every member's accuracies and\nthe member "
-        "validation selects (what 'rasp tp lift RUN_DIR' lifts; --member SEED lifts another).",
+        "validation selects (what 'rasp tp lift RUN_DIR' lifts; --member SEED lifts another).\n"
+        "--recipe robust trains with this project's preset beyond the paper (gradient clipping "
+        "at norm 1);\noptions given beside it override its values.",
     )
     tasks = sorted([*TASKS, *TEXT_TASKS])
     parser.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
@@ -160,6 +165,7 @@ def _train_parser(commands: Subparsers) -> None:
         metavar="X",
         help="clip each step's gradient to global norm X (default: none, as the paper)",
     )
+    _recipe_arguments(parser)
     parser.add_argument(
         "--threads",
         type=int,
@@ -186,6 +192,38 @@ def _train_parser(commands: Subparsers) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
+    """The recipe and the training options beyond the paper's."""
+    parser.add_argument(
+        "--recipe",
+        choices=RECIPE_NAMES,
+        help="paper (the default: the paper's recipe) or robust (gradient clipping at "
+        "norm 1; benchmarks/results/tp_recipe.md)",
+    )
+    parser.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES, help="constant (the paper's) or cosine decay to 0"
+    )
+    parser.add_argument(
+        "--warmup-epochs", type=int, metavar="N", help="linear learning-rate warm-up (0)"
+    )
+    parser.add_argument(
+        "--restart-drop",
+        type=float,
+        metavar="X",
+        help="restart a run from its best epoch once its validation accuracy stays more than "
+        "X (a fraction: 0.1 is 10 points) below the best (default: never)",
+    )
+    parser.add_argument(
+        "--restart-patience", type=int, metavar="N", help="epochs in a row below, to restart (3)"
+    )
+    parser.add_argument(
+        "--restart-lr-factor",
+        type=float,
+        metavar="F",
+        help="multiply a run's learning rate by F at each restart (1)",
+    )
+
+
 def train_command(args: argparse.Namespace) -> int:
     """Train and print the argmax model's accuracy on every split."""
     from .population_train import saved_population
@@ -200,6 +238,8 @@ def train_command(args: argparse.Namespace) -> int:
         base, base_settings = saved_settings(args.output)
     else:
         base, base_settings = default_architecture(args.task), default_train_config(args.task)
+    if args.recipe is not None:
+        base_settings = recipe_train_config(args.recipe, base_settings)
     arch = base
     if (args.layers, args.heads, args.mlps) != (None, None, None):
         arch = Architecture.split(
@@ -218,27 +258,19 @@ def train_command(args: argparse.Namespace) -> int:
         "tau_init": args.tau_init,
         "tau_end": args.tau_end,
         "clip_grad_norm": args.clip_grad_norm,
+        "lr_schedule": args.lr_schedule,
+        "warmup_epochs": args.warmup_epochs,
+        "restart_drop": args.restart_drop,
+        "restart_patience": args.restart_patience,
+        "restart_lr_factor": args.restart_lr_factor,
     }
     if seeds is not None and population is None:
         overrides["seed"] = seeds[0]  # the data's seed
     settings = replace(base_settings, **{k: v for k, v in overrides.items() if v is not None})
-    data = _text_data(args, settings.seed)
+    options = _run_options(args, settings)
     if seeds is not None:
-        return _train_population(args, seeds, arch, settings, data)
-    result = train(
-        args.task,
-        args.output,
-        arch,
-        settings,
-        resume=args.resume,
-        progress=not args.quiet,
-        threads=args.threads,
-        data=data,
-        embedding=_embedding(args),
-        attention_impl=args.attention_impl,
-        device=args.device,
-        pool=args.pool,
-    )
+        return _train_population(args, seeds, arch, settings, options)
+    result = train(args.task, args.output, arch, settings, **options)
     if os.environ.get("RANK", "0") != "0":
         return 0
     acc = result.accuracy
@@ -252,7 +284,33 @@ def train_command(args: argparse.Namespace) -> int:
             f"best validation epoch {result.best_epoch}: train {best['train']:.2%}  "
             f"val {best['val']:.2%}  test {best['test']:.2%} -> {args.output / 'best'}"
         )
+    for restart in result.restarts:
+        out(_restart_line(restart))
     return 0
+
+
+def _run_options(args: argparse.Namespace, settings: TrainConfig) -> dict[str, Any]:
+    """The keyword arguments a single run and a population take alike (the NLP tasks' data is
+    read with the data's seed, ``settings.seed``)."""
+    return {
+        "resume": args.resume,
+        "progress": not args.quiet,
+        "threads": args.threads,
+        "data": _text_data(args, settings.seed),
+        "embedding": _embedding(args),
+        "attention_impl": args.attention_impl,
+        "device": args.device,
+        "pool": args.pool,
+    }
+
+
+def _restart_line(restart: dict[str, Any]) -> str:
+    """A restart, as the summary after training shows it."""
+    return (
+        f"restarted after epoch {restart['epoch']} (val "
+        f"{restart['val_accuracy_argmax']:.2%}) from epoch {restart['from_epoch']} (val "
+        f"{restart['best_val_accuracy_argmax']:.2%}), learning rate x{restart['lr_factor']:g}"
+    )
 
 
 def _seeds(args: argparse.Namespace) -> tuple[int, ...] | None:
@@ -274,26 +332,12 @@ def _train_population(
     seeds: tuple[int, ...],
     arch: Architecture,
     settings: TrainConfig,
-    data: TaskData | None,
+    options: dict[str, Any],
 ) -> int:
     """Train the population and print every member's accuracies and the selection."""
     from .population_train import train_population
 
-    result = train_population(
-        args.task,
-        args.output,
-        seeds,
-        arch,
-        settings,
-        resume=args.resume,
-        progress=not args.quiet,
-        threads=args.threads,
-        data=data,
-        embedding=_embedding(args),
-        attention_impl=args.attention_impl,
-        device=args.device,
-        pool=args.pool,
-    )
+    result = train_population(args.task, args.output, seeds, arch, settings, **options)
     out(
         f"{args.task}: {len(seeds)} members ({result.seconds_per_epoch:.2f} s/epoch for all) "
         f"-> {args.output}"
@@ -306,6 +350,8 @@ def _train_population(
             line += f"  {member.best_epoch:>10}  {best['val']:8.2%}  {best['test']:9.2%}"
         if member.diverged:
             line += f"  diverged at epoch {member.diverged['epoch']}, frozen"
+        if member.restarts:
+            line += f"  restarted {len(member.restarts)}x"
         out(line)
     for which, label in (("model", "final models"), ("best", "best epochs")):
         if which in result.selected:

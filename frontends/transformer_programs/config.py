@@ -172,6 +172,11 @@ PAPER_ACCURACY: dict[str, float] = {
 TRAINING_SAMPLERS: tuple[str, ...] = ("gumbel_soft", "softmax")
 
 
+# Learning-rate schedules over the whole run (after any warm-up): the paper's constant rate, or
+# a cosine decay from ``lr`` to 0 at the last step.
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings (paper App. B / repo scripts for the algorithmic tasks).
@@ -179,7 +184,15 @@ class TrainConfig:
     ``sampler`` relaxes every discrete choice while training (§4: ``gumbel_soft``, the paper's;
     ``softmax``, no noise); ``gumbel_samples`` averages the loss of each batch over that many
     independent draws of every choice. ``clip_grad_norm`` rescales each step's gradient to at
-    most that global norm (None: no clipping, the paper's recipe)."""
+    most that global norm (None: no clipping, the paper's recipe).
+
+    Beyond the paper (each default is the paper's behaviour): ``lr_schedule`` (one of
+    :data:`LR_SCHEDULES`) after ``warmup_epochs`` of linear warm-up; ``restart_drop``: a run
+    whose argmax validation accuracy stays more than this (a fraction: 0.1 is 10 points) below
+    its best epoch's for ``restart_patience`` epochs in a row has collapsed, and restarts from
+    its best epoch's weights with a fresh optimiser state and its learning rate multiplied by
+    ``restart_lr_factor`` (None: never restart). ``recipe`` names the preset these settings
+    started from (:mod:`.recipes`); it is a label, the other fields are what training uses."""
 
     epochs: int = 250
     batch_size: int = 512
@@ -191,6 +204,12 @@ class TrainConfig:
     sampler: str = "gumbel_soft"
     gumbel_samples: int = 1
     clip_grad_norm: float | None = None
+    lr_schedule: str = "constant"
+    warmup_epochs: int = 0
+    restart_drop: float | None = None
+    restart_patience: int = 3
+    restart_lr_factor: float = 1.0
+    recipe: str = "paper"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -217,6 +217,12 @@ class Population:
             if weight.grad is not None:
                 weight.grad[members] = 0.0
 
+    def set_member(self, index: int, state: dict[str, Tensor]) -> None:
+        """Give member ``index`` the weights of one model's ``state`` (a state dict)."""
+        with torch.no_grad():
+            for name, weight in self.weights.items():
+                weight[index] = state[name]
+
     def generator_states(self) -> list[Tensor]:
         """Each member's noise generator state (to save)."""
         return [generator.get_state() for generator in self.generators]

@@ -7,9 +7,12 @@ Every member keeps what a single run of its seed has: its initial weights and Gu
 :func:`~.train.epoch_batches` for its seed), its Adam state (Adam is elementwise, no weight
 decay, one parameter group: a member's slice of a stacked parameter is updated as its own
 parameter would be), its gradient norm and clipping (per member, never a shared norm), the
-temperature schedule and its best-validation epoch. The data is shared: generated from
-``settings.seed`` (the CLI's first seed). A member whose gradient is not finite is frozen at
-its last weights (the others go on) and the step is recorded. ``resume=True`` continues from
+temperature and learning-rate schedules, its best-validation epoch and, when the settings ask
+for restarts, its own collapse watch, learning-rate factor and restarts from its best epoch
+(:mod:`.collapse`; Adam per member, :mod:`.member_adam`, so that one member's state can be
+reset alone). The data is shared: generated from ``settings.seed`` (the CLI's first seed). A
+member whose gradient is not finite is frozen at its last weights (the others go on) and the
+step is recorded. ``resume=True`` continues from
 ``RUN_DIR/last`` as an uninterrupted run would (every file is written whole or not at all).
 """
 
@@ -33,7 +36,10 @@ from rasp_ir.kernels.program_exec import Impl
 
 from . import checkpoint
 from .best_epoch import BestEpoch
+from .collapse import CollapseWatch, restart_record
 from .config import Architecture, ModelConfig, TrainConfig
+from .lr_schedule import learning_rates
+from .member_adam import MemberAdam
 from .model import TransformerProgram, temperatures
 from .population import Population
 from .population_folder import POPULATION_FILE, member_dir, select_by_validation
@@ -44,10 +50,8 @@ from .train import (
     best_epoch_accuracy,
     epoch_batches,
     noise_seed,
-    optimizer_tensors,
     progress_bar,
     refuse_changed_settings,
-    restore_optimizer,
     run_setup,
     sampler_mode,
     save_data,
@@ -62,13 +66,15 @@ SPLITS = ("train", "val", "test")
 @dataclass(frozen=True)
 class MemberResult:
     """One member's outcome: its seed, the final argmax model's accuracy on every split, its
-    best-validation epoch and that epoch's accuracies, and where it diverged (None: never)."""
+    best-validation epoch and that epoch's accuracies, where it diverged (None: never) and its
+    restarts from its best epoch (:func:`~.collapse.restart_record`)."""
 
     seed: int
     accuracy: dict[str, float]
     best_epoch: int | None
     best_accuracy: dict[str, float] | None
     diverged: dict[str, int] | None
+    restarts: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The member's entry in ``population.json``."""
@@ -78,6 +84,7 @@ class MemberResult:
             "best_epoch": self.best_epoch,
             "best_accuracy_argmax": self.best_accuracy,
             "diverged": self.diverged,
+            "restarts": list(self.restarts),
         }
 
 
@@ -139,7 +146,8 @@ def train_population(
 
 class _PopulationTrainer:
     """The state of a population run: the batched model, its optimiser, the data as tensors,
-    the temperatures, each member's best epoch and which members are frozen."""
+    the temperatures and learning rates, each member's best epoch and collapse watch, and which
+    members are frozen."""
 
     def __init__(
         self,
@@ -154,9 +162,11 @@ class _PopulationTrainer:
         self.seeds = seeds
         noise = [noise_seed(seed) for seed in seeds]
         self.population = Population(config, seeds, noise).to(device)
-        self.optimizer = torch.optim.Adam(self.population.parameters(), lr=settings.lr)
+        self.optimizer = MemberAdam(self.population.weights, len(seeds))
         steps = -(-len(data.train) // settings.batch_size)
         self.schedule = temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps)
+        self.rates = learning_rates(settings, steps)
+        self.watches = [CollapseWatch.of(settings) for _ in seeds]
         self.x_train = torch.from_numpy(data.train.x).to(device)
         self.y_train = torch.from_numpy(data.train.y).to(device)
         self.bests = [BestEpoch() for _ in seeds]
@@ -203,6 +213,7 @@ class _PopulationTrainer:
                 if self.bests[index].update(members[index], epoch + 1, val):
                     folder = member_dir(run_dir, self.seeds[index])
                     self.bests[index].save(folder, self.config, self.member_meta(index))
+            self._restart_collapsed(row)
             self._save_progress(run_dir)
             best = max(range(len(self.seeds)), key=lambda i: row["val_accuracy_argmax"][i])
             report(
@@ -232,6 +243,25 @@ class _PopulationTrainer:
         row["val_accuracy_argmax"] = [accuracy(member, self.data.val) for member in members]
         return row, members
 
+    def _restart_collapsed(self, row: dict[str, Any]) -> None:
+        """Put every member that has collapsed (and is not frozen) back to its best epoch, with
+        a fresh optimiser state; record the restarts in ``row`` (``restarts``, one entry per
+        member, None where it did not restart) when there are any."""
+        restarts: list[dict[str, Any] | None] = [None] * len(self.seeds)
+        for index, val in enumerate(row["val_accuracy_argmax"]):
+            best, watch = self.bests[index], self.watches[index]
+            if self.seeds[index] in self.diverged or best.state is None:
+                continue
+            if not watch.collapsed(val, best.val_accuracy):
+                continue
+            self.population.set_member(index, best.state)
+            self.optimizer.reset(index)
+            restarts[index] = restart_record(
+                row["epoch"], val, best.epoch, best.val_accuracy, watch.lr_factor
+            )
+        if any(restarts):
+            row["restarts"] = restarts
+
     def _steps(self, epoch: int) -> tuple[list[list[float]], list[list[float]]]:
         """The optimiser steps of one epoch; each step's loss and gradient norm (before
         clipping) per member."""
@@ -259,7 +289,7 @@ class _PopulationTrainer:
             self._freeze_diverged(step_norms, epoch, step)
             losses.append(step_losses)
             norms.append([float(n) for n in step_norms])
-            self._update(step_norms)
+            self._update(step_norms, self.rates[epoch][step])
             crash_point(f"epoch{epoch + 1}:step{step + 1}")
         return losses, norms
 
@@ -269,9 +299,10 @@ class _PopulationTrainer:
             if not math.isfinite(norm) and seed not in self.diverged:
                 self.diverged[seed] = {"epoch": epoch + 1, "step": step + 1}
 
-    def _update(self, norms: torch.Tensor) -> None:
-        """Clip each member's gradient (when asked) and step Adam; frozen members keep their
-        weights (their gradients are zeroed and their weights put back)."""
+    def _update(self, norms: torch.Tensor, rate: float) -> None:
+        """Clip each member's gradient (when asked) and step Adam at the schedule's ``rate``
+        times each member's factor; frozen members keep their weights (their gradients are
+        zeroed and their weights put back)."""
         population, frozen = self.population, self.frozen()
         kept = {}
         if bool(frozen.any()):
@@ -280,7 +311,7 @@ class _PopulationTrainer:
             kept = {name: w[frozen].detach().clone() for name, w in population.weights.items()}
         if self.settings.clip_grad_norm is not None:
             population.clip_gradients(norms, self.settings.clip_grad_norm)
-        self.optimizer.step()
+        self.optimizer.step([rate * watch.lr_factor for watch in self.watches])
         with torch.no_grad():
             for name, weights in kept.items():
                 population.weights[name][frozen] = weights
@@ -289,7 +320,7 @@ class _PopulationTrainer:
         """Write ``RUN_DIR/last`` (the population, Adam's state, the members' generators, the
         metrics and frozen members: all a resumed run needs) and then ``metrics.json``."""
         population = self.population
-        extra = optimizer_tensors(population.weights.items(), self.optimizer)
+        extra = self.optimizer.state_tensors()
         for index, state in enumerate(population.generator_states()):
             extra[f"rng.member.{index}"] = state
         meta = {
@@ -297,6 +328,7 @@ class _PopulationTrainer:
             "epoch": len(self.metrics),
             "metrics": self.metrics,
             "diverged": {str(seed): where for seed, where in self.diverged.items()},
+            "collapse_watches": [watch.to_json() for watch in self.watches],
             "random": host_random_states(),
         }
         checkpoint.save_population(run_dir / "last", self.config, population.state(), meta, extra)
@@ -336,10 +368,25 @@ class _PopulationTrainer:
                 "checkpoint", f"{path.with_suffix('.json')}: not a population's progress ({error})"
             ) from None
         self.population.restore(weights, states)
-        restore_optimizer(self.population.weights.items(), self.optimizer, extra)
-        restore_host_random_states(meta["random"], str(path.with_suffix(".json")))
+        where = str(path.with_suffix(".json"))
+        self.optimizer.restore(extra, where)
+        self._resume_watches(meta.get("collapse_watches"), where)
+        restore_host_random_states(meta["random"], where)
         self.bests = [BestEpoch.resumed(member_dir(run_dir, seed)) for seed in self.seeds]
         return epoch
+
+    def _resume_watches(self, saved: Any, where: str) -> None:
+        """Give each member the collapse watch saved for it (none saved: a population from
+        before restarts existed, whose watches start afresh)."""
+        if saved is None:
+            return
+        if not isinstance(saved, list) or len(saved) != len(self.seeds):
+            raise RaspError.single(
+                "checkpoint", f"{where}: collapse watches that do not match the seeds"
+            )
+        self.watches = [
+            watch.resumed(state, where) for watch, state in zip(self.watches, saved, strict=True)
+        ]
 
     def _finish(self, run_dir: Path, end: int) -> PopulationResult:
         """Evaluate every member's final model and best epoch on every split, save both, select
@@ -367,6 +414,7 @@ class _PopulationTrainer:
                     best.epoch if best_result is not None else None,
                     best_result,
                     self.diverged.get(seed),
+                    tuple(member_restarts(self.metrics, index)),
                 )
             )
         entries = [member.to_json() for member in members]
@@ -387,6 +435,12 @@ class _PopulationTrainer:
         write_text_atomically(run_dir / POPULATION_FILE, json.dumps(summary, indent=2) + "\n")
         chosen = {name: seed for name, seed in selected.items() if seed is not None}
         return PopulationResult(run_dir, tuple(members), chosen, per_epoch, end)
+
+
+def member_restarts(metrics: Sequence[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    """The restarts of member ``index`` (a position in the seeds) in a population's metrics."""
+    found = (row.get("restarts", [None] * (index + 1))[index] for row in metrics)
+    return [restart for restart in found if restart is not None]
 
 
 def _finite(values: Any) -> list[float | None]:

@@ -2,9 +2,10 @@
 the argmax model's accuracy on every split).
 
 Adam at a constant learning rate, Gumbel-softmax with the temperature annealed geometrically per
-step (§4, §11); optionally another relaxation, the loss averaged over several draws, and the
+step (§4, §11); optionally another relaxation, the loss averaged over several draws, the
 gradient clipped to a global norm (not the paper's: its mid-temperature gradient spikes can wreck
-a run).
+a run), a learning-rate schedule (:mod:`.lr_schedule`) and restarts of a collapsed run from its
+best epoch (:mod:`.collapse`; each restart is recorded in its epoch's metrics row).
 Per-epoch validation accuracy is that of the *argmax* model (the repo's is stochastic); each
 epoch also records the median and largest gradient norm of its steps (before clipping). Under
 ``torchrun`` (``WORLD_SIZE`` > 1) training is data parallel with DistributedDataParallel over
@@ -46,7 +47,9 @@ from rasp_ir.kernels.program_exec import Impl
 
 from . import checkpoint
 from .best_epoch import BestEpoch
+from .collapse import CollapseWatch, restart_record
 from .config import (
+    LR_SCHEDULES,
     PAPER_ARCHITECTURES,
     TRAINING_SAMPLERS,
     Architecture,
@@ -54,8 +57,10 @@ from .config import (
     TrainConfig,
     paper_epochs,
 )
+from .lr_schedule import learning_rates
 from .model import SampleMode, TransformerProgram, temperatures, token_loss
 from .random_states import host_random_states, restore_host_random_states
+from .recipes import RECIPE_NAMES
 from .tasks import TASKS, Split, TaskData, TaskSpec, make_data
 from .text_data import TEXT_TASKS
 
@@ -64,7 +69,8 @@ EVAL_BATCH = 4096
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a training run produced."""
+    """What a training run produced (``restarts``: its restarts from its best epoch, as
+    :func:`~.collapse.restart_record` writes them)."""
 
     run_dir: Path
     accuracy: dict[str, float]
@@ -73,6 +79,7 @@ class RunResult:
     epochs: int
     best_epoch: int | None = None
     best_accuracy: dict[str, float] | None = None
+    restarts: tuple[dict[str, Any], ...] = ()
 
 
 def default_architecture(task: str) -> Architecture:
@@ -116,10 +123,39 @@ def check_settings(settings: TrainConfig) -> None:
         problems.append(f"--lr must be positive, not {settings.lr}")
     if settings.clip_grad_norm is not None and not settings.clip_grad_norm > 0:
         problems.append(f"--clip-grad-norm must be positive, not {settings.clip_grad_norm}")
+    problems.extend(_recipe_problems(settings))
     if problems:
         raise RaspError.single(
             "option", "; ".join(problems), hint="see 'rasp tp train --help' for the defaults"
         )
+
+
+def _recipe_problems(settings: TrainConfig) -> list[str]:
+    """What is wrong with the settings beyond the paper's (schedules, restarts, the recipe)."""
+    problems = []
+    if settings.lr_schedule not in LR_SCHEDULES:
+        problems.append(
+            f"unknown --lr-schedule {settings.lr_schedule!r} (one of {', '.join(LR_SCHEDULES)})"
+        )
+    if not 0 <= settings.warmup_epochs < settings.epochs:
+        problems.append(
+            f"--warmup-epochs must be at least 0 and below --epochs ({settings.epochs}), not "
+            f"{settings.warmup_epochs}"
+        )
+    if settings.restart_drop is not None and not 0 < settings.restart_drop < 1:
+        problems.append(
+            f"--restart-drop is a fraction of the validation accuracy, above 0 and below 1 "
+            f"(0.1 is 10 points), not {settings.restart_drop}"
+        )
+    if settings.restart_patience < 1:
+        problems.append(f"--restart-patience must be at least 1, not {settings.restart_patience}")
+    if not 0 < settings.restart_lr_factor <= 1:
+        problems.append(
+            f"--restart-lr-factor must be above 0 and at most 1, not {settings.restart_lr_factor}"
+        )
+    if settings.recipe not in RECIPE_NAMES:
+        problems.append(f"unknown recipe {settings.recipe!r} (one of {', '.join(RECIPE_NAMES)})")
+    return problems
 
 
 def saved_settings(run_dir: Path) -> tuple[Architecture, TrainConfig]:
@@ -464,9 +500,13 @@ def _train(
     metrics: list[dict[str, Any]] = []
     start_epoch = 0
     best = BestEpoch()
+    watch = CollapseWatch.of(settings)
     if resume:
-        start_epoch, metrics = _resume(run_dir, model, optimizer, task, config, settings, parallel)
+        start_epoch, metrics, saved_watch = _resume(
+            run_dir, model, optimizer, task, config, settings, parallel
+        )
         best = BestEpoch.resumed(run_dir)
+        watch = watch.resumed(saved_watch, str(run_dir / "last.json"))
     else:
         torch.manual_seed(noise_seed(settings.seed, parallel.rank))
     if parallel.main:
@@ -483,6 +523,8 @@ def _train(
         parallel,
         data,
         temperatures(settings.tau_init, settings.tau_end, settings.epochs, steps),
+        learning_rates(settings, steps),
+        watch,
         torch.from_numpy(data.train.x).to(device),
         torch.from_numpy(data.train.y).to(device),
     )
@@ -495,12 +537,15 @@ def _train(
         metrics.append(row)
         if best.update(model, epoch + 1, row["val_accuracy_argmax"]) and parallel.main:
             best.save(run_dir, config, meta)
+        trainer.restart_if_collapsed(row, best)
         rng_states = parallel.rng_states()
         if parallel.main:
-            _save_progress(run_dir, model, optimizer, meta, metrics, rng_states)
+            progress_meta = {**meta, "collapse_watch": watch.to_json()}
+            _save_progress(run_dir, model, optimizer, progress_meta, metrics, rng_states)
         val = 100 * row["val_accuracy_argmax"]
         report(epoch + 1, f"loss {row['loss']:.4f} val {val:.2f}% tau {row['tau']:.3g}")
-    return _finish(trainer, run_dir, config, meta, best, end, timings)
+    restarts = tuple(row["restart"] for row in metrics if "restart" in row)
+    return _finish(trainer, run_dir, config, meta, best, end, timings, restarts)
 
 
 def noise_seed(seed: int, rank: int = 0) -> int:
@@ -513,7 +558,7 @@ def noise_seed(seed: int, rank: int = 0) -> int:
 class _Trainer:
     """What one epoch of training uses: the model (and its data-parallel wrapper, which the
     losses go through), the optimiser, the settings, the processes, the data, the per-step
-    temperatures and the training split as tensors."""
+    temperatures and learning rates, the collapse watch and the training split as tensors."""
 
     model: TransformerProgram
     wrapped: torch.nn.Module
@@ -522,8 +567,23 @@ class _Trainer:
     parallel: _Distributed
     data: TaskData
     schedule: list[list[float]]
+    rates: list[list[float]]
+    watch: CollapseWatch
     x_train: torch.Tensor
     y_train: torch.Tensor
+
+    def restart_if_collapsed(self, row: dict[str, Any], best: BestEpoch) -> None:
+        """When the run has collapsed (its epoch's ``row`` counted by the watch), go back to
+        the ``best`` epoch's weights with a fresh optimiser state and record the restart in
+        ``row`` (``restart``). Every process decides alike: they share weights and data."""
+        val = row["val_accuracy_argmax"]
+        if best.state is None or not self.watch.collapsed(val, best.val_accuracy):
+            return
+        self.model.load_state_dict(best.state)
+        self.optimizer.state.clear()
+        row["restart"] = restart_record(
+            row["epoch"], val, best.epoch, best.val_accuracy, self.watch.lr_factor
+        )
 
     def epoch(self, epoch: int) -> dict[str, Any]:
         """Train one epoch; its metrics row (mean loss, the argmax model's validation
@@ -559,6 +619,8 @@ class _Trainer:
         )
         for step, index in enumerate(batches):
             self.model.set_sampling(tau=self.schedule[epoch][step], mode=sampler_mode(settings))
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.rates[epoch][step] * self.watch.lr_factor
             self.optimizer.zero_grad()
             losses.append(
                 backpropagate(
@@ -588,6 +650,7 @@ def _finish(
     best: BestEpoch,
     end: int,
     timings: list[float],
+    restarts: tuple[dict[str, Any], ...],
 ) -> RunResult:
     """Evaluate the argmax model, and the best epoch's, on every split; save both (the main
     process) and say what the run produced."""
@@ -613,6 +676,7 @@ def _finish(
         epochs,
         best.epoch if best_result is not None else None,
         best_result,
+        restarts,
     )
 
 
@@ -703,7 +767,9 @@ def _resume(
     config: ModelConfig,
     settings: TrainConfig,
     parallel: _Distributed,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[dict[str, Any]], Any]:
+    """Load ``RUN_DIR/last`` into the model and optimiser; the epochs trained, their metrics and
+    the collapse watch's saved state (None in runs saved before restarts existed)."""
     saved, info, extra = checkpoint.load(run_dir / "last")
     if info.config != config or info.meta.get("task") != task:
         raise RaspError.single(
@@ -722,4 +788,4 @@ def _resume(
         metrics_path = run_dir / "metrics.json"
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["epochs"]
     epoch = int(info.meta.get("epoch", len(metrics)))
-    return epoch, list(metrics)[:epoch]
+    return epoch, list(metrics)[:epoch], info.meta.get("collapse_watch")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint, cli
 from rasp_ir.frontends.transformer_programs import train as train_module
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
-from rasp_ir.frontends.transformer_programs.train import train
+from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
+from rasp_ir.frontends.transformer_programs.train import default_train_config, train
 
 
 def _run(*argv: str) -> int:
@@ -173,3 +175,47 @@ def test_fewer_than_one_thread_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RaspError, match="--threads must be at least 1"):
         _run("tp", "train", "hist", "-o", str(tmp_path / "run"), "--threads", "0", "--quiet")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_recipe_and_the_options_given_beside_it_reach_the_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    sizes = ("--epochs", "2", "--dataset-size", "200", "--batch-size", "64", "--quiet")
+    options = ("--recipe", "robust", "--clip-grad-norm", "3", "--restart-drop", "0.2")
+    assert _run("tp", "train", "hist", "-o", str(run), *options, *sizes) == 0
+    saved = TrainConfig.from_json(json.loads((run / "model.json").read_text())["train"])
+    robust = recipe_train_config("robust", default_train_config("hist"))
+    expected = replace(
+        robust, epochs=2, dataset_size=200, batch_size=64, clip_grad_norm=3.0, restart_drop=0.2
+    )
+    assert saved == expected and saved.recipe == "robust"
+    last = json.loads((run / "last.json").read_text())
+    assert TrainConfig.from_json(last["train"]) == expected
+    with pytest.raises(RaspError, match="recipe paper \\(the run has robust\\)"):
+        _run("tp", "train", "hist", "-o", str(run), "--recipe", "paper", "--resume", "--quiet")
+
+
+def test_a_run_that_restarts_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A hair trigger: any epoch below the best restarts the run.
+    options = ("--restart-drop", "0.001", "--restart-patience", "1", "--restart-lr-factor", "0.5")
+    sizes = ("--epochs", "4", "--lr", "0.1", "--dataset-size", "300", "--batch-size", "64")
+    arch = ("--layers", "2", "--heads", "2", "--mlps", "2", "--quiet")
+    assert _run("tp", "train", "hist", "-o", str(tmp_path / "run"), *options, *sizes, *arch) == 0
+    shown = capsys.readouterr().out
+    rows = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
+    restarts = [row["restart"] for row in rows if "restart" in row]
+    assert restarts, "the hair trigger never fired: the test shows nothing"
+    first = restarts[0]
+    assert first["lr_factor"] == 0.5 and first["from_epoch"] < first["epoch"]
+    assert first["val_accuracy_argmax"] < first["best_val_accuracy_argmax"]
+    assert f"restarted after epoch {first['epoch']} " in shown
+    assert shown.count("restarted after epoch") == len(restarts)
+
+
+def test_the_readme_recipe_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    line = "rasp tp train hist -o runs/hist-robust --recipe robust --epochs 3 --dataset-size 400"
+    assert line in readme
+    monkeypatch.chdir(tmp_path)
+    assert _run(*line.split()[1:], "--quiet") == 0
+    saved = json.loads((tmp_path / "runs" / "hist-robust" / "model.json").read_text())
+    assert saved["train"]["recipe"] == "robust" and saved["train"]["clip_grad_norm"] == 1.0

@@ -23,6 +23,19 @@ from rasp_ir.frontends.transformer_programs.train import model_config, noise_see
 
 ARCH = Architecture(2, 1, 1, 1, 1)  # every kind of module, two layers
 SETTINGS = TrainConfig(epochs=2, batch_size=64, lr=0.05, seed=0, dataset_size=300)
+# Warm-up, a cosine decay and restarts with a hair trigger: both seeds below restart at least
+# once in these four epochs (asserted), one of them twice.
+ROBUST = replace(
+    SETTINGS,
+    epochs=4,
+    lr=0.1,
+    lr_schedule="cosine",
+    warmup_epochs=1,
+    clip_grad_norm=0.5,
+    restart_drop=0.001,
+    restart_patience=1,
+    restart_lr_factor=0.5,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +59,9 @@ def _same_weights(a: Path, b: Path) -> bool:
         SETTINGS,
         replace(SETTINGS, clip_grad_norm=0.05, gumbel_samples=2),
         replace(SETTINGS, sampler="softmax"),
+        ROBUST,
     ],
-    ids=["paper", "clipped-two-draws", "softmax"],
+    ids=["paper", "clipped-two-draws", "softmax", "schedule-and-restarts"],
 )
 def test_a_member_is_the_single_run_of_its_seed_bit_for_bit(
     tmp_path: Path, hist_data: TaskData, settings: TrainConfig
@@ -69,10 +83,14 @@ def test_a_member_is_the_single_run_of_its_seed_bit_for_bit(
         assert _same_weights(member / "best", tmp_path / f"s{seed}" / "best")
         assert population.members[index].accuracy == alone.accuracy
         assert population.members[index].best_epoch == alone.best_epoch
+        assert population.members[index].restarts == alone.restarts
         single_rows = json.loads((tmp_path / f"s{seed}" / "metrics.json").read_text())["epochs"]
         for row, single in zip(rows, single_rows, strict=True):
             for key in ("loss", "val_accuracy_argmax", "grad_norm_median", "grad_norm_max"):
                 assert row[key][index] == pytest.approx(single[key], rel=1e-6), key
+            assert row.get("restarts", [None] * len(seeds))[index] == single.get("restart")
+    if settings.restart_drop is not None:
+        assert all(member.restarts for member in population.members)
 
 
 def test_the_run_folder_records_every_member_and_the_selection(
@@ -100,19 +118,21 @@ def test_the_run_folder_records_every_member_and_the_selection(
     assert member["population"] == {"seeds": [4, 1, 2], "member": 1}
 
 
+@pytest.mark.parametrize("settings", [SETTINGS, ROBUST], ids=["paper", "schedule-and-restarts"])
 def test_resume_continues_a_population_as_if_uninterrupted(
-    tmp_path: Path, hist_data: TaskData
+    tmp_path: Path, hist_data: TaskData, settings: TrainConfig
 ) -> None:
     seeds = (0, 7)
     args = ("hist",)
     train_population(
-        *args, tmp_path / "whole", seeds, ARCH, SETTINGS, progress=False, data=hist_data
+        *args, tmp_path / "whole", seeds, ARCH, settings, progress=False, data=hist_data
     )
     train_population(
-        *args, tmp_path / "cut", seeds, ARCH, SETTINGS, progress=False, data=hist_data, stop_after=1
-    )
+        *args, tmp_path / "cut", seeds, ARCH, settings,
+        progress=False, data=hist_data, stop_after=settings.epochs // 2,
+    )  # fmt: skip
     train_population(
-        *args, tmp_path / "cut", seeds, ARCH, SETTINGS, progress=False, data=hist_data, resume=True
+        *args, tmp_path / "cut", seeds, ARCH, settings, progress=False, data=hist_data, resume=True
     )
     for seed in seeds:
         for which in ("model", "best"):
@@ -124,6 +144,10 @@ def test_resume_continues_a_population_as_if_uninterrupted(
         return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
 
     assert without_seconds("whole") == without_seconds("cut")
+    if settings.restart_drop is not None:  # restarts on both sides of the cut
+        rows = json.loads((tmp_path / "whole" / "metrics.json").read_text())["epochs"]
+        epochs = [int(row["epoch"]) for row in rows if "restarts" in row]
+        assert min(epochs) <= settings.epochs // 2 < max(epochs)
 
 
 def test_resume_refuses_other_seeds(tmp_path: Path, hist_data: TaskData) -> None:
@@ -228,3 +252,17 @@ def test_a_member_with_the_pooled_readout_is_the_single_run_of_its_seed(
     )  # fmt: skip
     assert json.loads((tmp_path / "s2" / "model.json").read_text())["config"]["pool_outputs"]
     assert _same_weights(tmp_path / "pop" / "seed-2" / "model", tmp_path / "s2" / "model")
+
+
+def test_edited_collapse_watches_are_refused(tmp_path: Path, hist_data: TaskData) -> None:
+    run = tmp_path / "pop"
+    settings = replace(SETTINGS, epochs=1)
+    train_population("hist", run, (0, 1), ARCH, settings, progress=False, data=hist_data)
+    sidecar = json.loads((run / "last.json").read_text())
+    assert sidecar["collapse_watches"] == [{"epochs_below": 0, "lr_factor": 1.0}] * 2
+    sidecar["collapse_watches"] = sidecar["collapse_watches"][:1]
+    (run / "last.json").write_text(json.dumps(sidecar))
+    with pytest.raises(RaspError, match="collapse watches that do not match the seeds"):
+        train_population(
+            "hist", run, (0, 1), ARCH, settings, progress=False, data=hist_data, resume=True
+        )

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from rasp_ir.diagnostics import RaspError
+from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
 from rasp_ir.frontends.transformer_programs.train import backpropagate, train
 
@@ -64,6 +65,12 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
         ({"tau_init": 0.01, "tau_end": 3.0}, "0 < --tau-end <= --tau-init"),
         ({"epochs": 0}, "--epochs must be at least 1"),
         ({"lr": -1.0}, "--lr must be positive"),
+        ({"lr_schedule": "step"}, "unknown --lr-schedule 'step' (one of constant, cosine)"),
+        ({"warmup_epochs": 1}, "--warmup-epochs must be at least 0 and below --epochs (1)"),
+        ({"restart_drop": 10.0}, "--restart-drop is a fraction of the validation accuracy"),
+        ({"restart_patience": 0}, "--restart-patience must be at least 1"),
+        ({"restart_lr_factor": 2.0}, "--restart-lr-factor must be above 0 and at most 1"),
+        ({"recipe": "fast"}, "unknown recipe 'fast' (one of paper, robust)"),
     ],
 )
 def test_unusable_settings_are_refused(
@@ -135,3 +142,39 @@ def test_a_diverging_run_stops_with_a_message(tmp_path: Path) -> None:
         train("hist", tmp_path / "run", Architecture(1, 1, 1, 1, 1), settings, progress=False)
     assert "the run diverged at epoch 1, step" in str(diverged.value)
     assert "lower --lr" in str(diverged.value)
+
+
+# A hair trigger and a cosine schedule: this run restarts after epochs 2 and 3.
+HAIR_TRIGGER = TrainConfig(
+    epochs=4, batch_size=64, lr=0.1, seed=0, dataset_size=300, lr_schedule="cosine",
+    restart_drop=0.001, restart_patience=1, restart_lr_factor=0.5,
+)  # fmt: skip
+RESTARTING = Architecture(2, 1, 1, 1, 1)
+
+
+def test_a_run_with_restarts_resumes_as_if_uninterrupted(tmp_path: Path) -> None:
+    settings, arch = HAIR_TRIGGER, RESTARTING
+    whole = train("hist", tmp_path / "whole", arch, settings, progress=False)
+    train("hist", tmp_path / "cut", arch, settings, progress=False, stop_after=2)
+    cut = train("hist", tmp_path / "cut", arch, settings, progress=False, resume=True)
+    assert [r["epoch"] for r in whole.restarts] == [2, 3]  # one on each side of the cut
+    assert cut.restarts == whole.restarts and cut.accuracy == whole.accuracy
+    weights = [
+        checkpoint.load(tmp_path / run / "model")[0].state_dict() for run in ("whole", "cut")
+    ]
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+
+
+def test_a_restart_goes_back_to_the_best_epochs_weights(tmp_path: Path) -> None:
+    # Stopped right after the epoch that restarted (2): the weights saved to resume from are
+    # the best epoch's, and the watch's count starts again with the lowered factor.
+    cut = train("hist", tmp_path / "run", RESTARTING, HAIR_TRIGGER, progress=False, stop_after=2)
+    (restart,) = cut.restarts
+    assert restart["epoch"] == 2 and restart["from_epoch"] == 1 == cut.best_epoch
+    last = checkpoint.load(tmp_path / "run" / "last")[0].state_dict()
+    best = checkpoint.load(tmp_path / "run" / "best")[0].state_dict()
+    assert all(torch.equal(last[name], best[name]) for name in best)
+    assert json.loads((tmp_path / "run" / "last.json").read_text())["collapse_watch"] == {
+        "epochs_below": 0,
+        "lr_factor": 0.5,
+    }

@@ -1,0 +1,66 @@
+"""benchmarks/tp_recipe.py trains one population per variant at a tiny scale, writes the table of
+the seed distributions, and reads finished variants back instead of training them again."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from rasp_ir.frontends.transformer_programs.config import TrainConfig
+from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_recipe.py"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("tp_recipe", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: Path) -> None:
+    script = _script()
+    results = tmp_path / "results"
+    arguments = ["--task", "hist", "--seeds", "0-2", "--epochs", "1", "--dataset-size", "200"]
+    arguments += ["--variants", "paper", "restarts", "--runs", str(tmp_path / "runs")]
+    arguments += ["--results", str(results)]
+    assert script.main(arguments) == 0
+    report: dict[str, Any] = json.loads((results / "tp_recipe.json").read_text())
+    assert list(report["variants"]) == ["paper", "restarts"]
+    paper, restarts = report["variants"]["paper"], report["variants"]["restarts"]
+    assert TrainConfig.from_json(paper["settings"]) == TrainConfig(
+        epochs=1, dataset_size=200, seed=0
+    )
+    assert restarts["settings"]["restart_drop"] is not None
+    assert restarts["settings"]["clip_grad_norm"] is None  # one ingredient at a time
+    members = json.loads((tmp_path / "runs" / "hist" / "paper" / "population.json").read_text())[
+        "members"
+    ]
+    tests = sorted(100 * m["accuracy_argmax"]["test"] for m in members)
+    assert paper["final_test"] == {"median": tests[1], "best": tests[2], "worst": tests[0]}
+    table = (results / "tp_recipe.md").read_text()
+    assert "**reduced scale**" in table and "load before (`uptime`)" in table
+    assert "| paper | the paper's recipe |" in table
+    # Run again: the finished populations are read back, not trained.
+    assert script.main(arguments) == 0
+    again = json.loads((results / "tp_recipe.json").read_text())
+    assert not any(v["trained_now"] for v in again["variants"].values())
+    assert again["variants"]["paper"]["final_test"] == paper["final_test"]
+    # ... and keep the load recorded when they were trained.
+    assert again["variants"]["paper"]["load_when_done"] == paper["load_when_done"] is not None
+    assert "(read back: trained by an earlier run)" in (results / "tp_recipe.md").read_text()
+
+
+def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
+    script = _script()
+    base = TrainConfig(epochs=10)
+    assert script.variant_settings("robust", base) == recipe_train_config("robust", base)
+    assert script.variant_settings("clip", base) == TrainConfig(epochs=10, clip_grad_norm=1.0)
+    assert script.variant_settings("cosine", base) == TrainConfig(epochs=10, lr_schedule="cosine")
+    assert script.variant_settings("draws4", base).gumbel_samples == 4
+    assert script.variant_settings("paper", base) == base
