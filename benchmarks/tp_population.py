@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.frontends.transformer_programs.config import PAPER_ARCHITECTURES  # noqa: E402
+from rasp_ir.frontends.transformer_programs.member_adam import MemberAdam  # noqa: E402
 from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
     TransformerProgram,
     token_loss,
@@ -43,6 +44,7 @@ from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
 from rasp_ir.frontends.transformer_programs.population import Population  # noqa: E402
 from rasp_ir.frontends.transformer_programs.tasks import TaskData, make_data  # noqa: E402
 from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
+    gradient_norm,
     model_config,
     noise_seed,
     training_environment,
@@ -73,7 +75,8 @@ def _median_seconds(step: Callable[[], None], steps: int) -> float:
 
 
 def single_step(data: TaskData, batch: int) -> Callable[[], None]:
-    """One model's training step (as ``rasp tp train`` takes it) on random batches."""
+    """One model's training step as ``rasp tp train`` takes it (its gradient norm recorded,
+    Adam) on random batches."""
     config = model_config("sort", data, PAPER_ARCHITECTURES["sort"])
     torch.manual_seed(0)
     model = TransformerProgram(config)
@@ -86,6 +89,7 @@ def single_step(data: TaskData, batch: int) -> Callable[[], None]:
         index = torch.randint(0, len(x), (batch,))
         optimizer.zero_grad()
         token_loss(model(x[index]), y[index]).backward()  # type: ignore[no-untyped-call]
+        gradient_norm(model)
         optimizer.step()
 
     return step
@@ -94,18 +98,20 @@ def single_step(data: TaskData, batch: int) -> Callable[[], None]:
 def population_step(
     data: TaskData, batch: int, members: int
 ) -> tuple[Population, Callable[[], None]]:
-    """The population's training step (each member its own batch and noise)."""
+    """The population's training step as ``rasp tp train --seeds`` takes it: each member its
+    own batch and noise, its own gradient norm and its own Adam (:class:`MemberAdam`)."""
     config = model_config("sort", data, PAPER_ARCHITECTURES["sort"])
     seeds = list(range(members))
     population = Population(config, seeds, [noise_seed(seed) for seed in seeds])
-    optimizer = torch.optim.Adam(population.parameters(), lr=5e-2)
+    optimizer = MemberAdam(population.weights, members)
     x, y = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
 
     def step() -> None:
         index = torch.randint(0, len(x), (members, batch))
         optimizer.zero_grad()
         population.losses(x[index], y[index], TAU, "gumbel_soft").sum().backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
+        population.gradient_norms()
+        optimizer.step([5e-2] * members)
 
     return population, step
 
