@@ -3,19 +3,16 @@ beside ours and the load quoted."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+from .scripts import benchmark_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "compile_sizes.py"
 
 
 def test_every_example_is_compiled_and_both_reports_are_written(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("compile_sizes_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main(["--results", str(tmp_path)])
+    benchmark_script("compile_sizes").main(["--results", str(tmp_path)])
     report = json.loads((tmp_path / "compile_sizes.json").read_text())
     examples = sorted(p.stem for p in (SCRIPT.parents[1] / "examples").glob("*.rasp"))
     assert [row["program"] for row in report["rows"]] == examples

@@ -3,32 +3,23 @@ a baseline beside every figure."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "everyday_paths.py"
+from .scripts import benchmark_script
+
 TINY = ["--calls", "20", "--naive-inputs", "5", "--repeats", "1", "--torch-batch", "20"]
 NO_COMPILE = "--no-torch-compile"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("everyday_paths", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(tmp_path: Path, sections: list[str], *extra: str) -> dict[str, object]:
     threads = torch.get_num_threads()
     try:
         argv = [*TINY, *extra, "--sections", *sections, "--results", str(tmp_path)]
-        _script().main(argv)
+        benchmark_script("everyday_paths").main(argv)
     finally:
         torch.set_num_threads(threads)
     report: dict[str, object] = json.loads((tmp_path / "everyday_paths.json").read_text())

@@ -3,23 +3,13 @@ units with the same counts, and the JSON and Markdown reports are written."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "explain_errors.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("explain_errors", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_a_tiny_benchmark_writes_both_reports(
@@ -28,7 +18,7 @@ def test_a_tiny_benchmark_writes_both_reports(
     threads = torch.get_num_threads()
     argv = ["--task", "hist", "--epochs", "1", "--dataset-size", "300", "--repeats", "1"]
     try:
-        _script().main([*argv, "--results", str(tmp_path)])
+        benchmark_script("explain_errors").main([*argv, "--results", str(tmp_path)])
     finally:
         torch.set_num_threads(threads)
     report = json.loads((tmp_path / "explain_errors.json").read_text())

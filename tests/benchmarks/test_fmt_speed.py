@@ -3,29 +3,19 @@ for, and the script writes both reports."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from rasp_ir.syntax import parse_program
 from rasp_ir.syntax.formatter import format_source
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fmt_speed.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fmt_speed", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_the_generated_program_is_valid_messy_and_long_enough() -> None:
-    text = _script().generated_program(400)
+    text = benchmark_script("fmt_speed").generated_program(400)
     assert text.count("\n") >= 400
     program = parse_program(text)
     assert len(program.bindings) > 100
@@ -36,7 +26,12 @@ def test_the_generated_program_is_valid_messy_and_long_enough() -> None:
 
 @pytest.mark.slow
 def test_the_script_writes_both_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _script().main(["--lines", "50", "--repeats", "1", "--results", str(tmp_path)]) == 0
+    assert (
+        benchmark_script("fmt_speed").main(
+            ["--lines", "50", "--repeats", "1", "--results", str(tmp_path)]
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "fmt_speed.json").read_text())
     (row,) = report["rows"]
     assert (

@@ -3,23 +3,13 @@ row, the fused column empty without CUDA, both reports written."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "kernels.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kernels_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU the benchmark times the kernel")
@@ -29,7 +19,9 @@ def test_a_tiny_benchmark_writes_both_reports(
     threads = torch.get_num_threads()
     argv = ["--batch", "4", "--n", "5", "--k", "3", "--heads", "2", "--repeats", "2"]
     try:
-        _script().main([*argv, "--warmup", "0", "--no-compile", "--results", str(tmp_path)])
+        benchmark_script("kernels").main(
+            [*argv, "--warmup", "0", "--no-compile", "--results", str(tmp_path)]
+        )
     finally:
         torch.set_num_threads(threads)
     report = json.loads((tmp_path / "kernels.json").read_text())

@@ -3,28 +3,18 @@ the growth column is relative to the smallest size, and both reports are written
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "large_programs.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("large_programs", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_a_tiny_benchmark_writes_both_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _script().main(["--sizes", "20", "40", "--results", str(tmp_path)])
+    benchmark_script("large_programs").main(["--sizes", "20", "40", "--results", str(tmp_path)])
     report = json.loads((tmp_path / "large_programs.json").read_text())
     rows = report["results"]
     assert [(row["shape"], row["size"]) for row in rows] == [
@@ -38,6 +28,8 @@ def test_a_tiny_benchmark_writes_both_reports(
 
 
 def test_the_commands_are_timed_on_request(tmp_path: Path) -> None:
-    _script().main(["--sizes", "5", "--shapes", "chain", "--commands", "--results", str(tmp_path)])
+    benchmark_script("large_programs").main(
+        ["--sizes", "5", "--shapes", "chain", "--commands", "--results", str(tmp_path)]
+    )
     [row] = json.loads((tmp_path / "large_programs.json").read_text())["results"]
     assert set(row["commands_s"]) == {"check", "fmt", "run", "graph", "compile"}

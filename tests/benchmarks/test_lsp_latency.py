@@ -3,28 +3,18 @@ and writes both reports."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from .scripts import benchmark_script
+
 pytest.importorskip("pygls")
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lsp_latency.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lsp_latency", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_generated_program_checks_and_has_the_lines_asked_for() -> None:
-    script = _script()
+    script = benchmark_script("lsp_latency")
     from rasp_ir.check import load_program
 
     text = script.program(10, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3])
@@ -36,7 +26,7 @@ def test_the_generated_program_checks_and_has_the_lines_asked_for() -> None:
 def test_a_tiny_benchmark_writes_both_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script = _script()
+    script = benchmark_script("lsp_latency")
     script.main(["--lines", "60", "--edits", "2", "--line-edits", "3", "--results", str(tmp_path)])
     report = json.loads((tmp_path / "lsp_latency.json").read_text())
     measures = ["diagnostics", "hover", "definition", "diagnostics_lines_moved"]

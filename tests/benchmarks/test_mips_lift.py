@@ -3,30 +3,20 @@ every field, the certificate and the compiled transformer agree, and both report
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mips_lift.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mips_lift", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def _run(tmp_path: Path, *argv: str) -> dict[str, Any]:
     threads = torch.get_num_threads()
     try:
-        _script().main([*argv, "--samples", "20", "--results", str(tmp_path)])
+        benchmark_script("mips_lift").main([*argv, "--samples", "20", "--results", str(tmp_path)])
     finally:
         torch.set_num_threads(threads)
     report: dict[str, Any] = json.loads((tmp_path / "mips_lift.json").read_text())
@@ -73,7 +63,9 @@ def test_the_suite_mode_measures_every_solved_task_at_t_and_4t(tmp_path: Path) -
     (unsolved / "result.json").write_text(json.dumps({"solved": False, "failed_stage": "search"}))
     threads = torch.get_num_threads()
     try:
-        _script().main(["--suite", str(tmp_path / "suite"), "--results", str(tmp_path)])
+        benchmark_script("mips_lift").main(
+            ["--suite", str(tmp_path / "suite"), "--results", str(tmp_path)]
+        )
     finally:
         torch.set_num_threads(threads)
     report = json.loads((tmp_path / "mips_lift_suite.json").read_text())
@@ -93,6 +85,6 @@ def test_the_suite_mode_measures_every_solved_task_at_t_and_4t(tmp_path: Path) -
 
 
 def test_the_suite_results_stem_defaults_to_mips_lift_suite() -> None:
-    arguments = _script()._arguments
+    arguments = benchmark_script("mips_lift")._arguments
     assert arguments(["--suite", "runs"]).name == "mips_lift_suite"
     assert arguments(["--suite", "runs", "--name", "mips_lift_new"]).name == "mips_lift_new"

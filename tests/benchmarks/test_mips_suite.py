@@ -3,23 +3,13 @@ with the anchor's columns."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mips_suite.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mips_suite", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_the_suite_benchmark_writes_its_table(
@@ -28,7 +18,7 @@ def test_the_suite_benchmark_writes_its_table(
     results = tmp_path / "results"
     arguments = ["--tasks", "Bitwise_Not", "--work", str(tmp_path / "work"), "--steps", "600"]
     arguments += ["--dataset-size", "2000", "--seeds", "2", "--results", str(results)]
-    _script().main(arguments)
+    benchmark_script("mips_suite").main(arguments)
     report: dict[str, Any] = json.loads((results / "mips_suite.json").read_text())
     (row,) = report["rows"]
     assert row["task"] == "Bitwise_Not" and row["solved"] == "yes"

@@ -3,23 +3,13 @@ same seeds, and the JSON and Markdown reports are written with one row per batch
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mips_training_speed.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mips_training_speed", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_a_tiny_benchmark_writes_both_reports(
@@ -28,7 +18,9 @@ def test_a_tiny_benchmark_writes_both_reports(
     threads = torch.get_num_threads()
     argv = ["--seeds", "2", "--steps", "3", "--batch-sizes", "8", "16"]
     try:
-        _script().main([*argv, "--dataset-size", "100", "--results", str(tmp_path)])
+        benchmark_script("mips_training_speed").main(
+            [*argv, "--dataset-size", "100", "--results", str(tmp_path)]
+        )
     finally:
         torch.set_num_threads(threads)
     report = json.loads((tmp_path / "mips_training_speed.json").read_text())

@@ -5,13 +5,11 @@ finished unit is skipped, an interrupted one resumes), and a real two-process to
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -30,19 +28,13 @@ from rasp_ir.api import RaspError
 from rasp_ir.frontends.transformer_programs.config import PAPER_GRID, Architecture
 from rasp_ir.frontends.transformer_programs.population_train import train_population
 
+from .scripts import benchmark_script
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "tp_reproduce.py"
 README_COMMAND = "python benchmarks/tp_reproduce.py --protocol paper --tasks hist"
 TINY = ["--protocol", "paper", "--tasks", "hist", "--seeds", "0-1", "--dataset-size", "200"]
 TINY += ["--exhaustive-limit", "20", "--fuzz", "5"]
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tp_reproduce", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_protocol_is_every_table_1_task_at_every_grid_configuration_and_induction() -> None:
@@ -205,7 +197,7 @@ def test_the_readme_protocol_selects_lifts_and_trains_nothing_when_run_again(
     (line,) = [line for line in readme.splitlines() if line.startswith(README_COMMAND)]
     args = line.split()[2:]
     monkeypatch.chdir(tmp_path)
-    script = _script()
+    script = benchmark_script("tp_reproduce")
     assert script.main(args) == 0
     results = json.loads((tmp_path / "runs" / "protocol-results" / "tp_protocol.json").read_text())
     entry = results["recipes"]["paper"]["hist"]
@@ -251,7 +243,7 @@ def test_an_interrupted_unit_resumes_from_its_last_epoch(
     monkeypatch.setattr(tp_protocol, "train_population", recording)
     args = [*TINY, "--epochs", "2", "--architectures", "2/2/2"]
     args += ["--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "results")]
-    assert _script().main(args) == 0
+    assert benchmark_script("tp_reproduce").main(args) == 0
     assert starts == [True]
     population = json.loads((run_dir / "population.json").read_text())
     assert population["epochs_run"] == 2
@@ -271,7 +263,7 @@ def test_a_unit_folder_trained_with_other_settings_is_reported_without_a_traceba
     (run_dir / "population.json").write_text(json.dumps(population))
     args = [*TINY, "--epochs", "1", "--architectures", "2/2/2", "--runs", str(tmp_path)]
     monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args, "--results", str(tmp_path / "out")])
-    assert _script()._main_or_error() == 1
+    assert benchmark_script("tp_reproduce")._main_or_error() == 1
     error = capsys.readouterr().err
     assert "trained with other settings or seeds" in error and "Traceback" not in error
 
@@ -289,7 +281,7 @@ def test_options_that_do_not_fit_the_protocol_are_refused(
     extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
-        _script().main(["--tasks", "hist", *extra])
+        benchmark_script("tp_reproduce").main(["--tasks", "hist", *extra])
     assert message in capsys.readouterr().err
 
 

@@ -3,28 +3,18 @@ the seed distributions, and reads finished variants back instead of training the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from rasp_ir.frontends.transformer_programs.config import TrainConfig
 from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_recipe.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tp_recipe", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: Path) -> None:
-    script = _script()
+    script = benchmark_script("tp_recipe")
     results = tmp_path / "results"
     arguments = ["--task", "hist", "--seeds", "0-2", "--epochs", "1", "--dataset-size", "200"]
     arguments += ["--variants", "paper", "restarts", "--runs", str(tmp_path / "runs")]
@@ -57,7 +47,7 @@ def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: P
 
 
 def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
-    script = _script()
+    script = benchmark_script("tp_recipe")
     base = TrainConfig(epochs=10)
     assert script.variant_settings("robust", base) == recipe_train_config("robust", base)
     assert script.variant_settings("clip", base) == TrainConfig(epochs=10, clip_grad_norm=1.0)

@@ -6,13 +6,11 @@ under torchrun the processes share the runs out and record one invocation."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,15 +18,9 @@ import pytest
 from benchmarks.tp_reproduce_report import paper_protocol, render
 from rasp_ir.frontends.transformer_programs.config import Architecture
 
+from .scripts import benchmark_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tp_reproduce.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tp_reproduce", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _row(task: str, seed: int, val: float, test: float, **changes: Any) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def test_a_seed_run_again_counts_with_its_latest_run() -> None:
 
 
 def test_merging_adds_each_invocation_once(tmp_path: Path) -> None:
-    script = _script()
+    script = benchmark_script("tp_reproduce")
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"command": "x", "date": "d", "rows": [_row("hist", 4, 1, 1)]}))
     results = tmp_path / "results"
@@ -162,7 +154,7 @@ def test_clipped_runs_are_summarised_beside_the_same_seeds_without_clipping() ->
 def test_a_best_epoch_before_the_last_is_lifted_and_certified_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = _script()
+    script = benchmark_script("tp_reproduce")
     real_train = script.train
 
     def earlier_best(*args: Any, **kwargs: Any) -> Any:
@@ -181,7 +173,7 @@ def test_a_best_epoch_before_the_last_is_lifted_and_certified_too(
 
 
 def test_architectures_are_written_layers_heads_mlps() -> None:
-    script = _script()
+    script = benchmark_script("tp_reproduce")
     assert script.architecture_argument("3/8/4") == Architecture(3, 4, 4, 2, 2)
     for bad in ("3/8", "3/x/4", "0/4/2", "-1/4/2"):
         with pytest.raises(argparse.ArgumentTypeError):

@@ -3,23 +3,13 @@ baseline first at ratio 1, the JSON and Markdown reports written."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "verify_throughput.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("verify_throughput", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import benchmark_script
 
 
 def test_a_tiny_benchmark_writes_both_reports(
@@ -28,7 +18,9 @@ def test_a_tiny_benchmark_writes_both_reports(
     threads = torch.get_num_threads()
     argv = ["--vocab-size", "2", "--max-len", "3", "--subset", "5", "--repeats", "1"]
     try:
-        _script().main([*argv, "--device", "cpu", "--results", str(tmp_path)])
+        benchmark_script("verify_throughput").main(
+            [*argv, "--device", "cpu", "--results", str(tmp_path)]
+        )
     finally:
         torch.set_num_threads(threads)
     report = json.loads((tmp_path / "verify_throughput.json").read_text())
