@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -30,16 +31,22 @@ TRAIN = (
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _train_killed_at(run: Path, point: str | None, *extra: str) -> int:
-    """``rasp tp train`` in a subprocess, killed at ``point`` (None: not killed)."""
+def killed_at(command: Sequence[str], point: str | None) -> int:
+    """``rasp COMMAND`` in a subprocess, killed at the crash point ``point`` (None: not
+    killed); its exit status (``-SIGKILL`` when killed)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     env.pop(KILL_AT, None)
     if point is not None:
         env[KILL_AT] = point
-    argv = [sys.executable, "-m", "rasp_ir.cli.main", *TRAIN, "-o", str(run), *extra]
+    argv = [sys.executable, "-m", "rasp_ir.cli.main", *command]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, -signal.SIGKILL), done.stderr
     return done.returncode
+
+
+def _train_killed_at(run: Path, point: str | None, *extra: str) -> int:
+    """``rasp tp train`` in a subprocess, killed at ``point`` (None: not killed)."""
+    return killed_at([*TRAIN, "-o", str(run), *extra], point)
 
 
 def _epochs(run: Path) -> list[dict[str, object]]:

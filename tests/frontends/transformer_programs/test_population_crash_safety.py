@@ -7,10 +7,7 @@ kill each file in the folder is whole (old or new), and none is left half-writte
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +16,15 @@ import torch
 from safetensors.torch import load_file
 
 from rasp_ir.backends.torch.checkpoint_files import pending_tensors, sha256_of_file
-from rasp_ir.backends.torch.crash_points import KILL_AT
 from rasp_ir.cli.main import main
 
-from .test_crash_safety import _die_at, _Killed
+from .test_crash_safety import _die_at, _Killed, killed_at
 
 SEEDS = (0, 1, 5)
 TRAIN = (
     "tp", "train", "hist", "--layers", "1", "--heads", "2", "--mlps", "1", "--epochs", "3",
     "--dataset-size", "300", "--batch-size", "64", "--seeds", "0,1,5", "--quiet",
 )  # fmt: skip
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +38,7 @@ def whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _train_killed_at(run: Path, point: str | None, *extra: str) -> int:
     """``rasp tp train --seeds`` in a subprocess, killed at ``point`` (None: not killed); its
     exit status (``-SIGKILL`` when killed)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    env.pop(KILL_AT, None)
-    if point is not None:
-        env[KILL_AT] = point
-    argv = [sys.executable, "-m", "rasp_ir.cli.main", *TRAIN, "-o", str(run), *extra]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode in (0, -signal.SIGKILL), done.stderr
-    return done.returncode
+    return killed_at([*TRAIN, "-o", str(run), *extra], point)
 
 
 def _checkpoints(run: Path) -> list[Path]:
