@@ -7,7 +7,6 @@ this file catches a flag renamed or a path moved under a paragraph nobody reran.
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,37 +15,9 @@ import pytest
 
 from rasp_ir.cli.main import build_parser, main
 from tests.benchmarks.scripts import benchmark_script
+from tests.readme import README, ROOT, readme_block, readme_commands
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
-BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
 TORCHRUN_CLI = ("torchrun", "--nproc-per-node")
-
-
-def readme_block(first: str) -> list[tuple[list[str], str]]:
-    """The README's ``bash`` block whose first line starts with ``first``: each line's argv and
-    the comment beside it (what the README promises it gives)."""
-    (block,) = [
-        block
-        for block in BASH_BLOCK.findall(README.read_text(encoding="utf-8"))
-        if block.startswith(first)
-    ]
-    return [
-        (shlex.split(line, comments=True), line.partition("#")[2].strip())
-        for line in block.splitlines()
-    ]
-
-
-def readme_commands() -> list[list[str]]:
-    """The README's ``bash`` blocks as argv lists: comments dropped, continued lines joined."""
-    text = README.read_text(encoding="utf-8")
-    commands = []
-    for block in BASH_BLOCK.findall(text):
-        for line in block.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
-            if words:
-                commands.append(words)
-    return commands
 
 
 def rasp_argv(words: list[str]) -> list[str] | None:

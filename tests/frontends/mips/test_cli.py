@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from rasp_ir.cli.main import main
+from tests.readme import readme_block
 
 
 def test_rasp_mips_is_a_command_plugin(capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,6 +102,31 @@ def test_the_readme_rnn_round_trip(
     assert len(lines) == 8 and lines[-1] == "certificate: parity.transformer.json"
     assert all(line.endswith(" 0 disagree") for line in lines[:-1])
     assert lines[2].startswith("rnn_split (split, length 10, seed 0) vs RNN runs/parity: ")
+
+
+@pytest.mark.slow
+def test_the_readme_linear_rnn_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's Sum_Last2 block as written (about 20 s: 3000 steps; the extraction alone is
+    tested fast on hand-built RNNs in test_extract_affine.py): a linear RNN, its integer-affine
+    machine, and a program of one attention layer built from affine windows."""
+    monkeypatch.chdir(tmp_path)
+    torch.set_num_threads(1)
+    (train, _), (extract, _), (lift, _) = readme_block("rasp mips train Sum_Last2")
+    assert main([*train[1:], "--quiet"]) == 0
+    assert "1 of 1 seed(s) perfect" in capsys.readouterr().out
+    assert main(extract[1:]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("sum_last2.json: integer-affine machine of state dimension 2")
+    assert all(line.endswith(" 0 disagree") for line in lines[1:])
+    assert json.loads(Path("sum_last2.json").read_text(encoding="utf-8"))["kind"] == "affine"
+    assert main(lift[1:]) == 0
+    assert "agreement 100%" in capsys.readouterr().out
+    certificate = json.loads(Path("sum_last2.certificate.json").read_text(encoding="utf-8"))
+    assert certificate["details"]["construction"] == "affine_windows"
+    assert main(["check", "sum_last2.rasp"]) == 0
+    assert "layers: 1   heads per layer: 1\n" in capsys.readouterr().out
 
 
 def test_the_readme_affine_command(
