@@ -18,13 +18,15 @@ def bash_blocks() -> list[str]:
 
 
 def readme_block(first: str) -> list[tuple[list[str], str]]:
-    """The one ``bash`` block whose first line starts with ``first``: each line's argv and the
-    comment beside it."""
-    (block,) = [block for block in bash_blocks() if block.startswith(first)]
-    return [
-        (shlex.split(line, comments=True), line.partition("#")[2].strip())
-        for line in block.splitlines()
+    """The one ``bash`` block whose first command starts with the words of ``first``: each
+    line's argv and the comment beside it."""
+    wanted = shlex.split(first)
+    blocks = [
+        [(shlex.split(line, comments=True), line.partition("#")[2].strip()) for line in lines]
+        for lines in (block.splitlines() for block in bash_blocks())
     ]
+    (block,) = [block for block in blocks if block[0][0][: len(wanted)] == wanted]
+    return block
 
 
 def readme_commands() -> list[list[str]]:

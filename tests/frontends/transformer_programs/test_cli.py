@@ -12,12 +12,15 @@ from typing import Any
 import pytest
 import torch
 
+from rasp_ir.cli.main import main
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint, cli
 from rasp_ir.frontends.transformer_programs import train as train_module
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.lift import model_predictions
 from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
 from rasp_ir.frontends.transformer_programs.train import default_train_config, train
+from tests.readme import readme_block
 
 
 def _run(*argv: str) -> int:
@@ -58,6 +61,27 @@ def test_lift_the_best_validation_epoch(run_dir: Path, tmp_path: Path) -> None:
     assert certificate["source"]["weights_sha256"] == best["sha256"]
     assert certificate["source"]["sha256"] == best["sha256"]
     assert certificate["source"]["path"] == str(run_dir)
+
+
+def test_the_readme_runs_a_lifted_program_as_the_model_predicts(
+    run_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``rasp run hist.rasp 0 3 3 1`` from the README's block, on a program lifted from a run
+    in ``runs/hist``: one value per position, ``<s>`` first, each the model's own class."""
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "hist").symlink_to(run_dir)
+    monkeypatch.chdir(tmp_path)
+    block = readme_block("rasp tp train hist -o runs/hist")
+    lift = next(words for words, _ in block if words[1:3] == ["tp", "lift"])
+    (run,) = [words for words, _ in block if words[1] == "run"]
+    assert _run(*lift[1:], "--exhaustive-limit", "300", "--fuzz", "50") == 0
+    assert "agreement 100%" in capsys.readouterr().out
+    assert main(run[1:]) == 0
+    model, _, _ = checkpoint.load(run_dir / "model")
+    assert json.loads(capsys.readouterr().out) == model_predictions(model, [run[3:]])[0]
 
 
 def test_train_splits_heads_and_mlps_like_the_paper(
