@@ -133,3 +133,16 @@ def test_compile_and_verify_give_what_the_readme_says(
     assert "2000 inputs checked, 0 mismatches with the python backend" in sampled
     listed = [line.split()[0] for line in backends.splitlines()]
     assert {"python", "torch", "tp", "triton"} <= set(listed)
+
+
+def test_compiling_hist_to_weights_reports_them(
+    in_readme_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The TP block's last line (its others train: tests/frontends/transformer_programs)."""
+    block = readme_block("rasp tp train hist -o runs/hist")
+    (compile_hist,) = [words for words, _ in block if words[1] == "compile"]
+    out = rasp_output(compile_hist[1:], capsys)
+    assert out.startswith("layers: 1   heads per layer: 1   d_model: ")
+    assert "1      head 1  count(same_token): hist\n" in out
+    assert (in_readme_folder / "hist.safetensors").exists()
+    assert (in_readme_folder / "hist.json").exists()
