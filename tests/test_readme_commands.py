@@ -63,6 +63,15 @@ def test_every_benchmark_command_in_the_readme_parses(argv: list[str]) -> None:
     benchmark_script(Path(script).stem)._arguments(arguments)
 
 
+def test_the_torchrun_benchmark_commands_in_the_text_parse() -> None:
+    """The sentences' ``torchrun ... benchmarks/NAME.py ...`` (too long to run here)."""
+    text = README.read_text(encoding="utf-8")
+    shown = re.findall(r"`torchrun --nproc-per-node \d+ (benchmarks/\w+\.py)([^`]*)`", text)
+    assert [script for script, _ in shown] == ["benchmarks/tp_reproduce.py"] * 2
+    for script, arguments in shown:
+        benchmark_script(Path(script).stem)._arguments(arguments.split())
+
+
 def test_every_file_the_readme_names_is_in_the_repository() -> None:
     """Examples the commands read, tests cited as evidence, benchmark scripts, modules."""
     text = README.read_text(encoding="utf-8")
