@@ -1,8 +1,8 @@
 """The README's shell blocks, command by command: every ``rasp`` command (and ``torchrun -m
 rasp_ir.cli.main``) is accepted by the CLI's parser, every ``python benchmarks/NAME.py`` by its
-script's ``_arguments``, every ``./dev`` job exists and every file a command reads is in the
-repository. What each command gives is checked by the tests named in the README's sections;
-this file catches a flag renamed or a path moved under a paragraph nobody reran."""
+script's ``_arguments``, every ``./dev`` job and every file the README names exists, and the
+cheap blocks run as written with the results their comments promise. The blocks that train run
+in the tests of their spoke (tests/frontends/*/test_cli.py and beside them)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,22 @@ from rasp_ir.cli.main import build_parser, main
 from tests.benchmarks.scripts import benchmark_script
 from tests.readme import README, ROOT, readme_block, readme_commands
 
-TORCHRUN_CLI = ("torchrun", "--nproc-per-node")
-
 
 def rasp_argv(words: list[str]) -> list[str] | None:
-    """The argv ``rasp`` gets from a README command, or None when it runs something else."""
+    """The argv ``rasp`` gets from a README command (``rasp ...`` or ``torchrun
+    --nproc-per-node N -m rasp_ir.cli.main ...``), or None when it runs something else."""
     if words[0] == "rasp":
         return words[1:]
-    if words[: len(TORCHRUN_CLI)] == list(TORCHRUN_CLI) and words[3:5] == [
-        "-m",
-        "rasp_ir.cli.main",
-    ]:
+    if words[0] == "torchrun" and words[3:5] == ["-m", "rasp_ir.cli.main"]:
         return words[5:]
     return None
 
 
 COMMANDS = readme_commands()
 RASP_COMMANDS = [argv for argv in map(rasp_argv, COMMANDS) if argv is not None]
-BENCHMARK_COMMANDS = [words[1:] for words in COMMANDS if words[:1] == ["python"]]
-BENCHMARK_COMMANDS = [words for words in BENCHMARK_COMMANDS if words[0].startswith("benchmarks/")]
+BENCHMARK_COMMANDS = [
+    words[1:] for words in COMMANDS if words[0] == "python" and words[1].startswith("benchmarks/")
+]
 
 
 def test_the_readme_shows_the_commands_this_file_checks() -> None:
