@@ -5,7 +5,9 @@ Three constructions, cheapest that applies first:
 * **linear read-out** (``num`` targets affine in the leaves, e.g. ``opens - closes`` or a
   cat -> num table): two units ``ReLU(z)``, ``ReLU(-z)``;
 * **lookup** (only one-hot leaves): one unit per combination of leaf classes whose output
-  differs from the most common one, ``ReLU(sum of indicators - (m - 1))`` (an exact AND);
+  differs from the most common one, ``ReLU(sum of indicators - (m - 1))`` (an exact AND), or,
+  when fewer, one unit per nested box of classes whose most common output differs from its
+  enclosing box's;
 * **gated steps** (one numeric leaf, any one-hot leaves): per combination ``G`` of one-hot
   classes, a base unit and a step pair ``ReLU(L z + 1/2 - K(1 - g)) - ReLU(L z - 1/2 - K(1 - g))``
   at every threshold where the output changes along the numeric leaf. ``z`` is a linear
@@ -27,7 +29,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise, product
 
 import numpy as np
@@ -42,6 +44,12 @@ MAX_LINEAR_CELLS = 50_000_000
 MAX_RAMP_STATES = 128
 # How far from its table a ramp readout may be on a state, computed in float32.
 RAMP_TOLERANCE = 2.0**-10
+# The nested-box search of a lookup tries every code and cut of every box: small grids only.
+MAX_BOX_CELLS = 64
+# Boxes cut one class against the rest only along leaves of at most this many classes (the
+# search stays polynomial), and give up past this many boxes searched.
+MAX_SINGLE_CUT_CLASSES = 4
+MAX_BOX_SEARCH = 20_000
 
 
 @dataclass
@@ -224,6 +232,8 @@ def _gate(leaves: list[Leaf], combo: tuple[set[int], ...], one: int) -> Function
 
 
 def _lookup(table: Table, encode: Callable[[int], Functional], one: int) -> list[Unit]:
+    """The cheaper of two exact one-hot constructions: a unit per class combination whose
+    output differs from the most common one, or the nested boxes of :func:`_box_units`."""
     leaves = list(table.leaves)
     classes = [_classes(table, axis) for axis in range(len(leaves))]
     combos = list(product(*classes))
@@ -237,7 +247,108 @@ def _lookup(table: Table, encode: Callable[[int], Functional], one: int) -> list
         if code != base:
             delta = add((1.0, encode(code)), (-1.0, base_out))
             units.append(Unit(_gate(leaves, combo, one), delta))
-    return units
+    if len(combos) > MAX_BOX_CELLS:
+        return units
+    grid = np.array(codes, dtype=np.int64).reshape([len(c) for c in classes])
+    boxes = _box_units(leaves, classes, grid, encode, one)
+    return boxes if boxes is not None and len(boxes) < len(units) else units
+
+
+def _box_units(
+    leaves: list[Leaf],
+    classes: list[list[set[int]]],
+    grid: npt.NDArray[np.int64],
+    encode: Callable[[int], Functional],
+    one: int,
+) -> list[Unit] | None:
+    """Units over nested boxes of class combinations (``grid``: the output code of each).
+
+    A box (a set of classes per leaf) takes one code; where that differs from its parent
+    box's, one unit adds the difference, gated on the box (1 inside, at most 0 outside:
+    the AND of one indicator per restricted leaf). A box that is not constant is split along
+    one leaf (:func:`_splits`) and each part is a child box; the fewest units over every choice
+    of code and cut are kept (grids of at most :data:`MAX_BOX_CELLS` cells; larger ones keep the
+    per-combination lookup). A cell's units are the boxes containing it, whose differences
+    telescope to its code. None when the search passes :data:`MAX_BOX_SEARCH` boxes."""
+    Box = tuple[tuple[int, ...], ...]
+    searched = [0]
+
+    @cache
+    def best(box: Box, parent: int | None) -> tuple[tuple[Box, int, int | None], ...]:
+        """The fewest (box, code, parent code) units that give every cell of ``box`` its code
+        when the enclosing boxes give ``parent``."""
+        searched[0] += 1
+        if searched[0] > MAX_BOX_SEARCH:
+            raise _SearchTooLong
+        cells = grid[np.ix_(*box)]
+        values = {int(v) for v in np.unique(cells)}
+        choices: list[tuple[tuple[Box, int, int | None], ...]] = []
+        for code in sorted(values | ({parent} if parent is not None else set())):
+            own = ((box, code, parent),) if code != parent else ()
+            if values == {code}:
+                choices.append(own)
+                continue
+            for groups in _splits(box, cells):
+                children = tuple(u for group in groups for u in best(group, code))
+                choices.append(own + children)
+        return min(choices, key=len)
+
+    try:
+        found = best(tuple(tuple(range(len(c))) for c in classes), None)
+    except _SearchTooLong:
+        return None
+    units = [
+        Unit(
+            _box_gate(leaves, classes, box, one),
+            add((1.0, encode(code)), (-1.0, encode(parent) if parent is not None else {})),
+        )
+        for box, code, parent in found
+    ]
+    return [unit for unit in units if unit.out]
+
+
+class _SearchTooLong(Exception):
+    """The nested-box search passed its budget."""
+
+
+def _splits(
+    box: tuple[tuple[int, ...], ...], cells: npt.NDArray[np.int64]
+) -> list[list[tuple[tuple[int, ...], ...]]]:
+    """Ways to cut ``box`` into child boxes along one leaf: its classes grouped by equal slices
+    of ``cells``, and each class against the rest."""
+    ways = []
+    for axis, chosen in enumerate(box):
+        if len(chosen) < 2:
+            continue
+        groups: dict[bytes, list[int]] = {}
+        for position, class_index in enumerate(chosen):
+            groups.setdefault(np.take(cells, [position], axis=axis).tobytes(), []).append(
+                class_index
+            )
+        cuts = [list(groups.values())] if len(groups) > 1 else []
+        if 2 < len(chosen) <= MAX_SINGLE_CUT_CLASSES:
+            cuts += [[[c], [d for d in chosen if d != c]] for c in chosen]
+        for cut in cuts:
+            ways.append(
+                [tuple(tuple(g) if a == axis else c for a, c in enumerate(box)) for g in cut]
+            )
+    return ways
+
+
+def _box_gate(
+    leaves: list[Leaf],
+    classes: list[list[set[int]]],
+    box: tuple[tuple[int, ...], ...],
+    one: int,
+) -> Functional:
+    """1 when every leaf is in one of its classes of ``box``, at most 0 otherwise; leaves with
+    every class in the box are not read."""
+    parts = [
+        (1.0, indicator(leaf, set().union(*(kinds[i] for i in chosen)), one))
+        for leaf, kinds, chosen in zip(leaves, classes, box, strict=True)
+        if len(chosen) < len(kinds)
+    ]
+    return add(*parts, (-(len(parts) - 1.0), {one: 1.0}))
 
 
 def _gated_steps(
