@@ -343,12 +343,12 @@ def _box_gate(
 ) -> Functional:
     """1 when every leaf is in one of its classes of ``box``, at most 0 otherwise; leaves with
     every class in the box are not read."""
-    parts = [
-        (1.0, indicator(leaf, set().union(*(kinds[i] for i in chosen)), one))
+    read = [
+        (leaf, set().union(*(kinds[i] for i in chosen)))
         for leaf, kinds, chosen in zip(leaves, classes, box, strict=True)
         if len(chosen) < len(kinds)
     ]
-    return add(*parts, (-(len(parts) - 1.0), {one: 1.0}))
+    return _gate([leaf for leaf, _ in read], tuple(states for _, states in read), one)
 
 
 def _gated_steps(
