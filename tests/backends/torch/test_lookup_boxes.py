@@ -8,6 +8,8 @@ import random
 
 import pytest
 
+from rasp_ir.backends.torch import mlp
+
 from .helpers import ROOT, all_inputs, check, example, program
 
 TRACR_DETECT_PATTERN_MLP = 6  # rasp-semantics §13.2
@@ -41,3 +43,13 @@ output out;
 """
     prog = program(text)
     check(prog, all_inputs(prog, 4))
+
+
+@pytest.mark.parametrize("limit", ["MAX_BOX_SEARCH", "MAX_BOX_CELLS"])
+def test_past_the_search_limits_the_unit_per_combination_lookup_is_kept(
+    limit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mlp, limit, 1)
+    prog = example(ROOT / "examples" / "detect_pattern.rasp", max_len=6, vocab_size=4)
+    model = check(prog, all_inputs(prog, 6))
+    assert model.config.d_mlp == 8
