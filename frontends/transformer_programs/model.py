@@ -34,6 +34,7 @@ from rasp_ir.kernels.numerical_attention import numerical_attention as fused_cou
 from rasp_ir.kernels.program_exec import Impl, use_kernels
 
 from .config import ModelConfig
+from .relaxation import gumbel_noise, softmax_last
 
 SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
 TOKEN_LOGIT = 10.0
@@ -44,11 +45,6 @@ TOKEN_LOGIT = 10.0
 NoiseSource = Callable[[Tensor], Tensor]
 
 
-def gumbel_noise(like: Tensor) -> Tensor:
-    """Standard Gumbel noise shaped like ``like``, drawn from torch's global generator."""
-    return -torch.empty_like(like).exponential_().log()
-
-
 def sample(
     logits: Tensor, tau: float, mode: SampleMode, noise: NoiseSource = gumbel_noise
 ) -> Tensor:
@@ -57,8 +53,8 @@ def sample(
     if mode == "argmax":
         return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
     if mode == "softmax":
-        return torch.softmax(logits / tau, dim=-1)
-    return torch.softmax((logits + noise(logits)) / tau, dim=-1)
+        return softmax_last(logits / tau)
+    return softmax_last((logits + noise(logits)) / tau)
 
 
 def position_bias(n_ctx: int) -> Tensor:
@@ -101,14 +97,19 @@ def numerical_attention(
     return torch.einsum("bhij,bhj->bhi", scores, value)
 
 
-def mlp_logits(inputs: Tensor, w_in: Tensor, b_in: Tensor, w_out: Tensor, b_out: Tensor) -> Tensor:
-    """``log_softmax(W_out relu(W_in u + b_in) + b_out)`` for every MLP at once.
+def mlp_scores(inputs: Tensor, w_in: Tensor, b_in: Tensor, w_out: Tensor, b_out: Tensor) -> Tensor:
+    """``W_out relu(W_in u + b_in) + b_out`` for every MLP at once.
 
     ``inputs``: ... x mlps x d_in; weights: mlps x d_mlp x d_in, mlps x d_mlp, mlps x k x
     d_mlp, mlps x k. Returns ... x mlps x k.
     """
     hidden = torch.relu(torch.einsum("...mi,mdi->...md", inputs, w_in) + b_in)
-    return torch.log_softmax(torch.einsum("...md,mkd->...mk", hidden, w_out) + b_out, dim=-1)
+    return torch.einsum("...md,mkd->...mk", hidden, w_out) + b_out
+
+
+def mlp_logits(inputs: Tensor, w_in: Tensor, b_in: Tensor, w_out: Tensor, b_out: Tensor) -> Tensor:
+    """``log_softmax`` of :func:`mlp_scores`: the MLPs' output logits (shapes as there)."""
+    return torch.log_softmax(mlp_scores(inputs, w_in, b_in, w_out, b_out), dim=-1)
 
 
 def _normal(*shape: int, scale: float) -> nn.Parameter:
@@ -243,7 +244,7 @@ class TransformerProgram(nn.Module):
     def _layer(
         self, layer: Layer, x_cat: Tensor, x_num: Tensor, mask: Tensor, bias: Tensor
     ) -> tuple[Tensor, Tensor]:
-        config, dt = self.config, self.dtype
+        config = self.config
         new_cat, new_num = [x_cat], [x_num]
         if config.n_heads_cat:
             heads = (
@@ -277,8 +278,7 @@ class TransformerProgram(nn.Module):
         if config.n_cat_mlps:
             read = torch.einsum("msv,bnvk->bnmsk", self._sample(layer.mlp_read), x_cat)
             weights = (layer.mlp_w_in, layer.mlp_b_in, layer.mlp_w_out, layer.mlp_b_out)
-            logits = mlp_logits(read.flatten(-2), *(w.to(dt) for w in weights))
-            outputs.append(self._sample(logits))
+            outputs.append(self._mlp_outputs(read.flatten(-2), weights))
         if config.n_num_mlps:
             read = torch.einsum("msv,bnv->bnms", self._sample(layer.num_mlp_read), x_num)
             num_weights = (
@@ -287,9 +287,18 @@ class TransformerProgram(nn.Module):
                 layer.num_mlp_w_out,
                 layer.num_mlp_b_out,
             )
-            logits = mlp_logits(read, *(w.to(dt) for w in num_weights))
-            outputs.append(self._sample(logits))
+            outputs.append(self._mlp_outputs(read, num_weights))
         return torch.cat(outputs, dim=2), x_num
+
+    def _mlp_outputs(self, read: Tensor, weights: tuple[Tensor, ...]) -> Tensor:
+        """The MLPs' sampled outputs from their inputs (:func:`mlp_scores`' shapes). The argmax
+        model takes the argmax of :func:`mlp_logits`, as the lifted tables do; the relaxed one
+        samples from the scores themselves: the softmax is blind to the per-row constant that
+        ``log_softmax`` subtracts, so skipping it changes nothing but rounding."""
+        weights = tuple(w.to(self.dtype) for w in weights)
+        if self.mode == "argmax":
+            return self._sample(mlp_logits(read, *weights))
+        return self._sample(mlp_scores(read, *weights))
 
     def forward(self, tokens: Tensor) -> Tensor:
         """Class logits, batch x positions x classes (masked classes at -1e30); with

@@ -28,6 +28,7 @@ from rasp_ir.api import RaspError
 
 from .config import ModelConfig
 from .model import SampleMode, TransformerProgram, model_to_load, token_loss
+from .relaxation import gumbel_from_uniform_
 
 NoiseShape = tuple[tuple[int, ...], torch.dtype]
 
@@ -163,8 +164,8 @@ class Population:
         for shape, dtype in self._noise_shapes(batch_shape):
             noise = torch.empty(self.size, *shape, dtype=dtype, device=self.device)
             for index, generator in enumerate(self.generators):
-                noise[index].exponential_(generator=generator)
-            draws.append(noise.log_().neg_())
+                noise[index].uniform_(generator=generator)
+            draws.append(gumbel_from_uniform_(noise))
         return draws
 
     def _noise_shapes(self, batch_shape: tuple[int, ...]) -> list[NoiseShape]:

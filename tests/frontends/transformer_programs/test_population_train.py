@@ -23,8 +23,8 @@ from rasp_ir.frontends.transformer_programs.train import model_config, noise_see
 
 ARCH = Architecture(2, 1, 1, 1, 1)  # every kind of module, two layers
 SETTINGS = TrainConfig(epochs=2, batch_size=64, lr=0.05, seed=0, dataset_size=300)
-# Warm-up, a cosine decay and restarts with a hair trigger: both seeds below restart at least
-# once in these four epochs (asserted), one of them twice.
+# Warm-up, a cosine decay and restarts with a hair trigger: both seeds of the resume test restart
+# at least once in these four epochs, seed 4 on both sides of the cut (asserted).
 ROBUST = replace(
     SETTINGS,
     epochs=4,
@@ -122,7 +122,7 @@ def test_the_run_folder_records_every_member_and_the_selection(
 def test_resume_continues_a_population_as_if_uninterrupted(
     tmp_path: Path, hist_data: TaskData, settings: TrainConfig
 ) -> None:
-    seeds = (0, 7)
+    seeds = (0, 4)
     args = ("hist",)
     train_population(
         *args, tmp_path / "whole", seeds, ARCH, settings, progress=False, data=hist_data

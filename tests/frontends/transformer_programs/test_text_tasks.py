@@ -14,7 +14,7 @@ import torch
 from rasp_ir.cli.main import main
 
 NER_TRAIN = (
-    "tp train ner --data-dir toy-ner -o runs/ner --layers 1 --heads 1 --mlps 0 --epochs 30 "
+    "tp train ner --data-dir toy-ner -o runs/ner --layers 1 --heads 1 --mlps 0 --epochs 40 "
     "--batch-size 32 --lr 0.05"
 )
 NER_LIFT = "tp lift runs/ner -o ner.rasp --exhaustive-limit 700 --samples 100"
