@@ -38,3 +38,8 @@ def test_the_tp_population_benchmark_writes_both_reports(tmp_path: Path) -> None
     assert report["rows"][0]["ratio"] > 0 and report["profile"]
     assert "load average" in report["load_before"] and report["threads"] == 1
     assert "- load before (`uptime`): `" in (tmp_path / "tp_population.md").read_text()
+
+
+def test_the_tp_training_speed_benchmark_measures_a_whole_run() -> None:
+    run = benchmark_script("tp_training_speed").whole_run(epochs=1, dataset_size=100, threads=1)
+    assert run["epochs"] == 1 and run["wall_seconds"] > 0 and run["peak_memory_mib"] > 0
