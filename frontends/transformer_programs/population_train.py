@@ -22,7 +22,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -140,14 +140,16 @@ def train_population(
     settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
     where = training_device(device, data_parallel=False)
     with training_environment(threads):
-        trainer = _PopulationTrainer(task, data, config, settings, tuple(seeds), where)
+        trainer = PopulationTrainer(task, data, config, settings, tuple(seeds), where)
         return trainer.run(run_dir, resume, progress, stop_after)
 
 
-class _PopulationTrainer:
+class PopulationTrainer:
     """The state of a population run: the batched model, its optimiser, the data as tensors,
     the temperatures and learning rates, each member's best epoch and collapse watch, and which
-    members are frozen."""
+    members are frozen. :func:`train_population` builds one from :func:`~.train.run_setup`'s
+    settings, data and model config; an epoch is :meth:`batches`, one :meth:`step` per batch,
+    :meth:`validate` and :meth:`save_progress` (what ``benchmarks/tp_protocol_time.py`` times)."""
 
     def __init__(
         self,
@@ -214,7 +216,7 @@ class _PopulationTrainer:
                     folder = member_dir(run_dir, self.seeds[index])
                     self.bests[index].save(folder, self.config, self.member_meta(index))
             self._restart_collapsed(row)
-            self._save_progress(run_dir)
+            self.save_progress(run_dir)
             best = max(range(len(self.seeds)), key=lambda i: row["val_accuracy_argmax"][i])
             report(
                 epoch + 1,
@@ -230,8 +232,7 @@ class _PopulationTrainer:
         began = time.perf_counter()
         losses, norms = self._steps(epoch)
         seconds = time.perf_counter() - began
-        device = self.population.device
-        members = [self.population.member(i).to(device) for i in range(len(self.seeds))]
+        accuracies, members = self.validate()
         row = {
             "epoch": epoch + 1,
             "tau": self.schedule[epoch][-1],
@@ -240,8 +241,15 @@ class _PopulationTrainer:
             "grad_norm_max": _finite(np.max(norms, axis=0)),
             "seconds": seconds,
         }
-        row["val_accuracy_argmax"] = [accuracy(member, self.data.val) for member in members]
+        row["val_accuracy_argmax"] = accuracies
         return row, members
+
+    def validate(self) -> tuple[list[float], list[TransformerProgram]]:
+        """Every member's argmax model's validation accuracy, and the members as plain models
+        (on the weights' device): what each epoch ends with."""
+        device = self.population.device
+        members = [self.population.member(i).to(device) for i in range(len(self.seeds))]
+        return [accuracy(member, self.data.val) for member in members], members
 
     def _restart_collapsed(self, row: dict[str, Any]) -> None:
         """Put every member that has collapsed (and is not frozen) back to its best epoch, with
@@ -265,33 +273,45 @@ class _PopulationTrainer:
     def _steps(self, epoch: int) -> tuple[list[list[float]], list[list[float]]]:
         """The optimiser steps of one epoch; each step's loss and gradient norm (before
         clipping) per member."""
-        settings, population = self.settings, self.population
-        orders = [
-            epoch_batches(len(self.data.train), settings.batch_size, seed, epoch, 0, 1)
-            for seed in self.seeds
-        ]
         losses: list[list[float]] = []
         norms: list[list[float]] = []
-        for step, rows in enumerate(zip(*orders, strict=True)):
-            index = torch.stack(rows).to(population.device)
-            x, y = self.x_train[index], self.y_train[index]
-            tau = self.schedule[epoch][step]
-            self.optimizer.zero_grad()
-            step_losses = [0.0] * len(self.seeds)
-            for _ in range(settings.gumbel_samples):
-                draw = population.losses(x, y, tau, sampler_mode(settings))
-                draw = draw / settings.gumbel_samples
-                draw.sum().backward()  # type: ignore[no-untyped-call]
-                step_losses = [
-                    a + float(b) for a, b in zip(step_losses, draw.detach(), strict=True)
-                ]
-            step_norms = population.gradient_norms()
-            self._freeze_diverged(step_norms, epoch, step)
+        for step, rows in enumerate(self.batches(epoch)):
+            step_losses, step_norms = self.step(epoch, step, rows)
             losses.append(step_losses)
-            norms.append([float(n) for n in step_norms])
-            self._update(step_norms, self.rates[epoch][step])
+            norms.append(step_norms)
             crash_point(f"epoch{epoch + 1}:step{step + 1}")
         return losses, norms
+
+    def batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        """The batches of epoch ``epoch``: per step, each member's rows of the training split
+        (its own order, :func:`~.train.epoch_batches` for its seed)."""
+        size = self.settings.batch_size
+        orders = [
+            epoch_batches(len(self.data.train), size, seed, epoch, 0, 1) for seed in self.seeds
+        ]
+        return zip(*orders, strict=True)
+
+    def step(
+        self, epoch: int, step: int, rows: Sequence[torch.Tensor]
+    ) -> tuple[list[float], list[float]]:
+        """Optimiser step ``step`` of epoch ``epoch`` (its temperature and learning rate) on each
+        member's ``rows``; each member's loss and gradient norm before clipping."""
+        settings, population = self.settings, self.population
+        index = torch.stack(list(rows)).to(population.device)
+        x, y = self.x_train[index], self.y_train[index]
+        tau = self.schedule[epoch][step]
+        self.optimizer.zero_grad()
+        step_losses = [0.0] * len(self.seeds)
+        for _ in range(settings.gumbel_samples):
+            draw = population.losses(x, y, tau, sampler_mode(settings))
+            draw = draw / settings.gumbel_samples
+            draw.sum().backward()  # type: ignore[no-untyped-call]
+            step_losses = [a + float(b) for a, b in zip(step_losses, draw.detach(), strict=True)]
+        step_norms = population.gradient_norms()
+        self._freeze_diverged(step_norms, epoch, step)
+        recorded = [float(n) for n in step_norms]
+        self._update(step_norms, self.rates[epoch][step])
+        return step_losses, recorded
 
     def _freeze_diverged(self, norms: torch.Tensor, epoch: int, step: int) -> None:
         """Record the members whose gradient is not finite for the first time."""
@@ -316,7 +336,7 @@ class _PopulationTrainer:
             for name, weights in kept.items():
                 population.weights[name][frozen] = weights
 
-    def _save_progress(self, run_dir: Path) -> None:
+    def save_progress(self, run_dir: Path) -> None:
         """Write ``RUN_DIR/last`` (the population, Adam's state, the members' generators, the
         metrics and frozen members: all a resumed run needs) and then ``metrics.json``."""
         population = self.population

@@ -15,7 +15,7 @@ from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
 from rasp_ir.frontends.transformer_programs.population_train import (
-    _PopulationTrainer,
+    PopulationTrainer,
     train_population,
 )
 from rasp_ir.frontends.transformer_programs.tasks import TaskData, make_data
@@ -165,8 +165,8 @@ def test_a_diverged_member_is_frozen_and_the_others_train_on(hist_data: TaskData
     config = model_config("hist", hist_data, ARCH)
     seeds = (0, 1)
 
-    def trainer() -> _PopulationTrainer:
-        made = _PopulationTrainer("hist", hist_data, config, SETTINGS, seeds, torch.device("cpu"))
+    def trainer() -> PopulationTrainer:
+        made = PopulationTrainer("hist", hist_data, config, SETTINGS, seeds, torch.device("cpu"))
         return made
 
     poisoned, clean = trainer(), trainer()
