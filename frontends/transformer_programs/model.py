@@ -238,8 +238,24 @@ class TransformerProgram(nn.Module):
             noise = self.noise(noise)
         return fused_attention(*heads, mask, bias, self.tau, noise, impl="triton")
 
+    def _read(self, logits: Tensor, stream: Tensor, equation: str) -> Tensor:
+        """Variables read from a residual stream (``x_cat`` or ``x_num``: batch x positions x
+        variables, then ``k`` for ``x_cat``) through the choice ``logits`` (choices... x
+        variables). Relaxed: ``einsum(equation, sampled choice, stream)``, the weighted sum of
+        the variables. In argmax mode: the chosen variables themselves, gathered (bit for bit
+        the sum with one-hot weights, which only adds exact zeros, at a fraction of its cost),
+        batch x positions x choices... (x ``k``), heads moved before positions where
+        ``equation``'s output has them there (``->bh...``)."""
+        if self.mode != "argmax":
+            return torch.einsum(equation, self._sample(logits), stream)
+        picked = stream.index_select(2, logits.argmax(-1).flatten())
+        chosen = picked.reshape(*picked.shape[:2], *logits.shape[:-1], *picked.shape[3:])
+        heads_first = equation.split("->")[1].startswith("bh")
+        return chosen.transpose(1, 2) if heads_first else chosen
+
     def _read_cat(self, logits: Tensor, x_cat: Tensor) -> Tensor:
-        return torch.einsum("hv,bnvk->bhnk", self._sample(logits), x_cat)
+        """Heads' queries, keys or values: batch x heads x positions x k."""
+        return self._read(logits, x_cat, "hv,bnvk->bhnk")
 
     def _layer(
         self, layer: Layer, x_cat: Tensor, x_num: Tensor, mask: Tensor, bias: Tensor
@@ -261,7 +277,7 @@ class TransformerProgram(nn.Module):
                 )
             new_cat.append(attended.transpose(1, 2))
         if config.n_heads_num:
-            values = torch.einsum("hv,bnv->bhn", self._sample(layer.num_value), x_num)
+            values = self._read(layer.num_value, x_num, "hv,bnv->bhn")
             counting = (
                 self._read_cat(layer.num_query, x_cat),
                 self._read_cat(layer.num_key, x_cat),
@@ -276,11 +292,11 @@ class TransformerProgram(nn.Module):
         x_cat, x_num = torch.cat(new_cat, dim=2), torch.cat(new_num, dim=2)
         outputs = [x_cat]
         if config.n_cat_mlps:
-            read = torch.einsum("msv,bnvk->bnmsk", self._sample(layer.mlp_read), x_cat)
+            read = self._read(layer.mlp_read, x_cat, "msv,bnvk->bnmsk")
             weights = (layer.mlp_w_in, layer.mlp_b_in, layer.mlp_w_out, layer.mlp_b_out)
             outputs.append(self._mlp_outputs(read.flatten(-2), weights))
         if config.n_num_mlps:
-            read = torch.einsum("msv,bnv->bnms", self._sample(layer.num_mlp_read), x_num)
+            read = self._read(layer.num_mlp_read, x_num, "msv,bnv->bnms")
             num_weights = (
                 layer.num_mlp_w_in,
                 layer.num_mlp_b_in,
