@@ -24,7 +24,7 @@ from rasp_ir.backends.torch.checkpoint_files import (
 
 from . import CHECKPOINT_FORMAT
 from .config import ModelConfig
-from .model import TransformerProgram, model_to_load
+from .model import TransformerProgram, model_to_load, parameter_shapes
 
 FORMAT = CheckpointFormat(
     name=CHECKPOINT_FORMAT,
@@ -83,14 +83,9 @@ def load(path: Path) -> tuple[TransformerProgram, Checkpoint, dict[str, torch.Te
     if oversized:
         raise FORMAT.refuse(path.with_suffix(".json"), "; ".join(oversized[:3]))
     found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    # The config's shapes from a model without memory: an edited config is refused before it
-    # can ask for more memory than the weights on file take.
-    try:
-        with torch.device("meta"):
-            shapes = model_to_load(config).state_dict()
-    except (ValueError, TypeError, OverflowError, RuntimeError, ZeroDivisionError) as error:
-        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
-    problems = state_problems(found, shapes)
+    # The config's shapes without a model: an edited config is refused before it can ask for
+    # more memory than the weights on file take.
+    problems = state_problems(found, _expected_tensors(path, config))
     if problems:
         raise FORMAT.refuse(path.with_suffix(".safetensors"), "; ".join(problems[:5]))
     model = model_to_load(config)
@@ -136,15 +131,24 @@ def load_population(
     if oversized:
         raise FORMAT.refuse(path.with_suffix(".json"), "; ".join(oversized[:3]))
     found = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    try:
-        with torch.device("meta"):
-            single = model_to_load(config).state_dict()
-    except (ValueError, TypeError, OverflowError, RuntimeError, ZeroDivisionError) as error:
-        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None
-    shapes = {name: value.expand(size, *value.shape) for name, value in single.items()}
-    problems = state_problems(found, shapes)
+    problems = state_problems(found, _expected_tensors(path, config, (size,)))
     if problems:
         raise FORMAT.refuse(path.with_suffix(".safetensors"), "; ".join(problems[:5]))
     meta = {k: v for k, v in data.items() if k not in ("format", "format_version", "config")}
     extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
     return Checkpoint(config, meta), found, extra
+
+
+def _expected_tensors(
+    path: Path, config: ModelConfig, leading: tuple[int, ...] = ()
+) -> dict[str, torch.Tensor]:
+    """Memoryless (meta) float32 tensors of the shapes the weights of ``config`` have, each
+    with the ``leading`` axes first (a population's member axis); an impossible config is
+    refused as checkpoint ``path``'s."""
+    try:
+        shapes = parameter_shapes(config)
+        return {
+            name: torch.empty(*leading, *shape, device="meta") for name, shape in shapes.items()
+        }
+    except (ValueError, TypeError, OverflowError, RuntimeError, ZeroDivisionError) as error:
+        raise FORMAT.refuse(path.with_suffix(".json"), f"invalid model config ({error})") from None

@@ -112,54 +112,113 @@ def mlp_logits(inputs: Tensor, w_in: Tensor, b_in: Tensor, w_out: Tensor, b_out:
     return torch.log_softmax(mlp_scores(inputs, w_in, b_in, w_out, b_out), dim=-1)
 
 
-def _normal(*shape: int, scale: float) -> nn.Parameter:
+# A parameter's shape and the scale of its normal initialisation (None: zeros).
+ParameterSpec = tuple[tuple[int, ...], float | None]
+
+
+def layer_parameters(config: ModelConfig, layer: int) -> dict[str, ParameterSpec]:
+    """The parameters of layer ``layer``, in the order they are made (and drawn): categorical
+    and numerical heads, then both kinds of MLP."""
+    k, dm = config.d_var, config.d_mlp
+    hc, hn = config.n_heads_cat, config.n_heads_num
+    mc, mn = config.n_cat_mlps, config.n_num_mlps
+    n_cat, n_num = config.n_cat_vars(layer), config.n_num_vars(layer)
+    return {
+        "cat_query": ((hc, n_cat), n_cat**-0.5),
+        "cat_key": ((hc, n_cat), n_cat**-0.5),
+        "cat_value": ((hc, n_cat), n_cat**-0.5),
+        "cat_predicate": ((hc, k, k), k**-0.5),
+        "num_query": ((hn, n_cat), n_cat**-0.5),
+        "num_key": ((hn, n_cat), n_cat**-0.5),
+        "num_value": ((hn, n_num), n_num**-0.5),
+        "num_predicate": ((hn, k, k), k**-0.5),
+        "mlp_read": ((mc, 2, n_cat + hc), (n_cat + hc) ** -0.5),
+        "mlp_w_in": ((mc, dm, 2 * k), dm**-0.5),
+        "mlp_b_in": ((mc, dm), None),
+        "mlp_w_out": ((mc, k, dm), k**-0.5),
+        "mlp_b_out": ((mc, k), None),
+        "num_mlp_read": ((mn, 2, n_num + hn), (n_num + hn) ** -0.5),
+        "num_mlp_w_in": ((mn, dm, 2), dm**-0.5),
+        "num_mlp_b_in": ((mn, dm), None),
+        "num_mlp_w_out": ((mn, k, dm), k**-0.5),
+        "num_mlp_b_out": ((mn, k), None),
+    }
+
+
+def model_parameters(config: ModelConfig) -> dict[str, ParameterSpec]:
+    """The model's own parameters after its layers': the factored token embedding (when the
+    config has one) and the readout."""
+    specs: dict[str, ParameterSpec] = {}
+    if config.embedding_chunks:
+        shape = (len(config.vocab), config.embedding_chunks, config.d_var)
+        specs["embedding"] = (shape, (config.embedding_chunks * config.d_var) ** -0.5)
+    n_cat = config.n_cat_vars(config.n_layers) * config.d_var
+    n_classes = len(config.classes)
+    specs["unembed"] = ((n_cat + config.n_num_vars(config.n_layers), n_classes), n_classes**-0.5)
+    return specs
+
+
+def parameter_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every parameter of ``TransformerProgram(config)`` by its ``state_dict`` name, with its
+    shape, and no tensor made: what a checkpoint's weights are checked against before a model
+    is built (building one on the meta device would import torch's compiler, about a second)."""
+    shapes = {
+        f"layers.{layer}.{name}": shape
+        for layer in range(config.n_layers)
+        for name, (shape, _) in layer_parameters(config, layer).items()
+    }
+    shapes.update({name: shape for name, (shape, _) in model_parameters(config).items()})
+    return shapes
+
+
+def _parameter(spec: ParameterSpec) -> nn.Parameter:
+    shape, scale = spec
+    if scale is None:
+        return nn.Parameter(torch.zeros(*shape))
     return nn.Parameter(torch.randn(*shape) * scale)
 
 
 class Layer(nn.Module):
-    """One layer's parameters: categorical and numerical heads, then both kinds of MLP."""
+    """One layer's parameters (:func:`layer_parameters`)."""
+
+    cat_query: nn.Parameter
+    cat_key: nn.Parameter
+    cat_value: nn.Parameter
+    cat_predicate: nn.Parameter
+    num_query: nn.Parameter
+    num_key: nn.Parameter
+    num_value: nn.Parameter
+    num_predicate: nn.Parameter
+    mlp_read: nn.Parameter
+    mlp_w_in: nn.Parameter
+    mlp_b_in: nn.Parameter
+    mlp_w_out: nn.Parameter
+    mlp_b_out: nn.Parameter
+    num_mlp_read: nn.Parameter
+    num_mlp_w_in: nn.Parameter
+    num_mlp_b_in: nn.Parameter
+    num_mlp_w_out: nn.Parameter
+    num_mlp_b_out: nn.Parameter
 
     def __init__(self, config: ModelConfig, layer: int) -> None:
         super().__init__()
-        k, dm = config.d_var, config.d_mlp
-        hc, hn = config.n_heads_cat, config.n_heads_num
-        mc, mn = config.n_cat_mlps, config.n_num_mlps
-        n_cat, n_num = config.n_cat_vars(layer), config.n_num_vars(layer)
-        self.cat_query = _normal(hc, n_cat, scale=n_cat**-0.5)
-        self.cat_key = _normal(hc, n_cat, scale=n_cat**-0.5)
-        self.cat_value = _normal(hc, n_cat, scale=n_cat**-0.5)
-        self.cat_predicate = _normal(hc, k, k, scale=k**-0.5)
-        self.num_query = _normal(hn, n_cat, scale=n_cat**-0.5)
-        self.num_key = _normal(hn, n_cat, scale=n_cat**-0.5)
-        self.num_value = _normal(hn, n_num, scale=n_num**-0.5)
-        self.num_predicate = _normal(hn, k, k, scale=k**-0.5)
-        self.mlp_read = _normal(mc, 2, n_cat + hc, scale=(n_cat + hc) ** -0.5)
-        self.mlp_w_in = _normal(mc, dm, 2 * k, scale=dm**-0.5)
-        self.mlp_b_in = nn.Parameter(torch.zeros(mc, dm))
-        self.mlp_w_out = _normal(mc, k, dm, scale=k**-0.5)
-        self.mlp_b_out = nn.Parameter(torch.zeros(mc, k))
-        self.num_mlp_read = _normal(mn, 2, n_num + hn, scale=(n_num + hn) ** -0.5)
-        self.num_mlp_w_in = _normal(mn, dm, 2, scale=dm**-0.5)
-        self.num_mlp_b_in = nn.Parameter(torch.zeros(mn, dm))
-        self.num_mlp_w_out = _normal(mn, k, dm, scale=k**-0.5)
-        self.num_mlp_b_out = nn.Parameter(torch.zeros(mn, k))
+        for name, spec in layer_parameters(config, layer).items():
+            self.register_parameter(name, _parameter(spec))
 
 
 class TransformerProgram(nn.Module):
     """A Transformer Program; ``tau`` and ``mode`` set how every discrete choice is sampled,
     ``noise`` where its Gumbel noise comes from (torch's global generator by default)."""
 
+    embedding: nn.Parameter
+    unembed: nn.Parameter
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
         self.layers = nn.ModuleList(Layer(config, layer) for layer in range(config.n_layers))
-        if config.embedding_chunks:
-            shape = (len(config.vocab), config.embedding_chunks, config.d_var)
-            self.embedding = _normal(*shape, scale=(config.embedding_chunks * config.d_var) ** -0.5)
-        n_cat = config.n_cat_vars(config.n_layers) * config.d_var
-        n_num = config.n_num_vars(config.n_layers)
-        n_classes = len(config.classes)
-        self.unembed = _normal(n_cat + n_num, n_classes, scale=n_classes**-0.5)
+        for name, spec in model_parameters(config).items():
+            self.register_parameter(name, _parameter(spec))
         self.register_buffer("bias", position_bias(config.n_ctx), persistent=False)
         self.tau = 1.0
         self.mode: SampleMode = "gumbel_soft"
