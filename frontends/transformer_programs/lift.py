@@ -324,7 +324,7 @@ def certify(
     fuzz = fuzz_inputs(model.config, checks.fuzz, checks.seed)
     groups: list[CheckedInputs] = []
     disagreements: list[Disagreement] = []
-    sets = infer_value_sets(program)
+    sets = checked.value_sets
     for name, selection, inputs in (
         ("test_split", "split", checks.test_inputs),
         ("exhaustive", "exhaustive", exhaustive),

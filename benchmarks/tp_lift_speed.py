@@ -1,0 +1,130 @@
+"""Certified lifting speed: wall and CPU seconds of ``rasp tp lift`` on a sort run (Table 1
+configuration), each in a fresh process as a user runs it, against the same process doing
+nothing but start (``rasp --version``), measured in the same run.
+
+    .venv/bin/python benchmarks/tp_lift_speed.py [--run RUN_DIR] [--epochs 30] [--repeats 5]
+
+Without ``--run``, a sort run of ``--epochs`` epochs (20,000 examples, seed 0) is trained first
+into a temporary folder (not timed). Each repetition lifts the run with its certificate into a
+temporary file; the table gives the median wall and CPU seconds (the child's user + system
+time) of the lift and of the bare start, the lift's share beyond the start, the program's lines
+and the certificate's agreement. Target (issue 16): under 3 s. ``uptime``'s load is recorded
+beside the figures; torch runs on ``--threads`` threads (``OMP_NUM_THREADS``).
+
+Prints a Markdown table and writes benchmarks/results/tp_lift_speed.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
+
+RASP = [sys.executable, "-m", "rasp_ir.cli.main"]
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", help="a trained run folder (default: train a sort run)")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs of the run trained first")
+    parser.add_argument("--dataset-size", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (OMP_NUM_THREADS)")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def timed(argv: Sequence[str], threads: int) -> tuple[float, float, str]:
+    """Run ``rasp ARGV`` in a fresh process: its wall and CPU seconds and its standard output
+    (a failure raises, with its standard error)."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    done = subprocess.run([*RASP, *argv], env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"rasp {shlex.join(argv)} failed:\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
+
+
+def measure(run: Path, repeats: int, threads: int, folder: Path) -> dict[str, Any]:
+    """Median wall and CPU seconds of ``rasp --version`` and of ``rasp tp lift RUN``; the
+    lifted program's lines and its certificate's agreement."""
+    starts = [timed(["--version"], threads) for _ in range(repeats)]
+    lifts = []
+    for index in range(repeats):
+        out = folder / f"lifted-{index}.rasp"
+        lifts.append(timed(["tp", "lift", str(run), "-o", str(out)], threads))
+    certificate = json.loads(out.with_suffix(".certificate.json").read_text())
+    return {
+        "start_wall": statistics.median(wall for wall, _, _ in starts),
+        "start_cpu": statistics.median(cpu for _, cpu, _ in starts),
+        "lift_wall": statistics.median(wall for wall, _, _ in lifts),
+        "lift_cpu": statistics.median(cpu for _, cpu, _ in lifts),
+        "program_lines": len(out.read_text().splitlines()),
+        "agreement": certificate["agreement"],
+    }
+
+
+def _table(row: dict[str, Any]) -> str:
+    lines = [
+        "| command | wall s (median) | CPU s (median) | beyond the start (wall) |",
+        "|---|---:|---:|---:|",
+        f"| `rasp --version` (the start) | {row['start_wall']:.2f} | {row['start_cpu']:.2f} | - |",
+        f"| `rasp tp lift` | {row['lift_wall']:.2f} | {row['lift_cpu']:.2f} "
+        f"| {row['lift_wall'] - row['start_wall']:.2f} |",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    command = shlex.join(["python", "benchmarks/tp_lift_speed.py", *(argv or sys.argv[1:])])
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        if args.run is not None:
+            run, what = Path(args.run), f"the run {args.run}"
+        else:
+            run, what = folder / "sort", f"a sort run of {args.epochs} epochs"
+            train = ["tp", "train", "sort", "-o", str(run), "--quiet", "--epochs", str(args.epochs)]
+            timed([*train, "--dataset-size", str(args.dataset_size)], args.threads)
+        before = uptime()
+        row = measure(run, args.repeats, args.threads, folder)
+        after = uptime()
+    note = (
+        f"`rasp tp lift` of {what} ({row['program_lines']} program lines, certificate "
+        f"agreement {row['agreement']:.0%}), {args.repeats} fresh processes each, "
+        f"{args.threads} torch thread(s); the target (issue 16) is under 3 s."
+    )
+    publish(
+        args,
+        "tp_lift_speed",
+        "Transformer Programs: certified lifting speed",
+        _table(row),
+        note,
+        command,
+        (before, after),
+        {"row": row},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
