@@ -12,7 +12,9 @@ from safetensors.torch import load_file, save_file
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
-from rasp_ir.frontends.transformer_programs.train import train
+from rasp_ir.frontends.transformer_programs.model import TransformerProgram, parameter_shapes
+from rasp_ir.frontends.transformer_programs.tasks import make_data
+from rasp_ir.frontends.transformer_programs.train import model_config, train
 
 from .conftest import random_model
 
@@ -124,3 +126,18 @@ def test_resume_accepts_a_checkpoint_with_one_unranked_random_state(tmp_path: Pa
     b, _, _ = checkpoint.load(tmp_path / "b" / "model")
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(x, y), name
+
+
+@pytest.mark.parametrize("embedding", [None, (2, 10)], ids=["one-hot", "factored"])
+def test_the_shapes_checked_are_the_models_own(embedding: tuple[int, int] | None) -> None:
+    """The table a checkpoint is checked against (no model built) is the model's state."""
+    data = make_data("sort", 300, 0)
+    architectures = (
+        Architecture(2, 1, 1, 1, 1),
+        Architecture(3, 4, 4, 2, 2),
+        Architecture(1, 0, 2, 0, 1),
+    )
+    for arch in architectures:
+        config = model_config("sort", data, arch, embedding=embedding)
+        state = TransformerProgram(config).state_dict()
+        assert parameter_shapes(config) == {name: tuple(t.shape) for name, t in state.items()}
