@@ -9,7 +9,7 @@ than return a program that disagrees with its source anywhere it was compared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -56,10 +56,15 @@ class Lifted:
 
     program: ir.Program
     certificate: Certificate
+    printed: str | None = field(default=None, compare=False, repr=False)
+    """The program as the printer wrote it for the certificate, when the frontend has it (so it
+    is not printed again); None: :attr:`text` prints it."""
 
     @property
     def text(self) -> str:
         """The program's text, as the printer writes it (comments included)."""
+        if self.printed is not None:
+            return self.printed
         from rasp_ir.printer import format_program
 
         return format_program(self.program)

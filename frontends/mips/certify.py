@@ -158,7 +158,7 @@ def certify(
     if found:
         certificate.check()
     refuse_disagreements(wrong, certificate.positions_compared)
-    return Lifted(program, certificate)
+    return Lifted(program, certificate, printed=text)
 
 
 def machine_checks(

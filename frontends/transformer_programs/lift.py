@@ -352,7 +352,7 @@ def certify(
         details={**(details or {}), "program_lines": len(text.splitlines())},
         versions=checkpoint.versions(),
     )
-    return Lifted(program, certificate.check())
+    return Lifted(program, certificate.check(), printed=text)
 
 
 def lift(

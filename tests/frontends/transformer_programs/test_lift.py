@@ -53,6 +53,7 @@ def test_random_models_lift_with_full_agreement(
 def test_lifted_text_keeps_its_comments_and_parses_back_to_the_program() -> None:
     lifted = lift(random_model(1, (2, 2, 2, 1, 1)), CHECKS)
     text = lifted.text
+    assert lifted.printed == text == format_program(lifted.program)  # printed once, reused
     assert text.startswith("# Lifted by 'rasp tp lift' from a Transformer Program (N = 6, k = 6")
     assert "\n\n# attn_0_0_output: nearest " in text
     assert "\n# Readout: the learned linear vote" in text
