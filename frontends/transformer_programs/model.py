@@ -300,17 +300,18 @@ class TransformerProgram(nn.Module):
     def _read(self, logits: Tensor, stream: Tensor, equation: str) -> Tensor:
         """Variables read from a residual stream (``x_cat`` or ``x_num``: batch x positions x
         variables, then ``k`` for ``x_cat``) through the choice ``logits`` (choices... x
-        variables). Relaxed: ``einsum(equation, sampled choice, stream)``, the weighted sum of
-        the variables. In argmax mode: the chosen variables themselves, gathered (bit for bit
-        the sum with one-hot weights, which only adds exact zeros, at a fraction of its cost),
-        batch x positions x choices... (x ``k``), heads moved before positions where
-        ``equation``'s output has them there (``->bh...``)."""
+        variables), laid out as ``equation``'s output says. Relaxed: ``einsum(equation, sampled
+        choice, stream)``, the weighted sum of the variables. In argmax mode: the chosen
+        variables themselves, gathered (bit for bit the sum with one-hot weights, which only
+        adds exact zeros, at a fraction of its cost) and permuted into the same layout."""
         if self.mode != "argmax":
             return torch.einsum(equation, self._sample(logits), stream)
         picked = stream.index_select(2, logits.argmax(-1).flatten())
         chosen = picked.reshape(*picked.shape[:2], *logits.shape[:-1], *picked.shape[3:])
-        heads_first = equation.split("->")[1].startswith("bh")
-        return chosen.transpose(1, 2) if heads_first else chosen
+        operands, output = equation.split("->")
+        choice, stream_axes = operands.split(",")
+        gathered = stream_axes.replace(choice[-1], choice[:-1])
+        return torch.einsum(f"{gathered}->{output}", chosen)
 
     def _read_cat(self, logits: Tensor, x_cat: Tensor) -> Tensor:
         """Heads' queries, keys or values: batch x heads x positions x k."""

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rasp_ir.frontends.transformer_programs.model import (
+    TransformerProgram,
     categorical_attention,
     numerical_attention,
     position_bias,
@@ -139,3 +140,24 @@ def test_every_occurrence_of_a_token_shares_one_embedding_draw() -> None:
         assert len(rows) > 1 and torch.equal(rows, rows[:1].expand_as(rows))
         assert rows[0].argmax() == token
     assert not torch.equal(embedded[0, 1], embedded[0, 2])
+
+
+class _SummedReads(TransformerProgram):
+    """The model with every read a sum of the variables weighted by the sampled (in argmax
+    mode, one-hot) choice, as the reads were before they gathered."""
+
+    def _read(self, logits: torch.Tensor, stream: torch.Tensor, equation: str) -> torch.Tensor:
+        return torch.einsum(equation, self._sample(logits), stream)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_argmax_reads_gather_bit_for_bit_the_one_hot_sums(seed: int) -> None:
+    model = random_model(seed, (2, 2, 2, 1, 1), causal=seed == 2)
+    summed = _SummedReads(model.config)
+    summed.load_state_dict(model.state_dict())
+    summed.set_sampling(mode="argmax")
+    tokens = torch.randint(1, 4, (64, 6), generator=torch.Generator().manual_seed(seed))
+    tokens[:, 0] = 5
+    tokens[::3, 4:] = 0  # padded rows
+    with torch.no_grad():
+        assert torch.equal(model(tokens), summed(tokens))
