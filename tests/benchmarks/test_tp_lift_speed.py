@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
 from rasp_ir.frontends.transformer_programs.train import train
 
@@ -23,3 +25,8 @@ def test_the_lift_benchmark_times_the_lift_and_the_bare_start(tmp_path: Path) ->
     assert 0 < row["start_wall"] < row["lift_wall"] and row["lift_cpu"] > 0
     report = (tmp_path / "tp_lift_speed.md").read_text()
     assert "| `rasp tp lift` |" in report and "Load (`uptime`) before" in report
+
+
+def test_the_lift_benchmark_needs_a_repetition() -> None:
+    with pytest.raises(SystemExit):
+        benchmark_script("tp_lift_speed").main(["--repeats", "0"])
