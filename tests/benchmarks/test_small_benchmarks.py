@@ -43,3 +43,12 @@ def test_the_tp_population_benchmark_writes_both_reports(tmp_path: Path) -> None
 def test_the_tp_training_speed_benchmark_measures_a_whole_run() -> None:
     run = benchmark_script("tp_training_speed").whole_run(epochs=1, dataset_size=100, threads=1)
     assert run["epochs"] == 1 and run["wall_seconds"] > 0 and run["peak_memory_mib"] > 0
+
+
+def test_the_tp_relaxation_benchmark_writes_both_reports(tmp_path: Path) -> None:
+    argv = ["--rows", "64", "--widths", "2", "8", "--repeats", "1", "--results", str(tmp_path)]
+    assert benchmark_script("tp_relaxation").main(argv) == 0
+    rows = json.loads((tmp_path / "tp_relaxation.json").read_text())["rows"]
+    assert [row["width"] for row in rows] == [2, 8]
+    assert all(row["softmax_last_ns"] > 0 and row["gumbel_noise_ns"] > 0 for row in rows)
+    assert "| 8 |" in (tmp_path / "tp_relaxation.md").read_text()

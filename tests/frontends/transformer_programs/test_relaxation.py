@@ -11,9 +11,11 @@ import torch
 from torch.func import vmap
 
 from rasp_ir.frontends.transformer_programs.relaxation import (
+    TORCH_SOFTMAX_FROM,
     gumbel_from_uniform_,
     gumbel_noise,
     softmax_last,
+    whole_tensor_softmax,
 )
 from rasp_ir.kernels.categorical_attention import MASKED
 
@@ -28,17 +30,25 @@ def _grads(
     return out.detach(), grad
 
 
-def test_softmax_last_equals_torch_softmax_with_its_gradient() -> None:
+def test_the_whole_tensor_softmax_equals_torch_softmax_with_its_gradient() -> None:
     generator = torch.Generator().manual_seed(0)
-    for width in (1, 2, 8, 33):
+    for width in (1, 2, 8, 15, 16, 33):
         x = 20 * torch.randn(64, 3, width, generator=generator)
         x[0, 0] = MASKED  # a row with every entry masked: uniform, as torch's
         x[1, 1, 0] = MASKED
         upstream = torch.randn(64, 3, width, generator=generator)
         want, want_grad = _grads(lambda t: torch.softmax(t, dim=-1), x, upstream)
-        got, got_grad = _grads(softmax_last, x, upstream)
+        got, got_grad = _grads(whole_tensor_softmax, x, upstream)
         torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
         torch.testing.assert_close(got_grad, want_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_last_takes_torch_softmax_from_its_threshold_on() -> None:
+    for width, whole_tensor in ((TORCH_SOFTMAX_FROM - 1, True), (TORCH_SOFTMAX_FROM, False)):
+        x = torch.randn(300, width, requires_grad=True)
+        chosen = softmax_last(x)
+        assert (chosen.grad_fn.name() == "_SoftmaxLastBackward") is whole_tensor  # type: ignore[union-attr]
+        torch.testing.assert_close(chosen, torch.softmax(x, dim=-1), rtol=1e-6, atol=1e-7)
 
 
 def test_softmax_last_in_float64_and_under_vmap() -> None:
