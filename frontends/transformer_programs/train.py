@@ -256,7 +256,8 @@ class _Distributed:
     def __init__(self, data_parallel: bool) -> None:
         self.world = int(os.environ.get("WORLD_SIZE", "1")) if data_parallel else 1
         self.rank = int(os.environ.get("RANK", "0")) if data_parallel else 0
-        if self.world > 1 and not dist.is_initialized():
+        self.owns_group = self.world > 1 and not dist.is_initialized()
+        if self.owns_group:
             dist.init_process_group("gloo")
 
     @property
@@ -273,6 +274,14 @@ class _Distributed:
     def barrier(self) -> None:
         if self.world > 1:
             dist.barrier()
+
+    def close(self) -> None:
+        """The run's end, reached by every process: wait for all of them, then destroy the
+        process group this run created (a group left to the interpreter's exit can abort the
+        process while gloo's threads still run); a group the caller made is left to it."""
+        self.barrier()
+        if self.owns_group:
+            dist.destroy_process_group()
 
     def rng_states(self) -> list[torch.Tensor]:
         """Every rank's torch random state, in rank order (a collective: all ranks call it)."""
@@ -671,7 +680,7 @@ def _finish(
         checkpoint.save(run_dir / "model", model, final)
         if best_result is not None:
             best.save(run_dir, config, {**meta, "accuracy_argmax": best_result, "sizes": sizes})
-    parallel.barrier()
+    parallel.close()
     return RunResult(
         run_dir,
         result,

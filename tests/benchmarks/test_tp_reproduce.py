@@ -194,14 +194,14 @@ def test_torchrun_shares_the_runs_out_and_records_one_invocation(tmp_path: Path)
         text=True,
         timeout=600,
     )
-    assert shared.returncode == 0, shared.stderr
+    assert shared.returncode == 0, shared.stdout + shared.stderr
     alone = subprocess.run(
         [sys.executable, str(SCRIPT), *tiny, "--results", str(tmp_path / "alone")],
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert alone.returncode == 0, alone.stderr
+    assert alone.returncode == 0, alone.stdout + alone.stderr
     (run,) = json.loads((tmp_path / "shared" / "tp_reproduce.json").read_text())["runs"]
     (single,) = json.loads((tmp_path / "alone" / "tp_reproduce.json").read_text())["runs"]
     assert (run["processes"], single["processes"]) == (2, 1)
