@@ -58,7 +58,7 @@ from rasp_ir.diagnostics import Diagnostic, RaspError, Span, errors_only
 from rasp_ir.expr import ExprError, apply_lambda, evaluate
 from rasp_ir.frontend import Frontend, Lifted, LiftOptions, check_settings
 from rasp_ir.inputs import vocab_kind
-from rasp_ir.interpreter import Evaluation, interpret, run
+from rasp_ir.interpreter import Evaluation, Executable, interpret, run
 from rasp_ir.ir import Binding, Header, IRError, Program
 from rasp_ir.notebook.html import model_html
 from rasp_ir.optimize import eliminate_dead_code, live_names, optimize
@@ -142,6 +142,7 @@ __all__ = [
     "Diagnostic",
     "Disagreement",
     "Evaluation",
+    "Executable",
     "ExprError",
     "Frontend",
     "Handler",

@@ -29,15 +29,14 @@ import torch
 from rasp_ir.api import (
     CheckedInputs,
     Disagreement,
+    Executable,
     Lifted,
     LiftedSource,
     RaspError,
-    ValueSetResult,
     check_program,
     eliminate_dead_code,
     format_program,
     infer_value_sets,
-    interpret,
     ir,
     live_names,
     make_certificate,
@@ -268,12 +267,14 @@ def compare(
     program: ir.Program,
     inputs: Sequence[Sequence[str]],
     batch: int = 2048,
-    value_sets: ValueSetResult | None = None,
+    executable: Executable | None = None,
 ) -> tuple[int, list[Disagreement]]:
     """Positions compared and the disagreements (input, position, model's class as the
-    source's value, program's value); ``value_sets``: the program's, when already inferred.
-    A pooled model is compared at position 0 only (its other positions carry no label)."""
-    sets = value_sets if value_sets is not None else infer_value_sets(program)
+    source's value, program's value), in batches of ``batch`` inputs; ``executable``: the
+    program ready to run, when the caller already built it (its tables are built once, for
+    every batch). A pooled model is compared at position 0 only (its other positions carry no
+    label)."""
+    runner = executable if executable is not None else Executable(program)
     positions = 1 if model.config.pool_outputs else None
     compared = 0
     found: list[Disagreement] = []
@@ -282,7 +283,7 @@ def compare(
         if not chunk:
             continue
         expected = model_predictions(model, chunk)
-        got = interpret(program, chunk, value_sets=sets).outputs()[OUTPUT]
+        got = runner(chunk).outputs()[OUTPUT]
         for tokens, full_want, full_have in zip(chunk, expected, got, strict=True):
             want, have = full_want[:positions], full_have[:positions]
             compared += len(want)
@@ -324,13 +325,13 @@ def certify(
     fuzz = fuzz_inputs(model.config, checks.fuzz, checks.seed)
     groups: list[CheckedInputs] = []
     disagreements: list[Disagreement] = []
-    sets = checked.value_sets
+    executable = Executable(program, value_sets=checked.value_sets)
     for name, selection, inputs in (
         ("test_split", "split", checks.test_inputs),
         ("exhaustive", "exhaustive", exhaustive),
         ("fuzz", "samples", fuzz),
     ):
-        compared, found = compare(model, program, inputs, value_sets=sets)
+        compared, found = compare(model, program, inputs, executable=executable)
         groups.append(
             CheckedInputs(
                 name,

@@ -402,10 +402,12 @@ class TransformerProgram(nn.Module):
 
     @torch.no_grad()
     def predict(self, tokens: Tensor) -> Tensor:
-        """Class indices of the argmax (discrete) model, batch x positions."""
+        """Class indices of the argmax (discrete) model, batch x positions (computed without
+        recording gradients: an index has none)."""
         mode, self.mode = self.mode, "argmax"
         try:
-            predicted: Tensor = self(tokens).argmax(-1)
+            with torch.no_grad():
+                predicted: Tensor = self(tokens).argmax(-1)
             return predicted
         finally:
             self.mode = mode
