@@ -83,9 +83,14 @@ def categorical_attention(
 
     Shapes: ``query``/``key``/``value`` batch x heads x positions x k, ``predicate`` heads x
     k x k, ``mask`` batch x positions x positions (bool, allowed key per query), ``bias``
-    positions x positions. Returns the copied values, batch x heads x positions x k.
+    positions x positions. Returns the copied values, batch x heads x positions x k. In argmax
+    mode each query's chosen key's value is gathered: bit for bit the product with the one-hot
+    pattern (which only adds exact zeros), without its cost.
     """
     logits = attention_logits(query, key, predicate, mask, bias)
+    if mode == "argmax":
+        chosen = logits.argmax(-1)[..., None].expand(*logits.shape[:-1], value.shape[-1])
+        return value.gather(2, chosen)
     return sample(logits, tau, mode, noise) @ value
 
 

@@ -15,7 +15,7 @@ from rasp_ir.frontends.transformer_programs.model import (
     sample,
     temperatures,
 )
-from rasp_ir.kernels.categorical_attention import bos_bonus
+from rasp_ir.kernels.categorical_attention import attention_logits, bos_bonus
 
 from .conftest import random_model
 
@@ -72,6 +72,27 @@ def test_categorical_attention_is_the_closest_match_rule_exhaustively(causal: bo
     chosen = _attend(n, [m for _, m in cases], causal)
     expected = [closest_match(i, m) for i, m in cases]
     assert chosen == expected
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_argmax_attention_gathers_bit_for_bit_the_one_hot_product(causal: bool) -> None:
+    """The argmax head gathers its chosen key's value; the product of the one-hot pattern with
+    the values (what training's relaxed form becomes at argmax) gives the same bits, ties,
+    padded keys and fully masked rows included."""
+    draw = torch.Generator().manual_seed(int(causal))
+    batch, heads, n, k = 32, 3, 7, 4
+    rows = torch.randint(0, k, (3, batch, heads, n), generator=draw)
+    query, key, value = (torch.nn.functional.one_hot(r, k).double() for r in rows)
+    value = value * torch.rand(batch, heads, n, 1, generator=draw, dtype=torch.float64)
+    predicate = torch.randint(0, 3, (heads, k, k), generator=draw).double()  # many ties
+    mask = torch.rand(batch, n, n, generator=draw) < 0.8
+    mask[0] = False  # a row with no allowed key at all
+    if causal:
+        mask = mask & torch.ones(n, n, dtype=torch.bool).tril()
+    bias = position_bias(n)
+    gathered = categorical_attention(query, key, value, predicate, mask, bias, 1.0, "argmax")
+    pattern = sample(attention_logits(query, key, predicate, mask, bias), 1.0, "argmax")
+    assert torch.equal(gathered, pattern @ value)
 
 
 def test_tie_break_cases_by_hand() -> None:
