@@ -8,7 +8,8 @@ fails when one reaches past it. What is here:
 - parsing, printing, checking (``parse_program``, ``load_program``, ``format_program``, ...)
   and formatting source text as written (``format_source``);
 - exact value sets and the tables every backend lowers from;
-- the reference interpreter, ``verify`` and the exhaustive checks on codes (``SpaceRunner``);
+- the reference interpreter (``interpret``, or an ``Executable`` prepared once for many
+  batches), ``verify`` and the exhaustive checks on codes (``SpaceRunner``);
 - diagnostics (``RaspError``, ``Diagnostic``, ``Span``);
 - the plugin contracts: ``Backend``, ``Frontend``, ``LiftOptions``, ``Lifted``, ``Certificate``
   and its parts, the registry's loaders and feature checks, and what an optional
