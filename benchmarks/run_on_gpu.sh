@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The prepared GPU session: on a CUDA machine, check the Triton kernels on the GPU (kernel
 # tests, the triton backend's catalogue, a TP step on CUDA against the CPU, a population member
-# on CUDA against the CUDA run of its seed), then run the benchmarks at full size. Results: benchmarks/results/{verify_throughput_cuda,kernels_cuda}.*
-# (with the GPU's name) and benchmarks/results/cuda/tp_training_speed.* (a sort epoch on the
-# GPU, fused attention under --attention-impl auto; compare with tp_training_speed.md, the CPU's).
+# on CUDA against the CUDA run of its seed), then run the benchmarks at full size. Results:
+# benchmarks/results/{verify_throughput_cuda,kernels_cuda}.* (with the GPU's name) and
+# benchmarks/results/cuda/tp_training_speed.* (a sort epoch on the GPU, fused attention under
+# --attention-impl auto; compare with tp_training_speed.md, the CPU's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
