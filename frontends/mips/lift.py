@@ -35,6 +35,7 @@ from rasp_ir.api import Lifted, LiftedSource, LiftOptions, RaspError, ir, sha256
 from .affine import AffineMachine, affine_from_json
 from .affine_windows import AFFINE_WINDOWS, affine_windows, nilpotent_powers
 from .certify import Reference, certify
+from .command_defaults import AFFINE_CONSTRUCTIONS, CONSTRUCTIONS, SPLIT_SEQUENCES
 from .construction import OUTPUT, Construction
 from .counts import counts
 from .doubling import doubling
@@ -50,7 +51,7 @@ from .polynomial_sums import POLYNOMIAL_SUMS, polynomial_sums, unipotent_powers
 from .prefix_max import prefix_max
 from .prefix_sums import PREFIX_SUMS, prefix_sums
 from .quotient_doubling import quotient_doubling
-from .rnn_split import SPLIT_SEQUENCES, rnn_split_reference
+from .rnn_split import rnn_split_reference
 from .windows import windows
 
 if TYPE_CHECKING:
@@ -67,7 +68,6 @@ BUILDERS: dict[str, Builder] = {
     "doubling": doubling,
     "quotient_doubling": quotient_doubling,
 }
-CONSTRUCTIONS = tuple(BUILDERS)
 # The constructions of affine machines.
 AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
     PREFIX_SUMS: prefix_sums,
@@ -75,7 +75,6 @@ AFFINE_BUILDERS: dict[str, Callable[[AffineMachine], Construction]] = {
     POLYNOMIAL_SUMS: polynomial_sums,
     PERIODIC_SUMS: periodic_sums,
 }
-AFFINE_CONSTRUCTIONS = tuple(AFFINE_BUILDERS)
 
 
 def construct(machine: FiniteMachine, max_len: int, forced: str | None = None) -> Construction:

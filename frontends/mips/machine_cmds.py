@@ -13,8 +13,7 @@ from pathlib import Path
 from rasp_ir.api import Subparsers, add_command, add_lift_options, lift_options, write_lifted
 
 from . import FRONTEND
-from .lift import AFFINE_CONSTRUCTIONS, CONSTRUCTIONS
-from .rnn_split import SPLIT_SEQUENCES
+from .command_defaults import AFFINE_CONSTRUCTIONS, CONSTRUCTIONS, SPLIT_SEQUENCES
 
 LIFT_EPILOG = """\
 The certificate (PROGRAM.certificate.json unless --certificate) lists the inputs on which

@@ -15,14 +15,12 @@ from rasp_ir.api import CheckedInputs
 
 from .affine import AffineMachine
 from .certify import Reference
+from .command_defaults import SPLIT_SEQUENCES
 from .machine import FiniteMachine
 from .task_spec import IntArray
 
 if TYPE_CHECKING:
     from .run_files import Run
-
-SPLIT_SEQUENCES = 2000
-"""Sequences generated before the train/test split (``rasp mips verify``'s default)."""
 
 Machine = FiniteMachine | AffineMachine
 

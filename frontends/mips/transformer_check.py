@@ -43,9 +43,10 @@ from rasp_ir.api import (
 )
 
 from .certify import describe
+from .command_defaults import SPLIT_SEQUENCES
 from .construction import OUTPUT
 from .machine import shown
-from .rnn_split import SPLIT_SEQUENCES, Machine
+from .rnn_split import Machine
 from .task_spec import IntArray, Task
 from .verify_cmds import GENERALISATION, SAMPLES
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rasp_ir.api import LiftedSource, RaspError, Subparsers, add_command, out, sha256_of_path
 
-from .rnn_split import SPLIT_SEQUENCES
+from .command_defaults import SPLIT_SEQUENCES
 
 if TYPE_CHECKING:
     from .rnn import GeneralRNN

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,22 @@ def test_the_readme_pipeline_commands(
     assert capsys.readouterr().out.splitlines()[-1] == (
         "2 of 2 tasks solved; summary: suite/summary.md"
     )
+
+
+def test_the_commands_name_the_lifts_constructions_without_importing_them() -> None:
+    """``--construction``'s choices are the lift's own builders, in order; building the
+    parser imports neither the constructions nor the RNN split (a fresh interpreter)."""
+    from rasp_ir.frontends.mips import command_defaults, lift
+
+    assert tuple(lift.BUILDERS) == command_defaults.CONSTRUCTIONS
+    assert tuple(lift.AFFINE_BUILDERS) == command_defaults.AFFINE_CONSTRUCTIONS
+    probe = (
+        "import sys; from rasp_ir.cli.main import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith('rasp_ir.frontends.mips.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout
+    assert "rasp_ir.frontends.mips.command_defaults" in loaded
+    for heavy in ("rasp_ir.frontends.mips.lift'", "rasp_ir.frontends.mips.rnn_split'"):
+        assert heavy not in loaded
