@@ -51,8 +51,9 @@ Run 'rasp COMMAND --help' for a command's options and examples.
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command in :data:`COMMAND_MODULES` and every installed command
     plugin; a plugin whose name is taken, or that adds no command of its name, is an error.
-    With ``command`` one of the hub's own, the parser of that command alone: the other
-    modules (and what they import) are not loaded, which is most of a short command's time."""
+    With ``command`` one of the hub's own, or an installed plugin's, the parser of that command
+    alone: the other modules and plugins (and what they import) are not loaded, which is most
+    of a short command's time."""
     parser = argparse.ArgumentParser(
         prog="rasp",
         description="Run, check, format and draw RASP programs.",
@@ -65,10 +66,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     plugins = installed(COMMAND_GROUP)
     _refuse_taken_names(built_in, plugins)
     alone = [module for module, names in COMMAND_MODULES.items() if command in names]
-    for module_name in alone or COMMAND_MODULES:
+    if alone:
+        modules, commands = alone, {}
+    elif command in plugins:
+        modules, commands = [], {command: plugins[command]}
+    else:
+        modules, commands = list(COMMAND_MODULES), plugins
+    for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
-    if not alone:
-        _add_plugin_commands(subparsers, plugins)
+    _add_plugin_commands(subparsers, commands)
     return parser
 
 

@@ -110,6 +110,24 @@ def test_a_command_alone_parses_as_in_the_whole_parser(tmp_path: Path) -> None:
     assert vars(alone) == vars(whole)
 
 
+def test_a_plugin_command_alone_parses_as_in_the_whole_parser(tmp_path: Path) -> None:
+    """``rasp tp ...`` builds the tp plugin's parser alone: the same arguments as the whole
+    parser's, and in a new process no other command module or plugin is imported."""
+    words = ["tp", "lift", str(tmp_path / "run"), "-o", str(tmp_path / "p.rasp"), "--fuzz", "3"]
+    alone = cli_main.build_parser("tp").parse_args(words)
+    whole = cli_main.build_parser().parse_args(words)
+    assert vars(alone) == vars(whole)
+    code = (
+        "import sys\n"
+        "from rasp_ir.cli.main import build_parser\n"
+        "build_parser('tp')\n"
+        "others = ('rasp_ir.cli.run', 'rasp_ir.cli.repl', 'rasp_ir.frontends.mips.cli')\n"
+        "print(sorted(m for m in others if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
 def test_fmt_starts_without_loading_the_compiler(program: Write) -> None:
     """``rasp fmt`` in a new process imports its own module alone: no numpy, no checker, no
     other command (start-up was most of formatting a file)."""
