@@ -407,12 +407,10 @@ class TransformerProgram(nn.Module):
 
     @torch.no_grad()
     def predict(self, tokens: Tensor) -> Tensor:
-        """Class indices of the argmax (discrete) model, batch x positions (computed without
-        recording gradients: an index has none)."""
+        """Class indices of the argmax (discrete) model, batch x positions."""
         mode, self.mode = self.mode, "argmax"
         try:
-            with torch.no_grad():
-                predicted: Tensor = self(tokens).argmax(-1)
+            predicted: Tensor = self(tokens).argmax(-1)
             return predicted
         finally:
             self.mode = mode
