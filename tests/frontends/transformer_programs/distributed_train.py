@@ -2,6 +2,8 @@
 
 python -m torch.distributed.run --standalone --nproc-per-node 2 distributed_train.py RUN_DIR
     [--stop-after N] [--resume] [--every-kind] [--draws N]
+
+After training, each process prints whether a process group is still open.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+
+import torch.distributed as dist
 
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
@@ -41,6 +45,7 @@ def main() -> int:
     except RaspError as error:
         sys.stderr.write(f"{error}\n")
         return 1
+    print(f"process group open after training: {dist.is_initialized()}")
     return 0
 
 

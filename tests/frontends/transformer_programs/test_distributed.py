@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+import torch.distributed as dist
 
 from rasp_ir.frontends.transformer_programs import checkpoint
+from rasp_ir.frontends.transformer_programs.train import _Distributed
 
 SCRIPT = Path(__file__).with_name("distributed_train.py")
 
@@ -57,6 +60,8 @@ def test_torchrun_trains_a_model_with_every_kind_of_module(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "find_unused_parameters=True was specified" not in done.stderr
     assert checkpoint.load(tmp_path / "run" / "model")[1].config.n_cat_mlps == 1
+    # each process destroyed the group the run created before returning (not left to exit)
+    assert done.stdout.count("process group open after training: False") == 2, done.stdout
 
 
 def test_torchrun_averages_several_draws_and_resumes_them_exactly(tmp_path: Path) -> None:
@@ -69,3 +74,20 @@ def test_torchrun_averages_several_draws_and_resumes_them_exactly(tmp_path: Path
     for name, tensor in expected.items():
         assert torch.equal(tensor, got[name]), name
     assert checkpoint.load(whole / "model")[1].meta["train"]["gumbel_samples"] == 2
+
+
+def test_a_process_group_the_caller_made_is_left_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training under a group its caller already initialised waits at the end but does not
+    destroy that group: it is the caller's to close."""
+    store = f"file://{tmp_path / 'store'}"
+    dist.init_process_group("gloo", init_method=store, rank=0, world_size=1)
+    try:
+        monkeypatch.setenv("WORLD_SIZE", "2")  # as under torchrun: the run takes part in it
+        parallel = _Distributed(data_parallel=True)
+        assert not parallel.owns_group
+        parallel.close()
+        assert dist.is_initialized()
+    finally:
+        dist.destroy_process_group()
