@@ -14,6 +14,7 @@ import torch.distributed as dist
 
 from benchmarks.recording import ROOT
 from rasp_ir.api import RaspError, write_text_atomically
+from rasp_ir.backends.torch.process_group import join_gloo_group
 from rasp_ir.frontends.transformer_programs.lift import lift_run
 
 # the processes only meet once every run is done: wait as long as a sweep may take
@@ -54,7 +55,7 @@ def processes() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo", timeout=SWEEP_TIMEOUT)
+        join_gloo_group(timeout=SWEEP_TIMEOUT)
     return rank, world
 
 

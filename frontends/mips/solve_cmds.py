@@ -136,7 +136,9 @@ def suite_command(args: argparse.Namespace) -> int:
     if world > 1:
         import torch.distributed as dist
 
-        dist.init_process_group("gloo")
+        from rasp_ir.backends.torch.process_group import join_gloo_group
+
+        join_gloo_group()
     run_suite(names, args.output, functools.partial(solve_settings, args), rank, world, out)
     if world > 1:
         dist.barrier()

@@ -42,6 +42,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from rasp_ir.api import RaspError
 from rasp_ir.backends.torch.crash_points import crash_point
+from rasp_ir.backends.torch.process_group import join_gloo_group
 from rasp_ir.backends.torch.tensor_files import save_tensors, write_text_atomically
 from rasp_ir.kernels.program_exec import Impl
 
@@ -258,7 +259,7 @@ class _Distributed:
         self.rank = int(os.environ.get("RANK", "0")) if data_parallel else 0
         self.owns_group = self.world > 1 and not dist.is_initialized()
         if self.owns_group:
-            dist.init_process_group("gloo")
+            join_gloo_group()
 
     @property
     def main(self) -> bool:

@@ -3,12 +3,14 @@
 python -m torch.distributed.run --standalone --nproc-per-node 2 distributed_train.py RUN_DIR
     [--stop-after N] [--resume] [--every-kind] [--draws N]
 
-After training, each process prints whether a process group is still open.
+After training, each process prints whether a process group is still open and how many of
+gloo's threads still run (read from /proc).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +24,15 @@ from rasp_ir.frontends.transformer_programs.train import train
 ARCHITECTURE = Architecture(1, 1, 1, 0, 1)  # no categorical MLP: some parameters are empty
 EVERY_KIND = Architecture(1, 1, 1, 1, 1)
 SETTINGS = TrainConfig(epochs=2, batch_size=128, seed=5, dataset_size=400)
+
+
+def _gloo_threads() -> list[str]:
+    """The names of this process's threads that gloo started."""
+    names = [
+        Path(f"/proc/self/task/{task}/comm").read_text().strip()
+        for task in os.listdir("/proc/self/task")
+    ]
+    return [name for name in names if "gloo" in name]
 
 
 def main() -> int:
@@ -46,6 +57,7 @@ def main() -> int:
         sys.stderr.write(f"{error}\n")
         return 1
     print(f"process group open after training: {dist.is_initialized()}")
+    print(f"gloo threads after training: {len(_gloo_threads())}")
     return 0
 
 

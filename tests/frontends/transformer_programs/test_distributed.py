@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.distributed as dist
 
+from rasp_ir.backends.torch.process_group import join_gloo_group
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.train import _Distributed
 
@@ -62,6 +63,7 @@ def test_torchrun_trains_a_model_with_every_kind_of_module(tmp_path: Path) -> No
     assert checkpoint.load(tmp_path / "run" / "model")[1].config.n_cat_mlps == 1
     # each process destroyed the group the run created before returning (not left to exit)
     assert done.stdout.count("process group open after training: False") == 2, done.stdout
+    assert done.stdout.count("gloo threads after training: 0") == 2, done.stdout
 
 
 def test_torchrun_averages_several_draws_and_resumes_them_exactly(tmp_path: Path) -> None:
@@ -82,7 +84,7 @@ def test_a_process_group_the_caller_made_is_left_open(
     """Training under a group its caller already initialised waits at the end but does not
     destroy that group: it is the caller's to close."""
     store = f"file://{tmp_path / 'store'}"
-    dist.init_process_group("gloo", init_method=store, rank=0, world_size=1)
+    join_gloo_group(init_method=store, rank=0, world_size=1)
     try:
         monkeypatch.setenv("WORLD_SIZE", "2")  # as under torchrun: the run takes part in it
         parallel = _Distributed(data_parallel=True)

@@ -1,0 +1,54 @@
+"""join_gloo_group: a group it starts is really ended by destroy_process_group, with no gloo
+thread left running into the interpreter's exit, even when torch imports the module that
+captures ``group.WORLD`` (via ``torch._dynamo``, as the first optimiser does) while the group
+is open."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# a fresh interpreter: this one may have imported torch.distributed.nn already
+PROGRAM = textwrap.dedent(
+    """
+    import os, sys
+    import torch
+    import torch.distributed as dist
+    from rasp_ir.backends.torch.process_group import join_gloo_group
+
+    def gloo_threads():
+        tasks = os.listdir("/proc/self/task")
+        names = [open(f"/proc/self/task/{task}/comm").read().strip() for task in tasks]
+        return sorted(name for name in names if "gloo" in name)
+
+    join_gloo_group(init_method="file://" + sys.argv[1], rank=0, world_size=1)
+    threads_open = gloo_threads()
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.Adam([weight])  # loads torch._dynamo, and with it torch.distributed.nn
+    weight.sum().backward()
+    optimizer.step()
+    dist.all_reduce(torch.ones(2))
+    dist.destroy_process_group()
+    print("open:", threads_open)
+    print("after destroy:", gloo_threads())
+    print("dynamo loaded:", "torch._dynamo" in sys.modules)
+    """
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads threads from /proc")
+def test_destroying_the_group_stops_every_gloo_thread(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] != "open: []", done.stdout  # the group ran gloo threads
+    assert lines[1:] == ["after destroy: []", "dynamo loaded: True"], done.stdout
