@@ -5,12 +5,15 @@ is open."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
 
 # a fresh interpreter: this one may have imported torch.distributed.nn already
 PROGRAM = textwrap.dedent(
@@ -52,3 +55,34 @@ def test_destroying_the_group_stops_every_gloo_thread(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] != "open: []", done.stdout  # the group ran gloo threads
     assert lines[1:] == ["after destroy: []", "dynamo loaded: True"], done.stdout
+
+
+def _calls_init_process_group(path: Path) -> list[int]:
+    """The lines of ``path`` that call ``init_process_group`` (by any qualified name)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr == "init_process_group")
+            or (isinstance(node.func, ast.Name) and node.func.id == "init_process_group")
+        )
+    ]
+
+
+def test_every_process_group_the_project_starts_is_joined_through_join_gloo_group() -> None:
+    """A direct ``init_process_group`` elsewhere would bring back the group that outlives its
+    destruction (and the aborts at exit that come with it)."""
+    helper = ROOT / "backends" / "torch" / "process_group.py"
+    folders = ("backends", "frontends", "kernels", "benchmarks", "rasp_ir", "tests", "examples")
+    files = {p.resolve() for folder in folders for p in (ROOT / folder).rglob("*.py")}
+    assert helper.resolve() in files and len(files) > 100
+    direct = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(files - {helper.resolve()})
+        if ROOT in path.parents
+        for line in _calls_init_process_group(path)
+    ]
+    assert direct == []
+    assert _calls_init_process_group(helper)
