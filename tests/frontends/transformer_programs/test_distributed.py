@@ -63,7 +63,8 @@ def test_torchrun_trains_a_model_with_every_kind_of_module(tmp_path: Path) -> No
     assert checkpoint.load(tmp_path / "run" / "model")[1].config.n_cat_mlps == 1
     # each process destroyed the group the run created before returning (not left to exit)
     assert done.stdout.count("process group open after training: False") == 2, done.stdout
-    assert done.stdout.count("gloo threads after training: 0") == 2, done.stdout
+    if Path("/proc/self/task").is_dir():  # and none of gloo's threads is left running
+        assert done.stdout.count("gloo threads after training: 0") == 2, done.stdout
 
 
 def test_torchrun_averages_several_draws_and_resumes_them_exactly(tmp_path: Path) -> None:
