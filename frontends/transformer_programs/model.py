@@ -34,6 +34,7 @@ from rasp_ir.kernels.numerical_attention import numerical_attention as fused_cou
 from rasp_ir.kernels.program_exec import Impl, use_kernels
 
 from .config import ModelConfig
+from .distinct_rows import once_per_distinct_row
 from .relaxation import gumbel_noise, softmax_last
 
 SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
@@ -373,12 +374,15 @@ class TransformerProgram(nn.Module):
 
     def _mlp_outputs(self, read: Tensor, weights: tuple[Tensor, ...]) -> Tensor:
         """The MLPs' sampled outputs from their inputs (:func:`mlp_scores`' shapes). The argmax
-        model takes the argmax of :func:`mlp_logits`, as the lifted tables do; the relaxed one
+        model takes the argmax of :func:`mlp_logits`, as the lifted tables do, computed once
+        per distinct input row (each position's MLP inputs, bit for bit); the relaxed one
         samples from the scores themselves: the softmax is blind to the per-row constant that
         ``log_softmax`` subtracts, so skipping it changes nothing but rounding."""
         weights = tuple(w.to(self.dtype) for w in weights)
         if self.mode == "argmax":
-            return self._sample(mlp_logits(read, *weights))
+            return once_per_distinct_row(
+                read, 2, lambda rows: self._sample(mlp_logits(rows, *weights))
+            )
         return self._sample(mlp_scores(read, *weights))
 
     def forward(self, tokens: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ import torch
 from rasp_ir.frontends.transformer_programs.model import (
     TransformerProgram,
     categorical_attention,
+    mlp_logits,
     numerical_attention,
     position_bias,
     sample,
@@ -182,3 +183,25 @@ def test_argmax_reads_gather_bit_for_bit_the_one_hot_sums(seed: int) -> None:
     tokens[::3, 4:] = 0  # padded rows
     with torch.no_grad():
         assert torch.equal(model(tokens), summed(tokens))
+
+
+class _EveryRowMlps(TransformerProgram):
+    """The model with its argmax MLPs computed on every position's inputs, not once per
+    distinct input."""
+
+    def _mlp_outputs(self, read: torch.Tensor, weights: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        weights = tuple(w.to(self.dtype) for w in weights)
+        return self._sample(mlp_logits(read, *weights))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_argmax_mlps_on_distinct_inputs_give_every_position_its_own_output(seed: int) -> None:
+    model = random_model(seed, (2, 2, 2, 2, 2), causal=seed == 2)
+    every_row = _EveryRowMlps(model.config)
+    every_row.load_state_dict(model.state_dict())
+    every_row.set_sampling(mode="argmax")
+    tokens = torch.randint(1, 4, (256, 6), generator=torch.Generator().manual_seed(seed))
+    tokens[:, 0] = 5
+    tokens[::3, 4:] = 0  # padded rows
+    with torch.no_grad():
+        assert torch.equal(model(tokens), every_row(tokens))
