@@ -2,11 +2,14 @@
 each row's own axes), the function's output for every row out.
 
 The argmax model's MLPs see few distinct inputs (pairs of one-hot values, a handful of counts)
-but one row per position of every sequence: on sort's split they were about 60% of the argmax
-forward pass. Rows are grouped only when they are bit-for-bit identical, so each output is
-the function's output on a row equal to its own, in every bit. Grouping hashes each row's bits
-and then checks every row against its group's representative. When two different rows share a
-hash, the function runs on every row, so a collision makes the call slower but never wrong.
+but one row per position of every sequence. On sort's training split (11,441 sequences, batches
+of 512, one thread) the argmax model took 1.10-1.15 s computing every row and 0.71-0.73 s
+computing each distinct row once.
+
+Rows are grouped only when they are bit-for-bit identical, so each output is the function's
+output on a row equal to its own, in every bit. Grouping hashes each row's bits and then checks
+every row against its group's representative. When two different rows share a hash, the
+function runs on every row, so a collision makes the call slower but never wrong.
 """
 
 from __future__ import annotations
