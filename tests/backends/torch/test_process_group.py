@@ -18,26 +18,39 @@ ROOT = Path(__file__).resolve().parents[3]
 # a fresh interpreter: this one may have imported torch.distributed.nn already
 PROGRAM = textwrap.dedent(
     """
-    import os, sys
+    import os, sys, time
     import torch
     import torch.distributed as dist
     from rasp_ir.backends.torch.process_group import join_gloo_group
 
     def gloo_threads():
-        tasks = os.listdir("/proc/self/task")
-        names = [open(f"/proc/self/task/{task}/comm").read().strip() for task in tasks]
+        names = []
+        for task in os.listdir("/proc/self/task"):
+            try:
+                names.append(open(f"/proc/self/task/{task}/comm").read().strip())
+            except FileNotFoundError:  # a thread that ended while they were read
+                continue
         return sorted(name for name in names if "gloo" in name)
 
+    def gloo_threads_once(running):
+        # threads name themselves once started, and a joined one can stay listed for a moment
+        # while the kernel releases it: wait up to 2 s for the state asked for
+        for _ in range(200):
+            if bool(gloo_threads()) == running:
+                break
+            time.sleep(0.01)
+        return gloo_threads()
+
     join_gloo_group(init_method="file://" + sys.argv[1], rank=0, world_size=1)
-    threads_open = gloo_threads()
     weight = torch.nn.Parameter(torch.ones(3))
     optimizer = torch.optim.Adam([weight])  # loads torch._dynamo, and with it torch.distributed.nn
     weight.sum().backward()
     optimizer.step()
     dist.all_reduce(torch.ones(2))
+    threads_open = gloo_threads_once(running=True)
     dist.destroy_process_group()
     print("open:", threads_open)
-    print("after destroy:", gloo_threads())
+    print("after destroy:", gloo_threads_once(running=False))
     print("dynamo loaded:", "torch._dynamo" in sys.modules)
     """
 )

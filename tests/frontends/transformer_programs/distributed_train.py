@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,15 +27,29 @@ EVERY_KIND = Architecture(1, 1, 1, 1, 1)
 SETTINGS = TrainConfig(epochs=2, batch_size=128, seed=5, dataset_size=400)
 
 
+def _thread_names() -> list[str]:
+    """The names of this process's threads (one that ends while they are read is left out)."""
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            names.append(Path(f"/proc/self/task/{task}/comm").read_text().strip())
+        except FileNotFoundError:
+            continue
+    return names
+
+
 def _gloo_threads() -> list[str] | None:
-    """The names of this process's threads that gloo started (None without /proc)."""
+    """The names of this process's threads that gloo started, once joined ones have left /proc
+    (the kernel can list a joined thread for a moment; this waits up to 2 s); None without
+    /proc."""
     if not Path("/proc/self/task").is_dir():
         return None
-    names = [
-        Path(f"/proc/self/task/{task}/comm").read_text().strip()
-        for task in os.listdir("/proc/self/task")
-    ]
-    return [name for name in names if "gloo" in name]
+    for _ in range(200):
+        gloo = [name for name in _thread_names() if "gloo" in name]
+        if not gloo:
+            break
+        time.sleep(0.01)
+    return gloo
 
 
 def main() -> int:
