@@ -172,19 +172,6 @@ class _SummedReads(TransformerProgram):
         return torch.einsum(equation, self._sample(logits), stream)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_argmax_reads_gather_bit_for_bit_the_one_hot_sums(seed: int) -> None:
-    model = random_model(seed, (2, 2, 2, 1, 1), causal=seed == 2)
-    summed = _SummedReads(model.config)
-    summed.load_state_dict(model.state_dict())
-    summed.set_sampling(mode="argmax")
-    tokens = torch.randint(1, 4, (64, 6), generator=torch.Generator().manual_seed(seed))
-    tokens[:, 0] = 5
-    tokens[::3, 4:] = 0  # padded rows
-    with torch.no_grad():
-        assert torch.equal(model(tokens), summed(tokens))
-
-
 class _EveryRowMlps(TransformerProgram):
     """The model with its argmax MLPs computed on every position's inputs, not once per
     distinct input."""
@@ -195,13 +182,18 @@ class _EveryRowMlps(TransformerProgram):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_argmax_mlps_on_distinct_inputs_give_every_position_its_own_output(seed: int) -> None:
+@pytest.mark.parametrize("reference", [_SummedReads, _EveryRowMlps])
+def test_the_argmax_models_shortcuts_give_the_plain_computations_bits(
+    seed: int, reference: type[TransformerProgram]
+) -> None:
+    """Reads that gather (against one-hot sums) and MLPs computed once per distinct input
+    (against every position's own): the same logits bit for bit."""
     model = random_model(seed, (2, 2, 2, 2, 2), causal=seed == 2)
-    every_row = _EveryRowMlps(model.config)
-    every_row.load_state_dict(model.state_dict())
-    every_row.set_sampling(mode="argmax")
+    plain = reference(model.config)
+    plain.load_state_dict(model.state_dict())
+    plain.set_sampling(mode="argmax")
     tokens = torch.randint(1, 4, (256, 6), generator=torch.Generator().manual_seed(seed))
     tokens[:, 0] = 5
     tokens[::3, 4:] = 0  # padded rows
     with torch.no_grad():
-        assert torch.equal(model(tokens), every_row(tokens))
+        assert torch.equal(model(tokens), plain(tokens))
