@@ -96,6 +96,12 @@ def _with_handler(
     return parser
 
 
+def _last_line_in_a_new_process(code: str) -> str:
+    """The last line ``code`` prints when run by a new interpreter (which must succeed)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]
+
+
 @pytest.mark.parametrize("module", sorted(cli_main.COMMAND_MODULES))
 def test_each_command_module_adds_the_commands_named_beside_it(module: str) -> None:
     subparsers = argparse.ArgumentParser().add_subparsers()
@@ -124,8 +130,7 @@ def test_a_plugin_command_alone_parses_as_in_the_whole_parser(tmp_path: Path) ->
         "others = ('rasp_ir.cli.run', 'rasp_ir.cli.repl', 'rasp_ir.frontends.mips.cli')\n"
         "print(sorted(m for m in others if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == "[]"
+    assert _last_line_in_a_new_process(code) == "[]"
 
 
 def test_fmt_starts_without_loading_the_compiler(program: Write) -> None:
@@ -141,8 +146,7 @@ def test_fmt_starts_without_loading_the_compiler(program: Write) -> None:
         "heavy += [m for m in names if m in sys.modules]\n"
         "print(sorted(heavy))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == "[]"
+    assert _last_line_in_a_new_process(code) == "[]"
 
 
 def test_run_never_imports_torch_or_triton(program: Write) -> None:
@@ -153,8 +157,7 @@ def test_run_never_imports_torch_or_triton(program: Write) -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'triton'))\n"
         "print(heavy)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == "[]"
+    assert _last_line_in_a_new_process(code) == "[]"
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="the rasp script is not installed here")
