@@ -5,9 +5,10 @@
 collectives when it is first imported, and torch imports it lazily (``torch._dynamo`` does,
 and the first optimiser a process builds loads ``torch._dynamo``). Imported while a group
 exists, those defaults hold that group: :func:`torch.distributed.destroy_process_group` then
-cannot free it, and gloo's threads run on into the interpreter's exit, where a process
-(measured: a torchrun worker of ``benchmarks/tp_reproduce.py`` in CI) can die of SIGABRT
-("terminate called without an active exception") or SIGBUS after its work is done.
+cannot free it, and gloo's threads run on into the interpreter's exit. That is where a
+torchrun worker of ``benchmarks/tp_reproduce.py`` died in CI, of SIGABRT ("terminate called
+without an active exception") and once of SIGBUS, after its work was done; run here
+without this import, the same command kept those threads to its exit.
 :func:`join_gloo_group` imports that module first, while ``group.WORLD`` is still None.
 """
 
