@@ -4,7 +4,7 @@ what a function body can return; the term evaluator (:mod:`rasp_ir.term_eval`) u
 from __future__ import annotations
 
 from rasp_ir.ir import Lambda
-from rasp_ir.term_eval import EQUALITY, LOGICAL, ORDERING, ExprError, evaluate
+from rasp_ir.term_eval import EQUALITY, LOGICAL, ORDERING, ExprError, compiled_once, evaluate
 from rasp_ir.terms import Binary, Call, Const, Expr, IfElse, Lookup, Member, Unary
 from rasp_ir.values import Value
 
@@ -15,7 +15,7 @@ def apply_lambda(fn: Lambda, args: tuple[Value, ...]) -> Value:
     """``fn(*args)``."""
     if len(args) != len(fn.params):
         raise ExprError(f"function takes {len(fn.params)} arguments, got {len(args)}")
-    return evaluate(fn.body, dict(zip(fn.params, args, strict=True)))
+    return compiled_once(fn.body)(dict(zip(fn.params, args, strict=True)))
 
 
 def result_bound(expr: Expr) -> tuple[Value, ...] | None:

@@ -22,6 +22,7 @@ from rasp_ir.terms import Call as Call
 from rasp_ir.terms import Const as Const
 from rasp_ir.terms import Expr as Expr
 from rasp_ir.terms import IfElse as IfElse
+from rasp_ir.terms import IRError as IRError
 from rasp_ir.terms import Lookup as Lookup
 from rasp_ir.terms import Member as Member
 from rasp_ir.terms import Param as Param
@@ -269,10 +270,6 @@ class Header:
     def positions(self) -> int:
         """The most positions a sequence can have (``max_len``, plus one with BOS)."""
         return self.max_len + (1 if self.bos is not None else 0)
-
-
-class IRError(ValueError):
-    """A program value that breaks an invariant of the IR (a bug in the code building it)."""
 
 
 @dataclass(frozen=True)

@@ -71,12 +71,10 @@ def map_table(
         raise ValueError(f"map {binding.name!r} has {len(names)} distinct inputs")
     codes = code_of(output_set)
     table = np.zeros(tuple(len(s) for s in input_sets), dtype=np.int64)
-    for index in product(*(range(len(s)) for s in input_sets)):
-        by_name = {
-            name: input_sets[axis][i]
-            for axis, (name, i) in enumerate(zip(names, index, strict=True))
-        }
-        args = tuple(by_name[name] for name in node.inputs)
+    flat = table.reshape(-1)
+    axes = [names.index(name) for name in node.inputs]
+    for index, combination in enumerate(product(*input_sets)):
+        args = tuple(combination[axis] for axis in axes)
         if any(a is None for a in args):
             result = node.default
         else:
@@ -89,7 +87,7 @@ def map_table(
             raise ValueError(
                 f"map {binding.name!r} gives {describe_value(result)}, not in its value set"
             )
-        table[index] = code
+        flat[index] = code
     return table
 
 

@@ -194,7 +194,7 @@ def _lookup(expr: Lookup, params: _Params) -> Coded | None:
     flat = np.ravel_multi_index(tuple(c.codes for c in coded), shape)
     distinct, inverse = np.unique(flat, return_inverse=True)
     rows = np.stack(np.unravel_index(distinct, shape), axis=-1)
-    table = {tuple(value_key(v) for v in key): out for key, out in expr.entries}
+    table = expr.index
     values = []
     for row in rows.tolist():
         key = tuple(value_key(c.values[i]) for c, i in zip(coded, row, strict=True))

@@ -3,13 +3,14 @@ constant folding on top. Exact arithmetic, strict types, no Python ``eval``."""
 
 from __future__ import annotations
 
+import operator
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import Any
 
 from rasp_ir.terms import (
     Binary,
-    Call,
     Const,
     Expr,
     IfElse,
@@ -25,6 +26,14 @@ from rasp_ir.values import Value, describe_value, is_number, normalize_number, v
 ORDERING = ("<", "<=", ">", ">=")
 EQUALITY = ("==", "!=")
 LOGICAL = ("and", "or")
+_ORDER_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+# Numbers that order as themselves (``bool`` is ordered as 0/1 by :func:`_order`).
+_PLAIN_NUMBERS = (int, Fraction)
 
 
 class ExprError(Exception):
@@ -33,42 +42,135 @@ class ExprError(Exception):
 
 def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
     """The value of ``expr`` with lambda parameters bound by ``env``."""
+    return compile_term(expr)(env)
+
+
+Compiled = Callable[[Mapping[str, Value]], Value]
+
+
+def compile_term(expr: Expr) -> Compiled:
+    """``expr`` as a Python closure from parameter values to its value, with the same meaning
+    and errors as :func:`evaluate`: the term's structure is walked once here, not at every call
+    (functions are applied to every combination of their inputs' values). Built from closures
+    over the term's own parts; no source text is generated or executed."""
     if isinstance(expr, Const):
-        return expr.value
+        value = expr.value
+        return lambda env: value
     if isinstance(expr, Param):
-        return env[expr.name]
+        name = expr.name
+        return lambda env: env[name]
     if isinstance(expr, Unary):
-        return _unary(expr.op, evaluate(expr.operand, env))
+        return _compile_unary(expr.op, compile_term(expr.operand))
     if isinstance(expr, Binary):
-        return _binary(expr, env)
+        return _compile_binary(expr.op, compile_term(expr.left), compile_term(expr.right))
     if isinstance(expr, IfElse):
-        cond = evaluate(expr.cond, env)
-        if not isinstance(cond, bool):
-            raise ExprError(f"condition of 'if' must be a boolean, got {describe_value(cond)}")
-        return evaluate(expr.then if cond else expr.orelse, env)
+        return _compile_if_else(
+            compile_term(expr.cond), compile_term(expr.then), compile_term(expr.orelse)
+        )
     if isinstance(expr, Member):
-        element = evaluate(expr.element, env)
-        found = any(_equal(element, option) for option in expr.options)
-        return found != expr.negated
+        return _compile_member(compile_term(expr.element), expr.options, expr.negated)
     if isinstance(expr, Lookup):
-        key = tuple(value_key(evaluate(k, env)) for k in expr.keys)
-        table = _lookup_index(expr)
-        return table[key] if key in table else evaluate(expr.default, env)
-    return _call(expr, env)
+        return _compile_lookup(expr)
+    return _compile_call(expr.func, tuple(compile_term(a) for a in expr.args))
 
 
-_LOOKUP_INDEXES: dict[int, dict[tuple[object, ...], Value]] = {}
+_COMPILED: dict[int, Compiled] = {}
 
 
-def _lookup_index(expr: Lookup) -> dict[tuple[object, ...], Value]:
-    """The entries of a table keyed by :func:`value_key` tuples, built once per table object
-    (lifted MLPs have tens of thousands of entries; scanning them per lookup is too slow)."""
-    index = _LOOKUP_INDEXES.get(id(expr))
-    if index is None:
-        index = {tuple(value_key(v) for v in key): result for key, result in expr.entries}
-        _LOOKUP_INDEXES[id(expr)] = index
-        weakref.finalize(expr, _LOOKUP_INDEXES.pop, id(expr), None)
-    return index
+def compiled_once(expr: Expr) -> Compiled:
+    """:func:`compile_term` of ``expr``, kept while ``expr`` lives: for a term applied many
+    times (a function body over every combination of its inputs' values)."""
+    found = _COMPILED.get(id(expr))
+    if found is None:
+        found = compile_term(expr)
+        _COMPILED[id(expr)] = found
+        weakref.finalize(expr, _COMPILED.pop, id(expr), None)
+    return found
+
+
+def _compile_unary(op: str, operand: Compiled) -> Compiled:
+    return lambda env: _unary(op, operand(env))
+
+
+def _compile_if_else(cond: Compiled, then: Compiled, orelse: Compiled) -> Compiled:
+    def run(env: Mapping[str, Value]) -> Value:
+        chosen = cond(env)
+        if not isinstance(chosen, bool):
+            raise ExprError(f"condition of 'if' must be a boolean, got {describe_value(chosen)}")
+        return then(env) if chosen else orelse(env)
+
+    return run
+
+
+def _compile_member(element: Compiled, options: tuple[Value, ...], negated: bool) -> Compiled:
+    def run(env: Mapping[str, Value]) -> Value:
+        found = element(env)
+        return any(_equal(found, option) for option in options) != negated
+
+    return run
+
+
+def _compile_lookup(expr: Lookup) -> Compiled:
+    keys = tuple(compile_term(k) for k in expr.keys)
+    default = compile_term(expr.default)
+    table = expr.index
+
+    def run(env: Mapping[str, Value]) -> Value:
+        key = tuple(value_key(k(env)) for k in keys)
+        return table[key] if key in table else default(env)
+
+    return run
+
+
+def _compile_binary(op: str, left: Compiled, right: Compiled) -> Compiled:
+    if op in LOGICAL:
+        return _compile_logical(op, left, right)
+    if op in EQUALITY:
+        equal = op == "=="
+        return lambda env: _equal(left(env), right(env)) == equal
+    if op in ORDERING:
+        return _compile_order(op, left, right)
+
+    def run(env: Mapping[str, Value]) -> Value:
+        a, b = left(env), right(env)
+        if op == "+" and isinstance(a, str) and isinstance(b, str):
+            return a + b
+        return _arithmetic(op, _as_number(a, op), _as_number(b, op))
+
+    return run
+
+
+def _compile_order(op: str, left: Compiled, right: Compiled) -> Compiled:
+    compare = _ORDER_OPERATORS[op]
+
+    def run(env: Mapping[str, Value]) -> Value:
+        a, b = left(env), right(env)
+        if type(a) in _PLAIN_NUMBERS and type(b) in _PLAIN_NUMBERS:
+            return compare(a, b)
+        return _order(op, a, b)
+
+    return run
+
+
+def _compile_logical(op: str, left: Compiled, right: Compiled) -> Compiled:
+    decided_by = op == "or"
+
+    def run(env: Mapping[str, Value]) -> Value:
+        first = left(env)
+        if not isinstance(first, bool):
+            raise ExprError(f"'{op}' needs booleans, got {describe_value(first)}")
+        if first == decided_by:
+            return first
+        second = right(env)
+        if not isinstance(second, bool):
+            raise ExprError(f"'{op}' needs booleans, got {describe_value(second)}")
+        return second
+
+    return run
+
+
+def _compile_call(func: str, args: tuple[Compiled, ...]) -> Compiled:
+    return lambda env: _call(func, [a(env) for a in args])
 
 
 def _unary(op: str, value: Value) -> Value:
@@ -78,28 +180,6 @@ def _unary(op: str, value: Value) -> Value:
         return not value
     number = _as_number(value, "-")
     return normalize_number(-number)
-
-
-def _binary(expr: Binary, env: Mapping[str, Value]) -> Value:
-    op = expr.op
-    left = evaluate(expr.left, env)
-    if op in LOGICAL:
-        if not isinstance(left, bool):
-            raise ExprError(f"'{op}' needs booleans, got {describe_value(left)}")
-        if (op == "and" and not left) or (op == "or" and left):
-            return left
-        right = evaluate(expr.right, env)
-        if not isinstance(right, bool):
-            raise ExprError(f"'{op}' needs booleans, got {describe_value(right)}")
-        return right
-    right = evaluate(expr.right, env)
-    if op in EQUALITY:
-        return _equal(left, right) == (op == "==")
-    if op in ORDERING:
-        return _order(op, left, right)
-    if op == "+" and isinstance(left, str) and isinstance(right, str):
-        return left + right
-    return _arithmetic(op, _as_number(left, op), _as_number(right, op))
 
 
 def _equal(a: Value, b: Value) -> bool:
@@ -114,13 +194,7 @@ def _order(op: str, left: Value, right: Value) -> bool:
     if not (both_numbers or both_strings):
         raise ExprError(f"cannot compare {describe_value(left)} {op} {describe_value(right)}")
     a, b = (left, right) if both_strings else (_as_number(left, op), _as_number(right, op))
-    if op == "<":
-        return a < b  # type: ignore[operator]
-    if op == "<=":
-        return a <= b  # type: ignore[operator]
-    if op == ">":
-        return a > b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
+    return _ORDER_OPERATORS[op](a, b)
 
 
 def _numeric(v: Value) -> bool:
@@ -147,31 +221,30 @@ def _arithmetic(op: str, a: int | Fraction, b: int | Fraction) -> Value:
     return normalize_number(a % b)
 
 
-def _call(expr: Call, env: Mapping[str, Value]) -> Value:
-    args = [evaluate(a, env) for a in expr.args]
-    if expr.func in ("min", "max"):
+def _call(func: str, args: list[Value]) -> Value:
+    if func in ("min", "max"):
         if len(args) < 2:
-            raise ExprError(f"{expr.func} needs at least two arguments")
+            raise ExprError(f"{func} needs at least two arguments")
         chosen = args[0]
         for other in args[1:]:
             other_is_smaller = _order("<", other, chosen)
-            if other_is_smaller == (expr.func == "min") and not _equal(other, chosen):
+            if other_is_smaller == (func == "min") and not _equal(other, chosen):
                 chosen = other
         return normalize_number(chosen) if isinstance(chosen, (int, Fraction)) else chosen
-    if expr.func == "argmax":
+    if func == "argmax":
         if not args:
             raise ExprError("argmax needs at least one argument")
         numbers = [_as_number(a, "argmax") for a in args]
         best = max(numbers)
         return numbers.index(best)
     if len(args) != 1:
-        raise ExprError(f"{expr.func} takes one argument, got {len(args)}")
-    number = _as_number(args[0], expr.func)
-    if expr.func == "abs":
+        raise ExprError(f"{func} takes one argument, got {len(args)}")
+    number = _as_number(args[0], func)
+    if func == "abs":
         return normalize_number(-number if number < 0 else number)
-    if expr.func == "round":
+    if func == "round":
         return round(number)
-    raise ExprError(f"unknown function {expr.func!r}")
+    raise ExprError(f"unknown function {func!r}")
 
 
 def fold_constants(expr: Expr) -> Expr:

@@ -8,10 +8,14 @@ The IR (:mod:`rasp_ir.ir`) builds its functions from these terms; evaluating the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from rasp_ir.values import Value
+from rasp_ir.values import Value, value_key
+
+
+class IRError(ValueError):
+    """A program value that breaks an invariant of the IR (a bug in the code building it)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,17 @@ class Lookup:
     keys: tuple[Expr, ...]
     entries: tuple[tuple[tuple[Value, ...], Value], ...]
     default: Expr = Const(None)
+    index: dict[tuple[object, ...], Value] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    """The entries keyed by :func:`~rasp_ir.values.value_key` tuples (so ``True`` and ``1``
+    stay apart), for evaluators: tables of lifted models have tens of thousands of entries."""
+
+    def __post_init__(self) -> None:
+        index = {tuple(value_key(v) for v in key): result for key, result in self.entries}
+        if len(index) != len(self.entries):
+            raise IRError("a lookup table gives one key twice")
+        object.__setattr__(self, "index", index)
 
 
 @dataclass(frozen=True)

@@ -353,9 +353,9 @@ def _infer_map(
         )
         return ()
     reported = False
+    axes = [names.index(name) for name in node.inputs]
     for combination in product(*defined):
-        by_name = dict(zip(names, combination, strict=True))
-        args = tuple(by_name[name] for name in node.inputs)
+        args = tuple(combination[axis] for axis in axes)
         try:
             outputs.append(apply_lambda(node.fn, args))
         except ExprError as error:
