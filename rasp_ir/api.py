@@ -106,6 +106,7 @@ from rasp_ir.values import (
 )
 from rasp_ir.valuesets import (
     TooLarge,
+    ValueSetMemo,
     ValueSetResult,
     at_most_one_key,
     infer_value_sets,
@@ -167,6 +168,7 @@ __all__ = [
     "SummaryTable",
     "TooLarge",
     "Value",
+    "ValueSetMemo",
     "ValueSetResult",
     "VerifyReport",
     "add_command",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import torch
 
 from rasp_ir.api import Value, ir, same_value, value_key
@@ -168,17 +169,16 @@ def mlp_outputs(
                 u[row, 0, slot * k + tp_index(variable, value, vocab)] = 1.0
         names = ("mlp_w_in", "mlp_b_in", "mlp_w_out", "mlp_b_out")
     else:
-        u = torch.tensor([[[_as_float(v) for v in pair]] for pair in inputs], dtype=torch.float64)
+        pairs = np.array(inputs, dtype=object).reshape(len(inputs), 1, 2)
+        if not {type(v) for v in pairs.flat} <= {int, bool, Fraction}:
+            raise TypeError(f"{mlp.name} reads values that are not numbers")
+        # float() of every exact value, correctly rounded, in one pass.
+        u = torch.from_numpy(pairs.astype(np.float64))
         names = ("num_mlp_w_in", "num_mlp_b_in", "num_mlp_w_out", "num_mlp_b_out")
     weights = [getattr(layer, n)[mlp.slot : mlp.slot + 1].detach().double() for n in names]
     with torch.no_grad():
         logits = mlp_logits(u, *weights)
     return [int(i) for i in logits[:, 0].argmax(-1)]
-
-
-def _as_float(v: Value) -> float:
-    assert isinstance(v, (int, Fraction))
-    return float(v)
 
 
 def mlp_binding(

@@ -33,6 +33,7 @@ from rasp_ir.api import (
     Lifted,
     LiftedSource,
     RaspError,
+    ValueSetMemo,
     check_program,
     eliminate_dead_code,
     format_program,
@@ -160,16 +161,17 @@ def lift_model(model: TransformerProgram, task: str | None = None) -> LiftedMode
     header = lifted_header(config)
     bindings = [ONES, *embedding_bindings(model)]
     modules: list[str] = []
+    memo = ValueSetMemo()
     for layer in range(config.n_layers):
-        sets = _value_sets(header, bindings)
+        sets = _value_sets(header, bindings, memo)
         for head in (h for h in heads if h.layer == layer):
             bindings += head_bindings(head, cat, num, sets, config.vocab)
             modules.append(head.name)
-        sets = _value_sets(header, bindings)
+        sets = _value_sets(header, bindings, memo)
         for mlp in (m for m in mlps if m.layer == layer):
             bindings.append(mlp_binding(model, mlp, cat, num, sets))
             modules.append(mlp.name)
-    sets = _value_sets(header, bindings)
+    sets = _value_sets(header, bindings, memo)
     readout = Readout.from_model(model, cat, num, sets)
     if config.pool_outputs:
         bindings += readout.pooled_bindings(OUTPUT)
@@ -209,9 +211,12 @@ def embedding_bindings(model: TransformerProgram) -> list[ir.Binding]:
     return bindings
 
 
-def _value_sets(header: ir.Header, bindings: Sequence[ir.Binding]) -> ValueSets:
-    """The value set of every binding so far."""
-    return infer_value_sets(ir.Program(header, tuple(bindings), ())).sets
+def _value_sets(
+    header: ir.Header, bindings: Sequence[ir.Binding], memo: ValueSetMemo
+) -> ValueSets:
+    """The value set of every binding so far; ``memo`` keeps the earlier bindings' sets, so
+    each binding is inferred once over the whole lift."""
+    return infer_value_sets(ir.Program(header, tuple(bindings), ()), memo).sets
 
 
 # ---------------------------------------------------------------- certification
