@@ -18,6 +18,7 @@ import numpy.typing as npt
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.expr import ExprError, apply_lambda, evaluate
 from rasp_ir.ir import Binary, Binding, Comparison, Const, Lambda, Map, Predicate
+from rasp_ir.term_columns import apply_columns, every_combination
 from rasp_ir.values import Value, canonical_values, describe_value, is_number, value_key
 
 ValueKey = tuple[int, object]
@@ -70,6 +71,9 @@ def map_table(
     if len(input_sets) != len(names):
         raise ValueError(f"map {binding.name!r} has {len(names)} distinct inputs")
     codes = code_of(output_set)
+    by_columns = _map_table_by_columns(binding, node, [tuple(s) for s in input_sets], codes)
+    if by_columns is not None:
+        return by_columns
     table = np.zeros(tuple(len(s) for s in input_sets), dtype=np.int64)
     flat = table.reshape(-1)
     axes = [names.index(name) for name in node.inputs]
@@ -82,13 +86,46 @@ def map_table(
                 result = apply_lambda(node.fn, args)
             except ExprError as error:
                 raise RaspError([map_error(binding, args, str(error))]) from error
-        code = codes.get(value_key(result))
-        if code is None:
-            raise ValueError(
-                f"map {binding.name!r} gives {describe_value(result)}, not in its value set"
-            )
-        flat[index] = code
+        flat[index] = _output_code(binding, codes, result)
     return table
+
+
+def _map_table_by_columns(
+    binding: Binding, node: Map, input_sets: Sequence[tuple[Value, ...]], codes: dict[ValueKey, int]
+) -> npt.NDArray[np.int64] | None:
+    """:func:`map_table` with the function evaluated column-wise over every combination of
+    defined input values (:mod:`rasp_ir.term_columns`); None where the columns do not decide
+    (the caller then goes one combination at a time)."""
+    defined = [
+        np.array([i for i, v in enumerate(s) if v is not None], dtype=np.int64) for s in input_sets
+    ]
+    if not input_sets or any(len(d) == 0 for d in defined):
+        return None
+    combinations = every_combination(
+        [tuple(s[i] for i in d) for s, d in zip(input_sets, defined, strict=True)]
+    )
+    by_name = dict(zip(distinct_inputs(node), combinations, strict=True))
+    result = apply_columns(node.fn.params, node.fn.body, [by_name[name] for name in node.inputs])
+    if result is None:
+        return None
+    result_codes = np.array(
+        [_output_code(binding, codes, v) for v in result.values], dtype=np.int64
+    )
+    table = np.zeros(tuple(len(s) for s in input_sets), dtype=np.int64)
+    if any(len(d) < len(s) for d, s in zip(defined, input_sets, strict=True)):
+        table.fill(_output_code(binding, codes, node.default))
+    table[np.ix_(*defined)] = result_codes[result.codes].reshape(tuple(len(d) for d in defined))
+    return table
+
+
+def _output_code(binding: Binding, codes: dict[ValueKey, int], value: Value) -> int:
+    """The code of a map's output ``value``; ``ValueError`` when its value set lacks it."""
+    code = codes.get(value_key(value))
+    if code is None:
+        raise ValueError(
+            f"map {binding.name!r} gives {describe_value(value)}, not in its value set"
+        )
+    return code
 
 
 def predicate_table(

@@ -1,14 +1,16 @@
 """One expression evaluated exactly over many parameter combinations at once: a term and, per
 parameter, a column of codes into its value set in; the codes of the results into their
-distinct values out, or None where the term's form is not covered (the caller then evaluates
-one combination at a time, which also reports any error).
+distinct values out, or None where a column cannot be numbered (the caller then evaluates one
+combination at a time, which also reports any error).
 
 Sub-terms of one parameter (or none) are tabulated once over the values that occur and looked
 up by code; ``+``, ``-``, ``*``, unary ``-`` and ``argmax`` of numbers work on integer
 numerators over one common denominator (int64 while a bound on them allows, Python ints in
 object arrays beyond: nothing rounds or overflows); a ``lookup`` is evaluated once per distinct
 key. These are the forms of a lifted linear readout (a sum of per-variable tables inside
-``argmax``), whose combinations are too many to tabulate whole.
+``argmax``), whose combinations are too many to tabulate whole. Any other term (comparisons,
+conditionals, division: a lifted numerical MLP's decision rules) is evaluated once per distinct
+combination of its children's values.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rasp_ir.term_eval import evaluate
-from rasp_ir.terms import Binary, Call, Expr, Lookup, Param, Unary, map_children
+from rasp_ir.term_eval import ExprError, evaluate
+from rasp_ir.terms import Binary, Call, Const, Expr, Lookup, Param, Unary, map_children
 from rasp_ir.values import Value, normalize_number, value_key
 
 Codes = npt.NDArray[np.int64]
@@ -59,6 +61,24 @@ def evaluate_columns(expr: Expr, params: Mapping[str, Coded]) -> Coded | None:
     return None if column is None else _coded(column)
 
 
+def apply_columns(params: Sequence[str], body: Expr, args: Sequence[Coded]) -> Coded | None:
+    """A function (its parameter names and body) on every row of ``args``, one column per
+    parameter: the codes of its results into their values; None where the columns do not
+    decide (a column cannot be numbered, or an evaluation fails: the caller then evaluates
+    one row at a time, which reports the failure)."""
+    try:
+        return evaluate_columns(body, dict(zip(params, args, strict=True)))
+    except ExprError:
+        return None
+
+
+def every_combination(value_sets: Sequence[tuple[Value, ...]]) -> list[Coded]:
+    """One column per value set, together holding every combination of their values once, in
+    ``itertools.product`` order (the last set varies fastest)."""
+    grids = np.meshgrid(*(np.arange(len(s), dtype=np.int64) for s in value_sets), indexing="ij")
+    return [Coded(grid.reshape(-1), s) for grid, s in zip(grids, value_sets, strict=True)]
+
+
 @dataclass(frozen=True)
 class _Params:
     """The parameter columns, and the free parameters of each sub-term once computed (keyed by
@@ -92,9 +112,9 @@ def _column(expr: Expr, params: _Params) -> Column | None:
         return Numbers(-operand.numerators, operand.denominator, operand.bound)
     if isinstance(expr, Call) and expr.func == "argmax" and expr.args:
         return _argmax([_numbers(_column(a, params)) for a in expr.args])
-    if isinstance(expr, Lookup) and not params.free(expr.default):
-        return _lookup(expr, params)
-    return None
+    if isinstance(expr, Lookup):
+        return None if params.free(expr.default) else _lookup(expr, params)
+    return _over_distinct_children(expr, params)
 
 
 def _children(expr: Expr) -> list[Expr]:
@@ -118,10 +138,28 @@ def _tabulated(expr: Expr, params: _Params, names: frozenset[str]) -> Column:
     (name,) = names
     column = params.columns[name]
     occurring = np.flatnonzero(np.bincount(column.codes, minlength=len(column.values)))
+    results = [evaluate(expr, {name: column.values[int(c)]}) for c in occurring]
+    codes, values = _distinct(results)
     table = np.zeros(len(column.values), dtype=np.int64)
-    table[occurring] = np.arange(len(occurring))
-    values = tuple(evaluate(expr, {name: column.values[int(c)]}) for c in occurring)
+    table[occurring] = codes
     return Coded(table[column.codes], values)
+
+
+def _distinct(results: Sequence[Value]) -> tuple[Codes, tuple[Value, ...]]:
+    """The distinct values of ``results`` (by :func:`value_key`, first occurrence first) and
+    the index of each result among them: so that later steps number value combinations, not
+    the rows that gave them."""
+    index: dict[tuple[int, object], int] = {}
+    values: list[Value] = []
+    codes = np.empty(len(results), dtype=np.int64)
+    for row, value in enumerate(results):
+        key = value_key(value)
+        code = index.get(key)
+        if code is None:
+            code = index[key] = len(values)
+            values.append(value)
+        codes[row] = code
+    return codes, tuple(values)
 
 
 def _numbers(column: Column | None) -> Numbers | None:
@@ -184,22 +222,60 @@ def _argmax(args: Sequence[Numbers | None]) -> Numbers | None:
 
 def _lookup(expr: Lookup, params: _Params) -> Coded | None:
     """The table (its default a term without parameters) evaluated once per distinct key."""
-    keys = [_column(k, params) for k in expr.keys]
-    if any(k is None for k in keys):
+    found = _distinct_combinations([_column(k, params) for k in expr.keys])
+    if found is None:
         return None
-    coded = [_coded(k) for k in keys if k is not None]
+    combinations, inverse = found
+    table = expr.index
+    results = []
+    for key_values in combinations:
+        key = tuple(value_key(v) for v in key_values)
+        results.append(table[key] if key in table else evaluate(expr.default, {}))
+    codes, values = _distinct(results)
+    return Coded(codes[inverse], values)
+
+
+def _over_distinct_children(expr: Expr, params: _Params) -> Coded | None:
+    """A term of two or more parameters that no rule above covers (comparisons, conditionals,
+    division, membership, ...): its children as columns, then the term itself evaluated once
+    per distinct combination of its children's values. Every child is evaluated on every row,
+    so this raises :class:`ExprError` wherever a row would, and also where a row would not
+    have evaluated the branch that fails (``1 / x if x != 0 else 0``): the caller then
+    evaluates row by row, which decides."""
+    found = _distinct_combinations([_column(child, params) for child in _children(expr)])
+    if found is None:
+        return None
+    combinations, inverse = found
+    codes, values = _distinct(
+        [evaluate(_with_children(expr, children), {}) for children in combinations]
+    )
+    return Coded(codes[inverse], values)
+
+
+def _with_children(expr: Expr, children: Sequence[Value]) -> Expr:
+    """``expr`` with its direct sub-terms replaced, in order, by the constants ``children``."""
+    constants = iter(children)
+    return map_children(expr, lambda _: Const(next(constants)))
+
+
+def _distinct_combinations(
+    columns: Sequence[Column | None],
+) -> tuple[list[tuple[Value, ...]], Codes] | None:
+    """The distinct rows of values that ``columns`` hold together, and each row's index among
+    them; None when a column is not covered or the combinations are too many to number."""
+    coded = []
+    for column in columns:
+        if column is None:
+            return None
+        coded.append(_coded(column))
     shape = tuple(max(len(c.values), 1) for c in coded)
     if math.prod(shape) >= INT64_SAFE:
         return None
     flat = np.ravel_multi_index(tuple(c.codes for c in coded), shape)
     distinct, inverse = np.unique(flat, return_inverse=True)
-    rows = np.stack(np.unravel_index(distinct, shape), axis=-1)
-    table = expr.index
-    values = []
-    for row in rows.tolist():
-        key = tuple(value_key(c.values[i]) for c, i in zip(coded, row, strict=True))
-        values.append(table[key] if key in table else evaluate(expr.default, {}))
-    return Coded(inverse.reshape(-1).astype(np.int64), tuple(values))
+    rows = np.stack(np.unravel_index(distinct, shape), axis=-1).tolist()
+    combinations = [tuple(c.values[i] for c, i in zip(coded, row, strict=True)) for row in rows]
+    return combinations, inverse.reshape(-1).astype(np.int64)
 
 
 def _coded(column: Column) -> Coded:

@@ -37,6 +37,7 @@ from rasp_ir.ir import (
     SelectorWidth,
 )
 from rasp_ir.tables import distinct_inputs, map_error
+from rasp_ir.term_columns import apply_columns, every_combination
 from rasp_ir.values import (
     Value,
     canonical_values,
@@ -352,6 +353,24 @@ def _infer_map(
             )
         )
         return ()
+    outputs.extend(_outputs_on_every_combination(binding, node, defined, diagnostics))
+    return canonical_values(outputs)
+
+
+def _outputs_on_every_combination(
+    binding: Binding, node: Map, defined: Sequence[Sequence[Value]], diagnostics: list[Diagnostic]
+) -> Sequence[Value]:
+    """The map's outputs on every combination of its distinct inputs' ``defined`` values:
+    column-wise where :mod:`rasp_ir.term_columns` decides, else one combination at a time,
+    reporting the first that fails (the others give what they give)."""
+    names = distinct_inputs(node)
+    if names and all(defined):
+        by_name = dict(zip(names, every_combination([tuple(s) for s in defined]), strict=True))
+        columns = [by_name[name] for name in node.inputs]
+        by_columns = apply_columns(node.fn.params, node.fn.body, columns)
+        if by_columns is not None:
+            return by_columns.values
+    outputs: list[Value] = []
     reported = False
     axes = [names.index(name) for name in node.inputs]
     for combination in product(*defined):
@@ -362,7 +381,7 @@ def _infer_map(
             if not reported:
                 diagnostics.append(map_error(binding, args, str(error)))
                 reported = True
-    return canonical_values(outputs)
+    return outputs
 
 
 def _infer_aggregate(

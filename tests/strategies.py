@@ -5,6 +5,9 @@
   choices taken from hypothesis (:class:`DrawChooser`), so the tests and the fuzzer build the
   same programs and hypothesis shrinks them: random, well-formed programs that mix every node
   kind and mostly evaluate without errors on every valid input.
+* :func:`any_terms` draws expression-language terms of every kind over the parameters ``x`` and
+  ``y``, well typed or not (for the evaluators' agreement, errors included), and
+  :data:`ANY_VALUES` values of every type.
 * :func:`program_inputs` / :func:`program_input` draw valid content-token lists for a program.
 * :func:`mutated_program_text` draws corrupted variants of source text, for parser robustness.
 """
@@ -19,11 +22,14 @@ from hypothesis import strategies as st
 from rasp_ir.fuzz.expressions import DEFAULT_LITERALS, Kind, Params, expression
 from rasp_ir.fuzz.programs import AWKWARD_STRINGS, header, program
 from rasp_ir.ir import Expr, Header, Program
-from rasp_ir.values import Value
+from rasp_ir.terms import Binary, Call, Const, IfElse, Lookup, Member, Param, Unary
+from rasp_ir.values import Value, value_key
 
 __all__ = [
+    "ANY_VALUES",
     "AWKWARD_STRINGS",
     "DrawChooser",
+    "any_terms",
     "expressions",
     "headers",
     "mutated_program_text",
@@ -75,6 +81,41 @@ def expressions(
 def programs(draw: Draw, max_bindings: int = 8) -> Program:
     """A random well-formed program with 1..``max_bindings`` bindings of every node kind."""
     return program(DrawChooser(draw), max_bindings)
+
+
+# ---------------------------------------------------------------- terms of every kind
+
+ANY_VALUES: st.SearchStrategy[Value] = st.one_of(
+    st.integers(-3, 3),
+    st.fractions(min_value=-2, max_value=2, max_denominator=4),
+    st.booleans(),
+    st.sampled_from(["a", "b", ""]),
+    st.none(),
+)
+TERM_OPERATORS = ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or")
+TERM_FUNCTIONS = ("min", "max", "abs", "round", "argmax")
+
+
+def _compound_terms(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+    lookup_entries = st.lists(
+        st.tuples(st.tuples(ANY_VALUES), ANY_VALUES),
+        max_size=3,
+        unique_by=lambda entry: value_key(entry[0][0]),
+    )
+    return st.one_of(
+        st.builds(Unary, st.sampled_from(["-", "not"]), children),
+        st.builds(Binary, st.sampled_from(TERM_OPERATORS), children, children),
+        st.builds(IfElse, children, children, children),
+        st.builds(Member, children, st.tuples(ANY_VALUES, ANY_VALUES), st.booleans()),
+        st.builds(Lookup, st.tuples(children), lookup_entries.map(tuple), children),
+        st.builds(Call, st.sampled_from(TERM_FUNCTIONS), st.lists(children, max_size=3).map(tuple)),
+    )
+
+
+def any_terms(max_leaves: int = 12) -> st.SearchStrategy[Expr]:
+    """Terms of every kind over the parameters ``x`` and ``y``, well typed or not."""
+    leaves = st.one_of(st.builds(Const, ANY_VALUES), st.sampled_from([Param("x"), Param("y")]))
+    return st.recursive(leaves, _compound_terms, max_leaves=max_leaves)
 
 
 # ---------------------------------------------------------------- inputs

@@ -7,11 +7,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rasp_ir.term_columns import Coded, evaluate_columns
 from rasp_ir.term_eval import ExprError, evaluate
-from rasp_ir.terms import Binary, Call, Const, Expr, IfElse, Lookup, Param, Unary
-from rasp_ir.values import Value, value_key
+from rasp_ir.terms import Binary, Call, Const, Expr, IfElse, Lookup, Member, Param, Unary
+from rasp_ir.values import Value, same_value, value_key
+from tests.strategies import ANY_VALUES, any_terms
 
 SETS: dict[str, tuple[Value, ...]] = {
     "a": (0, 1, 2, 3),
@@ -95,13 +98,54 @@ def test_argmax_ties_go_to_the_first_largest() -> None:
     "expr",
     [
         IfElse(Param("d"), Param("a"), Param("b")),
-        Binary("/", Param("a"), Param("b")),
-        Binary("+", Param("a"), Param("c")),
-        Lookup((Param("a"),), (((1,), 2),), Param("b")),
+        Binary("<=", Param("a"), Param("b")),
+        Binary("/", Param("b"), Binary("+", Param("a"), Const(1))),
+        Member(Binary("+", Param("a"), Param("b")), (0, 1, 7)),
+        Call("max", (Param("a"), Param("b"))),
+        Unary("not", Binary("==", Param("a"), Param("b"))),
+        IfElse(
+            Binary(">=", Param("b"), IfElse(Param("d"), Const(1), Param("a"))), Const(5), Const(6)
+        ),
     ],
 )
-def test_forms_not_covered_give_none(expr: Expr) -> None:
+def test_forms_beyond_the_readout_equal_the_one_row_evaluator(expr: Expr) -> None:
+    columns = _columns(200, 1)
+    got = _by_columns(expr, columns)
+    assert [value_key(v) for v in got] == [value_key(v) for v in _row_by_row(expr, columns)]
+
+
+def test_a_lookup_whose_default_reads_parameters_is_not_covered() -> None:
+    expr = Lookup((Param("a"),), (((1,), 2),), Param("b"))
     assert evaluate_columns(expr, _columns(10, 0)) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_terms(), st.lists(st.tuples(ANY_VALUES, ANY_VALUES), min_size=1, max_size=12))
+def test_columns_agree_with_every_row_or_leave_it_to_them(
+    expr: Expr, rows: list[tuple[Value, Value]]
+) -> None:
+    """Where the columns give values, every row evaluates, to the same value; where a row
+    fails, the columns raise or give None (the caller then goes row by row)."""
+    columns = {
+        name: Coded(np.arange(len(rows)), tuple(row[axis] for row in rows))
+        for axis, name in enumerate(("x", "y"))
+    }
+    try:
+        result = evaluate_columns(expr, columns)
+    except ExprError:
+        result = None
+    if result is None:
+        return
+    one_by_one = [evaluate(expr, {"x": x, "y": y}) for x, y in rows]
+    got = [result.values[int(code)] for code in result.codes]
+    assert all(same_value(g, w) for g, w in zip(got, one_by_one, strict=True)), (got, one_by_one)
+
+
+def test_a_branch_not_taken_that_fails_is_left_to_the_rows() -> None:
+    expr = IfElse(Binary("!=", Param("a"), Const(0)), Binary("/", Param("b"), Param("a")), Const(0))
+    with pytest.raises(ExprError):
+        evaluate_columns(expr, _columns(50, 0))
+    assert _row_by_row(expr, _columns(50, 0))
 
 
 def test_an_error_in_a_tabulated_term_is_raised() -> None:

@@ -8,51 +8,16 @@ from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rasp_ir import term_eval
 from rasp_ir.expr import ExprError, apply_lambda, evaluate
 from rasp_ir.ir import IRError, Lambda
 from rasp_ir.naive import NaiveEvalError, naive_eval_expr
-from rasp_ir.terms import Binary, Call, Const, Expr, IfElse, Lookup, Member, Param, Unary
-from rasp_ir.values import Value, same_value, value_key
+from rasp_ir.terms import Binary, Const, Expr, IfElse, Lookup, Param
+from rasp_ir.values import Value, same_value
+from tests.strategies import ANY_VALUES, any_terms
 
-VALUES: st.SearchStrategy[Value] = st.one_of(
-    st.integers(-3, 3),
-    st.fractions(min_value=-2, max_value=2, max_denominator=4),
-    st.booleans(),
-    st.sampled_from(["a", "b", ""]),
-    st.none(),
-)
-OPERATORS = ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or")
-FUNCTIONS = ("min", "max", "abs", "round", "argmax")
-
-
-def _terms(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-    return st.one_of(
-        st.builds(Unary, st.sampled_from(["-", "not"]), children),
-        st.builds(Binary, st.sampled_from(OPERATORS), children, children),
-        st.builds(IfElse, children, children, children),
-        st.builds(Member, children, st.tuples(VALUES, VALUES), st.booleans()),
-        st.builds(
-            Lookup,
-            st.tuples(children),
-            st.lists(
-                st.tuples(st.tuples(VALUES), VALUES),
-                max_size=3,
-                unique_by=lambda entry: value_key(entry[0][0]),
-            ).map(tuple),
-            children,
-        ),
-        st.builds(Call, st.sampled_from(FUNCTIONS), st.lists(children, max_size=3).map(tuple)),
-    )
-
-
-TERMS: st.SearchStrategy[Expr] = st.recursive(
-    st.one_of(st.builds(Const, VALUES), st.sampled_from([Param("x"), Param("y")])),
-    _terms,
-    max_leaves=12,
-)
+TERMS = any_terms()
 
 
 def _outcome(run: object) -> tuple[str, Value]:
@@ -63,7 +28,7 @@ def _outcome(run: object) -> tuple[str, Value]:
 
 
 @settings(max_examples=600, deadline=None)
-@given(TERMS, VALUES, VALUES)
+@given(TERMS, ANY_VALUES, ANY_VALUES)
 def test_every_term_means_what_the_naive_evaluator_says(expr: Expr, x: Value, y: Value) -> None:
     env = {"x": x, "y": y}
     got = _outcome(lambda: evaluate(expr, env))
