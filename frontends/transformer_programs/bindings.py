@@ -178,7 +178,8 @@ def mlp_outputs(
     weights = [getattr(layer, n)[mlp.slot : mlp.slot + 1].detach().double() for n in names]
     with torch.no_grad():
         logits = mlp_logits(u, *weights)
-    return [int(i) for i in logits[:, 0].argmax(-1)]
+    indices: list[int] = logits[:, 0].argmax(-1).tolist()
+    return indices
 
 
 def mlp_binding(
