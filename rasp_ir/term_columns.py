@@ -103,8 +103,21 @@ def _column(expr: Expr, params: _Params) -> Column | None:
     names = params.free(expr)
     if len(names) <= 1:
         return _tabulated(expr, params, names)
-    if isinstance(expr, Binary) and expr.op in ("+", "-", "*"):
-        return _arithmetic(expr, params)
+    numbers = _exact_arithmetic(expr, params)
+    if numbers is not None:
+        return numbers
+    if isinstance(expr, Lookup):
+        return None if params.free(expr.default) else _lookup(expr, params)
+    return _over_distinct_children(expr, params)
+
+
+def _exact_arithmetic(expr: Expr, params: _Params) -> Numbers | None:
+    """Sums, differences, products, negations and ``argmax`` of numbers on numerators; None
+    for other forms, or where an operand is not a number (the general rule then decides)."""
+    if isinstance(expr, Binary) and expr.op in ("+", "-"):
+        return _sum(expr, params)
+    if isinstance(expr, Binary) and expr.op == "*":
+        return _product(expr, params)
     if isinstance(expr, Unary) and expr.op == "-":
         operand = _numbers(_column(expr.operand, params))
         if operand is None:
@@ -112,9 +125,7 @@ def _column(expr: Expr, params: _Params) -> Column | None:
         return Numbers(-operand.numerators, operand.denominator, operand.bound)
     if isinstance(expr, Call) and expr.func == "argmax" and expr.args:
         return _argmax([_numbers(_column(a, params)) for a in expr.args])
-    if isinstance(expr, Lookup):
-        return None if params.free(expr.default) else _lookup(expr, params)
-    return _over_distinct_children(expr, params)
+    return None
 
 
 def _children(expr: Expr) -> list[Expr]:
@@ -182,18 +193,42 @@ def _dtype(bound: int) -> type[np.generic]:
     return np.int64 if bound < INT64_SAFE else np.object_
 
 
-def _arithmetic(expr: Binary, params: _Params) -> Numbers | None:
+def _product(expr: Binary, params: _Params) -> Numbers | None:
     left = _numbers(_column(expr.left, params))
     right = _numbers(_column(expr.right, params))
     if left is None or right is None:
         return None
-    if expr.op == "*":
-        bound = left.bound * right.bound
-        a, b = (c.numerators.astype(_dtype(bound)) for c in (left, right))
-        return Numbers(a * b, left.denominator * right.denominator, bound)
-    (a, b), bound = _common([left, right], terms=2)
-    total = a + b if expr.op == "+" else a - b
-    return Numbers(total, math.lcm(left.denominator, right.denominator), bound)
+    bound = left.bound * right.bound
+    a, b = (c.numerators.astype(_dtype(bound)) for c in (left, right))
+    return Numbers(a * b, left.denominator * right.denominator, bound)
+
+
+def _sum(expr: Binary, params: _Params) -> Numbers | None:
+    """A chain of ``+`` and ``-`` (a lifted readout's score adds one table per variable) as
+    one sum over the addends' common denominator, each addend scaled once."""
+    addends: list[tuple[bool, Expr]] = []
+    _collect_addends(expr, False, params, addends)
+    columns = [_numbers(_column(term, params)) for _, term in addends]
+    numbers = [c for c in columns if c is not None]
+    if len(numbers) < len(columns):
+        return None
+    scaled, bound = _common(numbers, terms=len(numbers))
+    total = -scaled[0] if addends[0][0] else scaled[0]
+    for (negated, _), column in zip(addends[1:], scaled[1:], strict=True):
+        total = total - column if negated else total + column
+    return Numbers(total, math.lcm(*(c.denominator for c in numbers)), bound)
+
+
+def _collect_addends(
+    expr: Expr, negated: bool, params: _Params, addends: list[tuple[bool, Expr]]
+) -> None:
+    """The terms a chain of ``+`` and ``-`` adds, each with whether it is subtracted; a
+    sub-chain of at most one parameter stays whole (it is tabulated)."""
+    if isinstance(expr, Binary) and expr.op in ("+", "-") and len(params.free(expr)) > 1:
+        _collect_addends(expr.left, negated, params, addends)
+        _collect_addends(expr.right, negated != (expr.op == "-"), params, addends)
+    else:
+        addends.append((negated, expr))
 
 
 def _common(columns: Sequence[Numbers], terms: int = 1) -> tuple[list[npt.NDArray[Any]], int]:

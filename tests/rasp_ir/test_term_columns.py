@@ -102,6 +102,13 @@ def test_argmax_ties_go_to_the_first_largest() -> None:
         Binary("/", Param("b"), Binary("+", Param("a"), Const(1))),
         Member(Binary("+", Param("a"), Param("b")), (0, 1, 7)),
         Call("max", (Param("a"), Param("b"))),
+        Binary("-", Param("a"), Binary("-", Param("b"), Binary("+", Param("a"), Param("b")))),
+        Binary(
+            "+",
+            Binary("-", Param("b"), Param("a")),
+            Binary("-", Param("a"), Binary("*", Const(2), Param("b"))),
+        ),
+        Binary("+", Param("c"), IfElse(Param("d"), Param("c"), Const("!"))),
         Unary("not", Binary("==", Param("a"), Param("b"))),
         IfElse(
             Binary(">=", Param("b"), IfElse(Param("d"), Const(1), Param("a"))), Const(5), Const(6)
