@@ -18,7 +18,7 @@ import numpy.typing as npt
 from rasp_ir.diagnostics import Diagnostic, RaspError, Span
 from rasp_ir.expr import ExprError, apply_lambda, evaluate
 from rasp_ir.ir import Binary, Binding, Comparison, Const, Lambda, Map, Predicate
-from rasp_ir.term_columns import apply_columns, every_combination
+from rasp_ir.term_columns import Coded, apply_columns, every_combination
 from rasp_ir.values import Value, canonical_values, describe_value, is_number, value_key
 
 ValueKey = tuple[int, object]
@@ -99,13 +99,9 @@ def _map_table_by_columns(
     defined = [
         np.array([i for i, v in enumerate(s) if v is not None], dtype=np.int64) for s in input_sets
     ]
-    if not input_sets or any(len(d) == 0 for d in defined):
-        return None
-    combinations = every_combination(
-        [tuple(s[i] for i in d) for s, d in zip(input_sets, defined, strict=True)]
+    result = map_on_every_combination(
+        node, [tuple(s[i] for i in d) for s, d in zip(input_sets, defined, strict=True)]
     )
-    by_name = dict(zip(distinct_inputs(node), combinations, strict=True))
-    result = apply_columns(node.fn.params, node.fn.body, [by_name[name] for name in node.inputs])
     if result is None:
         return None
     result_codes = np.array(
@@ -116,6 +112,18 @@ def _map_table_by_columns(
         table.fill(_output_code(binding, codes, node.default))
     table[np.ix_(*defined)] = result_codes[result.codes].reshape(tuple(len(d) for d in defined))
     return table
+
+
+def map_on_every_combination(node: Map, defined_sets: Sequence[tuple[Value, ...]]) -> Coded | None:
+    """The map's function on every combination of its distinct inputs' values
+    (``defined_sets``, one per :func:`distinct_inputs` name, without ``None``; in
+    ``itertools.product`` order), evaluated column-wise: the codes of its results into their
+    values; None where the columns do not decide (the caller goes one combination at a time)."""
+    names = distinct_inputs(node)
+    if not names or not all(defined_sets):
+        return None
+    by_name = dict(zip(names, every_combination(defined_sets), strict=True))
+    return apply_columns(node.fn.params, node.fn.body, [by_name[name] for name in node.inputs])
 
 
 def _output_code(binding: Binding, codes: dict[ValueKey, int], value: Value) -> int:

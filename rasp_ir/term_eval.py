@@ -1,5 +1,7 @@
 """An expression-language term and parameter values in, its value out (or :class:`ExprError`);
-constant folding on top. Exact arithmetic, strict types, no Python ``eval``."""
+constant folding on top. Exact arithmetic, strict types, no Python ``eval``: a term is compiled
+once into nested closures over its own parts (:func:`compile_term`), which then run on every
+combination of values it is applied to."""
 
 from __future__ import annotations
 

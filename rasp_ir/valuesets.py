@@ -36,8 +36,7 @@ from rasp_ir.ir import (
     SelectorOr,
     SelectorWidth,
 )
-from rasp_ir.tables import distinct_inputs, map_error
-from rasp_ir.term_columns import apply_columns, every_combination
+from rasp_ir.tables import distinct_inputs, map_error, map_on_every_combination
 from rasp_ir.values import (
     Value,
     canonical_values,
@@ -363,13 +362,10 @@ def _outputs_on_every_combination(
     """The map's outputs on every combination of its distinct inputs' ``defined`` values:
     column-wise where :mod:`rasp_ir.term_columns` decides, else one combination at a time,
     reporting the first that fails (the others give what they give)."""
+    by_columns = map_on_every_combination(node, [tuple(s) for s in defined])
+    if by_columns is not None:
+        return by_columns.values
     names = distinct_inputs(node)
-    if names and all(defined):
-        by_name = dict(zip(names, every_combination([tuple(s) for s in defined]), strict=True))
-        columns = [by_name[name] for name in node.inputs]
-        by_columns = apply_columns(node.fn.params, node.fn.body, columns)
-        if by_columns is not None:
-            return by_columns.values
     outputs: list[Value] = []
     reported = False
     axes = [names.index(name) for name in node.inputs]

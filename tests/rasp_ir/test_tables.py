@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.ir import Binary, Binding, Comparison, Const, Lambda, Map, Param
+from rasp_ir.ir import Binary, Binding, Comparison, Const, IfElse, Lambda, Map, Param
 from rasp_ir.tables import code_of, distinct_inputs, map_table, none_code, predicate_table
 from rasp_ir.values import value_key
 
@@ -39,6 +39,18 @@ def test_map_table_values() -> None:
     table = map_table(binding, [(None, 0, 1), (None, 0, 1)], output_set)
     values = [[output_set[c] for c in row] for row in table.tolist()]
     assert values == [[None, None, None], [None, 0, -1], [None, 1, 0]]
+
+
+def test_map_table_with_a_failing_branch_not_taken_is_exact() -> None:
+    """Column-wise evaluation computes both branches and fails on ``1 / 0``; the table is then
+    built one combination at a time, as the function means."""
+    inverse = Binary("/", Const(1), Param("a"))
+    fn = Lambda(("a", "b"), IfElse(Binary("!=", Param("a"), Const(0)), inverse, Param("b")))
+    binding = Binding("guarded", Map(fn, ("x", "y")), "cat")
+    output_set = (Fraction(1, 2), 1, 5, 7)
+    table = map_table(binding, [(0, 1, 2), (5, 7)], output_set)
+    values = [[output_set[c] for c in row] for row in table.tolist()]
+    assert values == [[5, 7], [1, 1], [Fraction(1, 2), Fraction(1, 2)]]
 
 
 def test_map_table_raises_map_error() -> None:
