@@ -211,9 +211,7 @@ def embedding_bindings(model: TransformerProgram) -> list[ir.Binding]:
     return bindings
 
 
-def _value_sets(
-    header: ir.Header, bindings: Sequence[ir.Binding], memo: ValueSetMemo
-) -> ValueSets:
+def _value_sets(header: ir.Header, bindings: Sequence[ir.Binding], memo: ValueSetMemo) -> ValueSets:
     """The value set of every binding so far; ``memo`` keeps the earlier bindings' sets, so
     each binding is inferred once over the whole lift."""
     return infer_value_sets(ir.Program(header, tuple(bindings), ()), memo).sets
