@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rasp_ir.term_eval import ExprError, evaluate
-from rasp_ir.terms import Binary, Call, Const, Expr, Lookup, Param, Unary, map_children
+from rasp_ir.term_eval import Compiled, ExprError, compile_term, evaluate
+from rasp_ir.terms import Binary, Call, Expr, Lookup, Param, Unary, map_children
 from rasp_ir.values import Value, normalize_number, value_key
 
 Codes = npt.NDArray[np.int64]
@@ -281,16 +281,24 @@ def _over_distinct_children(expr: Expr, params: _Params) -> Coded | None:
     if found is None:
         return None
     combinations, inverse = found
+    node, slots = _node_alone(expr)
     codes, values = _distinct(
-        [evaluate(_with_children(expr, children), {}) for children in combinations]
+        [node(dict(zip(slots, children, strict=True))) for children in combinations]
     )
     return Coded(codes[inverse], values)
 
 
-def _with_children(expr: Expr, children: Sequence[Value]) -> Expr:
-    """``expr`` with its direct sub-terms replaced, in order, by the constants ``children``."""
-    constants = iter(children)
-    return map_children(expr, lambda _: Const(next(constants)))
+def _node_alone(expr: Expr) -> tuple[Compiled, list[str]]:
+    """``expr``'s own operation, compiled once (then one closure call per combination, not a
+    term built and compiled per combination): its direct sub-terms replaced, in order, by
+    parameters ``#0``, ``#1``, ... (the only parameters left in it), and their names."""
+    slots: list[str] = []
+
+    def slot(_: Expr) -> Expr:
+        slots.append(f"#{len(slots)}")
+        return Param(slots[-1])
+
+    return compile_term(map_children(expr, slot)), slots
 
 
 def _distinct_combinations(
