@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,16 @@ def test_numerical_mlp_table_covers_counts_up_to_n() -> None:
     for count in (0, 1, model.config.n_ctx):
         expected = mlp_outputs(model, mlp, [(count, count)], (num[1], num[1]), model.config.vocab)
         assert apply_lambda(node.fn, (count,)) == expected[0]
+
+
+def test_a_numerical_mlp_is_given_numbers_only() -> None:
+    model = random_model(1, (1, 0, 1, 0, 1))
+    mlp = mlps_of(model)[0]
+    _, num = variables(model.config)
+    exact = mlp_outputs(model, mlp, [(Fraction(7, 2), True)], (num[1], num[1]), ("a",))
+    assert exact == mlp_outputs(model, mlp, [(Fraction(7, 2), 1)], (num[1], num[1]), ("a",))
+    with pytest.raises(TypeError, match="not numbers"):
+        mlp_outputs(model, mlp, [(1, "1")], (num[1], num[1]), model.config.vocab)
 
 
 def test_heads_read_argmax_of_their_gates() -> None:
