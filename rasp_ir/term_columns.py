@@ -149,7 +149,8 @@ def _tabulated(expr: Expr, params: _Params, names: frozenset[str]) -> Column:
     (name,) = names
     column = params.columns[name]
     occurring = np.flatnonzero(np.bincount(column.codes, minlength=len(column.values)))
-    results = [evaluate(expr, {name: column.values[int(c)]}) for c in occurring]
+    run = compile_term(expr)
+    results = [run({name: column.values[int(c)]}) for c in occurring]
     codes, values = _distinct(results)
     table = np.zeros(len(column.values), dtype=np.int64)
     table[occurring] = codes
@@ -261,11 +262,11 @@ def _lookup(expr: Lookup, params: _Params) -> Coded | None:
     if found is None:
         return None
     combinations, inverse = found
-    table = expr.index
+    table, default = expr.index, compile_term(expr.default)
     results = []
     for key_values in combinations:
         key = tuple(value_key(v) for v in key_values)
-        results.append(table[key] if key in table else evaluate(expr.default, {}))
+        results.append(table[key] if key in table else default({}))
     codes, values = _distinct(results)
     return Coded(codes[inverse], values)
 
