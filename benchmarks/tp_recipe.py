@@ -71,6 +71,9 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "cosine": {"lr_schedule": "cosine"},
     "restarts": {"restart_drop": 0.1, "restart_patience": 3, "restart_lr_factor": 0.5},
     "draws4": {"gumbel_samples": 4},
+    "lr_2e-2": {"lr": 2e-2},
+    "lr_1e-2": {"lr": 1e-2},
+    "tau_1": {"tau_init": 1.0},
     "clip_cosine": {"clip_grad_norm": 1.0, "lr_schedule": "cosine"},
     "robust": {},
 }
@@ -80,6 +83,9 @@ VARIANT_NOTES = {
     "cosine": "+ cosine learning-rate decay to 0",
     "restarts": "+ restarts of collapsed runs from their best epoch (learning rate x0.5)",
     "draws4": "+ the loss averaged over 4 Gumbel draws per batch (4x the compute)",
+    "lr_2e-2": "+ learning rate 2e-2 (the paper's is 5e-2)",
+    "lr_1e-2": "+ learning rate 1e-2 (the paper's is 5e-2)",
+    "tau_1": "+ temperature from 1 (the paper's starts at 3)",
     "clip_cosine": "+ clipping and the cosine decay together",
     "robust": "the robust preset (`--recipe robust`)",
 }
