@@ -74,6 +74,7 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "lr_2e-2": {"lr": 2e-2},
     "lr_1e-2": {"lr": 1e-2},
     "tau_1": {"tau_init": 1.0},
+    "tau_10": {"tau_init": 10.0},
     "clip_cosine": {"clip_grad_norm": 1.0, "lr_schedule": "cosine"},
     "robust": {},
 }
@@ -86,6 +87,7 @@ VARIANT_NOTES = {
     "lr_2e-2": "+ learning rate 2e-2 (the paper's is 5e-2)",
     "lr_1e-2": "+ learning rate 1e-2 (the paper's is 5e-2)",
     "tau_1": "+ temperature from 1 (the paper's starts at 3)",
+    "tau_10": "+ temperature from 10 (the paper's starts at 3)",
     "clip_cosine": "+ clipping and the cosine decay together",
     "robust": "the robust preset (`--recipe robust`)",
 }
@@ -142,7 +144,28 @@ def train_variant(
     assert done is not None
     recorded = run_dir / VARIANT_RECORD
     load = json.loads(recorded.read_text())["load_when_done"] if recorded.exists() else None
-    return {**done, "load_when_done": load, "trained_now": not finished}
+    courses = loss_courses(json.loads((run_dir / "metrics.json").read_text())["epochs"])
+    return {**done, "load_when_done": load, "trained_now": not finished, "loss_courses": courses}
+
+
+def loss_courses(epochs: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
+    """Per member (in the order of the seeds), from a population's per-epoch metrics: the
+    relaxed model's lowest training loss, the epoch and temperature where it was reached, and
+    the last epoch's loss. A final loss well above the lowest is a run that had learned the
+    task in its relaxed form and lost it as the temperature fell."""
+    courses = []
+    for member in range(len(epochs[0]["loss"])):
+        losses = [row["loss"][member] for row in epochs]
+        lowest = min(range(len(losses)), key=losses.__getitem__)
+        courses.append(
+            {
+                "lowest": losses[lowest],
+                "epoch": epochs[lowest]["epoch"],
+                "tau": epochs[lowest]["tau"],
+                "final": losses[-1],
+            }
+        )
+    return courses
 
 
 def summarise(population: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +194,10 @@ def summarise(population: dict[str, Any]) -> dict[str, Any]:
             str(m["seed"]): test for m, test in zip(members, final, strict=True)
         },
         "seconds_per_epoch": population["seconds_per_epoch"],
+        "loss_course_by_seed": {
+            str(m["seed"]): course
+            for m, course in zip(members, population["loss_courses"], strict=True)
+        },
     }
 
 
@@ -302,6 +329,22 @@ def render(payload: dict[str, Any]) -> str:
     for name, row in payload["variants"].items():
         by_seed = row["final_test_by_seed"]
         cells = " | ".join(f"{by_seed[str(seed)]:.2f}" for seed in payload["seeds"])
+        lines.append(f"| {name} | {cells} |")
+    lines += [
+        "",
+        "Training loss (the relaxed model's, per epoch) of every seed: the lowest, at epoch "
+        "(temperature), -> the last epoch's. A last loss far above the lowest: the relaxed "
+        "model had learned and lost it as the temperature fell.",
+        "",
+    ]
+    lines.append("| variant | " + " | ".join(f"seed {s}" for s in payload["seeds"]) + " |")
+    lines.append("|---|" + "---|" * len(payload["seeds"]))
+    for name, row in payload["variants"].items():
+        courses = row["loss_course_by_seed"]
+        cells = " | ".join(
+            f"{c['lowest']:.2f} at {c['epoch']} ({c['tau']:.2f}) -> {c['final']:.2f}"
+            for c in (courses[str(seed)] for seed in payload["seeds"])
+        )
         lines.append(f"| {name} | {cells} |")
     return "\n".join(lines)
 

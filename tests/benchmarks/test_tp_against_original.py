@@ -46,7 +46,7 @@ def test_both_codes_are_timed_and_compared_per_epoch(
     argv += ["--original-version", "a stand-in"]
     assert benchmark_script("tp_against_original").main(argv) == 0
     row = json.loads((tmp_path / "tp_against_original.json").read_text())["row"]
-    assert row["original"]["seconds_per_epoch"] == pytest.approx(0.3, abs=0.1)
+    assert row["original"]["seconds_per_epoch"] == pytest.approx(0.3, abs=0.15)
     assert row["original"]["peak_memory_mib"] > 64
     assert all(wall > 0 for wall in row["ours"]["median_wall_seconds"].values())
     assert row["ours"]["peak_memory_mib"] > 0

@@ -33,8 +33,13 @@ def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: P
     ]
     tests = sorted(100 * m["accuracy_argmax"]["test"] for m in members)
     assert paper["final_test"] == {"median": tests[1], "best": tests[2], "worst": tests[0]}
+    metrics = json.loads((tmp_path / "runs" / "hist" / "paper" / "metrics.json").read_text())
+    seed_1 = [row["loss"][1] for row in metrics["epochs"]]
+    assert paper["loss_course_by_seed"]["1"]["lowest"] == min(seed_1)
+    assert paper["loss_course_by_seed"]["1"]["final"] == seed_1[-1]
     table = (results / "tp_recipe.md").read_text()
     assert "**reduced scale**" in table and "load before (`uptime`)" in table
+    assert f"{min(seed_1):.2f} at 1 (" in table
     assert "| paper | the paper's recipe |" in table
     # Run again: the finished populations are read back, not trained.
     assert script.main(arguments) == 0
@@ -44,6 +49,19 @@ def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: P
     # ... and keep the load recorded when they were trained.
     assert again["variants"]["paper"]["load_when_done"] == paper["load_when_done"] is not None
     assert "(read back: trained by an earlier run)" in (results / "tp_recipe.md").read_text()
+
+
+def test_a_loss_course_finds_each_members_lowest_loss_and_its_temperature() -> None:
+    epochs = [
+        {"epoch": 1, "tau": 3.0, "loss": [1.5, 1.4]},
+        {"epoch": 2, "tau": 1.0, "loss": [0.4, 1.0]},
+        {"epoch": 3, "tau": 0.1, "loss": [0.9, 0.2]},
+    ]
+    courses = benchmark_script("tp_recipe").loss_courses(epochs)
+    assert courses == [
+        {"lowest": 0.4, "epoch": 2, "tau": 1.0, "final": 0.9},
+        {"lowest": 0.2, "epoch": 3, "tau": 0.1, "final": 0.2},
+    ]
 
 
 def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
