@@ -84,12 +84,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def original_python(original: Path, given: Path | None) -> Path:
     """The interpreter that runs the original code: ``given``, or the checkout's own virtual
     environment; a ``FileNotFoundError`` naming what was looked for when there is none."""
-    candidates = [given] if given is not None else [original / "venv", original / ".venv"]
-    for candidate in candidates:
-        python = candidate if given is not None else candidate / "bin" / "python"
+    if given is not None:
+        candidates = [given]
+    else:
+        candidates = [original / folder / "bin" / "python" for folder in ("venv", ".venv")]
+    for python in candidates:
         if python.is_file():
             return python
-    looked = ", ".join(str(c if given is not None else c / "bin" / "python") for c in candidates)
+    looked = ", ".join(str(python) for python in candidates)
     raise FileNotFoundError(f"no interpreter for the original code ({looked}): pass --python")
 
 

@@ -76,6 +76,7 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "tau_1": {"tau_init": 1.0},
     "tau_10": {"tau_init": 10.0},
     "clip_cosine": {"clip_grad_norm": 1.0, "lr_schedule": "cosine"},
+    "clip_tau_10": {"clip_grad_norm": 1.0, "tau_init": 10.0},
     "robust": {},
 }
 VARIANT_NOTES = {
@@ -89,6 +90,7 @@ VARIANT_NOTES = {
     "tau_1": "+ temperature from 1 (the paper's starts at 3)",
     "tau_10": "+ temperature from 10 (the paper's starts at 3)",
     "clip_cosine": "+ clipping and the cosine decay together",
+    "clip_tau_10": "+ clipping and the temperature from 10 together",
     "robust": "the robust preset (`--recipe robust`)",
 }
 
