@@ -57,6 +57,19 @@ def machine() -> str:
     return f"{processor}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
+def checkout_label(folder: Path) -> str:
+    """Another checkout as a report names it: its folder and short git commit (``no git
+    commit`` where git knows none)."""
+    done = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commit = done.stdout.strip() if done.returncode == 0 else "no git commit"
+    return f"{folder} at {commit}"
+
+
 def write_results(folder: Path, stem: str, payload: object, markdown: str) -> None:
     """Write ``folder/stem.json`` (``payload``, indented) and ``folder/stem.md`` (``markdown``,
     ending in one newline), each atomically, creating ``folder`` if needed."""

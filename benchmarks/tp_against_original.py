@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
+from benchmarks.recording import RESULTS, checkout_label, publish, uptime  # noqa: E402
 
 # The original's flags for sort at Table 1's configuration: its scripts/rasp.sh with sort's
 # layers, heads and MLPs (the epochs, seed and output folder are added per run).
@@ -181,18 +181,8 @@ def _table(row: dict[str, Any], epochs: Sequence[int]) -> str:
 
 
 def original_label(original: Path, version: str | None) -> str:
-    """The checkout as the note names it: its folder and ``version``, or its commit (when git
-    knows)."""
-    if version is not None:
-        return f"{original} ({version})"
-    done = subprocess.run(
-        ["git", "-C", str(original), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    commit = done.stdout.strip() if done.returncode == 0 else "no git commit"
-    return f"{original} at {commit}"
+    """The checkout as the note names it: its folder and ``version``, or its commit."""
+    return f"{original} ({version})" if version is not None else checkout_label(original)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
+from benchmarks.recording import RESULTS, checkout_label, publish, uptime  # noqa: E402
 
 RASP = [sys.executable, "-m", "rasp_ir.cli.main"]
 
@@ -110,18 +110,6 @@ def measure(
     return row
 
 
-def baseline_label(baseline: Path) -> str:
-    """The baseline checkout as the table names it: its folder and commit (when git knows)."""
-    done = subprocess.run(
-        ["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    commit = done.stdout.strip() if done.returncode == 0 else "no git commit"
-    return f"{baseline} at {commit}"
-
-
 def _table(row: dict[str, Any], baseline: str | None = None) -> str:
     lines = [
         "| command | wall s (median) | CPU s (median) | beyond the start (wall) | vs baseline |",
@@ -158,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         other = Path(args.baseline) if args.baseline is not None else None
         row = measure(run.resolve(), args.repeats, args.threads, folder, other)
         after = uptime()
-    baseline = baseline_label(other) if other is not None else None
+    baseline = checkout_label(other) if other is not None else None
     note = (
         f"`rasp tp lift` of {what} ({row['program_lines']} program lines, certificate "
         f"agreement {row['agreement']:.0%}), {args.repeats} fresh processes each, "
