@@ -77,6 +77,8 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "tau_10": {"tau_init": 10.0},
     "clip_cosine": {"clip_grad_norm": 1.0, "lr_schedule": "cosine"},
     "clip_tau_10": {"clip_grad_norm": 1.0, "tau_init": 10.0},
+    "hard": {"sampler": "gumbel_hard"},
+    "clip_hard": {"clip_grad_norm": 1.0, "sampler": "gumbel_hard"},
     "robust": {},
 }
 VARIANT_NOTES = {
@@ -91,6 +93,8 @@ VARIANT_NOTES = {
     "tau_10": "+ temperature from 10 (the paper's starts at 3)",
     "clip_cosine": "+ clipping and the cosine decay together",
     "clip_tau_10": "+ clipping and the temperature from 10 together",
+    "hard": "+ straight-through samples (`--sampler gumbel_hard`: one-hot forward values)",
+    "clip_hard": "+ clipping and straight-through samples together",
     "robust": "the robust preset (`--recipe robust`)",
 }
 

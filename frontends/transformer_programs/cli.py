@@ -152,7 +152,8 @@ def _train_parser(commands: Subparsers) -> None:
     parser.add_argument(
         "--sampler",
         choices=TRAINING_SAMPLERS,
-        help="relaxation of the discrete choices while training (gumbel_soft, the paper's)",
+        help="relaxation of the discrete choices while training (gumbel_soft, the paper's; "
+        "gumbel_hard: straight-through, one-hot forward values)",
     )
     parser.add_argument(
         "--gumbel-samples", type=int, help="average each batch's loss over N draws (1)"

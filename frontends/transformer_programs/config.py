@@ -165,11 +165,11 @@ PAPER_ACCURACY: dict[str, float] = {
 }
 
 
-# How the discrete choices are relaxed while training (§4); "argmax" is the trained model's. The
-# repo's straight-through option (one-hot forward values, soft gradients) is not offered: at
-# one-hot values the categorical attention's log(S + 1e-20) and BOS bonus have derivatives up to
-# ~1e30, and double_hist training reached non-finite gradients at its 4th step.
-TRAINING_SAMPLERS: tuple[str, ...] = ("gumbel_soft", "softmax")
+# How the discrete choices are relaxed while training (§4); "argmax" is the trained model's.
+# "gumbel_hard" is the repo's straight-through option (one-hot forward values, soft gradients),
+# with the categorical attention's logits differentiated at the soft samples
+# (:func:`~.model.straight_through_attention`).
+TRAINING_SAMPLERS: tuple[str, ...] = ("gumbel_soft", "gumbel_hard", "softmax")
 
 
 # Learning-rate schedules over the whole run (after any warm-up): the paper's constant rate, or
@@ -182,9 +182,10 @@ class TrainConfig:
     """Optimisation settings (paper App. B / repo scripts for the algorithmic tasks).
 
     ``sampler`` relaxes every discrete choice while training (§4: ``gumbel_soft``, the paper's;
-    ``softmax``, no noise); ``gumbel_samples`` averages the loss of each batch over that many
-    independent draws of every choice. ``clip_grad_norm`` rescales each step's gradient to at
-    most that global norm (None: no clipping, the paper's recipe).
+    ``gumbel_hard``, its straight-through form; ``softmax``, no noise); ``gumbel_samples``
+    averages the loss of each batch over that many independent draws of every choice.
+    ``clip_grad_norm`` rescales each step's gradient to at most that global norm (None: no
+    clipping, the paper's recipe).
 
     Beyond the paper (each default is the paper's behaviour): ``lr_schedule`` (one of
     :data:`LR_SCHEDULES`) after ``warmup_epochs`` of linear warm-up; ``restart_drop``: a run

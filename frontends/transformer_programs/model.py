@@ -7,7 +7,9 @@ categorical choice and appends one new variable. Every discrete choice goes thro
 :func:`sample`: Gumbel-softmax while training, the argmax (ties to the first index) after. The
 token embedding is one of them (§5): frozen logits of +-:data:`TOKEN_LOGIT`, one table drawn per
 forward pass, exactly one-hot at argmax and nearly so while training (about 1% of its mass is
-spread at the first temperature).
+spread at the first temperature). Under ``gumbel_hard`` (straight-through) every choice's forward
+value is one-hot, so the forward pass is a sampled discrete program, differentiated as the
+Gumbel-softmax relaxation of it.
 
 In ``argmax`` mode the model is evaluated in float64: one-hot values and counts are exact in
 either precision, but float64 makes the MLP argmaxes and the readout sums of float32 weights
@@ -37,8 +39,10 @@ from .config import ModelConfig
 from .distinct_rows import once_per_distinct_row
 from .relaxation import gumbel_noise, softmax_last
 
-SampleMode = Literal["gumbel_soft", "softmax", "argmax"]
+SampleMode = Literal["gumbel_soft", "gumbel_hard", "softmax", "argmax"]
 TOKEN_LOGIT = 10.0
+# The training modes that draw Gumbel noise.
+NOISY_MODES: tuple[SampleMode, ...] = ("gumbel_soft", "gumbel_hard")
 
 # Where Gumbel noise comes from: a tensor in, standard Gumbel noise of its shape, dtype and
 # device out. Training one model draws from torch's global generator (:func:`gumbel_noise`); a
@@ -50,12 +54,28 @@ def sample(
     logits: Tensor, tau: float, mode: SampleMode, noise: NoiseSource = gumbel_noise
 ) -> Tensor:
     """A distribution over the last axis: Gumbel-softmax at ``tau`` (its noise from
-    ``noise``), plain softmax, or the one-hot argmax (ties go to the first index)."""
+    ``noise``), its straight-through form (:func:`straight_through`), plain softmax, or the
+    one-hot argmax (ties go to the first index)."""
     if mode == "argmax":
         return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
     if mode == "softmax":
         return softmax_last(logits / tau)
+    if mode == "gumbel_hard":
+        return straight_through(logits, tau, noise)[0]
     return softmax_last((logits + noise(logits)) / tau)
+
+
+def straight_through(
+    logits: Tensor, tau: float, noise: NoiseSource = gumbel_noise
+) -> tuple[Tensor, Tensor]:
+    """The straight-through Gumbel sample (§4, ``gumbel_hard``) and the Gumbel-softmax sample
+    behind it, one noise draw for both: ``(hard, soft)``. ``hard``'s values are exactly the
+    one-hot argmax of ``logits + g`` (``soft - soft`` adds exact zeros); its gradient is
+    ``soft``'s."""
+    perturbed = logits + noise(logits)
+    soft = softmax_last(perturbed / tau)
+    one_hot = torch.zeros_like(soft).scatter(-1, perturbed.argmax(-1, keepdim=True), 1.0)
+    return one_hot + (soft - soft.detach()), soft
 
 
 def position_bias(n_ctx: int) -> Tensor:
@@ -93,6 +113,30 @@ def categorical_attention(
         chosen = logits.argmax(-1)[..., None].expand(*logits.shape[:-1], value.shape[-1])
         return value.gather(2, chosen)
     return sample(logits, tau, mode, noise) @ value
+
+
+def straight_through_attention(
+    hard: tuple[Tensor, Tensor, Tensor],
+    soft: tuple[Tensor, Tensor, Tensor],
+    value: Tensor,
+    mask: Tensor,
+    bias: Tensor,
+    tau: float,
+    noise: NoiseSource = gumbel_noise,
+) -> Tensor:
+    """:func:`categorical_attention` under ``gumbel_hard``: the hard attention of the one-hot
+    ``hard`` query, key and predicate (their straight-through samples), with the gradient of the
+    logits taken at the ``soft`` ones (the Gumbel-softmax samples behind them).
+
+    At one-hot values the match scores are exact zeros and ones, where ``log(S + 1e-20)`` has
+    the derivative 1e20 (finite gradients overflow within a few steps); the soft values are
+    where the paper's relaxation differentiates it. Forward values: the hard logits exactly (the
+    soft ones enter as ``x - x``). Shapes as :func:`categorical_attention`.
+    """
+    exact = attention_logits(*hard, mask, bias).detach()
+    relaxed = attention_logits(*soft, mask, bias)
+    logits = exact + (relaxed - relaxed.detach())
+    return straight_through(logits, tau, noise)[0] @ value
 
 
 def numerical_attention(
@@ -299,7 +343,7 @@ class TransformerProgram(nn.Module):
         query = heads[0]
         shape = (*query.shape[:-1], query.shape[2])
         noise = torch.zeros(shape, dtype=query.dtype, device=query.device)
-        if self.mode == "gumbel_soft":
+        if self.mode in NOISY_MODES:
             noise = self.noise(noise)
         return fused_attention(*heads, mask, bias, self.tau, noise, impl="triton")
 
@@ -323,24 +367,56 @@ class TransformerProgram(nn.Module):
         """Heads' queries, keys or values: batch x heads x positions x k."""
         return self._read(logits, x_cat, "hv,bnvk->bhnk")
 
+    def _fused(self, device: torch.device) -> bool:
+        """Whether the attention cores run as the fused kernels (relaxed modes, not the
+        straight-through one, on a device :func:`use_kernels` accepts)."""
+        relaxed = self.mode in ("gumbel_soft", "softmax")
+        return relaxed and use_kernels(device, self.attention_impl)
+
+    def _categorical_heads(self, layer: Layer, x_cat: Tensor, mask: Tensor, bias: Tensor) -> Tensor:
+        """The layer's categorical heads' attended values, batch x heads x positions x k; the
+        choices drawn in the order query, key, value, predicate, attention in every mode."""
+        if self.mode == "gumbel_hard":
+            query = self._read_both(layer.cat_query, x_cat)
+            key = self._read_both(layer.cat_key, x_cat)
+            value = self._read_cat(layer.cat_value, x_cat)
+            predicate = straight_through(layer.cat_predicate.to(self.dtype), self.tau, self.noise)
+            return straight_through_attention(
+                (query[0], key[0], predicate[0]),
+                (query[1], key[1], predicate[1]),
+                value,
+                mask,
+                bias,
+                self.tau,
+                self.noise,
+            )
+        heads = (
+            self._read_cat(layer.cat_query, x_cat),
+            self._read_cat(layer.cat_key, x_cat),
+            self._read_cat(layer.cat_value, x_cat),
+            self._sample(layer.cat_predicate),
+        )
+        if self._fused(x_cat.device):
+            return self._fused_attention(heads, mask, bias)
+        return categorical_attention(*heads, mask, bias, self.tau, self.mode, self.noise)
+
+    def _read_both(self, logits: Tensor, x_cat: Tensor) -> tuple[Tensor, Tensor]:
+        """Under ``gumbel_hard``: heads' queries or keys read by the straight-through sample of
+        ``logits`` and by the soft sample behind it (one draw), each batch x heads x
+        positions x k."""
+        hard, soft = straight_through(logits.to(self.dtype), self.tau, self.noise)
+        return (
+            torch.einsum("hv,bnvk->bhnk", hard, x_cat),
+            torch.einsum("hv,bnvk->bhnk", soft, x_cat),
+        )
+
     def _layer(
         self, layer: Layer, x_cat: Tensor, x_num: Tensor, mask: Tensor, bias: Tensor
     ) -> tuple[Tensor, Tensor]:
         config = self.config
         new_cat, new_num = [x_cat], [x_num]
         if config.n_heads_cat:
-            heads = (
-                self._read_cat(layer.cat_query, x_cat),
-                self._read_cat(layer.cat_key, x_cat),
-                self._read_cat(layer.cat_value, x_cat),
-                self._sample(layer.cat_predicate),
-            )
-            if self.mode != "argmax" and use_kernels(x_cat.device, self.attention_impl):
-                attended = self._fused_attention(heads, mask, bias)
-            else:
-                attended = categorical_attention(
-                    *heads, mask, bias, self.tau, self.mode, self.noise
-                )
+            attended = self._categorical_heads(layer, x_cat, mask, bias)
             new_cat.append(attended.transpose(1, 2))
         if config.n_heads_num:
             values = self._read(layer.num_value, x_num, "hv,bnv->bhn")
@@ -350,7 +426,7 @@ class TransformerProgram(nn.Module):
                 values,
                 self._sample(layer.num_predicate),
             )
-            if self.mode != "argmax" and use_kernels(x_cat.device, self.attention_impl):
+            if self._fused(x_cat.device):
                 counted = fused_count(*counting, mask, impl="triton")
             else:
                 counted = numerical_attention(*counting, mask)

@@ -27,7 +27,7 @@ from torch.func import functional_call, vmap
 from rasp_ir.api import RaspError
 
 from .config import ModelConfig
-from .model import SampleMode, TransformerProgram, model_to_load, token_loss
+from .model import NOISY_MODES, SampleMode, TransformerProgram, model_to_load, token_loss
 from .relaxation import gumbel_from_uniform_
 
 NoiseShape = tuple[tuple[int, ...], torch.dtype]
@@ -136,7 +136,7 @@ class Population:
         forward pass at temperature ``tau`` with each member's own noise (over chunks of
         members holding about :attr:`sequences_per_chunk` sequences)."""
         self._model.set_sampling(tau=tau, mode=mode)
-        noise = self.draw_noise(tuple(tokens.shape[1:])) if mode == "gumbel_soft" else []
+        noise = self.draw_noise(tuple(tokens.shape[1:])) if mode in NOISY_MODES else []
         members = max(1, self.sequences_per_chunk // max(1, tokens.shape[1]))
         chunk = members if members < self.size else None
         loss = vmap(self._member_loss, chunk_size=chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,19 @@ def test_the_readme_recipe_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert _run(*line.split()[1:], "--quiet") == 0
     saved = json.loads((tmp_path / "runs" / "hist-robust" / "model.json").read_text())
     assert saved["train"]["recipe"] == "robust" and saved["train"]["clip_grad_norm"] == 1.0
+
+
+def test_the_readme_straight_through_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    line = (
+        "rasp tp train hist -o runs/hist-hard --sampler gumbel_hard --epochs 3 --dataset-size 400"
+    )
+    assert line in readme
+    monkeypatch.chdir(tmp_path)
+    assert _run(*line.split()[1:], "--quiet") == 0
+    run_dir = tmp_path / "runs" / "hist-hard"
+    assert json.loads((run_dir / "model.json").read_text())["train"]["sampler"] == "gumbel_hard"
+    rows = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+    assert len(rows) == 3 and all(math.isfinite(row["grad_norm_max"]) for row in rows)

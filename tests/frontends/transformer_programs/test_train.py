@@ -58,7 +58,7 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"sampler": "gumbel_hard"}, "unknown sampler 'gumbel_hard'"),
+        ({"sampler": "gumbel_st"}, "unknown sampler 'gumbel_st'"),
         ({"gumbel_samples": 0}, "--gumbel-samples must be at least 1"),
         ({"clip_grad_norm": 0.0}, "--clip-grad-norm must be positive"),
         ({"sampler": "softmax", "gumbel_samples": 4}, "draws no noise"),
@@ -85,7 +85,7 @@ def test_unusable_settings_are_refused(
 
 def test_each_sampler_and_several_draws_train(tmp_path: Path) -> None:
     arch = Architecture(1, 1, 1, 0, 1)
-    for sampler, draws in (("gumbel_soft", 2), ("softmax", 1)):
+    for sampler, draws in (("gumbel_soft", 2), ("gumbel_hard", 2), ("softmax", 1)):
         settings = TrainConfig(
             epochs=1, batch_size=128, dataset_size=200, sampler=sampler, gumbel_samples=draws
         )
