@@ -158,9 +158,26 @@ def measure(args: argparse.Namespace, python: Path) -> dict[str, Any]:
             "seconds_per_epoch": (median[long] - median[short]) / (long - short),
             "peak_memory_mib": statistics.median(peaks[name]),
         }
-    row["speedup"] = row["original"]["seconds_per_epoch"] / row["ours"]["seconds_per_epoch"]
+    row["speedup"] = speedup(row["original"]["seconds_per_epoch"], row["ours"]["seconds_per_epoch"])
     row["memory_ratio"] = row["ours"]["peak_memory_mib"] / row["original"]["peak_memory_mib"]
     return row
+
+
+def speedup(original: float, ours: float) -> float | None:
+    """The original's seconds per epoch over ours; None when either is not positive: the
+    extra epochs took no measurable time beside the runs' noise, so no ratio means anything."""
+    return original / ours if original > 0 and ours > 0 else None
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    """The sentence on epoch speed: the ratio, or why there is none."""
+    if row["speedup"] is None:
+        return (
+            "The extra epochs took no measurable time in one of the codes (s/epoch not "
+            "positive), so there is **no speed ratio**: give the runs more examples "
+            "(`--dataset-size`) or more epochs (`--epochs`)"
+        )
+    return f"Ours is **{row['speedup']:.2f}x** the original's epoch speed (target: 3x)"
 
 
 def _table(row: dict[str, Any], epochs: Sequence[int]) -> str:
@@ -197,8 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Sort at Table 1's configuration, {args.dataset_size:,} examples, seed {args.seed}, "
         f"{args.threads} torch thread(s) in both; {args.repeats} fresh processes per code and "
         "epoch count, alternated. s/epoch: the difference of the median wall times over the "
-        f"difference of the epochs. Ours is **{row['speedup']:.2f}x** the original's epoch speed "
-        f"(target: 3x) at {row['memory_ratio']:.0%} of its peak memory. The original: "
+        f"difference of the epochs. {_verdict(row)}; peak memory {row['memory_ratio']:.0%} of "
+        "the original's. The original: "
         f"{original_label(Path(args.original), args.original_version)}, run by {python}."
     )
     publish(

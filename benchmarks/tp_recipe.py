@@ -297,7 +297,8 @@ def render(payload: dict[str, Any]) -> str:
         f"Scale: {payload['task']} at {payload['architecture']} (L/H/M, Table 1), "
         f"{payload['epochs']} epochs, {payload['dataset_size']:,} examples, seeds "
         f"{', '.join(str(s) for s in payload['seeds'])} ({len(payload['seeds'])} per variant), "
-        f"batch 512, Adam 5e-2; {scale}.",
+        f"batch 512, Adam 5e-2, temperature 3 -> 0.01 (unless the variant says otherwise); "
+        f"{scale}.",
         "",
         f"Command: `{payload['command']}` ({payload['machine']}, {payload['threads']} torch "
         f"thread(s) per variant, {payload['jobs']} variant(s) at a time, "
