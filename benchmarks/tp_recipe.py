@@ -78,6 +78,7 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "clip_cosine": {"clip_grad_norm": 1.0, "lr_schedule": "cosine"},
     "clip_tau_10": {"clip_grad_norm": 1.0, "tau_init": 10.0},
     "hard": {"sampler": "gumbel_hard"},
+    "anneal_500": {"epochs": 500},
     "clip_hard": {"clip_grad_norm": 1.0, "sampler": "gumbel_hard"},
     "robust": {},
 }
@@ -94,6 +95,8 @@ VARIANT_NOTES = {
     "clip_cosine": "+ clipping and the cosine decay together",
     "clip_tau_10": "+ clipping and the temperature from 10 together",
     "hard": "+ straight-through samples (`--sampler gumbel_hard`: one-hot forward values)",
+    "anneal_500": "+ twice the epochs (500 at the paper's scale): the same temperatures, "
+    "annealed half as fast",
     "clip_hard": "+ clipping and straight-through samples together",
     "robust": "the robust preset (`--recipe robust`)",
 }

@@ -1,8 +1,10 @@
 """Training speed of a Transformer Program: seconds per epoch and peak memory on Sort (Table 1
-configuration: 3 layers, 4+4 heads, 2+2 MLPs, k = N = 8), batch size swept; the
-categorical-attention core timed on its own.
+configuration: 3 layers, 4+4 heads, 2+2 MLPs, k = N = 8), batch size and training sampler
+swept; the categorical-attention core timed on its own (its relaxed ``gumbel_soft`` form, whatever
+the sampler).
 
     .venv/bin/python benchmarks/tp_training_speed.py [--batch-sizes 64 512] [--steps 20]
+        [--samplers gumbel_soft gumbel_hard] [--name NAME]
 
 Per batch size, in a fresh subprocess (so peak memory is that configuration's): ``--steps``
 optimiser steps (forward, backward, Adam) after ``--warmup`` steps; s/epoch = median step time x
@@ -14,7 +16,9 @@ forward + backward for the 4 categorical heads of one layer at that batch size. 
 and peak resident memory, which the final evaluation and the saves reach after training
 (against the original code's ~650 MiB that issue 16 measured).
 
-Prints a Markdown table and writes benchmarks/results/tp_training_speed.{json,md}.
+Each sampler's step time is also given as a ratio to the first sampler's at the same batch
+size. Prints a Markdown table and writes benchmarks/results/NAME.{json,md} (NAME:
+``tp_training_speed``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -42,8 +46,12 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.recording import RESULTS, machine, uptime, write_results  # noqa: E402
 from rasp_ir.cli.main import main as cli_main  # noqa: E402
-from rasp_ir.frontends.transformer_programs.config import PAPER_ARCHITECTURES  # noqa: E402
+from rasp_ir.frontends.transformer_programs.config import (  # noqa: E402
+    PAPER_ARCHITECTURES,
+    TRAINING_SAMPLERS,
+)
 from rasp_ir.frontends.transformer_programs.model import (  # noqa: E402
+    SampleMode,
     TransformerProgram,
     categorical_attention,
     position_bias,
@@ -61,6 +69,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dataset-size", type=int, default=20_000)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU")
+    parser.add_argument(
+        "--samplers",
+        nargs="+",
+        choices=TRAINING_SAMPLERS,
+        default=["gumbel_soft"],
+        help="training samplers to time; each row's ratio is against the first's at its batch",
+    )
+    parser.add_argument("--name", default="tp_training_speed", help="results file name")
     parser.add_argument(
         "--run-epochs",
         type=int,
@@ -81,9 +97,10 @@ def _peak_memory_mib(device: torch.device) -> float:
 
 
 def measure(
-    batch_size: int, steps: int, warmup: int, dataset_size: int, threads: int
+    batch_size: int, steps: int, warmup: int, dataset_size: int, threads: int, sampler: str
 ) -> dict[str, Any]:
-    """One batch size: model step time, s/epoch, peak memory, and the attention core's time."""
+    """One batch size and training sampler: model step time, s/epoch, peak memory, and the
+    attention core's time."""
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     data = make_data("sort", dataset_size, 0)
@@ -92,7 +109,7 @@ def measure(
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-2)
     x = torch.from_numpy(data.train.x).to(device)
     y = torch.from_numpy(data.train.y).to(device)
-    model.set_sampling(tau=1.0, mode="gumbel_soft")
+    model.set_sampling(tau=1.0, mode=cast(SampleMode, sampler))
     times = []
     for step in range(warmup + steps):
         index = torch.randint(0, len(x), (batch_size,), device=device)
@@ -110,6 +127,7 @@ def measure(
     core = time_core(batch_size, model.config.n_heads_cat, model.config.d_var, device, steps)
     return {
         "batch_size": batch_size,
+        "sampler": sampler,
         "device": str(device),
         "step_seconds": step_time,
         "steps_per_epoch": steps_per_epoch,
@@ -118,6 +136,15 @@ def measure(
         "core_share": core * model.config.n_layers / step_time,
         "peak_memory_mib": _peak_memory_mib(device),
     }
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Give every row ``step_ratio``: its step time over that of the first row of its batch
+    size (the first sampler's)."""
+    first: dict[int, float] = {}
+    for row in rows:
+        baseline = first.setdefault(row["batch_size"], row["step_seconds"])
+        row["step_ratio"] = row["step_seconds"] / baseline
 
 
 def time_core(batch: int, heads: int, k: int, device: torch.device, steps: int) -> float:
@@ -142,7 +169,7 @@ def time_core(batch: int, heads: int, k: int, device: torch.device, steps: int) 
     return statistics.median(times[3:])
 
 
-def _worker(args: tuple[int, int, int, int, int], queue: Any) -> None:
+def _worker(args: tuple[int, int, int, int, int, str], queue: Any) -> None:
     queue.put(measure(*args))
 
 
@@ -168,7 +195,7 @@ def _run_worker(args: tuple[int, int, int], queue: Any) -> None:
     queue.put(whole_run(*args))
 
 
-def _in_fresh_process(target: Any, job: tuple[int, ...]) -> dict[str, Any]:
+def _in_fresh_process(target: Any, job: tuple[int | str, ...]) -> dict[str, Any]:
     """``target(job, queue)`` in a fresh spawned process; what it put on the queue."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -185,9 +212,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = uptime()
     rows = []
     for batch_size in args.batch_sizes:
-        job = (batch_size, args.steps, args.warmup, args.dataset_size, args.threads)
-        rows.append(_in_fresh_process(_worker, job))
-        print(json.dumps(rows[-1]), flush=True)
+        for sampler in args.samplers:
+            job = (batch_size, args.steps, args.warmup, args.dataset_size, args.threads, sampler)
+            rows.append(_in_fresh_process(_worker, job))
+            print(json.dumps(rows[-1]), flush=True)
+    add_ratios(rows)
     run = None
     if args.run_epochs > 0:
         run = _in_fresh_process(_run_worker, (args.run_epochs, args.dataset_size, args.threads))
@@ -198,13 +227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         f"Load (`uptime`) before: `{load_before}`; after: `{load_after}`.",
         "",
-        "| batch | s/step | steps/epoch | s/epoch | attention core s/step (1 layer) "
-        "| core share | peak memory MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| batch | sampler | s/step | vs {args.samplers[0]} | steps/epoch | s/epoch "
+        "| attention core s/step (1 layer, gumbel_soft) | core share | peak memory MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['batch_size']} | {r['step_seconds']:.4f} | {r['steps_per_epoch']} "
+            f"| {r['batch_size']} | {r['sampler']} | {r['step_seconds']:.4f} "
+            f"| {r['step_ratio']:.2f}x | {r['steps_per_epoch']} "
             f"| {r['seconds_per_epoch']:.2f} | {r['core_seconds_per_step']:.4f} "
             f"| {r['core_share']:.0%} | {r['peak_memory_mib']:.0f} |"
         )
@@ -228,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rows": rows,
         "whole_run": run,
     }
-    write_results(args.results, "tp_training_speed", meta, table)
+    write_results(args.results, args.name, meta, table)
     return 0
 
 
