@@ -79,6 +79,8 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "clip_tau_10": {"clip_grad_norm": 1.0, "tau_init": 10.0},
     "hard": {"sampler": "gumbel_hard"},
     "anneal_500": {"epochs": 500},
+    "mixed": {"gumbel_samples": 2, "hard_samples": 1},
+    "entropy_0.3": {"choice_entropy": 0.3},
     "clip_hard": {"clip_grad_norm": 1.0, "sampler": "gumbel_hard"},
     "robust": {},
 }
@@ -95,6 +97,10 @@ VARIANT_NOTES = {
     "clip_cosine": "+ clipping and the cosine decay together",
     "clip_tau_10": "+ clipping and the temperature from 10 together",
     "hard": "+ straight-through samples (`--sampler gumbel_hard`: one-hot forward values)",
+    "mixed": "+ each batch's loss averaged over a relaxed draw and a straight-through one "
+    "(`--gumbel-samples 2 --hard-samples 1`; 2x the compute)",
+    "entropy_0.3": "+ 0.3 x the mean entropy of the structure choices added to the loss "
+    "(`--choice-entropy 0.3`)",
     "anneal_500": "+ twice the epochs (500 at the paper's scale): the same temperatures, "
     "annealed half as fast",
     "clip_hard": "+ clipping and straight-through samples together",

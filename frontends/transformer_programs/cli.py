@@ -158,6 +158,11 @@ def _train_parser(commands: Subparsers) -> None:
     parser.add_argument(
         "--gumbel-samples", type=int, help="average each batch's loss over N draws (1)"
     )
+    parser.add_argument(
+        "--hard-samples",
+        type=int,
+        help="of those draws, the last N straight-through (gumbel_hard) whatever --sampler (0)",
+    )
     parser.add_argument("--tau-init", type=float, help="temperature of the first step (3.0)")
     parser.add_argument("--tau-end", type=float, help="temperature of the last epoch (0.01)")
     parser.add_argument(
@@ -223,6 +228,12 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="multiply a run's learning rate by F at each restart (1)",
     )
+    parser.add_argument(
+        "--choice-entropy",
+        type=float,
+        metavar="W",
+        help="add W x the mean entropy of the structure choices to each step's loss (0)",
+    )
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -256,6 +267,7 @@ def train_command(args: argparse.Namespace) -> int:
         "dataset_size": args.dataset_size,
         "sampler": args.sampler,
         "gumbel_samples": args.gumbel_samples,
+        "hard_samples": args.hard_samples,
         "tau_init": args.tau_init,
         "tau_end": args.tau_end,
         "clip_grad_norm": args.clip_grad_norm,
@@ -264,6 +276,7 @@ def train_command(args: argparse.Namespace) -> int:
         "restart_drop": args.restart_drop,
         "restart_patience": args.restart_patience,
         "restart_lr_factor": args.restart_lr_factor,
+        "choice_entropy": args.choice_entropy,
     }
     if seeds is not None and population is None:
         overrides["seed"] = seeds[0]  # the data's seed

@@ -183,7 +183,9 @@ class TrainConfig:
 
     ``sampler`` relaxes every discrete choice while training (§4: ``gumbel_soft``, the paper's;
     ``gumbel_hard``, its straight-through form; ``softmax``, no noise); ``gumbel_samples``
-    averages the loss of each batch over that many independent draws of every choice.
+    averages the loss of each batch over that many independent draws of every choice, the last
+    ``hard_samples`` of them straight-through (``gumbel_hard``) whatever the sampler: a loss
+    that mixes the relaxed model's with sampled programs'.
     ``clip_grad_norm`` rescales each step's gradient to at most that global norm (None: no
     clipping, the paper's recipe).
 
@@ -192,8 +194,11 @@ class TrainConfig:
     whose argmax validation accuracy stays more than this (a fraction: 0.1 is 10 points) below
     its best epoch's for ``restart_patience`` epochs in a row has collapsed, and restarts from
     its best epoch's weights with a fresh optimiser state and its learning rate multiplied by
-    ``restart_lr_factor`` (None: never restart). ``recipe`` names the preset these settings
-    started from (:mod:`.recipes`); it is a label, the other fields are what training uses."""
+    ``restart_lr_factor`` (None: never restart); ``choice_entropy``: each step's loss gains that
+    weight times the mean entropy of the structure choices' distributions
+    (:mod:`.choice_entropy`; the recorded loss is the token loss alone). ``recipe`` names the
+    preset these settings started from (:mod:`.recipes`); it is a label, the other fields are
+    what training uses."""
 
     epochs: int = 250
     batch_size: int = 512
@@ -204,12 +209,14 @@ class TrainConfig:
     dataset_size: int = 20_000
     sampler: str = "gumbel_soft"
     gumbel_samples: int = 1
+    hard_samples: int = 0
     clip_grad_norm: float | None = None
     lr_schedule: str = "constant"
     warmup_epochs: int = 0
     restart_drop: float | None = None
     restart_patience: int = 3
     restart_lr_factor: float = 1.0
+    choice_entropy: float = 0.0
     recipe: str = "paper"
 
     def to_json(self) -> dict[str, Any]:

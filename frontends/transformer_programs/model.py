@@ -396,7 +396,15 @@ class TransformerProgram(nn.Module):
             self._read_cat(layer.cat_value, x_cat),
             self._sample(layer.cat_predicate),
         )
-        if self._fused(x_cat.device):
+        return self._attend(heads, mask, bias)
+
+    def _attend(
+        self, heads: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, bias: Tensor
+    ) -> Tensor:
+        """The categorical attention of ``heads`` (query, key, value, predicate) in the current
+        mode: the fused kernel where :meth:`_fused` allows, :func:`categorical_attention`
+        otherwise."""
+        if self._fused(heads[0].device):
             return self._fused_attention(heads, mask, bias)
         return categorical_attention(*heads, mask, bias, self.tau, self.mode, self.noise)
 

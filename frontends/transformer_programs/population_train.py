@@ -36,6 +36,7 @@ from rasp_ir.kernels.program_exec import Impl
 
 from . import checkpoint
 from .best_epoch import BestEpoch
+from .choice_entropy import mean_choice_entropy
 from .collapse import CollapseWatch, restart_record
 from .config import Architecture, ModelConfig, TrainConfig
 from .lr_schedule import learning_rates
@@ -48,12 +49,12 @@ from .tasks import TaskData
 from .train import (
     accuracy,
     best_epoch_accuracy,
+    draw_modes,
     epoch_batches,
     noise_seed,
     progress_bar,
     refuse_changed_settings,
     run_setup,
-    sampler_mode,
     save_data,
     training_device,
     training_environment,
@@ -302,11 +303,15 @@ class PopulationTrainer:
         tau = self.schedule[epoch][step]
         self.optimizer.zero_grad()
         step_losses = [0.0] * len(self.seeds)
-        for _ in range(settings.gumbel_samples):
-            draw = population.losses(x, y, tau, sampler_mode(settings))
-            draw = draw / settings.gumbel_samples
+        modes = draw_modes(settings)
+        for mode in modes:
+            draw = population.losses(x, y, tau, mode)
+            draw = draw / len(modes)
             draw.sum().backward()  # type: ignore[no-untyped-call]
             step_losses = [a + float(b) for a, b in zip(step_losses, draw.detach(), strict=True)]
+        if settings.choice_entropy > 0:
+            penalty = settings.choice_entropy * mean_choice_entropy(population.weights)
+            penalty.sum().backward()  # type: ignore[no-untyped-call]
         step_norms = population.gradient_norms()
         self._freeze_diverged(step_norms, epoch, step)
         recorded = [float(n) for n in step_norms]

@@ -27,7 +27,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -48,6 +48,7 @@ from rasp_ir.kernels.program_exec import Impl
 
 from . import checkpoint
 from .best_epoch import BestEpoch
+from .choice_entropy import mean_choice_entropy
 from .collapse import CollapseWatch, restart_record
 from .config import (
     LR_SCHEDULES,
@@ -107,15 +108,7 @@ def default_train_config(task: str, **overrides: Any) -> TrainConfig:
 
 def check_settings(settings: TrainConfig) -> None:
     """Refuse settings no run can use, with what to pass instead."""
-    problems = []
-    if settings.sampler not in TRAINING_SAMPLERS:
-        problems.append(
-            f"unknown sampler {settings.sampler!r} (one of {', '.join(TRAINING_SAMPLERS)})"
-        )
-    if settings.gumbel_samples < 1:
-        problems.append(f"--gumbel-samples must be at least 1, not {settings.gumbel_samples}")
-    elif settings.sampler == "softmax" and settings.gumbel_samples > 1:
-        problems.append("the softmax sampler draws no noise: every draw would be the same")
+    problems = _sampling_problems(settings)
     if not 0 < settings.tau_end <= settings.tau_init:
         problems.append(
             f"temperatures must satisfy 0 < --tau-end <= --tau-init "
@@ -133,6 +126,25 @@ def check_settings(settings: TrainConfig) -> None:
         raise RaspError.single(
             "option", "; ".join(problems), hint="see 'rasp tp train --help' for the defaults"
         )
+
+
+def _sampling_problems(settings: TrainConfig) -> list[str]:
+    """What is wrong with the sampler and the draws per step."""
+    problems = []
+    if settings.sampler not in TRAINING_SAMPLERS:
+        problems.append(
+            f"unknown sampler {settings.sampler!r} (one of {', '.join(TRAINING_SAMPLERS)})"
+        )
+    if settings.gumbel_samples < 1:
+        problems.append(f"--gumbel-samples must be at least 1, not {settings.gumbel_samples}")
+    elif not 0 <= settings.hard_samples <= settings.gumbel_samples:
+        problems.append(
+            f"--hard-samples must be between 0 and --gumbel-samples ({settings.gumbel_samples}), "
+            f"not {settings.hard_samples}"
+        )
+    elif settings.sampler == "softmax" and settings.gumbel_samples - settings.hard_samples > 1:
+        problems.append("the softmax sampler draws no noise: every draw would be the same")
+    return problems
 
 
 def _recipe_problems(settings: TrainConfig) -> list[str]:
@@ -158,6 +170,8 @@ def _recipe_problems(settings: TrainConfig) -> list[str]:
         problems.append(
             f"--restart-lr-factor must be above 0 and at most 1, not {settings.restart_lr_factor}"
         )
+    if not settings.choice_entropy >= 0:
+        problems.append(f"--choice-entropy must be at least 0, not {settings.choice_entropy}")
     if settings.recipe not in RECIPE_NAMES:
         problems.append(f"unknown recipe {settings.recipe!r} (one of {', '.join(RECIPE_NAMES)})")
     return problems
@@ -632,15 +646,19 @@ class _Trainer:
             parallel.world,
         )
         for step, index in enumerate(batches):
-            self.model.set_sampling(tau=self.schedule[epoch][step], mode=sampler_mode(settings))
+            self.model.set_sampling(tau=self.schedule[epoch][step])
             for group in self.optimizer.param_groups:
                 group["lr"] = self.rates[epoch][step] * self.watch.lr_factor
             self.optimizer.zero_grad()
             losses.append(
                 backpropagate(
-                    self.wrapped, self.x_train[index], self.y_train[index], settings.gumbel_samples
+                    self.wrapped, self.x_train[index], self.y_train[index], draw_modes(settings)
                 )
             )
+            if settings.choice_entropy > 0:
+                parameters = {name: p[None] for name, p in self.model.named_parameters()}
+                penalty = settings.choice_entropy * mean_choice_entropy(parameters).sum()
+                penalty.backward()  # type: ignore[no-untyped-call]
             norms.append(gradient_norm(self.model))
             if not math.isfinite(norms[-1]):
                 raise RaspError.single(
@@ -707,20 +725,30 @@ def best_epoch_accuracy(
     return {name: accuracy(best_model, data.split(name)) for name in final}
 
 
-def sampler_mode(settings: TrainConfig) -> SampleMode:
-    return cast(SampleMode, settings.sampler)  # one of TRAINING_SAMPLERS: check_settings
+def draw_modes(settings: TrainConfig) -> list[SampleMode]:
+    """The sampling mode of each of a step's ``gumbel_samples`` draws: ``sampler``'s, the last
+    ``hard_samples`` of them straight-through (``gumbel_hard``)."""
+    relaxed = cast(SampleMode, settings.sampler)  # one of TRAINING_SAMPLERS: check_settings
+    hard: list[SampleMode] = ["gumbel_hard"] * settings.hard_samples
+    return [relaxed] * (settings.gumbel_samples - settings.hard_samples) + hard
 
 
-def backpropagate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, draws: int) -> float:
-    """Accumulate the gradient of the batch loss averaged over ``draws`` independent samples of
-    every discrete choice (§4); returns that loss. Under DDP the gradients are averaged across
-    processes once, with the last draw."""
+def backpropagate(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, modes: Sequence[SampleMode]
+) -> float:
+    """Accumulate the gradient of the batch loss averaged over one independent sample of every
+    discrete choice (§4) per entry of ``modes``, each drawn in that mode; returns that loss. The
+    model (under DDP, the one it wraps) is left in the last mode. Under DDP the gradients are
+    averaged across processes once, with the last draw."""
+    program = model.module if isinstance(model, DistributedDataParallel) else model
+    assert isinstance(program, TransformerProgram)
     total = 0.0
-    for draw in range(draws):
-        last = draw == draws - 1
+    for draw, mode in enumerate(modes):
+        program.set_sampling(mode=mode)
+        last = draw == len(modes) - 1
         local = isinstance(model, DistributedDataParallel) and not last
         with model.no_sync() if local else nullcontext():  # type: ignore[operator]
-            loss = token_loss(model(x), y) / draws
+            loss = token_loss(model(x), y) / len(modes)
             loss.backward()  # type: ignore[no-untyped-call]
         total += float(loss.detach())
     return total

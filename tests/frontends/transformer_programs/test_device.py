@@ -53,7 +53,7 @@ def test_a_step_on_cuda_equals_the_step_on_the_cpu() -> None:
     steps = []
     for model, device in ((cpu, "cpu"), (gpu, "cuda")):
         optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-        loss = backpropagate(model, tokens.to(device), targets.to(device), 1)
+        loss = backpropagate(model, tokens.to(device), targets.to(device), ["softmax"])
         optimizer.step()
         steps.append((loss, [p.detach().cpu() for p in model.parameters()]))
     (cpu_loss, cpu_params), (gpu_loss, gpu_params) = steps

@@ -60,9 +60,19 @@ def _same_weights(a: Path, b: Path) -> bool:
         replace(SETTINGS, clip_grad_norm=0.05, gumbel_samples=2),
         replace(SETTINGS, sampler="softmax"),
         replace(SETTINGS, sampler="gumbel_hard", clip_grad_norm=1.0),
+        replace(SETTINGS, gumbel_samples=2, hard_samples=1),
+        replace(SETTINGS, choice_entropy=0.5),
         ROBUST,
     ],
-    ids=["paper", "clipped-two-draws", "softmax", "straight-through", "schedule-and-restarts"],
+    ids=[
+        "paper",
+        "clipped-two-draws",
+        "softmax",
+        "straight-through",
+        "relaxed-and-straight-through",
+        "choice-entropy",
+        "schedule-and-restarts",
+    ],
 )
 def test_a_member_is_the_single_run_of_its_seed_bit_for_bit(
     tmp_path: Path, hist_data: TaskData, settings: TrainConfig

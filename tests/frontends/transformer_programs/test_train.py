@@ -14,7 +14,7 @@ import torch
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
-from rasp_ir.frontends.transformer_programs.train import backpropagate, train
+from rasp_ir.frontends.transformer_programs.train import backpropagate, draw_modes, train
 
 from .conftest import random_model
 
@@ -42,17 +42,47 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
         return grads
 
     torch.manual_seed(11)
-    loss = backpropagate(model, x, y, draws=2)
+    loss = backpropagate(model, x, y, ["gumbel_soft", "gumbel_soft"])
     both = gradients()
     torch.manual_seed(11)
-    first = backpropagate(model, x, y, draws=1)
+    first = backpropagate(model, x, y, ["gumbel_soft"])
     one = gradients()
-    second = backpropagate(model, x, y, draws=1)
+    second = backpropagate(model, x, y, ["gumbel_soft"])
     two = gradients()
     assert loss == pytest.approx((first + second) / 2)
     for mean, a, b in zip(both, one, two, strict=True):
         torch.testing.assert_close(mean, (a + b) / 2)
     assert any(not torch.equal(a, b) for a, b in zip(one, two, strict=True))  # draws differ
+
+
+def test_a_draw_of_each_mode_averages_the_gradients_of_the_two() -> None:
+    model = random_model(3, (1, 1, 1, 1, 1))
+    model.set_sampling(tau=1.5)
+    x = torch.tensor([[5, 1, 2, 2, 3, 0], [5, 3, 3, 1, 0, 0]])
+    y = torch.tensor([[0, 1, 2, 2, 3, 0], [0, 3, 3, 1, 0, 0]])
+    assert draw_modes(TrainConfig(gumbel_samples=3, hard_samples=1)) == [
+        "gumbel_soft",
+        "gumbel_soft",
+        "gumbel_hard",
+    ]
+
+    def gradients() -> list[torch.Tensor]:
+        grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+        model.zero_grad()
+        return grads
+
+    torch.manual_seed(5)
+    loss = backpropagate(model, x, y, ["gumbel_soft", "gumbel_hard"])
+    both = gradients()
+    assert model.mode == "gumbel_hard"
+    torch.manual_seed(5)
+    soft = backpropagate(model, x, y, ["gumbel_soft"])
+    one = gradients()
+    hard = backpropagate(model, x, y, ["gumbel_hard"])
+    two = gradients()
+    assert loss == pytest.approx((soft + hard) / 2)
+    for mean, a, b in zip(both, one, two, strict=True):
+        torch.testing.assert_close(mean, (a + b) / 2)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +92,7 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
         ({"gumbel_samples": 0}, "--gumbel-samples must be at least 1"),
         ({"clip_grad_norm": 0.0}, "--clip-grad-norm must be positive"),
         ({"sampler": "softmax", "gumbel_samples": 4}, "draws no noise"),
+        ({"gumbel_samples": 2, "hard_samples": 3}, "--hard-samples must be between 0 and"),
         ({"tau_init": 0.01, "tau_end": 3.0}, "0 < --tau-end <= --tau-init"),
         ({"epochs": 0}, "--epochs must be at least 1"),
         ({"lr": -1.0}, "--lr must be positive"),
@@ -70,6 +101,7 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
         ({"restart_drop": 10.0}, "--restart-drop is a fraction of the validation accuracy"),
         ({"restart_patience": 0}, "--restart-patience must be at least 1"),
         ({"restart_lr_factor": 2.0}, "--restart-lr-factor must be above 0 and at most 1"),
+        ({"choice_entropy": -0.1}, "--choice-entropy must be at least 0"),
         ({"recipe": "fast"}, "unknown recipe 'fast' (one of paper, robust)"),
     ],
 )
@@ -85,14 +117,25 @@ def test_unusable_settings_are_refused(
 
 def test_each_sampler_and_several_draws_train(tmp_path: Path) -> None:
     arch = Architecture(1, 1, 1, 0, 1)
-    for sampler, draws in (("gumbel_soft", 2), ("gumbel_hard", 2), ("softmax", 1)):
+    cases = (("gumbel_soft", 2, 0), ("gumbel_hard", 2, 0), ("softmax", 1, 0), ("softmax", 2, 1))
+    for sampler, draws, hard in cases:
         settings = TrainConfig(
-            epochs=1, batch_size=128, dataset_size=200, sampler=sampler, gumbel_samples=draws
+            epochs=1,
+            batch_size=128,
+            dataset_size=200,
+            sampler=sampler,
+            gumbel_samples=draws,
+            hard_samples=hard,
         )
-        result = train("hist", tmp_path / sampler, arch, settings, progress=False)
+        run_dir = tmp_path / f"{sampler}-{hard}"
+        result = train("hist", run_dir, arch, settings, progress=False)
         assert 0 <= result.accuracy["test"] <= 1
-        saved = json.loads((tmp_path / sampler / "model.json").read_text())["train"]
-        assert (saved["sampler"], saved["gumbel_samples"]) == (sampler, draws)
+        saved = json.loads((run_dir / "model.json").read_text())["train"]
+        assert (saved["sampler"], saved["gumbel_samples"], saved["hard_samples"]) == (
+            sampler,
+            draws,
+            hard,
+        )
 
 
 def _gradient_norms_seen_by_adam(
