@@ -81,6 +81,7 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "anneal_500": {"epochs": 500},
     "mixed": {"gumbel_samples": 2, "hard_samples": 1},
     "entropy_0.3": {"choice_entropy": 0.3},
+    "entropy_1": {"choice_entropy": 1.0},
     "clip_hard": {"clip_grad_norm": 1.0, "sampler": "gumbel_hard"},
     "robust": {},
 }
@@ -101,6 +102,7 @@ VARIANT_NOTES = {
     "(`--gumbel-samples 2 --hard-samples 1`; 2x the compute)",
     "entropy_0.3": "+ 0.3 x the mean entropy of the structure choices added to the loss "
     "(`--choice-entropy 0.3`)",
+    "entropy_1": "+ the structure choices' mean entropy added to the loss (`--choice-entropy 1`)",
     "anneal_500": "+ twice the epochs (500 at the paper's scale): the same temperatures, "
     "annealed half as fast",
     "clip_hard": "+ clipping and straight-through samples together",
