@@ -14,6 +14,7 @@ import torch
 from rasp_ir.diagnostics import RaspError
 from rasp_ir.frontends.transformer_programs import checkpoint
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
+from rasp_ir.frontends.transformer_programs.model import SampleMode
 from rasp_ir.frontends.transformer_programs.train import backpropagate, draw_modes, train
 
 from .conftest import random_model
@@ -28,9 +29,14 @@ def test_training_shows_loss_accuracy_and_temperature(
     assert "2/2" in shown and "loss " in shown and "val " in shown and "tau 0.01" in shown
 
 
-def test_several_draws_average_the_gradients_of_single_draws() -> None:
+@pytest.mark.parametrize(
+    "modes", [("gumbel_soft", "gumbel_soft"), ("gumbel_soft", "gumbel_hard")], ids=str
+)
+def test_several_draws_average_the_gradients_of_single_draws(
+    modes: tuple[SampleMode, SampleMode],
+) -> None:
     model = random_model(2, (1, 1, 1, 1, 1))
-    model.set_sampling(tau=1.5, mode="gumbel_soft")
+    model.set_sampling(tau=1.5)
     x = torch.tensor([[5, 1, 2, 2, 3, 0], [5, 3, 3, 1, 0, 0]])
     y = torch.tensor([[0, 1, 2, 2, 3, 0], [0, 3, 3, 1, 0, 0]])
 
@@ -42,12 +48,13 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
         return grads
 
     torch.manual_seed(11)
-    loss = backpropagate(model, x, y, ["gumbel_soft", "gumbel_soft"])
+    loss = backpropagate(model, x, y, modes)
     both = gradients()
+    assert model.mode == modes[-1]
     torch.manual_seed(11)
-    first = backpropagate(model, x, y, ["gumbel_soft"])
+    first = backpropagate(model, x, y, modes[:1])
     one = gradients()
-    second = backpropagate(model, x, y, ["gumbel_soft"])
+    second = backpropagate(model, x, y, modes[1:])
     two = gradients()
     assert loss == pytest.approx((first + second) / 2)
     for mean, a, b in zip(both, one, two, strict=True):
@@ -55,34 +62,10 @@ def test_several_draws_average_the_gradients_of_single_draws() -> None:
     assert any(not torch.equal(a, b) for a, b in zip(one, two, strict=True))  # draws differ
 
 
-def test_a_draw_of_each_mode_averages_the_gradients_of_the_two() -> None:
-    model = random_model(3, (1, 1, 1, 1, 1))
-    model.set_sampling(tau=1.5)
-    x = torch.tensor([[5, 1, 2, 2, 3, 0], [5, 3, 3, 1, 0, 0]])
-    y = torch.tensor([[0, 1, 2, 2, 3, 0], [0, 3, 3, 1, 0, 0]])
-    assert draw_modes(TrainConfig(gumbel_samples=3, hard_samples=1)) == [
-        "gumbel_soft",
-        "gumbel_soft",
-        "gumbel_hard",
-    ]
-
-    def gradients() -> list[torch.Tensor]:
-        grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
-        model.zero_grad()
-        return grads
-
-    torch.manual_seed(5)
-    loss = backpropagate(model, x, y, ["gumbel_soft", "gumbel_hard"])
-    both = gradients()
-    assert model.mode == "gumbel_hard"
-    torch.manual_seed(5)
-    soft = backpropagate(model, x, y, ["gumbel_soft"])
-    one = gradients()
-    hard = backpropagate(model, x, y, ["gumbel_hard"])
-    two = gradients()
-    assert loss == pytest.approx((soft + hard) / 2)
-    for mean, a, b in zip(both, one, two, strict=True):
-        torch.testing.assert_close(mean, (a + b) / 2)
+def test_the_last_hard_samples_draws_are_straight_through() -> None:
+    modes = draw_modes(TrainConfig(gumbel_samples=3, hard_samples=1))
+    assert modes == ["gumbel_soft", "gumbel_soft", "gumbel_hard"]
+    assert draw_modes(TrainConfig(sampler="softmax")) == ["softmax"]
 
 
 @pytest.mark.parametrize(
