@@ -19,8 +19,9 @@ continue.
 Per variant: the median, best and worst test accuracy over the seeds of the final models and of
 the best-validation epochs, the test accuracy of the member validation selects, the share of
 collapsed runs (a run whose final model's validation accuracy is more than 5 points below its
-best epoch's: it had a better model and lost it) and the restarts. ``uptime``'s load before and
-after, torch's threads and the scale are recorded beside the figures. Writes
+best epoch's: it had a better model and lost it), the restarts and the copies of exploit rounds.
+``uptime``'s load before and after, torch's threads and the scale are recorded beside the
+figures. Writes
 ``benchmarks/results/tp_recipe.{json,md}`` (``--results``; ``--name`` for another stem).
 """
 
@@ -83,6 +84,8 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "entropy_0.3": {"choice_entropy": 0.3},
     "entropy_1": {"choice_entropy": 1.0},
     "clip_hard": {"clip_grad_norm": 1.0, "sampler": "gumbel_hard"},
+    "exploit": {"exploit_every": 10},
+    "clip_exploit": {"clip_grad_norm": 1.0, "exploit_every": 10},
     "robust": {},
 }
 VARIANT_NOTES = {
@@ -106,6 +109,9 @@ VARIANT_NOTES = {
     "anneal_500": "+ twice the epochs (500 at the paper's scale): the same temperatures, "
     "annealed half as fast",
     "clip_hard": "+ clipping and straight-through samples together",
+    "exploit": "+ every 10 epochs the worst quarter of the members take the training state of "
+    "the best quarter (`--exploit-every 10`: population-based training's exploitation)",
+    "clip_exploit": "+ clipping and the exploit rounds together",
     "robust": "the robust preset (`--recipe robust`)",
 }
 
@@ -187,7 +193,8 @@ def loss_courses(epochs: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
 
 def summarise(population: dict[str, Any]) -> dict[str, Any]:
     """One variant's row: the distribution of test accuracy over its seeds (final models and
-    best epochs), the selected members' test accuracy, collapses and restarts."""
+    best epochs), the selected members' test accuracy, collapses, restarts and the training
+    states members took from others (exploit rounds)."""
     members = population["members"]
     final = [100 * m["accuracy_argmax"]["test"] for m in members]
     best = [100 * m["best_accuracy_argmax"]["test"] for m in members if m["best_accuracy_argmax"]]
@@ -207,6 +214,7 @@ def summarise(population: dict[str, Any]) -> dict[str, Any]:
         "collapsed_seeds": collapsed,
         "collapsed_share": len(collapsed) / len(members),
         "restarts": sum(len(m.get("restarts", [])) for m in members),
+        "copies": sum(len(m.get("exploits", [])) for m in members),
         "final_test_by_seed": {
             str(m["seed"]): test for m, test in zip(members, final, strict=True)
         },
@@ -322,12 +330,13 @@ def render(payload: dict[str, Any]) -> str:
         "Test accuracy (%) over the seeds: the final models, and the best-validation epochs; "
         "'selected' is the member validation selects (final / best epoch). Collapsed: the final "
         f"model's validation accuracy more than {100 * payload['collapse_drop']:.0f} points "
-        "below its best epoch's.",
+        "below its best epoch's. Copies: training states members took from others in exploit "
+        "rounds (a member that took one is no longer the single run of its seed).",
         "",
         "| variant | what | final: median | best | worst | best epoch: median | best | worst "
-        "| selected: final / best epoch | collapsed | restarts | s/epoch (all seeds) "
+        "| selected: final / best epoch | collapsed | restarts | copies | s/epoch (all seeds) "
         "| load when trained (1/5/15 min) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     for name, row in payload["variants"].items():
         final, best = row["final_test"], row["best_epoch_test"]
@@ -337,7 +346,7 @@ def render(payload: dict[str, Any]) -> str:
             f"| {final['worst']:.2f} | {best['median']:.2f} | {best['best']:.2f} "
             f"| {best['worst']:.2f} | {row['selected_final_test']:.2f} / "
             f"{row['selected_best_test']:.2f} | {row['collapsed_share']:.0%} ({collapsed}) "
-            f"| {row['restarts']} | {row['seconds_per_epoch']:.1f} "
+            f"| {row['restarts']} | {row['copies']} | {row['seconds_per_epoch']:.1f} "
             f"| {row['load_when_done'] or 'not recorded'}"
             f"{'' if row['trained_now'] else ' (read back: trained by an earlier run)'} |"
         )

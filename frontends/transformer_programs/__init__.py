@@ -7,9 +7,9 @@ A spoke registered like any third-party plugin (``pyproject.toml``): frontend
 loads its modules on first use. The pieces: :mod:`.tasks` (the paper's data), :mod:`.model`
 (the model and the categorical attention core), :mod:`.train`, :mod:`.population` (many
 seeds as one batched model) and :mod:`.population_train`, :mod:`.recipes` (the paper's and the
-robust recipe) with :mod:`.lr_schedule`, :mod:`.collapse` and :mod:`.member_adam`,
-:mod:`.best_epoch`,
-:mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`, :mod:`.demo` and
+robust recipe) with :mod:`.lr_schedule`, :mod:`.collapse`, :mod:`.member_adam`,
+:mod:`.choice_entropy` and :mod:`.exploit` (a population's worst members copying its best),
+:mod:`.best_epoch`, :mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`, :mod:`.demo` and
 :mod:`.cli`.
 """
 

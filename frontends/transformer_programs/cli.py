@@ -234,6 +234,26 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="W",
         help="add W x the mean entropy of the structure choices to each step's loss (0)",
     )
+    parser.add_argument(
+        "--exploit-every",
+        type=int,
+        metavar="N",
+        help="a population only: every N epochs its worst members take the training state of "
+        "its best (default: never)",
+    )
+    parser.add_argument(
+        "--exploit-fraction",
+        type=float,
+        metavar="F",
+        help="the share of members that take another's state at each round (0.25)",
+    )
+    parser.add_argument(
+        "--exploit-margin",
+        type=float,
+        metavar="X",
+        help="copy only from a member whose mean validation accuracy since the last round is "
+        "more than X above (a fraction: 0.05 is 5 points; 0.05)",
+    )
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -277,6 +297,9 @@ def train_command(args: argparse.Namespace) -> int:
         "restart_patience": args.restart_patience,
         "restart_lr_factor": args.restart_lr_factor,
         "choice_entropy": args.choice_entropy,
+        "exploit_every": args.exploit_every,
+        "exploit_fraction": args.exploit_fraction,
+        "exploit_margin": args.exploit_margin,
     }
     if seeds is not None and population is None:
         overrides["seed"] = seeds[0]  # the data's seed
@@ -366,6 +389,10 @@ def _train_population(
             line += f"  diverged at epoch {member.diverged['epoch']}, frozen"
         if member.restarts:
             line += f"  restarted {len(member.restarts)}x"
+        if member.exploits:
+            line += "  took the state of " + ", ".join(
+                f"seed {copy['from_seed']} (epoch {copy['epoch']})" for copy in member.exploits
+            )
         out(line)
     for which, label in (("model", "final models"), ("best", "best epochs")):
         if which in result.selected:

@@ -196,7 +196,11 @@ class TrainConfig:
     its best epoch's weights with a fresh optimiser state and its learning rate multiplied by
     ``restart_lr_factor`` (None: never restart); ``choice_entropy``: each step's loss gains that
     weight times the mean entropy of the structure choices' distributions
-    (:mod:`.choice_entropy`; the recorded loss is the token loss alone). ``recipe`` names the
+    (:mod:`.choice_entropy`; the recorded loss is the token loss alone); ``exploit_every``: a
+    population's worst ``exploit_fraction`` of members copy the training state of its best
+    every that many epochs, where the best's mean validation accuracy over those epochs is more
+    than ``exploit_margin`` above theirs (:mod:`.exploit`; None: never, and a single run never
+    does). ``recipe`` names the
     preset these settings started from (:mod:`.recipes`); it is a label, the other fields are
     what training uses."""
 
@@ -217,6 +221,9 @@ class TrainConfig:
     restart_patience: int = 3
     restart_lr_factor: float = 1.0
     choice_entropy: float = 0.0
+    exploit_every: int | None = None
+    exploit_fraction: float = 0.25
+    exploit_margin: float = 0.05
     recipe: str = "paper"
 
     def to_json(self) -> dict[str, Any]:

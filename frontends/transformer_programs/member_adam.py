@@ -1,7 +1,8 @@
 """Adam for a population: stacked parameters (a leading member axis) in; each member updated as
 ``torch.optim.Adam`` (betas 0.9 and 0.999, eps 1e-8, no weight decay, the settings training
 uses) would update that member's own parameters, bit for bit, with its own step count and
-learning rate, so that one member's state can be reset alone (a restart, :mod:`.collapse`).
+learning rate, so that one member's state can be reset alone (a restart, :mod:`.collapse`) or
+copied from another's (:mod:`.exploit`).
 
 Adam is elementwise: a member's slice sees the same float32 operations, in the same order, as
 one model's parameter does under torch's single-tensor Adam; the per-member scalars (the step
@@ -69,6 +70,15 @@ class MemberAdam:
         for name in self.parameters:
             self.exp_avg[name][member] = 0.0
             self.exp_avg_sq[name][member] = 0.0
+
+    @torch.no_grad()
+    def copy_member(self, recipient: int, donor: int) -> None:
+        """Give member ``recipient`` member ``donor``'s moments and step count (a copy of its
+        training state, :mod:`.exploit`)."""
+        self.steps[recipient] = self.steps[donor]
+        for name in self.parameters:
+            self.exp_avg[name][recipient] = self.exp_avg[name][donor]
+            self.exp_avg_sq[name][recipient] = self.exp_avg_sq[name][donor]
 
     def state_tensors(self) -> dict[str, Tensor]:
         """The state to save: ``optim.NAME.exp_avg``, ``optim.NAME.exp_avg_sq`` and the

@@ -224,6 +224,13 @@ class Population:
             for name, weight in self.weights.items():
                 weight[index] = state[name]
 
+    def copy_member(self, recipient: int, donor: int) -> None:
+        """Give member ``recipient`` member ``donor``'s weights (its noise generator stays its
+        own)."""
+        with torch.no_grad():
+            for weight in self.weights.values():
+                weight[recipient] = weight[donor]
+
     def generator_states(self) -> list[Tensor]:
         """Each member's noise generator state (to save)."""
         return [generator.get_state() for generator in self.generators]

@@ -10,10 +10,13 @@ parameter would be), its gradient norm and clipping (per member, never a shared 
 temperature and learning-rate schedules, its best-validation epoch and, when the settings ask
 for restarts, its own collapse watch, learning-rate factor and restarts from its best epoch
 (:mod:`.collapse`; Adam per member, :mod:`.member_adam`, so that one member's state can be
-reset alone). The data is shared: generated from ``settings.seed`` (the CLI's first seed). A
-member whose gradient is not finite is frozen at its last weights (the others go on) and the
-step is recorded. ``resume=True`` continues from
-``RUN_DIR/last`` as an uninterrupted run would (every file is written whole or not at all).
+reset alone). With ``exploit_every`` the population does what no single run can: every that
+many epochs its worst members take the training state of its best (:mod:`.exploit`), after
+which a member that took one is no longer the single run of its seed (the metrics and
+``population.json`` record every copy). The data is shared: generated from ``settings.seed``
+(the CLI's first seed). A member whose gradient is not finite is frozen at its last weights
+(the others go on) and the step is recorded. ``resume=True`` continues from ``RUN_DIR/last`` as
+an uninterrupted run would (every file is written whole or not at all).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .best_epoch import BestEpoch
 from .choice_entropy import mean_choice_entropy
 from .collapse import CollapseWatch, restart_record
 from .config import Architecture, ModelConfig, TrainConfig
+from .exploit import exploit_pairs, exploit_record, exploit_round, window_scores
 from .lr_schedule import learning_rates
 from .member_adam import MemberAdam
 from .model import TransformerProgram, temperatures
@@ -76,6 +80,7 @@ class MemberResult:
     best_accuracy: dict[str, float] | None
     diverged: dict[str, int] | None
     restarts: tuple[dict[str, Any], ...] = ()
+    exploits: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The member's entry in ``population.json``."""
@@ -86,6 +91,7 @@ class MemberResult:
             "best_accuracy_argmax": self.best_accuracy,
             "diverged": self.diverged,
             "restarts": list(self.restarts),
+            "exploits": list(self.exploits),
         }
 
 
@@ -217,6 +223,7 @@ class PopulationTrainer:
                     folder = member_dir(run_dir, self.seeds[index])
                     self.bests[index].save(folder, self.config, self.member_meta(index))
             self._restart_collapsed(row)
+            self._exploit(row)
             self.save_progress(run_dir)
             best = max(range(len(self.seeds)), key=lambda i: row["val_accuracy_argmax"][i])
             report(
@@ -270,6 +277,30 @@ class PopulationTrainer:
             )
         if any(restarts):
             row["restarts"] = restarts
+
+    def _exploit(self, row: dict[str, Any]) -> None:
+        """After an exploit round's epoch (``row``, already in the metrics): give each member
+        that :func:`~.exploit.exploit_pairs` picks its donor's weights, Adam state and
+        learning-rate factor (with a fresh collapse count); record the copies in ``row``
+        (``exploits``, one entry per member, None where it took none) when there are any."""
+        settings, epoch = self.settings, int(row["epoch"])
+        every = settings.exploit_every
+        if every is None or not exploit_round(epoch, every, settings.epochs):
+            return
+        frozen = [seed in self.diverged for seed in self.seeds]
+        scores = window_scores(self.metrics, every, frozen)
+        exploits: list[dict[str, Any] | None] = [None] * len(self.seeds)
+        for copy in exploit_pairs(scores, settings.exploit_fraction, settings.exploit_margin):
+            recipient, donor = copy.recipient, copy.donor
+            self.population.copy_member(recipient, donor)
+            self.optimizer.copy_member(recipient, donor)
+            self.watches[recipient].epochs_below = 0
+            self.watches[recipient].lr_factor = self.watches[donor].lr_factor
+            exploits[recipient] = exploit_record(
+                epoch, self.seeds[donor], copy.score, copy.donor_score
+            )
+        if any(exploits):
+            row["exploits"] = exploits
 
     def _steps(self, epoch: int) -> tuple[list[list[float]], list[list[float]]]:
         """The optimiser steps of one epoch; each step's loss and gradient norm (before
@@ -440,6 +471,7 @@ class PopulationTrainer:
                     best_result,
                     self.diverged.get(seed),
                     tuple(member_restarts(self.metrics, index)),
+                    tuple(member_exploits(self.metrics, index)),
                 )
             )
         entries = [member.to_json() for member in members]
@@ -466,6 +498,13 @@ def member_restarts(metrics: Sequence[dict[str, Any]], index: int) -> list[dict[
     """The restarts of member ``index`` (a position in the seeds) in a population's metrics."""
     found = (row.get("restarts", [None] * (index + 1))[index] for row in metrics)
     return [restart for restart in found if restart is not None]
+
+
+def member_exploits(metrics: Sequence[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    """The training states member ``index`` (a position in the seeds) took from other members
+    in a population's metrics (:func:`~.exploit.exploit_record`)."""
+    found = (row.get("exploits", [None] * (index + 1))[index] for row in metrics)
+    return [exploit for exploit in found if exploit is not None]
 
 
 def _finite(values: Any) -> list[float | None]:

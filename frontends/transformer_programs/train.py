@@ -172,8 +172,27 @@ def _recipe_problems(settings: TrainConfig) -> list[str]:
         )
     if not settings.choice_entropy >= 0:
         problems.append(f"--choice-entropy must be at least 0, not {settings.choice_entropy}")
+    problems.extend(_exploit_problems(settings))
     if settings.recipe not in RECIPE_NAMES:
         problems.append(f"unknown recipe {settings.recipe!r} (one of {', '.join(RECIPE_NAMES)})")
+    return problems
+
+
+def _exploit_problems(settings: TrainConfig) -> list[str]:
+    """What is wrong with the settings of a population's exploit rounds."""
+    problems = []
+    if settings.exploit_every is not None and settings.exploit_every < 1:
+        problems.append(f"--exploit-every must be at least 1, not {settings.exploit_every}")
+    if not 0 < settings.exploit_fraction <= 0.5:
+        problems.append(
+            f"--exploit-fraction is the share of members that copy, above 0 and at most 0.5, "
+            f"not {settings.exploit_fraction}"
+        )
+    if not 0 <= settings.exploit_margin < 1:
+        problems.append(
+            f"--exploit-margin is a fraction of the validation accuracy, at least 0 and below 1 "
+            f"(0.05 is 5 points), not {settings.exploit_margin}"
+        )
     return problems
 
 
@@ -419,6 +438,14 @@ def train(
     tasks generate theirs. ``embedding``: (m, k) of the paper's factored token embedding
     (default: one-hot tokens). ``pool``: the pooled readout (None: the task's own)."""
     settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
+    if settings.exploit_every is not None:
+        raise RaspError.single(
+            "usage",
+            "--exploit-every copies the training state between members of a population; a "
+            "single run has none",
+            hint="train several seeds as one population (--seeds 0-7), or leave out "
+            "--exploit-every",
+        )
     if attention_impl == "triton" and not torch.cuda.is_available() and not _interpreting():
         raise RaspError.single(
             "usage",

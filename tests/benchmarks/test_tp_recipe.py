@@ -72,3 +72,26 @@ def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
     assert script.variant_settings("cosine", base) == TrainConfig(epochs=10, lr_schedule="cosine")
     assert script.variant_settings("draws4", base).gumbel_samples == 4
     assert script.variant_settings("paper", base) == base
+    assert script.variant_settings("exploit", base) == TrainConfig(epochs=10, exploit_every=10)
+
+
+def test_a_variants_row_counts_the_copies_of_its_exploit_rounds() -> None:
+    def member(seed: int, test: float, copies: int) -> dict[str, Any]:
+        accuracy = {"val": test, "test": test}
+        taken = [{"epoch": 10 * (i + 1), "from_seed": 0} for i in range(copies)]
+        return {
+            "seed": seed,
+            "accuracy_argmax": accuracy,
+            "best_accuracy_argmax": accuracy,
+            "exploits": taken,
+        }
+
+    population = {
+        "members": [member(0, 0.9, 0), member(1, 0.5, 2), member(2, 0.7, 1)],
+        "selected": {"model": 0, "best": 0},
+        "seconds_per_epoch": 1.0,
+        "loss_courses": [{}, {}, {}],
+    }
+    row = benchmark_script("tp_recipe").summarise(population)
+    assert row["copies"] == 3 and row["restarts"] == 0
+    assert row["final_test"] == {"median": 70.0, "best": 90.0, "worst": 50.0}

@@ -113,6 +113,29 @@ def test_seed_lists() -> None:
             parse_seeds(text)
 
 
+def test_the_readme_exploit_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = (
+        "rasp tp train hist -o runs/hists-exploit --seeds 0-3 --exploit-every 2 --epochs 6 "
+        "--dataset-size 400"
+    )
+    assert line in readme
+    monkeypatch.chdir(tmp_path)
+    assert _run(*line.split()[1:], "--quiet") == 0
+    shown = capsys.readouterr().out.splitlines()
+    summary = json.loads((tmp_path / "runs" / "hists-exploit" / "population.json").read_text())
+    assert summary["train"]["exploit_every"] == 2
+    copies = {m["seed"]: m["exploits"] for m in summary["members"] if m["exploits"]}
+    assert copies, "no member took another's state: the command shows nothing"
+    for seed, taken in copies.items():
+        row = next(text for text in shown if text.split()[:1] == [str(seed)])
+        listed = ", ".join(f"seed {c['from_seed']} (epoch {c['epoch']})" for c in taken)
+        assert row.endswith(f"took the state of {listed}")
+        assert all(copy["epoch"] in (2, 4) for copy in taken)  # never after the last epoch
+
+
 def test_seed_and_seeds_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(RaspError, match="--seed and --seeds together"):
         _run("tp", "train", "hist", "-o", str(tmp_path), "--seed", "1", "--seeds", "0-3")
