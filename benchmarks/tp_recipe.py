@@ -86,6 +86,7 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "clip_hard": {"clip_grad_norm": 1.0, "sampler": "gumbel_hard"},
     "exploit": {"exploit_every": 10},
     "clip_exploit": {"clip_grad_norm": 1.0, "exploit_every": 10},
+    "clip_exploit_100": {"clip_grad_norm": 1.0, "exploit_every": 10, "exploit_start": 100},
     "robust": {},
 }
 VARIANT_NOTES = {
@@ -112,6 +113,8 @@ VARIANT_NOTES = {
     "exploit": "+ every 10 epochs the worst quarter of the members take the training state of "
     "the best quarter (`--exploit-every 10`: population-based training's exploitation)",
     "clip_exploit": "+ clipping and the exploit rounds together",
+    "clip_exploit_100": "+ clipping and the exploit rounds from epoch 100 (temperature 0.31 at "
+    "the paper's scale; `--exploit-start 100`)",
     "robust": "the robust preset (`--recipe robust`)",
 }
 

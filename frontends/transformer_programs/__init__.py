@@ -9,8 +9,8 @@ loads its modules on first use. The pieces: :mod:`.tasks` (the paper's data), :m
 seeds as one batched model) and :mod:`.population_train`, :mod:`.recipes` (the paper's and the
 robust recipe) with :mod:`.lr_schedule`, :mod:`.collapse`, :mod:`.member_adam`,
 :mod:`.choice_entropy` and :mod:`.exploit` (a population's worst members copying its best),
-:mod:`.best_epoch`, :mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`, :mod:`.demo` and
-:mod:`.cli`.
+:mod:`.best_epoch`, :mod:`.checkpoint`, :mod:`.lift`, :mod:`.compile_back`, :mod:`.backend`,
+:mod:`.demo` and :mod:`.cli`.
 """
 
 from __future__ import annotations

@@ -242,6 +242,12 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         "its best (default: never)",
     )
     parser.add_argument(
+        "--exploit-start",
+        type=int,
+        metavar="EPOCH",
+        help="no exploit round before this epoch (0: from the first)",
+    )
+    parser.add_argument(
         "--exploit-fraction",
         type=float,
         metavar="F",
@@ -298,6 +304,7 @@ def train_command(args: argparse.Namespace) -> int:
         "restart_lr_factor": args.restart_lr_factor,
         "choice_entropy": args.choice_entropy,
         "exploit_every": args.exploit_every,
+        "exploit_start": args.exploit_start,
         "exploit_fraction": args.exploit_fraction,
         "exploit_margin": args.exploit_margin,
     }

@@ -198,9 +198,9 @@ class TrainConfig:
     weight times the mean entropy of the structure choices' distributions
     (:mod:`.choice_entropy`; the recorded loss is the token loss alone); ``exploit_every``: a
     population's worst ``exploit_fraction`` of members copy the training state of its best
-    every that many epochs, where the best's mean validation accuracy over those epochs is more
-    than ``exploit_margin`` above theirs (:mod:`.exploit`; None: never, and a single run never
-    does). ``recipe`` names the
+    every that many epochs from epoch ``exploit_start`` on, where the best's mean validation
+    accuracy over those epochs is more than ``exploit_margin`` above theirs (:mod:`.exploit`;
+    None: never, and a single run never does). ``recipe`` names the
     preset these settings started from (:mod:`.recipes`); it is a label, the other fields are
     what training uses."""
 
@@ -222,6 +222,7 @@ class TrainConfig:
     restart_lr_factor: float = 1.0
     choice_entropy: float = 0.0
     exploit_every: int | None = None
+    exploit_start: int = 0
     exploit_fraction: float = 0.25
     exploit_margin: float = 0.05
     recipe: str = "paper"

@@ -285,7 +285,9 @@ class PopulationTrainer:
         (``exploits``, one entry per member, None where it took none) when there are any."""
         settings, epoch = self.settings, int(row["epoch"])
         every = settings.exploit_every
-        if every is None or not exploit_round(epoch, every, settings.epochs):
+        if every is None or not exploit_round(
+            epoch, every, settings.epochs, settings.exploit_start
+        ):
             return
         frozen = [seed in self.diverged for seed in self.seeds]
         scores = window_scores(self.metrics, every, frozen)

@@ -183,6 +183,8 @@ def _exploit_problems(settings: TrainConfig) -> list[str]:
     problems = []
     if settings.exploit_every is not None and settings.exploit_every < 1:
         problems.append(f"--exploit-every must be at least 1, not {settings.exploit_every}")
+    if settings.exploit_start < 0:
+        problems.append(f"--exploit-start must be at least 0, not {settings.exploit_start}")
     if not 0 < settings.exploit_fraction <= 0.5:
         problems.append(
             f"--exploit-fraction is the share of members that copy, above 0 and at most 0.5, "
