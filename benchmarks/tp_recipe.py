@@ -87,6 +87,11 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
     "exploit": {"exploit_every": 10},
     "clip_exploit": {"clip_grad_norm": 1.0, "exploit_every": 10},
     "clip_exploit_100": {"clip_grad_norm": 1.0, "exploit_every": 10, "exploit_start": 100},
+    "clip_exploit_loss": {
+        "clip_grad_norm": 1.0,
+        "exploit_every": 10,
+        "exploit_score": "train_loss",
+    },
     "robust": {},
 }
 VARIANT_NOTES = {
@@ -115,6 +120,8 @@ VARIANT_NOTES = {
     "clip_exploit": "+ clipping and the exploit rounds together",
     "clip_exploit_100": "+ clipping and the exploit rounds from epoch 100 (temperature 0.31 at "
     "the paper's scale; `--exploit-start 100`)",
+    "clip_exploit_loss": "+ clipping and the exploit rounds, members ranked by their relaxed "
+    "training loss (`--exploit-score train_loss`)",
     "robust": "the robust preset (`--recipe robust`)",
 }
 

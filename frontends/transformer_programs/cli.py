@@ -26,6 +26,7 @@ from rasp_ir.api import (
 
 from . import CHECKPOINTS, FRONTEND
 from .config import LR_SCHEDULES, TRAINING_SAMPLERS, Architecture, TrainConfig
+from .exploit import EXPLOIT_SCORES
 from .population_folder import member_dir, parse_seeds
 from .recipes import RECIPE_NAMES, recipe_train_config
 from .tasks import TASKS, TaskData
@@ -248,6 +249,12 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         help="no exploit round before this epoch (0: from the first)",
     )
     parser.add_argument(
+        "--exploit-score",
+        choices=tuple(EXPLOIT_SCORES),
+        help="what members are ranked by at a round: val_accuracy (the argmax model's, the "
+        "default) or train_loss (the relaxed model's, lower is better)",
+    )
+    parser.add_argument(
         "--exploit-fraction",
         type=float,
         metavar="F",
@@ -257,8 +264,8 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         "--exploit-margin",
         type=float,
         metavar="X",
-        help="copy only from a member whose mean validation accuracy since the last round is "
-        "more than X above (a fraction: 0.05 is 5 points; 0.05)",
+        help="copy only from a member whose mean score over the last N epochs is better by more "
+        "than X (accuracy: a fraction, 0.05 is 5 points; loss: nats; 0.05)",
     )
 
 
@@ -305,6 +312,7 @@ def train_command(args: argparse.Namespace) -> int:
         "choice_entropy": args.choice_entropy,
         "exploit_every": args.exploit_every,
         "exploit_start": args.exploit_start,
+        "exploit_score": args.exploit_score,
         "exploit_fraction": args.exploit_fraction,
         "exploit_margin": args.exploit_margin,
     }

@@ -198,9 +198,10 @@ class TrainConfig:
     weight times the mean entropy of the structure choices' distributions
     (:mod:`.choice_entropy`; the recorded loss is the token loss alone); ``exploit_every``: a
     population's worst ``exploit_fraction`` of members copy the training state of its best
-    every that many epochs from epoch ``exploit_start`` on, where the best's mean validation
-    accuracy over those epochs is more than ``exploit_margin`` above theirs (:mod:`.exploit`;
-    None: never, and a single run never does). ``recipe`` names the
+    every that many epochs from epoch ``exploit_start`` on, where the best's mean
+    ``exploit_score`` over those epochs (validation accuracy or training loss) is better than
+    theirs by more than ``exploit_margin`` (:mod:`.exploit`; None: never, and a single run never
+    does). ``recipe`` names the
     preset these settings started from (:mod:`.recipes`); it is a label, the other fields are
     what training uses."""
 
@@ -223,6 +224,7 @@ class TrainConfig:
     choice_entropy: float = 0.0
     exploit_every: int | None = None
     exploit_start: int = 0
+    exploit_score: str = "val_accuracy"
     exploit_fraction: float = 0.25
     exploit_margin: float = 0.05
     recipe: str = "paper"

@@ -290,17 +290,22 @@ class PopulationTrainer:
         ):
             return
         frozen = [seed in self.diverged for seed in self.seeds]
-        scores = window_scores(self.metrics, every, frozen)
+        score = settings.exploit_score
+        scores = window_scores(self.metrics, every, frozen, score)
+        copies = exploit_pairs(
+            scores,
+            settings.exploit_fraction,
+            settings.exploit_margin,
+            higher_is_better=score == "val_accuracy",
+        )
         exploits: list[dict[str, Any] | None] = [None] * len(self.seeds)
-        for copy in exploit_pairs(scores, settings.exploit_fraction, settings.exploit_margin):
+        for copy in copies:
             recipient, donor = copy.recipient, copy.donor
             self.population.copy_member(recipient, donor)
             self.optimizer.copy_member(recipient, donor)
             self.watches[recipient].epochs_below = 0
             self.watches[recipient].lr_factor = self.watches[donor].lr_factor
-            exploits[recipient] = exploit_record(
-                epoch, self.seeds[donor], copy.score, copy.donor_score
-            )
+            exploits[recipient] = exploit_record(epoch, self.seeds[donor], copy, score)
         if any(exploits):
             row["exploits"] = exploits
 

@@ -59,6 +59,7 @@ from .config import (
     TrainConfig,
     paper_epochs,
 )
+from .exploit import EXPLOIT_SCORES
 from .lr_schedule import learning_rates
 from .model import SampleMode, TransformerProgram, temperatures, token_loss
 from .random_states import host_random_states, restore_host_random_states
@@ -183,6 +184,11 @@ def _exploit_problems(settings: TrainConfig) -> list[str]:
     problems = []
     if settings.exploit_every is not None and settings.exploit_every < 1:
         problems.append(f"--exploit-every must be at least 1, not {settings.exploit_every}")
+    if settings.exploit_score not in EXPLOIT_SCORES:
+        problems.append(
+            f"unknown --exploit-score {settings.exploit_score!r} (one of "
+            f"{', '.join(EXPLOIT_SCORES)})"
+        )
     if settings.exploit_start < 0:
         problems.append(f"--exploit-start must be at least 0, not {settings.exploit_start}")
     if not 0 < settings.exploit_fraction <= 0.5:

@@ -87,6 +87,7 @@ def test_the_last_hard_samples_draws_are_straight_through() -> None:
         ({"choice_entropy": -0.1}, "--choice-entropy must be at least 0"),
         ({"exploit_every": 0}, "--exploit-every must be at least 1"),
         ({"exploit_start": -1}, "--exploit-start must be at least 0"),
+        ({"exploit_score": "val"}, "unknown --exploit-score 'val' (one of val_accuracy,"),
         ({"exploit_fraction": 0.75}, "--exploit-fraction is the share of members that copy"),
         ({"exploit_margin": -0.1}, "--exploit-margin is a fraction of the validation accuracy"),
         ({"exploit_every": 2}, "a single run has none"),
