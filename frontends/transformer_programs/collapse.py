@@ -51,6 +51,11 @@ class CollapseWatch:
         self.lr_factor *= self.factor_per_restart
         return True
 
+    def take_from(self, donor: CollapseWatch) -> None:
+        """Go on as a run that took ``donor``'s training state: its learning-rate factor, and
+        no epochs below the threshold yet."""
+        self.epochs_below, self.lr_factor = 0, donor.lr_factor
+
     def to_json(self) -> dict[str, Any]:
         """What a resumed run needs: the epochs below the threshold and the factor."""
         return {"epochs_below": self.epochs_below, "lr_factor": self.lr_factor}

@@ -303,8 +303,7 @@ class PopulationTrainer:
             recipient, donor = copy.recipient, copy.donor
             self.population.copy_member(recipient, donor)
             self.optimizer.copy_member(recipient, donor)
-            self.watches[recipient].epochs_below = 0
-            self.watches[recipient].lr_factor = self.watches[donor].lr_factor
+            self.watches[recipient].take_from(self.watches[donor])
             exploits[recipient] = exploit_record(epoch, self.seeds[donor], copy, score)
         if any(exploits):
             row["exploits"] = exploits
@@ -477,8 +476,8 @@ class PopulationTrainer:
                     best.epoch if best_result is not None else None,
                     best_result,
                     self.diverged.get(seed),
-                    tuple(member_restarts(self.metrics, index)),
-                    tuple(member_exploits(self.metrics, index)),
+                    tuple(member_events(self.metrics, "restarts", index)),
+                    tuple(member_events(self.metrics, "exploits", index)),
                 )
             )
         entries = [member.to_json() for member in members]
@@ -501,17 +500,12 @@ class PopulationTrainer:
         return PopulationResult(run_dir, tuple(members), chosen, per_epoch, end)
 
 
-def member_restarts(metrics: Sequence[dict[str, Any]], index: int) -> list[dict[str, Any]]:
-    """The restarts of member ``index`` (a position in the seeds) in a population's metrics."""
-    found = (row.get("restarts", [None] * (index + 1))[index] for row in metrics)
-    return [restart for restart in found if restart is not None]
-
-
-def member_exploits(metrics: Sequence[dict[str, Any]], index: int) -> list[dict[str, Any]]:
-    """The training states member ``index`` (a position in the seeds) took from other members
-    in a population's metrics (:func:`~.exploit.exploit_record`)."""
-    found = (row.get("exploits", [None] * (index + 1))[index] for row in metrics)
-    return [exploit for exploit in found if exploit is not None]
+def member_events(metrics: Sequence[dict[str, Any]], key: str, index: int) -> list[dict[str, Any]]:
+    """What happened to member ``index`` (a position in the seeds) in a population's metrics
+    under ``key``: ``restarts`` (its restarts from its best epoch) or ``exploits`` (the
+    training states it took from other members); each row holds one entry per member."""
+    found = (row.get(key, [None] * (index + 1))[index] for row in metrics)
+    return [event for event in found if event is not None]
 
 
 def _finite(values: Any) -> list[float | None]:
