@@ -92,6 +92,13 @@ INGREDIENTS: dict[str, dict[str, Any]] = {
         "exploit_every": 10,
         "exploit_score": "train_loss",
     },
+    "clip_cull_exploit_loss": {
+        "clip_grad_norm": 1.0,
+        "cull_after": 30,
+        "exploit_every": 10,
+        "exploit_start": 30,
+        "exploit_score": "train_loss",
+    },
     "robust": {},
 }
 VARIANT_NOTES = {
@@ -122,6 +129,9 @@ VARIANT_NOTES = {
     "the paper's scale; `--exploit-start 100`)",
     "clip_exploit_loss": "+ clipping and the exploit rounds, members ranked by their relaxed "
     "training loss (`--exploit-score train_loss`)",
+    "clip_cull_exploit_loss": "+ clipping, a cut after epoch 30 to the quarter of the members "
+    "of lowest training loss (`--cull-after 30`), and exploit rounds by training loss from the "
+    "cut on (run it on four times the seeds)",
     "robust": "the robust preset (`--recipe robust`)",
 }
 
@@ -188,29 +198,31 @@ def loss_courses(epochs: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
     task in its relaxed form and lost it as the temperature fell."""
     courses = []
     for member in range(len(epochs[0]["loss"])):
-        losses = [row["loss"][member] for row in epochs]
-        lowest = min(range(len(losses)), key=losses.__getitem__)
+        trained = [row for row in epochs if row["loss"][member] is not None]  # to a cut
+        lowest = min(trained, key=lambda row: row["loss"][member])
         courses.append(
             {
-                "lowest": losses[lowest],
-                "epoch": epochs[lowest]["epoch"],
-                "tau": epochs[lowest]["tau"],
-                "final": losses[-1],
+                "lowest": lowest["loss"][member],
+                "epoch": lowest["epoch"],
+                "tau": lowest["tau"],
+                "final": trained[-1]["loss"][member],
             }
         )
     return courses
 
 
 def summarise(population: dict[str, Any]) -> dict[str, Any]:
-    """One variant's row: the distribution of test accuracy over its seeds (final models and
-    best epochs), the selected members' test accuracy, collapses, restarts and the training
-    states members took from others (exploit rounds)."""
+    """One variant's row: the distribution of test accuracy over its seeds that trained to the
+    end (final models and best epochs; a cut's culled members are counted apart), the selected
+    members' test accuracy, collapses, restarts and the training states members took from
+    others (exploit rounds)."""
     members = population["members"]
-    final = [100 * m["accuracy_argmax"]["test"] for m in members]
-    best = [100 * m["best_accuracy_argmax"]["test"] for m in members if m["best_accuracy_argmax"]]
+    finished = [m for m in members if not m.get("culled")]
+    final = [100 * m["accuracy_argmax"]["test"] for m in finished]
+    best = [100 * m["best_accuracy_argmax"]["test"] for m in finished if m["best_accuracy_argmax"]]
     collapsed = [
         m["seed"]
-        for m in members
+        for m in finished
         if m["best_accuracy_argmax"]
         and m["accuracy_argmax"]["val"] < m["best_accuracy_argmax"]["val"] - COLLAPSE_DROP
     ]
@@ -222,12 +234,11 @@ def summarise(population: dict[str, Any]) -> dict[str, Any]:
         "selected_final_test": 100 * by_seed[selected["model"]]["accuracy_argmax"]["test"],
         "selected_best_test": 100 * by_seed[selected["best"]]["best_accuracy_argmax"]["test"],
         "collapsed_seeds": collapsed,
-        "collapsed_share": len(collapsed) / len(members),
+        "collapsed_share": len(collapsed) / len(finished),
         "restarts": sum(len(m.get("restarts", [])) for m in members),
         "copies": sum(len(m.get("exploits", [])) for m in members),
-        "final_test_by_seed": {
-            str(m["seed"]): test for m, test in zip(members, final, strict=True)
-        },
+        "culled_seeds": [m["seed"] for m in members if m.get("culled")],
+        "final_test_by_seed": {str(m["seed"]): 100 * m["accuracy_argmax"]["test"] for m in members},
         "seconds_per_epoch": population["seconds_per_epoch"],
         "loss_course_by_seed": {
             str(m["seed"]): course
@@ -341,12 +352,14 @@ def render(payload: dict[str, Any]) -> str:
         "'selected' is the member validation selects (final / best epoch). Collapsed: the final "
         f"model's validation accuracy more than {100 * payload['collapse_drop']:.0f} points "
         "below its best epoch's. Copies: training states members took from others in exploit "
-        "rounds (a member that took one is no longer the single run of its seed).",
+        "rounds (a member that took one is no longer the single run of its seed). Culled: "
+        "members a cut stopped (`--cull-after`); the spread is over the others, and their "
+        "final models in the per-seed table are the ones at the cut.",
         "",
         "| variant | what | final: median | best | worst | best epoch: median | best | worst "
-        "| selected: final / best epoch | collapsed | restarts | copies | s/epoch (all seeds) "
-        "| load when trained (1/5/15 min) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
+        "| selected: final / best epoch | collapsed | restarts | copies | culled "
+        "| s/epoch (all seeds) | load when trained (1/5/15 min) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|",
     ]
     for name, row in payload["variants"].items():
         final, best = row["final_test"], row["best_epoch_test"]
@@ -356,7 +369,8 @@ def render(payload: dict[str, Any]) -> str:
             f"| {final['worst']:.2f} | {best['median']:.2f} | {best['best']:.2f} "
             f"| {best['worst']:.2f} | {row['selected_final_test']:.2f} / "
             f"{row['selected_best_test']:.2f} | {row['collapsed_share']:.0%} ({collapsed}) "
-            f"| {row['restarts']} | {row['copies']} | {row['seconds_per_epoch']:.1f} "
+            f"| {row['restarts']} | {row['copies']} | {len(row.get('culled_seeds', []))} "
+            f"| {row['seconds_per_epoch']:.1f} "
             f"| {row['load_when_done'] or 'not recorded'}"
             f"{'' if row['trained_now'] else ' (read back: trained by an earlier run)'} |"
         )
@@ -364,8 +378,11 @@ def render(payload: dict[str, Any]) -> str:
     lines.append("| variant | " + " | ".join(f"seed {s}" for s in payload["seeds"]) + " |")
     lines.append("|---|" + "---:|" * len(payload["seeds"]))
     for name, row in payload["variants"].items():
-        by_seed = row["final_test_by_seed"]
-        cells = " | ".join(f"{by_seed[str(seed)]:.2f}" for seed in payload["seeds"])
+        by_seed, culled = row["final_test_by_seed"], row.get("culled_seeds", [])
+        cells = " | ".join(
+            f"{by_seed[str(seed)]:.2f}{' (culled)' if seed in culled else ''}"
+            for seed in payload["seeds"]
+        )
         lines.append(f"| {name} | {cells} |")
     lines += [
         "",

@@ -119,11 +119,11 @@ def evaluate(
 
 def members(run_dir: Path, which: str) -> list[tuple[int, FamilyRelaxed]]:
     """Every member of the population in ``run_dir`` as a :class:`FamilyRelaxed` holding the
-    ``which`` checkpoint's weights (``last``: the population's latest epoch; ``model``,
-    ``best``: each member's own file), with its seed."""
+    ``which`` checkpoint's weights (``last``: the population's latest epoch, of the members
+    still training after a cull; ``model``, ``best``: each member's own file), with its seed."""
     if which == "last":
         saved, weights, _ = checkpoint.load_population(run_dir / "last.safetensors")
-        seeds = [int(seed) for seed in saved.meta["seeds"]]
+        seeds = [int(seed) for seed in saved.meta.get("active", saved.meta["seeds"])]
         found = []
         for index, seed in enumerate(seeds):
             model = FamilyRelaxed(saved.config)

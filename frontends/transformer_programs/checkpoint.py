@@ -104,7 +104,8 @@ def save_population(
 ) -> None:
     """Write a population's checkpoint ``path``: its stacked ``weights`` (each parameter of
     the model with a leading member axis, prefixed ``model.``), ``extra`` tensors and
-    ``meta``, which names the members' ``seeds``."""
+    ``meta``, which names the members' ``seeds`` (and, after a cull, the ``active`` ones, whose
+    weights these are)."""
     tensors = {f"model.{name}": weight for name, weight in weights.items()}
     FORMAT.write(path, {**tensors, **extra}, config.to_json(), meta)
 
@@ -113,7 +114,8 @@ def load_population(
     path: Path,
 ) -> tuple[Checkpoint, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """A population checkpoint's sidecar data, stacked weights (by parameter name) and other
-    tensors; refused unless the weights are the config's, one per seed of ``meta["seeds"]``."""
+    tensors; refused unless the weights are the config's, one per seed of ``meta["seeds"]``
+    (of ``meta["active"]``, the members still training, after a cull)."""
     data = read_sidecar(path)
     if "seeds" not in data:
         raise FORMAT.refuse(
@@ -121,7 +123,7 @@ def load_population(
         )
     try:
         config = ModelConfig.from_json(data["config"])
-        size = len([int(seed) for seed in data["seeds"]])
+        size = len([int(seed) for seed in data.get("active", data["seeds"])])
     except (KeyError, TypeError, ValueError) as error:
         raise FORMAT.refuse(
             path.with_suffix(".json"), f"invalid population config ({error})"

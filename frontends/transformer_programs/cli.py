@@ -267,6 +267,19 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         help="copy only from a member whose mean score over the last N epochs is better by more "
         "than X (accuracy: a fraction, 0.05 is 5 points; loss: nats; 0.05)",
     )
+    parser.add_argument(
+        "--cull-after",
+        type=int,
+        metavar="EPOCH",
+        help="a population only: after this epoch only the members of lowest training loss go "
+        "on, the others stop there (default: never)",
+    )
+    parser.add_argument(
+        "--cull-keep",
+        type=int,
+        metavar="K",
+        help="the members a cull keeps (default: a quarter of them)",
+    )
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -315,6 +328,8 @@ def train_command(args: argparse.Namespace) -> int:
         "exploit_score": args.exploit_score,
         "exploit_fraction": args.exploit_fraction,
         "exploit_margin": args.exploit_margin,
+        "cull_after": args.cull_after,
+        "cull_keep": args.cull_keep,
     }
     if seeds is not None and population is None:
         overrides["seed"] = seeds[0]  # the data's seed
@@ -404,6 +419,8 @@ def _train_population(
             line += f"  diverged at epoch {member.diverged['epoch']}, frozen"
         if member.restarts:
             line += f"  restarted {len(member.restarts)}x"
+        if member.culled:
+            line += f"  culled after epoch {member.culled['epoch']}"
         if member.exploits:
             line += "  took the state of " + ", ".join(
                 f"seed {copy['from_seed']} (epoch {copy['epoch']})" for copy in member.exploits

@@ -201,7 +201,9 @@ class TrainConfig:
     every that many epochs from epoch ``exploit_start`` on, where the best's mean
     ``exploit_score`` over those epochs (validation accuracy or training loss) is better than
     theirs by more than ``exploit_margin`` (:mod:`.exploit`; None: never, and a single run never
-    does). ``recipe`` names the
+    does); ``cull_after``: after that epoch a population goes on with only its ``cull_keep``
+    members (None: a quarter) of lowest relaxed training loss over the last epochs, the others
+    stopping there (:mod:`.cull`; None: never). ``recipe`` names the
     preset these settings started from (:mod:`.recipes`); it is a label, the other fields are
     what training uses."""
 
@@ -227,6 +229,8 @@ class TrainConfig:
     exploit_score: str = "val_accuracy"
     exploit_fraction: float = 0.25
     exploit_margin: float = 0.05
+    cull_after: int | None = None
+    cull_keep: int | None = None
     recipe: str = "paper"
 
     def to_json(self) -> dict[str, Any]:

@@ -80,6 +80,16 @@ class MemberAdam:
             self.exp_avg[name][recipient] = self.exp_avg[name][donor]
             self.exp_avg_sq[name][recipient] = self.exp_avg_sq[name][donor]
 
+    @torch.no_grad()
+    def keep(self, members: Sequence[int], parameters: dict[str, Tensor]) -> None:
+        """Go on with the members at positions ``members`` only (in that order), whose stacked
+        ``parameters`` are now those given (:meth:`~.population.Population.keep`'s)."""
+        index = torch.tensor(list(members), device=next(iter(parameters.values())).device)
+        self.parameters = parameters
+        self.steps = [self.steps[member] for member in members]
+        self.exp_avg = {name: moment[index].clone() for name, moment in self.exp_avg.items()}
+        self.exp_avg_sq = {name: moment[index].clone() for name, moment in self.exp_avg_sq.items()}
+
     def state_tensors(self) -> dict[str, Tensor]:
         """The state to save: ``optim.NAME.exp_avg``, ``optim.NAME.exp_avg_sq`` and the
         members' step counts."""

@@ -231,6 +231,17 @@ class Population:
             for weight in self.weights.values():
                 weight[recipient] = weight[donor]
 
+    def keep(self, members: Sequence[int]) -> None:
+        """Go on with the members at positions ``members`` only (in that order): their weights,
+        generators and seeds; the others are dropped (a cull, :mod:`.cull`)."""
+        index = torch.tensor(list(members), device=self.device)
+        self.weights = {
+            name: weight.detach()[index].clone().requires_grad_()
+            for name, weight in self.weights.items()
+        }
+        self.generators = [self.generators[member] for member in members]
+        self.seeds = tuple(self.seeds[member] for member in members)
+
     def generator_states(self) -> list[Tensor]:
         """Each member's noise generator state (to save)."""
         return [generator.get_state() for generator in self.generators]

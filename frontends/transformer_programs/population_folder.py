@@ -3,8 +3,9 @@ member by validation accuracy, and finding the checkpoint of a member to lift. N
 
 Layout: ``population.json`` (the seeds, every member's accuracies, and which member validation
 selects), ``metrics.json`` (every epoch's loss, validation accuracy and gradient norms, one
-value per member in the order of the seeds), ``data.safetensors`` (the splits, shared),
-``last.{safetensors,json}`` (the whole population, for ``--resume``) and, per member,
+value per member in the order of the seeds, null after a member's cull), ``data.safetensors``
+(the splits, shared), ``last.{safetensors,json}`` (the population's members still training,
+for ``--resume``) and, per member,
 ``seed-S/model.*`` and ``seed-S/best.*``: ordinary checkpoints, as a single run of seed S
 writes them.
 """

@@ -13,7 +13,9 @@ for restarts, its own collapse watch, learning-rate factor and restarts from its
 reset alone). With ``exploit_every`` the population does what no single run can: every that
 many epochs its worst members take the training state of its best (:mod:`.exploit`), after
 which a member that took one is no longer the single run of its seed (the metrics and
-``population.json`` record every copy). The data is shared: generated from ``settings.seed``
+``population.json`` record every copy). With ``cull_after`` it starts wide and, after that
+epoch, goes on with only its members of lowest training loss (:mod:`.cull`); a culled member's
+final model is its model at the cut. The data is shared: generated from ``settings.seed``
 (the CLI's first seed). A member whose gradient is not finite is frozen at its last weights
 (the others go on) and the step is recorded. ``resume=True`` continues from ``RUN_DIR/last`` as
 an uninterrupted run would (every file is written whole or not at all).
@@ -42,6 +44,7 @@ from .best_epoch import BestEpoch
 from .choice_entropy import mean_choice_entropy
 from .collapse import CollapseWatch, restart_record
 from .config import Architecture, ModelConfig, TrainConfig
+from .cull import CULL_WINDOW, cull_record, default_keep, members_kept
 from .exploit import exploit_pairs, exploit_record, exploit_round, window_scores
 from .lr_schedule import learning_rates
 from .member_adam import MemberAdam
@@ -72,7 +75,9 @@ SPLITS = ("train", "val", "test")
 class MemberResult:
     """One member's outcome: its seed, the final argmax model's accuracy on every split, its
     best-validation epoch and that epoch's accuracies, where it diverged (None: never) and its
-    restarts from its best epoch (:func:`~.collapse.restart_record`)."""
+    restarts from its best epoch (:func:`~.collapse.restart_record`), the training states it
+    took from other members (:func:`~.exploit.exploit_record`) and, for a member that a cull
+    stopped, when and why (:func:`~.cull.cull_record`; its final model is the one at the cut)."""
 
     seed: int
     accuracy: dict[str, float]
@@ -81,6 +86,7 @@ class MemberResult:
     diverged: dict[str, int] | None
     restarts: tuple[dict[str, Any], ...] = ()
     exploits: tuple[dict[str, Any], ...] = ()
+    culled: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The member's entry in ``population.json``."""
@@ -92,7 +98,23 @@ class MemberResult:
             "diverged": self.diverged,
             "restarts": list(self.restarts),
             "exploits": list(self.exploits),
+            "culled": self.culled,
         }
+
+    @classmethod
+    def from_json(cls, entry: dict[str, Any]) -> MemberResult:
+        """The inverse of :meth:`to_json` (a KeyError, TypeError or ValueError when ``entry``
+        is not one)."""
+        return cls(
+            int(entry["seed"]),
+            dict(entry["accuracy_argmax"]),
+            entry["best_epoch"],
+            entry["best_accuracy_argmax"],
+            entry["diverged"],
+            tuple(entry["restarts"]),
+            tuple(entry["exploits"]),
+            entry["culled"],
+        )
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,13 @@ def train_population(
             hint="run 'rasp tp train TASK --seeds ...' without torchrun",
         )
     settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
+    keep = settings.cull_keep or default_keep(len(seeds))
+    if settings.cull_after is not None and keep >= len(seeds):
+        raise RaspError.single(
+            "usage",
+            f"a cull that keeps {keep} members keeps every member of a population of {len(seeds)}",
+            hint="keep fewer members than the seeds, or leave out --cull-after",
+        )
     where = training_device(device, data_parallel=False)
     with training_environment(threads):
         trainer = PopulationTrainer(task, data, config, settings, tuple(seeds), where)
@@ -153,10 +182,12 @@ def train_population(
 
 class PopulationTrainer:
     """The state of a population run: the batched model, its optimiser, the data as tensors,
-    the temperatures and learning rates, each member's best epoch and collapse watch, and which
-    members are frozen. :func:`train_population` builds one from :func:`~.train.run_setup`'s
-    settings, data and model config; an epoch is :meth:`batches`, one :meth:`step` per batch,
-    :meth:`validate` and :meth:`save_progress` (what ``benchmarks/tp_protocol_time.py`` times)."""
+    the temperatures and learning rates, each member's best epoch and collapse watch, which
+    members are frozen and which still train (:attr:`active`: positions in :attr:`seeds`; the
+    batched model and its optimiser hold these members only, in this order).
+    :func:`train_population` builds one from :func:`~.train.run_setup`'s settings, data and
+    model config; an epoch is :meth:`batches`, one :meth:`step` per batch, :meth:`validate` and
+    :meth:`save_progress` (what ``benchmarks/tp_protocol_time.py`` times)."""
 
     def __init__(
         self,
@@ -181,6 +212,8 @@ class PopulationTrainer:
         self.bests = [BestEpoch() for _ in seeds]
         self.diverged: dict[int, dict[str, int]] = {}
         self.metrics: list[dict[str, Any]] = []
+        self.active = list(range(len(seeds)))
+        self.culled: dict[int, MemberResult] = {}
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -199,9 +232,18 @@ class PopulationTrainer:
         }
 
     def frozen(self) -> torch.Tensor:
-        """Which members are frozen (diverged), ``(S,)`` bool on the weights' device."""
-        flags = [seed in self.diverged for seed in self.seeds]
+        """Which of the members still training are frozen (diverged), bool, one per member of
+        the batched model, on the weights' device."""
+        flags = [self.seeds[position] in self.diverged for position in self.active]
         return torch.tensor(flags, device=self.population.device)
+
+    def by_member(self, values: Sequence[Any]) -> list[Any]:
+        """One value per member of the batched model (in :attr:`active`'s order) as one per
+        seed, None for a culled member (what every per-member list of the metrics holds)."""
+        spread: list[Any] = [None] * len(self.seeds)
+        for position, value in zip(self.active, values, strict=True):
+            spread[position] = value
+        return spread
 
     def run(
         self, run_dir: Path, resume: bool, progress: bool, stop_after: int | None
@@ -218,14 +260,16 @@ class PopulationTrainer:
         for epoch in range(start, end):
             row, members = self.epoch(epoch)
             self.metrics.append(row)
-            for index, val in enumerate(row["val_accuracy_argmax"]):
-                if self.bests[index].update(members[index], epoch + 1, val):
+            for index, member in zip(self.active, members, strict=True):
+                val = row["val_accuracy_argmax"][index]
+                if self.bests[index].update(member, epoch + 1, val):
                     folder = member_dir(run_dir, self.seeds[index])
                     self.bests[index].save(folder, self.config, self.member_meta(index))
             self._restart_collapsed(row)
+            self._cull(run_dir, row)
             self._exploit(row)
             self.save_progress(run_dir)
-            best = max(range(len(self.seeds)), key=lambda i: row["val_accuracy_argmax"][i])
+            best = max(self.active, key=lambda i: row["val_accuracy_argmax"][i])
             report(
                 epoch + 1,
                 f"best val {100 * row['val_accuracy_argmax'][best]:.2f}% (seed "
@@ -234,9 +278,10 @@ class PopulationTrainer:
         return self._finish(run_dir, end)
 
     def epoch(self, epoch: int) -> tuple[dict[str, Any], list[TransformerProgram]]:
-        """Train one epoch; its metrics row (each member's mean loss, its argmax model's
-        validation accuracy and its median and largest gradient norm, None where not finite;
-        the seconds spent training) and the members as plain models."""
+        """Train one epoch; its metrics row (per seed: the member's mean loss, its argmax
+        model's validation accuracy and its median and largest gradient norm, None where not
+        finite or where the member was culled; the seconds spent training) and the members
+        still training as plain models (in :attr:`active`'s order)."""
         began = time.perf_counter()
         losses, norms = self._steps(epoch)
         seconds = time.perf_counter() - began
@@ -244,19 +289,20 @@ class PopulationTrainer:
         row = {
             "epoch": epoch + 1,
             "tau": self.schedule[epoch][-1],
-            "loss": _finite(np.mean(losses, axis=0)),
-            "grad_norm_median": _finite(np.median(norms, axis=0)),
-            "grad_norm_max": _finite(np.max(norms, axis=0)),
+            "loss": self.by_member(_finite(np.mean(losses, axis=0))),
+            "grad_norm_median": self.by_member(_finite(np.median(norms, axis=0))),
+            "grad_norm_max": self.by_member(_finite(np.max(norms, axis=0))),
             "seconds": seconds,
         }
-        row["val_accuracy_argmax"] = accuracies
+        row["val_accuracy_argmax"] = self.by_member(accuracies)
         return row, members
 
     def validate(self) -> tuple[list[float], list[TransformerProgram]]:
-        """Every member's argmax model's validation accuracy, and the members as plain models
-        (on the weights' device): what each epoch ends with."""
+        """The argmax validation accuracy of every member still training, and those members as
+        plain models (on the weights' device), in :attr:`active`'s order: what each epoch ends
+        with."""
         device = self.population.device
-        members = [self.population.member(i).to(device) for i in range(len(self.seeds))]
+        members = [self.population.member(i).to(device) for i in range(self.population.size)]
         return [accuracy(member, self.data.val) for member in members], members
 
     def _restart_collapsed(self, row: dict[str, Any]) -> None:
@@ -264,14 +310,15 @@ class PopulationTrainer:
         a fresh optimiser state; record the restarts in ``row`` (``restarts``, one entry per
         member, None where it did not restart) when there are any."""
         restarts: list[dict[str, Any] | None] = [None] * len(self.seeds)
-        for index, val in enumerate(row["val_accuracy_argmax"]):
+        for slot, index in enumerate(self.active):
+            val = row["val_accuracy_argmax"][index]
             best, watch = self.bests[index], self.watches[index]
             if self.seeds[index] in self.diverged or best.state is None:
                 continue
             if not watch.collapsed(val, best.val_accuracy):
                 continue
-            self.population.set_member(index, best.state)
-            self.optimizer.reset(index)
+            self.population.set_member(slot, best.state)
+            self.optimizer.reset(slot)
             restarts[index] = restart_record(
                 row["epoch"], val, best.epoch, best.val_accuracy, watch.lr_factor
             )
@@ -289,7 +336,7 @@ class PopulationTrainer:
             epoch, every, settings.epochs, settings.exploit_start
         ):
             return
-        frozen = [seed in self.diverged for seed in self.seeds]
+        frozen = [self._out_of_ranking(index) for index in range(len(self.seeds))]
         score = settings.exploit_score
         scores = window_scores(self.metrics, every, frozen, score)
         copies = exploit_pairs(
@@ -301,12 +348,47 @@ class PopulationTrainer:
         exploits: list[dict[str, Any] | None] = [None] * len(self.seeds)
         for copy in copies:
             recipient, donor = copy.recipient, copy.donor
-            self.population.copy_member(recipient, donor)
-            self.optimizer.copy_member(recipient, donor)
+            into, out_of = self.active.index(recipient), self.active.index(donor)
+            self.population.copy_member(into, out_of)
+            self.optimizer.copy_member(into, out_of)
             self.watches[recipient].take_from(self.watches[donor])
             exploits[recipient] = exploit_record(epoch, self.seeds[donor], copy, score)
         if any(exploits):
             row["exploits"] = exploits
+
+    def _out_of_ranking(self, index: int) -> bool:
+        """Whether member ``index`` (a position in the seeds) takes no part in a ranking:
+        frozen, or culled."""
+        return self.seeds[index] in self.diverged or index not in self.active
+
+    def _cull(self, run_dir: Path, row: dict[str, Any]) -> None:
+        """After the cull's epoch (``row``, already in the metrics): finish the members that do
+        not rank among the ``cull_keep`` of lowest mean training loss over the last
+        :data:`~.cull.CULL_WINDOW` epochs (their final model is the current one) and go on with
+        the others; record the cut in ``row`` (``culled``, one entry per member, None where it
+        goes on)."""
+        epoch, after = int(row["epoch"]), self.settings.cull_after
+        if after is None or epoch != after:
+            return
+        keep = self.settings.cull_keep or default_keep(len(self.seeds))
+        frozen = [self._out_of_ranking(index) for index in range(len(self.seeds))]
+        scores = window_scores(self.metrics, min(CULL_WINDOW, epoch), frozen, "train_loss")
+        kept = members_kept(scores, keep)
+        kept_scores = [score for index in kept if (score := scores[index]) is not None]
+        culled: list[dict[str, Any] | None] = [None] * len(self.seeds)
+        for slot, index in enumerate(self.active):
+            if index in kept:
+                continue
+            culled[index] = cull_record(epoch, scores[index], kept_scores)
+            model = self.population.member(slot)
+            self.culled[self.seeds[index]] = self._finish_member(
+                run_dir, index, model, epoch, culled[index]
+            )
+        slots = [self.active.index(index) for index in kept]
+        self.population.keep(slots)
+        self.optimizer.keep(slots, self.population.weights)
+        self.active = kept
+        row["culled"] = culled
 
     def _steps(self, epoch: int) -> tuple[list[list[float]], list[list[float]]]:
         """The optimiser steps of one epoch; each step's loss and gradient norm (before
@@ -325,7 +407,8 @@ class PopulationTrainer:
         (its own order, :func:`~.train.epoch_batches` for its seed)."""
         size = self.settings.batch_size
         orders = [
-            epoch_batches(len(self.data.train), size, seed, epoch, 0, 1) for seed in self.seeds
+            epoch_batches(len(self.data.train), size, self.seeds[index], epoch, 0, 1)
+            for index in self.active
         ]
         return zip(*orders, strict=True)
 
@@ -339,7 +422,7 @@ class PopulationTrainer:
         x, y = self.x_train[index], self.y_train[index]
         tau = self.schedule[epoch][step]
         self.optimizer.zero_grad()
-        step_losses = [0.0] * len(self.seeds)
+        step_losses = [0.0] * population.size
         modes = draw_modes(settings)
         for mode in modes:
             draw = population.losses(x, y, tau, mode)
@@ -357,7 +440,8 @@ class PopulationTrainer:
 
     def _freeze_diverged(self, norms: torch.Tensor, epoch: int, step: int) -> None:
         """Record the members whose gradient is not finite for the first time."""
-        for seed, norm in zip(self.seeds, norms.tolist(), strict=True):
+        seeds = [self.seeds[index] for index in self.active]
+        for seed, norm in zip(seeds, norms.tolist(), strict=True):
             if not math.isfinite(norm) and seed not in self.diverged:
                 self.diverged[seed] = {"epoch": epoch + 1, "step": step + 1}
 
@@ -373,7 +457,7 @@ class PopulationTrainer:
             kept = {name: w[frozen].detach().clone() for name, w in population.weights.items()}
         if self.settings.clip_grad_norm is not None:
             population.clip_gradients(norms, self.settings.clip_grad_norm)
-        self.optimizer.step([rate * watch.lr_factor for watch in self.watches])
+        self.optimizer.step([rate * self.watches[index].lr_factor for index in self.active])
         with torch.no_grad():
             for name, weights in kept.items():
                 population.weights[name][frozen] = weights
@@ -390,6 +474,8 @@ class PopulationTrainer:
             "epoch": len(self.metrics),
             "metrics": self.metrics,
             "diverged": {str(seed): where for seed, where in self.diverged.items()},
+            "active": [self.seeds[index] for index in self.active],
+            "culled": [member.to_json() for member in self.culled.values()],
             "collapse_watches": [watch.to_json() for watch in self.watches],
             "random": host_random_states(),
         }
@@ -421,7 +507,9 @@ class PopulationTrainer:
             )
         refuse_changed_settings(run_dir, meta, self.settings)
         try:
-            states = [extra[f"rng.member.{i}"] for i in range(len(self.seeds))]
+            active = [self.seeds.index(int(seed)) for seed in meta.get("active", self.seeds)]
+            culled = [MemberResult.from_json(entry) for entry in meta.get("culled", [])]
+            states = [extra[f"rng.member.{slot}"] for slot in range(len(active))]
             epoch = int(meta["epoch"])
             self.metrics = list(meta["metrics"])[:epoch]
             self.diverged = {int(s): dict(w) for s, w in meta["diverged"].items()}
@@ -429,6 +517,10 @@ class PopulationTrainer:
             raise RaspError.single(
                 "checkpoint", f"{path.with_suffix('.json')}: not a population's progress ({error})"
             ) from None
+        if len(active) < len(self.seeds):  # culled: the batched model holds the others only
+            self.population.keep(active)
+            self.optimizer.keep(active, self.population.weights)
+        self.active, self.culled = active, {member.seed: member for member in culled}
         self.population.restore(weights, states)
         where = str(path.with_suffix(".json"))
         self.optimizer.restore(extra, where)
@@ -451,35 +543,15 @@ class PopulationTrainer:
         ]
 
     def _finish(self, run_dir: Path, end: int) -> PopulationResult:
-        """Evaluate every member's final model and best epoch on every split, save both, select
-        by validation and write ``population.json``."""
-        sizes = {name: len(self.data.split(name)) for name in SPLITS}
-        timings = [row["seconds"] for row in self.metrics]
-        per_epoch = float(np.mean(timings)) if timings else 0.0
+        """Evaluate every member's final model and best epoch on every split, save both (a
+        culled member's were at the cut), select by validation and write ``population.json``."""
         members = []
         for index, seed in enumerate(self.seeds):
-            model = self.population.member(index)
-            model.set_sampling(mode="argmax")
-            final = {name: accuracy(model, self.data.split(name)) for name in SPLITS}
-            best = self.bests[index]
-            best_result = best_epoch_accuracy(best, self.config, self.data, end, final)
-            folder, meta = member_dir(run_dir, seed), self.member_meta(index)
-            record = {"accuracy_argmax": final, "sizes": sizes, "seconds_per_epoch": per_epoch}
-            checkpoint.save(folder / "model", model, {**meta, **record, "epochs_run": end})
-            if best_result is not None:
-                best_record = {"accuracy_argmax": best_result, "sizes": sizes}
-                best.save(folder, self.config, {**meta, **best_record})
-            members.append(
-                MemberResult(
-                    seed,
-                    final,
-                    best.epoch if best_result is not None else None,
-                    best_result,
-                    self.diverged.get(seed),
-                    tuple(member_events(self.metrics, "restarts", index)),
-                    tuple(member_events(self.metrics, "exploits", index)),
-                )
-            )
+            if seed in self.culled:
+                members.append(self.culled[seed])
+                continue
+            model = self.population.member(self.active.index(index))
+            members.append(self._finish_member(run_dir, index, model, end, None))
         entries = [member.to_json() for member in members]
         selected = {
             "model": select_by_validation(entries, "accuracy_argmax"),
@@ -490,14 +562,63 @@ class PopulationTrainer:
             "data_seed": self.settings.seed,
             "architecture": self.config.architecture().label(),
             "epochs_run": end,
-            "seconds_per_epoch": per_epoch,
-            "sizes": sizes,
+            "seconds_per_epoch": self._seconds_per_epoch(),
+            "sizes": self._sizes(),
             "selected": selected,
             "members": entries,
         }
         write_text_atomically(run_dir / POPULATION_FILE, json.dumps(summary, indent=2) + "\n")
         chosen = {name: seed for name, seed in selected.items() if seed is not None}
-        return PopulationResult(run_dir, tuple(members), chosen, per_epoch, end)
+        return PopulationResult(run_dir, tuple(members), chosen, self._seconds_per_epoch(), end)
+
+    def _finish_member(
+        self,
+        run_dir: Path,
+        index: int,
+        model: TransformerProgram,
+        end: int,
+        culled: dict[str, Any] | None,
+    ) -> MemberResult:
+        """Evaluate member ``index``'s final ``model`` (after epoch ``end``) and its best epoch
+        on every split, save both in its folder, and return its result; ``culled``: the record
+        of the cut that stopped it (None: it trained to the end)."""
+        seed = self.seeds[index]
+        model.set_sampling(mode="argmax")
+        final = {name: accuracy(model, self.data.split(name)) for name in SPLITS}
+        best = self.bests[index]
+        best_result = best_epoch_accuracy(best, self.config, self.data, end, final)
+        folder, meta = member_dir(run_dir, seed), self.member_meta(index)
+        sizes = self._sizes()
+        record: dict[str, Any] = {
+            "accuracy_argmax": final,
+            "sizes": sizes,
+            "seconds_per_epoch": self._seconds_per_epoch(),
+        }
+        if culled is not None:
+            record["culled"] = culled
+        checkpoint.save(folder / "model", model, {**meta, **record, "epochs_run": end})
+        if best_result is not None:
+            best_record = {"accuracy_argmax": best_result, "sizes": sizes}
+            best.save(folder, self.config, {**meta, **best_record})
+        return MemberResult(
+            seed,
+            final,
+            best.epoch if best_result is not None else None,
+            best_result,
+            self.diverged.get(seed),
+            tuple(member_events(self.metrics, "restarts", index)),
+            tuple(member_events(self.metrics, "exploits", index)),
+            culled,
+        )
+
+    def _sizes(self) -> dict[str, int]:
+        """The number of sequences in each split."""
+        return {name: len(self.data.split(name)) for name in SPLITS}
+
+    def _seconds_per_epoch(self) -> float:
+        """The mean training seconds of the epochs run so far (0 before the first)."""
+        timings = [row["seconds"] for row in self.metrics]
+        return float(np.mean(timings)) if timings else 0.0
 
 
 def member_events(metrics: Sequence[dict[str, Any]], key: str, index: int) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ COLUMNS = (
     "best test",
     "selected by validation",
     "diverged",
+    "culled",
 )
 # What population.json's ``selected`` keys mean, in words.
 SELECTIONS = {"model": "among the final models", "best": "among the best epochs"}
@@ -52,7 +53,7 @@ def population_facts(found: MemberCheckpoint) -> tuple[tuple[str, str], ...]:
 def population_tables(found: MemberCheckpoint) -> tuple[SummaryTable, ...]:
     """One table, every member in the order of the seeds: the final argmax model's accuracy on
     each split, the best-validation epoch and its accuracies, what validation selected it
-    for, and where it diverged (when it did)."""
+    for, where it diverged and when a cull stopped it (when they did)."""
     population = found.population
     if population is None:
         return ()
@@ -65,7 +66,8 @@ def population_tables(found: MemberCheckpoint) -> tuple[SummaryTable, ...]:
             hint="train the population again, or resume it with --resume",
         ) from None
     note = (
-        "final: the argmax model after the last epoch; best: the epoch whose argmax model was "
+        "final: the argmax model after the last epoch (a culled member's: after the cut); "
+        "best: the epoch whose argmax model was "
         "best on the validation split. This page shows member seed "
         f"{found.seed}; rasp report RUN_DIR --member SEED shows another."
     )
@@ -78,6 +80,7 @@ def _row(member: dict[str, Any], selected: dict[str, int]) -> tuple[str, ...]:
     best = member.get("best_accuracy_argmax") or {}
     epoch = member.get("best_epoch")
     diverged = member.get("diverged")
+    culled = member.get("culled")
     chosen = [words for key, words in SELECTIONS.items() if selected.get(key) == seed]
     return (
         str(seed),
@@ -89,6 +92,7 @@ def _row(member: dict[str, Any], selected: dict[str, int]) -> tuple[str, ...]:
         _percent(best.get("test")),
         "; ".join(chosen),
         "" if not diverged else f"epoch {diverged['epoch']} step {diverged['step']}, frozen",
+        "" if not culled else f"after epoch {culled['epoch']} (final: its model there)",
     )
 
 

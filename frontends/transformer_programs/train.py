@@ -174,6 +174,7 @@ def _recipe_problems(settings: TrainConfig) -> list[str]:
     if not settings.choice_entropy >= 0:
         problems.append(f"--choice-entropy must be at least 0, not {settings.choice_entropy}")
     problems.extend(_exploit_problems(settings))
+    problems.extend(_cull_problems(settings))
     if settings.recipe not in RECIPE_NAMES:
         problems.append(f"unknown recipe {settings.recipe!r} (one of {', '.join(RECIPE_NAMES)})")
     return problems
@@ -201,6 +202,22 @@ def _exploit_problems(settings: TrainConfig) -> list[str]:
             f"--exploit-margin is a fraction of the validation accuracy, at least 0 and below 1 "
             f"(0.05 is 5 points), not {settings.exploit_margin}"
         )
+    return problems
+
+
+def _cull_problems(settings: TrainConfig) -> list[str]:
+    """What is wrong with the settings of a population's cull."""
+    problems = []
+    after, keep = settings.cull_after, settings.cull_keep
+    if after is not None and not 1 <= after < settings.epochs:
+        problems.append(
+            f"--cull-after is the epoch after which the population is culled, at least 1 and "
+            f"below --epochs ({settings.epochs}), not {after}"
+        )
+    if keep is not None and keep < 1:
+        problems.append(f"--cull-keep must be at least 1, not {keep}")
+    if keep is not None and after is None:
+        problems.append("--cull-keep says how many members a cull keeps: give --cull-after too")
     return problems
 
 
@@ -453,6 +470,12 @@ def train(
             "single run has none",
             hint="train several seeds as one population (--seeds 0-7), or leave out "
             "--exploit-every",
+        )
+    if settings.cull_after is not None:
+        raise RaspError.single(
+            "usage",
+            "--cull-after stops the worst members of a population; a single run has none",
+            hint="train several seeds as one population (--seeds 0-15), or leave out --cull-after",
         )
     if attention_impl == "triton" and not torch.cuda.is_available() and not _interpreting():
         raise RaspError.single(

@@ -52,7 +52,7 @@ def test_each_variant_is_a_population_and_the_table_shows_its_spread(tmp_path: P
 
 
 def test_a_loss_course_finds_each_members_lowest_loss_and_its_temperature() -> None:
-    epochs = [
+    epochs: list[dict[str, Any]] = [
         {"epoch": 1, "tau": 3.0, "loss": [1.5, 1.4]},
         {"epoch": 2, "tau": 1.0, "loss": [0.4, 1.0]},
         {"epoch": 3, "tau": 0.1, "loss": [0.9, 0.2]},
@@ -62,6 +62,9 @@ def test_a_loss_course_finds_each_members_lowest_loss_and_its_temperature() -> N
         {"lowest": 0.4, "epoch": 2, "tau": 1.0, "final": 0.9},
         {"lowest": 0.2, "epoch": 3, "tau": 0.1, "final": 0.2},
     ]
+    epochs[2]["loss"][1] = None  # culled after epoch 2: its course ends there
+    courses = benchmark_script("tp_recipe").loss_courses(epochs)
+    assert courses[1] == {"lowest": 1.0, "epoch": 2, "tau": 1.0, "final": 1.0}
 
 
 def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
@@ -95,3 +98,39 @@ def test_a_variants_row_counts_the_copies_of_its_exploit_rounds() -> None:
     row = benchmark_script("tp_recipe").summarise(population)
     assert row["copies"] == 3 and row["restarts"] == 0
     assert row["final_test"] == {"median": 70.0, "best": 90.0, "worst": 50.0}
+
+
+def test_a_variants_spread_leaves_out_the_members_a_cut_stopped() -> None:
+    def member(seed: int, test: float, culled: bool) -> dict[str, Any]:
+        accuracy = {"val": test, "test": test}
+        cut = {"epoch": 30, "scored_by": "train_loss", "score": 0.9, "kept_below": 0.5}
+        return {
+            "seed": seed,
+            "accuracy_argmax": accuracy,
+            "best_accuracy_argmax": accuracy,
+            "culled": cut if culled else None,
+        }
+
+    population = {
+        "members": [member(0, 0.9, False), member(1, 0.2, True), member(2, 0.7, False)],
+        "selected": {"model": 0, "best": 0},
+        "seconds_per_epoch": 1.0,
+        "loss_courses": [{}, {}, {}],
+    }
+    script = benchmark_script("tp_recipe")
+    row = script.summarise(population)
+    assert row["final_test"] == {"median": 80.0, "best": 90.0, "worst": 70.0}
+    assert row["culled_seeds"] == [1] and row["final_test_by_seed"]["1"] == 20.0
+    course = {"lowest": 0.5, "epoch": 1, "tau": 1.0, "final": 0.5}
+    row["loss_course_by_seed"] = {str(seed): course for seed in range(3)}
+    payload = {
+        "task": "hist", "architecture": "2/2/2", "seeds": [0, 1, 2], "epochs": 250,
+        "dataset_size": 20_000, "command": "c", "machine": "m", "threads": 1, "jobs": 1,
+        "minutes": 1.0, "date": "d", "load_before": "l", "load_after": "l", "collapse_drop": 0.05,
+        "variants": {
+            "clip_cull_exploit_loss": {**row, "load_when_done": None, "trained_now": True}
+        },
+    }  # fmt: skip
+    table = script.render(payload)
+    assert "| 90.00 | 20.00 (culled) | 70.00 |" in table
+    assert "| 0 | 0 | 1 | 1.0 |" in table  # restarts, copies, culled, s/epoch

@@ -136,6 +136,27 @@ def test_the_readme_exploit_command(
         assert all(copy["epoch"] in (2, 4) for copy in taken)  # never after the last epoch
 
 
+def test_the_readme_cull_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = (
+        "rasp tp train hist -o runs/hists-wide --seeds 0-7 --cull-after 2 --epochs 4 "
+        "--dataset-size 400"
+    )
+    assert line in readme
+    monkeypatch.chdir(tmp_path)
+    assert _run(*line.split()[1:], "--quiet") == 0
+    shown = capsys.readouterr().out.splitlines()
+    summary = json.loads((tmp_path / "runs" / "hists-wide" / "population.json").read_text())
+    assert summary["train"]["cull_after"] == 2
+    culled = [m["seed"] for m in summary["members"] if m["culled"]]
+    assert len(culled) == 6, "a quarter of eight members go on"
+    for member in summary["members"]:
+        row = next(text for text in shown if text.split()[:1] == [str(member["seed"])])
+        assert row.endswith("culled after epoch 2") == (member["seed"] in culled)
+
+
 def test_seed_and_seeds_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(RaspError, match="--seed and --seeds together"):
         _run("tp", "train", "hist", "-o", str(tmp_path), "--seed", "1", "--seeds", "0-3")

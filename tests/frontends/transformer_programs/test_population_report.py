@@ -90,7 +90,7 @@ def test_the_population_table_has_every_member(
             if population["selected"][key] == member["seed"]
         ]
         assert cells["selected by validation"] == "; ".join(chosen)
-        assert cells["diverged"] == ""
+        assert cells["diverged"] == "" and cells["culled"] == ""
 
 
 def test_report_writes_the_population_table_and_the_selected_members_page(

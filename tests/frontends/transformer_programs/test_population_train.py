@@ -215,7 +215,7 @@ def test_an_edited_or_foreign_population_checkpoint_is_refused(
         "hist", run, (0, 1), ARCH, SETTINGS, progress=False, data=hist_data, stop_after=1
     )
     sidecar = json.loads((run / "last.json").read_text())
-    sidecar["seeds"] = [0, 1, 2]  # a member more than the weights hold
+    sidecar["seeds"] = sidecar["active"] = [0, 1, 2]  # a member more than the weights hold
     (run / "last.json").write_text(json.dumps(sidecar))
     with pytest.raises(RaspError, match=r"has shape \(2, .*the config needs \(3, "):
         train_population(

@@ -91,6 +91,11 @@ def test_the_last_hard_samples_draws_are_straight_through() -> None:
         ({"exploit_fraction": 0.75}, "--exploit-fraction is the share of members that copy"),
         ({"exploit_margin": -0.1}, "--exploit-margin is a fraction of the validation accuracy"),
         ({"exploit_every": 2}, "a single run has none"),
+        ({"cull_after": 0}, "--cull-after is the epoch after which the population is culled"),
+        ({"cull_after": 1}, "at least 1 and below --epochs (1), not 1"),
+        ({"cull_keep": 0}, "--cull-keep must be at least 1"),
+        ({"cull_keep": 2}, "give --cull-after too"),
+        ({"epochs": 2, "cull_after": 1}, "--cull-after stops the worst members of a population"),
         ({"recipe": "fast"}, "unknown recipe 'fast' (one of paper, robust)"),
     ],
 )
