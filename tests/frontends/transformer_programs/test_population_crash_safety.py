@@ -155,3 +155,30 @@ def test_interrupted_anywhere_in_process_resumes_exactly(
         _assert_every_file_whole(cut)
     assert main([*TRAIN, "-o", str(cut), "--resume"]) == 0
     _assert_same_run(whole, cut)
+
+
+def test_interrupted_at_a_cull_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed (in-process) while the culled members' final models are written after epoch 2,
+    and once the cut is saved; each resume repeats or continues the cut as the uninterrupted
+    run made it."""
+    culling = ("--cull-after", "2", "--cull-keep", "1")
+    whole = tmp_path / "whole"
+    assert main([*TRAIN, *culling, "-o", str(whole)]) == 0
+    summary = json.loads((whole / "population.json").read_text())
+    assert sum(1 for member in summary["members"] if member["culled"]) == 2
+    cut = tmp_path / "cut"
+    for point, extra, epoch in [
+        ("model:committed#2", (), 1),  # the second culled member's model, before last's save
+        ("last:committed", ("--resume",), 2),  # the cut's epoch saved, its tensors pending
+        ("metrics.json:written#2", ("--resume",), 3),  # the last epoch's metrics
+    ]:
+        with monkeypatch.context() as patch:
+            _die_at(patch, point)
+            with pytest.raises(_Killed):
+                main([*TRAIN, *culling, "-o", str(cut), *extra])
+        assert json.loads((cut / "last.json").read_text())["epoch"] == epoch, point
+        _assert_every_file_whole(cut)
+    assert main([*TRAIN, *culling, "-o", str(cut), "--resume"]) == 0
+    _assert_same_run(whole, cut)
