@@ -20,7 +20,12 @@ options override a preset's values one by one):
   training state, :mod:`.exploit`): a single run has no members to copy, and two full-scale
   double_hist populations are not a distribution: with a lucky member (seeds 0-3) every member
   ended at 96.8-98.0% test against the preset's 59.7-80.8%; without one (seeds 4-7, stopped at
-  epoch 136) the members took one lineage by epoch 30 and stayed at 51-68% validation.
+  epoch 136) the members took one lineage by epoch 30 and stayed at 51-68% validation. On
+  most_freq (seeds 0-3), ranked by training loss, the final median rose from 74.96 to 75.43
+  and every member's best epoch ended above the paper's 75.69
+  (``benchmarks/results/tp_recipe_full_most_freq_exploit.md``);
+- not a cull (``--cull-after``, :mod:`.cull`): a single run has nothing to cut, and a wide
+  start is not measured yet.
 """
 
 from __future__ import annotations
