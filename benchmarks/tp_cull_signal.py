@@ -37,6 +37,7 @@ from rasp_ir.frontends.transformer_programs.cull import (  # noqa: E402
     CULL_WINDOW,
     default_keep,
     members_kept,
+    ranking,
 )
 from rasp_ir.frontends.transformer_programs.exploit import window_scores  # noqa: E402
 from rasp_ir.frontends.transformer_programs.population_folder import (  # noqa: E402
@@ -121,16 +122,13 @@ def run_signal(run_dir: Path, cuts: Sequence[int], keep: int | None) -> dict[str
 
 
 def _rank_of(index: int, scores: Sequence[float | None], lower_is_better: bool) -> int | None:
-    """Member ``index``'s place (1: first) among ``scores`` (None: no score, ranked last);
-    ties rank by position, as the cull ranks them."""
+    """Member ``index``'s place (1: first) among ``scores`` as the cull ranks them (None: it
+    has no score)."""
     if scores[index] is None:
         return None
     sign = 1.0 if lower_is_better else -1.0
-    ranked = sorted(
-        range(len(scores)),
-        key=lambda i: (scores[i] is None, sign * (scores[i] or 0.0), i),
-    )
-    return ranked.index(index) + 1
+    signed = [None if score is None else sign * score for score in scores]
+    return ranking(signed).index(index) + 1
 
 
 def _correlation(scores: Sequence[float | None], final: Sequence[float]) -> float | None:

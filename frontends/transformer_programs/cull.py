@@ -28,15 +28,19 @@ def default_keep(members: int) -> int:
     return max(1, math.ceil(members / 4))
 
 
-def members_kept(scores: Sequence[float | None], keep: int) -> list[int]:
-    """The positions (in ``scores``, ascending) of the ``keep`` members of lowest score; a
-    member without one (frozen, or a loss that was not finite: None) ranks after every member
-    with one. Ties rank by position."""
-    ranked = sorted(
+def ranking(scores: Sequence[float | None]) -> list[int]:
+    """The positions in ``scores``, lowest score first; a member without one (frozen, or a
+    loss that was not finite: None) ranks after every member with one. Ties rank by position."""
+    return sorted(
         range(len(scores)),
         key=lambda index: (scores[index] is None, scores[index] or 0.0, index),
     )
-    return sorted(ranked[:keep])
+
+
+def members_kept(scores: Sequence[float | None], keep: int) -> list[int]:
+    """The positions (in ``scores``, ascending) of the ``keep`` members first in
+    :func:`ranking`."""
+    return sorted(ranking(scores)[:keep])
 
 
 def cull_record(epoch: int, score: float | None, kept_scores: Sequence[float]) -> dict[str, Any]:

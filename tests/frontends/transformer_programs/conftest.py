@@ -1,17 +1,22 @@
-"""Shared fixtures: small random models, one tiny trained run and one tiny population (each
-trained once per session)."""
+"""Shared fixtures: small random models, a population trainer after a few epochs, one tiny
+trained run and one tiny population (each trained once per session)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
 from rasp_ir.frontends.transformer_programs.config import Architecture, ModelConfig, TrainConfig
 from rasp_ir.frontends.transformer_programs.model import TransformerProgram
-from rasp_ir.frontends.transformer_programs.population_train import train_population
-from rasp_ir.frontends.transformer_programs.train import RunResult, train
+from rasp_ir.frontends.transformer_programs.population_train import (
+    PopulationTrainer,
+    train_population,
+)
+from rasp_ir.frontends.transformer_programs.tasks import TaskData
+from rasp_ir.frontends.transformer_programs.train import RunResult, model_config, train
 
 VOCAB = ("<pad>", "0", "1", "2", "</s>", "<s>")
 CLASSES = ("<pad>", "a", "b", "c")
@@ -26,6 +31,23 @@ def random_model(
     model = TransformerProgram(config)
     model.set_sampling(mode="argmax")
     return model
+
+
+def trained_epochs(
+    data: TaskData,
+    arch: Architecture,
+    settings: TrainConfig,
+    seeds: tuple[int, ...],
+    epochs: int,
+) -> tuple[PopulationTrainer, dict[str, Any]]:
+    """A hist population trainer after ``epochs`` epochs (their rows in its metrics, nothing
+    written), and the last epoch's row."""
+    config = model_config("hist", data, arch)
+    trainer = PopulationTrainer("hist", data, config, settings, seeds, torch.device("cpu"))
+    for epoch in range(epochs):
+        row, _ = trainer.epoch(epoch)
+        trainer.metrics.append(row)
+    return trainer, row
 
 
 @pytest.fixture(scope="session")

@@ -21,16 +21,17 @@ from rasp_ir.frontends.transformer_programs.cull import (
     cull_record,
     default_keep,
     members_kept,
+    ranking,
 )
 from rasp_ir.frontends.transformer_programs.population_folder import member_dir
 from rasp_ir.frontends.transformer_programs.population_train import (
     PopulationResult,
-    PopulationTrainer,
     train_population,
 )
 from rasp_ir.frontends.transformer_programs.report_view import run_view
 from rasp_ir.frontends.transformer_programs.tasks import TaskData, make_data
-from rasp_ir.frontends.transformer_programs.train import accuracy, model_config
+from rasp_ir.frontends.transformer_programs.train import accuracy
+from tests.frontends.transformer_programs.conftest import trained_epochs
 
 ARCH = Architecture(2, 1, 1, 1, 1)
 SEEDS = (0, 1, 2, 3)
@@ -66,6 +67,7 @@ def test_a_cut_keeps_the_lowest_scores_and_ranks_members_without_one_last() -> N
     assert members_kept([0.9, None, 0.5, 0.4], 3) == [0, 2, 3]
     assert members_kept([None, None, 0.5], 2) == [0, 2]  # ties among the unscored by position
     assert members_kept([0.5, 0.5, 0.5], 1) == [0]
+    assert ranking([0.9, None, 0.3, 0.3]) == [2, 3, 0, 1]
     assert [default_keep(n) for n in (1, 2, 4, 5, 16)] == [1, 1, 1, 2, 4]
     record = cull_record(20, 0.7, [0.3, 0.5])
     assert record == {"epoch": 20, "scored_by": "train_loss", "score": 0.7, "kept_below": 0.5}
@@ -154,11 +156,7 @@ def test_a_cut_that_keeps_every_member_is_refused(tmp_path: Path, hist_data: Tas
 
 
 def test_the_batched_model_holds_the_kept_members_only(tmp_path: Path, hist_data: TaskData) -> None:
-    config = model_config("hist", hist_data, ARCH)
-    trainer = PopulationTrainer("hist", hist_data, config, CUT, SEEDS, torch.device("cpu"))
-    for epoch in range(2):
-        row, _ = trainer.epoch(epoch)
-        trainer.metrics.append(row)
+    trainer, row = trained_epochs(hist_data, ARCH, CUT, SEEDS, 2)
     weights = {name: weight.detach().clone() for name, weight in trainer.population.weights.items()}
     moments = {name: moment.clone() for name, moment in trainer.optimizer.exp_avg_sq.items()}
     noise = trainer.population.generator_states()
