@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.recording import RESULTS, publish, uptime  # noqa: E402
 from rasp_ir.frontends.transformer_programs.cull import (  # noqa: E402
     CULL_WINDOW,
-    default_keep,
+    kept_count,
     members_kept,
     ranking,
 )
@@ -83,15 +83,15 @@ def run_signal(run_dir: Path, cuts: Sequence[int], keep: int | None) -> dict[str
     final = [100 * m["accuracy_argmax"]["test"] for m in members]
     best = [100 * (m["best_accuracy_argmax"] or m["accuracy_argmax"])["test"] for m in members]
     winner, best_epoch_winner = int(np.argmax(final)), int(np.argmax(best))
-    kept_count = keep or default_keep(len(members))
+    keeping = kept_count(keep, len(members))
     rows = []
     for cut in (cut for cut in cuts if cut <= len(epochs)):
         seen, frozen = epochs[:cut], [False] * len(members)
         window = min(CULL_WINDOW, cut)
         losses = window_scores(seen, window, frozen, "train_loss")
         accuracies = window_scores(seen, window, frozen, "val_accuracy")
-        by_loss = members_kept(losses, kept_count)
-        by_val = members_kept([None if a is None else -a for a in accuracies], kept_count)
+        by_loss = members_kept(losses, keeping)
+        by_val = members_kept([None if a is None else -a for a in accuracies], keeping)
         rows.append(
             {
                 "cut_after": cut,
@@ -112,7 +112,7 @@ def run_signal(run_dir: Path, cuts: Sequence[int], keep: int | None) -> dict[str
         "run": str(run_dir),
         "task": population.get("task"),
         "seeds": seeds,
-        "keep": kept_count,
+        "keep": keeping,
         "final_test": final,
         "best_epoch_test": best,
         "winner": seeds[winner],

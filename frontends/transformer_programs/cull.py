@@ -23,9 +23,10 @@ from typing import Any
 CULL_WINDOW = 5
 
 
-def default_keep(members: int) -> int:
-    """The members a cut keeps when ``cull_keep`` is not given: a quarter, at least one."""
-    return max(1, math.ceil(members / 4))
+def kept_count(keep: int | None, members: int) -> int:
+    """The members a cut of ``members`` keeps: ``keep`` (``cull_keep``), or when it is None a
+    quarter, at least one."""
+    return keep or max(1, math.ceil(members / 4))
 
 
 def ranking(scores: Sequence[float | None]) -> list[int]:

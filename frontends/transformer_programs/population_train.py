@@ -44,7 +44,7 @@ from .best_epoch import BestEpoch
 from .choice_entropy import mean_choice_entropy
 from .collapse import CollapseWatch, restart_record
 from .config import Architecture, ModelConfig, TrainConfig
-from .cull import CULL_WINDOW, cull_record, default_keep, members_kept
+from .cull import CULL_WINDOW, cull_record, kept_count, members_kept
 from .exploit import exploit_pairs, exploit_record, exploit_round, window_scores
 from .lr_schedule import learning_rates
 from .member_adam import MemberAdam
@@ -167,7 +167,7 @@ def train_population(
             hint="run 'rasp tp train TASK --seeds ...' without torchrun",
         )
     settings, data, config = run_setup(task, arch, settings, data, embedding, pool)
-    keep = settings.cull_keep or default_keep(len(seeds))
+    keep = kept_count(settings.cull_keep, len(seeds))
     if settings.cull_after is not None and keep >= len(seeds):
         raise RaspError.single(
             "usage",
@@ -370,7 +370,7 @@ class PopulationTrainer:
         epoch, after = int(row["epoch"]), self.settings.cull_after
         if after is None or epoch != after:
             return
-        keep = self.settings.cull_keep or default_keep(len(self.seeds))
+        keep = kept_count(self.settings.cull_keep, len(self.seeds))
         frozen = [self._out_of_ranking(index) for index in range(len(self.seeds))]
         scores = window_scores(self.metrics, min(CULL_WINDOW, epoch), frozen, "train_loss")
         kept = members_kept(scores, keep)

@@ -19,7 +19,7 @@ from rasp_ir.frontends.transformer_programs.config import Architecture, TrainCon
 from rasp_ir.frontends.transformer_programs.cull import (
     CULL_WINDOW,
     cull_record,
-    default_keep,
+    kept_count,
     members_kept,
     ranking,
 )
@@ -68,7 +68,8 @@ def test_a_cut_keeps_the_lowest_scores_and_ranks_members_without_one_last() -> N
     assert members_kept([None, None, 0.5], 2) == [0, 2]  # ties among the unscored by position
     assert members_kept([0.5, 0.5, 0.5], 1) == [0]
     assert ranking([0.9, None, 0.3, 0.3]) == [2, 3, 0, 1]
-    assert [default_keep(n) for n in (1, 2, 4, 5, 16)] == [1, 1, 1, 2, 4]
+    assert [kept_count(None, n) for n in (1, 2, 4, 5, 16)] == [1, 1, 1, 2, 4]
+    assert kept_count(3, 16) == 3
     record = cull_record(20, 0.7, [0.3, 0.5])
     assert record == {"epoch": 20, "scored_by": "train_loss", "score": 0.7, "kept_below": 0.5}
     assert cull_record(3, None, [])["kept_below"] is None
