@@ -194,7 +194,8 @@ def _sessions(run_dir: Path) -> list[dict[str, Any]]:
 
 def unit_record(unit: Unit, run_dir: Path) -> dict[str, Any]:
     """A finished unit as the report reads it: its configuration, epochs, sessions and every
-    member's final validation and test accuracy."""
+    member's final validation and test accuracy, and the training states it took from other
+    members (exploit rounds)."""
     population = read_population(run_dir)
     if population is None:
         raise RaspError.single("checkpoint", f"{run_dir}: the population was not trained")
@@ -204,6 +205,7 @@ def unit_record(unit: Unit, run_dir: Path) -> dict[str, Any]:
             "val": member["accuracy_argmax"]["val"],
             "test": member["accuracy_argmax"]["test"],
             "diverged": member["diverged"] is not None,
+            "copies": len(member["exploits"]),
         }
         for member in population["members"]
     ]

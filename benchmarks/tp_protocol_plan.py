@@ -5,9 +5,10 @@ between processes out. No torch here.
 
 Every Table 1 task is trained at every configuration of the paper's grid (or the ones chosen);
 the in-context task (``induction``) only at its own configuration (2 layers, 1 categorical
-head, no MLPs, causal). The settings are the recipe's applied to the task's paper settings,
-then ``--epochs`` and the data set size; the data's seed is the first seed, as ``rasp tp train
---seeds`` has it, so every configuration of a task trains and is validated on the same data.
+head, no MLPs, causal). The settings are the recipe's for a population applied to the task's
+paper settings (``robust``: with its exploit rounds), then ``--epochs`` and the data set size;
+the data's seed is the first seed, as ``rasp tp train --seeds`` has it, so every configuration
+of a task trains and is validated on the same data.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def plan_units(
     for recipe in recipes:
         for task in tasks:
             paper = TrainConfig(epochs=paper_epochs(task), seed=seeds[0])
-            protocol = recipe_train_config(recipe, paper)
+            protocol = recipe_train_config(recipe, paper, population=True)
             settings = protocol
             if epochs is not None:
                 settings = replace(settings, epochs=epochs)

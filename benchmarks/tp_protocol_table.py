@@ -6,7 +6,9 @@ report out. No torch here.
 An entry (one recipe, one task) holds ``units``, one per configuration trained: its label
 (``L/H/M``), ``epochs``, ``protocol_epochs``, ``sessions`` (each call that trained it: epochs
 from and to, wall seconds, the seconds spent generating data) and ``members`` (seed, final
-model's ``val`` and ``test`` accuracy as fractions, ``diverged``); ``selected`` and ``lift``
+model's ``val`` and ``test`` accuracy as fractions, ``diverged``, ``copies``: the training
+states it took in exploit rounds, absent in records made before they were counted, when no
+recipe had them); ``selected`` and ``lift``
 (the certified program of the selected member, its ``seconds``); and what was run (command,
 commit, epochs, seeds, data set size, processes, threads, load).
 """
@@ -248,23 +250,25 @@ def recipe_sections(recipe: str, entries: dict[str, dict[str, Any]]) -> list[str
         f"## Recipe `{recipe}`: per configuration",
         "",
         "Final models' test accuracy over the seeds of each configuration; `selected by val`: "
-        "the configuration's best validation member. Seconds per epoch: wall time of the "
-        "population (every member together).",
+        "the configuration's best validation member. Copies: the training states members took "
+        "from others in exploit rounds (a member that took one is no longer an independent "
+        "seed). Seconds per epoch: wall time of the population (every member together).",
         "",
         "| task | L/H/M | seeds | median | best | within 1 point | selected by val: seed, val, "
-        "test | diverged | s/epoch |",
-        "|---|---|---|---:|---:|---:|---|---:|---:|",
+        "test | diverged | copies | s/epoch |",
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     for entry in ordered:
         for unit in entry["units"]:
             cells = unit_distribution(unit, entry["paper_accuracy"]).cells()
             _, best = selected_member([unit])
             diverged = sum(1 for member in unit["members"] if member["diverged"])
+            copies = sum(member.get("copies", 0) for member in unit["members"])
             lines.append(
                 f"| {entry['task']} | {unit['architecture']} "
                 f"| {seeds_text([m['seed'] for m in unit['members']])} | {' | '.join(cells)} "
                 f"| {best['seed']}, {100 * best['val']:.2f}, {100 * best['test']:.2f} "
-                f"| {diverged} | {_seconds(seconds_per_epoch(unit))} |"
+                f"| {diverged} | {copies} | {_seconds(seconds_per_epoch(unit))} |"
             )
     return lines
 

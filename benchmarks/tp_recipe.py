@@ -5,7 +5,7 @@ one population per variant (the paper's recipe, each ingredient added to it alon
     .venv/bin/python benchmarks/tp_recipe.py --jobs 2             # full scale (overnight)
     .venv/bin/python benchmarks/tp_recipe.py --task most_freq --name tp_recipe_most_freq
     .venv/bin/python benchmarks/tp_recipe.py --epochs 60 --dataset-size 10000 --seeds 0-3 \
-        --variants paper robust clip cosine clip_cosine restarts --jobs 2   # the run on record
+        --variants paper clip cosine clip_cosine restarts --jobs 2   # the run on record
 
 The defaults are the paper's scale: double_hist at Table 1's configuration, 250 epochs, 20,000
 examples, seeds 0-7, every variant. Fewer epochs compress the whole schedule (temperature 3 ->
@@ -132,14 +132,14 @@ VARIANT_NOTES = {
     "clip_cull_exploit_loss": "+ clipping, a cut after epoch 30 to the quarter of the members "
     "of lowest training loss (`--cull-after 30`), and exploit rounds by training loss from the "
     "cut on (run it on four times the seeds)",
-    "robust": "the robust preset (`--recipe robust`)",
+    "robust": "the robust preset for a population (`--recipe robust --seeds ...`)",
 }
 
 
 def variant_settings(name: str, base: TrainConfig) -> TrainConfig:
     """The settings of variant ``name`` on ``base`` (the paper's settings at the run's scale)."""
     if name == "robust":
-        return recipe_train_config("robust", base)
+        return recipe_train_config("robust", base, population=True)
     return replace(base, **INGREDIENTS[name])
 
 

@@ -94,7 +94,8 @@ def _train_parser(commands: Subparsers) -> None:
         "model.* and best.*, population.json every member's accuracies and\nthe member "
         "validation selects (what 'rasp tp lift RUN_DIR' lifts; --member SEED lifts another).\n"
         "--recipe robust trains with this project's preset beyond the paper (gradient clipping "
-        "at norm 1);\noptions given beside it override its values.",
+        "at norm 1;\nfor a population also exploit rounds every 10 epochs ranked by training "
+        "loss);\noptions given beside it override its values.",
     )
     tasks = sorted([*TASKS, *TEXT_TASKS])
     parser.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
@@ -205,7 +206,8 @@ def _recipe_arguments(parser: argparse.ArgumentParser) -> None:
         "--recipe",
         choices=RECIPE_NAMES,
         help="paper (the default: the paper's recipe) or robust (gradient clipping at "
-        "norm 1; benchmarks/results/tp_recipe.md)",
+        "norm 1, and a population's exploit rounds every 10 epochs by training loss; "
+        "benchmarks/results/tp_recipe*.md)",
     )
     parser.add_argument(
         "--lr-schedule", choices=LR_SCHEDULES, help="constant (the paper's) or cosine decay to 0"
@@ -297,7 +299,7 @@ def train_command(args: argparse.Namespace) -> int:
     else:
         base, base_settings = default_architecture(args.task), default_train_config(args.task)
     if args.recipe is not None:
-        base_settings = recipe_train_config(args.recipe, base_settings)
+        base_settings = recipe_train_config(args.recipe, base_settings, seeds is not None)
     arch = base
     if (args.layers, args.heads, args.mlps) != (None, None, None):
         arch = Architecture.split(

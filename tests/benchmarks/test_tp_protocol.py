@@ -27,6 +27,7 @@ from benchmarks.tp_protocol_table import (
 from rasp_ir.api import RaspError
 from rasp_ir.frontends.transformer_programs.config import PAPER_GRID, Architecture
 from rasp_ir.frontends.transformer_programs.population_train import train_population
+from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
 
 from .scripts import benchmark_script
 
@@ -52,6 +53,9 @@ def test_the_protocol_is_every_table_1_task_at_every_grid_configuration_and_indu
     assert str(short[0].folder) == "paper/hist/2-4-2-e3-n200-s0-1"
     with pytest.raises(RaspError, match="unknown recipe 'nope'"):
         plan_units(["nope"], ["hist"], [0])
+    # every unit is a population: the robust recipe's units have its exploit rounds
+    (robust,) = plan_units(["robust"], ["hist"], [3, 4], [Architecture.split(2, 4, 2)])
+    assert robust.settings == recipe_train_config("robust", units[0].settings, population=True)
 
 
 def test_seeds_are_written_as_runs() -> None:
@@ -72,8 +76,8 @@ def test_the_split_gives_every_unit_to_one_process_costliest_first() -> None:
     assert share_out([], 3) == [[], [], []]
 
 
-def _member(seed: int, val: float, test: float) -> dict[str, Any]:
-    return {"seed": seed, "val": val, "test": test, "diverged": False}
+def _member(seed: int, val: float, test: float, copies: int = 0) -> dict[str, Any]:
+    return {"seed": seed, "val": val, "test": test, "diverged": False, "copies": copies}
 
 
 def _session(epochs: tuple[int, int], seconds: float, steps: float, data: float) -> dict[str, Any]:
@@ -128,7 +132,7 @@ KNOWN = [
     _unit(
         "2/4/4",
         # seed 0 ties 2/4/2's seed 1 on validation: the first in the grid's order wins
-        [_member(0, 0.95, 0.999), _member(1, 0.80, 0.50)],
+        [_member(0, 0.95, 0.999, copies=2), _member(1, 0.80, 0.50, copies=1)],
         [_session((0, 1), 6.0, 3.0, 1.0), _session((1, 2), 4.0, 3.0, 3.0)],
     ),
 ]
@@ -144,10 +148,12 @@ def test_the_selection_and_the_distributions_come_from_the_members_metrics() -> 
     summary = "| hist | 100.00 | 2/4/2, 1 | 95.00 | 98.00 | -2.00 | 98.75 | 99.90 | 2/4 (50%) "
     assert summary + "| 100% (99 positions, 7 lines) |" in report
     assert (
-        "| hist | 2/4/2 | 0-1 | 98.75 | 99.50 | 1/2 (50%) | 1, 95.00, 98.00 | 0 | 5.00 |" in report
+        "| hist | 2/4/2 | 0-1 | 98.75 | 99.50 | 1/2 (50%) | 1, 95.00, 98.00 | 0 | 0 | 5.00 |"
+        in report
     )
     assert (
-        "| hist | 2/4/4 | 0-1 | 74.95 | 99.90 | 1/2 (50%) | 0, 95.00, 99.90 | 0 | 5.00 |" in report
+        "| hist | 2/4/4 | 0-1 | 74.95 | 99.90 | 1/2 (50%) | 0, 95.00, 99.90 | 0 | 3 | 5.00 |"
+        in report
     )
     assert "Recipe `paper`: epochs 2, seeds 0-1, commit abc1234." in report
 
@@ -163,8 +169,9 @@ def test_the_estimate_scales_each_population_to_the_protocols_epochs() -> None:
     with_late = estimate_line("paper", {"hist": _entry([*KNOWN, late])})
     untimed = "; 1 more trained but without a timed epoch (resumed after their last)"
     assert with_late == line.replace(" (not measured", untimed + " (not measured")
-    assert "| hist | 3/4/2 | 0 | 10.00 | 10.00 | 0/1 (0%) | 0, 10.00, 10.00 | 0 | - |" in render(
-        {"recipes": {"paper": {"hist": _entry([*KNOWN, late])}}}
+    assert (
+        "| hist | 3/4/2 | 0 | 10.00 | 10.00 | 0/1 (0%) | 0, 10.00, 10.00 | 0 | 0 | - |"
+        in render({"recipes": {"paper": {"hist": _entry([*KNOWN, late])}}})
     )
     # one process: 1003 + 754 + the lift's 10 s to 1251 + 1252 + 10; two: the larger share
     assert "2 of the whole protocol's 57 populations measured; at 250 epochs" in line
@@ -178,6 +185,10 @@ def test_recipes_column_groups_appear_for_every_recipe_recorded() -> None:
     assert "| paper: selected L/H/M, seed |" in report
     assert "| robust: selected L/H/M, seed |" in report
     assert "## Recipe `robust`: per configuration" in report
+    # a record made before copies were counted (no recipe had exploit rounds then) shows none
+    old = [{k: v for k, v in member.items() if k != "copies"} for member in KNOWN[1]["members"]]
+    report = render({"recipes": {"paper": {"hist": _entry([{**KNOWN[1], "members": old}])}}})
+    assert "| 0, 95.00, 99.90 | 0 | 0 | 5.00 |" in report
 
 
 def _population_metrics(run_dir: Path) -> list[tuple[str, int, float, float]]:

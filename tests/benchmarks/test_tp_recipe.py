@@ -70,7 +70,9 @@ def test_a_loss_course_finds_each_members_lowest_loss_and_its_temperature() -> N
 def test_each_ingredient_is_added_alone_to_the_papers_recipe() -> None:
     script = benchmark_script("tp_recipe")
     base = TrainConfig(epochs=10)
-    assert script.variant_settings("robust", base) == recipe_train_config("robust", base)
+    # every variant trains a population: the robust preset's own, exploit rounds included
+    robust = recipe_train_config("robust", base, population=True)
+    assert script.variant_settings("robust", base) == robust and robust.exploit_every == 10
     assert script.variant_settings("clip", base) == TrainConfig(epochs=10, clip_grad_norm=1.0)
     assert script.variant_settings("cosine", base) == TrainConfig(epochs=10, lr_schedule="cosine")
     assert script.variant_settings("draws4", base).gumbel_samples == 4

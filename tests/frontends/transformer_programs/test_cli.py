@@ -219,6 +219,19 @@ def test_a_recipe_and_the_options_given_beside_it_reach_the_run(tmp_path: Path) 
         _run("tp", "train", "hist", "-o", str(run), "--recipe", "paper", "--resume", "--quiet")
 
 
+def test_the_robust_recipe_of_a_population_has_exploit_rounds(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    sizes = ("--epochs", "2", "--dataset-size", "200", "--batch-size", "64", "--quiet")
+    assert (
+        _run("tp", "train", "hist", "-o", str(run), "--seeds", "0-1", "--recipe", "robust", *sizes)
+        == 0
+    )
+    saved = TrainConfig.from_json(json.loads((run / "population.json").read_text())["train"])
+    robust = recipe_train_config("robust", default_train_config("hist"), population=True)
+    assert saved == replace(robust, epochs=2, dataset_size=200, batch_size=64)
+    assert (saved.exploit_every, saved.exploit_score) == (10, "train_loss")
+
+
 def test_a_run_that_restarts_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A hair trigger: any epoch below the best restarts the run.
     options = ("--restart-drop", "0.001", "--restart-patience", "1", "--restart-lr-factor", "0.5")

@@ -29,6 +29,16 @@ def test_the_robust_recipe_changes_only_its_ingredients(task: str) -> None:
     assert robust != replace(base, recipe="robust")
 
 
+def test_the_robust_recipe_of_a_population_adds_exploit_rounds_by_training_loss() -> None:
+    base = default_train_config("double_hist")
+    single = recipe_train_config("robust", base)
+    population = recipe_train_config("robust", base, population=True)
+    assert single.exploit_every is None and single.clip_grad_norm == 1.0
+    assert population == replace(single, exploit_every=10, exploit_score="train_loss")
+    check_settings(population)
+    assert recipe_train_config("paper", base, population=True) == base
+
+
 def test_an_unknown_recipe_is_refused() -> None:
     with pytest.raises(RaspError, match="unknown recipe 'fast'") as refused:
         recipe_train_config("fast", TrainConfig())
