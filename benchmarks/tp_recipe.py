@@ -11,10 +11,12 @@ The defaults are the paper's scale: double_hist at Table 1's configuration, 250 
 examples, seeds 0-7, every variant. Fewer epochs compress the whole schedule (temperature 3 ->
 0.01, the cosine decay, the restarts' patience counted in epochs) into them. Variants run as
 populations (``rasp tp train --seeds``: every member as the single run of its seed), ``--jobs``
-of them at a time, each on ``--threads`` torch threads, into ``--runs DIR/TASK/VARIANT``: a variant
-whose folder already holds the finished population of the same settings and seeds is read, not
-trained again, and one that was interrupted is resumed, so the command can be run again to
-continue.
+of them at a time; a variant with a cut (``cull_after``) starts wide, with ``WIDE_FACTOR`` times
+the seeds (the given ones, then the next integers after the largest) on the same data, and its
+cut keeps as many members as the others train; each on ``--threads`` torch threads, into
+``--runs DIR/TASK/VARIANT``: a variant whose folder already holds the finished population of
+the same settings and seeds is read, not trained again, and one that was interrupted is
+resumed, so the command can be run again to continue.
 
 Per variant: the median, best and worst test accuracy over the seeds of the final models and of
 the best-validation epochs, the test accuracy of the member validation selects, the share of
@@ -63,6 +65,9 @@ VARIANT_RECORD = "tp_recipe_run.json"
 
 # A run that ends more than this far below its best epoch's validation accuracy has collapsed.
 COLLAPSE_DROP = 0.05
+
+# A variant with a cut starts with this many times the seeds; its cut keeps 1 / WIDE_FACTOR.
+WIDE_FACTOR = 4
 
 # Each ingredient alone on top of the paper's recipe (the settings it changes), one pair, and
 # the robust preset itself (``recipe_train_config``, whatever it holds).
@@ -129,9 +134,9 @@ VARIANT_NOTES = {
     "the paper's scale; `--exploit-start 100`)",
     "clip_exploit_loss": "+ clipping and the exploit rounds, members ranked by their relaxed "
     "training loss (`--exploit-score train_loss`)",
-    "clip_cull_exploit_loss": "+ clipping, a cut after epoch 30 to the quarter of the members "
-    "of lowest training loss (`--cull-after 30`), and exploit rounds by training loss from the "
-    "cut on (run it on four times the seeds)",
+    "clip_cull_exploit_loss": "+ a wide start: four times the seeds, cut after epoch 30 to the "
+    "quarter of lowest training loss (`--cull-after 30`), clipping, and exploit rounds by "
+    "training loss from the cut on",
     "robust": "the robust preset for a population (`--recipe robust --seeds ...`)",
 }
 
@@ -141,6 +146,16 @@ def variant_settings(name: str, base: TrainConfig) -> TrainConfig:
     if name == "robust":
         return recipe_train_config("robust", base, population=True)
     return replace(base, **INGREDIENTS[name])
+
+
+def variant_seeds(name: str, seeds: tuple[int, ...]) -> tuple[int, ...]:
+    """The seeds variant ``name`` trains: ``seeds``, or for a variant with a cut ``WIDE_FACTOR``
+    times as many (``seeds``, then the next integers after the largest), so that its cut to a
+    quarter keeps as many members as the other variants train."""
+    if INGREDIENTS[name].get("cull_after") is None:
+        return seeds
+    after = max(seeds) + 1
+    return (*seeds, *range(after, after + (WIDE_FACTOR - 1) * len(seeds)))
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -283,8 +298,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = {name: variant_settings(name, base) for name in names}
     load_before = uptime()
     began = datetime.datetime.now(datetime.UTC)
+    trained_seeds = {name: variant_seeds(name, seeds) for name in names}
     jobs = [
-        (args.task, args.runs / args.task / name, seeds, settings[name].to_json(), args.threads)
+        (
+            args.task,
+            args.runs / args.task / name,
+            trained_seeds[name],
+            settings[name].to_json(),
+            args.threads,
+        )
         for name in names
     ]
     populations = dict(zip(names, _train_all(jobs, args.jobs), strict=True))
@@ -308,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "variants": {
             name: {
                 "settings": settings[name].to_json(),
+                "seeds": list(trained_seeds[name]),
                 "load_when_done": populations[name]["load_when_done"],
                 "trained_now": populations[name]["trained_now"],
                 **rows[name],
@@ -336,7 +359,9 @@ def render(payload: dict[str, Any]) -> str:
         "",
         f"Scale: {payload['task']} at {payload['architecture']} (L/H/M, Table 1), "
         f"{payload['epochs']} epochs, {payload['dataset_size']:,} examples, seeds "
-        f"{', '.join(str(s) for s in payload['seeds'])} ({len(payload['seeds'])} per variant), "
+        f"{', '.join(str(s) for s in payload['seeds'])} ({len(payload['seeds'])} per variant; "
+        f"a variant with a cut starts with {WIDE_FACTOR} times as many, the next seeds after "
+        "these, and keeps as many), "
         f"batch 512, Adam 5e-2, temperature 3 -> 0.01 (unless the variant says otherwise); "
         f"{scale}.",
         "",
@@ -374,14 +399,17 @@ def render(payload: dict[str, Any]) -> str:
             f"| {row['load_when_done'] or 'not recorded'}"
             f"{'' if row['trained_now'] else ' (read back: trained by an earlier run)'} |"
         )
-    lines += ["", "Final test accuracy of every seed:", ""]
-    lines.append("| variant | " + " | ".join(f"seed {s}" for s in payload["seeds"]) + " |")
-    lines.append("|---|" + "---:|" * len(payload["seeds"]))
+    every_seed = sorted({seed for row in payload["variants"].values() for seed in row["seeds"]})
+    lines += ["", "Final test accuracy of every seed (-: a seed the variant did not train):", ""]
+    lines.append("| variant | " + " | ".join(f"seed {s}" for s in every_seed) + " |")
+    lines.append("|---|" + "---:|" * len(every_seed))
     for name, row in payload["variants"].items():
         by_seed, culled = row["final_test_by_seed"], row.get("culled_seeds", [])
         cells = " | ".join(
-            f"{by_seed[str(seed)]:.2f}{' (culled)' if seed in culled else ''}"
-            for seed in payload["seeds"]
+            "-"
+            if str(seed) not in by_seed
+            else f"{by_seed[str(seed)]:.2f}{' (culled)' if seed in culled else ''}"
+            for seed in every_seed
         )
         lines.append(f"| {name} | {cells} |")
     lines += [
@@ -391,16 +419,23 @@ def render(payload: dict[str, Any]) -> str:
         "model had learned and lost it as the temperature fell.",
         "",
     ]
-    lines.append("| variant | " + " | ".join(f"seed {s}" for s in payload["seeds"]) + " |")
-    lines.append("|---|" + "---|" * len(payload["seeds"]))
+    lines.append("| variant | " + " | ".join(f"seed {s}" for s in every_seed) + " |")
+    lines.append("|---|" + "---|" * len(every_seed))
     for name, row in payload["variants"].items():
         courses = row["loss_course_by_seed"]
-        cells = " | ".join(
-            f"{c['lowest']:.2f} at {c['epoch']} ({c['tau']:.2f}) -> {c['final']:.2f}"
-            for c in (courses[str(seed)] for seed in payload["seeds"])
-        )
+        cells = " | ".join(_course_cell(courses.get(str(seed))) for seed in every_seed)
         lines.append(f"| {name} | {cells} |")
     return "\n".join(lines)
+
+
+def _course_cell(course: dict[str, Any] | None) -> str:
+    """One seed's training-loss course as the table shows it (-: not trained)."""
+    if course is None:
+        return "-"
+    return (
+        f"{course['lowest']:.2f} at {course['epoch']} ({course['tau']:.2f}) -> "
+        f"{course['final']:.2f}"
+    )
 
 
 if __name__ == "__main__":

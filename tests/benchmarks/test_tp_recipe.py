@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rasp_ir.frontends.transformer_programs.config import TrainConfig
+from rasp_ir.frontends.transformer_programs.cull import kept_count
 from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
 
 from .scripts import benchmark_script
@@ -125,14 +126,30 @@ def test_a_variants_spread_leaves_out_the_members_a_cut_stopped() -> None:
     assert row["culled_seeds"] == [1] and row["final_test_by_seed"]["1"] == 20.0
     course = {"lowest": 0.5, "epoch": 1, "tau": 1.0, "final": 0.5}
     row["loss_course_by_seed"] = {str(seed): course for seed in range(3)}
+    narrow = {**row, "final_test_by_seed": {"0": 50.0}, "loss_course_by_seed": {"0": course}}
     payload = {
-        "task": "hist", "architecture": "2/2/2", "seeds": [0, 1, 2], "epochs": 250,
+        "task": "hist", "architecture": "2/2/2", "seeds": [0], "epochs": 250,
         "dataset_size": 20_000, "command": "c", "machine": "m", "threads": 1, "jobs": 1,
         "minutes": 1.0, "date": "d", "load_before": "l", "load_after": "l", "collapse_drop": 0.05,
         "variants": {
-            "clip_cull_exploit_loss": {**row, "load_when_done": None, "trained_now": True}
+            "clip": {**narrow, "seeds": [0], "load_when_done": None, "trained_now": True},
+            "clip_cull_exploit_loss": {
+                **row, "seeds": [0, 1, 2], "load_when_done": None, "trained_now": True
+            },
         },
     }  # fmt: skip
     table = script.render(payload)
-    assert "| 90.00 | 20.00 (culled) | 70.00 |" in table
+    assert "| clip_cull_exploit_loss | 90.00 | 20.00 (culled) | 70.00 |" in table
+    assert "| clip | 50.00 | - | - |" in table  # the seeds only the wide start trained
+    assert "| clip | 0.50 at 1 (1.00) -> 0.50 | - | - |" in table
     assert "| 0 | 0 | 1 | 1.0 |" in table  # restarts, copies, culled, s/epoch
+
+
+def test_a_variant_with_a_cut_starts_with_four_times_the_seeds_on_the_same_data() -> None:
+    script = benchmark_script("tp_recipe")
+    assert script.variant_seeds("clip_exploit_loss", (16, 17, 18, 19)) == (16, 17, 18, 19)
+    wide = script.variant_seeds("clip_cull_exploit_loss", (16, 17, 18, 19))
+    assert wide == tuple(range(16, 32))
+    assert script.variant_seeds("clip_cull_exploit_loss", (0, 2)) == (0, 2, 3, 4, 5, 6, 7, 8)
+    # the cut keeps a quarter: as many members as the other variants train
+    assert kept_count(None, len(wide)) == 4
