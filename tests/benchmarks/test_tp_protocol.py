@@ -191,6 +191,22 @@ def test_recipes_column_groups_appear_for_every_recipe_recorded() -> None:
     assert "| 0, 95.00, 99.90 | 0 | 0 | 5.00 |" in report
 
 
+def test_a_units_record_counts_the_states_each_member_took_in_exploit_rounds(
+    tmp_path: Path,
+) -> None:
+    (unit,) = plan_units(["robust"], ["hist"], [0, 1], [Architecture.split(2, 4, 2)])
+    accuracy = {"val": 0.5, "test": 0.4}
+    taken = [{"epoch": 10, "from_seed": 0}, {"epoch": 20, "from_seed": 0}]
+    members = [
+        {"seed": 0, "accuracy_argmax": accuracy, "diverged": None, "exploits": []},
+        {"seed": 1, "accuracy_argmax": accuracy, "diverged": None, "exploits": taken},
+    ]
+    population = {"seeds": [0, 1], "selected": {"model": 0}, "sizes": {}, "members": members}
+    (tmp_path / "population.json").write_text(json.dumps(population))
+    record = tp_protocol.unit_record(unit, tmp_path)
+    assert [member["copies"] for member in record["members"]] == [0, 2]
+
+
 def _population_metrics(run_dir: Path) -> list[tuple[str, int, float, float]]:
     found = []
     for population in sorted(run_dir.glob("paper/hist/*/population.json")):
