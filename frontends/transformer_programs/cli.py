@@ -45,6 +45,7 @@ examples:
   rasp tp train sort -o runs/sort --epochs 50 --seed 1
   rasp tp train sort -o runs/sorts --seeds 0-31   # 32 seeds as one batched model
   rasp tp train double_hist -o runs/dh --recipe robust   # beyond the paper: clipping
+  rasp tp train double_hist -o runs/dhs --seeds 0-3 --recipe robust   # + exploit rounds
   rasp tp train ner --data-dir conll2003 -o runs/ner   # CoNLL files: train.txt, valid.txt, test.txt
   rasp tp lift runs/hist -o hist.rasp     # exact program + hist.certificate.json
   rasp tp compile hist.rasp -o runs/hist-compiled
