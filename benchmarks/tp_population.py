@@ -12,6 +12,12 @@ in at most 4x the wall time of one model. The profile is torch.profiler's self C
 operator over one population step at the largest batch size, and the share spent drawing the
 members' noise. ``uptime``'s load is recorded beside the figures (the machine may be shared).
 
+Beside the times, a floor: the matrix-multiplication FLOPs of one population step (torch's flop
+counter; every matmul of the model, forward and backward) divided by the throughput of a large
+square float32 matmul measured in the same run at the same thread count, the most this CPU's
+matmuls do. No implementation of the population step takes less; where that floor alone is
+above 4x the one model's epoch, the target cannot be met on this machine.
+
 Prints a Markdown table and writes benchmarks/results/tp_population.{json,md}.
 """
 
@@ -30,6 +36,7 @@ from typing import Any
 
 import torch
 from torch.profiler import ProfilerActivity, profile
+from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +58,9 @@ from rasp_ir.frontends.transformer_programs.train import (  # noqa: E402
 )
 
 TAU = 1.0
+
+# The side of the square matmul whose throughput is taken as this CPU's most.
+PEAK_MATMUL_SIDE = 1024
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -116,6 +126,25 @@ def population_step(
     return population, step
 
 
+def matmul_flops(step: Callable[[], None]) -> int:
+    """The matrix-multiplication FLOPs of one call of ``step`` (torch's flop counter)."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return int(counter.get_total_flops())
+
+
+def peak_matmul_flops_per_second(repeats: int) -> float:
+    """The FLOP/s of a large square float32 matmul at torch's current thread count (the median
+    of ``repeats`` timings): the most this CPU's matmuls do."""
+    side = PEAK_MATMUL_SIDE
+    left, right = torch.randn(side, side), torch.randn(side, side)
+
+    def multiply() -> None:
+        torch.mm(left, right)
+
+    return 2 * side**3 / _median_seconds(multiply, max(repeats, 5))
+
+
 def noise_seconds(population: Population, batch: int, steps: int) -> float:
     """Median time to draw every member's noise for one step."""
     width = population.config.n_ctx
@@ -153,13 +182,16 @@ def _measure(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     command = shlex.join(["python", "benchmarks/tp_population.py", *(argv or sys.argv[1:])])
     data = make_data("sort", args.dataset_size, 0)
     load_before = uptime()
+    peak = peak_matmul_flops_per_second(args.steps)
     rows = []
     for batch in args.batch_sizes:
         steps_per_epoch = -(-len(data.train) // batch)
-        one = _median_seconds(single_step(data, batch), args.steps)
+        one_step = single_step(data, batch)
+        one = _median_seconds(one_step, args.steps)
         population, step = population_step(data, batch, args.members)
         many = _median_seconds(step, args.steps)
         noise = noise_seconds(population, batch, args.steps)
+        flops = matmul_flops(step)
         rows.append(
             {
                 "batch_size": batch,
@@ -169,6 +201,10 @@ def _measure(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
                 "one_after_another_s": args.members * one * steps_per_epoch,
                 "ratio": many / one,
                 "noise_share": noise / many,
+                "single_matmul_flops": matmul_flops(one_step),
+                "population_matmul_flops": flops,
+                "floor_epoch_s": flops / peak * steps_per_epoch,
+                "floor_ratio": flops / peak / one,
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -183,8 +219,9 @@ def _measure(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         "",
         f"| batch | steps/epoch | one model s/epoch | {args.members} members s/epoch "
         "| ratio (target <= 4x) | one after another s/epoch | population vs one after another "
-        "| noise drawing share |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| noise drawing share | matmul GFLOP/step: one / population "
+        "| floor s/epoch (ratio) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
@@ -192,8 +229,18 @@ def _measure(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
             f"| {r['population_epoch_s']:.2f} | {r['ratio']:.1f}x "
             f"| {r['one_after_another_s']:.1f} "
             f"| {r['one_after_another_s'] / r['population_epoch_s']:.2f}x "
-            f"| {r['noise_share']:.0%} |"
+            f"| {r['noise_share']:.0%} | {r['single_matmul_flops'] / 1e9:.3f} / "
+            f"{r['population_matmul_flops'] / 1e9:.2f} "
+            f"| {r['floor_epoch_s']:.1f} ({r['floor_ratio']:.1f}x) |"
         )
+    lines += [
+        "",
+        f"Floor: the population step's matmul FLOPs at {peak / 1e9:.1f} GFLOP/s, the "
+        f"throughput of a {PEAK_MATMUL_SIDE}x{PEAK_MATMUL_SIDE} float32 matmul measured in this "
+        "run at the same thread count (the most this CPU's matmuls do); ratio: that floor "
+        "over the one model's measured epoch. No implementation of the population step takes "
+        "less than the floor.",
+    ]
     lines += [
         "",
         f"Where one population step goes (batch {args.batch_sizes[-1]}, torch.profiler self CPU "
@@ -216,6 +263,7 @@ def _measure(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         "threads": args.threads,
         "load_before": load_before,
         "load_after": load_after,
+        "peak_matmul_flops_per_s": peak,
         "rows": rows,
         "profile": ops,
     }

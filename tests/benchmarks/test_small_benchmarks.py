@@ -36,6 +36,11 @@ def test_the_tp_population_benchmark_writes_both_reports(tmp_path: Path) -> None
     report = json.loads((tmp_path / "tp_population.json").read_text())
     assert [row["batch_size"] for row in report["rows"]] == [4]
     assert report["rows"][0]["ratio"] > 0 and report["profile"]
+    # the floor: the population's matmul FLOPs are the members' times one model's
+    row = report["rows"][0]
+    assert row["population_matmul_flops"] == 2 * row["single_matmul_flops"] > 0
+    expected = row["population_matmul_flops"] / report["peak_matmul_flops_per_s"]
+    assert row["floor_epoch_s"] == expected * row["steps_per_epoch"]
     assert "load average" in report["load_before"] and report["threads"] == 1
     assert "- load before (`uptime`): `" in (tmp_path / "tp_population.md").read_text()
 
