@@ -15,12 +15,13 @@ import torch
 
 from rasp_ir.cli.main import main
 from rasp_ir.diagnostics import RaspError
-from rasp_ir.frontends.transformer_programs import checkpoint, cli
+from rasp_ir.frontends.transformer_programs import checkpoint, cli, population_train
 from rasp_ir.frontends.transformer_programs import train as train_module
 from rasp_ir.frontends.transformer_programs.config import Architecture, TrainConfig
 from rasp_ir.frontends.transformer_programs.lift import model_predictions
 from rasp_ir.frontends.transformer_programs.recipes import recipe_train_config
 from rasp_ir.frontends.transformer_programs.train import default_train_config, train
+from tests.benchmarks.scripts import benchmark_script
 from tests.readme import readme_block
 
 
@@ -230,6 +231,30 @@ def test_the_robust_recipe_of_a_population_has_exploit_rounds(tmp_path: Path) ->
     robust = recipe_train_config("robust", default_train_config("hist"), population=True)
     assert saved == replace(robust, epochs=2, dataset_size=200, batch_size=64)
     assert (saved.exploit_every, saved.exploit_score) == (10, "train_loss")
+
+
+def test_the_readme_wide_start_is_the_recipe_benchmark_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    line = "rasp tp train double_hist -o runs/dh-wide --seeds 16-31 --recipe robust "
+    line += "--cull-after 30 --exploit-start 30"
+    assert line in readme
+    trained: dict[str, Any] = {}
+
+    def capture(task: str, output: Path, seeds: Any, arch: Any, settings: Any, **_: Any) -> None:
+        trained.update(seeds=seeds, settings=settings)
+        raise SystemExit(0)  # what was asked is known: train nothing
+
+    monkeypatch.setattr(population_train, "train_population", capture)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        _run(*line.split()[1:], "--quiet")
+    recipe = benchmark_script("tp_recipe")
+    base = default_train_config("double_hist", seed=16)
+    measured = recipe.variant_settings("clip_cull_exploit_loss", base)
+    assert trained["seeds"] == recipe.variant_seeds("clip_cull_exploit_loss", (16, 17, 18, 19))
+    assert trained["settings"] == replace(measured, recipe="robust")
 
 
 def test_a_run_that_restarts_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
