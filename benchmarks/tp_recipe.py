@@ -66,7 +66,8 @@ VARIANT_RECORD = "tp_recipe_run.json"
 # A run that ends more than this far below its best epoch's validation accuracy has collapsed.
 COLLAPSE_DROP = 0.05
 
-# A variant with a cut starts with this many times the seeds; its cut keeps 1 / WIDE_FACTOR.
+# A variant with a cut starts with this many times the seeds; its cut keeps the default quarter
+# (``cull.kept_count``): as many members as the other variants train.
 WIDE_FACTOR = 4
 
 # Each ingredient alone on top of the paper's recipe (the settings it changes), one pair, and
