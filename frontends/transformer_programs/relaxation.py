@@ -1,16 +1,17 @@
 """The arithmetic of the relaxed (Gumbel-softmax) model, made fast on the CPU for its shapes.
 
 Every discrete choice of a Transformer Program is a softmax over a short last axis (``k``, ``N``
-or the number of variables: 2 to 64 entries) of a tensor with hundreds of thousands of rows, plus
-Gumbel noise of the same size. Torch's own ``softmax`` and ``exponential_`` are slow there on the
-CPU: ``softmax`` over fewer than 16 entries costs about 27-33 ns per entry forward and backward
-(its kernel handles one row at a time), ``exponential_`` about 20-26 ns per number; a training
-step of sort spent a quarter of its time in them. :func:`softmax_last` computes the same
-function from whole-tensor operations there (2-5x faster, forward and backward; torch's own
-from 16 entries on, where it is the faster), :func:`gumbel_from_uniform_` draws the noise from
-uniforms (about 3-4x faster); ``benchmarks/tp_relaxation.py`` measures both. Both are torch
-operations only, so they run on any device and under ``torch.func.vmap`` (populations,
-:mod:`.population`).
+or the number of variables: 2 to 64 entries), on tensors from a few entries (the choices of
+variables) to hundreds of thousands of rows (attention, MLP outputs), plus Gumbel noise of the
+same size. Torch's own ``softmax`` and ``exponential_`` are slow there on the CPU: ``softmax``
+over a row shorter than the CPU's float vector width (8 entries with AVX2, 16 with AVX-512)
+costs about 27-57 ns per entry forward and backward (its kernel handles one row at a time),
+``exponential_`` about 20-36 ns per number; a training step of sort spent a quarter of its time
+in them. :func:`softmax_last` computes the same function from whole-tensor operations on large
+tensors with such rows (2-5x faster per entry, forward and backward), torch's own elsewhere;
+:func:`gumbel_from_uniform_` draws the noise from uniforms (about 3-4x faster);
+``benchmarks/tp_relaxation.py`` measures both. Both are torch operations only, so they run on
+any device and under ``torch.func.vmap`` (populations, :mod:`.population`).
 """
 
 from __future__ import annotations
@@ -43,10 +44,24 @@ class _SoftmaxLast(torch.autograd.Function):
         return weighted.sub_(output * weighted.sum(-1, keepdim=True))
 
 
-# From this many entries on, torch's CPU softmax over the last axis vectorises along the row and
-# is the faster (1.3-3.5 ns per entry forward + backward against 3.4-8.5 for the whole-tensor
-# form, which wins 2-5x below it: ``python benchmarks/tp_relaxation.py``).
-TORCH_SOFTMAX_FROM = 16
+def torch_softmax_from(capability: str) -> int:
+    """The width of the last axis from which torch's CPU softmax is the faster, given torch's
+    CPU capability (``torch.backends.cpu.get_cpu_capability()``): its float vector width, 8
+    with AVX2, 16 with AVX-512, from which its kernel vectorises along the row. Measured by
+    ``python benchmarks/tp_relaxation.py``, forward + backward: on AVX-512, 1.6-2.6 ns per
+    entry at 16 and 64 against 3.6-6.3 for the whole-tensor form, which won 2.6-4.4x at 2-15;
+    on AVX2, 7.2 ns at 8 against 13.2 and 4.4-5.4 ns at 16-32 against 6.7-10.1, while the
+    whole-tensor form won 2.3-3.1x at 2-7. Elsewhere (unmeasured) 16."""
+    return 8 if capability == "AVX2" else 16
+
+
+TORCH_SOFTMAX_FROM = torch_softmax_from(torch.backends.cpu.get_cpu_capability())
+
+# Below this many entries the whole-tensor form's fixed cost (a Python autograd function, five
+# operations forward and three backward: about 0.19 ms more than torch's softmax per forward and
+# backward) outweighs what it saves per entry; it broke even at 6,000-8,000 entries for rows of
+# 2-6 on AVX2 (``python benchmarks/tp_relaxation.py``, its fixed-cost table).
+WHOLE_TENSOR_FROM_ENTRIES = 8192
 
 
 def whole_tensor_softmax(x: Tensor) -> Tensor:
@@ -58,8 +73,14 @@ def whole_tensor_softmax(x: Tensor) -> Tensor:
 
 def softmax_last(x: Tensor) -> Tensor:
     """``torch.softmax(x, dim=-1)``, by whichever is faster: :func:`whole_tensor_softmax` on
-    the CPU for a last axis shorter than :data:`TORCH_SOFTMAX_FROM`, torch's own otherwise."""
-    if x.device.type == "cpu" and x.shape[-1] < TORCH_SOFTMAX_FROM:
+    the CPU for a last axis shorter than :data:`TORCH_SOFTMAX_FROM` in a tensor of at least
+    :data:`WHOLE_TENSOR_FROM_ENTRIES` entries, torch's own otherwise. Under ``vmap`` the
+    entries counted are one member's, so a population member chooses as a single model does."""
+    if (
+        x.device.type == "cpu"
+        and x.shape[-1] < TORCH_SOFTMAX_FROM
+        and x.numel() >= WHOLE_TENSOR_FROM_ENTRIES
+    ):
         return whole_tensor_softmax(x)
     return torch.softmax(x, dim=-1)
 

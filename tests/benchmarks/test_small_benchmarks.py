@@ -61,8 +61,15 @@ def test_the_tp_training_speed_benchmark_times_each_sampler_against_the_first() 
 
 def test_the_tp_relaxation_benchmark_writes_both_reports(tmp_path: Path) -> None:
     argv = ["--rows", "64", "--widths", "2", "8", "--repeats", "1", "--results", str(tmp_path)]
+    argv += ["--small-rows", "16", "--members", "2", "--batch", "4", "--step-repeats", "1"]
     assert benchmark_script("tp_relaxation").main(argv) == 0
-    rows = json.loads((tmp_path / "tp_relaxation.json").read_text())["rows"]
+    payload = json.loads((tmp_path / "tp_relaxation.json").read_text())
+    rows = payload["rows"]
     assert [row["width"] for row in rows] == [2, 8]
     assert all(row["softmax_last_ns"] > 0 and row["gumbel_noise_ns"] > 0 for row in rows)
-    assert "| 8 |" in (tmp_path / "tp_relaxation.md").read_text()
+    assert [row["entries"] for row in payload["fixed_cost"]] == [64]
+    steps = payload["training_steps"]
+    assert [row["step"] for row in steps] == ["one model", "population of 2"]
+    assert all(row["torch_everywhere"] > 0 for row in steps)
+    report = (tmp_path / "tp_relaxation.md").read_text()
+    assert "| 8 |" in report and "| population of 2 |" in report

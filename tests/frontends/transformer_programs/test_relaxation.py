@@ -12,9 +12,11 @@ from torch.func import vmap
 
 from rasp_ir.frontends.transformer_programs.relaxation import (
     TORCH_SOFTMAX_FROM,
+    WHOLE_TENSOR_FROM_ENTRIES,
     gumbel_from_uniform_,
     gumbel_noise,
     softmax_last,
+    torch_softmax_from,
     whole_tensor_softmax,
 )
 from rasp_ir.kernels.categorical_attention import MASKED
@@ -43,17 +45,32 @@ def test_the_whole_tensor_softmax_equals_torch_softmax_with_its_gradient() -> No
         torch.testing.assert_close(got_grad, want_grad, rtol=1e-5, atol=1e-6)
 
 
-def test_softmax_last_takes_torch_softmax_from_its_threshold_on() -> None:
-    for width, whole_tensor in ((TORCH_SOFTMAX_FROM - 1, True), (TORCH_SOFTMAX_FROM, False)):
-        x = torch.randn(300, width, requires_grad=True)
+def test_softmax_last_takes_torch_softmax_from_its_thresholds_on() -> None:
+    short = TORCH_SOFTMAX_FROM - 1
+    large = -(-WHOLE_TENSOR_FROM_ENTRIES // short)  # rows: just enough entries
+    for shape, whole_tensor in (
+        ((large, short), True),
+        ((large - 1, short), False),  # too few entries to pay the whole-tensor form's fixed cost
+        ((large, TORCH_SOFTMAX_FROM), False),  # torch's kernel vectorises along the row
+    ):
+        x = torch.randn(*shape, requires_grad=True)
         chosen = softmax_last(x)
         assert (chosen.grad_fn.name() == "_SoftmaxLastBackward") is whole_tensor  # type: ignore[union-attr]
         torch.testing.assert_close(chosen, torch.softmax(x, dim=-1), rtol=1e-6, atol=1e-7)
 
 
+def test_torch_softmax_takes_over_at_the_cpus_float_vector_width() -> None:
+    assert torch_softmax_from("AVX2") == 8
+    assert torch_softmax_from("AVX512") == 16
+    assert torch_softmax_from("DEFAULT") == 16
+    assert torch_softmax_from(torch.backends.cpu.get_cpu_capability()) == TORCH_SOFTMAX_FROM
+
+
 def test_softmax_last_in_float64_and_under_vmap() -> None:
-    x = torch.randn(4, 5, 8, dtype=torch.float64)
-    upstream = torch.randn(4, 5, 8, dtype=torch.float64)
+    width = TORCH_SOFTMAX_FROM - 1  # each member's slice large enough for the whole-tensor form
+    shape = (3, -(-WHOLE_TENSOR_FROM_ENTRIES // width), width)
+    x = torch.randn(*shape, dtype=torch.float64)
+    upstream = torch.randn(*shape, dtype=torch.float64)
     want, want_grad = _grads(lambda t: torch.softmax(t, dim=-1), x, upstream)
     got, got_grad = _grads(vmap(softmax_last), x, upstream)
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
