@@ -5,7 +5,7 @@ or the number of variables: 2 to 64 entries), on tensors from a few entries (the
 variables) to hundreds of thousands of rows (attention, MLP outputs), plus Gumbel noise of the
 same size. Torch's own ``softmax`` and ``exponential_`` are slow there on the CPU: ``softmax``
 over a row shorter than the CPU's float vector width (8 entries with AVX2, 16 with AVX-512)
-costs about 27-57 ns per entry forward and backward (its kernel handles one row at a time),
+costs about 26-58 ns per entry forward and backward (its kernel handles one row at a time),
 ``exponential_`` about 20-36 ns per number; a training step of sort spent a quarter of its time
 in them. :func:`softmax_last` computes the same function from whole-tensor operations on large
 tensors with such rows (2-5x faster per entry, forward and backward), torch's own elsewhere;
@@ -51,7 +51,7 @@ def torch_softmax_from(capability: str) -> int:
     ``python benchmarks/tp_relaxation.py``, forward + backward: on AVX-512, 1.6-2.6 ns per
     entry at 16 and 64 against 3.6-6.3 for the whole-tensor form, which won 2.6-4.4x at 2-15;
     on AVX2, 7.2 ns at 8 against 13.2 and 4.4-5.4 ns at 16-32 against 6.7-10.1, while the
-    whole-tensor form won 2.3-3.1x at 2-7. Elsewhere (unmeasured) 16."""
+    whole-tensor form won 2.2-3.1x at 2-7. Elsewhere (unmeasured) 16."""
     return 8 if capability == "AVX2" else 16
 
 
