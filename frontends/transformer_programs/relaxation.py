@@ -48,8 +48,9 @@ def torch_softmax_from(capability: str) -> int:
     """The width of the last axis from which torch's CPU softmax is the faster, given torch's
     CPU capability (``torch.backends.cpu.get_cpu_capability()``): its float vector width, 8
     with AVX2, 16 with AVX-512, from which its kernel vectorises along the row. Measured by
-    ``python benchmarks/tp_relaxation.py``, forward + backward: on AVX-512, 1.6-2.6 ns per
-    entry at 16 and 64 against 3.6-6.3 for the whole-tensor form, which won 2.6-4.4x at 2-15;
+    ``python benchmarks/tp_relaxation.py``, forward + backward: on an earlier machine (by the
+    step at 16, AVX-512), 1.6-2.6 ns per entry at 16 and 64 against 3.6-6.3 for the
+    whole-tensor form, which won 2.6-4.4x at 2-15;
     on AVX2, 7.2 ns at 8 against 13.2 and 4.4-5.4 ns at 16-32 against 6.7-10.1, while the
     whole-tensor form won 2.2-3.1x at 2-7. Elsewhere (unmeasured) 16."""
     return 8 if capability == "AVX2" else 16
