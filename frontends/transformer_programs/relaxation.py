@@ -50,16 +50,16 @@ def torch_softmax_from(capability: str) -> int:
     with AVX2, 16 with AVX-512, from which its kernel vectorises along the row. Measured by
     ``python benchmarks/tp_relaxation.py``, forward + backward: on an earlier machine (by the
     step at 16, AVX-512), 1.6-2.6 ns per entry at 16 and 64 against 3.6-6.3 for the
-    whole-tensor form, which won 2.6-4.4x at 2-15;
-    on AVX2, 7.2 ns at 8 against 13.2 and 4.4-5.4 ns at 16-32 against 6.7-10.1, while the
-    whole-tensor form won 2.2-3.1x at 2-7. Elsewhere (unmeasured) 16."""
+    whole-tensor form, which won 2.6-4.4x at 2-15; on AVX2, 7.2 ns at 8 against 13.2 and
+    4.4-5.4 ns at 16-32 against 6.7-10.1, while the whole-tensor form won 2.2-3.1x at 2-7.
+    Elsewhere (unmeasured) 16."""
     return 8 if capability == "AVX2" else 16
 
 
 TORCH_SOFTMAX_FROM = torch_softmax_from(torch.backends.cpu.get_cpu_capability())
 
 # Below this many entries the whole-tensor form's fixed cost (a Python autograd function, five
-# operations forward and three backward: about 0.19 ms more than torch's softmax per forward and
+# operations forward and four backward: about 0.19 ms more than torch's softmax per forward and
 # backward) outweighs what it saves per entry; it broke even at 6,000-8,000 entries for rows of
 # 2-6 on AVX2 (``python benchmarks/tp_relaxation.py``, its fixed-cost table).
 WHOLE_TENSOR_FROM_ENTRIES = 8192
