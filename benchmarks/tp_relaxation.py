@@ -50,6 +50,7 @@ from rasp_ir.frontends.transformer_programs.relaxation import (  # noqa: E402
     softmax_last,
     whole_tensor_softmax,
 )
+from rasp_ir.frontends.transformer_programs.tasks import make_data  # noqa: E402
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -149,8 +150,6 @@ POLICIES: dict[str, Callable[[], AbstractContextManager[object]]] = {
 def training_steps(members: int, batch: int, repeats: int) -> list[dict[str, Any]]:
     """Median seconds of one model's and a population's training step under each of
     :data:`POLICIES`, alternated after one warm-up step of each."""
-    from rasp_ir.frontends.transformer_programs.tasks import make_data
-
     data = make_data("sort", 20_000, 0)
     steps = {
         "one model": single_step(data, batch),
