@@ -53,7 +53,10 @@ from benchmarks.recording import (  # noqa: E402
     write_results,
 )
 from rasp_ir.api import RaspError, write_text_atomically  # noqa: E402
-from rasp_ir.frontends.transformer_programs.config import TrainConfig  # noqa: E402
+from rasp_ir.frontends.transformer_programs.config import (  # noqa: E402
+    TrainConfig,
+    paper_epochs,
+)
 from rasp_ir.frontends.transformer_programs.population_folder import (  # noqa: E402
     parse_seeds,
     read_population,
@@ -347,13 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def render(payload: dict[str, Any]) -> str:
     """The Markdown table of a run's ``payload``."""
-    full = payload["epochs"] == 250 and payload["dataset_size"] == 20_000
+    epochs = paper_epochs(payload["task"])
+    full = payload["epochs"] == epochs and payload["dataset_size"] == 20_000
     scale = (
         "the paper's scale"
         if full
         else "**reduced scale**: the whole schedule (temperature 3 -> 0.01, the cosine "
         "decay, the restarts' patience in epochs) compressed into these epochs; the paper's "
-        "is 250 epochs of 20,000 examples"
+        f"is {epochs} epochs of 20,000 examples"
     )
     lines = [
         f"# Transformer Programs: the robust recipe's ingredients on {payload['task']}",

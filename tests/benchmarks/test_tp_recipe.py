@@ -143,6 +143,11 @@ def test_a_variants_spread_leaves_out_the_members_a_cut_stopped() -> None:
     assert "| clip | 50.00 | - | - |" in table  # the seeds only the wide start trained
     assert "| clip | 0.50 at 1 (1.00) -> 0.50 | - | - |" in table
     assert "| 0 | 0 | 1 | 1.0 |" in table  # restarts, copies, culled, s/epoch
+    # The paper's scale is the task's own: the in-context task trains 500 epochs, not 250.
+    assert "the paper's scale" in table
+    induction = script.render({**payload, "task": "induction"})
+    assert "**reduced scale**" in induction and "the paper's is 500 epochs" in induction
+    assert "the paper's scale" in script.render({**payload, "task": "induction", "epochs": 500})
 
 
 def test_a_variant_with_a_cut_starts_with_four_times_the_seeds_on_the_same_data() -> None:
