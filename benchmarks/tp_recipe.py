@@ -7,8 +7,8 @@ one population per variant (the paper's recipe, each ingredient added to it alon
     .venv/bin/python benchmarks/tp_recipe.py --epochs 60 --dataset-size 10000 --seeds 0-3 \
         --variants paper clip cosine clip_cosine restarts --jobs 2   # the run on record
 
-The defaults are the paper's scale: double_hist at Table 1's configuration, 250 epochs, 20,000
-examples, seeds 0-7, every variant. Fewer epochs compress the whole schedule (temperature 3 ->
+The defaults are the paper's scale: double_hist at Table 1's configuration, the task's epochs
+of the paper (250; the in-context task 500), 20,000 examples, seeds 0-7, every variant. Fewer epochs compress the whole schedule (temperature 3 ->
 0.01, the cosine decay, the restarts' patience counted in epochs) into them. Variants run as
 populations (``rasp tp train --seeds``: every member as the single run of its seed), ``--jobs``
 of them at a time; a variant with a cut (``cull_after``) starts wide, with ``WIDE_FACTOR`` times
@@ -166,7 +166,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="double_hist")
     parser.add_argument("--seeds", default="0-7", help="as rasp tp train --seeds (0-7)")
-    parser.add_argument("--epochs", type=int, default=250)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="default: the paper's (induction 500, else 250)"
+    )
     parser.add_argument("--dataset-size", type=int, default=20_000)
     parser.add_argument("--variants", nargs="+", choices=list(INGREDIENTS), default=None)
     parser.add_argument("--runs", type=Path, default=Path("runs/tp_recipe"))
@@ -174,7 +176,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per variant")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--name", default="tp_recipe")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.epochs is None:
+        args.epochs = paper_epochs(args.task)
+    return args
 
 
 def train_variant(

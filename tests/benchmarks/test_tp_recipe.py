@@ -150,6 +150,13 @@ def test_a_variants_spread_leaves_out_the_members_a_cut_stopped() -> None:
     assert "the paper's scale" in script.render({**payload, "task": "induction", "epochs": 500})
 
 
+def test_the_epochs_default_to_the_papers_for_the_task() -> None:
+    script = benchmark_script("tp_recipe")
+    assert script._arguments([]).epochs == 250  # double_hist
+    assert script._arguments(["--task", "induction"]).epochs == 500
+    assert script._arguments(["--task", "induction", "--epochs", "3"]).epochs == 3
+
+
 def test_a_variant_with_a_cut_starts_with_four_times_the_seeds_on_the_same_data() -> None:
     script = benchmark_script("tp_recipe")
     assert script.variant_seeds("clip_exploit_loss", (16, 17, 18, 19)) == (16, 17, 18, 19)
