@@ -39,7 +39,7 @@ def test_the_readme_shows_the_commands_this_file_checks() -> None:
     assert len(RASP_COMMANDS) >= 75
     assert ["run", "examples/reverse.rasp", "--chars", "hello"] in RASP_COMMANDS
     assert any(argv[:4] == ["mips", "suite", "-o", "suite2"] for argv in RASP_COMMANDS)
-    assert len(BENCHMARK_COMMANDS) == 23
+    assert len(BENCHMARK_COMMANDS) == 24
 
 
 @pytest.mark.parametrize("argv", RASP_COMMANDS, ids=" ".join)
