@@ -10,8 +10,8 @@ one population per variant (the paper's recipe, each ingredient added to it alon
 The defaults are the paper's scale: double_hist at Table 1's configuration, the task's epochs
 of the paper (250; the in-context task 500), 20,000 examples, seeds 0-7, every variant. Fewer
 epochs compress the whole schedule (temperature 3 -> 0.01, the cosine decay, the restarts'
-patience counted in epochs) into them. Variants run as
-populations (``rasp tp train --seeds``: every member as the single run of its seed), ``--jobs``
+patience counted in epochs) into them. Variants run as populations (``rasp tp train --seeds``:
+every member as the single run of its seed), ``--jobs``
 of them at a time; a variant with a cut (``cull_after``) starts wide, with ``WIDE_FACTOR`` times
 the seeds (the given ones, then the next integers after the largest) on the same data, and its
 cut keeps as many members as the others train; each on ``--threads`` torch threads, into
